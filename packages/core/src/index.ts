@@ -1,0 +1,30 @@
+/**
+ * @module @oxios/core — the primitives every Oxios package shares: coded errors,
+ * time-ordered ids, the Clock port, cancellation helpers, ranked async locks with a
+ * lock-order check, and the Logger port. Portable: web-standard APIs only.
+ */
+
+export { type AsyncContextSupport, asyncContextSupport } from "./async-context.ts";
+export { type Clock, SystemClock, sleepOn, systemClock, type Timer } from "./clock.ts";
+export { KernelError, type KernelErrorOptions } from "./errors.ts";
+export { idTimestamp, isId, newId } from "./ids.ts";
+export {
+  configureLockOrder,
+  heldLocksInFlow,
+  type LockOrderOptions,
+  lockOrderStatus,
+  type RankedLockIdentity,
+} from "./lock-order.ts";
+export { KERNEL_LOCK_RANKS, type KernelLockName } from "./lock-ranks.ts";
+export { kernelLocks, LockRegistry } from "./lock-registry.ts";
+export {
+  createConsoleLogger,
+  createLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+} from "./logger.ts";
+export { Mutex, type MutexOptions } from "./mutex.ts";
+export { type LockGuard, type LockOptions, Semaphore, type SemaphoreOptions } from "./semaphore.ts";
+export { abortError, anySignal, type TimeoutSignal, throwIfAborted, timeoutSignal } from "./signals.ts";

@@ -1,0 +1,17 @@
+// Shared vitest preset. Workspace packages resolve to their TypeScript sources through the
+// "@oxios/source" export condition, so tests never depend on a prior build.
+import { defineConfig } from "vitest/config";
+
+/** @param {{ testTimeout?: number, include?: string[] }} [options] */
+export function oxiosVitest(options = {}) {
+  return defineConfig({
+    resolve: { conditions: ["@oxios/source"] },
+    ssr: { resolve: { conditions: ["@oxios/source"] } },
+    test: {
+      include: options.include ?? ["src/**/*.test.ts", "test/**/*.test.ts"],
+      testTimeout: options.testTimeout ?? 20_000,
+      hookTimeout: 30_000,
+      pool: "forks",
+    },
+  });
+}

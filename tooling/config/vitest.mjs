@@ -12,6 +12,7 @@ export function oxiosVitest(options = {}) {
       testTimeout: options.testTimeout ?? 20_000,
       hookTimeout: 30_000,
       pool: "forks",
+      reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     },
   });
 }

@@ -1,3 +1,3 @@
 import { oxiosTsup } from "@oxios/tooling/tsup";
 
-export default oxiosTsup({ entry: { index: "src/index.ts" } });
+export default oxiosTsup({ entry: { index: "src/index.ts", testing: "src/testing/index.ts" } });

@@ -10,3 +10,4 @@ export type {
   KernelEventType,
   Priority,
 } from "./events.ts";
+export { createEvent, type EventPublisher, type PublishResult } from "./publisher.ts";

@@ -23,6 +23,7 @@ export interface KernelEventPayloads {
   "agent.stopped": { agentId: string; runId?: string; reason: string; durationMs?: number };
   "agent.failed": { agentId: string; runId?: string; error: EventError };
   "agent.restarted": { agentId: string; restarts: number; reason: string };
+  "agent.completed": { agentId: string; runId: string; durationMs: number };
   "agent.output": { agentId: string; runId?: string; text: string };
   "agent-group.created": { groupId: string; agentIds: string[]; seedId?: string };
   "agent-group.member-completed": { groupId: string; agentId: string; passed: boolean };

@@ -130,6 +130,9 @@ export class Scheduler {
   readonly #canAdmit: ((task: TaskRecord) => boolean) | undefined;
   readonly #store: TaskStore | undefined;
   readonly #ownerId: string;
+  /** Generated task ids: a fresh time-ordered id per scheduler, then a counter (cheap and unique). */
+  readonly #idPrefix: string;
+  #nextId = 0;
   readonly #retainFinished: number;
 
   /** Queued and running tasks. */
@@ -182,6 +185,7 @@ export class Scheduler {
     this.#canAdmit = options.canAdmit;
     this.#store = options.store;
     this.#ownerId = options.ownerId ?? newId(this.#clock.now());
+    this.#idPrefix = `${newId(this.#clock.now())}-`;
   }
 
   /** Queues a task; admission is attempted at once. */
@@ -334,7 +338,7 @@ export class Scheduler {
     const agentId = optionalString("agentId", spec.agentId);
     const idempotencyKey = optionalString("idempotencyKey", spec.idempotencyKey);
     const now = this.#clock.now();
-    const taskId = id ?? newId(now);
+    const taskId = id ?? `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
     if (this.#live.has(taskId) || this.#finished.has(taskId)) {
       throw new KernelError("SCHEDULER_DUPLICATE_TASK", `task ${taskId} already exists`, { details: { taskId } });
     }
@@ -646,9 +650,11 @@ export class Scheduler {
     const waitingMs = (entry.admittedAt ?? now) - entry.enqueuedAt;
     const turnaroundMs = now - entry.enqueuedAt;
     if (status === "completed" || status === "failed") this.#turnaround.record(turnaroundMs);
-    if (error !== undefined)
+    // Only a lease taken away (cancel, reap, drain) aborts its signal; a task that completed
+    // or failed by itself has nothing left to stop, and skipping the abort keeps the path cheap.
+    if ((status === "cancelled" || status === "reaped") && error !== undefined) {
       entry.lease?.abort(new KernelError(error.code, error.message, { details: { taskId: entry.id } }));
-    else entry.lease?.abort(new KernelError("SCHEDULER_TASK_FINISHED", `task ${entry.id} is ${status}`));
+    }
     if (persist) {
       this.#store?.write(
         error === undefined

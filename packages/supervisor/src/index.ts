@@ -6,13 +6,6 @@ export type { AgentContext, AgentFunction, AgentHandle, AgentSpec, AgentStateHoo
 export { type AgentStatus, isTerminal } from "./agent-status.ts";
 export type { AdmissionLease, AgentScheduler, AgentTaskSpec } from "./ports.ts";
 export {
-  type RunOptions,
-  type ShutdownReport,
-  Supervisor,
-  type SupervisorOptions,
-  type SupervisorStats,
-} from "./supervisor.ts";
-export {
   type ChildInfo,
   type ChildSpec,
   type ChildStatus,
@@ -23,3 +16,10 @@ export {
   SupervisionTree,
   type SupervisionTreeOptions,
 } from "./supervision-tree.ts";
+export {
+  type RunOptions,
+  type ShutdownReport,
+  Supervisor,
+  type SupervisorOptions,
+  type SupervisorStats,
+} from "./supervisor.ts";

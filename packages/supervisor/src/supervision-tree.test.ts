@@ -23,7 +23,11 @@ function controllable(log: string[]) {
         }
       }),
   });
-  return { child, exit: (id: string) => live.get(id)?.exit(), crash: (id: string) => live.get(id)?.crash(`${id} crashed`) };
+  return {
+    child,
+    exit: (id: string) => live.get(id)?.exit(),
+    crash: (id: string) => live.get(id)?.crash(`${id} crashed`),
+  };
 }
 
 describe("SupervisionTree", () => {
@@ -43,7 +47,12 @@ describe("SupervisionTree", () => {
     const log: string[] = [];
     const { child, crash } = controllable(log);
     const events = new RecordingPublisher();
-    const tree = new SupervisionTree({ name: "t", strategy: "one_for_one", events, children: [child("a"), child("b"), child("c")] });
+    const tree = new SupervisionTree({
+      name: "t",
+      strategy: "one_for_one",
+      events,
+      children: [child("a"), child("b"), child("c")],
+    });
     tree.start();
     log.length = 0;
     crash("b");
@@ -61,7 +70,11 @@ describe("SupervisionTree", () => {
   it("one_for_all stops the others in reverse order, then restarts all in order", async () => {
     const log: string[] = [];
     const { child, crash } = controllable(log);
-    const tree = new SupervisionTree({ name: "t", strategy: "one_for_all", children: [child("a"), child("b"), child("c")] });
+    const tree = new SupervisionTree({
+      name: "t",
+      strategy: "one_for_all",
+      children: [child("a"), child("b"), child("c")],
+    });
     tree.start();
     log.length = 0;
     crash("b");
@@ -73,7 +86,11 @@ describe("SupervisionTree", () => {
   it("rest_for_one restarts the crashed child and those started after it", async () => {
     const log: string[] = [];
     const { child, crash } = controllable(log);
-    const tree = new SupervisionTree({ name: "t", strategy: "rest_for_one", children: [child("a"), child("b"), child("c"), child("d")] });
+    const tree = new SupervisionTree({
+      name: "t",
+      strategy: "rest_for_one",
+      children: [child("a"), child("b"), child("c"), child("d")],
+    });
     tree.start();
     log.length = 0;
     crash("b");
@@ -144,7 +161,12 @@ describe("SupervisionTree", () => {
     const log: string[] = [];
     const clock = new ManualClock(0);
     const { child, crash } = controllable(log);
-    const tree = new SupervisionTree({ name: "t", clock, intensity: { maxRestarts: 2, periodMs: 1000 }, children: [child("a")] });
+    const tree = new SupervisionTree({
+      name: "t",
+      clock,
+      intensity: { maxRestarts: 2, periodMs: 1000 },
+      children: [child("a")],
+    });
     tree.start();
     for (let index = 0; index < 6; index++) {
       crash("a");
@@ -161,7 +183,12 @@ describe("SupervisionTree", () => {
     const clock = new ManualClock(0);
     const { child, crash } = controllable(log);
     const subtree = () =>
-      new SupervisionTree({ name: "sub", clock, intensity: { maxRestarts: 1, periodMs: 5000 }, children: [child("x")] });
+      new SupervisionTree({
+        name: "sub",
+        clock,
+        intensity: { maxRestarts: 1, periodMs: 5000 },
+        children: [child("x")],
+      });
     let built = 0;
     const parent = new SupervisionTree({
       name: "parent",
@@ -191,7 +218,11 @@ describe("SupervisionTree", () => {
     const log: string[] = [];
     const clock = new ManualClock(0);
     const { child } = controllable(log);
-    const tree = new SupervisionTree({ name: "t", clock, children: [child("good"), child("stubborn", "permanent", true)] });
+    const tree = new SupervisionTree({
+      name: "t",
+      clock,
+      children: [child("good"), child("stubborn", "permanent", true)],
+    });
     tree.start();
     const stopping = tree.stop();
     await settle();
@@ -200,12 +231,12 @@ describe("SupervisionTree", () => {
   });
 
   it("rejects zero or negative intensity and duplicate children", () => {
-    expect(() => new SupervisionTree({ name: "t", intensity: { maxRestarts: 0, periodMs: 1000 }, children: [] })).toThrowError(
-      expect.objectContaining({ code: "SUPERVISOR_INVALID_INTENSITY" }),
-    );
-    expect(() => new SupervisionTree({ name: "t", intensity: { maxRestarts: 3, periodMs: -1 }, children: [] })).toThrowError(
-      expect.objectContaining({ code: "SUPERVISOR_INVALID_INTENSITY" }),
-    );
+    expect(
+      () => new SupervisionTree({ name: "t", intensity: { maxRestarts: 0, periodMs: 1000 }, children: [] }),
+    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INVALID_INTENSITY" }));
+    expect(
+      () => new SupervisionTree({ name: "t", intensity: { maxRestarts: 3, periodMs: -1 }, children: [] }),
+    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INVALID_INTENSITY" }));
     const start = async (): Promise<void> => undefined;
     expect(
       () =>

@@ -87,7 +87,10 @@ export class SupervisionTree {
   constructor(options: SupervisionTreeOptions) {
     const intensity = options.intensity ?? { maxRestarts: 3, periodMs: 5_000 };
     if (!Number.isInteger(intensity.maxRestarts) || intensity.maxRestarts <= 0) {
-      throw new KernelError("SUPERVISOR_INVALID_INTENSITY", `maxRestarts must be a positive integer, got ${intensity.maxRestarts}`);
+      throw new KernelError(
+        "SUPERVISOR_INVALID_INTENSITY",
+        `maxRestarts must be a positive integer, got ${intensity.maxRestarts}`,
+      );
     }
     if (!Number.isFinite(intensity.periodMs) || intensity.periodMs <= 0) {
       throw new KernelError("SUPERVISOR_INVALID_INTENSITY", `periodMs must be positive, got ${intensity.periodMs}`);
@@ -206,7 +209,12 @@ export class SupervisionTree {
     const type = child.spec.restart ?? "permanent";
     const restart = type === "permanent" || (type === "transient" && error !== undefined);
     if (error !== undefined) {
-      this.#logger.warn("child crashed", { tree: this.name, child: child.spec.id, code: error.code, message: error.message });
+      this.#logger.warn("child crashed", {
+        tree: this.name,
+        child: child.spec.id,
+        code: error.code,
+        message: error.message,
+      });
     }
     if (!restart) return;
 
@@ -281,7 +289,11 @@ export class SupervisionTree {
       if (outcome === "timeout") {
         child.generation += 1;
         report.forced.push(child.spec.id);
-        this.#logger.warn("child ignored its stop signal and was abandoned", { tree: this.name, child: child.spec.id, timeoutMs });
+        this.#logger.warn("child ignored its stop signal and was abandoned", {
+          tree: this.name,
+          child: child.spec.id,
+          timeoutMs,
+        });
       } else {
         report.stopped.push(child.spec.id);
       }

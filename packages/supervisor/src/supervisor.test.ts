@@ -92,9 +92,11 @@ describe("Supervisor", () => {
     await settle();
     const killed = supervisor.kill(agent.id, "stop");
     let settled = false;
-    running.catch(() => undefined).finally(() => {
-      settled = true;
-    });
+    running
+      .catch(() => undefined)
+      .finally(() => {
+        settled = true;
+      });
     await settle();
     expect(settled).toBe(false);
     await clock.advanceAsync(50);
@@ -112,12 +114,12 @@ describe("Supervisor", () => {
     const { supervisor, clock, events } = setup();
     const body = gate();
     const agent = supervisor.spawn({ name: "slow", run: body.run, timeoutMs: 1000 });
-    const running = supervisor.run(agent.id, null);
+    const outcome = supervisor.run(agent.id, null).catch((error: KernelError) => error);
     await settle();
     await clock.advanceAsync(999);
     expect(body.seen[0]?.signal.aborted).toBe(false);
     await clock.advanceAsync(1);
-    await expect(running).rejects.toMatchObject({ code: "TIMED_OUT" });
+    expect(await outcome).toMatchObject({ code: "TIMED_OUT" });
     expect(supervisor.get(agent.id)).toMatchObject({ status: "failed", lastError: { code: "TIMED_OUT" } });
     expect(events.ofType("agent.failed")[0]?.payload.error.code).toBe("TIMED_OUT");
   });
@@ -196,7 +198,9 @@ describe("Supervisor", () => {
     supervisor.importState(stateful.id, { counter: 10 });
     expect(counter).toBe(10);
     const plain = supervisor.spawn({ name: "plain", run: async () => 1 });
-    expect(() => supervisor.exportState(plain.id)).toThrowError(expect.objectContaining({ code: "AGENT_STATE_UNSUPPORTED" }));
+    expect(() => supervisor.exportState(plain.id)).toThrowError(
+      expect.objectContaining({ code: "AGENT_STATE_UNSUPPORTED" }),
+    );
     const broken = supervisor.spawn({
       name: "broken",
       run: async () => 1,
@@ -207,7 +211,9 @@ describe("Supervisor", () => {
         import: () => undefined,
       },
     });
-    expect(() => supervisor.exportState(broken.id)).toThrowError(expect.objectContaining({ code: "AGENT_STATE_EXPORT_FAILED" }));
+    expect(() => supervisor.exportState(broken.id)).toThrowError(
+      expect.objectContaining({ code: "AGENT_STATE_EXPORT_FAILED" }),
+    );
   });
 
   it("runs 50 agents in parallel with maxConcurrent 50: observed overlap is 50", async () => {
@@ -278,73 +284,81 @@ describe("Supervisor under random interleavings (property)", () => {
 
   it("every agent ends in exactly one terminal state, no slot leaks, no unhandled rejection", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), async (steps, cap) => {
-        const { supervisor, clock, scheduler, events } = setup({ maxConcurrent: cap, killGraceMs: 30 });
-        const ids: string[] = [];
-        const controls = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
-        const outcomes: Array<Promise<string>> = [];
-        for (const entry of steps) {
-          if (entry.kind === "spawn") {
-            const handle = supervisor.spawn({
-              name: `agent-${ids.length}`,
-              run: (_input: unknown, context: AgentContext) =>
-                new Promise<void>((resolve, reject) => {
-                  controls.set(context.agentId, { resolve, reject });
-                  // Half the agents honour their signal; the rest must be abandoned after the grace.
-                  if (ids.indexOf(context.agentId) % 2 === 0) {
-                    context.signal.addEventListener("abort", () => reject(context.signal.reason));
-                  }
-                }),
-            });
-            ids.push(handle.id);
-            continue;
-          }
-          if (entry.kind === "tick") {
-            await clock.advanceAsync(entry.ms);
-            continue;
-          }
-          const id = ids[entry.pick % Math.max(ids.length, 1)];
-          if (id === undefined) continue;
-          const handle = supervisor.get(id);
-          if (entry.kind === "run" && handle !== undefined && (handle.status === "idle" || handle.status === "starting")) {
-            try {
-              outcomes.push(
-                supervisor.run(id, null).then(
-                  () => "ok",
-                  (error: KernelError) => error.code,
-                ),
-              );
-            } catch (error) {
-              expect(KernelError.hasCode(error, "AGENT_BUSY")).toBe(true);
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (steps, cap) => {
+          const { supervisor, clock, scheduler, events } = setup({ maxConcurrent: cap, killGraceMs: 30 });
+          const ids: string[] = [];
+          const controls = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+          const outcomes: Array<Promise<string>> = [];
+          for (const entry of steps) {
+            if (entry.kind === "spawn") {
+              const handle = supervisor.spawn({
+                name: `agent-${ids.length}`,
+                run: (_input: unknown, context: AgentContext) =>
+                  new Promise<void>((resolve, reject) => {
+                    controls.set(context.agentId, { resolve, reject });
+                    // Half the agents honour their signal; the rest must be abandoned after the grace.
+                    if (ids.indexOf(context.agentId) % 2 === 0) {
+                      context.signal.addEventListener("abort", () => reject(context.signal.reason));
+                    }
+                  }),
+              });
+              ids.push(handle.id);
+              continue;
             }
-          } else if (entry.kind === "kill") {
-            outcomes.push(supervisor.kill(id, "random kill").then((agent) => agent.status));
-          } else if (entry.kind === "complete") {
-            controls.get(id)?.resolve();
-          } else if (entry.kind === "crash") {
-            controls.get(id)?.reject(new Error("crash"));
+            if (entry.kind === "tick") {
+              await clock.advanceAsync(entry.ms);
+              continue;
+            }
+            const id = ids[entry.pick % Math.max(ids.length, 1)];
+            if (id === undefined) continue;
+            const handle = supervisor.get(id);
+            if (
+              entry.kind === "run" &&
+              handle !== undefined &&
+              (handle.status === "idle" || handle.status === "starting")
+            ) {
+              try {
+                outcomes.push(
+                  supervisor.run(id, null).then(
+                    () => "ok",
+                    (error: KernelError) => error.code,
+                  ),
+                );
+              } catch (error) {
+                expect(KernelError.hasCode(error, "AGENT_BUSY")).toBe(true);
+              }
+            } else if (entry.kind === "kill") {
+              outcomes.push(supervisor.kill(id, "random kill").then((agent) => agent.status));
+            } else if (entry.kind === "complete") {
+              controls.get(id)?.resolve();
+            } else if (entry.kind === "crash") {
+              controls.get(id)?.reject(new Error("crash"));
+            }
+            await settle();
           }
+          const shutdown = supervisor.shutdown({ timeoutMs: 10_000 });
           await settle();
-        }
-        const shutdown = supervisor.shutdown({ timeoutMs: 10_000 });
-        await settle();
-        await clock.advanceAsync(30);
-        await clock.advanceAsync(10_000);
-        await shutdown;
-        await Promise.all(outcomes);
-        for (const id of ids) {
-          const status = supervisor.get(id)?.status;
-          expect(["stopped", "failed"]).toContain(status);
-          const terminalEvents = events.events.filter(
-            (event) =>
-              (event.type === "agent.failed" && event.payload.agentId === id) ||
-              (event.type === "agent.stopped" && event.payload.agentId === id),
-          );
-          expect(terminalEvents).toHaveLength(1);
-        }
-        expect(scheduler.running()).toHaveLength(0);
-        expect(scheduler.queued()).toHaveLength(0);
-      }),
+          await clock.advanceAsync(30);
+          await clock.advanceAsync(10_000);
+          await shutdown;
+          await Promise.all(outcomes);
+          for (const id of ids) {
+            const status = supervisor.get(id)?.status;
+            expect(["stopped", "failed"]).toContain(status);
+            const terminalEvents = events.events.filter(
+              (event) =>
+                (event.type === "agent.failed" && event.payload.agentId === id) ||
+                (event.type === "agent.stopped" && event.payload.agentId === id),
+            );
+            expect(terminalEvents).toHaveLength(1);
+          }
+          expect(scheduler.running()).toHaveLength(0);
+          expect(scheduler.queued()).toHaveLength(0);
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -12,17 +12,7 @@
  * whichever settles the run first, and a terminal agent ignores later kills.
  */
 
-import {
-  abortError,
-  anySignal,
-  type Clock,
-  createLogger,
-  KernelError,
-  type Logger,
-  newId,
-  systemClock,
-  timeoutSignal,
-} from "@oxios/core";
+import { abortError, type Clock, createLogger, KernelError, type Logger, newId, systemClock } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventOf, type KernelEventType } from "@oxios/event-bus";
 import type { AgentHandle, AgentSpec } from "./agent.ts";
 import { type AgentStatus, assertTransition, isTerminal } from "./agent-status.ts";
@@ -70,8 +60,10 @@ export interface ShutdownReport {
 
 interface ActiveRun {
   readonly runId: string;
-  readonly kill: AbortController;
+  /** The run's one controller: kill, timeout, lease and caller signals all abort it. */
+  readonly controller: AbortController;
   readonly done: Promise<void>;
+  killed: boolean;
   forced: boolean;
 }
 
@@ -150,12 +142,12 @@ export class Supervisor {
       throw new KernelError("AGENT_BUSY", `agent ${agentId} is already running`, { details: { agentId } });
     }
     const runId = newId(this.#clock.now());
-    const kill = new AbortController();
+    const controller = new AbortController();
     let markDone: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
     });
-    const active: ActiveRun = { runId, kill, done, forced: false };
+    const active: ActiveRun = { runId, controller, done, killed: false, forced: false };
     record.active = active;
     const startedAt = this.#clock.now();
 
@@ -169,7 +161,7 @@ export class Supervisor {
         },
         (signal, lease) => this.#execute(record, active, input, signal, lease, options),
       );
-      if (kill.signal.aborted) throw abortError(kill.signal);
+      if (active.killed) throw abortError(controller.signal);
       record.runs += 1;
       this.#counters.runsCompleted += 1;
       this.#transition(record, "idle");
@@ -177,11 +169,16 @@ export class Supervisor {
       return output as Output;
     } catch (caught) {
       record.runs += 1;
-      if (kill.signal.aborted) {
+      if (active.killed) {
         this.#counters.runsStopped += 1;
-        const error = abortError(kill.signal);
+        const error = abortError(controller.signal);
         this.#transition(record, "stopped");
-        this.#publish("agent.stopped", { agentId, runId, reason: error.message, durationMs: this.#clock.now() - startedAt });
+        this.#publish("agent.stopped", {
+          agentId,
+          runId,
+          reason: error.message,
+          durationMs: this.#clock.now() - startedAt,
+        });
         throw error;
       }
       const error = KernelError.from(caught, "AGENT_FAILED");
@@ -216,8 +213,13 @@ export class Supervisor {
       this.#publish("agent.stopped", { agentId, reason });
       return this.#handle(record);
     }
-    if (!active.kill.signal.aborted) {
-      active.kill.abort(new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } }));
+    if (!active.killed) {
+      active.killed = true;
+      if (!active.controller.signal.aborted) {
+        active.controller.abort(
+          new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } }),
+        );
+      }
       this.#scheduler.cancel(active.runId, reason);
     }
     await active.done;
@@ -316,13 +318,22 @@ export class Supervisor {
     lease: AdmissionLease,
     options: RunOptions,
   ): Promise<unknown> {
-    if (active.kill.signal.aborted) throw abortError(active.kill.signal);
+    const { controller } = active;
+    const signal = controller.signal;
+    if (signal.aborted) throw abortError(signal);
     this.#counters.runsStarted += 1;
     this.#transition(record, "running");
     this.#publish("agent.started", { agentId: record.id, runId: active.runId });
     const timeoutMs = positive(options.timeoutMs ?? record.spec.timeoutMs ?? this.#defaultTimeoutMs, "timeoutMs");
-    const timeout = timeoutSignal(this.#clock, timeoutMs, `agent ${record.spec.name} timed out after ${timeoutMs} ms`);
-    const signal = anySignal([leaseSignal, active.kill.signal, timeout.signal, options.signal]);
+    const timeout = this.#clock.setTimer(() => {
+      if (signal.aborted) return;
+      controller.abort(
+        new KernelError("TIMED_OUT", `agent ${record.spec.name} timed out after ${timeoutMs} ms`, {
+          details: { timeoutMs },
+        }),
+      );
+    }, timeoutMs);
+    const unlink = forwardAborts(controller, [leaseSignal, options.signal]);
     try {
       const work = record.spec.run(input as never, {
         agentId: record.id,
@@ -333,11 +344,17 @@ export class Supervisor {
       return await this.#settleOrAbandon(work, signal, record, active);
     } finally {
       timeout.cancel();
+      unlink();
     }
   }
 
   /** Settles with the work, or with the abort reason once the grace after an abort runs out. */
-  #settleOrAbandon(work: Promise<unknown>, signal: AbortSignal, record: AgentRecord, active: ActiveRun): Promise<unknown> {
+  #settleOrAbandon(
+    work: Promise<unknown>,
+    signal: AbortSignal,
+    record: AgentRecord,
+    active: ActiveRun,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let grace: { cancel(): void } | undefined;
@@ -376,7 +393,11 @@ export class Supervisor {
     });
     const forget = (outcome: string): void => {
       this.#abandonedWork.delete(work);
-      this.#logger.warn("abandoned agent function finally settled", { agentId: record.id, runId: active.runId, outcome });
+      this.#logger.warn("abandoned agent function finally settled", {
+        agentId: record.id,
+        runId: active.runId,
+        outcome,
+      });
     };
     work.then(
       () => forget("resolved"),
@@ -418,6 +439,26 @@ export class Supervisor {
   }
 }
 
+/** Aborts `controller` with the reason of the first of `sources` to abort; returns an unlinker. */
+function forwardAborts(controller: AbortController, sources: ReadonlyArray<AbortSignal | undefined>): () => void {
+  const linked: Array<[AbortSignal, () => void]> = [];
+  for (const source of sources) {
+    if (source === undefined) continue;
+    if (source.aborted) {
+      if (!controller.signal.aborted) controller.abort(source.reason);
+      continue;
+    }
+    const forward = (): void => {
+      if (!controller.signal.aborted) controller.abort(source.reason);
+    };
+    source.addEventListener("abort", forward, { once: true });
+    linked.push([source, forward]);
+  }
+  return () => {
+    for (const [source, forward] of linked) source.removeEventListener("abort", forward);
+  };
+}
+
 function positive(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new KernelError("AGENT_SPEC_INVALID", `${name} must be a positive number of milliseconds, got ${value}`);
@@ -426,13 +467,18 @@ function positive(value: number, name: string): number {
 }
 
 function validateSpec(spec: AgentSpec<never, unknown>): void {
-  if (typeof spec !== "object" || spec === null) throw new KernelError("AGENT_SPEC_INVALID", "agent spec must be an object");
+  if (typeof spec !== "object" || spec === null)
+    throw new KernelError("AGENT_SPEC_INVALID", "agent spec must be an object");
   if (typeof spec.name !== "string" || spec.name.trim() === "" || spec.name.length > 200) {
     throw new KernelError("AGENT_SPEC_INVALID", "agent spec needs a name of 1–200 characters");
   }
-  if (typeof spec.run !== "function") throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: run must be a function`);
+  if (typeof spec.run !== "function")
+    throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: run must be a function`);
   if (spec.timeoutMs !== undefined) positive(spec.timeoutMs, "timeoutMs");
-  if (spec.state !== undefined && (typeof spec.state.export !== "function" || typeof spec.state.import !== "function")) {
+  if (
+    spec.state !== undefined &&
+    (typeof spec.state.export !== "function" || typeof spec.state.import !== "function")
+  ) {
     throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: state needs export() and import()`);
   }
 }

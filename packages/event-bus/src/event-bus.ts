@@ -75,6 +75,11 @@ type Unsubscribe = () => void;
 type Callback = (event: KernelEvent) => void;
 type Offer = (event: KernelEvent) => boolean;
 
+// Results are immutable, so the common "no drops" ones are shared instead of allocated per publish.
+const noDrops: readonly PublishResult[] = Array.from({ length: 65 }, (_, delivered) =>
+  Object.freeze({ delivered, dropped: 0 }),
+);
+
 /** Resolves a selector to the concrete event types it matches; `BUS_SELECTOR_INVALID` if none. */
 export function selectEventTypes(selector: EventSelector): KernelEventType[] {
   if (selector === "*") return [...kernelEventTypes];
@@ -170,6 +175,7 @@ export class EventBus implements EventPublisher {
       }
     }
     this.#delivered += delivered;
+    if (dropped === 0) return noDrops[delivered] ?? { delivered, dropped };
     this.#dropped += dropped;
     return { delivered, dropped };
   }

@@ -31,7 +31,7 @@ describe("AuditTrail", () => {
     const [first, second] = await trail.query();
     expect(first?.prevHash).toBe(GENESIS_HASH);
     expect(second?.prevHash).toBe(first?.hash);
-    const expected = await sha256Hex(
+    const expected = sha256Hex(
       JSON.stringify(["oxios-audit-v1", 1, 1010, "agent:0", "tool.started", "r0", { index: 0 }, "genesis"]),
     );
     expect(first?.hash).toBe(expected);
@@ -186,7 +186,7 @@ describe("AuditTrail", () => {
       const entries = await trail.query();
       const target = entries[11] as AuditEntry;
       const forged = { ...target, details: { index: 999 } };
-      const hash = await sha256Hex(
+      const hash = sha256Hex(
         JSON.stringify([
           "oxios-audit-v1",
           forged.seq,

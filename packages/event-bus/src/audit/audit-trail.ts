@@ -246,7 +246,7 @@ export class AuditTrail {
   async #write(groups: PendingGroup[]): Promise<AuditEntry[]> {
     let head = this.#head ?? (await this.#store.state());
     for (let attempt = 0; ; attempt++) {
-      const entries = await this.#chain(groups, head);
+      const entries = this.#chain(groups, head);
       try {
         await this.#store.append(entries, head.lastSeq);
       } catch (error) {
@@ -266,7 +266,7 @@ export class AuditTrail {
     }
   }
 
-  async #chain(groups: readonly PendingGroup[], head: AuditChainState): Promise<AuditEntry[]> {
+  #chain(groups: readonly PendingGroup[], head: AuditChainState): AuditEntry[] {
     const entries: AuditEntry[] = [];
     let seq = head.lastSeq;
     let prevHash = head.lastHash;
@@ -275,7 +275,7 @@ export class AuditTrail {
       for (const input of group.inputs) {
         seq += 1;
         const at = input.at ?? now;
-        const hash = await sha256Hex(canonicalEntryText({ ...input, seq, at }, prevHash));
+        const hash = sha256Hex(canonicalEntryText({ ...input, seq, at }, prevHash));
         const details = JSON.parse(input.detailsJson) as { [key: string]: JsonValue };
         entries.push({
           seq,
@@ -333,13 +333,10 @@ export class AuditTrail {
       const limit = Math.min(VERIFY_PAGE, state.lastSeq - expectedSeq + 1);
       const page = await storeCall(() => this.#store.read(expectedSeq, limit), "read");
       if (page.length === 0) return { ok: false, seq: expectedSeq, reason: "missing" };
-      // Hashes of a page are independent of each other, so compute them concurrently.
-      const hashes = await Promise.all(
-        page.map((entry, index) => {
-          const chainedFrom = index === 0 && entry.seq === state.firstSeq ? previousHash : entry.prevHash;
-          return hashEntry(entry, chainedFrom === PRUNED_HASH ? state.anchor : chainedFrom);
-        }),
-      );
+      const hashes = page.map((entry, index) => {
+        const chainedFrom = index === 0 && entry.seq === state.firstSeq ? previousHash : entry.prevHash;
+        return hashEntry(entry, chainedFrom === PRUNED_HASH ? state.anchor : chainedFrom);
+      });
       for (let index = 0; index < page.length; index++) {
         const entry = page[index] as AuditEntry;
         if (entry.seq !== expectedSeq) return { ok: false, seq: expectedSeq, reason: "missing" };

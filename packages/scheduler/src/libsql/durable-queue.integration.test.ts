@@ -12,7 +12,7 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { Scheduler } from "../scheduler.ts";
 import { openLibsqlTaskStore } from "./libsql-task-store.ts";
 
-const fixture = fileURLToPath(new URL("../__fixtures__/durable-child.ts", import.meta.url));
+const fixture = fileURLToPath(new URL("../../__fixtures__/durable-child.ts", import.meta.url));
 const packageDir = fileURLToPath(new URL("../..", import.meta.url));
 let directory: string;
 

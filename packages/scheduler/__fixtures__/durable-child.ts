@@ -2,8 +2,8 @@
 // argv[2], completes task-0, leaves task-1 and task-2 running forever (2 slots) and the rest
 // queued, prints READY once all of that is on disk, and waits to be killed (SIGKILL).
 import Database from "libsql";
-import { openLibsqlTaskStore } from "../libsql/libsql-task-store.ts";
-import { Scheduler } from "../scheduler.ts";
+import { openLibsqlTaskStore } from "../src/libsql/libsql-task-store.ts";
+import { Scheduler } from "../src/scheduler.ts";
 
 const [url, effectsPath] = process.argv.slice(2) as [string, string];
 const effects = new Database(effectsPath);

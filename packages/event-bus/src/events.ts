@@ -60,8 +60,14 @@ export interface KernelEventPayloads {
   "task.admitted": { taskId: string; waitingMs: number; attempt: number };
   "task.completed": { taskId: string; waitingMs: number; turnaroundMs: number };
   "task.failed": { taskId: string; waitingMs: number; turnaroundMs: number; error: EventError };
-  "task.cancelled": { taskId: string; reason: string; wasRunning: boolean };
-  "task.reaped": { taskId: string; lastHeartbeatMs: number; zombieAfterMs: number };
+  "task.cancelled": { taskId: string; reason: string; wasRunning: boolean; waitingMs?: number; turnaroundMs?: number };
+  "task.reaped": {
+    taskId: string;
+    lastHeartbeatMs: number;
+    zombieAfterMs: number;
+    waitingMs: number;
+    turnaroundMs: number;
+  };
 
   // Tools
   "tool.started": { callId: string; tool: string; agentId: string };

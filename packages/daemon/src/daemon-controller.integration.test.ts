@@ -101,6 +101,30 @@ describe("DaemonController with a real daemon process", () => {
     expect(log.match(/^--- .* starting: /gm)).toHaveLength(2);
   });
 
+  it("inside the daemon, SIGHUP reloads and SIGINT runs the same ordered shutdown", async () => {
+    const started = await controller.start(await startOptions());
+    const logHas = async (text: string): Promise<boolean> => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        if ((await readFile(controller.logPath, "utf8")).includes(text)) return true;
+        await new Promise((done) => setTimeout(done, 25));
+      }
+      return false;
+    };
+    process.kill(started.pid, "SIGHUP");
+    expect(await logHas(`fixture ${started.pid} reloaded`)).toBe(true);
+    expect(await controller.status()).toMatchObject({ state: "running", pid: started.pid });
+    process.kill(started.pid, "SIGINT");
+    expect(await logHas(`fixture ${started.pid} shut down ok=true reason=SIGINT`)).toBe(true);
+    const deadline = Date.now() + 10_000;
+    while ((await probeProcess(started.pid)).alive && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 25));
+    }
+    expect((await probeProcess(started.pid)).alive).toBe(false);
+    expect(await inspectPidFile(home)).toEqual({ state: "absent" });
+    expect(await controller.status()).toEqual({ state: "stopped" });
+  });
+
   it("SIGKILLs a daemon that ignores SIGTERM once the timeout passes, and clears its pid file", async () => {
     const started = await controller.start(await startOptions("ignore-sigterm"));
     const stopped = await controller.stop({ timeoutMs: 600 });

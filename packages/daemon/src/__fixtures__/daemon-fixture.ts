@@ -34,9 +34,10 @@ if (mode === "ignore-sigterm") {
     logger,
     onShutdown: async (signal) => {
       const report = await shutdown.run(signal);
-      console.log(`fixture ${process.pid} shut down ok=${report.ok}`);
+      console.log(`fixture ${process.pid} shut down ok=${report.ok} reason=${report.reason}`);
       process.exitCode = report.ok ? 0 : 1;
     },
+    onReload: () => console.log(`fixture ${process.pid} reloaded`),
   });
 }
 

@@ -231,9 +231,11 @@ describe("auto-commit", () => {
     });
     const store = await StateStore.open({ root, clock, changeSink: git });
     await store.save("seeds", "a", { v: 1 });
-    // Objects cannot be written (immutable object store, effective even for root).
+    // Objects cannot be written: a read-only object store (root ignores permission bits,
+    // so it gets the immutable attribute instead).
     const objects = join(root, ".git", "objects");
-    execFileSync("chattr", ["-R", "+i", objects]);
+    const asRoot = process.getuid?.() === 0;
+    execFileSync(asRoot ? "chattr" : "chmod", asRoot ? ["-R", "+i", objects] : ["-R", "a-w", objects]);
     try {
       // The timed attempt fails, then flush's own attempt fails: both are reported.
       await clock.advanceAsync(100);
@@ -245,7 +247,7 @@ describe("auto-commit", () => {
       expect(logger.find("error", "auto-commit failed")).toHaveLength(2);
       expect(gitCli("log", "--format=%s")).not.toContain("update");
     } finally {
-      execFileSync("chattr", ["-R", "-i", objects]);
+      execFileSync(asRoot ? "chattr" : "chmod", asRoot ? ["-R", "-i", objects] : ["-R", "u+w", objects]);
     }
     const retried = await git.flush();
     expect(retried).toMatchObject({ errors: [] });

@@ -239,7 +239,6 @@ describe("auto-commit", () => {
     try {
       // The timed attempt fails, then flush's own attempt fails: both are reported.
       await clock.advanceAsync(100);
-      expect(failures).toHaveLength(1);
       const report = await git.flush();
       expect(report.errors.map((entry) => entry.paths)).toEqual([["seeds/a.json"], ["seeds/a.json"]]);
       expect(KernelError.hasCode(report.errors[0]?.error, "GIT_FAILED")).toBe(true);

@@ -1,5 +1,6 @@
 /** Shared setup for this package's tests: a registry with every built-in tool, fakes and a temp workspace. */
 
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,5 +99,33 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Processes of group `pgid` that are not zombies (Linux `/proc`); a zombie has already died. */
+export function liveGroupMembers(pgid: number): number[] {
+  const live: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "ENOENT" || (error as { code?: unknown }).code === "ESRCH") continue;
+      throw error;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z") live.push(Number(entry));
+  }
+  return live;
+}
+
+/** True when `process.kill(-pgid, 0)` throws ESRCH: no process of the group exists at all. */
+export function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === "ESRCH";
   }
 }

@@ -1,6 +1,10 @@
 import { oxiosTsup } from "@oxios/tooling/tsup";
 
-export default oxiosTsup({
-  entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
-  external: ["node:child_process", "node:fs", "node:fs/promises", "node:path", "node:os"],
-});
+// Keep the `node:` prefix on built-ins: Deno resolves only prefixed names.
+export default {
+  ...oxiosTsup({
+    entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
+    external: [/^node:/] as unknown as string[],
+  }),
+  removeNodeProtocol: false,
+};

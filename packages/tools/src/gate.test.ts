@@ -1,9 +1,8 @@
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { settle } from "@oxios/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentIdentity } from "./permissions.ts";
-import { createHarness, errorCode, type Harness, okOutput } from "./test-harness.ts";
+import { createHarness, errorCode, type Harness, okOutput, waitFor } from "./test-harness.ts";
 
 let h: Harness;
 afterEach(async () => {
@@ -260,7 +259,7 @@ describe("approvals", () => {
     h = await createHarness();
     const session = await h.sessionFor(shellUser);
     const pending = session.execute("exec", { mode: "shell", command: "echo approved" });
-    await settle();
+    await waitFor(() => h.registry.approvals.pending().length === 1);
     const [request] = h.publisher.ofType("approval.requested");
     expect(request?.payload).toMatchObject({ agentId: "agent-1", tool: "exec", timeoutMs: 30_000 });
     expect(h.registry.approvals.pending()).toHaveLength(1);
@@ -280,7 +279,7 @@ describe("approvals", () => {
     h = await createHarness({ approvalTimeoutMs: 60_000 });
     const session = await h.sessionFor(shellUser);
     const pending = session.execute("exec", { mode: "shell", command: "echo never" });
-    await settle();
+    await waitFor(() => h.registry.approvals.pending().length === 1);
     await h.clock.advanceAsync(59_999);
     expect(h.registry.approvals.pending()).toHaveLength(1);
     await h.clock.advanceAsync(1);
@@ -304,7 +303,7 @@ describe("approvals", () => {
 
     const userSession = await h.sessionFor({ permissions: { approvalRequired: ["write"] } });
     const pending = userSession.execute("write", { path: "x.txt", content: "x" });
-    await settle();
+    await waitFor(() => h.registry.approvals.pending().length === 1);
     const approvalId = h.registry.approvals.pending()[0]?.approvalId ?? "";
     h.registry.approvals.resolve(approvalId, { approved: false, by: "alice", reason: "not now" });
     const result = await pending;
@@ -317,7 +316,7 @@ describe("approvals", () => {
     const session = await h.sessionFor(shellUser);
     const controller = new AbortController();
     const pending = session.execute("exec", { mode: "shell", command: "echo x" }, { signal: controller.signal });
-    await settle();
+    await waitFor(() => h.registry.approvals.pending().length === 1);
     controller.abort();
     expect(errorCode(await pending)).toBe("ABORTED");
     expect(h.registry.approvals.pending()).toHaveLength(0);

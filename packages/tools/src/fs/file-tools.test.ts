@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHarness, errorCode, type Harness, okOutput } from "../test-harness.ts";
+import { createHarness, errorCode, type Harness, okOutput, waitFor } from "../test-harness.ts";
 import type { ToolResult } from "../tool.ts";
 import type { GrepMatch } from "./grep-tool.ts";
 import type { LsEntry } from "./ls-tool.ts";
@@ -179,7 +179,8 @@ describe("file tools honour abort mid-execution", () => {
       expect(errorCode(result)).toBe("ABORTED");
       expect(ms).toBeLessThan(1000);
       expect(h.publisher.ofType("tool.failed")[0]?.payload.error.code).toBe("ABORTED");
-      await new Promise((resolve) => setTimeout(resolve, 50)); // let the tool's own cleanup finish
+      // The gate settles first; wait for the tool itself to wind down (it logs when it does).
+      await waitFor(() => h.logger.find("debug", "after").length > 0, 5000);
       const leftovers = (await readdir(h.workspace)).filter((name) => name.endsWith(".tmp") || name === "out.txt");
       expect(leftovers).toEqual([]);
     });

@@ -78,6 +78,7 @@ export interface KernelEventPayloads {
 
   // The bus and the audit trail themselves
   "bus.lagged": { subscriber: string; lost: number };
+  "bus.listener-failed": { listener: string; eventType: string; error: EventError };
   "audit.failed": { error: EventError; pending: number };
 }
 

@@ -68,8 +68,8 @@ export interface RecoveryReport {
   readonly requeued: readonly TaskHandle[];
   /** Ids of requeued tasks that had been running in a dead process. */
   readonly retried: readonly string[];
-  /** Tasks that ran out of attempts and are now failed. */
-  readonly exhausted: readonly TaskRecord[];
+  /** Tasks that ran out of attempts (or could not be read) and are now failed. */
+  readonly failed: readonly TaskRecord[];
   /** When the next foreign lease expires (call `recover` again then), if any. */
   readonly nextLeaseExpiryAt?: number;
 }
@@ -302,7 +302,7 @@ export class Scheduler {
       this.#own(this.#runRecovered(entry, runner));
     }
     this.#pump();
-    const exhausted = recovered.exhausted.map((stored) => {
+    const failed = recovered.failed.map((stored) => {
       const entry = this.#entryFromStore(stored);
       entry.status = "failed";
       entry.finishedAt = stored.finishedAt;
@@ -312,7 +312,7 @@ export class Scheduler {
     return {
       requeued,
       retried: recovered.retried,
-      exhausted,
+      failed,
       ...(recovered.nextLeaseExpiryAt === undefined ? {} : { nextLeaseExpiryAt: recovered.nextLeaseExpiryAt }),
     };
   }
@@ -776,7 +776,8 @@ export class Scheduler {
     }
     const releasedCount = this.#finishedCount();
     let timedOut = false;
-    if (this.#running.size > 0) {
+    if (this.#running.size > 0 && timeoutMs === 0) timedOut = true;
+    else if (this.#running.size > 0) {
       timedOut = await new Promise<boolean>((resolve) => {
         const timer = this.#clock.setTimer(() => resolve(true), timeoutMs);
         this.#idleWaiters.push(() => {

@@ -48,8 +48,11 @@ export interface RecoveredTasks {
   queued: StoredTask[];
   /** Of `queued`, the ones that were running under an expired lease (their next run is a retry). */
   retried: string[];
-  /** Running under an expired lease with `attempts >= maxAttempts`: now failed in the store. */
-  exhausted: StoredTask[];
+  /**
+   * Now failed in the store: running under an expired lease with `attempts >= maxAttempts`
+   * (`SCHEDULER_ATTEMPTS_EXHAUSTED`), or a row that cannot be read (`SCHEDULER_STORE_CORRUPT`).
+   */
+  failed: StoredTask[];
   /** The earliest lease still valid (another owner, or a dead one not yet expired). */
   nextLeaseExpiryAt?: number;
 }
@@ -66,7 +69,7 @@ export interface TaskStore {
   /**
    * Atomically takes over the work of dead owners: queued tasks, and running tasks whose
    * lease expired at or before `now` (requeued, or failed with
-   * `SCHEDULER_ATTEMPTS_EXHAUSTED` once `attempts >= maxAttempts`).
+   * `SCHEDULER_ATTEMPTS_EXHAUSTED` once `attempts >= maxAttempts`). Flushes first.
    */
   recover(options: { now: number; owner: string; maxAttempts: number }): Promise<RecoveredTasks>;
   /** Flushes and releases the store. */

@@ -37,6 +37,7 @@ const error = "object";
 const requiredFields: FieldTable = {
   "agent.created": { agentId: "string", name: "string" },
   "agent.started": { agentId: "string", runId: "string" },
+  "agent.completed": { agentId: "string", runId: "string", durationMs: "number" },
   "agent.stopped": { agentId: "string", reason: "string" },
   "agent.failed": { agentId: "string", error },
   "agent.restarted": { agentId: "string", restarts: "number", reason: "string" },
@@ -74,7 +75,13 @@ const requiredFields: FieldTable = {
   "task.completed": { taskId: "string", waitingMs: "number", turnaroundMs: "number" },
   "task.failed": { taskId: "string", waitingMs: "number", turnaroundMs: "number", error },
   "task.cancelled": { taskId: "string", reason: "string", wasRunning: "boolean" },
-  "task.reaped": { taskId: "string", lastHeartbeatMs: "number", zombieAfterMs: "number" },
+  "task.reaped": {
+    taskId: "string",
+    waitingMs: "number",
+    turnaroundMs: "number",
+    lastHeartbeatMs: "number",
+    zombieAfterMs: "number",
+  },
   "tool.started": { callId: "string", tool: "string", agentId: "string" },
   "tool.completed": {
     callId: "string",

@@ -18,6 +18,7 @@ export function oxiosTsup(options) {
     clean: true,
     splitting: false,
     treeshake: true,
-    external: options.external ?? [],
+    // node: built-ins are never bundled, whatever the platform.
+    external: [/^node:/, ...(options.external ?? [])],
   });
 }

@@ -18,8 +18,8 @@ import { MEMORY_ERROR_CODES } from "./errors.ts";
 import {
   decayScore,
   isMemoryType,
-  isPrunable,
   isProtectionLevel,
+  isPrunable,
   MEMORY_TIERS,
   type MemoryTier,
   PROTECTION_LEVELS,
@@ -144,7 +144,9 @@ function loadCheckpoint(
 function orient(host: DreamHost): NonNullable<DreamData["orient"]> {
   const byTier = { hot: 0, warm: 0, cold: 0 } as Record<MemoryTier, number>;
   let total = 0;
-  for (const row of host.sql.all<{ tier: string; n: number }>("SELECT tier, count(*) AS n FROM memories GROUP BY tier")) {
+  for (const row of host.sql.all<{ tier: string; n: number }>(
+    "SELECT tier, count(*) AS n FROM memories GROUP BY tier",
+  )) {
     total += row.n;
     if ((MEMORY_TIERS as readonly string[]).includes(row.tier)) byTier[row.tier as MemoryTier] = row.n;
   }
@@ -376,7 +378,6 @@ export async function runDream(host: DreamHost): Promise<DreamReport> {
     await Promise.resolve();
     throwIfAborted(host.signal);
     const phase = DREAM_PHASES[phaseIndex] as DreamPhase;
-    const started = host.clock.now();
     const tick = performance.now();
     if (phase === "orient") data.orient = orient(host);
     else if (phase === "gather") data.gather = gather(host, data.orient?.since ?? 0);
@@ -472,8 +473,15 @@ export class DreamScheduler {
       throw new KernelError(MEMORY_ERROR_CODES.dreamBusy, "dreams are already scheduled on this store");
     }
     const intervalMs = options.intervalMs ?? DREAM_PRESETS[options.preset ?? "daily"];
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0 || (options.preset !== undefined && !(options.preset in DREAM_PRESETS))) {
-      throw new KernelError(MEMORY_ERROR_CODES.configInvalid, "dream interval must be a preset or a positive number of ms");
+    if (
+      !Number.isFinite(intervalMs) ||
+      intervalMs <= 0 ||
+      (options.preset !== undefined && !(options.preset in DREAM_PRESETS))
+    ) {
+      throw new KernelError(
+        MEMORY_ERROR_CODES.configInvalid,
+        "dream interval must be a preset or a positive number of ms",
+      );
     }
     const controller = new AbortController();
     let timer: Timer | undefined;
@@ -483,22 +491,24 @@ export class DreamScheduler {
     let lastError: KernelError | undefined;
     const fire = (): void => {
       timer = undefined;
-      current = this.#run(controller.signal).then(
-        (report) => {
-          lastError = undefined;
-          this.#logger.debug("scheduled dream finished", { runId: report.runId });
-        },
-        (error: unknown) => {
-          lastError = KernelError.from(error, MEMORY_ERROR_CODES.storageFailed);
-          if (stopped && KernelError.hasCode(error, "ABORTED")) {
-            this.#logger.info("scheduled dream cancelled by stop; it resumes at its next phase", {});
-          } else this.#logger.error("scheduled dream failed; the next one runs on schedule", { error });
-        },
-      ).then(() => {
-        runs += 1;
-        current = undefined;
-        if (!stopped) timer = this.#clock.setTimer(fire, intervalMs);
-      });
+      current = this.#run(controller.signal)
+        .then(
+          (report) => {
+            lastError = undefined;
+            this.#logger.debug("scheduled dream finished", { runId: report.runId });
+          },
+          (error: unknown) => {
+            lastError = KernelError.from(error, MEMORY_ERROR_CODES.storageFailed);
+            if (stopped && KernelError.hasCode(error, "ABORTED")) {
+              this.#logger.info("scheduled dream cancelled by stop; it resumes at its next phase", {});
+            } else this.#logger.error("scheduled dream failed; the next one runs on schedule", { error });
+          },
+        )
+        .then(() => {
+          runs += 1;
+          current = undefined;
+          if (!stopped) timer = this.#clock.setTimer(fire, intervalMs);
+        });
     };
     timer = this.#clock.setTimer(fire, intervalMs);
     const schedule: DreamSchedule = {

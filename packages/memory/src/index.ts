@@ -37,8 +37,8 @@ export {
   type MemoryType,
   PROTECTION_LEVELS,
   PROTECTION_NAMES,
-  type ProtectionLevel,
   PRUNE_THRESHOLD,
+  type ProtectionLevel,
   type PrunableInput,
   type TierCaps,
 } from "./lifecycle.ts";

@@ -9,7 +9,7 @@ describe("decay", () => {
     // rate 0.01 × (1.5 − 0.5) × 1 / (1 + ln 1) × 10 h = 0.1 → e^−0.1
     expect(decayScore(base, 10 * HOUR)).toBeCloseTo(0.904837418, 8);
     // 3 accesses: divisor 1 + ln 4 = 2.386294361; exponent 0.1 / 2.386294361 = 0.041905818
-    expect(decayScore({ ...base, accessCount: 3 }, 10 * HOUR)).toBeCloseTo(0.958960, 6);
+    expect(decayScore({ ...base, accessCount: 3 }, 10 * HOUR)).toBeCloseTo(0.95896, 6);
     // importance 0.9, protection low: 0.01 × 0.6 × 0.5 × 100 h = 0.3 → e^−0.3
     expect(decayScore({ ...base, importance: 0.9, protection: "low" }, 100 * HOUR)).toBeCloseTo(0.740818221, 8);
     // conversation type, 48 h untouched: 0.06 × (1.5 − 0.35) × 48 = 3.312 → 0.036443

@@ -72,7 +72,8 @@ export interface DecayInput {
 export function decayScore(input: DecayInput, now: number): number {
   const hours = Math.max(0, now - input.accessedAt) / HOUR_MS;
   const multiplier = 1.5 - Math.min(1, Math.max(0, input.importance));
-  const rate = (input.decayRate * multiplier * PROTECTION_LEVELS[input.protection]) / (1 + Math.log(1 + input.accessCount));
+  const rate =
+    (input.decayRate * multiplier * PROTECTION_LEVELS[input.protection]) / (1 + Math.log(1 + input.accessCount));
   return Math.exp(-rate * hours);
 }
 

@@ -5,21 +5,15 @@
  */
 
 import { KernelError } from "@oxios/core";
-import {
-  MAX_CONTENT_LENGTH,
-  MAX_SUMMARY_LENGTH,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  MEMORY_ERROR_CODES,
-} from "./errors.ts";
+import { MAX_CONTENT_LENGTH, MAX_SUMMARY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MEMORY_ERROR_CODES } from "./errors.ts";
 import {
   isMemoryTier,
   isMemoryType,
   isProtectionLevel,
-  type MemoryTier,
-  type MemoryType,
   MEMORY_TIERS,
   MEMORY_TYPE_NAMES,
+  type MemoryTier,
+  type MemoryType,
   PROTECTION_NAMES,
   type ProtectionLevel,
 } from "./lifecycle.ts";
@@ -174,7 +168,10 @@ export function validateImportance(importance: unknown): number {
 
 export function validateSummary(summary: unknown): string {
   if (typeof summary !== "string" || summary.length > MAX_SUMMARY_LENGTH) {
-    throw invalid(MEMORY_ERROR_CODES.contentInvalid, `summary must be a string of at most ${MAX_SUMMARY_LENGTH} characters`);
+    throw invalid(
+      MEMORY_ERROR_CODES.contentInvalid,
+      `summary must be a string of at most ${MAX_SUMMARY_LENGTH} characters`,
+    );
   }
   return summary;
 }

@@ -4,8 +4,8 @@ import * as sqliteVec from "sqlite-vec";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_CONTENT_LENGTH } from "./errors.ts";
 import { MemoryStore } from "./memory-store.ts";
-import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 import { openTestStore, removeTempDatabases, type TestStore } from "./test-support.ts";
+import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 const open: TestStore[] = [];
 async function fresh(options: Parameters<typeof openTestStore>[0] = {}): Promise<TestStore> {
@@ -83,7 +83,10 @@ describe("MemoryStore CRUD", () => {
 
   it("update keeps the rowid and replaces the one vector (no orphan)", async () => {
     const { store, path } = await fresh();
-    const first = await store.remember({ content: "tabs are preferred over spaces for indentation", type: "preference" });
+    const first = await store.remember({
+      content: "tabs are preferred over spaces for indentation",
+      type: "preference",
+    });
     await store.remember({ content: "the build runs on two cores", type: "fact" });
     const db = raw(path);
     const seqBefore = (db.prepare("SELECT seq FROM memories WHERE id = ?").get([first.id]) as { seq: number }).seq;
@@ -159,14 +162,17 @@ describe("search", () => {
     }
     for (const mode of ["hybrid", "vector", "keyword"] as const) {
       const hits = await store.search("database migration failed", { limit: 5, types: ["fact"], mode });
-      expect(
-        hits.map((hit) => hit.entry.id).sort(),
-        mode,
-      ).toEqual(facts.map((fact) => fact.id).sort());
+      expect(hits.map((hit) => hit.entry.id).sort(), mode).toEqual(facts.map((fact) => fact.id).sort());
       const inSpace = await store.search("database migration failed", { limit: 5, spaceId: "space-1", mode });
-      expect(inSpace.map((hit) => hit.entry.id), mode).toEqual([facts[0]?.id]);
+      expect(
+        inSpace.map((hit) => hit.entry.id),
+        mode,
+      ).toEqual([facts[0]?.id]);
       const tagged = await store.search("database migration failed", { limit: 5, tags: ["t2"], mode });
-      expect(tagged.map((hit) => hit.entry.id), mode).toEqual([facts[2]?.id]);
+      expect(
+        tagged.map((hit) => hit.entry.id),
+        mode,
+      ).toEqual([facts[2]?.id]);
     }
     const unfiltered = await store.search("database migration failed", { limit: 5 });
     expect(unfiltered.every((hit) => hit.entry.type === "episode")).toBe(true);
@@ -174,7 +180,10 @@ describe("search", () => {
 
   it("fuses vector and keyword ranks by RRF and reports both", async () => {
     const { store } = await fresh();
-    const target = await store.remember({ content: "kubernetes pods restart when memory limits are hit", type: "knowledge" });
+    const target = await store.remember({
+      content: "kubernetes pods restart when memory limits are hit",
+      type: "knowledge",
+    });
     await store.remember({ content: "pods of whales migrate in winter", type: "fact" });
     const [best] = await store.search("kubernetes pods restart memory limits", { limit: 3 });
     expect(best?.entry.id).toBe(target.id);
@@ -219,7 +228,10 @@ describe("search", () => {
       "MEMORY_CONTENT_INVALID",
     );
     await expectCode(store.remember({ content: "ok", type: "gossip" as never }), "MEMORY_TYPE_INVALID");
-    await expectCode(store.remember({ content: "ok", type: "fact", tier: "lukewarm" as never }), "MEMORY_FILTER_INVALID");
+    await expectCode(
+      store.remember({ content: "ok", type: "fact", tier: "lukewarm" as never }),
+      "MEMORY_FILTER_INVALID",
+    );
     await expectCode(store.remember({ content: "ok", type: "fact", importance: 2 }), "MEMORY_FILTER_INVALID");
     await expectCode(store.search("q", { types: ["nope" as never] }), "MEMORY_TYPE_INVALID");
     await expectCode(store.search("q", { tiers: ["tepid" as never] }), "MEMORY_FILTER_INVALID");
@@ -239,7 +251,11 @@ describe("recall", () => {
     const { store, clock, events } = await fresh();
     for (let index = 0; index < 5; index++) {
       clock.advance(1000);
-      await store.remember({ content: `conversation turn ${index} about lunch plans`, type: "conversation", sessionId: "s" });
+      await store.remember({
+        content: `conversation turn ${index} about lunch plans`,
+        type: "conversation",
+        sessionId: "s",
+      });
     }
     for (let index = 0; index < 4; index++) {
       clock.advance(1000);
@@ -435,9 +451,19 @@ describe("tier caps", () => {
       tierCaps: { hot: { count: 5, tokens: 60 }, warm: { count: 4 }, cold: { count: 3 } },
     });
     for (let index = 0; index < 8; index++) {
-      await store.remember({ content: `hot item ${index} ${"h".repeat(20)}`, type: "fact", tier: "hot", importance: 0.5 });
+      await store.remember({
+        content: `hot item ${index} ${"h".repeat(20)}`,
+        type: "fact",
+        tier: "hot",
+        importance: 0.5,
+      });
     }
-    const important = await store.remember({ content: "the important hot one", type: "fact", tier: "hot", importance: 1 });
+    const important = await store.remember({
+      content: "the important hot one",
+      type: "fact",
+      tier: "hot",
+      importance: 1,
+    });
     let stats = store.stats();
     // Each hot item is ~9 tokens: the 60-token budget allows 5 by count but only 6 by tokens.
     expect(stats.byTier.hot).toBeLessThanOrEqual(5);

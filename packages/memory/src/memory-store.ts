@@ -9,15 +9,7 @@
  */
 
 import { createHash } from "node:crypto";
-import {
-  type Clock,
-  createLogger,
-  KernelError,
-  type Logger,
-  newId,
-  systemClock,
-  throwIfAborted,
-} from "@oxios/core";
+import { type Clock, createLogger, KernelError, type Logger, newId, systemClock, throwIfAborted } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
 import { type Embedder, embedWithin } from "./embedder.ts";
@@ -402,11 +394,10 @@ export class MemoryStore {
   }
 
   #link(seq: number, spaceId: string, now: number): void {
-    this.#sql.run("INSERT INTO memory_spaces(space_id, memory_seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [
-      spaceId,
-      seq,
-      now,
-    ]);
+    this.#sql.run(
+      "INSERT INTO memory_spaces(space_id, memory_seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      [spaceId, seq, now],
+    );
   }
 
   #insert(item: ValidatedInput, vector: Float32Array | undefined, now: number): number {
@@ -789,7 +780,9 @@ export class MemoryStore {
     )) {
       cached.set(row.content_hash, floatsFromBlob(row.vector));
     }
-    const missing = items.filter((item, index) => !cached.has(item.hash) && items.findIndex((other) => other.hash === item.hash) === index);
+    const missing = items.filter(
+      (item, index) => !cached.has(item.hash) && items.findIndex((other) => other.hash === item.hash) === index,
+    );
     if (missing.length > 0) {
       const vectors = await this.#embed(missing.map((item) => item.content));
       const now = this.#clock.now();
@@ -935,7 +928,8 @@ export class MemoryStore {
   #publish<T extends KernelEventType>(type: T, payload: KernelEventPayloads[T]): void {
     if (this.#events === undefined) return;
     const result = this.#events.publish(createEvent(type, payload, SOURCE, this.#clock.now()));
-    if (result.dropped > 0) this.#logger.warn("a memory event was dropped by a subscriber", { type, dropped: result.dropped });
+    if (result.dropped > 0)
+      this.#logger.warn("a memory event was dropped by a subscriber", { type, dropped: result.dropped });
   }
 
   #assertOpen(): void {

@@ -60,7 +60,9 @@ export function openDatabase(options: {
   }
   const sql = new Sql(db);
   try {
-    sql.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+    sql.exec(
+      "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+    );
     if (options.keywordOnly) {
       return { sql, vectors: { enabled: false, reason: "keyword-only mode configured" } };
     }

@@ -124,8 +124,8 @@ export function readMeta(sql: Sql, key: string): string | undefined {
 }
 
 export function writeMeta(sql: Sql, key: string, value: string): void {
-  sql.run(
-    "INSERT INTO memory_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    [key, value],
-  );
+  sql.run("INSERT INTO memory_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [
+    key,
+    value,
+  ]);
 }

@@ -8,9 +8,9 @@
  * memory never has two vectors and no vector outlives its memory.
  */
 
-import { blob, type Sql, type SqlValue } from "./sql.ts";
-import { SignQuantizer } from "./sign-quantizer.ts";
 import { readMeta, writeMeta } from "./schema.ts";
+import { SignQuantizer } from "./sign-quantizer.ts";
+import { blob, type Sql, type SqlValue } from "./sql.ts";
 
 export interface VectorCandidate {
   seq: number;

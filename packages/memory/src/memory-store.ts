@@ -147,6 +147,7 @@ interface ValidatedInput {
 const SOURCE = "memory";
 const QUERY_CACHE_SIZE = 256;
 const REEMBED_BATCH = 64;
+const DUPLICATE_CANDIDATES = 8;
 
 /** The normalised-content hash used for exact dedup and the embedding cache. */
 export function contentHash(content: string): string {
@@ -370,7 +371,9 @@ export class MemoryStore {
     const exact = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE content_hash = ? LIMIT 1", [hash]);
     if (exact !== undefined) return exact.seq;
     if (vector === undefined || this.#index === undefined) return undefined;
-    const nearest = this.#index.nearest(vector, 1, { where: "", params: [] })[0];
+    // A near-duplicate (cosine distance < 0.05) differs in very few code bits, so a handful
+    // of coarse candidates is enough to find it.
+    const nearest = this.#index.nearest(vector, 1, { where: "", params: [] }, DUPLICATE_CANDIDATES)[0];
     return nearest !== undefined && nearest.distance < this.#nearDuplicate ? nearest.seq : undefined;
   }
 

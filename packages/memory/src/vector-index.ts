@@ -77,10 +77,10 @@ export class VectorIndex {
   /**
    * The `limit` nearest memories to `query` that satisfy `filter`, by exact cosine distance,
    * nearest first. The filter is part of the KNN itself, so it never truncates before
-   * filtering.
+   * filtering. `candidates` overrides how many codes the coarse stage fetches.
    */
-  nearest(query: Float32Array, limit: number, filter: SqlFilter): VectorCandidate[] {
-    const k = Math.max(limit * OVERSAMPLE, MIN_OVERSAMPLE);
+  nearest(query: Float32Array, limit: number, filter: SqlFilter, candidates?: number): VectorCandidate[] {
+    const k = candidates ?? Math.max(limit * OVERSAMPLE, MIN_OVERSAMPLE);
     const params: SqlValue[] = [blob(this.quantizer.quantize(query)), k];
     let restriction = "";
     if (filter.where !== "") {

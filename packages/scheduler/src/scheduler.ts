@@ -755,6 +755,25 @@ export class Scheduler {
     }
   }
 
+  /** Waits up to `timeoutMs` for the runners of recovered tasks; returns how many still run. */
+  async #joinDrivers(timeoutMs: number): Promise<number> {
+    if (this.#drivers.size === 0) return 0;
+    let timer: { cancel(): void } | undefined;
+    // With no time left, still let runners that have already finished unregister themselves.
+    const deadline =
+      timeoutMs <= 0
+        ? afterMicrotasks(8)
+        : new Promise<void>((resolve) => {
+            timer = this.#clock.setTimer(resolve, timeoutMs);
+          });
+    await Promise.race([Promise.allSettled([...this.#drivers]), deadline]);
+    timer?.cancel();
+    if (this.#drivers.size > 0) {
+      this.#logger?.warn("drain returned with recovered task runners still running", { runners: this.#drivers.size });
+    }
+    return this.#drivers.size;
+  }
+
   #own(work: Promise<void>): void {
     this.#drivers.add(work);
     void work.finally(() => this.#drivers.delete(work));
@@ -801,8 +820,10 @@ export class Scheduler {
     }
     this.#reaperTimer?.cancel();
     this.#reaperTimer = undefined;
+    const runnersStillRunning = await this.#joinDrivers(Math.max(0, timeoutMs - (this.#clock.now() - startedAt)));
     await this.#store?.flush();
     return {
+      runnersStillRunning,
       timedOut,
       durationMs: this.#clock.now() - startedAt,
       finishedWhileDraining,
@@ -838,4 +859,8 @@ export class Scheduler {
     if (this.#events === undefined) return;
     this.#events.publish(createEvent(type, payload, SOURCE, this.#clock.now()));
   }
+}
+
+async function afterMicrotasks(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await Promise.resolve();
 }

@@ -124,4 +124,10 @@ export interface DrainReport {
   readonly released: readonly string[];
   /** Running tasks aborted at the deadline. */
   readonly aborted: readonly string[];
+  /**
+   * Runners of recovered tasks (see `recover`) still running when drain returned: their task
+   * was aborted at the deadline but the runner ignored the signal. Drain waits for these
+   * runners within its timeout and reports the rest; they stay owned (awaited, logged).
+   */
+  readonly runnersStillRunning: number;
 }

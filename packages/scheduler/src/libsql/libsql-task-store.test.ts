@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
-import { ManualClock } from "@oxios/core/testing";
+import { ManualClock, settle } from "@oxios/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Scheduler } from "../scheduler.ts";
 import type { TaskRecord } from "../task.ts";
@@ -68,6 +68,46 @@ describe("libsql task store", () => {
     await second.close();
     await before.drain({ timeoutMs: 0 });
     await expect(blocker).rejects.toMatchObject({ code: "SCHEDULER_DRAINING" });
+  });
+
+  it("drain waits for recovered runners and reports the ones that ignore their abort", async () => {
+    const clock = new ManualClock();
+    const first = openLibsqlTaskStore({ url });
+    const before = new Scheduler({ clock, store: first, maxConcurrent: 2 });
+    before.submit({ id: "polite" });
+    before.submit({ id: "stubborn" });
+    await first.flush();
+    await first.close();
+
+    // The first process held both leases when it died; the second starts once they expired.
+    const later = new ManualClock(clock.now() + 300_001);
+    const second = openLibsqlTaskStore({ url });
+    const after = new Scheduler({ clock: later, store: second, maxConcurrent: 2 });
+    let politeFinished = false;
+    let releaseStubborn: () => void = () => undefined;
+    const recovered = await after.recover(async (task, signal) => {
+      if (task.id === "polite") {
+        await hang(signal).catch(() => {
+          politeFinished = true;
+        });
+        return "stopped";
+      }
+      await new Promise<void>((resolve) => {
+        releaseStubborn = resolve;
+      });
+      return "late";
+    });
+    await settle();
+    expect(recovered.requeued.map((handle) => handle.id).sort()).toEqual(["polite", "stubborn"]);
+    expect(after.running().map((task) => task.id).sort()).toEqual(["polite", "stubborn"]);
+    const draining = after.drain({ timeoutMs: 100 });
+    await later.advanceAsync(100);
+    const report = await draining;
+    expect(report.aborted.sort()).toEqual(["polite", "stubborn"]);
+    expect(politeFinished).toBe(true);
+    expect(report.runnersStillRunning).toBe(1);
+    releaseStubborn();
+    await second.close();
   });
 
   it("fails a task once it has used maxAttempts, and leaves unexpired leases alone", async () => {

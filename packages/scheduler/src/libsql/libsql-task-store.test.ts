@@ -103,7 +103,7 @@ describe("libsql task store", () => {
     const draining = after.drain({ timeoutMs: 100 });
     await later.advanceAsync(100);
     const report = await draining;
-    expect(report.aborted.sort()).toEqual(["polite", "stubborn"]);
+    expect([...report.aborted].sort()).toEqual(["polite", "stubborn"]);
     expect(politeFinished).toBe(true);
     expect(report.runnersStillRunning).toBe(1);
     releaseStubborn();

@@ -9,6 +9,21 @@ let sequence = 0;
 
 const hex: string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
+// crypto.getRandomValues costs microseconds per call; one call fills a pool for 256 ids.
+const pool = new Uint8Array(16 * 256);
+let poolOffset = pool.length;
+const scratch = new Uint8Array(16);
+
+function randomBytes16(): Uint8Array {
+  if (poolOffset >= pool.length) {
+    crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
+  scratch.set(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return scratch;
+}
+
 /** Returns a new UUIDv7 string; ids from one process sort in creation order. */
 export function newId(nowMillis: number = Date.now()): string {
   let millis = Math.max(Math.floor(nowMillis), 0);
@@ -25,8 +40,7 @@ export function newId(nowMillis: number = Date.now()): string {
   }
   lastMillis = millis;
 
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  const bytes = randomBytes16();
   const high = Math.floor(millis / 2 ** 16);
   const low = millis % 2 ** 16;
   bytes[0] = (high >>> 24) & 0xff;

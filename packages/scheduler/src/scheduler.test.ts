@@ -220,6 +220,31 @@ describe("run, cancel, leases", () => {
     expect(scheduler.stats()).toMatchObject({ cancelled: 1, failed: 0 });
   });
 
+  it("abort stops a running task's signal but keeps its slot until the runner settles", async () => {
+    const { scheduler } = setup({ maxConcurrent: 1 });
+    let finish: () => void = () => undefined;
+    let seen: AbortSignal | undefined;
+    const running = scheduler.run({ id: "a" }, (signal) => {
+      seen = signal;
+      return new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    scheduler.submit({ id: "b" });
+    await Promise.resolve();
+    expect(scheduler.abort("a", new KernelError("AGENT_KILLED", "stop"))).toBe(true);
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toMatchObject({ code: "AGENT_KILLED" });
+    // The runner ignores the signal: the cap still holds, b waits.
+    expect(ids(scheduler.running())).toEqual(["a"]);
+    expect(ids(scheduler.queued())).toEqual(["b"]);
+    finish();
+    await running;
+    expect(ids(scheduler.running())).toEqual(["b"]);
+    expect(scheduler.abort("a", new KernelError("AGENT_KILLED", "again"))).toBe(false);
+    expect(scheduler.abort("missing", new KernelError("AGENT_KILLED", "x"))).toBe(false);
+  });
+
   it("reaps a running task not heartbeaten within zombieAfterMs", async () => {
     const { clock, scheduler, events } = setup({ maxConcurrent: 1, zombieAfterMs: 1000 });
     const handle = scheduler.submit({ id: "t" });

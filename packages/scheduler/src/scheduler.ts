@@ -231,6 +231,19 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * Aborts a running task's lease signal with `reason` but leaves the task running: its slot
+   * stays taken until the runner settles, and `run` then records the outcome. This is how a
+   * supervisor kills or times out a run without a runner that ignores its signal escaping the
+   * caps. False when the task is not running.
+   */
+  abort(taskId: string, reason: KernelError): boolean {
+    const entry = this.#live.get(taskId);
+    if (entry === undefined || entry.status !== "running" || entry.lease === undefined) return false;
+    entry.lease.abort(reason);
+    return true;
+  }
+
   /** Re-runs admission, e.g. after the budget behind `canAdmit` changed. */
   reconsider(): void {
     this.#pump();

@@ -1,8 +1,10 @@
 /**
- * What the supervisor needs from a scheduler: run a function once admitted, and cancel.
- * `@oxios/scheduler`'s `Scheduler` satisfies it; every agent run goes through it.
+ * What the supervisor needs from a scheduler: run a function once admitted, cancel a queued
+ * run, and abort a running one while it keeps its slot. `@oxios/scheduler`'s `Scheduler`
+ * satisfies it; every agent run goes through it.
  */
 
+import type { KernelError } from "@oxios/core";
 import type { Priority } from "@oxios/event-bus";
 
 export interface AdmissionLease {
@@ -20,5 +22,8 @@ export interface AgentTaskSpec {
 
 export interface AgentScheduler {
   run<T>(spec: AgentTaskSpec, fn: (signal: AbortSignal, lease: AdmissionLease) => Promise<T>): Promise<T>;
+  /** Removes a queued task (its `run` rejects). */
   cancel(taskId: string, reason: string): boolean;
+  /** Aborts a running task's signal with `reason`; its slot stays taken until the runner settles. */
+  abort(taskId: string, reason: KernelError): boolean;
 }

@@ -99,6 +99,8 @@ describe("Supervisor", () => {
       });
     await settle();
     expect(settled).toBe(false);
+    // Until the grace ends the ignoring function still holds its scheduler slot.
+    expect(scheduler.running()).toHaveLength(1);
     await clock.advanceAsync(50);
     await expect(running).rejects.toMatchObject({ code: "AGENT_KILLED" });
     await killed;

@@ -2,11 +2,13 @@
  * Supervisor: owns every agent's lifecycle. Agents are spawned, run (always through the
  * scheduler, so every run is admitted), waited on and killed like processes.
  *
- * Kill really stops: each run owns an AbortController whose signal reaches the agent
- * function. The run's promise settles as soon as the function honours the signal, and at the
- * latest `killGraceMs` after the abort even if the function ignores it; such a function is
- * then abandoned — counted in `stats().abandoned`, logged, and tracked until it settles.
- * The scheduler slot is released when the run settles, never earlier.
+ * Kill really stops: a run's signal is its scheduler lease's signal, and kill and the per-run
+ * timeout abort it (`scheduler.abort`), as do scheduler cancel, zombie reaping and the
+ * caller's signal. The run's promise settles as soon as the function honours the signal, and
+ * at the latest `killGraceMs` after the abort even if the function ignores it; such a function
+ * is then abandoned — counted in `stats().abandoned`, logged, and tracked until it settles.
+ * The scheduler slot is released when the run settles, never earlier, so work that ignores
+ * its signal cannot push the kernel past its caps.
  *
  * Exactly one terminal state per agent: a kill that races a finishing run is decided by
  * whichever settles the run first, and a terminal agent ignores later kills.
@@ -60,10 +62,11 @@ export interface ShutdownReport {
 
 interface ActiveRun {
   readonly runId: string;
-  /** The run's one controller: kill, timeout, lease and caller signals all abort it. */
-  readonly controller: AbortController;
   readonly done: Promise<void>;
-  killed: boolean;
+  /** Set once the scheduler admitted the run and the function started. */
+  started: boolean;
+  /** Why the run was killed, once it was. */
+  killedBy: KernelError | undefined;
   forced: boolean;
 }
 
@@ -142,12 +145,12 @@ export class Supervisor {
       throw new KernelError("AGENT_BUSY", `agent ${agentId} is already running`, { details: { agentId } });
     }
     const runId = newId(this.#clock.now());
-    const controller = new AbortController();
+
     let markDone: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
     });
-    const active: ActiveRun = { runId, controller, done, killed: false, forced: false };
+    const active: ActiveRun = { runId, done, started: false, killedBy: undefined, forced: false };
     record.active = active;
     const startedAt = this.#clock.now();
 
@@ -161,7 +164,7 @@ export class Supervisor {
         },
         (signal, lease) => this.#execute(record, active, input, signal, lease, options),
       );
-      if (active.killed) throw abortError(controller.signal);
+      if (active.killedBy !== undefined) throw active.killedBy;
       record.runs += 1;
       this.#counters.runsCompleted += 1;
       this.#transition(record, "idle");
@@ -169,9 +172,9 @@ export class Supervisor {
       return output as Output;
     } catch (caught) {
       record.runs += 1;
-      if (active.killed) {
+      if (active.killedBy !== undefined) {
         this.#counters.runsStopped += 1;
-        const error = abortError(controller.signal);
+        const error = active.killedBy;
         this.#transition(record, "stopped");
         this.#publish("agent.stopped", {
           agentId,
@@ -213,14 +216,11 @@ export class Supervisor {
       this.#publish("agent.stopped", { agentId, reason });
       return this.#handle(record);
     }
-    if (!active.killed) {
-      active.killed = true;
-      if (!active.controller.signal.aborted) {
-        active.controller.abort(
-          new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } }),
-        );
-      }
-      this.#scheduler.cancel(active.runId, reason);
+    if (active.killedBy === undefined) {
+      active.killedBy = new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } });
+      // A queued run leaves the queue; a running one is aborted and keeps its slot until it settles.
+      if (active.started) this.#scheduler.abort(active.runId, active.killedBy);
+      else this.#scheduler.cancel(active.runId, reason);
     }
     await active.done;
     return this.#handle(record);
@@ -318,34 +318,48 @@ export class Supervisor {
     lease: AdmissionLease,
     options: RunOptions,
   ): Promise<unknown> {
-    const { controller } = active;
-    const signal = controller.signal;
-    if (signal.aborted) throw abortError(signal);
+    active.started = true;
+    if (active.killedBy !== undefined) throw active.killedBy;
+    const signal = leaseSignal;
+    const runId = active.runId;
     this.#counters.runsStarted += 1;
     this.#transition(record, "running");
-    this.#publish("agent.started", { agentId: record.id, runId: active.runId });
+    this.#publish("agent.started", { agentId: record.id, runId });
     const timeoutMs = positive(options.timeoutMs ?? record.spec.timeoutMs ?? this.#defaultTimeoutMs, "timeoutMs");
     const timeout = this.#clock.setTimer(() => {
-      if (signal.aborted) return;
-      controller.abort(
+      this.#scheduler.abort(
+        runId,
         new KernelError("TIMED_OUT", `agent ${record.spec.name} timed out after ${timeoutMs} ms`, {
           details: { timeoutMs },
         }),
       );
     }, timeoutMs);
-    const unlink = forwardAborts(controller, [leaseSignal, options.signal]);
+    const unlink = options.signal === undefined ? undefined : this.#forwardAbort(runId, options.signal);
     try {
       const work = record.spec.run(input as never, {
         agentId: record.id,
-        runId: active.runId,
+        runId,
         signal,
         heartbeat: () => lease.heartbeat(),
       });
       return await this.#settleOrAbandon(work, signal, record, active);
     } finally {
       timeout.cancel();
-      unlink();
+      unlink?.();
     }
+  }
+
+  /** Aborts the run when the caller's signal aborts; returns an unlinker. */
+  #forwardAbort(runId: string, source: AbortSignal): () => void {
+    const forward = (): void => {
+      this.#scheduler.abort(runId, abortError(source));
+    };
+    if (source.aborted) {
+      forward();
+      return () => undefined;
+    }
+    source.addEventListener("abort", forward, { once: true });
+    return () => source.removeEventListener("abort", forward);
   }
 
   /** Settles with the work, or with the abort reason once the grace after an abort runs out. */
@@ -437,26 +451,6 @@ export class Supervisor {
       ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
     };
   }
-}
-
-/** Aborts `controller` with the reason of the first of `sources` to abort; returns an unlinker. */
-function forwardAborts(controller: AbortController, sources: ReadonlyArray<AbortSignal | undefined>): () => void {
-  const linked: Array<[AbortSignal, () => void]> = [];
-  for (const source of sources) {
-    if (source === undefined) continue;
-    if (source.aborted) {
-      if (!controller.signal.aborted) controller.abort(source.reason);
-      continue;
-    }
-    const forward = (): void => {
-      if (!controller.signal.aborted) controller.abort(source.reason);
-    };
-    source.addEventListener("abort", forward, { once: true });
-    linked.push([source, forward]);
-  }
-  return () => {
-    for (const [source, forward] of linked) source.removeEventListener("abort", forward);
-  };
 }
 
 function positive(value: number, name: string): number {

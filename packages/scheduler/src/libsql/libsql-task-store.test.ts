@@ -99,7 +99,12 @@ describe("libsql task store", () => {
     });
     await settle();
     expect(recovered.requeued.map((handle) => handle.id).sort()).toEqual(["polite", "stubborn"]);
-    expect(after.running().map((task) => task.id).sort()).toEqual(["polite", "stubborn"]);
+    expect(
+      after
+        .running()
+        .map((task) => task.id)
+        .sort(),
+    ).toEqual(["polite", "stubborn"]);
     const draining = after.drain({ timeoutMs: 100 });
     await later.advanceAsync(100);
     const report = await draining;

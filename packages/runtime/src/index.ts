@@ -20,6 +20,17 @@ export {
   CircuitBreakers,
   type CircuitState,
 } from "./circuit-breaker.ts";
+export {
+  ambiguity,
+  type ConversationTurn,
+  type InterviewAnswer,
+  type InterviewDecision,
+  type InterviewOptions,
+  interview,
+  interviewSchema,
+  READY_AMBIGUITY,
+  SIMPLE_SEED_AMBIGUITY,
+} from "./interview.ts";
 export type {
   MemoryPort,
   MemoryWrite,

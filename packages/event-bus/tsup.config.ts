@@ -1,3 +1,6 @@
 import { oxiosTsup } from "@oxios/tooling/tsup";
 
-export default oxiosTsup({ entry: { index: "src/index.ts", testing: "src/testing/index.ts" } });
+export default oxiosTsup({
+  entry: { index: "src/index.ts", libsql: "src/libsql/index.ts", testing: "src/testing/index.ts" },
+  external: ["libsql"],
+});

@@ -13,7 +13,7 @@ const patterns = [
   { name: "process global", regex: /(?<![.\w])process\s*\./ },
   { name: "Buffer global", regex: /(?<![.\w])Buffer\s*[.(]/ },
   { name: "__dirname", regex: /\b__dirname\b/ },
-  { name: "require()", regex: /(?<![.\w])require\s*\(/ },
+  { name: "require()", regex: /(?<![.#\w])require\s*\(/ },
 ];
 
 function files(dir) {

@@ -23,6 +23,7 @@ export interface KernelEventPayloads {
   "agent.stopped": { agentId: string; runId?: string; reason: string; durationMs?: number };
   "agent.failed": { agentId: string; runId?: string; error: EventError };
   "agent.restarted": { agentId: string; restarts: number; reason: string };
+  "agent.completed": { agentId: string; runId: string; durationMs: number };
   "agent.output": { agentId: string; runId?: string; text: string };
   "agent-group.created": { groupId: string; agentIds: string[]; seedId?: string };
   "agent-group.member-completed": { groupId: string; agentId: string; passed: boolean };
@@ -60,8 +61,14 @@ export interface KernelEventPayloads {
   "task.admitted": { taskId: string; waitingMs: number; attempt: number };
   "task.completed": { taskId: string; waitingMs: number; turnaroundMs: number };
   "task.failed": { taskId: string; waitingMs: number; turnaroundMs: number; error: EventError };
-  "task.cancelled": { taskId: string; reason: string; wasRunning: boolean };
-  "task.reaped": { taskId: string; lastHeartbeatMs: number; zombieAfterMs: number };
+  "task.cancelled": { taskId: string; reason: string; wasRunning: boolean; waitingMs?: number; turnaroundMs?: number };
+  "task.reaped": {
+    taskId: string;
+    lastHeartbeatMs: number;
+    zombieAfterMs: number;
+    waitingMs: number;
+    turnaroundMs: number;
+  };
 
   // Tools
   "tool.started": { callId: string; tool: string; agentId: string };
@@ -71,6 +78,7 @@ export interface KernelEventPayloads {
 
   // The bus and the audit trail themselves
   "bus.lagged": { subscriber: string; lost: number };
+  "bus.listener-failed": { listener: string; eventType: string; error: EventError };
   "audit.failed": { error: EventError; pending: number };
 }
 

@@ -1,0 +1,143 @@
+import { spawn } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createMemoryLogger } from "@oxios/core/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { serve } from "./serve.ts";
+import type { ServedHttp } from "./serve-types.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..", "..");
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function occupyPort(): Promise<number> {
+  const blocker: Server = createServer();
+  await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
+  cleanups.push(() => new Promise<void>((done) => blocker.close(() => done())));
+  return (blocker.address() as { port: number }).port;
+}
+
+async function served(promise: Promise<ServedHttp>): Promise<ServedHttp> {
+  const server = await promise;
+  cleanups.push(() => server.close());
+  return server;
+}
+
+describe("serve on Node", () => {
+  it("answers real requests on a port 0 picked for it, and reports that port", async () => {
+    const server = await served(
+      serve(
+        async (request) =>
+          Response.json({ method: request.method, path: new URL(request.url).pathname, body: await request.text() }),
+        { hostname: "127.0.0.1", port: 0, logger: createMemoryLogger() },
+      ),
+    );
+    expect(server.runtime).toBe("node");
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+    const response = await fetch(`${server.url}/health?x=1`, { method: "POST", body: "hello" });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ method: "POST", path: "/health", body: "hello" });
+  });
+
+  it("turns an occupied port into DAEMON_PORT_IN_USE naming the port", async () => {
+    const port = await occupyPort();
+    const error = await serve(() => new Response("no"), { port, logger: createMemoryLogger() }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: "DAEMON_PORT_IN_USE", details: { port, hostname: "127.0.0.1" } });
+    expect((error as Error).message).toContain(`port ${port}`);
+  });
+
+  it("answers a throwing handler with a logged 500 JSON error", async () => {
+    const logger = createMemoryLogger();
+    const server = await served(
+      serve(
+        () => {
+          throw new Error("handler bug");
+        },
+        { port: 0, logger },
+      ),
+    );
+    const response = await fetch(`${server.url}/boom`);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: { code: "INTERNAL", message: "internal error" } });
+    expect(logger.find("error", "request handler failed")[0]?.fields.error).toMatchObject({ message: "handler bug" });
+  });
+
+  it("close stops listening (idempotent) and an abort signal closes too", async () => {
+    const server = await serve(() => new Response("ok"), { port: 0, logger: createMemoryLogger() });
+    expect((await fetch(server.url)).status).toBe(200);
+    await Promise.all([server.close(), server.close()]);
+    await expect(fetch(server.url)).rejects.toThrow();
+
+    const controller = new AbortController();
+    const second = await serve(() => new Response("ok"), {
+      port: 0,
+      signal: controller.signal,
+      logger: createMemoryLogger(),
+    });
+    controller.abort();
+    await second.close();
+    await expect(fetch(second.url)).rejects.toThrow();
+    await expect(serve(() => new Response("ok"), { port: 0, signal: controller.signal })).rejects.toMatchObject({
+      code: "ABORTED",
+    });
+  });
+
+  it("refuses a port outside 0..65535", async () => {
+    await expect(serve(() => new Response("ok"), { port: 70_000 })).rejects.toMatchObject({
+      code: "DAEMON_OPTIONS_INVALID",
+    });
+  });
+});
+
+const runtimes = {
+  bun: [join(root, "node_modules", ".bin", "bun"), ["--conditions=@oxios/source"]],
+  deno: [join(root, "node_modules", ".bin", "deno"), ["run", "-A", "--conditions=@oxios/source"]],
+} as const;
+
+describe.each(Object.keys(runtimes) as Array<keyof typeof runtimes>)("serve under %s", (runtime) => {
+  it("picks its own adapter, answers a request, closes, and reports an occupied port", async () => {
+    const port = await occupyPort();
+    const [binary, flags] = runtimes[runtime];
+    const child = spawn(binary, [...flags, join(here, "__fixtures__", "serve-once.ts")], {
+      cwd: resolve(here, ".."),
+      env: { ...process.env, OCCUPIED_PORT: String(port), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    });
+    const deadline = Date.now() + 30_000;
+    while (!stdout.includes("\n") && child.exitCode === null && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 25));
+    }
+    const first = stdout.split("\n")[0] ?? "";
+    expect(first, stderr).toMatch(/^\{/);
+    const info = JSON.parse(first) as { url: string; port: number; runtime: string; portError?: string };
+    expect(info.runtime).toBe(runtime);
+    expect(info.port).toBeGreaterThan(0);
+    expect(info.portError).toContain("DAEMON_PORT_IN_USE");
+    expect(info.portError).toContain(`port ${port}`);
+    const response = await fetch(`${info.url}/ping`);
+    expect(await response.json()).toEqual({ runtime, path: "/ping" });
+    expect(await exited).toBe(0);
+    expect(stdout).toContain("closed");
+  });
+});

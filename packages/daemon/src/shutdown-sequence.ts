@@ -1,0 +1,173 @@
+/**
+ * ShutdownSequence: the daemon's ordered shutdown. Hooks run one at a time in the order they
+ * were added (the kernel adds: stop intake → drain scheduler → stop agents → flush memory →
+ * flush audit → flush git → close databases → remove pid file). Each hook has its own
+ * timeout; a hook that throws or times out is recorded and the sequence goes on, because a
+ * stuck scheduler must not keep the audit trail from being flushed. The result is a report
+ * with every step's outcome and duration, and every step is logged.
+ */
+
+import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import { DaemonErrorCode } from "./error-codes.ts";
+
+/** A shutdown step. `signal` aborts (code `TIMED_OUT`) when the step's timeout passes. */
+export type ShutdownHook = (signal: AbortSignal) => Promise<void> | void;
+
+export interface ShutdownHookOptions {
+  /** How long the step may take before it is recorded as timed out; default the sequence's. */
+  readonly timeoutMs?: number;
+}
+
+export type ShutdownStepStatus = "ok" | "failed" | "timed-out";
+
+export interface ShutdownStepReport {
+  readonly name: string;
+  readonly status: ShutdownStepStatus;
+  readonly durationMs: number;
+  readonly timeoutMs: number;
+  /** Set when the step failed or timed out. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface ShutdownReport {
+  /** True when every step finished ok. */
+  readonly ok: boolean;
+  /** Why the shutdown ran (a signal name, "stop", …). */
+  readonly reason: string;
+  readonly steps: readonly ShutdownStepReport[];
+  readonly durationMs: number;
+}
+
+export interface ShutdownSequenceOptions {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Timeout for hooks added without one; default 10 s. */
+  readonly defaultTimeoutMs?: number;
+}
+
+interface RegisteredHook {
+  readonly name: string;
+  readonly hook: ShutdownHook;
+  readonly timeoutMs: number;
+}
+
+function checkTimeout(value: number, what: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new KernelError(DaemonErrorCode.optionsInvalid, `${what} must be a positive number of milliseconds`, {
+      details: { value },
+    });
+  }
+  return value;
+}
+
+export class ShutdownSequence {
+  readonly #hooks: RegisteredHook[] = [];
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #defaultTimeoutMs: number;
+  #running: Promise<ShutdownReport> | undefined;
+
+  constructor(options: ShutdownSequenceOptions) {
+    this.#logger = options.logger;
+    this.#clock = options.clock ?? systemClock;
+    this.#defaultTimeoutMs = checkTimeout(options.defaultTimeoutMs ?? 10_000, "defaultTimeoutMs");
+  }
+
+  /** True once `run` was called. */
+  get started(): boolean {
+    return this.#running !== undefined;
+  }
+
+  /** Names of the registered steps, in the order they will run. */
+  get steps(): readonly string[] {
+    return this.#hooks.map((hook) => hook.name);
+  }
+
+  /** Appends a step. Names are unique; nothing can be added once the sequence has started. */
+  add(name: string, hook: ShutdownHook, options: ShutdownHookOptions = {}): this {
+    if (this.#running !== undefined) {
+      throw new KernelError(DaemonErrorCode.shutdownHookInvalid, `cannot add "${name}": shutdown already started`, {
+        details: { name },
+      });
+    }
+    if (name.trim() === "" || this.#hooks.some((existing) => existing.name === name)) {
+      throw new KernelError(DaemonErrorCode.shutdownHookInvalid, `shutdown step name "${name}" is empty or taken`, {
+        details: { name },
+      });
+    }
+    const timeoutMs = checkTimeout(options.timeoutMs ?? this.#defaultTimeoutMs, `timeout of "${name}"`);
+    this.#hooks.push({ name, hook, timeoutMs });
+    return this;
+  }
+
+  /** Runs every step once, in order. Later calls return the same report. */
+  run(reason = "shutdown"): Promise<ShutdownReport> {
+    this.#running ??= this.#runAll(reason);
+    return this.#running;
+  }
+
+  async #runAll(reason: string): Promise<ShutdownReport> {
+    const started = this.#clock.now();
+    this.#logger.info("shutdown started", { reason, steps: this.steps });
+    const steps: ShutdownStepReport[] = [];
+    for (const hook of this.#hooks) steps.push(await this.#runStep(hook));
+    const report: ShutdownReport = {
+      ok: steps.every((step) => step.status === "ok"),
+      reason,
+      steps,
+      durationMs: this.#clock.now() - started,
+    };
+    const failed = steps.filter((step) => step.status !== "ok").map((step) => step.name);
+    if (report.ok) this.#logger.info("shutdown complete", { reason, durationMs: report.durationMs });
+    else this.#logger.error("shutdown complete with failures", { reason, durationMs: report.durationMs, failed });
+    return report;
+  }
+
+  async #runStep({ name, hook, timeoutMs }: RegisteredHook): Promise<ShutdownStepReport> {
+    const started = this.#clock.now();
+    this.#logger.info("shutdown step started", { step: name, timeoutMs });
+    const controller = new AbortController();
+    let timer: { cancel(): void } | undefined;
+    const timedOut = new Promise<"timed-out">((resolve) => {
+      timer = this.#clock.setTimer(() => resolve("timed-out"), timeoutMs);
+    });
+    // Promise.resolve().then turns a synchronous throw into a rejection like an async one.
+    const work = Promise.resolve()
+      .then(() => hook(controller.signal))
+      .then(
+        () => ({ status: "ok" as const }),
+        (error: unknown) => ({ status: "failed" as const, error: KernelError.from(error, "SHUTDOWN_STEP_FAILED") }),
+      );
+    const outcome = await Promise.race([work, timedOut]);
+    timer?.cancel();
+    const durationMs = this.#clock.now() - started;
+    if (outcome === "timed-out") {
+      const error = new KernelError("TIMED_OUT", `shutdown step "${name}" timed out after ${timeoutMs} ms`, {
+        details: { step: name, timeoutMs },
+      });
+      controller.abort(error);
+      // The hook keeps running in the background after its timeout; its end is still logged.
+      void work.then((late) =>
+        this.#logger.warn("shutdown step finished after its timeout", {
+          step: name,
+          status: late.status,
+          ...(late.status === "failed" ? { error: late.error } : {}),
+        }),
+      );
+      this.#logger.error("shutdown step timed out", { step: name, timeoutMs, durationMs });
+      return { name, status: "timed-out", durationMs, timeoutMs, error: { code: error.code, message: error.message } };
+    }
+    if (outcome.status === "failed") {
+      this.#logger.error("shutdown step failed", { step: name, durationMs, error: outcome.error });
+      return {
+        name,
+        status: "failed",
+        durationMs,
+        timeoutMs,
+        error: { code: outcome.error.code, message: outcome.error.message },
+      };
+    }
+    this.#logger.info("shutdown step done", { step: name, durationMs });
+    return { name, status: "ok", durationMs, timeoutMs };
+  }
+}

@@ -1,0 +1,130 @@
+import { KernelError } from "@oxios/core";
+import { ManualClock } from "@oxios/core/testing";
+import { describe, expect, it } from "vitest";
+import { EventBus } from "../event-bus.ts";
+import type { KernelEventOf } from "../events.ts";
+import { createEvent } from "../publisher.ts";
+import type { AuditChainState, AuditEntry } from "./audit-entry.ts";
+import type { AuditQuery, AuditStore } from "./audit-store.ts";
+import { AuditSubscriber, auditInputOf } from "./audit-subscriber.ts";
+import { AuditTrail } from "./audit-trail.ts";
+import { MemoryAuditStore } from "./memory-audit-store.ts";
+
+const admitted = (taskId: string): KernelEventOf<"task.admitted"> =>
+  createEvent("task.admitted", { taskId, waitingMs: 1, attempt: 1 }, "scheduler", 1000);
+
+/** A real MemoryAuditStore whose writes can be switched off, like a full disk. */
+class FlakyStore implements AuditStore {
+  readonly inner = new MemoryAuditStore();
+  failing = false;
+  state(): Promise<AuditChainState> {
+    return this.inner.state();
+  }
+  append(entries: readonly AuditEntry[], expectedLastSeq: number): Promise<void> {
+    if (this.failing) return Promise.reject(new Error("disk full"));
+    return this.inner.append(entries, expectedLastSeq);
+  }
+  prune(firstSeq: number): Promise<AuditChainState> {
+    return this.inner.prune(firstSeq);
+  }
+  read(fromSeq: number, limit: number): Promise<AuditEntry[]> {
+    return this.inner.read(fromSeq, limit);
+  }
+  query(filter: AuditQuery): Promise<AuditEntry[]> {
+    return this.inner.query(filter);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+describe("AuditSubscriber", () => {
+  it("a 100,000-event burst ends with audit count = published count and a chain that verifies", async () => {
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus });
+    const audit = new AuditSubscriber({ bus, trail });
+    const total = 100_000;
+    let dropped = 0;
+    const event = admitted("t");
+    for (let index = 0; index < total; index++) dropped += bus.publish({ ...event, id: `e${index}` }).dropped;
+    expect(dropped).toBe(0);
+    expect(audit.stats()).toMatchObject({ received: total, backlog: total, highWater: total });
+    await audit.flush();
+    expect(audit.stats()).toMatchObject({ received: total, recorded: total, backlog: 0, highWater: total });
+    expect(trail.stats().count).toBe(total);
+    expect(await trail.verify()).toEqual({ ok: true, count: total, firstSeq: 1, lastSeq: total });
+    const [first] = await trail.query({ limit: 1 });
+    expect(first?.details).toMatchObject({ eventId: "e0", source: "scheduler" });
+  }, 60_000);
+
+  it("maps an event to actor, action, resource and details", () => {
+    const input = auditInputOf(
+      createEvent("tool.denied", { callId: "c1", tool: "exec", agentId: "a7", reason: "policy" }, "tools", 42),
+    );
+    expect(input).toEqual({
+      at: 42,
+      actor: "agent:a7",
+      action: "tool.denied",
+      resource: "call:c1",
+      details: {
+        eventId: expect.any(String),
+        source: "tools",
+        payload: { callId: "c1", tool: "exec", agentId: "a7", reason: "policy" },
+      },
+    });
+  });
+
+  it("skips telemetry types by default and records only what it listens to", async () => {
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore() });
+    const audit = new AuditSubscriber({ bus, trail });
+    bus.publish(createEvent("agent.output", { agentId: "a", text: "hello" }, "runtime"));
+    bus.publish(admitted("t"));
+    await audit.flush();
+    expect((await trail.query()).map((entry) => entry.action)).toEqual(["task.admitted"]);
+  });
+
+  it("keeps events through a store failure and records them once the store recovers", async () => {
+    const clock = new ManualClock(0);
+    const bus = new EventBus();
+    const failed: KernelEventOf<"audit.failed">[] = [];
+    bus.on("audit.failed", (event) => failed.push(event));
+    const store = new FlakyStore();
+    const trail = await AuditTrail.open({ store, publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, retryMs: 500 });
+    bus.publish(admitted("a"));
+    await audit.flush();
+    store.failing = true;
+    bus.publish(admitted("b"));
+    bus.publish(admitted("c"));
+    const error = await audit.flush().catch((caught: unknown) => caught);
+    expect(KernelError.hasCode(error, "AUDIT_STORE_FAILED")).toBe(true);
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(audit.stats()).toMatchObject({ received: 3, recorded: 1, backlog: 2 });
+    expect(clock.pendingTimers).toBe(1);
+    store.failing = false;
+    await clock.advanceAsync(500);
+    await audit.flush();
+    expect(audit.stats()).toMatchObject({ received: 3, recorded: 3, backlog: 0 });
+    expect((await trail.query()).map((entry) => (entry.details.payload as { taskId: string }).taskId)).toEqual([
+      "a",
+      "b",
+      "c",
+    ]);
+    expect(await trail.verify()).toMatchObject({ ok: true, count: 3 });
+    await audit.detach();
+    bus.publish(admitted("d"));
+    expect(audit.stats().received).toBe(3);
+  });
+
+  it("records an event whose payload the canonical encoding cannot hold as unrecordable, not never", async () => {
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore() });
+    const audit = new AuditSubscriber({ bus, trail });
+    const event = admitted("big");
+    bus.publish({ ...event, payload: { ...event.payload, extra: 1n } as never });
+    await audit.flush();
+    const [entry] = await trail.query();
+    expect(entry?.details).toMatchObject({ eventId: event.id, unrecordable: expect.stringContaining("bigint") });
+  });
+});

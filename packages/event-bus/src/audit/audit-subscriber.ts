@@ -1,0 +1,243 @@
+/**
+ * AuditSubscriber: records every auditable bus event in an audit trail, and never drops one.
+ *
+ * It listens synchronously (so the bus can never count it as dropped), appends each event to
+ * an in-memory backlog, and a single owned drain task group-commits the backlog to the trail
+ * in batches. Backlog and its high-water mark are in `stats()`; `flush()` waits until
+ * everything received so far is durable. When the store fails, the failed events stay at the
+ * head of the backlog (the trail has already reported the failure) and are retried after
+ * `retryMs` on the injected clock, or at once by `flush()`.
+ */
+
+import { type Clock, KernelError, type Logger, systemClock, type Timer } from "@oxios/core";
+import type { EventBus } from "../event-bus.ts";
+import type { KernelEvent, KernelEventType } from "../events.ts";
+import { kernelEventTypes } from "../validate-event.ts";
+import { type AuditInput, normalizeAuditInput } from "./audit-entry.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+
+/**
+ * Types not audited by default: streamed agent output and progress ticks are telemetry, not
+ * actions; `audit.failed` is about the audit itself and would feed back into a failing store.
+ */
+export const UNAUDITED_EVENT_TYPES: readonly KernelEventType[] = Object.freeze([
+  "agent.output",
+  "memory.reembed-progress",
+  "audit.failed",
+]);
+
+/** Every type the audit subscriber records by default. */
+export const AUDITED_EVENT_TYPES: readonly KernelEventType[] = Object.freeze(
+  kernelEventTypes.filter((type) => !UNAUDITED_EVENT_TYPES.includes(type)),
+);
+
+// Most specific first; the agent comes late because it is usually the actor, not the object.
+const resourceFields = [
+  "taskId",
+  "callId",
+  "approvalId",
+  "memoryId",
+  "seedId",
+  "groupId",
+  "spaceId",
+  "runId",
+  "sessionId",
+  "agentId",
+  "subscriber",
+] as const;
+
+/**
+ * How an event becomes an audit entry: the action is the event type, the actor the agent
+ * when the payload names one (else the publishing component), the resource the payload's
+ * most specific id, and the details carry the event id, source and payload.
+ */
+export function auditInputOf(event: KernelEvent): AuditInput {
+  const payload = event.payload as Record<string, unknown>;
+  const agentId = payload.agentId;
+  let resource = "";
+  for (const field of resourceFields) {
+    const value = payload[field];
+    if (typeof value === "string") {
+      resource = `${field.slice(0, -2) || field}:${value}`;
+      break;
+    }
+  }
+  return {
+    at: event.at,
+    actor: typeof agentId === "string" && agentId.length > 0 ? `agent:${agentId}` : event.source || "unknown",
+    action: event.type,
+    resource,
+    details: { eventId: event.id, source: event.source, payload },
+  };
+}
+
+function recordableInputOf(event: KernelEvent): AuditInput {
+  const input = auditInputOf(event);
+  try {
+    normalizeAuditInput(input);
+    return input;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ...input, details: { eventId: event.id, source: event.source, unrecordable: reason } };
+  }
+}
+
+export interface AuditSubscriberOptions {
+  bus: EventBus;
+  trail: AuditTrail;
+  /** Event types to record; default `AUDITED_EVENT_TYPES`. */
+  types?: readonly KernelEventType[];
+  /** Events per `appendMany` (one transaction). Default 1,000. */
+  batchSize?: number;
+  /** Delay before retrying after a store failure. Default 1,000 ms. */
+  retryMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface AuditSubscriberStats {
+  /** Events received from the bus. */
+  readonly received: number;
+  /** Events durable in the trail. */
+  readonly recorded: number;
+  /** Received and not yet durable (queued or being written). */
+  readonly backlog: number;
+  /** The largest backlog seen. */
+  readonly highWater: number;
+  /** Failed batch writes (each retried). */
+  readonly failures: number;
+}
+
+export class AuditSubscriber {
+  readonly #trail: AuditTrail;
+  readonly #batchSize: number;
+  readonly #retryMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #unsubscribe: () => void;
+  #backlog: KernelEvent[] = [];
+  #head = 0;
+  #received = 0;
+  #recorded = 0;
+  #highWater = 0;
+  #failures = 0;
+  #lastError: unknown;
+  #drain: Promise<boolean> | undefined;
+  #retry: Timer | undefined;
+  #detached = false;
+
+  constructor(options: AuditSubscriberOptions) {
+    this.#trail = options.trail;
+    this.#batchSize = options.batchSize ?? 1000;
+    this.#retryMs = options.retryMs ?? 1000;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger;
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
+      throw new KernelError("AUDIT_INVALID", "batchSize must be an integer ≥ 1");
+    }
+    this.#unsubscribe = options.bus.on(options.types ?? AUDITED_EVENT_TYPES, (event) => this.#receive(event), {
+      name: "audit",
+    });
+  }
+
+  stats(): AuditSubscriberStats {
+    return {
+      received: this.#received,
+      recorded: this.#recorded,
+      backlog: this.#received - this.#recorded,
+      highWater: this.#highWater,
+      failures: this.#failures,
+    };
+  }
+
+  /**
+   * Resolves when every event received so far is durable. If the store fails meanwhile it
+   * retries once at once and rejects with the store's error if that fails too; the events
+   * stay in the backlog either way.
+   */
+  async flush(): Promise<void> {
+    const target = this.#received;
+    let retried = false;
+    while (this.#recorded < target) {
+      this.#retry?.cancel();
+      this.#retry = undefined;
+      this.#drain ??= this.#runDrain();
+      const ok = await this.#drain;
+      if (!ok) {
+        if (retried) throw this.#lastError;
+        retried = true;
+      }
+    }
+  }
+
+  /** Stops listening, then flushes what was received. */
+  async detach(): Promise<void> {
+    if (!this.#detached) {
+      this.#detached = true;
+      this.#unsubscribe();
+    }
+    await this.flush();
+    this.#retry?.cancel();
+    this.#retry = undefined;
+  }
+
+  #receive(event: KernelEvent): void {
+    this.#backlog.push(event);
+    this.#received += 1;
+    const backlog = this.#received - this.#recorded;
+    if (backlog > this.#highWater) this.#highWater = backlog;
+    if (this.#retry === undefined) this.#drain ??= this.#runDrain();
+  }
+
+  /** Drains the backlog; resolves false if a write failed (a retry is then scheduled). */
+  async #runDrain(): Promise<boolean> {
+    // Yield first so a synchronous burst of publishes lands in few, large batches.
+    await Promise.resolve();
+    try {
+      while (this.#head < this.#backlog.length) {
+        const batch = this.#backlog.slice(this.#head, this.#head + this.#batchSize);
+        try {
+          await this.#record(batch);
+        } catch (error) {
+          this.#failures += 1;
+          this.#lastError = error;
+          this.#logger?.warn("audit batch not recorded; kept in the backlog for retry", {
+            error,
+            events: batch.length,
+            retryMs: this.#retryMs,
+          });
+          this.#scheduleRetry();
+          return false;
+        }
+        this.#head += batch.length;
+        this.#recorded += batch.length;
+        if (this.#head > 4096 && this.#head * 2 > this.#backlog.length) {
+          this.#backlog = this.#backlog.slice(this.#head);
+          this.#head = 0;
+        }
+      }
+      return true;
+    } finally {
+      this.#drain = undefined;
+    }
+  }
+
+  async #record(batch: readonly KernelEvent[]): Promise<void> {
+    try {
+      await this.#trail.appendMany(batch.map(auditInputOf));
+    } catch (error) {
+      if (!KernelError.hasCode(error, "AUDIT_INVALID")) throw error;
+      // A payload the canonical encoding cannot hold (a bigint, a cycle) must not block the
+      // backlog forever: record that event as unrecordable, with its identity, instead.
+      await this.#trail.appendMany(batch.map(recordableInputOf));
+    }
+  }
+
+  #scheduleRetry(): void {
+    this.#retry?.cancel();
+    this.#retry = this.#clock.setTimer(() => {
+      this.#retry = undefined;
+      this.#drain ??= this.#runDrain();
+    }, this.#retryMs);
+  }
+}

@@ -1,0 +1,200 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { KernelError } from "@oxios/core";
+import Database from "libsql";
+import { afterEach, describe, expect, it } from "vitest";
+import { AuditTrail } from "../audit/audit-trail.ts";
+import { EventBus } from "../event-bus.ts";
+import type { KernelEventOf } from "../events.ts";
+import { LibsqlAuditStore } from "./libsql-audit-store.ts";
+
+const directories: string[] = [];
+function databasePath(): string {
+  const directory = mkdtempSync(join(tmpdir(), "oxios-audit-"));
+  directories.push(directory);
+  return join(directory, "audit.db");
+}
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+async function filledTrail(path: string, count: number, retention?: number): Promise<AuditTrail> {
+  const trail = await AuditTrail.open({
+    store: new LibsqlAuditStore({ url: `file:${path}` }),
+    ...(retention === undefined ? {} : { retention }),
+  });
+  await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      trail.append({ actor: `a${index % 4}`, action: "x", details: { index } }),
+    ),
+  );
+  return trail;
+}
+
+/** Tampers with the file through a second, raw connection, as an attacker with file access would. */
+function tamper(path: string, sql: string): void {
+  const db = new Database(path);
+  db.exec(sql);
+  db.close();
+}
+
+describe("LibsqlAuditStore", () => {
+  it("keeps the chain across reopen, in WAL mode", async () => {
+    const path = databasePath();
+    const trail = await filledTrail(path, 50);
+    await trail.close();
+    const reopened = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    expect(await reopened.verify()).toEqual({ ok: true, count: 50, firstSeq: 1, lastSeq: 50 });
+    expect((await reopened.append({ actor: "a", action: "y" })).seq).toBe(51);
+    expect((await reopened.query({ actor: "a1" })).length).toBe(13);
+    await reopened.close();
+    const raw = new Database(path);
+    expect(raw.pragma("journal_mode", { simple: true })).toMatchObject({ journal_mode: "wal" });
+    raw.close();
+  });
+
+  it("prunes beyond retention in the file and verifies after reopen", async () => {
+    const path = databasePath();
+    const trail = await filledTrail(path, 40, 15);
+    await trail.close();
+    const reopened = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    expect(await reopened.verify()).toEqual({ ok: true, count: 15, firstSeq: 26, lastSeq: 40 });
+    expect((await reopened.query({ limit: 1 }))[0]?.prevHash).toBe("pruned");
+    await reopened.close();
+  });
+
+  describe("verify() finds tampering in the file", () => {
+    async function verifyAfter(sql: string) {
+      const path = databasePath();
+      await (await filledTrail(path, 30)).close();
+      tamper(path, sql);
+      const trail = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+      const result = await trail.verify();
+      await trail.close();
+      return result;
+    }
+
+    it("an edited row", async () => {
+      expect(await verifyAfter("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 9")).toEqual({
+        ok: false,
+        seq: 9,
+        reason: "hash-mismatch",
+      });
+    });
+
+    it("a deleted row", async () => {
+      expect(await verifyAfter("DELETE FROM audit_entries WHERE seq = 17")).toEqual({
+        ok: false,
+        seq: 17,
+        reason: "missing",
+      });
+    });
+
+    it("reordered rows", async () => {
+      const result = await verifyAfter(
+        "UPDATE audit_entries SET seq = -1 WHERE seq = 4; UPDATE audit_entries SET seq = 4 WHERE seq = 5; UPDATE audit_entries SET seq = 5 WHERE seq = -1;",
+      );
+      expect(result).toMatchObject({ ok: false, seq: 4 });
+    });
+
+    it("a truncated tail", async () => {
+      expect(await verifyAfter("DELETE FROM audit_entries WHERE seq > 25")).toEqual({
+        ok: false,
+        seq: 26,
+        reason: "missing",
+      });
+    });
+  });
+
+  it("two trails on one file never fork the chain", async () => {
+    const path = databasePath();
+    const first = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    const second = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        (index % 2 === 0 ? first : second).append({ actor: `t${index % 2}`, action: "x" }),
+      ),
+    );
+    expect(await first.verify()).toMatchObject({ ok: true, count: 40 });
+    await first.close();
+    await second.close();
+  });
+
+  it("a closed database surfaces to the appender and on the bus", async () => {
+    const bus = new EventBus();
+    const failed: KernelEventOf<"audit.failed">[] = [];
+    bus.on("audit.failed", (event) => failed.push(event));
+    const store = new LibsqlAuditStore({ url: `file:${databasePath()}` });
+    const trail = await AuditTrail.open({ store, publisher: bus });
+    await store.close();
+    const error = await trail.append({ actor: "a", action: "x" }).catch((caught: unknown) => caught);
+    expect(KernelError.hasCode(error, "AUDIT_STORE_FAILED")).toBe(true);
+    expect(failed[0]?.payload.error.code).toBe("AUDIT_STORE_FAILED");
+  });
+
+  it("translates open failures and rejects non-file URLs", () => {
+    expect(() => new LibsqlAuditStore({ url: "file:/nonexistent-dir/x/y/audit.db" })).toThrow(
+      expect.objectContaining({ code: "AUDIT_STORE_FAILED" }),
+    );
+    expect(() => new LibsqlAuditStore({ url: "http://127.0.0.1:8080" })).toThrow(
+      expect.objectContaining({ code: "AUDIT_STORE_URL_INVALID" }),
+    );
+  });
+
+  it("crash test: after SIGKILL mid-append, the chain verifies and every acknowledged append is present", async () => {
+    const path = databasePath();
+    const packageDir = resolve(import.meta.dirname, "..", "..");
+    // Always a Node child (the test itself may run under Bun or Deno).
+    const child = spawn(
+      "node",
+      [
+        "--conditions=@oxios/source",
+        "--import",
+        "tsx",
+        join(packageDir, "test", "__fixtures__", "crash-appender.ts"),
+        path,
+      ],
+      { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const acknowledged = new Map<number, string>();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Uint8Array) => {
+      stderr += new TextDecoder().decode(chunk);
+    });
+    const exited = new Promise<string | null>((resolveExit) =>
+      child.on("exit", (_code, signal) => resolveExit(signal)),
+    );
+    let buffered = "";
+    await new Promise<void>((resolveKill, rejectKill) => {
+      child.stdout.on("data", (chunk: Uint8Array) => {
+        buffered += new TextDecoder().decode(chunk);
+        const lines = buffered.split("\n");
+        buffered = lines.pop() ?? "";
+        for (const line of lines) {
+          const [seq, hash] = line.split(" ");
+          if (hash !== undefined) acknowledged.set(Number(seq), hash);
+        }
+        if (acknowledged.size >= 400 && !child.killed) {
+          child.kill("SIGKILL");
+          resolveKill();
+        }
+      });
+      child.on("exit", () => {
+        if (!child.killed) rejectKill(new Error(`appender exited early: ${stderr}`));
+      });
+    });
+    expect(await exited).toBe("SIGKILL");
+    const trail = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    const verification = await trail.verify();
+    expect(verification).toMatchObject({ ok: true });
+    const entries = await trail.query({ limit: 1_000_000 });
+    const stored = new Map(entries.map((entry) => [entry.seq, entry.hash]));
+    for (const [seq, hash] of acknowledged) expect(stored.get(seq)).toBe(hash);
+    expect(entries.length).toBeGreaterThanOrEqual(acknowledged.size);
+    // and the chain continues cleanly after the crash
+    expect((await trail.append({ actor: "after", action: "crash.recovered" })).seq).toBe(entries.length + 1);
+    await trail.close();
+  }, 60_000);
+});

@@ -1,0 +1,62 @@
+/**
+ * @module @oxios/memory — persistent agent memory: a libsql + sqlite-vec + FTS5 store with
+ * typed, tiered memories, hybrid recall (vector KNN + BM25 fused by reciprocal rank fusion),
+ * decay, a lossless group-commit write queue and background dream consolidation.
+ */
+export {
+  DREAM_CHECKPOINT_STALE_MS,
+  DREAM_PHASES,
+  DREAM_PRESETS,
+  type DreamPhase,
+  type DreamPreset,
+  type DreamReport,
+  type DreamSchedule,
+  type DreamScheduleOptions,
+} from "./dream.ts";
+export { type Embedder, embedWithin } from "./embedder.ts";
+export {
+  MAX_CONTENT_LENGTH,
+  MAX_QUERY_LENGTH,
+  MAX_SUMMARY_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  MEMORY_ERROR_CODES,
+} from "./errors.ts";
+export type { MemoryFilter } from "./filters.ts";
+export { ftsQuery, queryTerms } from "./fts-query.ts";
+export {
+  DEFAULT_TIER_CAPS,
+  type DecayInput,
+  decayScore,
+  estimateTokens,
+  isPrunable,
+  MEMORY_TIERS,
+  MEMORY_TYPE_NAMES,
+  MEMORY_TYPES,
+  type MemoryTier,
+  type MemoryType,
+  PROTECTION_LEVELS,
+  PROTECTION_NAMES,
+  PRUNE_THRESHOLD,
+  type ProtectionLevel,
+  type PrunableInput,
+  type TierCaps,
+} from "./lifecycle.ts";
+export type { MemoryEntry, MemoryPatch, RememberInput } from "./memory-entry.ts";
+export {
+  contentHash,
+  type ImportResult,
+  type ListOptions,
+  type MemoryHealth,
+  type MemoryStats,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type RecallContext,
+  type SearchHit,
+  type SearchMode,
+  type SearchOptions,
+} from "./memory-store.ts";
+export { type LibsqlDatabase, loadSqliteVec, type VectorExtensionLoader } from "./open-database.ts";
+export { RRF_K, reciprocalRankFusion } from "./rank-fusion.ts";
+export { SignQuantizer } from "./sign-quantizer.ts";
+export { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";

@@ -1,0 +1,958 @@
+/**
+ * MemoryStore: persistent agent memory on one libsql file. Memories are typed, tiered and
+ * protected; they are found by meaning (sqlite-vec) and by words (FTS5 BM25), fused by
+ * reciprocal rank fusion with every filter inside both candidate queries. Writes from
+ * `remember` go through a bounded group-commit queue that `flush()` and `close()` drain.
+ * A row that cannot be decoded is skipped with a warning naming it and counted in
+ * `stats().corruptRows`. Background work (re-embedding, scheduled dreams) is owned by the
+ * store and joined by `close()`.
+ */
+
+import { createHash } from "node:crypto";
+import { type Clock, createLogger, KernelError, type Logger, newId, systemClock, throwIfAborted } from "@oxios/core";
+import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
+import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
+import { type Embedder, embedWithin } from "./embedder.ts";
+import { MAX_QUERY_LENGTH, MEMORY_ERROR_CODES } from "./errors.ts";
+import { compileFilter, type MemoryFilter } from "./filters.ts";
+import { ftsQuery } from "./fts-query.ts";
+import { DEFAULT_TIER_CAPS, MEMORY_TIERS, MEMORY_TYPES, type MemoryTier, type TierCaps } from "./lifecycle.ts";
+import {
+  decodeRow,
+  MEMORY_COLUMNS,
+  type MemoryEntry,
+  type MemoryPatch,
+  type MemoryRow,
+  type RememberInput,
+  validateContent,
+  validateImportance,
+  validateMetadata,
+  validateOptionalId,
+  validateProtection,
+  validateSummary,
+  validateTags,
+  validateTier,
+  validateType,
+} from "./memory-entry.ts";
+import { loadSqliteVec, openDatabase, type VectorExtensionLoader } from "./open-database.ts";
+import { reciprocalRankFusion } from "./rank-fusion.ts";
+import { migrate, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";
+import { blob, floatsFromBlob, type Sql } from "./sql.ts";
+import { enforceTierCaps } from "./tier-caps.ts";
+import { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";
+import { type SqlFilter, VectorIndex } from "./vector-index.ts";
+import { WriteQueue } from "./write-queue.ts";
+
+export interface MemoryStoreOptions {
+  /** A file path or `file:` URL of the libsql database (created if missing). */
+  url: string;
+  /** Defaults to Universal Sentence Encoder lite (512-d, offline). */
+  embedder?: Embedder;
+  /** Run without vectors at all (no sqlite-vec, no embedder); visible in `stats()` and `health()`. */
+  keywordOnly?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  events?: EventPublisher;
+  tierCaps?: TierCaps;
+  /** Bounded write queue: `capacity` queued remembers before callers wait; `maxBatch` per commit. */
+  writeQueue?: { capacity?: number; maxBatch?: number };
+  /** How long a call waits for the embedder (including a model still loading). Default 60 s. */
+  embedTimeoutMs?: number;
+  /** Cosine distance under which a new memory counts as a near-duplicate. Default 0.05. */
+  nearDuplicateDistance?: number;
+  /** Most embedding-cache entries kept (oldest-used pruned by dreams). Default 50,000. */
+  embeddingCacheSize?: number;
+  /** Loads sqlite-vec into the connection; tests replace it to simulate a load failure. */
+  loadVectorExtension?: VectorExtensionLoader;
+}
+
+export type SearchMode = "hybrid" | "vector" | "keyword";
+
+export interface SearchOptions extends MemoryFilter {
+  /** 1–100, default 10. */
+  limit?: number;
+  mode?: SearchMode;
+  signal?: AbortSignal;
+}
+
+export interface SearchHit {
+  entry: MemoryEntry;
+  /** Fused RRF score (hybrid), or the single list's RRF contribution. */
+  score: number;
+  vectorRank: number | undefined;
+  keywordRank: number | undefined;
+  /** Exact cosine distance to the query, when the memory came from the vector list. */
+  distance: number | undefined;
+}
+
+export interface ListOptions extends MemoryFilter {
+  /** 1–1,000, default 100. */
+  limit?: number;
+  offset?: number;
+  order?: "newest" | "oldest";
+}
+
+export interface RecallContext {
+  query?: string;
+  sessionId?: string;
+  spaceId?: string;
+  /** At most 10 (the default). */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+export interface MemoryStats {
+  memories: number;
+  byTier: Record<MemoryTier, number>;
+  byType: Record<string, number>;
+  vectors: number;
+  mode: "hybrid" | "keyword-only";
+  vectorStatus: { enabled: boolean; reason?: string; model?: string; dimensions?: number };
+  corruptRows: number;
+  /** Remembers not yet committed (queued, waiting for room, or in the batch being committed). */
+  pendingWrites: number;
+  /** Callers waiting for room in the full write queue. */
+  blockedWriters: number;
+  reembed: { running: boolean; done: number; total: number; error?: string };
+  schemaVersion: number;
+  embeddingCacheEntries: number;
+}
+
+export interface MemoryHealth {
+  status: "ok" | "degraded";
+  reasons: string[];
+}
+
+export interface ImportResult {
+  imported: number;
+  duplicates: number;
+}
+
+interface ValidatedInput {
+  content: string;
+  hash: string;
+  type: RememberInput["type"];
+  summary: string | undefined;
+  tier: MemoryTier;
+  protection: NonNullable<RememberInput["protection"]>;
+  tags: string[];
+  spaceId: string | undefined;
+  sessionId: string | undefined;
+  source: string | undefined;
+  importance: number;
+  pinned: boolean;
+  metadata: Record<string, unknown>;
+}
+
+const SOURCE = "memory";
+const QUERY_CACHE_SIZE = 256;
+const REEMBED_BATCH = 64;
+const DUPLICATE_CANDIDATES = 8;
+
+/** The normalised-content hash used for exact dedup and the embedding cache. */
+export function contentHash(content: string): string {
+  return createHash("sha256").update(content.trim().replace(/\s+/g, " ").toLowerCase()).digest("hex");
+}
+
+function invalid(message: string): KernelError {
+  return new KernelError(MEMORY_ERROR_CODES.filterInvalid, message);
+}
+
+function boundedInteger(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export class MemoryStore {
+  readonly #sql: Sql;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #events: EventPublisher | undefined;
+  readonly #embedder: Embedder | undefined;
+  readonly #index: VectorIndex | undefined;
+  readonly #vectorReason: string | undefined;
+  readonly #caps: TierCaps;
+  readonly #embedTimeoutMs: number;
+  readonly #nearDuplicate: number;
+  readonly #cacheSize: number;
+  readonly #queue: WriteQueue<ValidatedInput, MemoryEntry>;
+  readonly #corrupt = new Set<string>();
+  readonly #queryCache = new Map<string, Float32Array>();
+  readonly #reembedController = new AbortController();
+  readonly #reembed = { running: false, done: 0, total: 0, error: undefined as string | undefined };
+  #reembedTask: Promise<void> | undefined;
+  readonly #dreamScheduler: DreamScheduler;
+  #dreamRunning = false;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  private constructor(options: MemoryStoreOptions) {
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? createLogger({ write: () => undefined })).child({ component: SOURCE });
+    this.#events = options.events;
+    this.#caps = options.tierCaps ?? DEFAULT_TIER_CAPS;
+    this.#embedTimeoutMs = options.embedTimeoutMs ?? 60_000;
+    this.#nearDuplicate = options.nearDuplicateDistance ?? 0.05;
+    this.#cacheSize = options.embeddingCacheSize ?? 50_000;
+    const opened = openDatabase({
+      url: options.url,
+      keywordOnly: options.keywordOnly === true,
+      loadExtension: options.loadVectorExtension ?? loadSqliteVec,
+    });
+    this.#sql = opened.sql;
+    try {
+      migrate(this.#sql);
+      if (opened.vectors.enabled) {
+        const embedder = options.embedder ?? new UniversalSentenceEncoderEmbedder();
+        this.#embedder = embedder;
+        this.#index = this.#sql.transaction(() => this.#prepareVectors(embedder));
+      } else {
+        this.#vectorReason = opened.vectors.reason;
+        // Vectors written from now on would miss these memories: a later vector-enabled open
+        // sees the changed model id and rebuilds every vector.
+        if (readMeta(this.#sql, "embedder_id") !== "none") writeMeta(this.#sql, "embedder_id", "none");
+      }
+    } catch (error) {
+      this.#sql.close();
+      throw error;
+    }
+    this.#queue = new WriteQueue({
+      capacity: options.writeQueue?.capacity ?? 1024,
+      maxBatch: options.writeQueue?.maxBatch ?? 256,
+      commit: (items) => this.#commitBatch(items),
+    });
+    this.#dreamScheduler = new DreamScheduler({
+      clock: this.#clock,
+      logger: this.#logger,
+      run: (signal) => this.dream({ signal }),
+    });
+  }
+
+  /** Opens (creating and migrating if needed) the store; starts a re-embed if the embedder changed. */
+  static async open(options: MemoryStoreOptions): Promise<MemoryStore> {
+    const store = new MemoryStore(options);
+    store.#startReembedIfNeeded();
+    return store;
+  }
+
+  #prepareVectors(embedder: Embedder): VectorIndex {
+    const storedModel = readMeta(this.#sql, "embedder_id");
+    const storedDimensions = readMeta(this.#sql, "dimensions");
+    const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions);
+    if (storedModel !== embedder.id || storedDimensions !== String(embedder.dimensions)) {
+      if (storedModel !== undefined) {
+        this.#logger.info("embedder changed; vectors will be rebuilt in the background", {
+          from: storedModel,
+          to: embedder.id,
+        });
+      }
+      index.clear();
+      writeMeta(this.#sql, "embedder_id", embedder.id);
+      writeMeta(this.#sql, "dimensions", String(embedder.dimensions));
+    }
+    return index;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores a memory, or returns the existing one when it duplicates one (same normalised
+   * content, or a vector within `nearDuplicateDistance`); a duplicate gains the new tags and
+   * space link. Resolves once committed. Waits when the write queue is full.
+   */
+  async remember(input: RememberInput, options: { signal?: AbortSignal } = {}): Promise<MemoryEntry> {
+    this.#assertOpen();
+    return this.#queue.push(this.#validate(input), options.signal);
+  }
+
+  /**
+   * Bulk load (restores, benchmarks): validates everything first, dedups by content hash
+   * only, embeds in batches and writes in transactions of 5,000. Publishes no per-memory
+   * events and enforces tier caps once at the end.
+   */
+  async importEntries(inputs: readonly RememberInput[], options: { signal?: AbortSignal } = {}): Promise<ImportResult> {
+    this.#assertOpen();
+    const items = inputs.map((input) => this.#validate(input));
+    let imported = 0;
+    let duplicates = 0;
+    for (let start = 0; start < items.length; start += 5_000) {
+      throwIfAborted(options.signal);
+      const chunk = items.slice(start, start + 5_000);
+      const vectors =
+        this.#index === undefined
+          ? undefined
+          : await this.#embed(
+              chunk.map((item) => item.content),
+              options.signal,
+            );
+      const now = this.#clock.now();
+      this.#sql.transaction(() => {
+        chunk.forEach((item, index) => {
+          if (this.#sql.get("SELECT 1 FROM memories WHERE content_hash = ?", [item.hash]) !== undefined) {
+            duplicates += 1;
+            return;
+          }
+          this.#insert(item, vectors?.[index], now);
+          imported += 1;
+        });
+        if (start + 5_000 >= items.length) this.#enforceCaps(now);
+      });
+    }
+    return { imported, duplicates };
+  }
+
+  #validate(input: RememberInput): ValidatedInput {
+    if (typeof input !== "object" || input === null) throw invalid("remember expects an entry object");
+    const content = validateContent(input.content);
+    const type = validateType(input.type);
+    return {
+      content,
+      hash: contentHash(content),
+      type,
+      summary: input.summary === undefined ? undefined : validateSummary(input.summary),
+      tier: input.tier === undefined ? "warm" : validateTier(input.tier),
+      protection: input.protection === undefined ? "none" : validateProtection(input.protection),
+      tags: input.tags === undefined ? [] : validateTags(input.tags),
+      spaceId: validateOptionalId(input.spaceId, "spaceId"),
+      sessionId: validateOptionalId(input.sessionId, "sessionId"),
+      source: validateOptionalId(input.source, "source"),
+      importance: input.importance === undefined ? MEMORY_TYPES[type].importance : validateImportance(input.importance),
+      pinned: input.pinned === true,
+      metadata: input.metadata === undefined ? {} : validateMetadata(input.metadata),
+    };
+  }
+
+  async #commitBatch(items: ValidatedInput[]): Promise<MemoryEntry[]> {
+    const vectors = this.#index === undefined ? undefined : await this.#embedCached(items);
+    const now = this.#clock.now();
+    const stored: Array<{ id: string; type: string; tier: string; spaceId: string | undefined }> = [];
+    const pruned: string[] = [];
+    const seqs = this.#sql.transaction(() => {
+      const result = items.map((item, index) => {
+        const vector = vectors?.[index];
+        const duplicate = this.#findDuplicate(item.hash, vector);
+        if (duplicate !== undefined) {
+          this.#mergeInto(duplicate, item, now);
+          return duplicate;
+        }
+        const seq = this.#insert(item, vector, now);
+        stored.push({ id: this.#idOf(seq), type: item.type, tier: item.tier, spaceId: item.spaceId });
+        return seq;
+      });
+      pruned.push(...this.#enforceCaps(now).pruned);
+      return result;
+    });
+    for (const entry of stored) {
+      this.#publish("memory.stored", {
+        memoryId: entry.id,
+        memoryType: entry.type,
+        tier: entry.tier,
+        ...(entry.spaceId === undefined ? {} : { spaceId: entry.spaceId }),
+      });
+    }
+    for (const id of pruned) this.#publish("memory.forgotten", { memoryId: id, reason: "cold tier over capacity" });
+    return seqs.map((seq) => {
+      const entry = this.#getBySeq(seq);
+      if (entry === undefined) {
+        throw new KernelError(MEMORY_ERROR_CODES.storageFailed, "a memory was removed before its write returned");
+      }
+      return entry;
+    });
+  }
+
+  #idOf(seq: number): string {
+    return this.#sql.get<{ id: string }>("SELECT id FROM memories WHERE seq = ?", [seq])?.id ?? "";
+  }
+
+  #findDuplicate(hash: string, vector: Float32Array | undefined): number | undefined {
+    const exact = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE content_hash = ? LIMIT 1", [hash]);
+    if (exact !== undefined) return exact.seq;
+    if (vector === undefined || this.#index === undefined) return undefined;
+    // A near-duplicate (cosine distance < 0.05) differs in very few code bits, so a handful
+    // of coarse candidates is enough to find it.
+    const nearest = this.#index.nearest(vector, 1, { where: "", params: [] }, DUPLICATE_CANDIDATES)[0];
+    return nearest !== undefined && nearest.distance < this.#nearDuplicate ? nearest.seq : undefined;
+  }
+
+  #mergeInto(seq: number, item: ValidatedInput, now: number): void {
+    const row = this.#sql.get<{ tags: string }>("SELECT tags FROM memories WHERE seq = ?", [seq]);
+    let tags: string[] = [];
+    try {
+      const parsed: unknown = JSON.parse(row?.tags ?? "[]");
+      if (Array.isArray(parsed)) tags = parsed.filter((tag): tag is string => typeof tag === "string");
+    } catch (error) {
+      this.#logger.warn("existing tags did not decode; replacing them with the duplicate's tags", { seq, error });
+    }
+    const merged = [...new Set([...tags, ...item.tags])];
+    this.#sql.run("UPDATE memories SET tags = ?, importance = max(importance, ?), updated_at = ? WHERE seq = ?", [
+      JSON.stringify(merged),
+      item.importance,
+      now,
+      seq,
+    ]);
+    if (item.spaceId !== undefined) this.#link(seq, item.spaceId, now);
+  }
+
+  #link(seq: number, spaceId: string, now: number): void {
+    this.#sql.run(
+      "INSERT INTO memory_spaces(space_id, memory_seq, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      [spaceId, seq, now],
+    );
+  }
+
+  #insert(item: ValidatedInput, vector: Float32Array | undefined, now: number): number {
+    const result = this.#sql.run(
+      `INSERT INTO memories(id, memory_type, content, summary, importance, tier, protection, source, session_id,
+         tags, metadata, pinned, content_hash, created_at, updated_at, accessed_at, decay_rate)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        newId(now),
+        item.type,
+        item.content,
+        item.summary ?? null,
+        item.importance,
+        item.tier,
+        item.protection,
+        item.source ?? null,
+        item.sessionId ?? null,
+        JSON.stringify(item.tags),
+        JSON.stringify(item.metadata),
+        item.pinned ? 1 : 0,
+        item.hash,
+        now,
+        now,
+        now,
+        MEMORY_TYPES[item.type].decayRate,
+      ],
+    );
+    const seq = Number(result.lastInsertRowid);
+    if (vector !== undefined) this.#index?.upsert(seq, vector);
+    if (item.spaceId !== undefined) this.#link(seq, item.spaceId, now);
+    return seq;
+  }
+
+  /** Enforces tier caps inside the current transaction; returns how many moved and the ids deleted for space. */
+  #enforceCaps(now: number): { demoted: number; pruned: string[] } {
+    const outcome = enforceTierCaps(this.#sql, this.#caps, this.#logger, now);
+    for (const victim of outcome.pruned) this.#deleteSeq(victim.seq);
+    return { demoted: outcome.demoted, pruned: outcome.pruned.map((victim) => victim.id) };
+  }
+
+  #deleteSeq(seq: number): void {
+    this.#index?.remove(seq);
+    this.#sql.run("DELETE FROM memories WHERE seq = ?", [seq]);
+  }
+
+  /**
+   * Changes a memory in place. Its rowid stays the same; a content change re-embeds it and
+   * replaces its one vector (never a second vector, never an orphan).
+   */
+  async update(id: string, patch: MemoryPatch): Promise<MemoryEntry> {
+    this.#assertOpen();
+    if (typeof patch !== "object" || patch === null) throw invalid("update expects a patch object");
+    const content = patch.content === undefined ? undefined : validateContent(patch.content);
+    const type = patch.type === undefined ? undefined : validateType(patch.type);
+    const sets: string[] = [];
+    const params: Array<string | number | null> = [];
+    const set = (column: string, value: string | number | null): void => {
+      sets.push(`${column} = ?`);
+      params.push(value);
+    };
+    if (patch.summary !== undefined) set("summary", validateSummary(patch.summary));
+    if (type !== undefined) {
+      set("memory_type", type);
+      set("decay_rate", MEMORY_TYPES[type].decayRate);
+    }
+    if (patch.tier !== undefined) set("tier", validateTier(patch.tier));
+    if (patch.protection !== undefined) set("protection", validateProtection(patch.protection));
+    if (patch.tags !== undefined) set("tags", JSON.stringify(validateTags(patch.tags)));
+    if (patch.importance !== undefined) set("importance", validateImportance(patch.importance));
+    if (patch.metadata !== undefined) set("metadata", JSON.stringify(validateMetadata(patch.metadata)));
+    let vector: Float32Array | undefined;
+    if (content !== undefined) {
+      const hash = contentHash(content);
+      set("content", content);
+      set("content_hash", hash);
+      if (this.#index !== undefined) [vector] = await this.#embedCached([{ content, hash }]);
+    }
+    const now = this.#clock.now();
+    set("updated_at", now);
+    const seq = this.#sql.transaction(() => {
+      const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
+      if (found === undefined) return undefined;
+      this.#sql.run(`UPDATE memories SET ${sets.join(", ")} WHERE seq = ?`, [...params, found.seq]);
+      if (vector !== undefined) this.#index?.upsert(found.seq, vector);
+      return found.seq;
+    });
+    if (seq === undefined) throw new KernelError(MEMORY_ERROR_CODES.notFound, `no memory ${id}`, { details: { id } });
+    return this.#mustGet(seq, id);
+  }
+
+  /** Pins (or unpins) a memory: pinned memories are never pruned and demoted last. */
+  async pin(id: string, pinned = true): Promise<MemoryEntry> {
+    return this.#setColumns(id, "pinned = ?", [pinned ? 1 : 0]);
+  }
+
+  /** Sets a memory's protection level, which scales its decay (permanent: no decay). */
+  async protect(id: string, protection: MemoryEntry["protection"]): Promise<MemoryEntry> {
+    return this.#setColumns(id, "protection = ?", [validateProtection(protection)]);
+  }
+
+  async #setColumns(id: string, assignment: string, params: Array<string | number>): Promise<MemoryEntry> {
+    this.#assertOpen();
+    const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
+    if (found === undefined) throw new KernelError(MEMORY_ERROR_CODES.notFound, `no memory ${id}`, { details: { id } });
+    this.#sql.run(`UPDATE memories SET ${assignment}, updated_at = ? WHERE seq = ?`, [
+      ...params,
+      this.#clock.now(),
+      found.seq,
+    ]);
+    return this.#mustGet(found.seq, id);
+  }
+
+  /** Deletes a memory with its vector, FTS entry and space links. False if there was none. */
+  async forget(id: string, reason = "forgotten"): Promise<boolean> {
+    this.#assertOpen();
+    const removed = this.#sql.transaction(() => {
+      const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
+      if (found === undefined) return false;
+      this.#deleteSeq(found.seq);
+      return true;
+    });
+    if (removed) this.#publish("memory.forgotten", { memoryId: id, reason });
+    return removed;
+  }
+
+  /** Resolves once every `remember` issued before it has committed (or failed). */
+  async flush(): Promise<void> {
+    await this.#queue.flush();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async get(id: string): Promise<MemoryEntry | undefined> {
+    this.#assertOpen();
+    const rows = this.#sql.all<MemoryRow>(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.id = ?`, [id]);
+    return this.#decode(rows)[0];
+  }
+
+  async list(options: ListOptions = {}): Promise<MemoryEntry[]> {
+    this.#assertOpen();
+    const filter = compileFilter(options);
+    const limit = boundedInteger(options.limit, "limit", 1, 1_000, 100);
+    const offset = boundedInteger(options.offset, "offset", 0, Number.MAX_SAFE_INTEGER, 0);
+    if (options.order !== undefined && options.order !== "newest" && options.order !== "oldest") {
+      throw invalid("order must be newest or oldest");
+    }
+    const direction = options.order === "oldest" ? "ASC" : "DESC";
+    const rows = this.#sql.all<MemoryRow>(
+      `SELECT ${MEMORY_COLUMNS} FROM memories m ${filter.where === "" ? "" : `WHERE ${filter.where}`}
+       ORDER BY m.created_at ${direction}, m.seq ${direction} LIMIT ? OFFSET ?`,
+      [...filter.params, limit, offset],
+    );
+    return this.#decode(rows);
+  }
+
+  /**
+   * Hybrid search: the vector KNN and the BM25 query each fetch a pool of `2 × limit`
+   * (at least 20) candidates with the filters inside the query, then reciprocal rank fusion
+   * (k = 60) merges them. `vector` and `keyword` modes return one list alone. Read-only:
+   * it does not count as an access (use `recall`).
+   */
+  async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    this.#assertOpen();
+    if (typeof query !== "string" || query.trim().length === 0 || query.length > MAX_QUERY_LENGTH) {
+      throw invalid(`search query must be a non-empty string of at most ${MAX_QUERY_LENGTH} characters`);
+    }
+    const limit = boundedInteger(options.limit, "limit", 1, 100, 10);
+    const mode = options.mode ?? "hybrid";
+    if (mode !== "hybrid" && mode !== "vector" && mode !== "keyword") {
+      throw invalid("mode must be hybrid, vector or keyword");
+    }
+    if (mode === "vector" && this.#index === undefined) {
+      throw new KernelError(MEMORY_ERROR_CODES.vectorUnavailable, `vector search is off: ${this.#vectorReason}`);
+    }
+    const filter = compileFilter(options);
+    const pool = Math.max(limit * 2, 20);
+    const keywordList = mode === "vector" ? [] : this.#keywordCandidates(query, pool, filter);
+    const vectorList =
+      mode === "keyword" || this.#index === undefined
+        ? []
+        : this.#index.nearest(await this.#embedQuery(query, options.signal), pool, filter);
+    const fused = reciprocalRankFusion([vectorList.map((hit) => hit.seq), keywordList]);
+    const vectorRank = new Map(vectorList.map((hit, index) => [hit.seq, index + 1]));
+    const distance = new Map(vectorList.map((hit) => [hit.seq, hit.distance]));
+    const keywordRank = new Map(keywordList.map((seq, index) => [seq, index + 1]));
+    const ranked = [...fused.entries()]
+      .sort((a, b) => b[1] - a[1] || (vectorRank.get(a[0]) ?? pool + 1) - (vectorRank.get(b[0]) ?? pool + 1))
+      .slice(0, limit);
+    const entries = this.#entriesBySeq(ranked.map(([seq]) => seq));
+    const hits: SearchHit[] = [];
+    for (const [seq, score] of ranked) {
+      const entry = entries.get(seq);
+      if (entry === undefined) continue;
+      hits.push({
+        entry,
+        score,
+        vectorRank: vectorRank.get(seq),
+        keywordRank: keywordRank.get(seq),
+        distance: distance.get(seq),
+      });
+    }
+    return hits;
+  }
+
+  #keywordCandidates(query: string, pool: number, filter: SqlFilter): number[] {
+    const match = ftsQuery(query);
+    if (match === undefined) return [];
+    return this.#sql
+      .all<{ seq: number }>(
+        `SELECT m.seq AS seq FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
+         WHERE memories_fts MATCH ?${filter.where === "" ? "" : ` AND ${filter.where}`}
+         ORDER BY bm25(memories_fts, 1.0, 0.5, 0.5), m.seq LIMIT ?`,
+        [match, ...filter.params, pool],
+      )
+      .map((row) => row.seq);
+  }
+
+  /**
+   * What an agent should see now: the 3 latest conversation memories and the 2 latest
+   * session memories (of the session and space, when given) plus search hits for the query,
+   * deduplicated, at most 10. Counts as an access for each returned memory and publishes
+   * `memory.recalled`.
+   */
+  async recall(context: RecallContext = {}): Promise<MemoryEntry[]> {
+    this.#assertOpen();
+    const limit = boundedInteger(context.limit, "limit", 1, 10, 10);
+    const scope: MemoryFilter = {
+      ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }),
+      ...(context.spaceId === undefined ? {} : { spaceId: context.spaceId }),
+    };
+    const picked = new Map<string, MemoryEntry>();
+    const add = (entries: MemoryEntry[]): void => {
+      for (const entry of entries) if (!picked.has(entry.id)) picked.set(entry.id, entry);
+    };
+    add(await this.list({ ...scope, types: ["conversation"], limit: 3 }));
+    add(await this.list({ ...scope, types: ["session"], limit: 2 }));
+    if (context.query !== undefined && context.query.trim().length > 0) {
+      const hits = await this.search(context.query, {
+        limit: 10,
+        ...(context.spaceId === undefined ? {} : { spaceId: context.spaceId }),
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+      });
+      add(hits.map((hit) => hit.entry));
+    }
+    const recalled = [...picked.values()].slice(0, limit);
+    if (recalled.length === 0) return [];
+    const now = this.#clock.now();
+    this.#sql.run(
+      `UPDATE memories SET access_count = access_count + 1, accessed_at = ?,
+         session_appearances = session_appearances + (CASE WHEN ? IS NOT NULL AND session_id IS NOT ? THEN 1 ELSE 0 END)
+       WHERE id IN (SELECT value FROM json_each(?))`,
+      [now, context.sessionId ?? null, context.sessionId ?? null, JSON.stringify(recalled.map((entry) => entry.id))],
+    );
+    this.#publish("memory.recalled", {
+      memoryIds: recalled.map((entry) => entry.id),
+      ...(context.query === undefined ? {} : { query: context.query }),
+      ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }),
+    });
+    return recalled.map((entry) => ({
+      ...entry,
+      accessCount: entry.accessCount + 1,
+      accessedAt: now,
+    }));
+  }
+
+  stats(): MemoryStats {
+    this.#assertOpen();
+    const byTier = { hot: 0, warm: 0, cold: 0 } as Record<MemoryTier, number>;
+    for (const row of this.#sql.all<{ tier: string; n: number }>(
+      "SELECT tier, count(*) AS n FROM memories GROUP BY tier",
+    )) {
+      if ((MEMORY_TIERS as readonly string[]).includes(row.tier)) byTier[row.tier as MemoryTier] = row.n;
+    }
+    const byType: Record<string, number> = {};
+    for (const row of this.#sql.all<{ memory_type: string; n: number }>(
+      "SELECT memory_type, count(*) AS n FROM memories GROUP BY memory_type",
+    )) {
+      byType[row.memory_type] = row.n;
+    }
+    return {
+      memories: this.#sql.get<{ n: number }>("SELECT count(*) AS n FROM memories")?.n ?? 0,
+      byTier,
+      byType,
+      vectors: this.#index?.count() ?? 0,
+      mode: this.#index === undefined ? "keyword-only" : "hybrid",
+      vectorStatus:
+        this.#index === undefined || this.#embedder === undefined
+          ? { enabled: false, ...(this.#vectorReason === undefined ? {} : { reason: this.#vectorReason }) }
+          : { enabled: true, model: this.#embedder.id, dimensions: this.#embedder.dimensions },
+      corruptRows: this.#corrupt.size,
+      pendingWrites: this.#queue.pending,
+      blockedWriters: this.#queue.blocked,
+      reembed: {
+        running: this.#reembed.running,
+        done: this.#reembed.done,
+        total: this.#reembed.total,
+        ...(this.#reembed.error === undefined ? {} : { error: this.#reembed.error }),
+      },
+      schemaVersion: SCHEMA_VERSION,
+      embeddingCacheEntries: this.#sql.get<{ n: number }>("SELECT count(*) AS n FROM embedding_cache")?.n ?? 0,
+    };
+  }
+
+  /** `degraded` with reasons when search runs keyword-only, rows failed to decode, or a re-embed failed. */
+  health(): MemoryHealth {
+    const stats = this.stats();
+    const reasons: string[] = [];
+    if (stats.mode === "keyword-only") reasons.push(`keyword-only: ${stats.vectorStatus.reason ?? "vectors off"}`);
+    if (stats.corruptRows > 0) reasons.push(`${stats.corruptRows} memory rows failed to decode`);
+    if (stats.reembed.error !== undefined) reasons.push(`re-embed failed: ${stats.reembed.error}`);
+    if (stats.reembed.running) reasons.push(`re-embedding: ${stats.reembed.done}/${stats.reembed.total}`);
+    return { status: reasons.length === 0 ? "ok" : "degraded", reasons };
+  }
+
+  // ---------------------------------------------------------------- dreams
+
+  /** Runs one dream (consolidation) now, resuming an interrupted run at its next phase. */
+  async dream(options: { signal?: AbortSignal } = {}): Promise<DreamReport> {
+    this.#assertOpen();
+    if (this.#dreamRunning) throw new KernelError(MEMORY_ERROR_CODES.dreamBusy, "a dream is already running");
+    this.#dreamRunning = true;
+    try {
+      return await runDream({
+        sql: this.#sql,
+        clock: this.#clock,
+        logger: this.#logger,
+        index: this.#index,
+        caps: this.#caps,
+        nearDuplicateDistance: this.#nearDuplicate,
+        embeddingCacheSize: this.#cacheSize,
+        signal: options.signal,
+        publish: (type, payload) => this.#publish(type, payload),
+        deleteSeq: (seq) => this.#deleteSeq(seq),
+        enforceCaps: (now) => this.#enforceCaps(now),
+        decode: (rows) => this.#decode(rows),
+      });
+    } finally {
+      this.#dreamRunning = false;
+    }
+  }
+
+  /** Starts dreaming on a schedule (4 h / 24 h / 48 h presets, or `intervalMs`). Stop with the handle. */
+  startDreaming(options: DreamScheduleOptions = {}): DreamSchedule {
+    this.#assertOpen();
+    return this.#dreamScheduler.start(options);
+  }
+
+  /** Past dream reports, newest first. */
+  dreamReports(limit = 20): DreamReport[] {
+    this.#assertOpen();
+    return this.#sql
+      .all<{ report: string }>("SELECT report FROM dream_reports ORDER BY completed_at DESC, run_id DESC LIMIT ?", [
+        boundedInteger(limit, "limit", 1, 1_000, 20),
+      ])
+      .map((row) => JSON.parse(row.report) as DreamReport);
+  }
+
+  // ---------------------------------------------------------------- embeddings
+
+  async #embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const embedder = this.#embedder;
+    if (embedder === undefined) throw new KernelError(MEMORY_ERROR_CODES.vectorUnavailable, "no embedder configured");
+    return embedWithin(embedder, texts, {
+      clock: this.#clock,
+      timeoutMs: this.#embedTimeoutMs,
+      ...(signal === undefined ? {} : { signal }),
+      onLateFailure: (error) =>
+        this.#logger.warn("an embed call failed after its caller stopped waiting; nothing depends on it", { error }),
+    });
+  }
+
+  /** Vectors for `items`, from the (model, content hash) cache where present; misses embedded in one batch. */
+  async #embedCached(items: ReadonlyArray<{ content: string; hash: string }>): Promise<Float32Array[]> {
+    const model = this.#embedder?.id ?? "";
+    const hashes = [...new Set(items.map((item) => item.hash))];
+    const cached = new Map<string, Float32Array>();
+    for (const row of this.#sql.all<{ content_hash: string; vector: unknown }>(
+      "SELECT content_hash, vector FROM embedding_cache WHERE model = ? AND content_hash IN (SELECT value FROM json_each(?))",
+      [model, JSON.stringify(hashes)],
+    )) {
+      cached.set(row.content_hash, floatsFromBlob(row.vector));
+    }
+    const missing = items.filter(
+      (item, index) => !cached.has(item.hash) && items.findIndex((other) => other.hash === item.hash) === index,
+    );
+    if (missing.length > 0) {
+      const vectors = await this.#embed(missing.map((item) => item.content));
+      const now = this.#clock.now();
+      this.#sql.transaction(() => {
+        missing.forEach((item, index) => {
+          const vector = vectors[index] as Float32Array;
+          cached.set(item.hash, vector);
+          this.#sql.run(
+            `INSERT INTO embedding_cache(model, content_hash, vector, used_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
+            [model, item.hash, blob(vector), now],
+          );
+        });
+      });
+    }
+    return items.map((item) => cached.get(item.hash) as Float32Array);
+  }
+
+  async #embedQuery(query: string, signal?: AbortSignal): Promise<Float32Array> {
+    const known = this.#queryCache.get(query);
+    if (known !== undefined) {
+      this.#queryCache.delete(query);
+      this.#queryCache.set(query, known);
+      return known;
+    }
+    const [vector] = await this.#embed([query], signal);
+    this.#queryCache.set(query, vector as Float32Array);
+    if (this.#queryCache.size > QUERY_CACHE_SIZE) {
+      const oldest = this.#queryCache.keys().next().value;
+      if (oldest !== undefined) this.#queryCache.delete(oldest);
+    }
+    return vector as Float32Array;
+  }
+
+  #startReembedIfNeeded(): void {
+    if (this.#index === undefined) return;
+    const missing = this.#countMissingVectors();
+    if (missing === 0) return;
+    this.#reembed.running = true;
+    this.#reembed.total = missing;
+    this.#reembed.done = 0;
+    this.#reembedTask = this.#runReembed().then(
+      () => {
+        this.#reembed.running = false;
+      },
+      (error: unknown) => {
+        this.#reembed.running = false;
+        if (KernelError.hasCode(error, "ABORTED") && this.#reembedController.signal.aborted) {
+          this.#logger.info("re-embed stopped by close; it resumes on the next open", { done: this.#reembed.done });
+          return;
+        }
+        this.#reembed.error = error instanceof Error ? error.message : String(error);
+        this.#logger.error("re-embed failed; vector search misses the memories not yet embedded", { error });
+      },
+    );
+  }
+
+  #countMissingVectors(): number {
+    return (
+      this.#sql.get<{ n: number }>(
+        "SELECT count(*) AS n FROM memories m LEFT JOIN memory_embeddings e ON e.memory_seq = m.seq WHERE e.memory_seq IS NULL",
+      )?.n ?? 0
+    );
+  }
+
+  async #runReembed(): Promise<void> {
+    const signal = this.#reembedController.signal;
+    const model = this.#embedder?.id ?? "";
+    for (;;) {
+      throwIfAborted(signal);
+      const rows = this.#sql.all<{ seq: number; content: string; content_hash: string }>(
+        `SELECT m.seq, m.content, m.content_hash FROM memories m LEFT JOIN memory_embeddings e ON e.memory_seq = m.seq
+         WHERE e.memory_seq IS NULL ORDER BY m.seq LIMIT ?`,
+        [REEMBED_BATCH],
+      );
+      if (rows.length === 0) return;
+      const vectors = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
+      throwIfAborted(signal);
+      this.#sql.transaction(() => {
+        rows.forEach((row, index) => {
+          // Skip a memory changed or deleted meanwhile: its own write embedded it.
+          const still = this.#sql.get("SELECT 1 FROM memories WHERE seq = ? AND content_hash = ?", [
+            row.seq,
+            row.content_hash,
+          ]);
+          if (still !== undefined) this.#index?.upsert(row.seq, vectors[index] as Float32Array);
+        });
+      });
+      this.#reembed.done += rows.length;
+      this.#reembed.total = Math.max(this.#reembed.total, this.#reembed.done);
+      this.#publish("memory.reembed-progress", { done: this.#reembed.done, total: this.#reembed.total, model });
+    }
+  }
+
+  /** Resolves when the background re-embed (if any) has finished. */
+  async reembedIdle(): Promise<void> {
+    await this.#reembedTask;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  #decode(rows: MemoryRow[]): MemoryEntry[] {
+    const entries: MemoryEntry[] = [];
+    for (const row of rows) {
+      try {
+        entries.push(decodeRow(row));
+      } catch (error) {
+        if (!this.#corrupt.has(row.id)) {
+          this.#corrupt.add(row.id);
+          this.#logger.warn("skipping a memory row that failed to decode", {
+            memoryId: row.id,
+            seq: row.seq,
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    }
+    return entries;
+  }
+
+  #getBySeq(seq: number): MemoryEntry | undefined {
+    return this.#decode(this.#sql.all<MemoryRow>(`SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq = ?`, [seq]))[0];
+  }
+
+  #mustGet(seq: number, id: string): MemoryEntry {
+    const entry = this.#getBySeq(seq);
+    if (entry === undefined) {
+      throw new KernelError(MEMORY_ERROR_CODES.notFound, `memory ${id} is gone or unreadable`, { details: { id } });
+    }
+    return entry;
+  }
+
+  #entriesBySeq(seqs: number[]): Map<number, MemoryEntry> {
+    if (seqs.length === 0) return new Map();
+    const rows = this.#sql.all<MemoryRow>(
+      `SELECT ${MEMORY_COLUMNS} FROM memories m WHERE m.seq IN (SELECT value FROM json_each(?))`,
+      [JSON.stringify(seqs)],
+    );
+    const bySeq = new Map<string, number>(rows.map((row) => [row.id, row.seq]));
+    return new Map(this.#decode(rows).map((entry) => [bySeq.get(entry.id) as number, entry]));
+  }
+
+  #publish<T extends KernelEventType>(type: T, payload: KernelEventPayloads[T]): void {
+    if (this.#events === undefined) return;
+    const result = this.#events.publish(createEvent(type, payload, SOURCE, this.#clock.now()));
+    if (result.dropped > 0)
+      this.#logger.warn("a memory event was dropped by a subscriber", { type, dropped: result.dropped });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed || this.#closing !== undefined) {
+      throw new KernelError(MEMORY_ERROR_CODES.closed, "the memory store is closed");
+    }
+  }
+
+  /** Stops dream schedules and the re-embed (joining them), drains pending writes, closes the file. */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closing = (async () => {
+        await this.#dreamScheduler.stopAll();
+        this.#reembedController.abort(new KernelError("ABORTED", "memory store closing"));
+        await this.#reembedTask;
+        await this.#queue.close();
+        this.#sql.close();
+        this.#closed = true;
+      })();
+    }
+    return this.#closing;
+  }
+}

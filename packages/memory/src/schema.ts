@@ -1,0 +1,131 @@
+/**
+ * Versioned schema migrations, tracked in SQLite's `user_version`. Each migration runs once,
+ * in order, inside one transaction with the version bump. The vector table is not a
+ * migration: its width depends on the embedder and it exists only when sqlite-vec loads
+ * (see `vector-index.ts`).
+ */
+
+import type { Sql } from "./sql.ts";
+
+const MIGRATIONS: readonly string[] = [
+  // 1: memories (the upstream columns; `seq` is the stable rowid every index keys on —
+  // AUTOINCREMENT so a deleted memory's rowid is never reused), FTS5 kept by triggers,
+  // embeddings, the embedding cache, space links, dream state and reports, store metadata.
+  `
+  CREATE TABLE memories (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    memory_type TEXT NOT NULL,
+    content TEXT NOT NULL,
+    summary TEXT,
+    importance REAL NOT NULL,
+    tier TEXT NOT NULL,
+    protection TEXT NOT NULL,
+    source TEXT,
+    session_id TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    metadata TEXT NOT NULL DEFAULT '{}',
+    access_count INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    auto_classified INTEGER NOT NULL DEFAULT 0,
+    session_appearances INTEGER NOT NULL DEFAULT 0,
+    decay_score REAL NOT NULL DEFAULT 1,
+    compaction_level INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    accessed_at INTEGER NOT NULL,
+    decay_rate REAL NOT NULL
+  );
+  CREATE INDEX memories_content_hash ON memories(content_hash);
+  CREATE INDEX memories_tier ON memories(tier, importance);
+  CREATE INDEX memories_type_created ON memories(memory_type, created_at);
+  CREATE INDEX memories_session ON memories(session_id, created_at);
+
+  CREATE VIRTUAL TABLE memories_fts USING fts5(
+    content, summary, tags, content='memories', content_rowid='seq', tokenize='unicode61'
+  );
+  CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, content, summary, tags) VALUES (new.seq, new.content, new.summary, new.tags);
+  END;
+  CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, summary, tags)
+      VALUES ('delete', old.seq, old.content, old.summary, old.tags);
+  END;
+  CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, summary, tags ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, summary, tags)
+      VALUES ('delete', old.seq, old.content, old.summary, old.tags);
+    INSERT INTO memories_fts(rowid, content, summary, tags) VALUES (new.seq, new.content, new.summary, new.tags);
+  END;
+
+  CREATE TABLE memory_embeddings (
+    memory_seq INTEGER PRIMARY KEY REFERENCES memories(seq) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+  );
+
+  CREATE TABLE embedding_cache (
+    model TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    used_at INTEGER NOT NULL,
+    PRIMARY KEY (model, content_hash)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE memory_spaces (
+    space_id TEXT NOT NULL,
+    memory_seq INTEGER NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+    linked_at INTEGER NOT NULL,
+    PRIMARY KEY (space_id, memory_seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX memory_spaces_memory ON memory_spaces(memory_seq);
+
+  CREATE TABLE dream_state (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    run_id TEXT NOT NULL,
+    completed_phase TEXT NOT NULL,
+    data TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE dream_reports (
+    run_id TEXT PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    completed_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    report TEXT NOT NULL
+  );
+
+  CREATE TABLE memory_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to `SCHEMA_VERSION`; returns the version found before. */
+export function migrate(sql: Sql): number {
+  const row = sql.get<{ user_version: number }>("PRAGMA user_version");
+  const found = row?.user_version ?? 0;
+  for (let version = found; version < MIGRATIONS.length; version++) {
+    sql.transaction(() => {
+      sql.exec(MIGRATIONS[version] as string);
+      sql.exec(`PRAGMA user_version = ${version + 1}`);
+    });
+  }
+  return found;
+}
+
+export function readMeta(sql: Sql, key: string): string | undefined {
+  return sql.get<{ value: string }>("SELECT value FROM memory_meta WHERE key = ?", [key])?.value;
+}
+
+export function writeMeta(sql: Sql, key: string, value: string): void {
+  sql.run("INSERT INTO memory_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [
+    key,
+    value,
+  ]);
+}

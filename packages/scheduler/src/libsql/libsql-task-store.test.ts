@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KernelError } from "@oxios/core";
+import { ManualClock } from "@oxios/core/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Scheduler } from "../scheduler.ts";
+import type { TaskRecord } from "../task.ts";
+import { openLibsqlTaskStore } from "./libsql-task-store.ts";
+
+let directory: string;
+let url: string;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "oxios-scheduler-"));
+  url = `file:${join(directory, "queue.db")}`;
+});
+
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const hang = (signal: AbortSignal) =>
+  new Promise<never>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+
+describe("libsql task store", () => {
+  it("brings queued tasks back in order after a restart and retries the one whose lease expired", async () => {
+    const clock = new ManualClock();
+    const first = openLibsqlTaskStore({ url });
+    const before = new Scheduler({ clock, store: first, maxConcurrent: 1, zombieAfterMs: 10_000, agingMs: 60_000 });
+    const blocker = before.run({ id: "blocker", idempotencyKey: "key-blocker" }, hang);
+    for (const [id, priority] of [
+      ["n1", "normal"],
+      ["l1", "low"],
+      ["c1", "critical"],
+      ["n2", "normal"],
+    ] as const) {
+      before.submit({ id, priority, payload: { id } });
+    }
+    await first.flush();
+    // The process "dies": nothing is finished, the store is simply abandoned.
+    await first.close();
+
+    const later = new ManualClock(clock.now() + 10_001);
+    const second = openLibsqlTaskStore({ url });
+    const after = new Scheduler({ clock: later, store: second, maxConcurrent: 1, agingMs: 60_000 });
+    const order: string[] = [];
+    const seen: TaskRecord[] = [];
+    const report = await after.recover(async (task) => {
+      order.push(task.id);
+      seen.push(task);
+      return `done ${task.id}`;
+    });
+    expect(report.retried).toEqual(["blocker"]);
+    await Promise.all(report.requeued.map((handle) => handle.settled));
+    // Same order rules as before the crash: priority and age (from the original enqueue), then FIFO.
+    expect(order).toEqual(["c1", "blocker", "n1", "n2", "l1"]);
+    expect(seen[0]).toMatchObject({ id: "c1", attempts: 1, payload: { id: "c1" } });
+    expect(seen[1]).toMatchObject({ id: "blocker", attempts: 2, idempotencyKey: "key-blocker" });
+    await after.drain({ timeoutMs: 0 });
+    expect(second.list().map((task) => [task.id, task.status, task.attempts])).toEqual([
+      ["blocker", "completed", 2],
+      ["n1", "completed", 1],
+      ["l1", "completed", 1],
+      ["c1", "completed", 1],
+      ["n2", "completed", 1],
+    ]);
+    await second.close();
+    await before.drain({ timeoutMs: 0 });
+    await expect(blocker).rejects.toMatchObject({ code: "SCHEDULER_DRAINING" });
+  });
+
+  it("fails a task once it has used maxAttempts, and leaves unexpired leases alone", async () => {
+    const clock = new ManualClock();
+    const store = openLibsqlTaskStore({ url });
+    store.write({
+      kind: "queued",
+      task: {
+        id: "tired",
+        priority: "normal",
+        rateKey: "default",
+        createdAt: 0,
+        enqueuedAt: 0,
+        status: "queued",
+        attempts: 0,
+      },
+    });
+    store.write({ kind: "admitted", id: "tired", attempt: 3, owner: "dead", at: 0, leaseExpiresAt: clock.now() - 1 });
+    store.write({
+      kind: "queued",
+      task: {
+        id: "alive",
+        priority: "normal",
+        rateKey: "default",
+        createdAt: 0,
+        enqueuedAt: 0,
+        status: "queued",
+        attempts: 0,
+      },
+    });
+    store.write({
+      kind: "admitted",
+      id: "alive",
+      attempt: 1,
+      owner: "other",
+      at: 0,
+      leaseExpiresAt: clock.now() + 5000,
+    });
+    const scheduler = new Scheduler({ clock, store });
+    const report = await scheduler.recover(async () => "never", { maxAttempts: 3 });
+    expect(report.requeued).toEqual([]);
+    expect(report.failed).toMatchObject([
+      { id: "tired", status: "failed", error: { code: "SCHEDULER_ATTEMPTS_EXHAUSTED" } },
+    ]);
+    expect(report.nextLeaseExpiryAt).toBe(clock.now() + 5000);
+    expect(store.list().map((task) => [task.id, task.status])).toEqual([
+      ["tired", "failed"],
+      ["alive", "running"],
+    ]);
+    await store.close();
+  });
+
+  it("group commit puts the writes of one window in one transaction", async () => {
+    const grouped = openLibsqlTaskStore({ url });
+    const scheduler = new Scheduler({ store: grouped, maxConcurrent: 4, ratePerMinute: Number.POSITIVE_INFINITY });
+    for (let index = 0; index < 50; index++) scheduler.submit({ id: `g${index}` });
+    await grouped.flush();
+    expect(grouped.commits).toBe(1);
+    await grouped.close();
+
+    const single = openLibsqlTaskStore({ url: `file:${join(directory, "single.db")}`, groupCommit: false });
+    const other = new Scheduler({ store: single, maxConcurrent: 4, ratePerMinute: Number.POSITIVE_INFINITY });
+    for (let index = 0; index < 50; index++) other.submit({ id: `s${index}` });
+    // 50 inserts + 4 admissions, one transaction each.
+    expect(single.commits).toBe(54);
+    await single.close();
+  });
+
+  it("rejects duplicate ids across restarts and payloads it cannot keep, without queueing them", async () => {
+    const first = openLibsqlTaskStore({ url });
+    new Scheduler({ store: first }).submit({ id: "once" });
+    await first.close();
+    const second = openLibsqlTaskStore({ url });
+    const scheduler = new Scheduler({ store: second });
+    expect(() => scheduler.submit({ id: "once" })).toThrow(
+      expect.objectContaining({ code: "SCHEDULER_DUPLICATE_TASK" }),
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => scheduler.submit({ id: "cyclic", payload: cyclic })).toThrow(
+      expect.objectContaining({ code: "SCHEDULER_STORE_INVALID" }),
+    );
+    expect(scheduler.get("cyclic")).toBeUndefined();
+    expect(scheduler.stats().submitted).toBe(0);
+    await second.close();
+  });
+
+  it("drain leaves queued tasks queued on disk for the next process", async () => {
+    const store = openLibsqlTaskStore({ url });
+    const scheduler = new Scheduler({ store, maxConcurrent: 1 });
+    scheduler.submit({ id: "running" });
+    scheduler.submit({ id: "waiting" });
+    scheduler.complete("running");
+    scheduler.submit({ id: "later" });
+    const report = await scheduler.drain({ timeoutMs: 0 });
+    expect(report.released).toEqual(["later"]);
+    expect(store.list().map((task) => [task.id, task.status])).toEqual([
+      ["running", "completed"],
+      ["waiting", "running"],
+      ["later", "queued"],
+    ]);
+    await store.close();
+  });
+
+  it("refuses remote URLs with a clear code", () => {
+    const attempt = () => openLibsqlTaskStore({ url: "http://127.0.0.1:8080" });
+    expect(attempt).toThrow(KernelError);
+    expect(attempt).toThrow(expect.objectContaining({ code: "SCHEDULER_STORE_UNSUPPORTED_URL" }));
+  });
+});

@@ -1,0 +1,385 @@
+/**
+ * LibsqlTaskStore: the durable queue on a local libsql `file:` database (WAL), for one
+ * kernel process. Writes are validated synchronously and buffered; with group commit (the
+ * default) every write made within `groupCommitMs` lands in one transaction, otherwise each
+ * write is its own transaction. Every statement goes through `#run`/`#all`, which always pass
+ * parameters as an array (a lone typed array as the only argument crashes libsql).
+ */
+import { KernelError, type Logger } from "@oxios/core";
+import Database from "libsql";
+import type { Priority, TaskError, TaskStatus } from "../task.ts";
+import type { RecoveredTasks, StoredTask, TaskStore, TaskStoreWrite } from "../task-store.ts";
+
+export interface LibsqlTaskStoreOptions {
+  /** `file:` URL (or a plain path) of the database; `:memory:` for tests. */
+  url: string;
+  /** Batch writes into one transaction per window (default true). */
+  groupCommit?: boolean;
+  /** The group-commit window in ms (default 2). */
+  groupCommitMs?: number;
+  /** SQLite `synchronous` in WAL mode: `normal` (default; survives a process crash) or `full` (also power loss). */
+  synchronous?: "normal" | "full";
+  logger?: Logger;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  priority: string;
+  rate_key: string;
+  agent_id: string | null;
+  idempotency_key: string | null;
+  payload: string | null;
+  created_at: number;
+  enqueued_at: number;
+  status: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  finished_at: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS scheduler_tasks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  priority TEXT NOT NULL,
+  rate_key TEXT NOT NULL,
+  agent_id TEXT,
+  idempotency_key TEXT,
+  payload TEXT,
+  created_at INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_expires_at INTEGER,
+  finished_at INTEGER,
+  error_code TEXT,
+  error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS scheduler_tasks_by_status ON scheduler_tasks (status, lease_expires_at);
+`;
+
+const PRIORITY_SET = new Set<string>(["low", "normal", "high", "critical"]);
+
+type Statement = ReturnType<Database.Database["prepare"]>;
+type Pending = { sql: Statement; params: unknown[] };
+
+/** Opens (and creates) the queue's table in the database at `url`. */
+export function openLibsqlTaskStore(options: LibsqlTaskStoreOptions): LibsqlTaskStore {
+  return new LibsqlTaskStore(options);
+}
+
+function pathOf(url: string): string {
+  if (url === ":memory:") return url;
+  if (url.startsWith("file://")) return decodeURIComponent(url.slice("file://".length));
+  if (url.startsWith("file:")) return decodeURIComponent(url.slice("file:".length));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new KernelError(
+      "SCHEDULER_STORE_UNSUPPORTED_URL",
+      `the libsql task store opens local file: databases; ${url.split(":")[0]} URLs need a remote store`,
+      { details: { url } },
+    );
+  }
+  return url;
+}
+
+export class LibsqlTaskStore implements TaskStore {
+  readonly #db: Database.Database;
+  readonly #groupCommit: boolean;
+  readonly #groupCommitMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #insert: Statement;
+  readonly #admit: Statement;
+  readonly #renew: Statement;
+  readonly #finish: Statement;
+  readonly #exists: Statement;
+  #pending: Pending[] = [];
+  /** Ids inserted by buffered writes, so a duplicate is caught before it reaches the disk. */
+  #pendingIds = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failure: KernelError | undefined;
+  #closed = false;
+  /** Transactions committed (for tests and the benchmark). */
+  commits = 0;
+
+  constructor(options: LibsqlTaskStoreOptions) {
+    this.#groupCommit = options.groupCommit ?? true;
+    this.#groupCommitMs = options.groupCommitMs ?? 2;
+    this.#logger = options.logger?.child({ component: "scheduler.libsql-store" });
+    try {
+      this.#db = new Database(pathOf(options.url));
+      this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      this.#db.exec("PRAGMA busy_timeout = 5000");
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      if (KernelError.isInstance(error)) throw error;
+      throw new KernelError("SCHEDULER_STORE_OPEN_FAILED", `cannot open task store at ${options.url}`, {
+        cause: error,
+      });
+    }
+    this.#insert = this.#db.prepare(
+      `INSERT INTO scheduler_tasks (id, priority, rate_key, agent_id, idempotency_key, payload, created_at,
+         enqueued_at, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+    );
+    this.#admit = this.#db.prepare(
+      `UPDATE scheduler_tasks SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?
+       WHERE id = ?`,
+    );
+    this.#renew = this.#db.prepare(
+      `UPDATE scheduler_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running'`,
+    );
+    this.#finish = this.#db.prepare(
+      `UPDATE scheduler_tasks SET status = ?, finished_at = ?, error_code = ?, error_message = ?,
+         lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+    );
+    this.#exists = this.#db.prepare("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?");
+  }
+
+  write(change: TaskStoreWrite): void {
+    this.#checkUsable();
+    const pending = this.#toStatement(change);
+    if (this.#groupCommit) {
+      this.#pending.push(pending);
+      this.#timer ??= setTimeout(() => this.#flushFromTimer(), this.#groupCommitMs);
+      return;
+    }
+    this.#commit([pending]);
+    this.#pendingIds.clear();
+  }
+
+  async flush(): Promise<void> {
+    this.#flushNow();
+  }
+
+  async recover(options: { now: number; owner: string; maxAttempts: number }): Promise<RecoveredTasks> {
+    this.#checkUsable();
+    this.#flushNow();
+    const { now, maxAttempts } = options;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const failed: StoredTask[] = [];
+      const expired = this.#all<Row>(
+        "SELECT * FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at <= ? ORDER BY seq",
+        [now],
+      );
+      const retried: string[] = [];
+      for (const row of expired) {
+        if (row.attempts >= maxAttempts) {
+          const error = {
+            code: "SCHEDULER_ATTEMPTS_EXHAUSTED",
+            message: `task ${row.id} was still running after ${row.attempts} attempts (maxAttempts ${maxAttempts})`,
+          };
+          this.#run(
+            `UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ?,
+               lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+            [now, error.code, error.message, row.id],
+          );
+          failed.push(this.#decodeLoose({ ...row, status: "failed", finished_at: now }, error));
+        } else {
+          this.#run(
+            "UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+            [row.id],
+          );
+          retried.push(row.id);
+        }
+      }
+      const queued: StoredTask[] = [];
+      for (const row of this.#all<Row>("SELECT * FROM scheduler_tasks WHERE status = 'queued' ORDER BY seq", [])) {
+        const task = this.#decode(row);
+        if (task !== undefined) {
+          queued.push(task);
+          continue;
+        }
+        const error = { code: "SCHEDULER_STORE_CORRUPT", message: `task ${row.id} cannot be read back` };
+        this.#logger?.error("unreadable task row; failing it", { taskId: row.id });
+        this.#run(
+          "UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ? WHERE id = ?",
+          [now, error.code, error.message, row.id],
+        );
+        failed.push(this.#decodeLoose({ ...row, status: "failed", finished_at: now }, error));
+      }
+      const next = this.#all<{ next: number | null }>(
+        "SELECT MIN(lease_expires_at) AS next FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?",
+        [now],
+      )[0]?.next;
+      this.#db.exec("COMMIT");
+      this.commits++;
+      const retriedSet = new Set(retried);
+      return {
+        queued,
+        retried: queued.filter((task) => retriedSet.has(task.id)).map((task) => task.id),
+        failed,
+        ...(next === null || next === undefined ? {} : { nextLeaseExpiryAt: next }),
+      };
+    } catch (error) {
+      this.#rollback();
+      throw KernelError.from(error, "SCHEDULER_STORE_FAILED", "task store recovery failed");
+    }
+  }
+
+  /** Every stored task, in submission order (for inspection and tests). */
+  list(): StoredTask[] {
+    this.#flushNow();
+    return this.#all<Row>("SELECT * FROM scheduler_tasks ORDER BY seq", []).map((row) => this.#decodeLoose(row));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flushNow();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  // ---- internals --------------------------------------------------------------------
+
+  #checkUsable(): void {
+    if (this.#closed) throw new KernelError("SCHEDULER_STORE_CLOSED", "the task store is closed");
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #toStatement(change: TaskStoreWrite): Pending {
+    switch (change.kind) {
+      case "queued": {
+        const task = change.task;
+        let payload: string | null = null;
+        if (task.payload !== undefined) {
+          try {
+            payload = JSON.stringify(task.payload) ?? null;
+          } catch (error) {
+            throw new KernelError("SCHEDULER_STORE_INVALID", `task ${task.id}: payload is not JSON-serializable`, {
+              cause: error,
+              details: { taskId: task.id },
+            });
+          }
+        }
+        if (this.#pendingIds.has(task.id) || this.#exists.all([task.id]).length > 0) {
+          throw new KernelError("SCHEDULER_DUPLICATE_TASK", `task ${task.id} already exists in the store`, {
+            details: { taskId: task.id },
+          });
+        }
+        this.#pendingIds.add(task.id);
+        return {
+          sql: this.#insert,
+          params: [
+            task.id,
+            task.priority,
+            task.rateKey,
+            task.agentId ?? null,
+            task.idempotencyKey ?? null,
+            payload,
+            task.createdAt,
+            task.enqueuedAt,
+            task.attempts,
+          ],
+        };
+      }
+      case "admitted":
+        return { sql: this.#admit, params: [change.attempt, change.owner, change.leaseExpiresAt, change.id] };
+      case "renewed":
+        return { sql: this.#renew, params: [change.leaseExpiresAt, change.id] };
+      case "finished":
+        return {
+          sql: this.#finish,
+          params: [change.status, change.at, change.error?.code ?? null, change.error?.message ?? null, change.id],
+        };
+    }
+  }
+
+  #flushFromTimer(): void {
+    this.#timer = undefined;
+    try {
+      this.#flushNow();
+    } catch (error) {
+      // Nobody awaits a timer: keep the failure; the next write or flush throws it.
+      this.#logger?.error("task store group commit failed", { error });
+    }
+  }
+
+  #flushNow(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingIds = new Set();
+    this.#commit(batch);
+  }
+
+  #commit(batch: Pending[]): void {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+      for (const { sql, params } of batch) sql.run(params);
+      this.#db.exec("COMMIT");
+      this.commits++;
+    } catch (error) {
+      this.#rollback();
+      this.#failure = new KernelError("SCHEDULER_STORE_FAILED", "task store write failed", { cause: error });
+      throw this.#failure;
+    }
+  }
+
+  #rollback(): void {
+    if (!this.#db.inTransaction) return;
+    try {
+      this.#db.exec("ROLLBACK");
+    } catch (error) {
+      this.#logger?.error("rollback failed after a task store error", { error });
+    }
+  }
+
+  #run(sql: string, params: unknown[]): void {
+    this.#db.prepare(sql).run(params);
+  }
+
+  #all<T>(sql: string, params: unknown[]): T[] {
+    return this.#db.prepare(sql).all(params) as T[];
+  }
+
+  /** A row as a StoredTask, or undefined when it cannot be trusted (bad priority or payload). */
+  #decode(row: Row): StoredTask | undefined {
+    if (!PRIORITY_SET.has(row.priority)) return undefined;
+    if (row.payload !== null) {
+      try {
+        JSON.parse(row.payload);
+      } catch {
+        return undefined;
+      }
+    }
+    return this.#decodeLoose(row);
+  }
+
+  #decodeLoose(row: Row, error?: TaskError): StoredTask {
+    const task: StoredTask = {
+      id: row.id,
+      priority: (PRIORITY_SET.has(row.priority) ? row.priority : "normal") as Priority,
+      rateKey: row.rate_key,
+      createdAt: Number(row.created_at),
+      enqueuedAt: Number(row.enqueued_at),
+      status: row.status as TaskStatus,
+      attempts: Number(row.attempts),
+    };
+    if (row.agent_id !== null) task.agentId = row.agent_id;
+    if (row.idempotency_key !== null) task.idempotencyKey = row.idempotency_key;
+    if (row.payload !== null) {
+      try {
+        task.payload = JSON.parse(row.payload);
+      } catch (parseError) {
+        this.#logger?.warn("task payload is not valid JSON; leaving it out", { taskId: row.id, error: parseError });
+      }
+    }
+    if (row.lease_owner !== null) task.leaseOwner = row.lease_owner;
+    if (row.lease_expires_at !== null) task.leaseExpiresAt = Number(row.lease_expires_at);
+    if (row.finished_at !== null) task.finishedAt = Number(row.finished_at);
+    const code = error?.code ?? row.error_code;
+    if (code !== null && code !== undefined) task.error = { code, message: error?.message ?? row.error_message ?? "" };
+    return task;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Per-session conversation buffers. Each session has its own bounded list of turns, kept in
+ * the SpaceStore so a restart keeps it; nothing is shared between sessions. Appends to one
+ * session are serialized by the `space.conversation` lock (rank 110) of that session, so
+ * concurrent appends never lose a turn or overrun the bound; different sessions never wait
+ * for each other.
+ *
+ * Bound: the newest `maxTurns` turns (default 50). With a `tokenBudget`, older turns are
+ * also dropped until the estimated tokens of what is kept fit the budget — except the
+ * newest turn, which is always kept, however long.
+ */
+
+import { type Clock, KernelError, systemClock } from "@oxios/core";
+import { KeyedMutex } from "./keyed-mutex.ts";
+import { validateId } from "./space.ts";
+import type { ConversationTurn, SpaceStore, TurnRole } from "./space-store.ts";
+
+export const DEFAULT_MAX_TURNS = 50;
+
+export interface ConversationBufferOptions {
+  /** Turns kept per session; an integer ≥ 1, default 50. */
+  maxTurns?: number;
+  /** When set (an integer ≥ 1), the kept turns' estimated tokens stay within it. */
+  tokenBudget?: number;
+  /** Token estimate per turn; default `estimateTurnTokens`. */
+  estimateTokens?: (turn: ConversationTurn) => number;
+}
+
+/** What `append` accepts; `at` defaults to the clock's now. */
+export interface TurnInput {
+  role: TurnRole;
+  content: string;
+  at?: number;
+}
+
+/**
+ * The default token estimate: one token per 4 UTF-16 code units of content, rounded up, plus
+ * 4 for the turn's role and framing. A rough, model-independent figure (English text runs
+ * about 4 characters per token in common tokenizers); pass `estimateTokens` for a real one.
+ */
+export function estimateTurnTokens(turn: ConversationTurn): number {
+  return Math.ceil(turn.content.length / 4) + 4;
+}
+
+/** How many of the newest `turns` to keep under the bound and budget (at least 1 when there are turns). */
+export function turnsToKeep(
+  turns: readonly ConversationTurn[],
+  bound: { maxTurns: number; tokenBudget?: number | undefined; estimateTokens: (turn: ConversationTurn) => number },
+): number {
+  const limit = Math.min(turns.length, bound.maxTurns);
+  if (bound.tokenBudget === undefined || limit === 0) return limit;
+  let kept = 0;
+  let tokens = 0;
+  for (let index = turns.length - 1; index >= turns.length - limit; index--) {
+    tokens += bound.estimateTokens(turns[index] as ConversationTurn);
+    if (kept > 0 && tokens > bound.tokenBudget) break;
+    kept += 1;
+  }
+  return kept;
+}
+
+const roles: readonly TurnRole[] = ["user", "assistant", "system", "tool"];
+
+function positiveInteger(field: string, value: number | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new KernelError("SPACE_INPUT_INVALID", `${field} must be an integer ≥ 1`, { details: { field, value } });
+  }
+  return value;
+}
+
+export class ConversationBuffers {
+  readonly #store: SpaceStore;
+  readonly #clock: Clock;
+  readonly #maxTurns: number;
+  readonly #tokenBudget: number | undefined;
+  readonly #estimateTokens: (turn: ConversationTurn) => number;
+  readonly #locks = new KeyedMutex("space.conversation");
+
+  constructor(options: { store: SpaceStore; clock?: Clock } & ConversationBufferOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxTurns = positiveInteger("maxTurns", options.maxTurns, DEFAULT_MAX_TURNS) as number;
+    this.#tokenBudget = positiveInteger("tokenBudget", options.tokenBudget, undefined);
+    this.#estimateTokens = options.estimateTokens ?? estimateTurnTokens;
+  }
+
+  get maxTurns(): number {
+    return this.#maxTurns;
+  }
+
+  get tokenBudget(): number | undefined {
+    return this.#tokenBudget;
+  }
+
+  #bound() {
+    return { maxTurns: this.#maxTurns, tokenBudget: this.#tokenBudget, estimateTokens: this.#estimateTokens };
+  }
+
+  /**
+   * The session's turns, oldest first, within the current bound (a store written under a
+   * larger bound is trimmed on read; the next append trims it for good).
+   */
+  async turns(sessionId: string): Promise<ConversationTurn[]> {
+    validateId("sessionId", sessionId);
+    const stored = await this.#store.turns(sessionId);
+    return stored.slice(stored.length - turnsToKeep(stored, this.#bound()));
+  }
+
+  /** Appends a turn to the session's buffer, dropping the oldest beyond the bound; returns the stored turn. */
+  async append(sessionId: string, input: TurnInput): Promise<ConversationTurn> {
+    validateId("sessionId", sessionId);
+    const turn = this.#validateTurn(input);
+    return this.#locks.withLock(sessionId, async () => {
+      const stored = await this.#store.turns(sessionId);
+      const keep = turnsToKeep([...stored, turn], this.#bound());
+      await this.#store.appendTurn(sessionId, turn, keep);
+      return turn;
+    });
+  }
+
+  /** Empties the session's buffer. */
+  async clear(sessionId: string): Promise<void> {
+    validateId("sessionId", sessionId);
+    await this.#locks.withLock(sessionId, () => this.#store.clearTurns(sessionId));
+  }
+
+  /** Drops everything kept for the session: its turns and its active space. */
+  async forget(sessionId: string): Promise<void> {
+    validateId("sessionId", sessionId);
+    await this.#locks.withLock(sessionId, () => this.#store.forgetSession(sessionId));
+  }
+
+  #validateTurn(input: TurnInput): ConversationTurn {
+    if (typeof input !== "object" || input === null) {
+      throw new KernelError("SPACE_INPUT_INVALID", "a turn must be an object {role, content}", {
+        details: { field: "turn" },
+      });
+    }
+    if (!roles.includes(input.role)) {
+      throw new KernelError("SPACE_INPUT_INVALID", `turn role must be one of ${roles.join(", ")}`, {
+        details: { field: "role", value: input.role },
+      });
+    }
+    if (typeof input.content !== "string") {
+      throw new KernelError("SPACE_INPUT_INVALID", "turn content must be a string", { details: { field: "content" } });
+    }
+    const at = input.at ?? this.#clock.now();
+    if (!Number.isFinite(at)) {
+      throw new KernelError("SPACE_INPUT_INVALID", "turn time must be a finite number", {
+        details: { field: "at", value: at },
+      });
+    }
+    return { role: input.role, content: input.content, at };
+  }
+}

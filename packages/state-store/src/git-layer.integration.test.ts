@@ -1,0 +1,258 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KernelError } from "@oxios/core";
+import { createMemoryLogger, ManualClock } from "@oxios/core/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { GitLayer } from "./git-layer.ts";
+import { StateStore } from "./state-store.ts";
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "oxios-git-"));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function gitCli(...args: string[]): string {
+  return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** `git fsck --full --strict` exits 0 and reports no error, missing or broken object. */
+function expectFsckClean(): void {
+  const output = execFileSync("git", ["fsck", "--full", "--strict", "--no-dangling"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  expect(output).toBe("");
+}
+
+const author = { name: "Tester", email: "tester@example.com" };
+
+describe("GitLayer", () => {
+  it("initialises main with a .gitignore of temp, lock and secret files", async () => {
+    const git = await GitLayer.open({ dir: root, clock: new ManualClock() });
+    expect(gitCli("rev-parse", "--abbrev-ref", "HEAD").trim()).toBe("main");
+    const ignore = await readFile(join(root, ".gitignore"), "utf8");
+    for (const line of ["*.tmp", "*.lock", ".env", ".state-index/"]) expect(ignore.split("\n")).toContain(line);
+    await writeFile(join(root, ".env"), "TOKEN=secret");
+    await writeFile(join(root, "x.json.0123456789abcdef.tmp"), "{");
+    await writeFile(join(root, "index.lock"), "");
+    expect(gitCli("status", "--porcelain")).toBe("");
+    expect(await git.commit("all", "nothing to see")).toBeUndefined();
+    expect((await git.log()).map((entry) => entry.message)).toEqual(["state: initialise repository"]);
+    // Reopening an initialised repository adds no commit.
+    await git.close();
+    const again = await GitLayer.open({ dir: root });
+    expect(await again.log()).toHaveLength(1);
+    await again.close();
+  });
+
+  it("commits through the index: status is clean, deletions staged, fsck is clean", async () => {
+    const clock = new ManualClock();
+    const git = await GitLayer.open({ dir: root, clock });
+    const store = await StateStore.open({ root, clock });
+    await store.save("seeds", "a", { v: 1 });
+    await store.save("seeds", "b", { v: 1 });
+    await store.save("knowledge", "deep/note", "# note", { format: "md" });
+    const first = await git.commit("all", "add three", author);
+    expect(first?.staged.sort()).toEqual(["knowledge/deep/note.md", "seeds/a.json", "seeds/b.json"]);
+    expect(gitCli("status", "--porcelain")).toBe("");
+
+    await store.save("seeds", "a", { v: 2 });
+    await store.delete("seeds", "b");
+    const second = await git.commit(["seeds/a.json", "seeds/b.json"], "edit a, drop b", author);
+    expect(second).toMatchObject({ staged: ["seeds/a.json"], removed: ["seeds/b.json"] });
+    expect(gitCli("status", "--porcelain")).toBe("");
+
+    // A directory path stages everything under it, deletions included.
+    await store.delete("knowledge", "deep/note");
+    await store.save("knowledge", "deep/other", "other", { format: "md" });
+    const third = await git.commit(["knowledge"], "directory commit", author);
+    expect(third).toMatchObject({ staged: ["knowledge/deep/other.md"], removed: ["knowledge/deep/note.md"] });
+    expect(gitCli("status", "--porcelain")).toBe("");
+
+    // Unchanged content makes no commit.
+    await store.save("seeds", "a", { v: 2 });
+    expect(await git.commit(["seeds/a.json"], "no-op", author)).toBeUndefined();
+
+    for (let index = 0; index < 10; index++) {
+      await store.save("sessions", `s${index % 3}`, { index });
+      clock.advance(1000);
+      await git.commit("all", `round ${index}`, author);
+    }
+    expect(gitCli("status", "--porcelain")).toBe("");
+    expectFsckClean();
+    const log = await git.log();
+    expect(log[0]?.message).toBe("round 9");
+    expect(log[0]?.author).toMatchObject({ name: "Tester", email: "tester@example.com" });
+    expect(gitCli("log", "--format=%s", "-n", "2").trim().split("\n")).toEqual(["round 9", "round 8"]);
+    expect(await git.verify()).toMatchObject({ ok: true, problems: [] });
+    await store.close();
+    await git.close();
+  });
+
+  it("diff, fileAtCommit and restoreFile return what each commit held", async () => {
+    const git = await GitLayer.open({ dir: root, clock: new ManualClock() });
+    const store = await StateStore.open({ root });
+    await store.save("c", "keep", { v: 1 });
+    await store.save("c", "edit", { v: 1 });
+    await store.save("c", "drop", { v: 1 });
+    const one = await git.commit("all", "one", author);
+    await store.save("c", "edit", { v: 2 });
+    await store.delete("c", "drop");
+    await store.save("c", "new", { v: 1 });
+    const two = await git.commit("all", "two", author);
+    if (one === undefined || two === undefined) throw new Error("expected two commits");
+
+    expect(await git.diff(one.oid, two.oid)).toEqual([
+      { path: "c/drop.json", change: "deleted" },
+      { path: "c/edit.json", change: "modified" },
+      { path: "c/new.json", change: "added" },
+    ]);
+    expect(await git.diff(two.oid, two.oid)).toEqual([]);
+    const decode = (bytes: Uint8Array | undefined) =>
+      bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString());
+    expect(decode(await git.fileAtCommit("c/edit.json", one.oid))).toEqual({ v: 1 });
+    expect(decode(await git.fileAtCommit("c/edit.json", "HEAD"))).toEqual({ v: 2 });
+    expect(await git.fileAtCommit("c/new.json", one.oid)).toBeUndefined();
+
+    await git.restoreFile("c/edit.json", one.oid);
+    await git.restoreFile("c/drop.json", one.oid);
+    expect(await store.load("c", "edit")).toEqual({ v: 1 });
+    expect(await store.load("c", "drop")).toEqual({ v: 1 });
+    expect(gitCli("status", "--porcelain").trim().split("\n").sort()).toEqual(["?? c/drop.json", "M c/edit.json"]);
+    const error = await git.restoreFile("c/new.json", one.oid).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(KernelError.hasCode(error, "GIT_NOT_FOUND")).toBe(true);
+    const three = await git.commit("all", "restore", author);
+    expect(three?.staged.sort()).toEqual(["c/drop.json", "c/edit.json"]);
+    expect(gitCli("status", "--porcelain")).toBe("");
+
+    await git.tag("v1", one.oid);
+    expect(await git.listTags()).toEqual(["v1"]);
+    expect(gitCli("rev-parse", "v1").trim()).toBe(one.oid);
+    expect(
+      await git.tag("v1").then(
+        () => undefined,
+        (reason: unknown) => reason,
+      ),
+    ).toMatchObject({
+      code: "GIT_ALREADY_EXISTS",
+    });
+    expectFsckClean();
+    await store.close();
+    await git.close();
+  });
+
+  it("rejects paths outside the working tree", async () => {
+    const git = await GitLayer.open({ dir: root });
+    for (const path of ["../x", "/etc/passwd", ".git/config", "a//b", "a\\b"]) {
+      expect(
+        await git.commit([path], "bad").then(
+          () => undefined,
+          (reason: unknown) => reason,
+        ),
+      ).toMatchObject({
+        code: "GIT_PATH_INVALID",
+      });
+    }
+    await git.close();
+  });
+
+  it("verify() reports a damaged object", async () => {
+    const git = await GitLayer.open({ dir: root });
+    await writeFile(join(root, "a.json"), "{}\n");
+    const commit = await git.commit("all", "a", author);
+    expect(await git.verify()).toMatchObject({ ok: true });
+    const blob = gitCli("rev-parse", `${commit?.oid}:a.json`).trim();
+    const objectPath = join(root, ".git", "objects", blob.slice(0, 2), blob.slice(2));
+    execFileSync("chmod", ["u+w", objectPath]);
+    await unlink(objectPath);
+    const result = await git.verify();
+    expect(result.ok).toBe(false);
+    expect(result.problems.join("\n")).toContain(blob);
+    await git.close();
+  });
+});
+
+describe("auto-commit", () => {
+  it("batches changed paths: at most one commit per interval, on the clock", async () => {
+    const clock = new ManualClock(0);
+    const git = await GitLayer.open({ dir: root, clock, autoCommit: { intervalMs: 1000 } });
+    const store = await StateStore.open({ root, clock, changeSink: git });
+    await store.save("seeds", "a", { v: 1 });
+    await store.save("seeds", "b", { v: 1 });
+    expect(await git.log()).toHaveLength(1);
+    await clock.advanceAsync(999);
+    expect(await git.log()).toHaveLength(1);
+    await clock.advanceAsync(1);
+    await git.flush();
+    const log = await git.log();
+    expect(log).toHaveLength(2);
+    expect(log[0]?.message).toContain("state: update 2 files");
+    expect(gitCli("status", "--porcelain")).toBe("");
+
+    // Changes right after a commit wait for the next window.
+    await store.save("seeds", "a", { v: 2 });
+    await store.delete("seeds", "b");
+    await clock.advanceAsync(500);
+    expect(await git.log()).toHaveLength(2);
+    await clock.advanceAsync(500);
+    const report = await git.flush();
+    expect(report.errors).toEqual([]);
+    expect(await git.log()).toHaveLength(3);
+    expect(gitCli("status", "--porcelain")).toBe("");
+
+    // flush() commits what is queued without waiting for the clock.
+    await store.save("seeds", "c", { v: 1 });
+    const flushed = await git.flush();
+    expect(flushed.commits).toHaveLength(1);
+    expect(await git.fileAtCommit("seeds/c.json", "HEAD")).toBeDefined();
+    expectFsckClean();
+    await store.close();
+    await git.close();
+  });
+
+  it("a failed auto-commit is logged, reported to onError and by flush, and retried", async () => {
+    const clock = new ManualClock(0);
+    const logger = createMemoryLogger();
+    const failures: unknown[] = [];
+    const git = await GitLayer.open({
+      dir: root,
+      clock,
+      logger,
+      autoCommit: { intervalMs: 100, onError: (error) => failures.push(error) },
+    });
+    const store = await StateStore.open({ root, clock, changeSink: git });
+    await store.save("seeds", "a", { v: 1 });
+    // Objects cannot be written: a read-only object store (root ignores permission bits,
+    // so it gets the immutable attribute instead).
+    const objects = join(root, ".git", "objects");
+    const asRoot = process.getuid?.() === 0;
+    execFileSync(asRoot ? "chattr" : "chmod", asRoot ? ["-R", "+i", objects] : ["-R", "a-w", objects]);
+    try {
+      // The timed attempt fails, then flush's own attempt fails: both are reported.
+      await clock.advanceAsync(100);
+      const report = await git.flush();
+      expect(report.errors.map((entry) => entry.paths)).toEqual([["seeds/a.json"], ["seeds/a.json"]]);
+      expect(KernelError.hasCode(report.errors[0]?.error, "GIT_FAILED")).toBe(true);
+      expect(failures).toHaveLength(2);
+      expect(logger.find("error", "auto-commit failed")).toHaveLength(2);
+      expect(gitCli("log", "--format=%s")).not.toContain("update");
+    } finally {
+      execFileSync(asRoot ? "chattr" : "chmod", asRoot ? ["-R", "-i", objects] : ["-R", "u+w", objects]);
+    }
+    const retried = await git.flush();
+    expect(retried).toMatchObject({ errors: [] });
+    expect(retried.commits).toHaveLength(1);
+    expect(gitCli("status", "--porcelain")).toBe("");
+    await store.close();
+    await git.close();
+  });
+});

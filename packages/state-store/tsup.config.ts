@@ -1,0 +1,7 @@
+import { oxiosTsup } from "@oxios/tooling/tsup";
+
+export default oxiosTsup({
+  entry: { index: "src/index.ts" },
+  external: ["isomorphic-git"],
+  platform: "node",
+});

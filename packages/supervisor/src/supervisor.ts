@@ -1,0 +1,484 @@
+/**
+ * Supervisor: owns every agent's lifecycle. Agents are spawned, run (always through the
+ * scheduler, so every run is admitted), waited on and killed like processes.
+ *
+ * Kill really stops: each run owns an AbortController whose signal reaches the agent
+ * function. The run's promise settles as soon as the function honours the signal, and at the
+ * latest `killGraceMs` after the abort even if the function ignores it; such a function is
+ * then abandoned — counted in `stats().abandoned`, logged, and tracked until it settles.
+ * The scheduler slot is released when the run settles, never earlier.
+ *
+ * Exactly one terminal state per agent: a kill that races a finishing run is decided by
+ * whichever settles the run first, and a terminal agent ignores later kills.
+ */
+
+import { abortError, type Clock, createLogger, KernelError, type Logger, newId, systemClock } from "@oxios/core";
+import { createEvent, type EventPublisher, type KernelEventOf, type KernelEventType } from "@oxios/event-bus";
+import type { AgentHandle, AgentSpec } from "./agent.ts";
+import { type AgentStatus, assertTransition, isTerminal } from "./agent-status.ts";
+import type { AdmissionLease, AgentScheduler } from "./ports.ts";
+
+export interface SupervisorOptions {
+  scheduler: AgentScheduler;
+  events?: EventPublisher;
+  clock?: Clock;
+  logger?: Logger;
+  /** Default per-run timeout. Default 300 s. */
+  defaultTimeoutMs?: number;
+  /** How long a killed run may take to honour its signal before it is abandoned. Default 1 s. */
+  killGraceMs?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface SupervisorStats {
+  agents: number;
+  byStatus: Record<AgentStatus, number>;
+  runsStarted: number;
+  runsCompleted: number;
+  runsFailed: number;
+  runsStopped: number;
+  /** Killed runs whose function ignored the signal past the grace period. */
+  abandoned: number;
+  /** Abandoned functions that still have not settled. */
+  abandonedStillRunning: number;
+}
+
+export interface ShutdownReport {
+  /** Runs that settled on their own after the abort. */
+  stoppedCleanly: number;
+  /** Runs settled by the grace timer because their function ignored the abort. */
+  forced: number;
+  /** Functions still running (abandoned) when shutdown returned. */
+  abandoned: number;
+  /** True when every run settled before the timeout. */
+  completed: boolean;
+}
+
+interface ActiveRun {
+  readonly runId: string;
+  /** The run's one controller: kill, timeout, lease and caller signals all abort it. */
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+  killed: boolean;
+  forced: boolean;
+}
+
+interface AgentRecord {
+  readonly id: string;
+  readonly spec: AgentSpec<never, unknown>;
+  readonly createdAt: number;
+  status: AgentStatus;
+  runs: number;
+  lastError: { code: string; message: string } | undefined;
+  active: ActiveRun | undefined;
+}
+
+const SOURCE = "supervisor";
+
+export class Supervisor {
+  readonly #scheduler: AgentScheduler;
+  readonly #events: EventPublisher | undefined;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #defaultTimeoutMs: number;
+  readonly #killGraceMs: number;
+  readonly #agents = new Map<string, AgentRecord>();
+  readonly #abandonedWork = new Set<Promise<unknown>>();
+  #closing = false;
+  #counters = { runsStarted: 0, runsCompleted: 0, runsFailed: 0, runsStopped: 0, abandoned: 0 };
+
+  constructor(options: SupervisorOptions) {
+    this.#scheduler = options.scheduler;
+    this.#events = options.events;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger =
+      options.logger ?? createLogger({ level: "warn", write: (record) => console.warn(JSON.stringify(record)) });
+    this.#defaultTimeoutMs = positive(options.defaultTimeoutMs ?? 300_000, "defaultTimeoutMs");
+    this.#killGraceMs = positive(options.killGraceMs ?? 1_000, "killGraceMs");
+  }
+
+  /** Registers an agent; it starts `idle`, ready to run. */
+  spawn<Input, Output>(spec: AgentSpec<Input, Output>): AgentHandle {
+    this.#assertOpen();
+    validateSpec(spec as AgentSpec<never, unknown>);
+    const id = newId(this.#clock.now());
+    const record: AgentRecord = {
+      id,
+      spec: spec as AgentSpec<never, unknown>,
+      createdAt: this.#clock.now(),
+      status: "starting",
+      runs: 0,
+      lastError: undefined,
+      active: undefined,
+    };
+    this.#agents.set(id, record);
+    this.#publish("agent.created", {
+      agentId: id,
+      name: spec.name,
+      ...(spec.seedId === undefined ? {} : { seedId: spec.seedId }),
+    });
+    this.#transition(record, "idle");
+    return this.#handle(record);
+  }
+
+  /**
+   * Runs the agent once with `input`, through the scheduler. Resolves with the function's
+   * output (agent back to `idle`); rejects with `AGENT_KILLED` (agent `stopped`), `TIMED_OUT`
+   * or the function's error (agent `failed`).
+   */
+  async run<Output = unknown>(agentId: string, input: unknown, options: RunOptions = {}): Promise<Output> {
+    this.#assertOpen();
+    const record = this.#require(agentId);
+    if (isTerminal(record.status)) {
+      throw new KernelError("AGENT_NOT_RUNNABLE", `agent ${agentId} is ${record.status} and cannot run again`, {
+        details: { agentId, status: record.status },
+      });
+    }
+    if (record.active !== undefined) {
+      throw new KernelError("AGENT_BUSY", `agent ${agentId} is already running`, { details: { agentId } });
+    }
+    const runId = newId(this.#clock.now());
+    const controller = new AbortController();
+    let markDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      markDone = resolve;
+    });
+    const active: ActiveRun = { runId, controller, done, killed: false, forced: false };
+    record.active = active;
+    const startedAt = this.#clock.now();
+
+    try {
+      const output = await this.#scheduler.run(
+        {
+          id: runId,
+          agentId,
+          ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
+          ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
+        },
+        (signal, lease) => this.#execute(record, active, input, signal, lease, options),
+      );
+      if (active.killed) throw abortError(controller.signal);
+      record.runs += 1;
+      this.#counters.runsCompleted += 1;
+      this.#transition(record, "idle");
+      this.#publish("agent.completed", { agentId, runId, durationMs: this.#clock.now() - startedAt });
+      return output as Output;
+    } catch (caught) {
+      record.runs += 1;
+      if (active.killed) {
+        this.#counters.runsStopped += 1;
+        const error = abortError(controller.signal);
+        this.#transition(record, "stopped");
+        this.#publish("agent.stopped", {
+          agentId,
+          runId,
+          reason: error.message,
+          durationMs: this.#clock.now() - startedAt,
+        });
+        throw error;
+      }
+      const error = KernelError.from(caught, "AGENT_FAILED");
+      this.#counters.runsFailed += 1;
+      record.lastError = { code: error.code, message: error.message };
+      this.#transition(record, "failed");
+      this.#publish("agent.failed", { agentId, runId, error: record.lastError });
+      throw error;
+    } finally {
+      record.active = undefined;
+      markDone();
+    }
+  }
+
+  /** Resolves with the agent's handle once its current run (if any) has settled. */
+  async wait(agentId: string): Promise<AgentHandle> {
+    const record = this.#require(agentId);
+    if (record.active !== undefined) await record.active.done;
+    return this.#handle(record);
+  }
+
+  /**
+   * Stops the agent. A queued run is cancelled, a running one aborted; resolves once the run
+   * has settled (bounded by the kill grace). Killing a terminal agent changes nothing.
+   */
+  async kill(agentId: string, reason = "killed"): Promise<AgentHandle> {
+    const record = this.#require(agentId);
+    if (isTerminal(record.status)) return this.#handle(record);
+    const active = record.active;
+    if (active === undefined) {
+      this.#transition(record, "stopped");
+      this.#publish("agent.stopped", { agentId, reason });
+      return this.#handle(record);
+    }
+    if (!active.killed) {
+      active.killed = true;
+      if (!active.controller.signal.aborted) {
+        active.controller.abort(
+          new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } }),
+        );
+      }
+      this.#scheduler.cancel(active.runId, reason);
+    }
+    await active.done;
+    return this.#handle(record);
+  }
+
+  get(agentId: string): AgentHandle | undefined {
+    const record = this.#agents.get(agentId);
+    return record === undefined ? undefined : this.#handle(record);
+  }
+
+  list(): AgentHandle[] {
+    return [...this.#agents.values()].map((record) => this.#handle(record));
+  }
+
+  /** The agent's declared state. `AGENT_STATE_UNSUPPORTED` when it declares none. */
+  exportState(agentId: string): unknown {
+    const record = this.#require(agentId);
+    const hooks = record.spec.state;
+    if (hooks === undefined) {
+      throw new KernelError("AGENT_STATE_UNSUPPORTED", `agent ${agentId} declares no serialisable state`, {
+        details: { agentId },
+      });
+    }
+    try {
+      const state = hooks.export();
+      if (state === undefined) throw new Error("export() returned undefined");
+      return structuredClone(state);
+    } catch (error) {
+      throw new KernelError("AGENT_STATE_EXPORT_FAILED", `exporting the state of agent ${agentId} failed`, {
+        cause: error,
+        details: { agentId },
+      });
+    }
+  }
+
+  importState(agentId: string, state: unknown): void {
+    const record = this.#require(agentId);
+    const hooks = record.spec.state;
+    if (hooks === undefined) {
+      throw new KernelError("AGENT_STATE_UNSUPPORTED", `agent ${agentId} declares no serialisable state`, {
+        details: { agentId },
+      });
+    }
+    try {
+      hooks.import(structuredClone(state));
+    } catch (error) {
+      throw new KernelError("AGENT_STATE_IMPORT_FAILED", `importing the state of agent ${agentId} failed`, {
+        cause: error,
+        details: { agentId },
+      });
+    }
+  }
+
+  stats(): SupervisorStats {
+    const byStatus: Record<AgentStatus, number> = { starting: 0, running: 0, idle: 0, stopped: 0, failed: 0 };
+    for (const record of this.#agents.values()) byStatus[record.status] += 1;
+    return {
+      agents: this.#agents.size,
+      byStatus,
+      ...this.#counters,
+      abandonedStillRunning: this.#abandonedWork.size,
+    };
+  }
+
+  /**
+   * Stops intake, kills every agent, and waits up to `timeoutMs` for their runs to settle.
+   * Idle agents end `stopped`.
+   */
+  async shutdown(options: { timeoutMs: number }): Promise<ShutdownReport> {
+    this.#closing = true;
+    const active = [...this.#agents.values()].flatMap((record) => (record.active === undefined ? [] : [record.active]));
+    const kills = [...this.#agents.values()].map((record) => this.kill(record.id, "supervisor shutdown"));
+    let timer: { cancel(): void } | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = this.#clock.setTimer(() => resolve(false), options.timeoutMs);
+    });
+    const completed = await Promise.race([Promise.all(kills).then(() => true as const), timedOut]);
+    timer?.cancel();
+    const forced = active.filter((run) => run.forced).length;
+    const report: ShutdownReport = {
+      stoppedCleanly: active.length - forced,
+      forced,
+      abandoned: this.#abandonedWork.size,
+      completed,
+    };
+    this.#logger.info("supervisor shut down", { ...report });
+    return report;
+  }
+
+  async #execute(
+    record: AgentRecord,
+    active: ActiveRun,
+    input: unknown,
+    leaseSignal: AbortSignal,
+    lease: AdmissionLease,
+    options: RunOptions,
+  ): Promise<unknown> {
+    const { controller } = active;
+    const signal = controller.signal;
+    if (signal.aborted) throw abortError(signal);
+    this.#counters.runsStarted += 1;
+    this.#transition(record, "running");
+    this.#publish("agent.started", { agentId: record.id, runId: active.runId });
+    const timeoutMs = positive(options.timeoutMs ?? record.spec.timeoutMs ?? this.#defaultTimeoutMs, "timeoutMs");
+    const timeout = this.#clock.setTimer(() => {
+      if (signal.aborted) return;
+      controller.abort(
+        new KernelError("TIMED_OUT", `agent ${record.spec.name} timed out after ${timeoutMs} ms`, {
+          details: { timeoutMs },
+        }),
+      );
+    }, timeoutMs);
+    const unlink = forwardAborts(controller, [leaseSignal, options.signal]);
+    try {
+      const work = record.spec.run(input as never, {
+        agentId: record.id,
+        runId: active.runId,
+        signal,
+        heartbeat: () => lease.heartbeat(),
+      });
+      return await this.#settleOrAbandon(work, signal, record, active);
+    } finally {
+      timeout.cancel();
+      unlink();
+    }
+  }
+
+  /** Settles with the work, or with the abort reason once the grace after an abort runs out. */
+  #settleOrAbandon(
+    work: Promise<unknown>,
+    signal: AbortSignal,
+    record: AgentRecord,
+    active: ActiveRun,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let grace: { cancel(): void } | undefined;
+      const finish = (settle: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener("abort", onAbort);
+        grace?.cancel();
+        settle();
+      };
+      const onAbort = (): void => {
+        grace = this.#clock.setTimer(() => {
+          finish(() => {
+            active.forced = true;
+            this.#abandon(work, record, active);
+            reject(abortError(signal));
+          });
+        }, this.#killGraceMs);
+      };
+      work.then(
+        (value) => finish(() => (signal.aborted ? reject(abortError(signal)) : resolve(value))),
+        (error: unknown) => finish(() => reject(signal.aborted ? abortError(signal) : error)),
+      );
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #abandon(work: Promise<unknown>, record: AgentRecord, active: ActiveRun): void {
+    this.#counters.abandoned += 1;
+    this.#abandonedWork.add(work);
+    this.#logger.warn("agent function ignored its abort signal and was abandoned", {
+      agentId: record.id,
+      runId: active.runId,
+      graceMs: this.#killGraceMs,
+    });
+    const forget = (outcome: string): void => {
+      this.#abandonedWork.delete(work);
+      this.#logger.warn("abandoned agent function finally settled", {
+        agentId: record.id,
+        runId: active.runId,
+        outcome,
+      });
+    };
+    work.then(
+      () => forget("resolved"),
+      (error: unknown) => forget(`rejected: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  #transition(record: AgentRecord, to: AgentStatus): void {
+    assertTransition(record.id, record.status, to);
+    record.status = to;
+  }
+
+  #publish<T extends KernelEventType>(type: T, payload: KernelEventOf<T>["payload"]): void {
+    this.#events?.publish(createEvent(type, payload, SOURCE, this.#clock.now()));
+  }
+
+  #require(agentId: string): AgentRecord {
+    const record = this.#agents.get(agentId);
+    if (record === undefined) {
+      throw new KernelError("AGENT_NOT_FOUND", `no agent with id ${agentId}`, { details: { agentId } });
+    }
+    return record;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new KernelError("SUPERVISOR_SHUTTING_DOWN", "the supervisor is shutting down");
+  }
+
+  #handle(record: AgentRecord): AgentHandle {
+    return {
+      id: record.id,
+      name: record.spec.name,
+      status: record.status,
+      createdAt: record.createdAt,
+      runs: record.runs,
+      ...(record.spec.seedId === undefined ? {} : { seedId: record.spec.seedId }),
+      ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
+    };
+  }
+}
+
+/** Aborts `controller` with the reason of the first of `sources` to abort; returns an unlinker. */
+function forwardAborts(controller: AbortController, sources: ReadonlyArray<AbortSignal | undefined>): () => void {
+  const linked: Array<[AbortSignal, () => void]> = [];
+  for (const source of sources) {
+    if (source === undefined) continue;
+    if (source.aborted) {
+      if (!controller.signal.aborted) controller.abort(source.reason);
+      continue;
+    }
+    const forward = (): void => {
+      if (!controller.signal.aborted) controller.abort(source.reason);
+    };
+    source.addEventListener("abort", forward, { once: true });
+    linked.push([source, forward]);
+  }
+  return () => {
+    for (const [source, forward] of linked) source.removeEventListener("abort", forward);
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new KernelError("AGENT_SPEC_INVALID", `${name} must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}
+
+function validateSpec(spec: AgentSpec<never, unknown>): void {
+  if (typeof spec !== "object" || spec === null)
+    throw new KernelError("AGENT_SPEC_INVALID", "agent spec must be an object");
+  if (typeof spec.name !== "string" || spec.name.trim() === "" || spec.name.length > 200) {
+    throw new KernelError("AGENT_SPEC_INVALID", "agent spec needs a name of 1–200 characters");
+  }
+  if (typeof spec.run !== "function")
+    throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: run must be a function`);
+  if (spec.timeoutMs !== undefined) positive(spec.timeoutMs, "timeoutMs");
+  if (
+    spec.state !== undefined &&
+    (typeof spec.state.export !== "function" || typeof spec.state.import !== "function")
+  ) {
+    throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: state needs export() and import()`);
+  }
+}

@@ -1,0 +1,3 @@
+import { oxiosTsup } from "@oxios/tooling/tsup";
+
+export default oxiosTsup({ entry: { index: "src/index.ts" } });

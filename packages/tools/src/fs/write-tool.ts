@@ -1,0 +1,29 @@
+/** The write tool: replaces a file atomically, creating parent directories. */
+
+import { z } from "zod";
+import { defineTool } from "../tool.ts";
+import { writeFileAtomic } from "./file-io.ts";
+import { type FileToolLimits, fileLimits } from "./file-limits.ts";
+
+export function writeTool(limits: Partial<FileToolLimits> = {}) {
+  const { maxWriteBytes } = fileLimits(limits);
+  return defineTool({
+    name: "write",
+    description: `Create or replace a text file (at most ${maxWriteBytes} bytes). Parent directories are created.`,
+    input: z.object({
+      path: z.string().min(1).describe("File to write."),
+      content: z.string().describe("The whole new content."),
+    }),
+    family: "fs.write",
+    access: (input) => ({ paths: [{ path: input.path, access: "write" }] }),
+    async execute(input, context) {
+      const real = await context.paths.resolve(input.path, "write");
+      const bytes = await writeFileAtomic(real, input.content, {
+        maxBytes: maxWriteBytes,
+        signal: context.signal,
+        createDirs: true,
+      });
+      return { output: { path: context.paths.display(real), bytes } };
+    },
+  });
+}

@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { AgentIdentity } from "./permissions.ts";
+import { createHarness, errorCode, type Harness, okOutput } from "./test-harness.ts";
+import type { Hold } from "./testing/hold.ts";
+
+let h: Harness;
+afterEach(async () => {
+  await h?.cleanup();
+});
+
+const operator: Partial<AgentIdentity> = { template: "operator", role: "superuser", sessionId: "session-1" };
+const admin: Partial<AgentIdentity> = { template: "supervisor", role: "admin" };
+
+describe("memory tools", () => {
+  it("write, read by id, list recent and search", async () => {
+    h = await createHarness();
+    const stored = okOutput<{ id: string }>(
+      await h.session.execute("memory_write", { content: "the deploy key lives in vault", tags: ["ops"] }),
+    );
+    okOutput(await h.session.execute("memory_write", { content: "user prefers tabs", type: "preference" }));
+    expect(h.memory.records[0]).toMatchObject({ type: "note", tags: ["ops"], importance: 0.5 });
+    const byId = okOutput<Array<{ id: string }>>(await h.session.execute("memory_read", { id: stored.id }));
+    expect(byId.map((record) => record.id)).toEqual([stored.id]);
+    const prefs = okOutput<Array<{ content: string }>>(await h.session.execute("memory_read", { type: "preference" }));
+    expect(prefs.map((record) => record.content)).toEqual(["user prefers tabs"]);
+    const found = okOutput<Array<{ content: string }>>(
+      await h.session.execute("memory_search", { query: "deploy vault" }),
+    );
+    expect(found[0]?.content).toBe("the deploy key lives in vault");
+    expect(errorCode(await h.session.execute("memory_read", { id: "missing" }))).toBe("TOOL_MEMORY_NOT_FOUND");
+    expect(errorCode(await h.session.execute("memory_write", { content: "x", importance: 2 }))).toBe(
+      "TOOL_INPUT_INVALID",
+    );
+  });
+
+  it("a worker may read memories but not write them", async () => {
+    h = await createHarness({ agent: { template: "worker" } });
+    expect(errorCode(await h.session.execute("memory_write", { content: "x" }))).toBe("TOOL_DENIED");
+    okOutput(await h.session.execute("memory_search", { query: "x" }));
+  });
+});
+
+describe("space tools", () => {
+  it("list and get for standard agents; activate needs operator", async () => {
+    h = await createHarness();
+    const spaces = okOutput<Array<{ id: string }>>(await h.session.execute("space_list", {}));
+    expect(spaces.map((space) => space.id)).toEqual(["space-a", "space-b"]);
+    expect(okOutput(await h.session.execute("space_get", { spaceId: "space-b" }))).toEqual({
+      id: "space-b",
+      name: "Beta",
+    });
+    expect(errorCode(await h.session.execute("space_get", { spaceId: "zzz" }))).toBe("TOOL_SPACE_NOT_FOUND");
+    expect(errorCode(await h.session.execute("space_activate", { spaceId: "space-a" }))).toBe("TOOL_DENIED");
+    const session = await h.sessionFor(operator);
+    okOutput(await session.execute("space_activate", { spaceId: "space-a" }));
+    expect(h.space.active.get("session-1")).toBe("space-a");
+  });
+});
+
+describe("kernel and audit tools", () => {
+  it("kernel_agents lists; kill needs approval below admin and kills when approved", async () => {
+    h = await createHarness();
+    const session = await h.sessionFor(operator);
+    const listed = okOutput<{ agents: Array<{ agentId: string }> }>(await session.execute("kernel_agents", {}));
+    expect(listed.agents.map((agent) => agent.agentId)).toEqual(["agent-2", "agent-3"]);
+    expect(errorCode(await session.execute("kernel_agents", { action: "kill" }))).toBe("TOOL_INPUT_INVALID");
+
+    const adminSession = await h.sessionFor(admin);
+    expect(okOutput(await adminSession.execute("kernel_agents", { action: "kill", agentId: "agent-2" }))).toEqual({
+      agentId: "agent-2",
+      killed: true,
+    });
+    expect(h.kernel.killed).toEqual([{ agentId: "agent-2", reason: "killed by an agent" }]);
+  });
+
+  it("scheduler_stats, audit_verify and audit_query", async () => {
+    h = await createHarness();
+    const session = await h.sessionFor(operator);
+    h.kernel.stats = { queued: 3, running: 1 };
+    expect(okOutput(await session.execute("scheduler_stats", {}))).toEqual({ queued: 3, running: 1 });
+    const verified = okOutput<{ ok: boolean; entries: number }>(await session.execute("audit_verify", {}));
+    expect(verified.ok).toBe(true);
+    const denied = await h.session.execute("read", { path: "/etc/passwd" });
+    expect(denied.ok).toBe(false);
+    const entries = okOutput<Array<{ action: string; resource: string }>>(
+      await session.execute("audit_query", { action: "tool.denied" }),
+    );
+    expect(entries.map((entry) => entry.resource)).toEqual(["read"]);
+  });
+
+  it("a missing port fails TOOL_UNAVAILABLE, not a crash", async () => {
+    h = await createHarness();
+    const { ToolRegistry } = await import("./registry.ts");
+    const { memoryReadTool } = await import("./memory-tools.ts");
+    const bare = new ToolRegistry({ audit: h.audit, publisher: h.publisher }).register(memoryReadTool());
+    const session = await bare.session({ agentId: "x", workspaceDir: h.workspace });
+    expect(errorCode(await session.execute("memory_read", {}))).toBe("TOOL_UNAVAILABLE");
+  });
+});
+
+describe("port tools honour abort mid-execution (even when the port ignores the signal)", () => {
+  const cases: Array<{
+    tool: string;
+    input: unknown;
+    agent?: Partial<AgentIdentity>;
+    hold: (harness: Harness) => Hold;
+  }> = [
+    { tool: "memory_write", input: { content: "x" }, hold: (harness) => harness.memory.control },
+    { tool: "memory_read", input: {}, hold: (harness) => harness.memory.control },
+    { tool: "memory_search", input: { query: "x" }, hold: (harness) => harness.memory.control },
+    { tool: "space_list", input: {}, hold: (harness) => harness.space.control },
+    { tool: "space_get", input: { spaceId: "space-a" }, hold: (harness) => harness.space.control },
+    {
+      tool: "space_activate",
+      input: { spaceId: "space-a" },
+      agent: operator,
+      hold: (harness) => harness.space.control,
+    },
+    { tool: "kernel_agents", input: {}, agent: operator, hold: (harness) => harness.kernel.control },
+    {
+      tool: "kernel_agents",
+      input: { action: "kill", agentId: "agent-2" },
+      agent: admin,
+      hold: (harness) => harness.kernel.control,
+    },
+    { tool: "scheduler_stats", input: {}, agent: operator, hold: (harness) => harness.kernel.control },
+    { tool: "audit_verify", input: {}, agent: operator, hold: (harness) => harness.audit.control },
+    { tool: "audit_query", input: {}, agent: operator, hold: (harness) => harness.audit.control },
+  ];
+  for (const testCase of cases) {
+    for (const ignoreSignal of [false, true]) {
+      const label = `${testCase.tool} ${JSON.stringify(testCase.input)}${ignoreSignal ? " (port deaf to the signal)" : ""}`;
+      it(`${label}: settles ABORTED within 1 s`, async () => {
+        h = await createHarness();
+        const session = testCase.agent === undefined ? h.session : await h.sessionFor(testCase.agent);
+        const hold = testCase.hold(h);
+        hold.hold({ ignoreSignal });
+        const controller = new AbortController();
+        const call = session.execute(testCase.tool, testCase.input, { signal: controller.signal });
+        while (hold.waiting === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        const started = Date.now();
+        controller.abort();
+        const result = await call;
+        expect(errorCode(result)).toBe("ABORTED");
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(h.publisher.types()).toEqual(["tool.started", "tool.failed"]);
+        hold.release();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (ignoreSignal) expect(h.logger.find("debug", "after").length).toBe(1);
+      });
+    }
+  }
+});

@@ -1,0 +1,195 @@
+/**
+ * ToolRegistry: holds tool definitions and hands out gated sessions — the only way to run a
+ * tool. A session binds one agent (identity, resolved permissions, workspace) to the gate;
+ * `toAiTools()` converts the tools the agent may use into the Vercel AI SDK's tool set with
+ * each tool's own description and JSON schema. Schema failures come back to the model as
+ * `TOOL_INPUT_INVALID` results, never as exceptions out of the loop.
+ */
+
+import { mkdir, realpath } from "node:fs/promises";
+import { anySignal, type Clock, KernelError, type Logger, newId, systemClock } from "@oxios/core";
+import type { EventPublisher } from "@oxios/event-bus";
+import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
+import { z } from "zod";
+import { ApprovalBroker } from "./approvals.ts";
+import { fsError, ToolErrorCode } from "./errors.ts";
+import { AccessGate } from "./gate.ts";
+import { PathGuard, realGlobs, workspaceGlobs } from "./path-guard.ts";
+import {
+  type AgentIdentity,
+  CAPABILITY_TEMPLATES,
+  type CapabilityTemplate,
+  type EffectivePermissions,
+  effectivePermissions,
+  type ToolFamily,
+} from "./permissions.ts";
+import type { AuditSink, ToolPorts } from "./ports.ts";
+import type { AnyTool, ToolResult } from "./tool.ts";
+
+export interface ToolRegistryOptions {
+  /** Where every gate decision is recorded. */
+  audit: AuditSink;
+  /** Where tool.* and approval.* events go. */
+  publisher: EventPublisher;
+  clock?: Clock;
+  logger?: Logger;
+  ports?: ToolPorts;
+  /** Shared broker for pending approvals; one is created when absent. */
+  approvals?: ApprovalBroker;
+  /** How long a dangerous call waits for approval before it is denied. Default 5 minutes. */
+  approvalTimeoutMs?: number;
+  /** Replaces the families a template grants (keep worker ⊂ standard ⊂ operator ⊂ supervisor). */
+  templates?: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
+  /** Event source name. Default `tools`. */
+  source?: string;
+}
+
+const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};
+
+export class ToolRegistry {
+  readonly approvals: ApprovalBroker;
+  readonly #tools = new Map<string, AnyTool>();
+  readonly #gate: AccessGate;
+  readonly #templates: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
+  readonly #logger: Logger;
+
+  constructor(options: ToolRegistryOptions) {
+    const clock = options.clock ?? systemClock;
+    const source = options.source ?? "tools";
+    this.#logger = options.logger ?? silentLogger;
+    this.approvals =
+      options.approvals ??
+      new ApprovalBroker({ clock, publisher: options.publisher, logger: this.#logger, source: `${source}.gate` });
+    this.#templates = options.templates ?? CAPABILITY_TEMPLATES;
+    this.#gate = new AccessGate({
+      audit: options.audit,
+      publisher: options.publisher,
+      approvals: this.approvals,
+      clock,
+      logger: this.#logger,
+      ports: options.ports ?? {},
+      approvalTimeoutMs: options.approvalTimeoutMs ?? 5 * 60_000,
+      source,
+    });
+  }
+
+  /** Adds tools; a second tool with a taken name is `TOOL_DUPLICATE`. */
+  register(...tools: AnyTool[]): this {
+    for (const tool of tools) {
+      if (this.#tools.has(tool.name)) {
+        throw new KernelError(ToolErrorCode.duplicate, `a tool named ${tool.name} is already registered`);
+      }
+      this.#tools.set(tool.name, tool);
+    }
+    return this;
+  }
+
+  names(): string[] {
+    return [...this.#tools.keys()];
+  }
+
+  /**
+   * A gated session for one agent. Creates the agent's workspace directory when missing and
+   * resolves its path globs through symlinks. `signal` (the agent run's) aborts every call.
+   */
+  async session(agent: AgentIdentity, options: { signal?: AbortSignal } = {}): Promise<ToolSession> {
+    let workspace: string;
+    try {
+      await mkdir(agent.workspaceDir, { recursive: true });
+      workspace = await realpath(agent.workspaceDir);
+    } catch (error) {
+      throw fsError(error, agent.workspaceDir);
+    }
+    const allow = [
+      ...workspaceGlobs(workspace),
+      ...(await realGlobs(agent.permissions?.paths?.allow ?? [], workspace)),
+    ];
+    const deny = await realGlobs(agent.permissions?.paths?.deny ?? [], workspace);
+    const permissions = effectivePermissions(agent, { allow, deny }, this.#templates);
+    const guard = new PathGuard(workspace, allow, deny);
+    return new ToolSession(
+      this.#gate,
+      new Map(this.#tools),
+      { agent, permissions, guard },
+      options.signal,
+      this.#logger,
+    );
+  }
+}
+
+export class ToolSession {
+  readonly agent: AgentIdentity;
+  readonly permissions: EffectivePermissions;
+  /** The agent's workspace as a real path. */
+  readonly workspaceDir: string;
+  readonly #gate: AccessGate;
+  readonly #tools: ReadonlyMap<string, AnyTool>;
+  readonly #state: ConstructorParameters<typeof ToolSession>[2];
+  readonly #signal: AbortSignal | undefined;
+  readonly #logger: Logger;
+
+  constructor(
+    gate: AccessGate,
+    tools: ReadonlyMap<string, AnyTool>,
+    state: { agent: AgentIdentity; permissions: EffectivePermissions; guard: PathGuard },
+    signal: AbortSignal | undefined,
+    logger: Logger,
+  ) {
+    this.#gate = gate;
+    this.#tools = tools;
+    this.#state = state;
+    this.#signal = signal;
+    this.#logger = logger;
+    this.agent = state.agent;
+    this.permissions = state.permissions;
+    this.workspaceDir = state.guard.workspace;
+  }
+
+  /** Tools the agent's template and tool lists offer it (the gate still checks every call). */
+  available(): AnyTool[] {
+    return [...this.#tools.values()].filter((tool) => this.#gate.offers(tool, this.permissions));
+  }
+
+  /** Runs one call through the gate. Never throws: failures are `{ok: false, error}` results. */
+  execute(name: string, input: unknown, options: { signal?: AbortSignal; callId?: string } = {}): Promise<ToolResult> {
+    const tool = this.#tools.get(name);
+    if (tool === undefined) {
+      return Promise.resolve({
+        ok: false,
+        error: { code: ToolErrorCode.notFound, message: `no tool named ${name}` },
+        durationMs: 0,
+      });
+    }
+    const signal = anySignal([this.#signal, options.signal]) ?? new AbortController().signal;
+    return this.#gate.run(tool, input, this.#state, { signal, callId: options.callId ?? newId() });
+  }
+
+  /** The offered tools in the Vercel AI SDK's format; each `execute` goes through the gate. */
+  toAiTools(): ToolSet {
+    const set: ToolSet = {};
+    for (const tool of this.available()) {
+      set[tool.name] = toAiTool<unknown, ToolResult>({
+        description: tool.description,
+        inputSchema: jsonSchema(toolJsonSchema(tool)),
+        execute: (input, options) => {
+          this.#logger.debug("model called a tool", { tool: tool.name, callId: options.toolCallId });
+          return this.execute(tool.name, input, { signal: options.abortSignal, callId: options.toolCallId });
+        },
+      });
+    }
+    return set;
+  }
+}
+
+/** A tool's input schema as JSON Schema (the input side: defaulted fields are optional). */
+export function toolJsonSchema(tool: AnyTool): Parameters<typeof jsonSchema>[0] & object {
+  const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  delete schema.$schema;
+  return schema as Parameters<typeof jsonSchema>[0] & object;
+}

@@ -1,0 +1,131 @@
+/** Shared setup for this package's tests: a registry with every built-in tool, fakes and a temp workspace. */
+
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Clock } from "@oxios/core";
+import { createMemoryLogger, ManualClock, type MemoryLogger } from "@oxios/core/testing";
+import { RecordingPublisher } from "@oxios/event-bus/testing";
+import { type BuiltinToolOptions, builtinTools } from "./builtin-tools.ts";
+import type { AgentIdentity } from "./permissions.ts";
+import { ToolRegistry, type ToolSession } from "./registry.ts";
+import { FakeKernelPort, InMemoryAuditSink, InMemoryMemoryPort, InMemorySpacePort } from "./testing/fake-ports.ts";
+import type { ToolResult } from "./tool.ts";
+
+export interface Harness {
+  root: string;
+  workspace: string;
+  clock: ManualClock;
+  audit: InMemoryAuditSink;
+  publisher: RecordingPublisher;
+  logger: MemoryLogger;
+  memory: InMemoryMemoryPort;
+  space: InMemorySpacePort;
+  kernel: FakeKernelPort;
+  registry: ToolRegistry;
+  session: ToolSession;
+  /** Another session on the same registry for a differently configured agent. */
+  sessionFor(agent: Partial<AgentIdentity>): Promise<ToolSession>;
+  cleanup(): Promise<void>;
+}
+
+export async function createHarness(
+  options: {
+    agent?: Partial<AgentIdentity>;
+    tools?: BuiltinToolOptions;
+    clock?: Clock;
+    approvalTimeoutMs?: number;
+  } = {},
+): Promise<Harness> {
+  const root = await realpath(await mkdtemp(join(tmpdir(), "oxios-tools-")));
+  const clock = new ManualClock();
+  const audit = new InMemoryAuditSink();
+  const publisher = new RecordingPublisher();
+  const logger = createMemoryLogger("debug");
+  const memory = new InMemoryMemoryPort({ clock });
+  const space = new InMemorySpacePort([
+    { id: "space-a", name: "Alpha" },
+    { id: "space-b", name: "Beta" },
+  ]);
+  const kernel = new FakeKernelPort([
+    { agentId: "agent-2", name: "helper", state: "running" },
+    { agentId: "agent-3", name: "idle", state: "stopped" },
+  ]);
+  const registry = new ToolRegistry({
+    audit,
+    publisher,
+    clock: options.clock ?? clock,
+    logger,
+    ports: { memory, space, kernel },
+    approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
+  }).register(...builtinTools(options.tools));
+  const workspace = join(root, "workspace");
+  const sessionFor = (agent: Partial<AgentIdentity>): Promise<ToolSession> =>
+    registry.session({ agentId: "agent-1", workspaceDir: workspace, ...agent });
+  const session = await sessionFor(options.agent ?? {});
+  return {
+    root,
+    workspace,
+    clock,
+    audit,
+    publisher,
+    logger,
+    memory,
+    space,
+    kernel,
+    registry,
+    session,
+    sessionFor,
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** The error code of a failed result (fails the test when the result is ok). */
+export function errorCode(result: ToolResult): string {
+  if (result.ok) throw new Error(`expected a failure, got ok: ${JSON.stringify(result.output).slice(0, 200)}`);
+  return result.error.code;
+}
+
+/** The output of an ok result (fails the test otherwise). */
+export function okOutput<T>(result: ToolResult): T {
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
+  return result.output as T;
+}
+
+/** Polls `condition` every few ms until true or `timeoutMs` passes (for real processes only). */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Processes of group `pgid` that are not zombies (Linux `/proc`); a zombie has already died. */
+export function liveGroupMembers(pgid: number): number[] {
+  const live: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "ENOENT" || (error as { code?: unknown }).code === "ESRCH") continue;
+      throw error;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid && fields[0] !== "Z") live.push(Number(entry));
+  }
+  return live;
+}
+
+/** True when `process.kill(-pgid, 0)` throws ESRCH: no process of the group exists at all. */
+export function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === "ESRCH";
+  }
+}

@@ -1,0 +1,506 @@
+/**
+ * The agent tool loop: model ↔ tools until the model answers without calling a tool, or
+ * `maxSteps` model calls have been made.
+ *
+ * Guarantees, each with a test beside this file:
+ * - The run's AbortSignal (caller's signal + the run timeout on the Clock) reaches the HTTP
+ *   request to the model and every tool call; an abort ends the run with `ABORTED` /
+ *   `TIMED_OUT` after the tools it started have settled.
+ * - Several tool calls in one step run in parallel.
+ * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_MALFORMED`
+ *   tool error and may retry, bounded by `maxSteps`.
+ * - Every model call goes through the provider's circuit breaker and retry policy; its
+ *   token usage is recorded for the agent, and no call is made once the agent's budget is
+ *   spent (`AGENT_BUDGET_EXCEEDED`).
+ * - When the context passes `compactAt` (80 %) of the model window, older messages are
+ *   summarized and the summary is stored through the memory port — awaited — before the
+ *   loop makes its next model call.
+ */
+
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3FunctionTool,
+  LanguageModelV3Message,
+  LanguageModelV3Prompt,
+  LanguageModelV3ToolCallPart,
+  LanguageModelV3ToolResultPart,
+  LanguageModelV3Usage,
+} from "@ai-sdk/provider";
+import {
+  abortError,
+  anySignal,
+  type Clock,
+  KernelError,
+  type Logger,
+  newId,
+  throwIfAborted,
+  timeoutSignal,
+} from "@oxios/core";
+import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import type { CircuitBreakers } from "./circuit-breaker.ts";
+import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "./ports.ts";
+import { callProvider, type RetryPolicy } from "./provider-call.ts";
+import { toProviderError } from "./provider-errors.ts";
+import type { ResolvedModel } from "./providers/resolve-model.ts";
+import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
+import { estimateTokens, truncateChars } from "./text.ts";
+import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
+
+export const AGENT_DEFAULTS = {
+  maxSteps: 8,
+  timeoutMs: 300_000,
+  temperature: 0.7,
+  maxTokens: 8_192,
+  contextWindow: 128_000,
+  compactAt: 0.8,
+  recallLimit: 5,
+} as const;
+
+export interface AgentLoopOptions {
+  model: ResolvedModel;
+  clock: Clock;
+  breakers: CircuitBreakers;
+  budgets: TokenBudgets;
+  tools?: ToolExecutor;
+  memory?: MemoryPort;
+  publisher?: EventPublisher;
+  logger?: Logger;
+  retry?: RetryPolicy;
+  /** Event source name. Default "runtime". */
+  source?: string;
+}
+
+export interface AgentRunRequest {
+  agentId: string;
+  runId?: string;
+  seed: Seed;
+  persona?: string;
+  /** The user's message; defaults to the seed's goal. */
+  input?: string;
+  sessionId?: string;
+  spaceId?: string;
+  signal?: AbortSignal;
+  maxSteps?: number;
+  timeoutMs?: number;
+  temperature?: number;
+  maxTokens?: number;
+  /** The model's context window in tokens. */
+  contextWindow?: number;
+  /** Fraction of the window at which the context is compacted. Default 0.8. */
+  compactAt?: number;
+  /** Called with each streamed piece of text, in order. */
+  onTextDelta?: (delta: string) => void;
+}
+
+export interface ToolCallRecord {
+  callId: string;
+  name: string;
+  input: unknown;
+  outcome: ToolOutcome;
+}
+
+export interface AgentRunResult {
+  agentId: string;
+  runId: string;
+  /** The final answer (the last step's text). */
+  text: string;
+  /** `max-steps` when the model was still calling tools at the step limit. */
+  finishReason: "stop" | "max-steps";
+  steps: number;
+  usage: TokenUsage;
+  toolCalls: ToolCallRecord[];
+  compactions: number;
+}
+
+interface StepResult {
+  text: string;
+  toolCalls: Array<{ callId: string; name: string; rawInput: string }>;
+  usage: TokenUsage;
+}
+
+export class AgentLoop {
+  readonly #options: AgentLoopOptions;
+  readonly #source: string;
+
+  constructor(options: AgentLoopOptions) {
+    this.#options = options;
+    this.#source = options.source ?? "runtime";
+  }
+
+  get model(): ResolvedModel {
+    return this.#options.model;
+  }
+
+  async run(request: AgentRunRequest): Promise<AgentRunResult> {
+    if (request.seed.goal.trim().length === 0 && (request.input ?? "").trim().length === 0) {
+      throw new KernelError("RUNTIME_EMPTY_MESSAGE", "an agent run needs a goal or a message; both were empty");
+    }
+    const { clock } = this.#options;
+    const timeout = timeoutSignal(
+      clock,
+      request.timeoutMs ?? AGENT_DEFAULTS.timeoutMs,
+      `agent ${request.agentId} timed out after ${request.timeoutMs ?? AGENT_DEFAULTS.timeoutMs} ms`,
+    );
+    const signal = anySignal([request.signal, timeout.signal]);
+    try {
+      return await this.#run(request, signal);
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      throw error;
+    } finally {
+      timeout.cancel();
+    }
+  }
+
+  async #run(request: AgentRunRequest, signal: AbortSignal): Promise<AgentRunResult> {
+    const { budgets, tools, memory } = this.#options;
+    const runId = request.runId ?? newId(this.#options.clock.now());
+    const maxSteps = Math.max(1, request.maxSteps ?? AGENT_DEFAULTS.maxSteps);
+    const window = request.contextWindow ?? AGENT_DEFAULTS.contextWindow;
+    const compactAt = request.compactAt ?? AGENT_DEFAULTS.compactAt;
+    const input = request.input?.trim() || request.seed.goal;
+
+    const memories = memory
+      ? await memory.recall(input, {
+          agentId: request.agentId,
+          limit: AGENT_DEFAULTS.recallLimit,
+          signal,
+          ...(request.sessionId ? { sessionId: request.sessionId } : {}),
+          ...(request.spaceId ? { spaceId: request.spaceId } : {}),
+        })
+      : [];
+    throwIfAborted(signal);
+    const definitions = tools ? await tools.definitions(request.agentId) : [];
+    const modelTools = definitions.map(toModelTool);
+    const prompt: LanguageModelV3Message[] = [
+      { role: "system", content: buildSystemPrompt({ seed: request.seed, persona: request.persona, memories }) },
+      { role: "user", content: [{ type: "text", text: input }] },
+    ];
+
+    const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+    const records: ToolCallRecord[] = [];
+    let compactions = 0;
+    for (let step = 1; step <= maxSteps; step++) {
+      throwIfAborted(signal);
+      if (estimateTokens(JSON.stringify(prompt)) > window * compactAt && prompt.length > 3) {
+        await this.#compact(request, prompt, usage, signal);
+        compactions++;
+      }
+      budgets.ensureAvailable(request.agentId);
+      const result = await this.#step(request, runId, prompt, modelTools, usage, signal);
+      const assistant: LanguageModelV3Message = { role: "assistant", content: [] };
+      if (result.text) assistant.content.push({ type: "text", text: result.text });
+      for (const call of result.toolCalls) assistant.content.push(toolCallPart(call));
+      prompt.push(assistant);
+      if (result.toolCalls.length === 0) {
+        return {
+          agentId: request.agentId,
+          runId,
+          text: result.text,
+          finishReason: "stop",
+          steps: step,
+          usage,
+          toolCalls: records,
+          compactions,
+        };
+      }
+      const outcomes = await this.#runTools(request, runId, result.toolCalls, signal);
+      records.push(...outcomes);
+      prompt.push({ role: "tool", content: outcomes.map(toolResultPart) });
+      if (step === maxSteps) {
+        this.#options.logger?.warn("agent reached max steps while still calling tools", {
+          agentId: request.agentId,
+          runId,
+          maxSteps,
+        });
+        return {
+          agentId: request.agentId,
+          runId,
+          text: result.text,
+          finishReason: "max-steps",
+          steps: step,
+          usage,
+          toolCalls: records,
+          compactions,
+        };
+      }
+    }
+    throw new KernelError("INTERNAL", "agent loop ended without a result");
+  }
+
+  /** One streamed model call through the breaker and retry policy. */
+  async #step(
+    request: AgentRunRequest,
+    runId: string,
+    prompt: LanguageModelV3Prompt,
+    tools: LanguageModelV3FunctionTool[],
+    usage: TokenUsage,
+    signal: AbortSignal,
+  ): Promise<StepResult> {
+    const { model, provider } = this.#options.model;
+    const options: LanguageModelV3CallOptions = {
+      prompt: [...prompt],
+      temperature: request.temperature ?? AGENT_DEFAULTS.temperature,
+      maxOutputTokens: request.maxTokens ?? AGENT_DEFAULTS.maxTokens,
+      abortSignal: signal,
+      ...(tools.length > 0 ? { tools, toolChoice: { type: "auto" as const } } : {}),
+    };
+    const result = await this.#guarded(signal, async () => {
+      let emitted = false;
+      try {
+        return await streamStep(model, options, (delta) => {
+          emitted = true;
+          request.onTextDelta?.(delta);
+          this.#options.publisher?.publish(
+            createEvent(
+              "agent.output",
+              { agentId: request.agentId, runId, text: delta },
+              this.#source,
+              this.#options.clock.now(),
+            ),
+          );
+        });
+      } catch (error) {
+        const failure = toProviderError(error, provider, signal);
+        // Text already streamed to the caller cannot be taken back, so never retry then.
+        if (emitted && failure.details?.retryable === true) {
+          throw new KernelError(failure.code, failure.message, {
+            cause: failure,
+            details: { ...failure.details, retryable: false },
+          });
+        }
+        throw failure;
+      }
+    });
+    this.#account(request.agentId, usage, result.usage);
+    return result;
+  }
+
+  #guarded<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    const { provider } = this.#options.model;
+    return callProvider(attempt, {
+      provider,
+      breaker: this.#options.breakers.for(provider),
+      clock: this.#options.clock,
+      signal,
+      ...(this.#options.retry ? { retry: this.#options.retry } : {}),
+      onRetry: (error, attempt, delayMs) =>
+        this.#options.logger?.warn("retrying model call", { provider, code: error.code, attempt, delayMs }),
+    });
+  }
+
+  #account(agentId: string, total: TokenUsage, step: TokenUsage): void {
+    total.inputTokens += step.inputTokens;
+    total.outputTokens += step.outputTokens;
+    this.#options.budgets.record(agentId, step);
+  }
+
+  async #runTools(
+    request: AgentRunRequest,
+    runId: string,
+    calls: StepResult["toolCalls"],
+    signal: AbortSignal,
+  ): Promise<ToolCallRecord[]> {
+    const settled = await Promise.allSettled(
+      calls.map(async (call): Promise<ToolCallRecord> => {
+        let input: unknown;
+        try {
+          input = JSON.parse(call.rawInput || "{}");
+        } catch (error) {
+          return {
+            callId: call.callId,
+            name: call.name,
+            input: call.rawInput,
+            outcome: {
+              ok: false,
+              errorCode: "TOOL_INPUT_MALFORMED",
+              message: `the arguments for ${call.name} are not valid JSON (${(error as Error).message}); send a JSON object`,
+            },
+          };
+        }
+        const executor = this.#options.tools;
+        if (executor === undefined) {
+          return {
+            callId: call.callId,
+            name: call.name,
+            input,
+            outcome: { ok: false, errorCode: "TOOL_UNKNOWN", message: `no tool named ${call.name}` },
+          };
+        }
+        const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
+        try {
+          const outcome = await executor.execute(toolCall, { agentId: request.agentId, runId, signal });
+          return { callId: call.callId, name: call.name, input, outcome };
+        } catch (error) {
+          if (signal.aborted) throw abortError(signal);
+          const failure = KernelError.from(error, "TOOL_FAILED");
+          return {
+            callId: call.callId,
+            name: call.name,
+            input,
+            outcome: { ok: false, errorCode: failure.code, message: failure.message },
+          };
+        }
+      }),
+    );
+    // Every tool has settled here, so an abort never leaves one running behind the run.
+    throwIfAborted(signal);
+    return settled.map((entry) => {
+      if (entry.status === "fulfilled") return entry.value;
+      throw entry.reason;
+    });
+  }
+
+  /**
+   * Replaces everything after the first user message with a summary, storing the summary
+   * as a memory first. Awaited: the next model call sees the compacted context and the
+   * memory exists before the loop continues.
+   */
+  async #compact(
+    request: AgentRunRequest,
+    prompt: LanguageModelV3Message[],
+    usage: TokenUsage,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const older = prompt.slice(2);
+    const transcript = older.map(describeMessage).join("\n");
+    const { model } = this.#options.model;
+    this.#options.budgets.ensureAvailable(request.agentId);
+    const response = await this.#guarded(signal, () =>
+      Promise.resolve(
+        model.doGenerate({
+          prompt: [
+            {
+              role: "system",
+              content:
+                "Summarize the work so far for the agent that continues it: what was done, what was found, what is left. Be brief and concrete.",
+            },
+            { role: "user", content: [{ type: "text", text: truncateChars(transcript, 40_000) }] },
+          ],
+          temperature: 0,
+          maxOutputTokens: 1_024,
+          abortSignal: signal,
+        }),
+      ),
+    );
+    this.#account(request.agentId, usage, fromUsage(response.usage));
+    const summary = response.content
+      .flatMap((part) => (part.type === "text" ? [part.text] : []))
+      .join("")
+      .trim();
+    const text = summary || truncateChars(transcript, 2_000);
+    if (this.#options.memory) {
+      await this.#options.memory.store({
+        content: text,
+        type: "session",
+        tags: ["compaction"],
+        agentId: request.agentId,
+        ...(request.sessionId ? { sessionId: request.sessionId } : {}),
+        ...(request.spaceId ? { spaceId: request.spaceId } : {}),
+      });
+    } else {
+      this.#options.logger?.info("compaction summary kept in context only: no memory port configured", {
+        agentId: request.agentId,
+      });
+    }
+    throwIfAborted(signal);
+    prompt.splice(2, prompt.length - 2, {
+      role: "user",
+      content: [
+        {
+          type: "text",
+          text: `Summary of the earlier work in this run (older messages were compacted):\n${text}\n\nContinue.`,
+        },
+      ],
+    });
+  }
+}
+
+/** Reads one streamed model response, surfacing text deltas as they arrive. */
+async function streamStep(
+  model: LanguageModelV3,
+  options: LanguageModelV3CallOptions,
+  onDelta: (delta: string) => void,
+): Promise<StepResult> {
+  const { stream } = await model.doStream(options);
+  const reader = stream.getReader();
+  let text = "";
+  const toolCalls: StepResult["toolCalls"] = [];
+  let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  try {
+    for (;;) {
+      const { done, value: part } = await reader.read();
+      if (done) break;
+      switch (part.type) {
+        case "text-delta":
+          if (part.delta) {
+            text += part.delta;
+            onDelta(part.delta);
+          }
+          break;
+        case "tool-call":
+          toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
+          break;
+        case "finish":
+          usage = fromUsage(part.usage);
+          break;
+        case "error":
+          throw part.error;
+        default:
+          break;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return { text, toolCalls, usage };
+}
+
+function fromUsage(usage: LanguageModelV3Usage): TokenUsage {
+  return { inputTokens: usage.inputTokens.total ?? 0, outputTokens: usage.outputTokens.total ?? 0 };
+}
+
+function toModelTool(definition: ToolDefinition): LanguageModelV3FunctionTool {
+  return {
+    type: "function",
+    name: definition.name,
+    description: definition.description,
+    inputSchema: definition.inputSchema as LanguageModelV3FunctionTool["inputSchema"],
+  };
+}
+
+function toolCallPart(call: StepResult["toolCalls"][number]): LanguageModelV3ToolCallPart {
+  let input: unknown;
+  try {
+    input = JSON.parse(call.rawInput || "{}");
+  } catch {
+    // Malformed arguments are echoed back as the raw string so the model sees what it sent.
+    input = call.rawInput;
+  }
+  return { type: "tool-call", toolCallId: call.callId, toolName: call.name, input };
+}
+
+function toolResultPart(record: ToolCallRecord): LanguageModelV3ToolResultPart {
+  const output: LanguageModelV3ToolResultPart["output"] = record.outcome.ok
+    ? { type: "text", value: record.outcome.output }
+    : { type: "error-text", value: `${record.outcome.errorCode}: ${record.outcome.message}` };
+  return { type: "tool-result", toolCallId: record.callId, toolName: record.name, output };
+}
+
+function describeMessage(message: LanguageModelV3Message): string {
+  if (message.role === "system") return `system: ${message.content}`;
+  const parts = message.content.map((part) => {
+    switch (part.type) {
+      case "text":
+        return part.text;
+      case "tool-call":
+        return `[call ${part.toolName} ${JSON.stringify(part.input)}]`;
+      case "tool-result":
+        return `[result ${part.toolName}: ${truncateChars(JSON.stringify(part.output), 2_000)}]`;
+      default:
+        return `[${part.type}]`;
+    }
+  });
+  return `${message.role}: ${parts.join(" ")}`;
+}

@@ -1,0 +1,84 @@
+import { generateText, Output, streamText } from "ai";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { resolveModel } from "../providers/resolve-model.ts";
+import { FakeLlmServer } from "./fake-llm-server.ts";
+
+let server: FakeLlmServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function modelFor(fake: FakeLlmServer, apiKey?: string) {
+  return resolveModel("openai-compatible/fake-model", { baseUrl: fake.baseUrl, ...(apiKey ? { apiKey } : {}) }).model;
+}
+
+describe("FakeLlmServer (through the AI SDK's OpenAI-compatible provider)", () => {
+  it("answers non-streaming and streaming requests with scripted text", async () => {
+    server = await FakeLlmServer.start({ script: [{ text: "first reply" }, { text: "second, streamed reply" }] });
+    const model = modelFor(server);
+    const plain = await generateText({ model, prompt: "hi", maxRetries: 0 });
+    expect(plain.text).toBe("first reply");
+    const streamed = streamText({ model, prompt: "again", maxRetries: 0 });
+    const pieces: string[] = [];
+    for await (const piece of streamed.textStream) pieces.push(piece);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe("second, streamed reply");
+    expect(server.requests.map((request) => request.stream)).toEqual([false, true]);
+  });
+
+  it("sends tool calls and structured output", async () => {
+    server = await FakeLlmServer.start({
+      script: [
+        { toolCalls: [{ name: "ls", arguments: { path: "." } }] },
+        { json: { isTask: true, complexity: "simple" } },
+      ],
+    });
+    const model = modelFor(server);
+    const withTools = await generateText({
+      model,
+      prompt: "list",
+      maxRetries: 0,
+      tools: { ls: { description: "list", inputSchema: z.object({ path: z.string() }) } },
+    });
+    expect(withTools.toolCalls).toMatchObject([{ toolName: "ls", input: { path: "." } }]);
+    const structured = await generateText({
+      model,
+      prompt: "interview",
+      maxRetries: 0,
+      output: Output.object({ schema: z.object({ isTask: z.boolean(), complexity: z.enum(["simple", "complex"]) }) }),
+    });
+    expect(structured.output).toEqual({ isTask: true, complexity: "simple" });
+    expect(server.requests[1]?.body.response_format?.type).toBe("json_schema");
+  });
+
+  it("answers with the scripted status, and 401 without the right key", async () => {
+    server = await FakeLlmServer.start({ apiKey: "secret", script: [{ error: { status: 429 } }] });
+    await expect(generateText({ model: modelFor(server), prompt: "x", maxRetries: 0 })).rejects.toMatchObject({
+      statusCode: 401,
+    });
+    await expect(generateText({ model: modelFor(server, "secret"), prompt: "x", maxRetries: 0 })).rejects.toMatchObject(
+      {
+        statusCode: 429,
+      },
+    );
+  });
+
+  it("counts requests in flight and notices a client that hangs up", async () => {
+    server = await FakeLlmServer.start({ latencyMs: 150, script: () => ({ text: "slow" }) });
+    const model = modelFor(server);
+    await Promise.all(Array.from({ length: 5 }, () => generateText({ model, prompt: "x", maxRetries: 0 })));
+    expect(server.maxInFlight).toBe(5);
+    expect(server.inFlight).toBe(0);
+    expect(server.abortedRequests).toBe(0);
+
+    server.setScript([{ hang: true }]);
+    const controller = new AbortController();
+    const pending = generateText({ model, prompt: "x", maxRetries: 0, abortSignal: controller.signal });
+    await server.waitForRequests(6);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => server?.abortedRequests).toBe(1);
+  });
+});

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { TokenBudgets } from "./token-budgets.ts";
+
+describe("TokenBudgets", () => {
+  it("is on by default and blocks admission once an agent has spent its budget", () => {
+    const budgets = new TokenBudgets({ defaultLimit: 100 });
+    expect(budgets.canAdmit({ agentId: "a" })).toBe(true);
+    budgets.record("a", { inputTokens: 60, outputTokens: 40 });
+    expect(budgets.remaining("a")).toBe(0);
+    expect(budgets.canAdmit({ agentId: "a" })).toBe(false);
+    expect(budgets.canAdmit({ agentId: "b" })).toBe(true);
+    expect(() => budgets.ensureAvailable("a")).toThrowError(expect.objectContaining({ code: "AGENT_BUDGET_EXCEEDED" }));
+  });
+
+  it("per-agent limits override the default", () => {
+    const budgets = new TokenBudgets({ defaultLimit: 10 });
+    budgets.setLimit("big", 1_000);
+    budgets.record("big", { inputTokens: 500, outputTokens: 0 });
+    expect(budgets.canAdmit({ agentId: "big" })).toBe(true);
+    expect(() => budgets.setLimit("x", Number.NaN)).toThrowError(expect.objectContaining({ code: "BUDGET_INVALID" }));
+  });
+});

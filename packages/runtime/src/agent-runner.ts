@@ -90,6 +90,16 @@ export class AgentRunner {
     });
   }
 
+  /**
+   * Ends an agent spawned for one job once that job has settled, so one-shot agents do not
+   * pile up as idle entries; the supervisor keeps ended agents listed within its retention.
+   */
+  async retire(agentId: string, reason: string): Promise<void> {
+    const supervisor = this.#options.supervisor;
+    if (supervisor.get(agentId) === undefined) return;
+    await supervisor.kill(agentId, reason);
+  }
+
   /** Runs the agent once through the supervisor (and so the scheduler). */
   run(agentId: string, job: AgentJob, signal?: AbortSignal): Promise<AgentRunResult> {
     return this.#options.supervisor.run<AgentRunResult>(agentId, job, signal ? { signal } : {});

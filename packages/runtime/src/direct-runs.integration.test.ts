@@ -35,7 +35,9 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
       script: () => ({ text: "ok", usage: { promptTokens: 100, completionTokens: 50 } }),
     });
     world = await openWorld({ model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }) });
-    const first = world.runtime.runGoal({ goal: "spend" });
+    // An agent the caller brings stays idle between runs, so its budget carries over.
+    const agent = world.runtime.runner.spawn({ name: "spender" });
+    const first = world.runtime.runGoal({ goal: "spend", agentId: agent.id });
     world.runtime.setBudget(first.agentId, 100);
     expect(await first.result).toMatchObject({ status: "completed", usage: { inputTokens: 100, outputTokens: 50 } });
     const requests = server.requestCount;
@@ -61,6 +63,13 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     expect((await running.result).status).toBe("completed");
     expect(server.requestCount).toBe(1);
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(false);
+  });
+
+  it("ends the one-shot agent of a direct run once the run has settled", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    const run = world.runtime.runGoal({ goal: "list the files" });
+    expect((await run.result).status).toBe("completed");
+    expect(world.supervisor.get(run.agentId)?.status).toBe("stopped");
   });
 
   it("refuses an empty goal", async () => {

@@ -123,12 +123,18 @@ export class DirectRuns {
         record.startedAt = clock.now();
       },
     };
+    const spawned = request.agentId === undefined;
     const result = runner
       .run(agentId, job, request.signal)
       .then(
         (output) => this.#settle(record, { output }),
         (error: unknown) => this.#settle(record, { error }),
       )
+      .then(async (settled) => {
+        // A one-shot agent ends with its run; an agent the caller brought stays idle for reuse.
+        if (spawned) await runner.retire(agentId, "direct run finished");
+        return settled;
+      })
       .finally(() => this.#live.delete(taskId));
     this.#live.set(taskId, result);
     return { taskId, agentId, result };

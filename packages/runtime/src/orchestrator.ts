@@ -370,6 +370,9 @@ export class Orchestrator {
       const failure = KernelError.from(error, "RUNTIME_RUN_FAILED");
       this.#options.logger?.warn("agent run failed", { agentId, code: failure.code, message: failure.message });
       return { ok: false, code: failure.code, message: failure.message };
+    } finally {
+      // Each attempt's agent is one-shot: end it so a long-running kernel does not collect idle agents.
+      await this.#options.runner.retire(agentId, "attempt finished");
     }
   }
 

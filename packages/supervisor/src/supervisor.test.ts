@@ -218,6 +218,33 @@ describe("Supervisor", () => {
     );
   });
 
+  it("remove forgets a non-running agent; ended agents beyond the retention are forgotten oldest first", async () => {
+    const { scheduler, clock, events } = setup();
+    const supervisor = new Supervisor({ scheduler, clock, events, retainEndedAgents: 2 });
+    const body = gate();
+    const busy = supervisor.spawn({ name: "busy", run: body.run });
+    const running = supervisor.run(busy.id, null);
+    await settle();
+    expect(() => supervisor.remove(busy.id)).toThrowError(expect.objectContaining({ code: "AGENT_BUSY" }));
+    body.release("ok");
+    await running;
+    expect(supervisor.remove(busy.id)).toBe(true);
+    expect(supervisor.get(busy.id)).toBeUndefined();
+    expect(supervisor.remove(busy.id)).toBe(false);
+
+    const ended = [];
+    for (let index = 0; index < 3; index++) {
+      const agent = supervisor.spawn({ name: `short-${index}`, run: async () => index });
+      await supervisor.kill(agent.id, "done");
+      ended.push(agent.id);
+    }
+    const idle = supervisor.spawn({ name: "idle", run: async () => 0 });
+    expect(supervisor.list().map((agent) => agent.id)).toEqual([ended[1], ended[2], idle.id]);
+    expect(() => new Supervisor({ scheduler, retainEndedAgents: -1 })).toThrowError(
+      expect.objectContaining({ code: "AGENT_SPEC_INVALID" }),
+    );
+  });
+
   it("runs 50 agents in parallel with maxConcurrent 50: observed overlap is 50", async () => {
     const { supervisor, clock } = setup({ maxConcurrent: 50 });
     let inFlight = 0;

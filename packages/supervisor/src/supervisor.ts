@@ -29,6 +29,11 @@ export interface SupervisorOptions {
   defaultTimeoutMs?: number;
   /** How long a killed run may take to honour its signal before it is abandoned. Default 1 s. */
   killGraceMs?: number;
+  /**
+   * How many stopped or failed agents stay listed for `get`/`list` after they end; older
+   * ones are forgotten first. Default 1,000. Live (idle or running) agents are never dropped.
+   */
+  retainEndedAgents?: number;
 }
 
 export interface RunOptions {
@@ -89,6 +94,9 @@ export class Supervisor {
   readonly #logger: Logger;
   readonly #defaultTimeoutMs: number;
   readonly #killGraceMs: number;
+  readonly #retainEnded: number;
+  /** Ended agents in the order they ended, for retention. */
+  readonly #ended = new Set<string>();
   readonly #agents = new Map<string, AgentRecord>();
   readonly #abandonedWork = new Set<Promise<unknown>>();
   #closing = false;
@@ -102,6 +110,11 @@ export class Supervisor {
       options.logger ?? createLogger({ level: "warn", write: (record) => console.warn(JSON.stringify(record)) });
     this.#defaultTimeoutMs = positive(options.defaultTimeoutMs ?? 300_000, "defaultTimeoutMs");
     this.#killGraceMs = positive(options.killGraceMs ?? 1_000, "killGraceMs");
+    const retain = options.retainEndedAgents ?? 1_000;
+    if (!Number.isInteger(retain) || retain < 0) {
+      throw new KernelError("AGENT_SPEC_INVALID", `retainEndedAgents must be an integer ≥ 0, got ${retain}`);
+    }
+    this.#retainEnded = retain;
   }
 
   /** Registers an agent; it starts `idle`, ready to run. */
@@ -224,6 +237,23 @@ export class Supervisor {
     }
     await active.done;
     return this.#handle(record);
+  }
+
+  /**
+   * Forgets an agent that is not running (idle, stopped or failed). `AGENT_BUSY` while a run
+   * is active: kill it first. Returns false for an unknown id.
+   */
+  remove(agentId: string): boolean {
+    const record = this.#agents.get(agentId);
+    if (record === undefined) return false;
+    if (record.active !== undefined) {
+      throw new KernelError("AGENT_BUSY", `agent ${agentId} is running; kill it before removing it`, {
+        details: { agentId },
+      });
+    }
+    this.#agents.delete(agentId);
+    this.#ended.delete(agentId);
+    return true;
   }
 
   get(agentId: string): AgentHandle | undefined {
@@ -422,6 +452,17 @@ export class Supervisor {
   #transition(record: AgentRecord, to: AgentStatus): void {
     assertTransition(record.id, record.status, to);
     record.status = to;
+    if (isTerminal(to)) this.#retire(record.id);
+  }
+
+  /** Keeps at most `retainEndedAgents` ended agents listed, forgetting the oldest first. */
+  #retire(agentId: string): void {
+    this.#ended.add(agentId);
+    for (const oldest of this.#ended) {
+      if (this.#ended.size <= this.#retainEnded) break;
+      this.#ended.delete(oldest);
+      this.#agents.delete(oldest);
+    }
   }
 
   #publish<T extends KernelEventType>(type: T, payload: KernelEventOf<T>["payload"]): void {

@@ -56,6 +56,26 @@ describe("interview", () => {
     expect(decision.ambiguity).toBeCloseTo(0.46);
   });
 
+  it("writes a seed instead of asking again after 3 rounds of questions", async () => {
+    const answer = {
+      ...base,
+      complexity: "moderate",
+      clarity: { goal: 0.6, constraints: 0.5, criteria: 0.5 },
+      questions: ["Which file?"],
+    };
+    const seed = { goal: "write hello.txt", constraints: [], acceptanceCriteria: ["hello.txt exists"] };
+    server = await FakeLlmServer.start({ script: [{ json: answer }, { json: seed }] });
+    const decision = await interview([{ role: "user", text: "do the thing" }], {
+      model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
+      clock: systemClock,
+      breakers: new CircuitBreakers({ clock: systemClock }),
+      retry: { maxRetries: 0 },
+      questionRounds: 3,
+    });
+    expect(decision).toMatchObject({ kind: "seed", seed: { goal: "write hello.txt" }, seedCall: true });
+    expect(server.requestCount).toBe(2);
+  });
+
   it("makes a simple seed without a second model call when simple and ambiguity ≤ 0.3", async () => {
     const answer = { ...base, clarity: { goal: 0.9, constraints: 0.6, criteria: 0.6 } };
     const { decision, server } = await run([{ json: answer }]);

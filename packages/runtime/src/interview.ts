@@ -63,6 +63,13 @@ export interface InterviewOptions {
   signal?: AbortSignal;
   /** Characters of conversation sent to the model (newest kept). Default 12 000. */
   maxChars?: number;
+  /** Rounds of clarifying questions already asked in this session. Default 0. */
+  questionRounds?: number;
+  /**
+   * After this many rounds of questions the interview writes a seed from what it has instead
+   * of asking again, so a model that keeps asking cannot stall a session. Default 3.
+   */
+  maxQuestionRounds?: number;
 }
 
 const interviewInstructions = `You are the intake of an agent operating system. Read the conversation and decide:
@@ -83,7 +90,8 @@ export async function interview(turns: ConversationTurn[], options: InterviewOpt
   const score = ambiguity(answer.clarity);
   if (!answer.isTask) return { kind: "chat", reply: answer.chatResponse, answer, ambiguity: score };
   const simpleEnough = answer.complexity === "simple" && score <= SIMPLE_SEED_AMBIGUITY;
-  if (score > READY_AMBIGUITY && !simpleEnough) {
+  const mayAsk = (options.questionRounds ?? 0) < (options.maxQuestionRounds ?? 3);
+  if (score > READY_AMBIGUITY && !simpleEnough && mayAsk) {
     const questions = answer.questions.slice(0, 3);
     if (questions.length === 0)
       questions.push("Could you say more precisely what you want done, and how we will know it is done?");

@@ -189,6 +189,7 @@ export class Orchestrator {
     const { runner } = this.#options;
     const decision: InterviewDecision = await this.#phase(sessionId, "interview", observe, () =>
       interview(session.turns, {
+        questionRounds: session.questionRounds,
         model: runner.options.model,
         clock,
         breakers: runner.options.breakers,

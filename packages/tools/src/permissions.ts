@@ -20,6 +20,9 @@ export type ToolFamily =
   | "kernel.read"
   | "kernel.control"
   | "audit.read"
+  | "mcp"
+  | "a2a"
+  | "browser"
   | (string & {});
 
 export type CapabilityTemplate = "worker" | "standard" | "operator" | "supervisor";
@@ -28,7 +31,9 @@ export type Role = "user" | "superuser" | "admin";
 export const TEMPLATE_ORDER: readonly CapabilityTemplate[] = ["worker", "standard", "operator", "supervisor"];
 
 const worker: ToolFamily[] = ["fs.read", "fs.write", "memory.read"];
-const standard: ToolFamily[] = [...worker, "exec", "memory.write", "space.read"];
+// MCP servers, remote agents and the browser reach outside the kernel like exec does; the
+// browser and A2A tools also declare network use, so they need `permissions.network` too.
+const standard: ToolFamily[] = [...worker, "exec", "memory.write", "space.read", "mcp", "a2a", "browser"];
 const operator: ToolFamily[] = [...standard, "space.write", "kernel.read", "audit.read"];
 const supervisor: ToolFamily[] = [...operator, "kernel.control"];
 

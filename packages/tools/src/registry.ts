@@ -24,6 +24,7 @@ import {
   type ToolFamily,
 } from "./permissions.ts";
 import type { AuditSink, ToolPorts } from "./ports.ts";
+import { silentLogger } from "./silent-logger.ts";
 import type { AnyTool, ToolResult } from "./tool.ts";
 
 export interface ToolRegistryOptions {
@@ -43,14 +44,6 @@ export interface ToolRegistryOptions {
   /** Event source name. Default `tools`. */
   source?: string;
 }
-
-const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silentLogger,
-};
 
 export class ToolRegistry {
   readonly approvals: ApprovalBroker;
@@ -189,6 +182,10 @@ export class ToolSession {
 
 /** A tool's input schema as JSON Schema (the input side: defaulted fields are optional). */
 export function toolJsonSchema(tool: AnyTool): Parameters<typeof jsonSchema>[0] & object {
+  if (tool.jsonSchema !== undefined) {
+    const { $schema: _dialect, ...schema } = tool.jsonSchema;
+    return schema as Parameters<typeof jsonSchema>[0] & object;
+  }
   const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   delete schema.$schema;
   return schema as Parameters<typeof jsonSchema>[0] & object;

@@ -72,6 +72,11 @@ export interface ToolDefinition<S extends z.ZodType, O> {
   family: ToolFamily;
   /** What a particular call needs (paths, approval, exec policy); default nothing more. */
   access?: (input: z.output<S>) => AccessRequest;
+  /**
+   * The JSON Schema shown to models instead of one derived from `input`, for tools whose
+   * schema was JSON Schema to begin with (MCP tools): the model sees the server's own schema.
+   */
+  jsonSchema?: Record<string, unknown>;
   execute(input: z.output<S>, context: ToolContext): Promise<ToolReturn<O>>;
 }
 
@@ -81,6 +86,8 @@ export interface Tool<I = unknown, O = unknown> {
   readonly description: string;
   readonly input: z.ZodType<I>;
   readonly family: ToolFamily;
+  /** The JSON Schema shown to models, when it is not derived from `input`. */
+  readonly jsonSchema?: Readonly<Record<string, unknown>>;
   access(input: I): AccessRequest;
   /** Phantom marker carrying the output type. */
   readonly __output?: O;
@@ -116,6 +123,7 @@ export function defineTool<S extends z.ZodType, O>(definition: ToolDefinition<S,
     description: definition.description,
     input: definition.input as unknown as z.ZodType<z.output<S>>,
     family: definition.family,
+    ...(definition.jsonSchema === undefined ? {} : { jsonSchema: definition.jsonSchema }),
     access,
   });
   executors.set(tool, definition.execute as Executor);

@@ -1,0 +1,298 @@
+/**
+ * The kernel's A2A server as a fetch-style handler (`(Request) => Promise<Response>`), so the
+ * kernel app can mount it in Hono (`app.mount("/", a2a.fetch)`) or any runtime's server.
+ *
+ * - `GET /.well-known/agent-card.json` serves the kernel's agent card;
+ * - `POST <rpcPath>` serves A2A JSON-RPC through the SDK's `DefaultRequestHandler`: an
+ *   incoming message becomes a kernel task through the `A2aKernelPort` (so it goes through
+ *   the same scheduler and access gate as any run), `SendStreamingMessage` streams status
+ *   updates over SSE, and `CancelTask` cancels the kernel run through the port.
+ */
+
+import { randomUUID } from "node:crypto";
+import { AgentCard, Extensions, type Message, type Part, Role, TaskState } from "@a2a-js/sdk";
+import {
+  AgentEvent,
+  type AgentExecutor,
+  DefaultRequestHandler,
+  defaultServerCallContextBuilder,
+  type ExecutionEventBus,
+  InMemoryTaskStore,
+  JsonRpcTransportHandler,
+  type RequestContext,
+  UnauthenticatedUser,
+  validateVersion,
+} from "@a2a-js/sdk/server";
+import { KernelError, type Logger } from "@oxios/core";
+import { silentLogger } from "../silent-logger.ts";
+import { buildKernelAgentCard, type KernelAgentCardInput } from "./agent-card.ts";
+import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
+
+export const AGENT_CARD_PATH = "/.well-known/agent-card.json";
+
+export interface A2aServerOptions {
+  card: KernelAgentCardInput;
+  kernel: A2aKernelPort;
+  logger?: Logger;
+  /** Path of the JSON-RPC endpoint. Default `/a2a`. */
+  rpcPath?: string;
+}
+
+export interface A2aServer {
+  /** Handles one HTTP request; unknown paths get 404. */
+  fetch(request: Request): Promise<Response>;
+  /** The served card. */
+  readonly card: AgentCard;
+  /** Cancels every run still streaming and waits for their relays to end. */
+  close(): Promise<void>;
+}
+
+const STATE_OF: Record<A2aKernelTaskUpdate["state"], TaskState> = {
+  queued: TaskState.TASK_STATE_SUBMITTED,
+  running: TaskState.TASK_STATE_WORKING,
+  completed: TaskState.TASK_STATE_COMPLETED,
+  failed: TaskState.TASK_STATE_FAILED,
+  cancelled: TaskState.TASK_STATE_CANCELED,
+};
+
+function textPart(text: string): Part {
+  return { content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" };
+}
+
+function agentMessage(taskId: string, contextId: string, parts: Part[]): Message {
+  return {
+    messageId: randomUUID(),
+    contextId,
+    taskId,
+    role: Role.ROLE_AGENT,
+    parts,
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+interface Run {
+  abort: AbortController;
+  kernelTaskId?: string;
+  cancelRequested: boolean;
+}
+
+/** Turns A2A tasks into kernel tasks and relays the kernel's updates back as A2A events. */
+class KernelAgentExecutor implements AgentExecutor {
+  readonly #kernel: A2aKernelPort;
+  readonly #logger: Logger;
+  readonly runs = new Map<string, Run>();
+  readonly relays = new Set<Promise<void>>();
+
+  constructor(kernel: A2aKernelPort, logger: Logger) {
+    this.#kernel = kernel;
+    this.#logger = logger;
+  }
+
+  execute = (context: RequestContext, bus: ExecutionEventBus): Promise<void> => {
+    const relay = this.#relay(context, bus);
+    this.relays.add(relay);
+    return relay.finally(() => this.relays.delete(relay));
+  };
+
+  async #relay(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { taskId, contextId } = context;
+    const message = context.userMessage;
+    const texts: string[] = [];
+    const data: unknown[] = [];
+    for (const part of message.parts) {
+      if (part.content?.$case === "text") texts.push(part.content.value);
+      else if (part.content?.$case === "data") data.push(part.content.value);
+    }
+    const priority = message.metadata?.priority ?? context.request.metadata?.priority;
+    const run: Run = { abort: new AbortController(), cancelRequested: false };
+    this.runs.set(taskId, run);
+    const status = (update: A2aKernelTaskUpdate): void => {
+      const parts: Part[] = [];
+      if (update.message !== undefined) parts.push(textPart(update.message));
+      if (update.output !== undefined) {
+        parts.push({
+          content: { $case: "data", value: update.output },
+          metadata: undefined,
+          filename: "",
+          mediaType: "application/json",
+        });
+      }
+      bus.publish(
+        AgentEvent.statusUpdate({
+          taskId,
+          contextId,
+          status: {
+            state: STATE_OF[update.state],
+            message: parts.length === 0 ? undefined : agentMessage(taskId, contextId, parts),
+            timestamp: new Date().toISOString(),
+          },
+          metadata: run.kernelTaskId === undefined ? undefined : { kernelTaskId: run.kernelTaskId },
+        }),
+      );
+    };
+    if (context.task === undefined) {
+      bus.publish(
+        AgentEvent.task({
+          id: taskId,
+          contextId,
+          status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+          history: [message],
+          artifacts: [],
+          metadata: undefined,
+        }),
+      );
+    }
+    let terminal = false;
+    try {
+      const submitted = await this.#kernel.submit(
+        {
+          goal: texts.join("\n"),
+          ...(data.length === 0 ? {} : { payload: data.length === 1 ? data[0] : data }),
+          ...(typeof priority === "string" ? { priority } : {}),
+          contextId,
+          a2aTaskId: taskId,
+        },
+        { signal: run.abort.signal },
+      );
+      run.kernelTaskId = submitted.taskId;
+      if (run.cancelRequested) await this.#kernel.cancel(submitted.taskId, { signal: run.abort.signal });
+      for await (const update of this.#kernel.events(submitted.taskId, { signal: run.abort.signal })) {
+        status(update);
+        if (TERMINAL_KERNEL_STATES.has(update.state)) {
+          terminal = true;
+          break;
+        }
+      }
+      if (!terminal) {
+        status({ state: "failed", message: "the kernel stopped reporting on the task before it finished" });
+      }
+    } catch (error) {
+      const kernelError = KernelError.from(error, "A2A_KERNEL_FAILED");
+      this.#logger.warn("A2A task relay failed", { taskId, error: kernelError.toJSON() });
+      status(
+        run.cancelRequested
+          ? { state: "cancelled", message: "cancelled" }
+          : { state: "failed", message: `${kernelError.code}: ${kernelError.message}` },
+      );
+    } finally {
+      this.runs.delete(taskId);
+      bus.finished();
+    }
+  }
+
+  cancelTask = async (taskId: string, _bus: ExecutionEventBus): Promise<void> => {
+    const run = this.runs.get(taskId);
+    if (run === undefined) return;
+    run.cancelRequested = true;
+    // Before the kernel accepted the task there is nothing to cancel yet; the relay cancels
+    // it as soon as `submit` resolves. Afterwards the kernel's `cancelled` update ends it.
+    if (run.kernelTaskId !== undefined) await this.#kernel.cancel(run.kernelTaskId);
+  };
+}
+
+function sseResponse(stream: AsyncGenerator<unknown>, requestId: unknown, logger: Logger): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await stream.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+      } catch (error) {
+        logger.warn("A2A stream failed", { error: KernelError.from(error).toJSON() });
+        const mapped = JsonRpcTransportHandler.mapToJSONRPCError(error);
+        controller.enqueue(
+          encoder.encode(`event: error\ndata: ${JSON.stringify({ jsonrpc: "2.0", id: requestId, error: mapped })}\n\n`),
+        );
+        controller.close();
+      }
+    },
+    async cancel() {
+      // The caller went away; ending the generator detaches it from the task, which keeps running.
+      await stream.return(undefined);
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },
+  });
+}
+
+function headersOf(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  return headers;
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+export function createA2aServer(options: A2aServerOptions): A2aServer {
+  const logger = options.logger ?? silentLogger;
+  const rpcPath = options.rpcPath ?? "/a2a";
+  const card = buildKernelAgentCard(options.card);
+  const executor = new KernelAgentExecutor(options.kernel, logger);
+  const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
+  const transport = new JsonRpcTransportHandler(requestHandler);
+  const cardBody = JSON.stringify(AgentCard.toJSON(card));
+
+  async function rpc(request: Request): Promise<Response> {
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch (error) {
+      logger.debug("A2A request body is not JSON", { error: String(error) });
+      return json(200, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "request body is not JSON" } });
+    }
+    const requestId = (body as { id?: unknown } | null)?.id ?? null;
+    try {
+      const context = defaultServerCallContextBuilder({
+        extensions: Extensions.parseServiceParameter(request.headers.get("a2a-extensions") ?? undefined),
+        user: new UnauthenticatedUser(),
+        headers: headersOf(request),
+        requestedVersion: request.headers.get("a2a-version") ?? undefined,
+      });
+      validateVersion(context.requestedVersion, card, "JSONRPC");
+      const result = await transport.handle(body as Record<string, unknown>, context);
+      if (typeof (result as AsyncGenerator)?.[Symbol.asyncIterator] === "function") {
+        return sseResponse(result as AsyncGenerator<unknown>, requestId, logger);
+      }
+      return json(200, result);
+    } catch (error) {
+      logger.warn("A2A request failed", { error: KernelError.from(error).toJSON() });
+      return json(200, { jsonrpc: "2.0", id: requestId, error: JsonRpcTransportHandler.mapToJSONRPCError(error) });
+    }
+  }
+
+  return {
+    card,
+    async fetch(request: Request): Promise<Response> {
+      const path = new URL(request.url).pathname;
+      if (path === AGENT_CARD_PATH) {
+        if (request.method !== "GET" && request.method !== "HEAD")
+          return json(405, { error: "use GET" }, { allow: "GET" });
+        return new Response(cardBody, {
+          status: 200,
+          headers: { "content-type": "application/json", "cache-control": "no-cache" },
+        });
+      }
+      if (path === rpcPath) {
+        if (request.method !== "POST") return json(405, { error: "use POST" }, { allow: "POST" });
+        return rpc(request);
+      }
+      return json(404, { error: `nothing at ${path}` });
+    },
+    async close(): Promise<void> {
+      for (const run of executor.runs.values()) {
+        run.cancelRequested = true;
+        run.abort.abort(new KernelError("ABORTED", "the A2A server is closing"));
+      }
+      await Promise.allSettled([...executor.relays]);
+    },
+  };
+}

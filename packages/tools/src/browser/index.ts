@@ -1,0 +1,8 @@
+/**
+ * @module @oxios/tools/browser — a real browser for agents: the system Chromium driven by
+ * playwright-core, one context per agent, an SSRF guard on every request, deadlines on the
+ * Clock and abort on every action, and the `browser_*` tools.
+ */
+export { BrowserManager, type BrowserManagerOptions, CHROMIUM_FLAGS } from "./browser-manager.ts";
+export { browserTools } from "./browser-tools.ts";
+export { addressRefusal, BrowserErrorCode, checkUrl, parseBrowserUrl, type SsrfPolicy } from "./ssrf-guard.ts";

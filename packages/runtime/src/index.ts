@@ -2,9 +2,18 @@
  * @module @oxios/runtime — LLM providers through the Vercel AI SDK (`provider/model`, with a
  * deterministic `demo` model), a per-provider circuit breaker and retries on the injected
  * Clock, per-agent token budgets, and the agent tool loop (streaming, parallel tool calls,
- * cancellation that reaches the HTTP request and every tool, awaited compaction).
+ * cancellation that reaches the HTTP request and every tool, awaited compaction), the
+ * Ouroboros orchestrator, direct runs (`runGoal`), adapters to the kernel's packages, and
+ * `createRuntime` to wire it all.
  */
 
+export {
+  GatedToolExecutor,
+  type GatedToolExecutorOptions,
+  type ToolActivity,
+} from "./adapters/gated-tool-executor.ts";
+export { MemoryStorePort, MemoryStoreToolPort, memoryTypeOf } from "./adapters/memory-adapters.ts";
+export { SpaceManagerToolPort } from "./adapters/space-tool-port.ts";
 export {
   AGENT_DEFAULTS,
   AgentLoop,
@@ -13,6 +22,14 @@ export {
   type AgentRunResult,
   type ToolCallRecord,
 } from "./agent-loop.ts";
+export {
+  type AgentIdentityTemplate,
+  type AgentJob,
+  AgentRunner,
+  type AgentRunnerOptions,
+  type AgentSettings,
+  type SpawnOptions,
+} from "./agent-runner.ts";
 export { type AgentStream, streamAgent } from "./agent-stream.ts";
 export {
   CircuitBreaker,
@@ -20,6 +37,24 @@ export {
   CircuitBreakers,
   type CircuitState,
 } from "./circuit-breaker.ts";
+export { createRuntime, type Runtime, type RuntimeOptions } from "./create-runtime.ts";
+export {
+  DirectRuns,
+  type DirectRunsOptions,
+  type RunGoalRequest,
+  type RunHandle,
+  type RunRecord,
+  type RunStatus,
+} from "./direct-runs.ts";
+export {
+  type CriterionVerdict,
+  type EvaluateOptions,
+  type Evaluation,
+  evaluate,
+  mechanicalVerdict,
+  PASS_SCORE,
+  type RunOutcome,
+} from "./evaluate.ts";
 export {
   ambiguity,
   type ConversationTurn,
@@ -31,6 +66,20 @@ export {
   READY_AMBIGUITY,
   SIMPLE_SEED_AMBIGUITY,
 } from "./interview.ts";
+export { type InterviewSession, InterviewSessions } from "./interview-sessions.ts";
+export {
+  evolveSeed,
+  GROUP_THRESHOLD,
+  MAX_EVOLUTIONS,
+  type OrchestrationEvent,
+  type OrchestrationRequest,
+  type OrchestrationResult,
+  type OrchestrationStream,
+  Orchestrator,
+  type OrchestratorOptions,
+  type Phase,
+  splitSeed,
+} from "./orchestrator.ts";
 export type {
   MemoryPort,
   MemoryWrite,
@@ -52,6 +101,7 @@ export {
   type ResolvedModel,
   resolveModel,
 } from "./providers/resolve-model.ts";
+export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
 export { estimateTokens, truncateChars } from "./text.ts";
 export { TokenBudgets, type TokenBudgetsOptions, type TokenUsage } from "./token-budgets.ts";

@@ -10,11 +10,11 @@
  */
 
 import { type Clock, KernelError } from "@oxios/core";
-import { generateText, Output } from "ai";
 import { z } from "zod";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
-import { callProvider, type RetryPolicy } from "./provider-call.ts";
+import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
+import { structuredCall } from "./structured-call.ts";
 import type { Seed } from "./system-prompt.ts";
 
 export const READY_AMBIGUITY = 0.2;
@@ -79,7 +79,7 @@ export async function interview(turns: ConversationTurn[], options: InterviewOpt
     throw new KernelError("RUNTIME_EMPTY_MESSAGE", "the interview needs a non-empty message");
   }
   const transcript = renderTranscript(turns, options.maxChars ?? 12_000);
-  const answer = await structured(options, interviewSchema, interviewInstructions, transcript);
+  const answer = await structuredCall(options, interviewSchema, interviewInstructions, transcript);
   const score = ambiguity(answer.clarity);
   if (!answer.isTask) return { kind: "chat", reply: answer.chatResponse, answer, ambiguity: score };
   const simpleEnough = answer.complexity === "simple" && score <= SIMPLE_SEED_AMBIGUITY;
@@ -98,43 +98,13 @@ export async function interview(turns: ConversationTurn[], options: InterviewOpt
     };
     return { kind: "seed", seed, answer, ambiguity: score, seedCall: false };
   }
-  const seed = await structured(
+  const seed = await structuredCall(
     options,
     seedSchema,
     "Write the task as a seed for an agent: one goal, its constraints, and checkable acceptance criteria.",
     `${transcript}\n\nThe intake understood: ${JSON.stringify({ goal: answer.goal, constraints: answer.constraints, acceptanceCriteria: answer.acceptanceCriteria })}`,
   );
   return { kind: "seed", seed, answer, ambiguity: score, seedCall: true };
-}
-
-async function structured<T>(
-  options: InterviewOptions,
-  schema: z.ZodType<T>,
-  system: string,
-  prompt: string,
-): Promise<T> {
-  const { provider } = options.model;
-  return callProvider(
-    async () => {
-      const result = await generateText({
-        model: options.model.model,
-        system,
-        prompt,
-        temperature: 0,
-        maxRetries: 0,
-        output: Output.object({ schema }),
-        ...(options.signal ? { abortSignal: options.signal } : {}),
-      });
-      return result.output as T;
-    },
-    {
-      provider,
-      breaker: options.breakers.for(provider),
-      clock: options.clock,
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    },
-  );
 }
 
 function renderTranscript(turns: ConversationTurn[], maxChars: number): string {

@@ -6,6 +6,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import type { TaskRecord } from "@oxios/scheduler";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -52,10 +53,13 @@ export class TokenBudgets {
     return Math.max(0, this.limit(agentId) - used.inputTokens - used.outputTokens);
   }
 
-  /** The scheduler's admission hook: false once the task's agent has spent its budget. */
-  canAdmit(task: { agentId?: string }): boolean {
-    return task.agentId === undefined || this.remaining(task.agentId) > 0;
-  }
+  /**
+   * The scheduler's admission hook, shaped as `SchedulerOptions["canAdmit"]` and bound, so
+   * `new Scheduler({ canAdmit: budgets.canAdmit })` works: false once the task's agent has
+   * spent its budget. After raising a limit, call the scheduler's `reconsider()`.
+   */
+  readonly canAdmit = (task: Pick<TaskRecord, "agentId">): boolean =>
+    task.agentId === undefined || this.remaining(task.agentId) > 0;
 
   /** Throws `AGENT_BUDGET_EXCEEDED` when `agentId` has no tokens left. */
   ensureAvailable(agentId: string): void {

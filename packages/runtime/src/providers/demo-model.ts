@@ -9,7 +9,13 @@
  * - "run `…`"                      → exec (structured: binary + args)
  *
  * After a tool result it answers with a short summary of that result. It only calls tools
- * the caller offered, and only with the fields the offered tool's schema declares.
+ * the caller offered, and only with the fields the offered tool's schema declares — the
+ * names and inputs are those of `@oxios/tools` (`memory_write {content, type}`,
+ * `memory_search {query, limit}`, `ls {path}`, `exec {mode: "structured", binary, args}`).
+ *
+ * Structured-output requests get a deterministic answer shaped by the requested schema: the
+ * orchestrator's interview (a request above is a simple, clear task whose criterion is that
+ * tool call succeeding; anything else is a chat reply), its seed writer, and its judge.
  */
 
 import type {
@@ -42,7 +48,7 @@ export function demoIntent(text: string): DemoIntent | undefined {
   const run = /\brun\s+`([^`]+)`/i.exec(text);
   if (run?.[1]) {
     const [binary = "", ...args] = run[1].trim().split(/\s+/);
-    return { tool: "exec", input: { mode: "structured", binary, args, command: run[1].trim() } };
+    return { tool: "exec", input: { mode: "structured", binary, args } };
   }
   return undefined;
 }
@@ -115,7 +121,7 @@ export class DemoLanguageModel implements LanguageModelV3 {
       );
       text = `${DEMO_LABEL} Done. ${results.join("; ")}`;
     } else if (options.responseFormat?.type === "json") {
-      text = JSON.stringify({ demo: true, text: `${DEMO_LABEL} ${truncateChars(lastUserText(prompt), 200)}` });
+      text = JSON.stringify(structuredReply(options.responseFormat.schema, lastUserText(prompt)));
     } else {
       const request = lastUserText(prompt);
       const intent = demoIntent(request);
@@ -132,10 +138,7 @@ export class DemoLanguageModel implements LanguageModelV3 {
       } else if (intent) {
         text = `${DEMO_LABEL} I would call ${intent.tool}, but that tool is not available to this agent.`;
       } else {
-        text =
-          `${DEMO_LABEL} No language model is configured, so this is a scripted demo reply. ` +
-          'Try "remember that …", "what do you remember about …", "list the files" or "run `…`". ' +
-          "Set OXIOS_LLM_MODEL and a key to use a real model.";
+        text = DEMO_CHAT;
       }
     }
     const content: LanguageModelV3Content[] = [{ type: "text", text }];
@@ -151,6 +154,53 @@ export class DemoLanguageModel implements LanguageModelV3 {
       },
     };
   }
+}
+
+const DEMO_CHAT =
+  `${DEMO_LABEL} No language model is configured, so this is a scripted demo reply. ` +
+  'Try "remember that …", "what do you remember about …", "list the files" or "run `…`". ' +
+  "Set OXIOS_LLM_MODEL and a key to use a real model.";
+
+/** The demo's answer to a structured-output request, chosen by the schema's fields. */
+function structuredReply(schema: unknown, prompt: string): Record<string, unknown> {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  // The interview and the seed writer see a transcript ("user: …" lines); the request is the last one.
+  const request = lastTranscriptLine(prompt);
+  if ("isTask" in properties) {
+    const intent = demoIntent(request);
+    return {
+      isTask: intent !== undefined,
+      chatResponse: intent ? "" : DEMO_CHAT,
+      complexity: "simple",
+      questions: [],
+      clarity: intent ? { goal: 1, constraints: 1, criteria: 1 } : { goal: 0, constraints: 0, criteria: 0 },
+      goal: intent ? request : "",
+      constraints: [],
+      acceptanceCriteria: intent ? [`the ${intent.tool} tool call succeeds`] : [],
+    };
+  }
+  if ("scores" in properties) {
+    // The judge: the demo cannot judge meaning, so it passes work that reported no error.
+    // The judge numbers the criteria ("1. …"); one score each.
+    const failed = /\b(error|failed|TOOL_[A-Z_]+)\b/.test(prompt);
+    const count = Math.max(1, prompt.match(/^\d+\. /gm)?.length ?? 0);
+    const reason = `${DEMO_LABEL} ${failed ? "an error was reported" : "no error reported"}`;
+    return { scores: Array.from({ length: count }, () => ({ score: failed ? 0 : 1, reason })) };
+  }
+  if ("goal" in properties) {
+    const intent = demoIntent(request);
+    return {
+      goal: request || "demo task",
+      constraints: [],
+      acceptanceCriteria: [intent ? `the ${intent.tool} tool call succeeds` : "a reply is given"],
+    };
+  }
+  return { demo: true, text: `${DEMO_LABEL} ${truncateChars(prompt, 200)}` };
+}
+
+function lastTranscriptLine(prompt: string): string {
+  const lines = prompt.split("\n").filter((line) => line.startsWith("user: "));
+  return (lines.at(-1)?.slice("user: ".length) ?? prompt).trim();
 }
 
 function lastUserText(prompt: LanguageModelV3Prompt): string {

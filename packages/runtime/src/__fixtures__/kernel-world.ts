@@ -1,0 +1,124 @@
+/**
+ * A real kernel around the runtime for integration tests: a Scheduler (with the budgets'
+ * canAdmit), a Supervisor, a SpaceManager, a StateStore + GitLayer in a temp dir, a libsql
+ * MemoryStore with the HashingEmbedder, and a ToolRegistry with the built-in tools behind the
+ * gate. Nothing is mocked; `close()` shuts everything down in kernel order.
+ */
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { systemClock } from "@oxios/core";
+import { RecordingPublisher } from "@oxios/event-bus/testing";
+import { MemoryStore } from "@oxios/memory";
+import { HashingEmbedder } from "@oxios/memory/testing";
+import { Scheduler } from "@oxios/scheduler";
+import { InMemorySpaceStore, SpaceManager, type SpaceStore } from "@oxios/space";
+import { GitLayer, StateStore } from "@oxios/state-store";
+import { Supervisor } from "@oxios/supervisor";
+import { type AnyTool, builtinTools, ToolRegistry } from "@oxios/tools";
+import { InMemoryAuditSink } from "@oxios/tools/testing";
+import { MemoryStoreToolPort } from "../adapters/memory-adapters.ts";
+import { SpaceManagerToolPort } from "../adapters/space-tool-port.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../create-runtime.ts";
+import type { ResolvedModel } from "../providers/resolve-model.ts";
+import { TokenBudgets } from "../token-budgets.ts";
+
+export interface WorldOptions {
+  model: ResolvedModel;
+  maxConcurrent?: number;
+  /** Reuse a directory (a "restart" over the same state). */
+  dir?: string;
+  spaceStore?: SpaceStore;
+  extraTools?: AnyTool[];
+  runtime?: Partial<RuntimeOptions>;
+}
+
+export interface World {
+  dir: string;
+  runtime: Runtime;
+  publisher: RecordingPublisher;
+  scheduler: Scheduler;
+  supervisor: Supervisor;
+  spaces: SpaceManager;
+  spaceStore: SpaceStore;
+  state: StateStore;
+  git: GitLayer;
+  memory: MemoryStore;
+  audit: InMemoryAuditSink;
+  tools: ToolRegistry;
+  budgets: TokenBudgets;
+  close(options?: { keepDir?: boolean }): Promise<void>;
+}
+
+export async function openWorld(options: WorldOptions): Promise<World> {
+  const clock = systemClock;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "oxios-runtime-")));
+  const publisher = new RecordingPublisher();
+  const budgets = new TokenBudgets();
+  const scheduler = new Scheduler({
+    clock,
+    events: publisher,
+    maxConcurrent: options.maxConcurrent ?? 20,
+    ratePerMinute: Number.POSITIVE_INFINITY,
+    canAdmit: budgets.canAdmit,
+  });
+  const supervisor = new Supervisor({ scheduler, events: publisher, clock });
+  const spaceStore = options.spaceStore ?? new InMemorySpaceStore();
+  const spaces = new SpaceManager({ store: spaceStore, publisher, clock });
+  const git = await GitLayer.open({ dir: join(dir, "state"), clock });
+  const state = await StateStore.open({ root: join(dir, "state"), clock });
+  const memory = await MemoryStore.open({
+    url: join(dir, "memory.db"),
+    embedder: new HashingEmbedder(),
+    clock,
+    events: publisher,
+  });
+  const audit = new InMemoryAuditSink();
+  const tools = new ToolRegistry({
+    audit,
+    publisher,
+    clock,
+    ports: { memory: new MemoryStoreToolPort(memory), space: new SpaceManagerToolPort(spaces) },
+  }).register(...builtinTools(), ...(options.extraTools ?? []));
+  const runtime = createRuntime({
+    model: options.model,
+    clock,
+    publisher,
+    scheduler,
+    supervisor,
+    spaces,
+    state,
+    git,
+    tools,
+    memory,
+    budgets,
+    retry: { maxRetries: 0 },
+    workspaceRoot: join(dir, "agents"),
+    ...options.runtime,
+  });
+  return {
+    dir,
+    runtime,
+    publisher,
+    scheduler,
+    supervisor,
+    spaces,
+    spaceStore,
+    state,
+    git,
+    memory,
+    audit,
+    tools,
+    budgets,
+    async close(closeOptions = {}) {
+      await runtime.close();
+      await supervisor.shutdown({ timeoutMs: 2_000 });
+      await scheduler.drain({ timeoutMs: 2_000 });
+      await memory.close();
+      await state.close();
+      await git.close();
+      if (!closeOptions.keepDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The composition helper: wires the agent runner, the orchestrator and direct runs from the
+ * kernel's instances. The scheduler must have been built with `canAdmit: budgets.canAdmit`
+ * (pass the same `budgets` here) so token budgets gate admission.
+ */
+
+import type { Clock, Logger } from "@oxios/core";
+import type { EventPublisher } from "@oxios/event-bus";
+import type { MemoryStore } from "@oxios/memory";
+import type { Scheduler } from "@oxios/scheduler";
+import type { SpaceManager } from "@oxios/space";
+import type { GitLayer, StateStore } from "@oxios/state-store";
+import type { Supervisor } from "@oxios/supervisor";
+import type { ToolRegistry } from "@oxios/tools";
+import { MemoryStorePort } from "./adapters/memory-adapters.ts";
+import { type AgentIdentityTemplate, AgentRunner, type AgentSettings } from "./agent-runner.ts";
+import { CircuitBreakers } from "./circuit-breaker.ts";
+import { DirectRuns, type RunGoalRequest, type RunHandle, type RunRecord } from "./direct-runs.ts";
+import {
+  type OrchestrationRequest,
+  type OrchestrationResult,
+  type OrchestrationStream,
+  Orchestrator,
+} from "./orchestrator.ts";
+import type { MemoryPort } from "./ports.ts";
+import type { RetryPolicy } from "./provider-call.ts";
+import type { ResolvedModel } from "./providers/resolve-model.ts";
+import { TokenBudgets } from "./token-budgets.ts";
+
+export interface RuntimeOptions {
+  model: ResolvedModel;
+  clock: Clock;
+  logger?: Logger;
+  publisher: EventPublisher;
+  scheduler: Scheduler;
+  supervisor: Supervisor;
+  spaces: SpaceManager;
+  state: StateStore;
+  /** Seeds are committed through it (awaited) when given. */
+  git?: GitLayer;
+  /** The gate. Build it with `ports.memory: new MemoryStoreToolPort(memory)` for memory tools. */
+  tools?: ToolRegistry;
+  /** A MemoryStore (wrapped in `MemoryStorePort`) or any `MemoryPort`. */
+  memory?: MemoryStore | MemoryPort;
+  /** The budgets behind the scheduler's `canAdmit`; default a new `TokenBudgets()`. */
+  budgets?: TokenBudgets;
+  breakers?: CircuitBreakers;
+  retry?: RetryPolicy;
+  /** Agent workspaces: `<workspaceRoot>/<agentId>`. */
+  workspaceRoot: string;
+  identity?: AgentIdentityTemplate;
+  agent?: AgentSettings;
+  /** Reruns after a failed evaluation, 0–3. Default 3. */
+  maxEvolutions?: number;
+}
+
+export interface Runtime {
+  readonly budgets: TokenBudgets;
+  readonly breakers: CircuitBreakers;
+  readonly orchestrator: Orchestrator;
+  readonly runner: AgentRunner;
+  /** The Ouroboros pipeline for one message. */
+  handle(request: OrchestrationRequest): Promise<OrchestrationResult>;
+  /** The same as a stream of events (phases, text deltas, tool activity, the result). */
+  stream(request: OrchestrationRequest): OrchestrationStream;
+  /** Starts a direct run; ids at once, the final record through `result`. */
+  runGoal(request: RunGoalRequest): RunHandle;
+  getRun(taskId: string): RunRecord | undefined;
+  listRuns(): RunRecord[];
+  /** Cancels a queued or running direct run; resolves once it has settled. */
+  cancelRun(taskId: string, reason?: string): Promise<boolean>;
+  /** Sets an agent's token limit and lets the scheduler reconsider waiting tasks. */
+  setBudget(agentId: string, tokens: number): void;
+  /** Refuses new direct runs, cancels the live ones and joins them. */
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const budgets = options.budgets ?? new TokenBudgets();
+  const breakers = options.breakers ?? new CircuitBreakers({ clock: options.clock });
+  const memory: MemoryPort | undefined =
+    options.memory === undefined
+      ? undefined
+      : isMemoryPort(options.memory)
+        ? options.memory
+        : new MemoryStorePort(options.memory);
+  const runner = new AgentRunner({
+    model: options.model,
+    clock: options.clock,
+    breakers,
+    budgets,
+    supervisor: options.supervisor,
+    workspaceRoot: options.workspaceRoot,
+    publisher: options.publisher,
+    ...(options.tools ? { tools: options.tools } : {}),
+    ...(memory ? { memory } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.agent ? { settings: options.agent } : {}),
+  });
+  const orchestrator = new Orchestrator({
+    runner,
+    spaces: options.spaces,
+    state: options.state,
+    clock: options.clock,
+    publisher: options.publisher,
+    toolNames: () => options.tools?.names() ?? [],
+    ...(options.git ? { git: options.git } : {}),
+    ...(memory ? { memory } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.maxEvolutions === undefined ? {} : { maxEvolutions: options.maxEvolutions }),
+  });
+  const runs = new DirectRuns({ runner, clock: options.clock, ...(options.logger ? { logger: options.logger } : {}) });
+  return {
+    budgets,
+    breakers,
+    orchestrator,
+    runner,
+    handle: (request) => orchestrator.handle(request),
+    stream: (request) => orchestrator.stream(request),
+    runGoal: (request) => runs.runGoal(request),
+    getRun: (taskId) => runs.get(taskId),
+    listRuns: () => runs.list(),
+    cancelRun: (taskId, reason) => runs.cancel(taskId, reason),
+    setBudget(agentId, tokens) {
+      budgets.setLimit(agentId, tokens);
+      options.scheduler.reconsider();
+    },
+    close: () => runs.close(),
+  };
+}
+
+function isMemoryPort(memory: MemoryStore | MemoryPort): memory is MemoryPort {
+  return typeof (memory as Partial<MemoryPort>).store === "function";
+}

@@ -1,0 +1,115 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
+import { resolveModel } from "./providers/resolve-model.ts";
+import { FakeLlmServer } from "./testing/fake-llm-server.ts";
+
+let server: FakeLlmServer | undefined;
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
+  it.each([20, 3])(
+    "20 runs at 200 ms model latency with maxConcurrent %i: the model sees that many at once, never more",
+    async (cap) => {
+      server = await FakeLlmServer.start({ latencyMs: 200, script: () => ({ text: "done" }) });
+      world = await openWorld({
+        model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
+        maxConcurrent: cap,
+      });
+      const handles = Array.from({ length: 20 }, (_, index) => world?.runtime.runGoal({ goal: `task ${index}` }));
+      const records = await Promise.all(handles.map((handle) => handle?.result));
+      expect(records.every((record) => record?.status === "completed" && record.text === "done")).toBe(true);
+      expect(server.maxInFlight).toBe(cap);
+    },
+  );
+
+  it("budget exhaustion blocks admission through the real Scheduler's canAdmit", async () => {
+    server = await FakeLlmServer.start({
+      script: () => ({ text: "ok", usage: { promptTokens: 100, completionTokens: 50 } }),
+    });
+    world = await openWorld({ model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }) });
+    const first = world.runtime.runGoal({ goal: "spend" });
+    world.runtime.setBudget(first.agentId, 100);
+    expect(await first.result).toMatchObject({ status: "completed", usage: { inputTokens: 100, outputTokens: 50 } });
+    const requests = server.requestCount;
+    const second = world.runtime.runGoal({ goal: "again", agentId: first.agentId });
+    await vi.waitFor(() => expect(world?.scheduler.queued().map((task) => task.agentId)).toEqual([first.agentId]));
+    expect(world.runtime.getRun(second.taskId)?.status).toBe("queued");
+    expect(server.requestCount).toBe(requests);
+    world.runtime.setBudget(first.agentId, 10_000);
+    expect(await second.result).toMatchObject({ status: "completed" });
+  });
+
+  it("cancels a queued run: it leaves the scheduler's queue and never reaches the model", async () => {
+    server = await FakeLlmServer.start({ latencyMs: 200, script: () => ({ text: "done" }) });
+    world = await openWorld({
+      model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
+      maxConcurrent: 1,
+    });
+    const running = world.runtime.runGoal({ goal: "first" });
+    const queued = world.runtime.runGoal({ goal: "second" });
+    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1));
+    expect(await world.runtime.cancelRun(queued.taskId)).toBe(true);
+    expect((await queued.result).status).toBe("cancelled");
+    expect((await running.result).status).toBe("completed");
+    expect(server.requestCount).toBe(1);
+    expect(await world.runtime.cancelRun(queued.taskId)).toBe(false);
+  });
+
+  it("refuses an empty goal", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    expect(() => world?.runtime.runGoal({ goal: "  " })).toThrowError(
+      expect.objectContaining({ code: "RUNTIME_EMPTY_MESSAGE" }),
+    );
+  });
+});
+
+describe("the demo model's intents perform their real tool calls through the gate", () => {
+  it("memory_write stores in the real MemoryStore, memory_search finds it", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    const write = await world.runtime.runGoal({ goal: "remember that the cat is called Mia" }).result;
+    expect(write).toMatchObject({ status: "completed", toolCalls: [{ name: "memory_write", ok: true }] });
+    const stored = await world.memory.search("cat called Mia", { limit: 1 });
+    expect(stored[0]?.entry.content).toBe("the cat is called Mia");
+    const search = await world.runtime.runGoal({ goal: "what do you remember about the cat?" }).result;
+    expect(search).toMatchObject({ status: "completed", toolCalls: [{ name: "memory_search", ok: true }] });
+    expect(search.text).toContain("Mia");
+    const decisions = world.audit.entries.map((entry) => [entry.action, entry.resource]);
+    expect(decisions).toContainEqual(["tool.allowed", "memory_write"]);
+    expect(decisions).toContainEqual(["tool.allowed", "memory_search"]);
+  });
+
+  it("ls lists the agent's workspace; exec runs a structured command", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    const agent = world.runtime.runner.spawn({ name: "lister" });
+    const workspace = join(world.dir, "agents", agent.id);
+    await mkdir(workspace, { recursive: true });
+    await writeFile(join(workspace, "hello.txt"), "hi");
+    const ls = await world.runtime.runGoal({ goal: "list the files", agentId: agent.id }).result;
+    expect(ls).toMatchObject({ status: "completed", toolCalls: [{ name: "ls", ok: true }] });
+    expect(ls.text).toContain("hello.txt");
+    const exec = await world.runtime.runGoal({ goal: "run `echo hello`" }).result;
+    expect(exec).toMatchObject({ status: "completed", toolCalls: [{ name: "exec", ok: true }] });
+    expect(exec.text).toContain("hello");
+  });
+
+  it("the whole pipeline on the demo model: a request becomes a seed that passes mechanically", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    const result = await world.runtime.handle({
+      text: "remember that the oven is at 180 degrees",
+      sessionId: "demo-1",
+    });
+    expect(result).toMatchObject({ kind: "task", evaluationPassed: true, exitCode: 0, generations: 1 });
+    expect(result.response.startsWith("[demo]")).toBe(true);
+    const chat = await world.runtime.handle({ text: "hello", sessionId: "demo-1" });
+    expect(chat).toMatchObject({ kind: "chat", exitCode: 0 });
+    expect(chat.response.startsWith("[demo]")).toBe(true);
+  });
+});

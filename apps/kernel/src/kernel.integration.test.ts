@@ -1,27 +1,65 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type KernelProcess, spawnKernel, startKernel, tempHome } from "./__fixtures__/kernel-process.ts";
+import {
+  BIN,
+  eventually,
+  type KernelProcess,
+  spawnKernel,
+  startKernel,
+  tempHome,
+} from "./__fixtures__/kernel-process.ts";
 
 interface Run {
   taskId: string;
   agentId: string;
   status: string;
-  result?: { text: string; toolCalls: Array<{ name: string; ok: boolean }> };
+  text?: string;
   error?: { code: string; message: string };
 }
 
+const execFileAsync = promisify(execFile);
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 function hasToolResult(request: FakeRequest): boolean {
-  return request.body.messages.some((message) => message.role === "tool");
+  return (request.body.messages ?? []).some((message) => message.role === "tool");
 }
 
 /** The fake model: "SLOW …" waits 400 ms, "EXEC <marker>" runs a tail that never ends, "HANG" hangs. */
 async function responder(request: FakeRequest) {
   const text = lastUserText(request.body) ?? "";
+  const format = JSON.stringify(request.body.response_format ?? "");
+  if (format.includes("isTask")) {
+    const conversation = JSON.stringify(request.body.messages ?? []);
+    return conversation.includes("TASK ")
+      ? {
+          json: {
+            isTask: true,
+            chatResponse: "",
+            complexity: "simple",
+            questions: [],
+            clarity: { goal: 1, constraints: 1, criteria: 1 },
+            goal: "give an answer",
+            constraints: [],
+            acceptanceCriteria: ['the answer contains "answer"'],
+          },
+        }
+      : {
+          json: {
+            isTask: false,
+            chatResponse: "Hello from the fake model",
+            complexity: "simple",
+            questions: [],
+            clarity: { goal: 1, constraints: 1, criteria: 1 },
+            goal: "",
+            constraints: [],
+            acceptanceCriteria: [],
+          },
+        };
+  }
   if (hasToolResult(request)) return { text: "tool finished" };
   if (text.startsWith("EXEC ")) {
     const marker = text.slice(5).trim();
@@ -75,7 +113,9 @@ describe("the kernel, end to end", () => {
     expect(await missing.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
     const wrong = await kernel.request("GET", "/api/status", undefined, { authorization: "Bearer wrong-token-123456" });
     expect(wrong.status).toBe(401);
-    const llmKey = await kernel.request("GET", "/metrics", undefined, { authorization: `Bearer ${env.OXIOS_LLM_API_KEY}` });
+    const llmKey = await kernel.request("GET", "/metrics", undefined, {
+      authorization: `Bearer ${env.OXIOS_LLM_API_KEY}`,
+    });
     expect(llmKey.status).toBe(401);
     const status = await kernel.json<{ model: { demo: boolean; provider: string } }>("GET", "/api/status");
     expect(status.model).toMatchObject({ demo: false, provider: "openai-compatible" });
@@ -103,15 +143,20 @@ describe("the kernel, end to end", () => {
     );
     const runs = await Promise.all(started.map((run) => waitRun(kernel, run.taskId)));
     expect(runs.map((run) => run.status)).toEqual(Array(8).fill("completed"));
-    expect(runs[0]?.result?.text).toContain("answer to: SLOW goal 0");
+    expect(runs[0]?.text).toContain("answer to: SLOW goal 0");
     expect(fake.maxInFlight).toBe(3);
   }, 30_000);
 
   it("streams a run's events in order over SSE", async () => {
     const controller = new AbortController();
-    const response = await kernel.request("GET", "/api/events?types=agent.created,agent.started,agent.completed", undefined, {
-      accept: "text/event-stream",
-    });
+    const response = await kernel.request(
+      "GET",
+      "/api/events?types=agent.created,agent.started,agent.completed",
+      undefined,
+      {
+        accept: "text/event-stream",
+      },
+    );
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const run = await kernel.json<Run>("POST", "/api/runs", { goal: "stream me" });
@@ -131,7 +176,49 @@ describe("the kernel, end to end", () => {
     controller.abort();
     await reader.cancel();
     expect(seen).toEqual(["agent.created", "agent.started", "agent.completed"]);
-  });
+  }, 15_000);
+
+  it("chats through the orchestrator, plain and streamed", async () => {
+    const chat = await kernel.json<{ kind: string; response: string; sessionId: string; exitCode: number }>(
+      "POST",
+      "/api/chat",
+      { message: "hello there" },
+    );
+    expect(chat).toMatchObject({ kind: "chat", response: "Hello from the fake model", exitCode: 0 });
+    const task = await kernel.json<{ kind: string; evaluationPassed: boolean; exitCode: number }>("POST", "/api/chat", {
+      message: "TASK give an answer",
+      sessionId: chat.sessionId,
+    });
+    expect(task).toMatchObject({ kind: "task", evaluationPassed: true, exitCode: 0 });
+    const response = await kernel.request("POST", "/api/chat/stream", { message: "TASK stream an answer" });
+    const body = await response.text();
+    const events = [...body.matchAll(/^event: (.*)$/gm)].map((match) => match[1]);
+    expect(events).toContain("phase");
+    expect(events.at(-1)).toBe("result");
+    expect(body).toContain('"kind":"task"');
+  }, 30_000);
+
+  it("serves the CLI commands against the running daemon", async () => {
+    // Asynchronous: the fake model answers from this process, so it must not be blocked.
+    const cli = async (...args: string[]) =>
+      (await execFileAsync(process.execPath, [BIN, ...args], { env: { ...process.env, OXIOS_HOME: home } })).stdout;
+    expect(await cli("status")).toMatch(new RegExp(`pid:\\s+${kernel.child.pid}[\\s\\S]*token:\\s+${kernel.token}`));
+    const added = await cli("memory", "add", "Ana prefers tea over coffee", "--type", "preference");
+    expect(added).toMatch(/preference/);
+    expect(await cli("memory", "search", "what does Ana drink")).toContain("Ana prefers tea over coffee");
+    expect(await cli("memory", "list")).toContain("Ana prefers tea over coffee");
+    expect(await cli("space", "create", "Garden")).toContain("Garden");
+    expect(await cli("space", "list")).toMatch(/Default[\s\S]*Garden/);
+    expect(await cli("audit", "verify")).toMatch(/audit chain ok \(\d+ entries\)/);
+    expect((await cli("audit", "tail", "--limit", "3")).trim().split("\n")).toHaveLength(3);
+    expect(await cli("agent", "list")).toMatch(/completed|idle|stopped/);
+    expect(await cli("git", "log")).toMatch(/[0-9a-f]{10}/);
+    expect((await cli("config", "get", "max_concurrent")).trim()).toBe("5");
+    expect((await cli("config", "path")).trim()).toBe(join(home, "config.toml"));
+    const json = JSON.parse(await cli("run", "hello from the cli", "--json")) as { kind: string; response: string };
+    expect(json).toMatchObject({ kind: "chat", response: "Hello from the fake model" });
+    expect(await cli("run", "TASK answer me", "--exit-code")).toContain("answer");
+  }, 60_000);
 
   it("cancels a run mid-flight and its exec child is gone within 1 s", async () => {
     const marker = `0.${Date.now() % 1_000_000}7`;
@@ -163,7 +250,9 @@ describe("the kernel, end to end", () => {
     const exit = await kernel.exited;
     expect(exit.code).toBe(0);
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
-    expect(kernel.output()).toMatch(/shutdown step done.*drain scheduler[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/);
+    expect(kernel.output()).toMatch(
+      /shutdown step done.*drain scheduler[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
+    );
 
     kernel = await startKernel(home, env);
     expect((await kernel.json<{ id: string }>("GET", `/api/memory/${memory.id}`)).id).toBe(memory.id);
@@ -189,7 +278,9 @@ describe("the kernel, end to end", () => {
 
   it("after SIGKILL mid-run the next start recovers the stale pid file and reports the interrupted run", async () => {
     const run = await kernel.json<Run>("POST", "/api/runs", { goal: "HANG forever" });
-    await eventually(async () => ((await kernel.json<Run>("GET", `/api/runs/${run.taskId}`)).status === "running" ? true : undefined));
+    await eventually(async () =>
+      (await kernel.json<Run>("GET", `/api/runs/${run.taskId}`)).status === "running" ? true : undefined,
+    );
     kernel.child.kill("SIGKILL");
     await kernel.exited;
     expect(existsSync(join(home, "oxios.pid"))).toBe(true);

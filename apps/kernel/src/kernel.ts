@@ -18,7 +18,15 @@ import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
 import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
 import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
-import { AgentLoop, CircuitBreakers, type ResolvedModel, resolveModel, TokenBudgets } from "@oxios/runtime";
+import {
+  createRuntime,
+  MemoryStoreToolPort,
+  type ResolvedModel,
+  type Runtime,
+  resolveModel,
+  SpaceManagerToolPort,
+  TokenBudgets,
+} from "@oxios/runtime";
 import { Scheduler } from "@oxios/scheduler";
 import { type LibsqlTaskStore, openLibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
@@ -26,14 +34,7 @@ import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
 import { builtinTools, ToolRegistry } from "@oxios/tools";
-import {
-  auditSink,
-  GatedToolExecutor,
-  kernelToolPort,
-  memoryToolPort,
-  runtimeMemoryPort,
-  spaceToolPort,
-} from "./adapters.ts";
+import { auditSink, kernelToolPort } from "./adapters.ts";
 import type { KernelConfig } from "./config.ts";
 import { RunService } from "./runs.ts";
 
@@ -53,6 +54,7 @@ export interface Kernel {
   supervisor: Supervisor;
   tools: ToolRegistry;
   model: ResolvedModel;
+  runtime: Runtime;
   runs: RunService;
   state: StateStore;
   git: GitLayer;
@@ -131,6 +133,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("spaces", started);
 
     started = clock.now();
+    const budgets = new TokenBudgets();
     const taskStore: LibsqlTaskStore = openLibsqlTaskStore({ url: `file:${databasePath}`, logger });
     closers.push({ name: "task queue", close: () => taskStore.close() });
     const scheduler = new Scheduler({
@@ -140,6 +143,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       store: taskStore,
       maxConcurrent: config.maxConcurrent,
       ratePerMinute: config.ratePerMinute,
+      canAdmit: (task) => budgets.canAdmit(task),
     });
     const recovery = await scheduler.recover(
       async (task) => {
@@ -163,8 +167,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       clock,
       logger,
       ports: {
-        memory: memoryToolPort(memory),
-        space: spaceToolPort(spaces),
+        memory: new MemoryStoreToolPort(memory),
+        space: new SpaceManagerToolPort(spaces),
         kernel: kernelToolPort(supervisor, scheduler),
       },
     }).register(...builtinTools());
@@ -176,27 +180,22 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
       ...(config.llmBaseUrl ? { baseUrl: config.llmBaseUrl } : {}),
     });
-    const breakers = new CircuitBreakers({ clock });
-    const budgets = new TokenBudgets();
-    const workspaceRoot = join(config.home, "agents");
-    const runtimeMemory = runtimeMemoryPort(memory);
-    const runs = new RunService({
-      supervisor,
-      state,
+    const runtime = createRuntime({
+      model,
       clock,
       logger,
-      loop: (signal) =>
-        new AgentLoop({
-          model,
-          clock,
-          breakers,
-          budgets,
-          tools: new GatedToolExecutor(tools, workspaceRoot, signal),
-          memory: runtimeMemory,
-          publisher: bus,
-          logger,
-        }),
+      publisher: bus,
+      scheduler,
+      supervisor,
+      spaces,
+      state,
+      git,
+      tools,
+      memory,
+      budgets,
+      workspaceRoot: join(config.home, "agents"),
     });
+    const runs = new RunService({ runtime, state, clock, logger });
     const interrupted = await runs.recoverInterrupted();
     for (const run of interrupted) {
       logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
@@ -217,6 +216,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       supervisor,
       tools,
       model,
+      runtime,
       runs,
       state,
       git,
@@ -271,8 +271,9 @@ function registerShutdown(
     .add(
       "stop agents",
       async () => {
-        const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
+        await kernel.runtime.close();
         await kernel.runs.settled();
+        const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
         kernel.logger.info("agents stopped", { ...report });
       },
       { timeoutMs: 10_000 },

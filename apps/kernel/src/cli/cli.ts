@@ -44,16 +44,6 @@ const USAGE = `usage: oxios <command>
   doctor                      check Node, sqlite-vec, embedder, model, port, permissions
 `;
 
-interface RunView {
-  taskId: string;
-  agentId: string;
-  status: string;
-  result?: { text: string };
-  error?: { code: string; message: string };
-}
-
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
-
 function silentLogger(): Logger {
   return createLogger({ level: "error", write: () => undefined });
 }
@@ -244,44 +234,41 @@ async function status(config: KernelConfig, out: (line: string) => void): Promis
   return 0;
 }
 
-async function waitForRun(client: KernelClient, taskId: string): Promise<RunView> {
-  let delay = 25;
-  for (;;) {
-    const view = await client.request<RunView>("GET", `/api/runs/${taskId}`);
-    if (TERMINAL.has(view.status)) return view;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 250);
-  }
+interface ChatResult {
+  response: string;
+  sessionId: string;
+  exitCode: 0 | 1;
 }
 
 async function run(
   config: KernelConfig,
-  goal: string,
+  message: string,
   values: { json?: boolean; session?: string; "exit-code"?: boolean },
   out: (line: string) => void,
 ): Promise<number> {
-  if (goal.trim().length === 0) throw usage('run "<goal or message>"');
+  if (message.trim().length === 0) throw usage('run "<goal or message>"');
   const client = await KernelClient.connect(config);
-  const started = await client.request<{ taskId: string }>("POST", "/api/runs", {
-    goal,
+  const result = await client.request<ChatResult>("POST", "/api/chat", {
+    message,
     ...(values.session ? { sessionId: values.session } : {}),
   });
-  const view = await waitForRun(client, started.taskId);
-  if (values.json) out(JSON.stringify(view, null, 2));
-  else if (view.status === "completed") out(view.result?.text ?? "");
-  else out(`run ${view.status}: ${view.error?.code ?? ""} ${view.error?.message ?? ""}`.trim());
-  return values["exit-code"] && view.status !== "completed" ? 1 : 0;
+  out(values.json ? JSON.stringify(result, null, 2) : result.response);
+  return values["exit-code"] ? result.exitCode : 0;
 }
 
 async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
   const client = await KernelClient.connect(config);
   const lines = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
   out("oxios chat — one message per line, Ctrl-D to leave");
+  let sessionId: string | undefined;
   for await (const line of lines) {
     if (line.trim().length === 0) continue;
-    const started = await client.request<{ taskId: string }>("POST", "/api/runs", { goal: line });
-    const view = await waitForRun(client, started.taskId);
-    out(view.status === "completed" ? (view.result?.text ?? "") : `(${view.status}: ${view.error?.message ?? ""})`);
+    const result: ChatResult = await client.request<ChatResult>("POST", "/api/chat", {
+      message: line,
+      ...(sessionId ? { sessionId } : {}),
+    });
+    sessionId = result.sessionId;
+    out(result.response);
   }
   return 0;
 }

@@ -6,7 +6,7 @@
  */
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { KernelError } from "@oxios/core";
+import { anySignal, KernelError } from "@oxios/core";
 import { isKernelEventType, type KernelEvent, type KernelEventType } from "@oxios/event-bus";
 import type { MemoryEntry, MemoryTier, MemoryType } from "@oxios/memory";
 import type { Context } from "hono";
@@ -24,6 +24,7 @@ import {
   AuditEntrySchema,
   AuditVerifySchema,
   CancelSchema,
+  ChatRequestSchema,
   ErrorSchema,
   GitCommitSchema,
   HealthSchema,
@@ -31,6 +32,7 @@ import {
   MemorySchema,
   MemorySearchResultSchema,
   MemorySearchSchema,
+  OrchestrationResultSchema,
   RunRequestSchema,
   RunSchema,
   RunStartedSchema,
@@ -225,6 +227,63 @@ export function createApi(options: ApiOptions): OpenAPIHono {
         },
         200,
       );
+    },
+  );
+
+  // ---- chat ------------------------------------------------------------------------
+  const chatRequest = (body: z.infer<typeof ChatRequestSchema>, signal: AbortSignal) => ({
+    text: body.message,
+    signal,
+    ...(body.sessionId ? { sessionId: body.sessionId } : {}),
+    ...(body.spaceId ? { spaceId: body.spaceId } : {}),
+  });
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/chat",
+      summary: "One message through the orchestrator",
+      security: secured,
+      request: { body: { content: { "application/json": { schema: ChatRequestSchema } }, required: true } },
+      responses: {
+        200: json(OrchestrationResultSchema, "The orchestration result"),
+        400: errors[400],
+        401: errors[401],
+        422: errors[422],
+      },
+    }),
+    async (c) => c.json(await kernel.runtime.handle(chatRequest(c.req.valid("json"), c.req.raw.signal)), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/chat/stream",
+      summary: "One message as server-sent events: phases, text deltas, tool events, the result",
+      security: secured,
+      request: { body: { content: { "application/json": { schema: ChatRequestSchema } }, required: true } },
+      responses: { 200: sse, 400: errors[400], 401: errors[401], 422: errors[422] },
+    }),
+    (c) => {
+      const body = c.req.valid("json");
+      const controller = streams.open();
+      const stream = kernel.runtime.stream(chatRequest(body, anySignal([controller.signal, c.req.raw.signal])));
+      stream.result.then(undefined, (error: unknown) =>
+        kernel.logger.info("chat stream ended with an error (sent to the client)", {
+          error: toKernelError(error).code,
+        }),
+      );
+      return streamSSE(c, async (sseStream) => {
+        try {
+          for await (const event of stream.events) {
+            await sseStream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+          }
+          await stream.result;
+        } catch (error) {
+          const failure = toKernelError(error);
+          await sseStream.writeSSE({ event: "error", data: JSON.stringify(errorBody(failure.code, failure.message)) });
+        } finally {
+          streams.release(controller);
+        }
+      });
     },
   );
 

@@ -47,22 +47,48 @@ export const RunSchema = z
     taskId: z.string(),
     agentId: z.string(),
     goal: z.string(),
+    priority: Priority,
     status: z.enum(["queued", "running", "completed", "failed", "cancelled"]),
+    sessionId: z.string().optional(),
+    spaceId: z.string().optional(),
     createdAt: z.number(),
     startedAt: z.number().optional(),
     finishedAt: z.number().optional(),
-    result: z
-      .object({
-        text: z.string(),
-        finishReason: z.string(),
-        steps: z.number(),
-        toolCalls: z.array(z.object({ name: z.string(), ok: z.boolean() })),
-        usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
-      })
-      .optional(),
+    durationMs: z.number().optional(),
+    text: z.string().optional(),
+    finishReason: z.string().optional(),
+    steps: z.number().optional(),
+    usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).optional(),
+    toolCalls: z.array(z.object({ callId: z.string(), name: z.string(), ok: z.boolean() })).optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   })
   .openapi("Run");
+
+export const ChatRequestSchema = z
+  .object({
+    message: z.string().min(1).max(100_000),
+    sessionId: z.string().min(1).max(256).optional(),
+    spaceId: z.string().min(1).max(256).optional(),
+  })
+  .openapi("ChatRequest");
+
+export const OrchestrationResultSchema = z
+  .object({
+    response: z.string(),
+    sessionId: z.string(),
+    spaceId: z.string(),
+    spaceTag: z.string(),
+    seedId: z.string().optional(),
+    agentId: z.string().optional(),
+    kind: z.enum(["chat", "questions", "task"]),
+    phaseReached: z.string(),
+    evaluationPassed: z.boolean().optional(),
+    score: z.number().optional(),
+    generations: z.number().optional(),
+    exitCode: z.union([z.literal(0), z.literal(1)]),
+    durationMs: z.number(),
+  })
+  .openapi("OrchestrationResult");
 
 export const CancelSchema = z.object({ taskId: z.string(), cancelled: z.boolean() }).openapi("CancelResult");
 

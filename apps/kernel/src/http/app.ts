@@ -770,9 +770,11 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     (c) => c.text(metrics.render(kernel), 200, { "content-type": "text/plain; version=0.0.4" }),
   );
 
-  app.doc31("/api/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Oxios kernel API", version: KERNEL_VERSION },
-  });
+  app.doc31("/api/openapi.json", OPENAPI_CONFIG);
   return app;
 }
+
+export const OPENAPI_CONFIG = {
+  openapi: "3.1.0",
+  info: { title: "Oxios kernel API", version: KERNEL_VERSION },
+} as const;

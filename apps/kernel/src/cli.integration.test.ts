@@ -29,7 +29,10 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     const statusJson = await fetch(`http://127.0.0.1:${port}/api/status`, {
       headers: { authorization: `Bearer ${/token:\s+(\S+)/.exec(status)?.[1]}` },
     });
-    expect(await statusJson.json()).toMatchObject({ model: { demo: true }, memory: { mode: "hybrid", embedder: "use-lite" } });
+    expect(await statusJson.json()).toMatchObject({
+      model: { demo: true },
+      memory: { mode: "hybrid", embedder: "use-lite" },
+    });
     expect(await cli("run", "remember that the garden needs water on Fridays")).toContain("[demo]");
     expect(await cli("memory", "search", "when does the garden need water")).toContain("Fridays");
     expect(await cli("doctor")).toMatch(/ok\s+node[\s\S]*ok\s+sqlite-vec[\s\S]*ok\s+embedder[\s\S]*ok\s+port/);

@@ -13,7 +13,13 @@ function home(toml?: string): string {
 describe("loadConfig", () => {
   it("defaults: 127.0.0.1:4200, the demo model without a key, ~/.oxios under HOME", () => {
     const config = loadConfig({ HOME: "/home/ana" });
-    expect(config).toMatchObject({ home: "/home/ana/.oxios", host: "127.0.0.1", port: 4200, model: "demo", maxConcurrent: 5 });
+    expect(config).toMatchObject({
+      home: "/home/ana/.oxios",
+      host: "127.0.0.1",
+      port: 4200,
+      model: "demo",
+      maxConcurrent: 5,
+    });
   });
 
   it("the environment overrides config.toml", () => {

@@ -52,17 +52,14 @@ function fields(schema: Schema, components: Record<string, Schema>): string[] {
   const resolved = schema.$ref ? components[schema.$ref.split("/").at(-1) as string] : schema;
   if (resolved?.properties === undefined) return [];
   return Object.entries(resolved.properties).map(
-    ([name, property]) =>
-      `\`${name}\`${resolved.required?.includes(name) ? "" : "?"}: ${typeOf(property)}`,
+    ([name, property]) => `\`${name}\`${resolved.required?.includes(name) ? "" : "?"}: ${typeOf(property)}`,
   );
 }
 
 export function renderHttpApiMarkdown(): string {
   const document = openApiDocument();
-  const components = ((document.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ?? {}) as Record<
-    string,
-    Schema
-  >;
+  const components = ((document.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ??
+    {}) as Record<string, Schema>;
   const lines = [
     "# HTTP API",
     "",
@@ -75,7 +72,7 @@ export function renderHttpApiMarkdown(): string {
     "- **Auth**: every `/api/*` route and `/metrics` need `Authorization: Bearer <token>`. The token",
     "  is generated on first start into `$OXIOS_HOME/api-token` (mode 0600) and printed by",
     "  `oxios status`; `OXIOS_API_TOKEN` overrides it. The LLM provider key is never accepted.",
-    "- **Errors**: `{\"error\": {\"code\", \"message\", \"field\"?}}` — 400 `JSON_MALFORMED`, 422",
+    '- **Errors**: `{"error": {"code", "message", "field"?}}` — 400 `JSON_MALFORMED`, 422',
     "  `BODY_INVALID` (naming the field) or a module's `*_INVALID` code, 413 `BODY_TOO_LARGE` (bodies",
     "  are limited to 10 MiB), 401 `UNAUTHORIZED`, 404 `NOT_FOUND` (also unknown routes), 429",
     "  `RATE_LIMITED` (per token, `OXIOS_HTTP_RATE_PER_MIN`, default 1200), 503 while shutting down.",
@@ -97,7 +94,9 @@ export function renderHttpApiMarkdown(): string {
   for (const { path, method, operation } of entries) {
     lines.push("", `### \`${method} ${path}\``, "", operation.summary ?? "", "");
     for (const parameter of operation.parameters ?? []) {
-      lines.push(`- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`);
+      lines.push(
+        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`,
+      );
     }
     const body = operation.requestBody?.content["application/json"]?.schema;
     if (body) lines.push(`- body (${typeOf(body)}): ${fields(body, components).join(", ")}`);

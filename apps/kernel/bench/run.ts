@@ -1,0 +1,150 @@
+// Kernel benchmarks, one process run:
+// 1. boot to healthy (spawn → /health answers) and RSS after boot with the USE-lite embedder
+//    loaded (medians of 3 boots; goals ≤ 2 s, ≤ 300 MB);
+// 2. RSS growth per 1,000 idle agents (1,000 direct runs with a zero-latency fake model leave
+//    1,000 idle agents; goal ≤ 20 MB);
+// 3. HTTP overhead: POST /api/runs → completed (polling GET /api/runs/:id) against calling
+//    runGoal in-process on a kernel booted in this process, same fake model, round-robin
+//    (p50/p95; goal ≤ 1.5×).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createLogger, systemClock } from "@oxios/core";
+import { ShutdownSequence } from "@oxios/daemon";
+import { FakeLlmServer } from "@oxios/runtime/testing";
+import { median, percentile, writeBenchResults } from "@oxios/tooling/bench";
+import { startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
+import { loadConfig } from "../src/config.ts";
+import { bootKernel } from "../src/kernel.ts";
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const fake = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
+const modelEnv = {
+  OXIOS_MODEL: "openai-compatible/fake",
+  OXIOS_LLM_BASE_URL: fake.baseUrl,
+  OXIOS_RATE_PER_MIN: "1000000",
+};
+
+// 1. Boot to healthy and RSS with the embedder loaded.
+const boots: number[] = [];
+const rss: number[] = [];
+for (let round = 0; round < 3; round++) {
+  const started = performance.now();
+  const kernel = await startKernel(tempHome(), { OXIOS_EMBEDDER: "use-lite" });
+  boots.push(performance.now() - started);
+  rss.push(rssMb(kernel.child.pid as number));
+  kernel.child.kill("SIGTERM");
+  await kernel.exited;
+}
+console.log(`boot to healthy: ${boots.map(Math.round).join(", ")} ms; RSS ${rss.map(Math.round).join(", ")} MB`);
+
+// 2 + 3 on one kernel (hashing embedder: the figures are about agents and HTTP, not embeddings).
+const kernel = await startKernel(tempHome(), {
+  ...modelEnv,
+  OXIOS_MAX_CONCURRENT: "16",
+  OXIOS_HTTP_RATE_PER_MIN: "1000000",
+});
+const viaHttp = async (): Promise<void> => {
+  const { taskId } = await kernel.json<{ taskId: string }>("POST", "/api/runs", { goal: "bench goal" });
+  for (;;) {
+    const run = await kernel.json<{ status: string }>("GET", `/api/runs/${taskId}`);
+    if (run.status === "completed") return;
+    if (run.status === "failed" || run.status === "cancelled") throw new Error(`run ${run.status}`);
+  }
+};
+for (let index = 0; index < 30; index++) await viaHttp();
+const rssBefore = rssMb(kernel.child.pid as number);
+const batch = 50;
+for (let done = 0; done < 1000; done += batch) {
+  await Promise.all(Array.from({ length: batch }, () => viaHttp()));
+}
+const agents = (await kernel.json<{ agents: unknown[] }>("GET", "/api/agents")).agents.length;
+const rssAfter = rssMb(kernel.child.pid as number);
+const perThousand = ((rssAfter - rssBefore) * 1000) / 1000;
+console.log(`idle agents: ${agents}; RSS ${Math.round(rssBefore)} → ${Math.round(rssAfter)} MB`);
+
+const home = tempHome();
+const logger = createLogger({ level: "error", write: () => undefined });
+const shutdown = new ShutdownSequence({ logger });
+const local = await bootKernel(
+  {
+    config: loadConfig({ ...modelEnv, OXIOS_HOME: home, OXIOS_EMBEDDER: "hashing", OXIOS_MAX_CONCURRENT: "16" }),
+    logger,
+    clock: systemClock,
+  },
+  shutdown,
+);
+const inProcess = async (): Promise<void> => {
+  const record = await local.runtime.runGoal({ goal: "bench goal" }).result;
+  if (record.status !== "completed") throw new Error(`run ${record.status}`);
+};
+for (let index = 0; index < 30; index++) await inProcess();
+const http: number[] = [];
+const direct: number[] = [];
+for (let round = 0; round < 200; round++) {
+  for (const [body, samples] of [
+    [viaHttp, http],
+    [inProcess, direct],
+  ] as const) {
+    const started = performance.now();
+    await body();
+    samples.push(performance.now() - started);
+  }
+}
+await shutdown.run("bench done");
+kernel.child.kill("SIGTERM");
+await kernel.exited;
+await fake.close();
+
+writeBenchResults(fileURLToPath(new URL("..", import.meta.url)), [
+  {
+    name: "boot to healthy (USE-lite loaded), median of 3",
+    ours: median(boots),
+    baseline: 2000,
+    baselineName: "goal",
+    unit: "ms",
+    better: "lower",
+    goal: { atMost: 1 },
+  },
+  {
+    name: "RSS after boot (USE-lite loaded), median of 3",
+    ours: median(rss),
+    baseline: 300,
+    baselineName: "goal",
+    unit: "MB",
+    better: "lower",
+    goal: { atMost: 1 },
+  },
+  {
+    name: "RSS growth per 1,000 idle agents",
+    ours: perThousand,
+    baseline: 20,
+    baselineName: "goal",
+    unit: "MB",
+    better: "lower",
+    goal: { atMost: 1 },
+    notes: `${agents} agents after the runs`,
+  },
+  {
+    name: "POST /api/runs → completed, p50",
+    ours: percentile(http, 50),
+    baseline: percentile(direct, 50),
+    baselineName: "runGoal in-process",
+    unit: "ms",
+    better: "lower",
+    goal: { atMost: 1.5 },
+  },
+  {
+    name: "POST /api/runs → completed, p95",
+    ours: percentile(http, 95),
+    baseline: percentile(direct, 95),
+    baselineName: "runGoal in-process",
+    unit: "ms",
+    better: "lower",
+    goal: { atMost: 1.5 },
+  },
+]);
+process.exit(0);

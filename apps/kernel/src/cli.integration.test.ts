@@ -1,0 +1,43 @@
+import { execFile } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { BIN, freePort, tempHome } from "./__fixtures__/kernel-process.ts";
+
+const execFileAsync = promisify(execFile);
+
+describe("oxios start / status / stop (default USE-lite embedder, demo model)", () => {
+  it("starts detached, answers, reports status with the token, and stops gracefully", async () => {
+    const home = tempHome();
+    const port = await freePort();
+    const env = { ...process.env, OXIOS_HOME: home, OXIOS_PORT: String(port), OXIOS_EMBEDDER: "" };
+    const cli = async (...args: string[]) => {
+      try {
+        return (await execFileAsync(process.execPath, [BIN, ...args], { env })).stdout;
+      } catch (error) {
+        const failed = error as { stdout: string; stderr: string; code: number };
+        return `exit ${failed.code}\n${failed.stdout}${failed.stderr}`;
+      }
+    };
+    const started = await cli("start");
+    expect(started).toMatch(new RegExp(`oxios started \\(pid \\d+\\) on http://127.0.0.1:${port}`));
+    expect(statSync(join(home, "api-token")).mode & 0o777).toBe(0o600);
+    const status = await cli("status");
+    expect(status).toMatch(/oxios is running[\s\S]*uptime[\s\S]*token:\s+oxt_/);
+    expect(await cli("start")).toMatch(/exit 1[\s\S]*already running/);
+    const statusJson = await fetch(`http://127.0.0.1:${port}/api/status`, {
+      headers: { authorization: `Bearer ${/token:\s+(\S+)/.exec(status)?.[1]}` },
+    });
+    expect(await statusJson.json()).toMatchObject({
+      model: { demo: true },
+      memory: { mode: "hybrid", embedder: "use-lite" },
+    });
+    expect(await cli("run", "remember that the garden needs water on Fridays")).toContain("[demo]");
+    expect(await cli("memory", "search", "when does the garden need water")).toContain("Fridays");
+    expect(await cli("doctor")).toMatch(/ok\s+node[\s\S]*ok\s+sqlite-vec[\s\S]*ok\s+embedder[\s\S]*ok\s+port/);
+    expect(await cli("stop")).toContain("oxios stopped (graceful");
+    expect(existsSync(join(home, "oxios.pid"))).toBe(false);
+    expect(await cli("status")).toMatch(/exit 3[\s\S]*oxios is stopped/);
+  }, 90_000);
+});

@@ -1,0 +1,392 @@
+/**
+ * The `oxios` command line: daemon control (start, stop, restart, status), talking to the
+ * running kernel (run, chat, agent, memory, space, audit, git), configuration and doctor.
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createLogger, KernelError, type Logger } from "@oxios/core";
+import { stringify } from "smol-toml";
+import {
+  CONFIG_KEYS,
+  configPath,
+  type KernelConfig,
+  loadConfig,
+  oxiosHome,
+  parseConfigValue,
+  readConfigFile,
+} from "../config.ts";
+import { ensureApiToken, readApiToken } from "../token.ts";
+import { controllerFor, KernelClient, localUrl } from "./client.ts";
+import { runDoctor } from "./doctor.ts";
+
+export interface CliIo {
+  environment: Readonly<Record<string, string | undefined>>;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  stdin?: NodeJS.ReadableStream;
+}
+
+const USAGE = `usage: oxios <command>
+
+  start [--foreground]        start the kernel (detached unless --foreground)
+  stop | restart | status     control the daemon
+  run "<goal>" [--json] [--session ID] [--exit-code]
+  chat                        interactive: each line is a run
+  agent list | agent kill ID
+  memory add TEXT [--type T] [--tags a,b] | memory search QUERY [--limit N] | memory list [--limit N]
+  space list | space create NAME [--description TEXT]
+  audit verify | audit tail [--limit N]
+  git log [--depth N]
+  config get KEY | config set KEY VALUE | config path
+  doctor                      check Node, sqlite-vec, embedder, model, port, permissions
+`;
+
+function silentLogger(): Logger {
+  return createLogger({ level: "error", write: () => undefined });
+}
+
+function mainScript(): string {
+  return fileURLToPath(new URL("../main.ts", import.meta.url));
+}
+
+/** `node --conditions=@oxios/source --import <tsx> main.ts start --foreground`, with absolute paths. */
+export function foregroundCommand(): { command: string; args: string[] } {
+  return {
+    command: process.execPath,
+    args: ["--conditions=@oxios/source", "--import", import.meta.resolve("tsx"), mainScript(), "start", "--foreground"],
+  };
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  const err = (line: string) => io.stderr.write(`${line}\n`);
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: "boolean" },
+      session: { type: "string" },
+      "exit-code": { type: "boolean" },
+      foreground: { type: "boolean" },
+      type: { type: "string" },
+      tags: { type: "string" },
+      limit: { type: "string" },
+      depth: { type: "string" },
+      description: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, sub, ...rest] = positionals;
+  if (command === undefined || values.help === true || command === "help") {
+    out(USAGE);
+    return command === undefined && values.help !== true ? 1 : 0;
+  }
+  try {
+    if (command === "config" && sub === "path") {
+      out(configPath(oxiosHome(io.environment)));
+      return 0;
+    }
+    if (command === "config" && sub === "set") return configSet(io, rest, out);
+    const config = loadConfig(io.environment);
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    switch (command) {
+      case "start":
+        return await start(config, io, out);
+      case "stop": {
+        const result = await controllerFor(config, silentLogger()).stop({ timeoutMs: 30_000 });
+        out(
+          result.outcome === "not-running"
+            ? "oxios is not running"
+            : `oxios stopped (${result.outcome}, pid ${result.pid ?? "?"})`,
+        );
+        return 0;
+      }
+      case "restart": {
+        await controllerFor(config, silentLogger()).stop({ timeoutMs: 30_000 });
+        return await start(config, io, out);
+      }
+      case "status":
+        return await status(config, out);
+      case "run":
+        return await run(config, [sub, ...rest].filter((part) => part !== undefined).join(" "), values, out);
+      case "chat":
+        return await chat(config, io, out);
+      case "agent":
+        return await agent(config, sub, rest, out);
+      case "memory":
+        return await memory(config, sub, rest, values, limit, out);
+      case "space":
+        return await space(config, sub, rest, values, out);
+      case "audit":
+        return await audit(config, sub, limit, out);
+      case "git": {
+        if (sub !== "log") throw usage("git log [--depth N]");
+        const depth = values.depth === undefined ? 20 : Number(values.depth);
+        const client = await KernelClient.connect(config);
+        const { commits } = await client.request<{
+          commits: Array<{ oid: string; message: string; timestamp: number }>;
+        }>("GET", `/api/git/log?depth=${depth}`);
+        for (const commit of commits) {
+          out(
+            `${commit.oid.slice(0, 10)}  ${new Date(commit.timestamp * 1000).toISOString()}  ${commit.message.trim()}`,
+          );
+        }
+        return 0;
+      }
+      case "config": {
+        if (sub === "get") {
+          const key = rest[0];
+          if (key === undefined || !(key in CONFIG_KEYS))
+            throw usage(`config get KEY (keys: ${Object.keys(CONFIG_KEYS).join(", ")})`);
+          out(String(configValue(config, key) ?? ""));
+          return 0;
+        }
+        throw usage("config get KEY | config set KEY VALUE | config path");
+      }
+      case "doctor":
+        return await runDoctor(config, out);
+      default:
+        err(`oxios: unknown command "${command}"`);
+        err(USAGE);
+        return 1;
+    }
+  } catch (error) {
+    const failure = KernelError.from(error);
+    err(`oxios: ${failure.message}`);
+    return 1;
+  }
+}
+
+function usage(text: string): KernelError {
+  return new KernelError("CLI_USAGE", `usage: oxios ${text}`);
+}
+
+function configValue(config: KernelConfig, key: string): unknown {
+  const map: Record<string, unknown> = {
+    host: config.host,
+    port: config.port,
+    model: config.model,
+    llm_base_url: config.llmBaseUrl,
+    llm_api_key: config.llmApiKey === undefined ? undefined : "(set)",
+    api_token: config.apiToken === undefined ? undefined : "(set)",
+    max_concurrent: config.maxConcurrent,
+    rate_per_min: config.ratePerMinute,
+    http_rate_per_min: config.httpRatePerMinute,
+    embedder: config.embedder,
+    drain_timeout_ms: config.drainTimeoutMs,
+  };
+  return map[key];
+}
+
+function configSet(io: CliIo, rest: string[], out: (line: string) => void): number {
+  const [key, raw] = rest;
+  if (key === undefined || raw === undefined) throw usage("config set KEY VALUE");
+  const value = parseConfigValue(key, raw);
+  const home = oxiosHome(io.environment);
+  const path = configPath(home);
+  const table = readConfigFile(path);
+  table[key] = value;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${stringify(table)}\n`, { mode: 0o600 });
+  out(`${key} = ${JSON.stringify(value)} (in ${path}; restart the kernel to apply)`);
+  return 0;
+}
+
+async function start(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
+  const controller = controllerFor(config, silentLogger());
+  const { command, args } = foregroundCommand();
+  const env: Record<string, string | undefined> = { ...io.environment };
+  const started = await controller.start({
+    command,
+    args,
+    env,
+    healthUrl: `${localUrl(config)}/health`,
+    timeoutMs: 60_000,
+  });
+  const token = ensureApiToken(config.home, config.apiToken, config.llmApiKey);
+  out(`oxios started (pid ${started.pid}) on ${started.url}`);
+  out(`  token: ${token}`);
+  out(`  log:   ${started.logPath}`);
+  return 0;
+}
+
+async function status(config: KernelConfig, out: (line: string) => void): Promise<number> {
+  const state = await controllerFor(config, silentLogger()).status();
+  if (state.state === "stopped") {
+    out("oxios is stopped");
+    return 3;
+  }
+  if (state.state === "stale") {
+    out(
+      `oxios is not running (stale pid file${state.pid === undefined ? "" : ` for pid ${state.pid}`}: ${state.reason})`,
+    );
+    return 3;
+  }
+  out(`oxios is running`);
+  out(`  pid:    ${state.pid}`);
+  out(`  uptime: ${Math.round(state.uptimeMs / 1000)} s`);
+  out(`  url:    ${state.url ?? localUrl(config)}`);
+  out(`  token:  ${readApiToken(config.home, config.apiToken) ?? "(none)"}`);
+  return 0;
+}
+
+interface ChatResult {
+  response: string;
+  sessionId: string;
+  exitCode: 0 | 1;
+}
+
+async function run(
+  config: KernelConfig,
+  message: string,
+  values: { json?: boolean; session?: string; "exit-code"?: boolean },
+  out: (line: string) => void,
+): Promise<number> {
+  if (message.trim().length === 0) throw usage('run "<goal or message>"');
+  const client = await KernelClient.connect(config);
+  const result = await client.request<ChatResult>("POST", "/api/chat", {
+    message,
+    ...(values.session ? { sessionId: values.session } : {}),
+  });
+  out(values.json ? JSON.stringify(result, null, 2) : result.response);
+  return values["exit-code"] ? result.exitCode : 0;
+}
+
+async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
+  const client = await KernelClient.connect(config);
+  const lines = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
+  out("oxios chat — one message per line, Ctrl-D to leave");
+  let sessionId: string | undefined;
+  for await (const line of lines) {
+    if (line.trim().length === 0) continue;
+    const result: ChatResult = await client.request<ChatResult>("POST", "/api/chat", {
+      message: line,
+      ...(sessionId ? { sessionId } : {}),
+    });
+    sessionId = result.sessionId;
+    out(result.response);
+  }
+  return 0;
+}
+
+async function agent(config: KernelConfig, sub: string | undefined, rest: string[], out: (line: string) => void) {
+  const client = await KernelClient.connect(config);
+  if (sub === "list") {
+    const { agents } = await client.request<{
+      agents: Array<{ id: string; name: string; status: string; runs: number }>;
+    }>("GET", "/api/agents");
+    for (const item of agents) out(`${item.id}  ${item.status.padEnd(8)}  runs=${item.runs}  ${item.name}`);
+    return 0;
+  }
+  if (sub === "kill" && rest[0] !== undefined) {
+    const killed = await client.request<{ id: string; status: string }>("POST", `/api/agents/${rest[0]}/kill`);
+    out(`${killed.id} ${killed.status}`);
+    return 0;
+  }
+  throw usage("agent list | agent kill ID");
+}
+
+async function memory(
+  config: KernelConfig,
+  sub: string | undefined,
+  rest: string[],
+  values: { type?: string; tags?: string },
+  limit: number | undefined,
+  out: (line: string) => void,
+) {
+  const client = await KernelClient.connect(config);
+  if (sub === "add" && rest.length > 0) {
+    const entry = await client.request<{ id: string; type: string }>("POST", "/api/memory", {
+      content: rest.join(" "),
+      ...(values.type ? { type: values.type } : {}),
+      ...(values.tags ? { tags: values.tags.split(",").map((tag) => tag.trim()) } : {}),
+    });
+    out(`${entry.id}  ${entry.type}`);
+    return 0;
+  }
+  if (sub === "search" && rest.length > 0) {
+    const { results } = await client.request<{ results: Array<{ id: string; score: number; content: string }> }>(
+      "POST",
+      "/api/memory/search",
+      { query: rest.join(" "), ...(limit === undefined ? {} : { limit }) },
+    );
+    for (const hit of results) out(`${hit.score.toFixed(4)}  ${hit.id}  ${hit.content}`);
+    return 0;
+  }
+  if (sub === "list") {
+    const { memories } = await client.request<{ memories: Array<{ id: string; type: string; content: string }> }>(
+      "GET",
+      `/api/memory${limit === undefined ? "" : `?limit=${limit}`}`,
+    );
+    for (const entry of memories) out(`${entry.id}  ${entry.type.padEnd(10)}  ${entry.content}`);
+    return 0;
+  }
+  throw usage("memory add TEXT | memory search QUERY | memory list");
+}
+
+async function space(
+  config: KernelConfig,
+  sub: string | undefined,
+  rest: string[],
+  values: { description?: string },
+  out: (line: string) => void,
+) {
+  const client = await KernelClient.connect(config);
+  if (sub === "list") {
+    const { spaces } = await client.request<{ spaces: Array<{ id: string; name: string; emoji: string }> }>(
+      "GET",
+      "/api/spaces",
+    );
+    for (const item of spaces) out(`${item.id}  ${item.emoji} ${item.name}`);
+    return 0;
+  }
+  if (sub === "create" && rest.length > 0) {
+    const created = await client.request<{ id: string; name: string }>("POST", "/api/spaces", {
+      name: rest.join(" "),
+      ...(values.description ? { description: values.description } : {}),
+    });
+    out(`${created.id}  ${created.name}`);
+    return 0;
+  }
+  throw usage("space list | space create NAME");
+}
+
+async function audit(
+  config: KernelConfig,
+  sub: string | undefined,
+  limit: number | undefined,
+  out: (line: string) => void,
+) {
+  const client = await KernelClient.connect(config);
+  if (sub === "verify") {
+    const result = await client.request<{ ok: boolean; entries: number; firstBadSeq?: number; reason?: string }>(
+      "GET",
+      "/api/audit/verify",
+    );
+    out(
+      result.ok
+        ? `audit chain ok (${result.entries} entries)`
+        : `audit chain BROKEN at seq ${result.firstBadSeq}: ${result.reason}`,
+    );
+    return result.ok ? 0 : 1;
+  }
+  if (sub === "tail") {
+    const verify = await client.request<{ entries: number }>("GET", "/api/audit/verify");
+    const count = limit ?? 20;
+    const from = Math.max(1, verify.entries - count + 1);
+    const { entries } = await client.request<{
+      entries: Array<{ seq: number; at: number; actor: string; action: string; resource: string }>;
+    }>("GET", `/api/audit?from=${from}&limit=${count}`);
+    for (const entry of entries) {
+      out(
+        `${String(entry.seq).padStart(6)}  ${new Date(entry.at).toISOString()}  ${entry.actor}  ${entry.action}  ${entry.resource}`,
+      );
+    }
+    return 0;
+  }
+  throw usage("audit verify | audit tail [--limit N]");
+}

@@ -1,0 +1,113 @@
+/** `oxios doctor`: checks Node, sqlite-vec, the embedder, the model, the port and permissions. */
+
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { inspectPidFile } from "@oxios/daemon";
+import { loadSqliteVec, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
+import { HashingEmbedder } from "@oxios/memory/testing";
+import { parseModelSpec } from "@oxios/runtime";
+import Database from "libsql";
+import type { KernelConfig } from "../config.ts";
+import { tokenPath } from "../token.ts";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work();
+  return { value, ms: Math.round(performance.now() - started) };
+}
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function runDoctor(config: KernelConfig, out: (line: string) => void): Promise<number> {
+  const checks: Check[] = [];
+  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  add("node", major > 20 || (major === 20 && minor >= 11), `v${process.versions.node} (needs ≥ 20.11)`);
+
+  try {
+    const db = new Database(":memory:");
+    loadSqliteVec(db as never);
+    const row = db.prepare("select vec_version() as version").get([]) as { version: string };
+    db.close();
+    add("sqlite-vec", true, `loaded (${row.version})`);
+  } catch (error) {
+    add("sqlite-vec", false, `cannot load: ${(error as Error).message}`);
+  }
+
+  try {
+    if (config.embedder === "keyword-only") add("embedder", true, "keyword-only (no vectors)");
+    else {
+      const embedder = config.embedder === "hashing" ? new HashingEmbedder() : new UniversalSentenceEncoderEmbedder();
+      const { value, ms } = await timed(() => embedder.embed(["doctor check"]));
+      add(
+        "embedder",
+        value[0]?.length === embedder.dimensions,
+        `${embedder.id}: ${embedder.dimensions}-d, loaded in ${ms} ms`,
+      );
+    }
+  } catch (error) {
+    add("embedder", false, (error as Error).message);
+  }
+
+  try {
+    const { provider } = parseModelSpec(config.model);
+    if (provider === "demo")
+      add("model", true, "demo (deterministic, offline; set OXIOS_LLM_API_KEY for a real model)");
+    else {
+      const base =
+        config.llmBaseUrl ??
+        (provider === "anthropic"
+          ? "https://api.anthropic.com/v1"
+          : provider === "ollama"
+            ? "http://127.0.0.1:11434/v1"
+            : "https://api.openai.com/v1");
+      const response = await fetch(`${base.replace(/\/$/, "")}/models`, {
+        signal: AbortSignal.timeout(5_000),
+        headers: config.llmApiKey ? { authorization: `Bearer ${config.llmApiKey}` } : {},
+      });
+      add("model", response.status < 500, `${config.model} at ${base}: HTTP ${response.status}`);
+    }
+  } catch (error) {
+    add("model", false, `${config.model} unreachable: ${(error as Error).message}`);
+  }
+
+  const pid = await inspectPidFile(config.home);
+  if (pid.state === "running") add("port", true, `in use by the running kernel (pid ${pid.record.pid})`);
+  else {
+    const free = await portFree(config.host, config.port);
+    add(
+      "port",
+      free,
+      free ? `${config.host}:${config.port} is free` : `${config.host}:${config.port} is taken by another program`,
+    );
+  }
+
+  try {
+    if (existsSync(config.home)) accessSync(config.home, constants.R_OK | constants.W_OK);
+    const token = tokenPath(config.home);
+    const mode = existsSync(token) ? statSync(token).mode & 0o777 : undefined;
+    const tokenOk = mode === undefined || (mode & 0o077) === 0;
+    add(
+      "permissions",
+      tokenOk,
+      `${config.home} writable; api-token ${mode === undefined ? "not created yet" : `mode ${mode.toString(8)}`}${tokenOk ? "" : " (should be 600)"}`,
+    );
+  } catch (error) {
+    add("permissions", false, `${config.home}: ${(error as Error).message}`);
+  }
+
+  for (const check of checks) out(`${check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(12)} ${check.detail}`);
+  return checks.every((check) => check.ok) ? 0 : 1;
+}

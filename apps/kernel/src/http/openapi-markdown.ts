@@ -1,0 +1,122 @@
+/**
+ * Renders `docs/http-api.md` from the OpenAPI document, so the page and the document cannot
+ * drift: `node --conditions=@oxios/source --import tsx src/http/openapi-markdown.ts --write`
+ * regenerates it, and a test checks it is up to date.
+ */
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { systemClock } from "@oxios/core";
+import type { Kernel } from "../kernel.ts";
+import { createApi, OPENAPI_CONFIG, StreamRegistry } from "./app.ts";
+
+type Schema = {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: unknown[];
+  anyOf?: Schema[];
+  minimum?: number;
+  maximum?: number;
+};
+interface Operation {
+  summary?: string;
+  security?: unknown[];
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+}
+
+export const HTTP_API_DOC = fileURLToPath(new URL("../../../../docs/http-api.md", import.meta.url));
+
+/** The OpenAPI document, built from the route schemas (no kernel is started). */
+export function openApiDocument(): { paths: Record<string, Record<string, Operation>>; components?: unknown } {
+  // Only route definitions are read; no handler runs, so the kernel is a placeholder.
+  const placeholder = { config: { httpRatePerMinute: 1 }, clock: systemClock } as unknown as Kernel;
+  const app = createApi({ kernel: placeholder, token: "document-only-token", streams: new StreamRegistry() });
+  return app.getOpenAPI31Document(OPENAPI_CONFIG) as never;
+}
+
+function typeOf(schema: Schema | undefined): string {
+  if (schema === undefined) return "any";
+  if (schema.$ref) return schema.$ref.split("/").at(-1) as string;
+  if (schema.enum) return schema.enum.map((value) => JSON.stringify(value)).join(" \\| ");
+  if (schema.anyOf) return schema.anyOf.map(typeOf).join(" \\| ");
+  if (schema.type === "array") return `${typeOf(schema.items)}[]`;
+  return Array.isArray(schema.type) ? schema.type.join(" \\| ") : (schema.type ?? "object");
+}
+
+function fields(schema: Schema, components: Record<string, Schema>): string[] {
+  const resolved = schema.$ref ? components[schema.$ref.split("/").at(-1) as string] : schema;
+  if (resolved?.properties === undefined) return [];
+  return Object.entries(resolved.properties).map(
+    ([name, property]) => `\`${name}\`${resolved.required?.includes(name) ? "" : "?"}: ${typeOf(property)}`,
+  );
+}
+
+export function renderHttpApiMarkdown(): string {
+  const document = openApiDocument();
+  const components = ((document.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ??
+    {}) as Record<string, Schema>;
+  const lines = [
+    "# HTTP API",
+    "",
+    "<!-- Generated from the OpenAPI document (apps/kernel/src/http/openapi-markdown.ts); a test checks it. -->",
+    "",
+    "The kernel serves JSON over HTTP on `OXIOS_HOST:OXIOS_PORT` (default `127.0.0.1:4200`). The",
+    "machine-readable description is `GET /api/openapi.json` (OpenAPI 3.1, generated from the",
+    "route schemas).",
+    "",
+    "- **Auth**: every `/api/*` route and `/metrics` need `Authorization: Bearer <token>`. The token",
+    "  is generated on first start into `$OXIOS_HOME/api-token` (mode 0600) and printed by",
+    "  `oxios status`; `OXIOS_API_TOKEN` overrides it. The LLM provider key is never accepted.",
+    '- **Errors**: `{"error": {"code", "message", "field"?}}` — 400 `JSON_MALFORMED`, 422',
+    "  `BODY_INVALID` (naming the field) or a module's `*_INVALID` code, 413 `BODY_TOO_LARGE` (bodies",
+    "  are limited to 10 MiB), 401 `UNAUTHORIZED`, 404 `NOT_FOUND` (also unknown routes), 429",
+    "  `RATE_LIMITED` (per token, `OXIOS_HTTP_RATE_PER_MIN`, default 1200), 503 while shutting down.",
+    "- **Server-sent events**: `/api/events` sends each kernel event as `event: <type>` with the",
+    "  event as JSON in `data:` and its id in `id:`, plus a `: keep-alive` comment every 15 s;",
+    "  `/api/chat/stream` sends `phase`, `text`, tool activity and a final `result` event.",
+    "",
+    "## Endpoints",
+    "",
+    "| Method | Path | Auth | Summary |",
+    "|---|---|---|---|",
+  ];
+  const entries = Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })),
+  );
+  for (const { path, method, operation } of entries) {
+    lines.push(`| ${method} | \`${path}\` | ${operation.security ? "bearer" : "none"} | ${operation.summary ?? ""} |`);
+  }
+  for (const { path, method, operation } of entries) {
+    lines.push("", `### \`${method} ${path}\``, "", operation.summary ?? "", "");
+    for (const parameter of operation.parameters ?? []) {
+      lines.push(
+        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`,
+      );
+    }
+    const body = operation.requestBody?.content["application/json"]?.schema;
+    if (body) lines.push(`- body (${typeOf(body)}): ${fields(body, components).join(", ")}`);
+    for (const [status, response] of Object.entries(operation.responses)) {
+      const [type, content] = Object.entries(response.content ?? {})[0] ?? ["", undefined];
+      lines.push(`- ${status}: ${response.description}${content ? ` (\`${type}\`, ${typeOf(content.schema)})` : ""}`);
+    }
+  }
+  lines.push("", "## Schemas", "");
+  for (const [name, schema] of Object.entries(components)) {
+    lines.push(`- **${name}**: ${fields(schema, components).join(", ") || typeOf(schema)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+if (process.argv.includes("--write") && process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFileSync(HTTP_API_DOC, renderHttpApiMarkdown());
+  console.log(`wrote ${HTTP_API_DOC}`);
+}
+
+export function readHttpApiDoc(): string {
+  return readFileSync(HTTP_API_DOC, "utf8");
+}

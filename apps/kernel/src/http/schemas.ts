@@ -1,0 +1,193 @@
+/** Request and response schemas of the HTTP API; the OpenAPI document is generated from them. */
+
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "BODY_INVALID" }),
+      message: z.string(),
+      field: z.string().optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const HealthSchema = z
+  .object({ status: z.literal("ok"), version: z.string(), uptimeMs: z.number() })
+  .openapi("Health");
+
+export const StatusSchema = z
+  .object({
+    version: z.string(),
+    uptimeMs: z.number(),
+    pid: z.number(),
+    home: z.string(),
+    modules: z.record(z.string(), z.string()),
+    model: z.object({ spec: z.string(), provider: z.string(), modelId: z.string(), demo: z.boolean() }),
+    memory: z.object({ mode: z.string(), embedder: z.string(), memories: z.number() }),
+    interruptedRuns: z.array(z.object({ taskId: z.string(), status: z.string() })),
+  })
+  .openapi("Status");
+
+const Priority = z.enum(["low", "normal", "high", "critical"]);
+
+export const RunRequestSchema = z
+  .object({
+    goal: z.string().min(1).max(100_000),
+    priority: Priority.optional(),
+    spaceId: z.string().min(1).max(256).optional(),
+    sessionId: z.string().min(1).max(256).optional(),
+  })
+  .openapi("RunRequest");
+
+export const RunStartedSchema = z.object({ taskId: z.string(), agentId: z.string() }).openapi("RunStarted");
+
+export const RunSchema = z
+  .object({
+    taskId: z.string(),
+    agentId: z.string(),
+    goal: z.string(),
+    priority: Priority,
+    status: z.enum(["queued", "running", "completed", "failed", "cancelled"]),
+    sessionId: z.string().optional(),
+    spaceId: z.string().optional(),
+    createdAt: z.number(),
+    startedAt: z.number().optional(),
+    finishedAt: z.number().optional(),
+    durationMs: z.number().optional(),
+    text: z.string().optional(),
+    finishReason: z.string().optional(),
+    steps: z.number().optional(),
+    usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).optional(),
+    toolCalls: z.array(z.object({ callId: z.string(), name: z.string(), ok: z.boolean() })).optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .openapi("Run");
+
+export const ChatRequestSchema = z
+  .object({
+    message: z.string().min(1).max(100_000),
+    sessionId: z.string().min(1).max(256).optional(),
+    spaceId: z.string().min(1).max(256).optional(),
+  })
+  .openapi("ChatRequest");
+
+export const OrchestrationResultSchema = z
+  .object({
+    response: z.string(),
+    sessionId: z.string(),
+    spaceId: z.string(),
+    spaceTag: z.string(),
+    seedId: z.string().optional(),
+    agentId: z.string().optional(),
+    kind: z.enum(["chat", "questions", "task"]),
+    phaseReached: z.string(),
+    evaluationPassed: z.boolean().optional(),
+    score: z.number().optional(),
+    generations: z.number().optional(),
+    exitCode: z.union([z.literal(0), z.literal(1)]),
+    durationMs: z.number(),
+  })
+  .openapi("OrchestrationResult");
+
+export const CancelSchema = z.object({ taskId: z.string(), cancelled: z.boolean() }).openapi("CancelResult");
+
+export const AgentSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.string(),
+    createdAt: z.number(),
+    runs: z.number(),
+    lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .openapi("Agent");
+
+export const MemorySchema = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    content: z.string(),
+    tier: z.string(),
+    tags: z.array(z.string()),
+    spaceIds: z.array(z.string()),
+    importance: z.number(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .openapi("Memory");
+
+export const MemoryCreateSchema = z
+  .object({
+    content: z.string().min(1),
+    type: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    spaceId: z.string().min(1).optional(),
+    importance: z.number().min(0).max(1).optional(),
+  })
+  .openapi("MemoryCreate");
+
+export const MemorySearchSchema = z
+  .object({
+    query: z.string().min(1),
+    limit: z.number().int().min(1).max(100).optional(),
+    mode: z.enum(["hybrid", "vector", "keyword"]).optional(),
+  })
+  .openapi("MemorySearch");
+
+export const MemorySearchResultSchema = z
+  .object({
+    results: z.array(
+      MemorySchema.extend({
+        score: z.number(),
+        vectorRank: z.number().optional(),
+        keywordRank: z.number().optional(),
+      }),
+    ),
+  })
+  .openapi("MemorySearchResult");
+
+export const SpaceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    paths: z.array(z.string()),
+    tags: z.array(z.string()),
+    emoji: z.string(),
+    source: z.string(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .openapi("Space");
+
+export const SpaceCreateSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    paths: z.array(z.string()).optional(),
+    tags: z.array(z.string()).optional(),
+    emoji: z.string().optional(),
+  })
+  .openapi("SpaceCreate");
+
+export const AuditEntrySchema = z
+  .object({
+    seq: z.number(),
+    at: z.number(),
+    actor: z.string(),
+    action: z.string(),
+    resource: z.string(),
+    details: z.unknown(),
+    prevHash: z.string(),
+    hash: z.string(),
+  })
+  .openapi("AuditEntry");
+
+export const AuditVerifySchema = z
+  .object({ ok: z.boolean(), entries: z.number(), firstBadSeq: z.number().optional(), reason: z.string().optional() })
+  .openapi("AuditVerification");
+
+export const GitCommitSchema = z
+  .object({ oid: z.string(), message: z.string(), author: z.string(), timestamp: z.number() })
+  .openapi("GitCommit");

@@ -1,0 +1,314 @@
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BIN,
+  eventually,
+  type KernelProcess,
+  spawnKernel,
+  startKernel,
+  tempHome,
+} from "./__fixtures__/kernel-process.ts";
+
+interface Run {
+  taskId: string;
+  agentId: string;
+  status: string;
+  text?: string;
+  error?: { code: string; message: string };
+}
+
+const execFileAsync = promisify(execFile);
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+function hasToolResult(request: FakeRequest): boolean {
+  return (request.body.messages ?? []).some((message) => message.role === "tool");
+}
+
+/** The fake model: "SLOW …" waits 400 ms, "EXEC <marker>" runs a tail that never ends, "HANG" hangs. */
+async function responder(request: FakeRequest) {
+  const text = lastUserText(request.body) ?? "";
+  const format = JSON.stringify(request.body.response_format ?? "");
+  if (format.includes("isTask")) {
+    const conversation = JSON.stringify(request.body.messages ?? []);
+    return conversation.includes("TASK ")
+      ? {
+          json: {
+            isTask: true,
+            chatResponse: "",
+            complexity: "simple",
+            questions: [],
+            clarity: { goal: 1, constraints: 1, criteria: 1 },
+            goal: "give an answer",
+            constraints: [],
+            acceptanceCriteria: ['the answer contains "answer"'],
+          },
+        }
+      : {
+          json: {
+            isTask: false,
+            chatResponse: "Hello from the fake model",
+            complexity: "simple",
+            questions: [],
+            clarity: { goal: 1, constraints: 1, criteria: 1 },
+            goal: "",
+            constraints: [],
+            acceptanceCriteria: [],
+          },
+        };
+  }
+  if (hasToolResult(request)) return { text: "tool finished" };
+  if (text.startsWith("EXEC ")) {
+    const marker = text.slice(5).trim();
+    return { toolCalls: [{ name: "exec", arguments: { binary: "tail", args: ["-f", "-s", marker, "/dev/null"] } }] };
+  }
+  if (text.startsWith("HANG")) return { hang: true as const };
+  if (text.startsWith("SLOW")) await new Promise((resolve) => setTimeout(resolve, 400));
+  return { text: `answer to: ${text}` };
+}
+
+function processWithMarker(marker: string): boolean {
+  const list = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+  return list.split("\n").some((line) => line.startsWith("tail") && line.includes(marker));
+}
+
+async function waitRun(kernel: KernelProcess, taskId: string): Promise<Run> {
+  return eventually(async () => {
+    const run = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
+    return TERMINAL.has(run.status) ? run : undefined;
+  }, 30_000);
+}
+
+describe("the kernel, end to end", () => {
+  let fake: FakeLlmServer;
+  let kernel: KernelProcess;
+  const home = tempHome();
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    fake = await FakeLlmServer.start({ script: responder });
+    env = {
+      OXIOS_MODEL: "openai-compatible/fake",
+      OXIOS_LLM_BASE_URL: fake.baseUrl,
+      OXIOS_LLM_API_KEY: "sk-llm-key-never-a-token",
+      OXIOS_MAX_CONCURRENT: "3",
+    };
+    kernel = await startKernel(home, env);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
+    await fake.close();
+  });
+
+  it("answers health without a token and refuses the API without one", async () => {
+    const health = await fetch(`${kernel.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", version: "0.1.0" });
+    const missing = await fetch(`${kernel.url}/api/status`);
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
+    const wrong = await kernel.request("GET", "/api/status", undefined, { authorization: "Bearer wrong-token-123456" });
+    expect(wrong.status).toBe(401);
+    const llmKey = await kernel.request("GET", "/metrics", undefined, {
+      authorization: `Bearer ${env.OXIOS_LLM_API_KEY}`,
+    });
+    expect(llmKey.status).toBe(401);
+    const status = await kernel.json<{ model: { demo: boolean; provider: string } }>("GET", "/api/status");
+    expect(status.model).toMatchObject({ demo: false, provider: "openai-compatible" });
+  });
+
+  it("maps bad input to 400, 422, 413 and 404 without harm", async () => {
+    const malformed = await kernel.request("POST", "/api/runs", "{not json");
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: "JSON_MALFORMED" } });
+    const wrongType = await kernel.request("POST", "/api/memory", { content: 42 });
+    expect(wrongType.status).toBe(422);
+    expect(await wrongType.json()).toMatchObject({ error: { field: "content" } });
+    const huge = await kernel.request("POST", "/api/memory", { content: "x".repeat(11 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: { code: "BODY_TOO_LARGE" } });
+    const unknown = await kernel.request("GET", "/api/nothing-here");
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect((await fetch(`${kernel.url}/health`)).status).toBe(200);
+  });
+
+  it("runs direct goals with never more than OXIOS_MAX_CONCURRENT model calls at once", async () => {
+    const started = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => kernel.json<Run>("POST", "/api/runs", { goal: `SLOW goal ${index}` })),
+    );
+    const runs = await Promise.all(started.map((run) => waitRun(kernel, run.taskId)));
+    expect(runs.map((run) => run.status)).toEqual(Array(8).fill("completed"));
+    expect(runs[0]?.text).toContain("answer to: SLOW goal 0");
+    expect(fake.maxInFlight).toBe(3);
+  }, 30_000);
+
+  it("streams a run's events in order over SSE", async () => {
+    const controller = new AbortController();
+    const response = await kernel.request(
+      "GET",
+      "/api/events?types=agent.created,agent.started,agent.completed",
+      undefined,
+      {
+        accept: "text/event-stream",
+      },
+    );
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const run = await kernel.json<Run>("POST", "/api/runs", { goal: "stream me" });
+    const decoder = new TextDecoder();
+    let text = "";
+    const seen: string[] = [];
+    while (!seen.includes("agent.completed")) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
+      seen.length = 0;
+      for (const match of text.matchAll(/^data: (.*)$/gm)) {
+        const event = JSON.parse(match[1] as string) as { type: string; payload: { agentId: string } };
+        if (event.payload.agentId === run.agentId) seen.push(event.type);
+      }
+    }
+    controller.abort();
+    await reader.cancel();
+    expect(seen).toEqual(["agent.created", "agent.started", "agent.completed"]);
+  }, 15_000);
+
+  it("chats through the orchestrator, plain and streamed", async () => {
+    const chat = await kernel.json<{ kind: string; response: string; sessionId: string; exitCode: number }>(
+      "POST",
+      "/api/chat",
+      { message: "hello there" },
+    );
+    expect(chat).toMatchObject({ kind: "chat", response: "Hello from the fake model", exitCode: 0 });
+    const task = await kernel.json<{ kind: string; evaluationPassed: boolean; exitCode: number }>("POST", "/api/chat", {
+      message: "TASK give an answer",
+      sessionId: chat.sessionId,
+    });
+    expect(task).toMatchObject({ kind: "task", evaluationPassed: true, exitCode: 0 });
+    const response = await kernel.request("POST", "/api/chat/stream", { message: "TASK stream an answer" });
+    const body = await response.text();
+    const events = [...body.matchAll(/^event: (.*)$/gm)].map((match) => match[1]);
+    expect(events).toContain("phase");
+    expect(events.at(-1)).toBe("result");
+    expect(body).toContain('"kind":"task"');
+  }, 30_000);
+
+  it("serves the CLI commands against the running daemon", async () => {
+    // Asynchronous: the fake model answers from this process, so it must not be blocked.
+    const cli = async (...args: string[]) =>
+      (await execFileAsync(process.execPath, [BIN, ...args], { env: { ...process.env, OXIOS_HOME: home } })).stdout;
+    expect(await cli("status")).toMatch(new RegExp(`pid:\\s+${kernel.child.pid}[\\s\\S]*token:\\s+${kernel.token}`));
+    const added = await cli("memory", "add", "Ana prefers tea over coffee", "--type", "preference");
+    expect(added).toMatch(/preference/);
+    expect(await cli("memory", "search", "what does Ana drink")).toContain("Ana prefers tea over coffee");
+    expect(await cli("memory", "list")).toContain("Ana prefers tea over coffee");
+    expect(await cli("space", "create", "Garden")).toContain("Garden");
+    expect(await cli("space", "list")).toMatch(/Default[\s\S]*Garden/);
+    expect(await cli("audit", "verify")).toMatch(/audit chain ok \(\d+ entries\)/);
+    expect((await cli("audit", "tail", "--limit", "3")).trim().split("\n")).toHaveLength(3);
+    expect(await cli("agent", "list")).toMatch(/completed|idle|stopped/);
+    expect(await cli("git", "log")).toMatch(/[0-9a-f]{10}/);
+    expect((await cli("config", "get", "max_concurrent")).trim()).toBe("5");
+    expect((await cli("config", "path")).trim()).toBe(join(home, "config.toml"));
+    const json = JSON.parse(await cli("run", "hello from the cli", "--json")) as { kind: string; response: string };
+    expect(json).toMatchObject({ kind: "chat", response: "Hello from the fake model" });
+    expect(await cli("run", "TASK answer me", "--exit-code")).toContain("answer");
+  }, 60_000);
+
+  it("cancels a run mid-flight and its exec child is gone within 1 s", async () => {
+    const marker = `0.${Date.now() % 1_000_000}7`;
+    const run = await kernel.json<Run>("POST", "/api/runs", { goal: `EXEC ${marker}` });
+    await eventually(() => (processWithMarker(marker) ? true : undefined));
+    const cancelledAt = Date.now();
+    const cancel = await kernel.json<{ cancelled: boolean }>("POST", `/api/runs/${run.taskId}/cancel`);
+    expect(cancel.cancelled).toBe(true);
+    await eventually(() => (processWithMarker(marker) ? undefined : true), 1_000);
+    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+    expect((await waitRun(kernel, run.taskId)).status).toBe("cancelled");
+  });
+
+  it("stores memories and spaces, and keeps them across a SIGTERM restart with the audit chain intact", async () => {
+    const memory = await kernel.json<{ id: string }>("POST", "/api/memory", {
+      content: "The deploy freeze starts on December 20",
+      type: "decision",
+      tags: ["ops"],
+    });
+    const space = await kernel.json<{ id: string }>("POST", "/api/spaces", { name: "Atlas", tags: ["atlas"] });
+    const search = await kernel.json<{ results: Array<{ id: string }> }>("POST", "/api/memory/search", {
+      query: "when does the deploy freeze start",
+    });
+    expect(search.results[0]?.id).toBe(memory.id);
+    const before = await kernel.json<{ ok: boolean; entries: number }>("GET", "/api/audit/verify");
+    expect(before.ok).toBe(true);
+
+    kernel.child.kill("SIGTERM");
+    const exit = await kernel.exited;
+    expect(exit.code).toBe(0);
+    expect(existsSync(join(home, "oxios.pid"))).toBe(false);
+    expect(kernel.output()).toMatch(
+      /shutdown step done.*drain scheduler[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
+    );
+
+    kernel = await startKernel(home, env);
+    expect((await kernel.json<{ id: string }>("GET", `/api/memory/${memory.id}`)).id).toBe(memory.id);
+    expect((await kernel.json<{ name: string }>("GET", `/api/spaces/${space.id}`)).name).toBe("Atlas");
+    await kernel.json("POST", "/api/memory", { content: "after the restart" });
+    const after = await kernel.json<{ ok: boolean; entries: number }>("GET", "/api/audit/verify");
+    expect(after.ok).toBe(true);
+    expect(after.entries).toBeGreaterThan(before.entries);
+    const log = await kernel.json<{ commits: unknown[] }>("GET", "/api/git/log");
+    expect(log.commits.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("refuses a second kernel on the same home and reports an occupied port", async () => {
+    const second = spawnKernel({ OXIOS_HOME: home, OXIOS_PORT: "0", ...env });
+    expect((await second.exited).code).toBe(1);
+    expect(second.output()).toMatch(/already running \(pid \d+\)/);
+    const port = new URL(kernel.url).port;
+    const other = spawnKernel({ OXIOS_HOME: tempHome(), OXIOS_PORT: port });
+    expect((await other.exited).code).toBe(1);
+    expect(other.output()).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect((await kernel.request("GET", "/api/status")).status).toBe(200);
+  }, 60_000);
+
+  it("after SIGKILL mid-run the next start recovers the stale pid file and reports the interrupted run", async () => {
+    const run = await kernel.json<Run>("POST", "/api/runs", { goal: "HANG forever" });
+    await eventually(async () =>
+      (await kernel.json<Run>("GET", `/api/runs/${run.taskId}`)).status === "running" ? true : undefined,
+    );
+    kernel.child.kill("SIGKILL");
+    await kernel.exited;
+    expect(existsSync(join(home, "oxios.pid"))).toBe(true);
+
+    kernel = await startKernel(home, env);
+    const status = await kernel.json<{ interruptedRuns: Array<{ taskId: string }> }>("GET", "/api/status");
+    expect(status.interruptedRuns.map((item) => item.taskId)).toContain(run.taskId);
+    const recovered = await kernel.json<Run>("GET", `/api/runs/${run.taskId}`);
+    expect(recovered).toMatchObject({ status: "failed", error: { code: "RUN_INTERRUPTED" } });
+    expect((await kernel.json<{ ok: boolean }>("GET", "/api/audit/verify")).ok).toBe(true);
+    kernel.child.kill("SIGTERM");
+    expect((await kernel.exited).code).toBe(0);
+  }, 60_000);
+});
+
+describe("configuration errors", () => {
+  it("an invalid config.toml stops the start with the file and line", async () => {
+    const home = tempHome();
+    writeFileSync(join(home, "config.toml"), 'port = 4200\nmodel = "demo"\nhost = \n');
+    const kernel = spawnKernel({ OXIOS_HOME: home });
+    expect((await kernel.exited).code).toBe(1);
+    expect(kernel.output()).toContain(`${join(home, "config.toml")}:3:`);
+    expect(existsSync(join(home, "oxios.pid"))).toBe(false);
+  });
+
+  it("a wrong environment value names the variable and the expected form", async () => {
+    const kernel = spawnKernel({ OXIOS_HOME: tempHome(), OXIOS_MAX_CONCURRENT: "many" });
+    expect((await kernel.exited).code).toBe(1);
+    expect(kernel.output()).toContain("OXIOS_MAX_CONCURRENT must be an integer from 1 to 1024");
+  });
+});

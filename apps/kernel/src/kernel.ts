@@ -1,0 +1,311 @@
+/**
+ * The composition root: boots every module in dependency order on its embedded defaults in
+ * `$OXIOS_HOME` and registers the reverse shutdown with the daemon's ShutdownSequence.
+ *
+ * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
+ * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler → supervisor →
+ * tool registry (gate + ports) → runtime (model, breakers, budgets) → runs (recovery).
+ * Shutdown (steps added by `main.ts` around the HTTP server): stop intake → drain the
+ * scheduler → stop agents → flush memory writes → flush audit → flush git commits → close
+ * databases → remove the pid file.
+ */
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import type { ShutdownSequence } from "@oxios/daemon";
+import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
+import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
+import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
+import { HashingEmbedder } from "@oxios/memory/testing";
+import {
+  createRuntime,
+  MemoryStoreToolPort,
+  type ResolvedModel,
+  type Runtime,
+  resolveModel,
+  SpaceManagerToolPort,
+  TokenBudgets,
+} from "@oxios/runtime";
+import { Scheduler } from "@oxios/scheduler";
+import { type LibsqlTaskStore, openLibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { SpaceManager } from "@oxios/space";
+import { LibsqlSpaceStore } from "@oxios/space/libsql";
+import { GitLayer, StateStore } from "@oxios/state-store";
+import { Supervisor } from "@oxios/supervisor";
+import { builtinTools, ToolRegistry } from "@oxios/tools";
+import { auditSink, kernelToolPort } from "./adapters.ts";
+import type { KernelConfig } from "./config.ts";
+import { RunService } from "./runs.ts";
+
+export const KERNEL_VERSION = "0.1.0";
+
+export interface Kernel {
+  config: KernelConfig;
+  clock: Clock;
+  logger: Logger;
+  startedAt: number;
+  bus: EventBus;
+  audit: AuditTrail;
+  auditSubscriber: AuditSubscriber;
+  memory: MemoryStore;
+  spaces: SpaceManager;
+  scheduler: Scheduler;
+  supervisor: Supervisor;
+  tools: ToolRegistry;
+  model: ResolvedModel;
+  runtime: Runtime;
+  runs: RunService;
+  state: StateStore;
+  git: GitLayer;
+  /** Runs a previous process left unfinished, reported at boot. */
+  interrupted: Array<{ taskId: string; status: string }>;
+  /** Module → ready; for `/api/status`. */
+  modules: Record<string, string>;
+}
+
+export interface BootOptions {
+  config: KernelConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Told about slow first-run work (embedding model load, migrations). */
+  progress?: (message: string) => void;
+}
+
+function embedderFor(config: KernelConfig): Embedder | undefined {
+  if (config.embedder === "hashing") return new HashingEmbedder();
+  if (config.embedder === "keyword-only") return undefined;
+  return new UniversalSentenceEncoderEmbedder();
+}
+
+/**
+ * Opens every module. Each opened resource is registered with `shutdown` in the reverse
+ * order before the next one opens, so a failure half-way through still closes what is open.
+ */
+export async function bootKernel(options: BootOptions, shutdown: ShutdownSequence): Promise<Kernel> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const progress = options.progress ?? ((message: string) => logger.info(message));
+  const startedAt = clock.now();
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const databasePath = join(config.home, "oxios.db");
+  const stateRoot = join(config.home, "state");
+  const closers: Array<{ name: string; close: () => Promise<unknown> | unknown }> = [];
+  const step = (name: string, started: number) =>
+    logger.info("module ready", { module: name, ms: Math.round(clock.now() - started) });
+
+  try {
+    let started = clock.now();
+    const git = await GitLayer.open({ dir: stateRoot, clock, logger, autoCommit: { intervalMs: 5_000 } });
+    const state = await StateStore.open({ root: stateRoot, clock, logger, changeSink: git });
+    step("state", started);
+
+    started = clock.now();
+    const bus = new EventBus({ logger, now: () => clock.now(), source: "kernel" });
+    const auditStore = new LibsqlAuditStore({ url: `file:${databasePath}` });
+    closers.push({ name: "audit store", close: () => auditStore.close() });
+    const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger });
+    const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger });
+    step("audit", started);
+
+    started = clock.now();
+    const embedder = embedderFor(config);
+    if (embedder instanceof UniversalSentenceEncoderEmbedder) progress("loading the embedding model (USE lite)…");
+    const memory = await MemoryStore.open({
+      url: databasePath,
+      clock,
+      logger,
+      events: bus,
+      ...(embedder === undefined ? { keywordOnly: true } : { embedder }),
+    });
+    closers.push({ name: "memory", close: () => memory.close() });
+    if (embedder !== undefined) await embedder.embed(["oxios warm-up"]);
+    if (embedder instanceof UniversalSentenceEncoderEmbedder) {
+      progress(`embedding model loaded in ${Math.round(clock.now() - started)} ms`);
+    }
+    step("memory", started);
+
+    started = clock.now();
+    const spaceStore = LibsqlSpaceStore.open(databasePath, { logger });
+    closers.push({ name: "spaces", close: () => spaceStore.close() });
+    const spaces = new SpaceManager({ store: spaceStore, publisher: bus, clock, logger });
+    await spaces.ensureDefault();
+    step("spaces", started);
+
+    started = clock.now();
+    const budgets = new TokenBudgets();
+    const taskStore: LibsqlTaskStore = openLibsqlTaskStore({ url: `file:${databasePath}`, logger });
+    closers.push({ name: "task queue", close: () => taskStore.close() });
+    const scheduler = new Scheduler({
+      clock,
+      events: bus,
+      logger,
+      store: taskStore,
+      maxConcurrent: config.maxConcurrent,
+      ratePerMinute: config.ratePerMinute,
+      canAdmit: (task) => budgets.canAdmit(task),
+    });
+    const recovery = await scheduler.recover(
+      async (task) => {
+        throw new KernelError("RUN_INTERRUPTED", `task ${task.id} was interrupted by a kernel restart`);
+      },
+      { maxAttempts: 1 },
+    );
+    if (recovery.requeued.length + recovery.failed.length > 0) {
+      logger.warn("scheduler recovered tasks of a previous process", {
+        requeued: recovery.requeued.length,
+        failed: recovery.failed.length,
+      });
+    }
+    const supervisor = new Supervisor({ scheduler, events: bus, clock, logger });
+    step("scheduler", started);
+
+    started = clock.now();
+    const tools = new ToolRegistry({
+      audit: auditSink(audit),
+      publisher: bus,
+      clock,
+      logger,
+      ports: {
+        memory: new MemoryStoreToolPort(memory),
+        space: new SpaceManagerToolPort(spaces),
+        kernel: kernelToolPort(supervisor, scheduler),
+      },
+    }).register(...builtinTools());
+    step("tools", started);
+
+    started = clock.now();
+    const model = resolveModel(config.model, {
+      env: {},
+      ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
+      ...(config.llmBaseUrl ? { baseUrl: config.llmBaseUrl } : {}),
+    });
+    const runtime = createRuntime({
+      model,
+      clock,
+      logger,
+      publisher: bus,
+      scheduler,
+      supervisor,
+      spaces,
+      state,
+      git,
+      tools,
+      memory,
+      budgets,
+      workspaceRoot: join(config.home, "agents"),
+    });
+    const runs = new RunService({ runtime, state, clock, logger });
+    const interrupted = await runs.recoverInterrupted();
+    for (const run of interrupted) {
+      logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
+    }
+    step("runtime", started);
+
+    const kernel: Kernel = {
+      config,
+      clock,
+      logger,
+      startedAt,
+      bus,
+      audit,
+      auditSubscriber,
+      memory,
+      spaces,
+      scheduler,
+      supervisor,
+      tools,
+      model,
+      runtime,
+      runs,
+      state,
+      git,
+      interrupted: interrupted.map((run) => ({ taskId: run.taskId, status: run.status })),
+      modules: {
+        state: "ready",
+        git: "ready",
+        bus: "ready",
+        audit: "ready",
+        memory: memory.health().status,
+        spaces: "ready",
+        scheduler: "ready",
+        supervisor: "ready",
+        tools: "ready",
+        runtime: "ready",
+      },
+    };
+    registerShutdown(kernel, shutdown, taskStore, spaceStore);
+    closers.length = 0;
+    return kernel;
+  } catch (error) {
+    for (const closer of closers.reverse()) {
+      try {
+        await closer.close();
+      } catch (closeError) {
+        logger.error("close after a failed boot failed", {
+          resource: closer.name,
+          error: KernelError.from(closeError),
+        });
+      }
+    }
+    throw error;
+  }
+}
+
+function registerShutdown(
+  kernel: Kernel,
+  shutdown: ShutdownSequence,
+  taskStore: LibsqlTaskStore,
+  spaceStore: LibsqlSpaceStore,
+): void {
+  const { config } = kernel;
+  shutdown
+    .add(
+      "drain scheduler",
+      async () => {
+        const report = await kernel.scheduler.drain({ timeoutMs: config.drainTimeoutMs });
+        kernel.logger.info("scheduler drained", { ...report });
+      },
+      { timeoutMs: config.drainTimeoutMs + 5_000 },
+    )
+    .add(
+      "stop agents",
+      async () => {
+        await kernel.runtime.close();
+        await kernel.runs.settled();
+        const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
+        kernel.logger.info("agents stopped", { ...report });
+      },
+      { timeoutMs: 10_000 },
+    )
+    .add("flush memory writes", () => kernel.memory.flush(), { timeoutMs: 10_000 })
+    .add(
+      "flush audit",
+      async () => {
+        await kernel.auditSubscriber.flush();
+        await kernel.auditSubscriber.detach();
+        await kernel.audit.flush();
+      },
+      { timeoutMs: 10_000 },
+    )
+    .add(
+      "flush git commits",
+      async () => {
+        await kernel.state.close();
+        const report = await kernel.git.close();
+        if (report.errors.length > 0) throw report.errors[0];
+      },
+      { timeoutMs: 15_000 },
+    )
+    .add(
+      "close databases",
+      async () => {
+        await kernel.memory.close();
+        spaceStore.close();
+        await taskStore.close();
+        await kernel.audit.close();
+        kernel.bus.close();
+      },
+      { timeoutMs: 10_000 },
+    );
+}

@@ -1,0 +1,146 @@
+/**
+ * The kernel in the foreground: signal handlers first (so a SIGTERM during boot still takes
+ * the ordered path), then the pid file, the modules, the HTTP server. Shutdown runs the
+ * daemon's ShutdownSequence: stop intake → drain scheduler → stop agents → flush memory →
+ * flush audit → flush git → close databases → remove the pid file.
+ */
+
+import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import {
+  acquirePidFile,
+  installSignalHandlers,
+  type PidFile,
+  type ServedHttp,
+  ShutdownSequence,
+  serve,
+} from "@oxios/daemon";
+import { type KernelConfig, loadConfig } from "./config.ts";
+import { createApi, StreamRegistry } from "./http/app.ts";
+import { bootKernel, KERNEL_VERSION } from "./kernel.ts";
+import { ensureApiToken } from "./token.ts";
+
+export interface ForegroundOptions {
+  environment: Readonly<Record<string, string | undefined>>;
+  logger: Logger;
+  /** Human-facing lines (URL, token, progress). */
+  print: (line: string) => void;
+  clock?: Clock;
+}
+
+/** Runs the kernel until a shutdown signal; resolves with the process exit code. */
+export async function runForeground(options: ForegroundOptions): Promise<number> {
+  const { logger, print } = options;
+  const clock = options.clock ?? systemClock;
+  let config: KernelConfig;
+  try {
+    config = loadConfig(options.environment);
+  } catch (error) {
+    const failure = KernelError.from(error);
+    print(`oxios: ${failure.message}`);
+    logger.error("configuration invalid", { code: failure.code, message: failure.message });
+    return 1;
+  }
+
+  const shutdown = new ShutdownSequence({ logger, clock });
+  let finished: (code: number) => void = () => undefined;
+  const exit = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  let markBooted: () => void = () => undefined;
+  const booted = new Promise<void>((resolve) => {
+    markBooted = resolve;
+  });
+  const signals = installSignalHandlers({
+    logger,
+    onShutdown: async (signal) => {
+      await booted;
+      const report = await shutdown.run(signal);
+      logger.info("shutdown complete", { ok: report.ok, durationMs: report.durationMs });
+      finished(report.ok ? 0 : 1);
+    },
+    onReload: () => {
+      const next = loadConfig(options.environment);
+      const changed = (Object.keys(next) as Array<keyof KernelConfig>).filter((key) => next[key] !== config[key]);
+      logger.info("configuration reloaded; changed keys apply at the next restart", { changed });
+    },
+  });
+
+  const streams = new StreamRegistry();
+  let server: ServedHttp | undefined;
+  shutdown.add(
+    "stop intake",
+    async () => {
+      streams.closeAll();
+      await server?.close();
+    },
+    { timeoutMs: 5_000 },
+  );
+
+  let pidFile: PidFile;
+  try {
+    pidFile = await acquirePidFile({ home: config.home, logger });
+  } catch (error) {
+    const failure = KernelError.from(error);
+    print(
+      failure.code === "DAEMON_ALREADY_RUNNING"
+        ? `oxios is already running (pid ${String((failure.details as { pid?: number } | undefined)?.pid ?? "?")}); not starting a second kernel`
+        : `oxios: ${failure.message}`,
+    );
+    signals.dispose();
+    return 1;
+  }
+
+  try {
+    const token = ensureApiToken(config.home, config.apiToken, config.llmApiKey);
+    const kernel = await bootKernel({ config, logger, clock, progress: (line) => print(line) }, shutdown);
+    const app = createApi({ kernel, token, streams });
+    server = await serve(app.fetch, { hostname: config.host, port: config.port, logger });
+    await pidFile.update({ url: server.url });
+    shutdown.add(
+      "remove pid file",
+      async () => {
+        await pidFile.release();
+      },
+      { timeoutMs: 5_000 },
+    );
+    const demo = kernel.model.provider === "demo" ? " (demo model: set OXIOS_LLM_API_KEY for a real one)" : "";
+    print(`oxios ${KERNEL_VERSION} listening on ${server.url}`);
+    print(`  home:  ${config.home}`);
+    print(`  model: ${config.model}${demo}`);
+    print(`  token: ${token}`);
+    print("  try:");
+    print(`    curl ${server.url}/health`);
+    print(`    curl -H "Authorization: Bearer ${token}" ${server.url}/api/status`);
+    print(
+      `    curl -H "Authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"goal":"list the files"}' ${server.url}/api/runs`,
+    );
+    for (const run of kernel.interrupted) print(`  run ${run.taskId} was interrupted by the previous shutdown`);
+    logger.info("kernel ready", {
+      url: server.url,
+      pid: process.pid,
+      bootMs: Math.round(clock.now() - kernel.startedAt),
+    });
+    markBooted();
+  } catch (error) {
+    const failure = KernelError.from(error);
+    print(
+      failure.code === "DAEMON_PORT_IN_USE"
+        ? `oxios: port ${config.port} on ${config.host} is already in use (set OXIOS_PORT or port in ${config.configPath})`
+        : `oxios: failed to start: ${failure.message}`,
+    );
+    logger.error("boot failed", { code: failure.code, message: failure.message });
+    shutdown.add(
+      "remove pid file",
+      async () => {
+        await pidFile.release();
+      },
+      { timeoutMs: 5_000 },
+    );
+    signals.dispose();
+    await shutdown.run("boot failed");
+    return 1;
+  }
+  const code = await exit;
+  signals.dispose();
+  return code;
+}

@@ -147,6 +147,15 @@ describe("the kernel, end to end", () => {
     expect(fake.maxInFlight).toBe(3);
   }, 30_000);
 
+  it("long-polls a run with waitMs: one GET answers once the run has finished", async () => {
+    const { taskId } = await kernel.json<Run>("POST", "/api/runs", { goal: "SLOW long poll" });
+    const first = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
+    expect(["queued", "running"]).toContain(first.status);
+    const finished = await kernel.json<Run>("GET", `/api/runs/${taskId}?waitMs=20000`);
+    expect(finished.status).toBe("completed");
+    expect((await kernel.request("GET", `/api/runs/${taskId}?waitMs=600000`)).status).toBe(422);
+  }, 30_000);
+
   it("streams a run's events in order over SSE", async () => {
     const controller = new AbortController();
     const response = await kernel.request(

@@ -24,6 +24,8 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class RunService {
   readonly #options: RunServiceOptions;
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Live runs' own results, for long polls: a run is answered as soon as it has finished. */
+  readonly #results = new Map<string, Promise<RunRecord>>();
 
   constructor(options: RunServiceOptions) {
     this.#options = options;
@@ -59,8 +61,12 @@ export class RunService {
       .catch((error: unknown) =>
         logger.error("run record not journalled", { taskId: handle.taskId, error: KernelError.from(error).message }),
       )
-      .finally(() => this.#inFlight.delete(handle.taskId));
+      .finally(() => {
+        this.#inFlight.delete(handle.taskId);
+        this.#results.delete(handle.taskId);
+      });
     this.#inFlight.set(handle.taskId, work);
+    this.#results.set(handle.taskId, handle.result);
     return { taskId: handle.taskId, agentId: handle.agentId };
   }
 
@@ -70,6 +76,26 @@ export class RunService {
     if (live !== undefined) return live;
     if (!ID.test(taskId)) return undefined;
     return (await this.#options.state.load(CATEGORY, taskId)) as RunRecord | undefined;
+  }
+
+  /**
+   * Resolves once the run has finished (its live record is then final; the journal write
+   * follows on its own), after `waitMs`, or when `signal` aborts (the client went away) —
+   * whichever comes first.
+   */
+  async waitFor(taskId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
+    const work = this.#results.get(taskId);
+    if (work === undefined) return;
+    let timer: { cancel(): void } | undefined;
+    let onAbort: (() => void) | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = this.#options.clock.setTimer(resolve, waitMs);
+      onAbort = resolve;
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    await Promise.race([work, gaveUp]);
+    timer?.cancel();
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
   }
 
   list(): RunRecord[] {

@@ -315,11 +315,21 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       path: "/api/runs/{taskId}",
       summary: "A run's status and result",
       security: secured,
-      request: { params: TaskParam },
-      responses: { 200: json(RunSchema, "The run"), 401: errors[401], 404: errors[404] },
+      request: {
+        params: TaskParam,
+        query: z.object({
+          waitMs: z.coerce.number().int().min(0).max(60_000).optional().openapi({
+            description: "long poll: wait up to this many ms for the run to finish before answering",
+          }),
+        }),
+      },
+      responses: { 200: json(RunSchema, "The run"), 401: errors[401], 404: errors[404], 422: errors[422] },
     }),
     async (c) => {
-      const run = await kernel.runs.load(c.req.valid("param").taskId);
+      const { taskId } = c.req.valid("param");
+      const { waitMs } = c.req.valid("query");
+      if (waitMs !== undefined && waitMs > 0) await kernel.runs.waitFor(taskId, waitMs, c.req.raw.signal);
+      const run = await kernel.runs.load(taskId);
       if (run === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
       return c.json(run, 200);
     },

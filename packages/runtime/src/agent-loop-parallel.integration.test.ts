@@ -1,5 +1,6 @@
 import { systemClock } from "@oxios/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { AgentLoop } from "./agent-loop.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
@@ -13,7 +14,14 @@ afterEach(async () => {
 
 describe("AgentLoop parallelism", () => {
   it("20 concurrent runs put 20 requests in flight at once at the model (no global lock)", async () => {
-    server = await FakeLlmServer.start({ latencyMs: 200, script: () => ({ text: "done" }) });
+    const arrive = arrivalBarrier(20);
+    server = await FakeLlmServer.start({
+      latencyMs: 200,
+      script: async () => {
+        await arrive();
+        return { text: "done" };
+      },
+    });
     const loop = new AgentLoop({
       model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
       clock: systemClock,

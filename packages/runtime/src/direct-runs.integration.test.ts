@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
 import { FakeLlmServer } from "./testing/fake-llm-server.ts";
@@ -18,7 +19,14 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
   it.each([20, 3])(
     "20 runs at 200 ms model latency with maxConcurrent %i: the model sees that many at once, never more",
     async (cap) => {
-      server = await FakeLlmServer.start({ latencyMs: 200, script: () => ({ text: "done" }) });
+      const arrive = arrivalBarrier(cap);
+      server = await FakeLlmServer.start({
+        latencyMs: 200,
+        script: async () => {
+          await arrive();
+          return { text: "done" };
+        },
+      });
       world = await openWorld({
         model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
         maxConcurrent: cap,

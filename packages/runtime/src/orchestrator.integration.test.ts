@@ -1,6 +1,7 @@
 import { defineTool } from "@oxios/tools";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
 import type { OrchestrationEvent } from "./orchestrator.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
@@ -173,10 +174,12 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
 
   it("splits five or more criteria into an agent group that runs in parallel", async () => {
     const criteria = ["a", "b", "c", "d", "e"].map((letter) => `the answer contains "${letter}-done"`);
+    const arrive = arrivalBarrier(5);
     server = await FakeLlmServer.start({
       latencyMs: 150,
-      script: (request) => {
+      script: async (request) => {
         if (kindOf(request) === "interview") return { json: clearTask(criteria, "five things") };
+        await arrive();
         const letters = [...systemText(request).matchAll(/"([a-e])-done"/g)].map((match) => `${match[1]}-done`);
         return { text: letters.join(" ") };
       },

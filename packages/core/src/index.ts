@@ -5,6 +5,7 @@
  */
 
 export { type AsyncContextSupport, asyncContextSupport } from "./async-context.ts";
+export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
 export { type Clock, SystemClock, sleepOn, systemClock, type Timer } from "./clock.ts";
 export { KernelError, type KernelErrorOptions } from "./errors.ts";
 export { idTimestamp, isId, newId } from "./ids.ts";
@@ -26,5 +27,6 @@ export {
   type LogRecord,
 } from "./logger.ts";
 export { Mutex, type MutexOptions } from "./mutex.ts";
+export { backoffDelay, type RetryOptions, type RetryPolicy, withRetry } from "./retry.ts";
 export { type LockGuard, type LockOptions, Semaphore, type SemaphoreOptions } from "./semaphore.ts";
 export { abortError, anySignal, type TimeoutSignal, throwIfAborted, timeoutSignal } from "./signals.ts";

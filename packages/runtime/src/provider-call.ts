@@ -4,18 +4,13 @@
  * drive the backoff with a ManualClock. The caller's AbortSignal cancels a wait at once.
  */
 
-import { type Clock, KernelError } from "@oxios/core";
-import type { CircuitBreaker } from "./circuit-breaker.ts";
+import { type CircuitBreaker, type Clock, KernelError, type RetryPolicy, withRetry } from "@oxios/core";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 
-export interface RetryPolicy {
-  /** Retries after the first attempt. Default 2. */
-  maxRetries?: number;
-  /** First backoff, doubled each retry. Default 500 ms. */
-  baseDelayMs?: number;
-  /** Backoff cap. Default 8 000 ms. */
-  maxDelayMs?: number;
-}
+export type { RetryPolicy };
+
+/** Model calls: 2 retries, backoff from 500 ms doubling, capped at 8 s. */
+export const PROVIDER_RETRY_DEFAULTS: Required<RetryPolicy> = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 8_000 };
 
 export interface ProviderCallOptions {
   provider: string;
@@ -27,29 +22,33 @@ export interface ProviderCallOptions {
   onRetry?: (error: KernelError, attempt: number, delayMs: number) => void;
 }
 
-export async function callProvider<T>(attempt: () => Promise<T>, options: ProviderCallOptions): Promise<T> {
-  const maxRetries = options.retry?.maxRetries ?? 2;
-  const base = options.retry?.baseDelayMs ?? 500;
-  const cap = options.retry?.maxDelayMs ?? 8_000;
-  for (let tries = 0; ; tries++) {
-    let failure: KernelError;
-    try {
-      return await options.breaker.run(
-        async () => {
-          try {
-            return await attempt();
-          } catch (error) {
-            throw toProviderError(error, options.provider, options.signal);
-          }
-        },
-        (error) => !(KernelError.hasCode(error, "ABORTED") || KernelError.hasCode(error, "TIMED_OUT")),
-      );
-    } catch (error) {
-      failure = KernelError.from(error, "PROVIDER_FAILED");
-    }
-    if (!isRetryableProviderError(failure) || tries >= maxRetries) throw failure;
-    const delayMs = Math.min(cap, base * 2 ** tries);
-    options.onRetry?.(failure, tries + 1, delayMs);
-    await options.clock.sleep(delayMs, options.signal);
-  }
+export function callProvider<T>(attempt: () => Promise<T>, options: ProviderCallOptions): Promise<T> {
+  return withRetry(
+    async () => {
+      try {
+        return await options.breaker.run(
+          async () => {
+            try {
+              return await attempt();
+            } catch (error) {
+              throw toProviderError(error, options.provider, options.signal);
+            }
+          },
+          (error) => !(KernelError.hasCode(error, "ABORTED") || KernelError.hasCode(error, "TIMED_OUT")),
+        );
+      } catch (error) {
+        throw KernelError.from(error, "PROVIDER_FAILED");
+      }
+    },
+    {
+      clock: options.clock,
+      defaults: PROVIDER_RETRY_DEFAULTS,
+      ...(options.retry === undefined ? {} : { policy: options.retry }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      shouldRetry: (error) => isRetryableProviderError(KernelError.from(error, "PROVIDER_FAILED")),
+      ...(options.onRetry === undefined
+        ? {}
+        : { onRetry: (error, retry, delayMs) => options.onRetry?.(KernelError.from(error), retry, delayMs) }),
+    },
+  );
 }

@@ -10,12 +10,20 @@ import { randomUUID } from "node:crypto";
 import { type Message, type Part, Role, type StreamResponse, type Task, TaskState } from "@a2a-js/sdk";
 import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { A2AError } from "@a2a-js/sdk/errors";
-import { abortError, type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import {
+  abortError,
+  CircuitBreaker,
+  type CircuitState,
+  type Clock,
+  KernelError,
+  type Logger,
+  type RetryPolicy,
+  systemClock,
+  withRetry,
+} from "@oxios/core";
 import { silentLogger } from "../silent-logger.ts";
 import { A2aErrorCode } from "./a2a-errors.ts";
 import { type AgentCardJson, toSdkAgentCard, validateAgentCard } from "./agent-card.ts";
-import { CircuitBreaker, type CircuitState } from "./circuit-breaker.ts";
-import { type RetryPolicy, withRetry } from "./retry.ts";
 
 export interface A2aAgentsOptions {
   clock?: Clock;
@@ -153,6 +161,9 @@ function httpUrl(url: string): URL {
 }
 
 /** Errors worth another attempt: the agent could not be reached, not a protocol-level answer. */
+/** Remote agents: 3 retries, backoff 100 ms·2ⁿ capped at 5 s. */
+const A2A_RETRY_DEFAULTS: Required<RetryPolicy> = { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 5_000 };
+
 function retryable(error: unknown): boolean {
   if (error instanceof A2AError) return false;
   if (KernelError.isInstance(error)) return error.details?.retry === true;
@@ -448,7 +459,12 @@ export class A2aAgents {
   #breakerFor(key: string): CircuitBreaker {
     let breaker = this.#breakers.get(key);
     if (breaker === undefined) {
-      breaker = new CircuitBreaker({ clock: this.#clock, ...this.#options.breaker });
+      breaker = new CircuitBreaker({
+        clock: this.#clock,
+        ...this.#options.breaker,
+        name: key,
+        openErrorCode: A2aErrorCode.circuitOpen,
+      });
       this.#breakers.set(key, breaker);
     }
     return breaker;
@@ -474,11 +490,7 @@ export class A2aAgents {
     try {
       return await withRetry(
         async () => {
-          if (!breaker.tryAcquire()) {
-            throw new KernelError(A2aErrorCode.circuitOpen, `the circuit to ${agent} is open after repeated failures`, {
-              details: { agent, retryAt: breaker.retryAt },
-            });
-          }
+          if (!breaker.tryAcquire()) throw breaker.openError();
           try {
             const value = await call();
             breaker.success();
@@ -493,7 +505,13 @@ export class A2aAgents {
             throw error;
           }
         },
-        { clock: this.#clock, policy: this.#options.retry, signal, shouldRetry: retryable },
+        {
+          clock: this.#clock,
+          defaults: A2A_RETRY_DEFAULTS,
+          ...(this.#options.retry === undefined ? {} : { policy: this.#options.retry }),
+          ...(signal === undefined ? {} : { signal }),
+          shouldRetry: retryable,
+        },
       );
     } catch (error) {
       if (KernelError.isInstance(error) || error instanceof A2AError) throw error;

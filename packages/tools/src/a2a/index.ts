@@ -23,11 +23,9 @@ export {
   type KernelAgentCardInput,
   validateAgentCard,
 } from "./agent-card.ts";
-export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
 export type {
   A2aKernelPort,
   A2aKernelTaskState,
   A2aKernelTaskUpdate,
   A2aTaskRequest,
 } from "./kernel-port.ts";
-export { backoffDelay, type RetryPolicy, withRetry } from "./retry.ts";

@@ -24,6 +24,7 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class RunService {
   readonly #options: RunServiceOptions;
   readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #results = new Map<string, Promise<RunRecord>>();
 
   constructor(options: RunServiceOptions) {
     this.#options = options;
@@ -59,8 +60,12 @@ export class RunService {
       .catch((error: unknown) =>
         logger.error("run record not journalled", { taskId: handle.taskId, error: KernelError.from(error).message }),
       )
-      .finally(() => this.#inFlight.delete(handle.taskId));
+      .finally(() => {
+        this.#inFlight.delete(handle.taskId);
+        this.#results.delete(handle.taskId);
+      });
     this.#inFlight.set(handle.taskId, work);
+    this.#results.set(handle.taskId, handle.result);
     return { taskId: handle.taskId, agentId: handle.agentId };
   }
 
@@ -70,6 +75,11 @@ export class RunService {
     if (live !== undefined) return live;
     if (!ID.test(taskId)) return undefined;
     return (await this.#options.state.load(CATEGORY, taskId)) as RunRecord | undefined;
+  }
+
+  /** The final record of a run of this process that has not settled yet (never rejects). */
+  finished(taskId: string): Promise<RunRecord> | undefined {
+    return this.#results.get(taskId);
   }
 
   list(): RunRecord[] {

@@ -35,7 +35,14 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     });
     expect(await cli("run", "remember that the garden needs water on Fridays")).toContain("[demo]");
     expect(await cli("memory", "search", "when does the garden need water")).toContain("Fridays");
-    expect(await cli("doctor")).toMatch(/ok\s+node[\s\S]*ok\s+sqlite-vec[\s\S]*ok\s+embedder[\s\S]*ok\s+port/);
+    const doctor = await cli("doctor");
+    expect(doctor).toMatch(/ok\s+node[\s\S]*ok\s+sqlite-vec[\s\S]*ok\s+embedder[\s\S]*ok\s+port/);
+    expect(doctor).toMatch(
+      existsSync("/usr/bin/chromium")
+        ? /ok\s+browser\s+auto: on \(\/usr\/bin\/chromium found\)/
+        : /ok\s+browser\s+auto: off \(\/usr\/bin\/chromium not found\)/,
+    );
+    expect(doctor).toMatch(/ok\s+mcp\s+no servers configured/);
     expect(await cli("stop")).toContain("oxios stopped (graceful");
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
     expect(await cli("status")).toMatch(/exit 3[\s\S]*oxios is stopped/);

@@ -55,4 +55,87 @@ describe("loadConfig", () => {
     expect(parseConfigValue("port", "4300")).toBe(4300);
     expect(() => parseConfigValue("port", "x")).toThrowError(/port must be an integer/);
   });
+
+  it("MCP servers come from [mcp.servers.<name>] tables, validated with the key named", () => {
+    const dir = home(
+      [
+        "[mcp.servers.files]",
+        'command = "node"',
+        'args = ["server.js", "stdio"]',
+        'env = { ROOT = "/srv" }',
+        "",
+        "[mcp.servers.remote]",
+        'transport = "streamable-http"',
+        'url = "https://mcp.example.com/mcp"',
+        "request_timeout_ms = 5000",
+        "enabled = false",
+        "",
+      ].join("\n"),
+    );
+    expect(loadConfig({ OXIOS_HOME: dir }).mcpServers).toEqual([
+      {
+        name: "files",
+        enabled: true,
+        transport: { type: "stdio", command: "node", args: ["server.js", "stdio"], env: { ROOT: "/srv" } },
+      },
+      {
+        name: "remote",
+        enabled: false,
+        requestTimeoutMs: 5000,
+        transport: { type: "streamable-http", url: "https://mcp.example.com/mcp", headers: {} },
+      },
+    ]);
+    const bad = (toml: string) => () => loadConfig({ OXIOS_HOME: home(toml) });
+    expect(bad('[mcp.servers.x]\ntransport = "carrier-pigeon"\n')).toThrowError(
+      /mcp\.servers\.x\.transport in .* must be "stdio" or "streamable-http"/,
+    );
+    expect(bad("[mcp.servers.x]\nargs = []\n")).toThrowError(/mcp\.servers\.x\.command in .* must be the command/);
+    expect(bad('[mcp.servers.x]\ntransport = "streamable-http"\nurl = "file:///etc"\n')).toThrowError(
+      /mcp\.servers\.x\.url in .* must be an http\(s\) URL/,
+    );
+    expect(bad('[mcp.servers.x]\ncommand = "a"\nargs = "b"\n')).toThrowError(
+      /mcp\.servers\.x\.args .* a list of strings/,
+    );
+    expect(bad('[mcp.servers.x]\ncommand = "a"\ncolour = 1\n')).toThrowError(/mcp\.servers\.x\.colour/);
+    expect(bad('[mcp.servers."a b"]\ncommand = "a"\n')).toThrowError(/mcp\.servers\.a b in .* must be named/);
+    expect(
+      loadConfig({ OXIOS_HOME: home(), OXIOS_MCP_SERVERS: '{"e": {"command": "node", "args": ["s.js"]}}' }).mcpServers,
+    ).toEqual([{ name: "e", enabled: true, transport: { type: "stdio", command: "node", args: ["s.js"], env: {} } }]);
+    expect(() => loadConfig({ OXIOS_HOME: home(), OXIOS_MCP_SERVERS: "{nope" })).toThrowError(
+      /OXIOS_MCP_SERVERS must be JSON/,
+    );
+  });
+
+  it("remote A2A agents are http(s) URLs, from config.toml or a comma list in the environment", () => {
+    expect(loadConfig({ OXIOS_HOME: home('a2a_agents = ["https://agent.example.com"]\n') }).a2aAgents).toEqual([
+      "https://agent.example.com/",
+    ]);
+    expect(
+      loadConfig({ OXIOS_HOME: home(), OXIOS_A2A_AGENTS: "http://127.0.0.1:9000, https://b.example.com/x" }).a2aAgents,
+    ).toEqual(["http://127.0.0.1:9000/", "https://b.example.com/x"]);
+    expect(() => loadConfig({ OXIOS_HOME: home(), OXIOS_A2A_AGENTS: "ftp://x" })).toThrowError(
+      /OXIOS_A2A_AGENTS must be a list of http\(s\) base URLs/,
+    );
+  });
+
+  it("the browser is on by default exactly when Chromium exists; on/off override it", () => {
+    const missing = join(home(), "no-chromium");
+    const auto = loadConfig({ OXIOS_HOME: home(), OXIOS_BROWSER_PATH: missing }).browser;
+    expect(auto).toMatchObject({ setting: "auto", enabled: false });
+    expect(auto.reason).toContain("not found");
+    const present = loadConfig({ OXIOS_HOME: home(), OXIOS_BROWSER_PATH: process.execPath }).browser;
+    expect(present).toMatchObject({ setting: "auto", enabled: true });
+    expect(loadConfig({ OXIOS_HOME: home("browser = false\n") }).browser).toMatchObject({
+      setting: "off",
+      enabled: false,
+    });
+    expect(loadConfig({ OXIOS_HOME: home(), OXIOS_BROWSER: "on", OXIOS_BROWSER_PATH: missing }).browser.enabled).toBe(
+      true,
+    );
+    expect(() => loadConfig({ OXIOS_HOME: home(), OXIOS_BROWSER: "sometimes" })).toThrowError(
+      /OXIOS_BROWSER must be one of "auto"/,
+    );
+    expect(loadConfig({ OXIOS_HOME: home() }).agentNetwork).toBe(false);
+    expect(parseConfigValue("agent_network", "on")).toBe(true);
+  });
 });

@@ -1,16 +1,41 @@
 /**
- * Kernel configuration: `$OXIOS_HOME/config.toml` (flat keys) overridden by `OXIOS_*`
- * environment variables, validated with messages that name the key and the expected form.
- * An unreadable or invalid file is a `CONFIG_INVALID` naming the file (and line).
+ * Kernel configuration: `$OXIOS_HOME/config.toml` (flat keys, plus `[mcp.servers.<name>]`
+ * tables) overridden by `OXIOS_*` environment variables, validated with messages that name
+ * the key and the expected form. An unreadable or invalid file is a `CONFIG_INVALID` naming
+ * the file (and line).
  */
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
+export type BrowserChoice = "auto" | "on" | "off";
+
+/** Where the browser looks for Chromium unless `browser_path` says otherwise. */
+export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
+
+/** One `[mcp.servers.<name>]` table, in the shape `@oxios/tools/mcp` takes. */
+export interface McpServerSetting {
+  name: string;
+  transport:
+    | { type: "stdio"; command: string; args: string[]; env: Record<string, string>; cwd?: string }
+    | { type: "streamable-http"; url: string; headers: Record<string, string> };
+  enabled: boolean;
+  requestTimeoutMs?: number;
+}
+
+export interface BrowserSetting {
+  /** What the configuration asked for. */
+  setting: BrowserChoice;
+  /** Whether the kernel offers browser tools: `on`, or `auto` with Chromium present. */
+  enabled: boolean;
+  executablePath: string;
+  /** Why it is on or off, for `oxios doctor` and the boot log. */
+  reason: string;
+}
 
 export interface KernelConfig {
   home: string;
@@ -32,6 +57,13 @@ export interface KernelConfig {
   embedder: EmbedderChoice;
   /** Drain timeout of the scheduler at shutdown. */
   drainTimeoutMs: number;
+  /** MCP servers started at boot (`[mcp.servers.<name>]`, or `OXIOS_MCP_SERVERS` as JSON). */
+  mcpServers: McpServerSetting[];
+  /** Base URLs of remote A2A agents whose cards are fetched at boot. */
+  a2aAgents: string[];
+  browser: BrowserSetting;
+  /** Agents may use tools that reach the network (A2A, browser, Streamable HTTP MCP servers). */
+  agentNetwork: boolean;
 }
 
 interface KeySpec {
@@ -42,6 +74,25 @@ interface KeySpec {
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value.trim().length > 0 ? value.trim() : undefined;
+}
+
+function flag(value: unknown): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  if (typeof value !== "string") return undefined;
+  const word = value.trim().toLowerCase();
+  if (["true", "on", "yes", "1"].includes(word)) return true;
+  if (["false", "off", "no", "0"].includes(word)) return false;
+  return undefined;
+}
+
+function httpUrl(value: unknown): string | undefined {
+  const url = text(value);
+  if (url === undefined || !/^https?:\/\/\S+$/.test(url)) return undefined;
+  try {
+    return new URL(url).href;
+  } catch {
+    return undefined;
+  }
 }
 
 function integer(min: number, max: number) {
@@ -104,7 +155,40 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     form: "an integer from 0 to 600000",
     parse: integer(0, 600_000),
   },
+  a2a_agents: {
+    env: "OXIOS_A2A_AGENTS",
+    form: "a list of http(s) base URLs of A2A agents (comma-separated in the environment)",
+    parse: (value) => {
+      const items =
+        typeof value === "string"
+          ? value.split(",").map((item) => item.trim())
+          : Array.isArray(value)
+            ? value
+            : undefined;
+      if (items === undefined) return undefined;
+      const urls = items.filter((item) => item !== "").map(httpUrl);
+      return urls.every((url) => url !== undefined) ? urls : undefined;
+    },
+  },
+  browser: {
+    env: "OXIOS_BROWSER",
+    form: 'one of "auto" (on when Chromium is installed), "on", "off"',
+    parse: (value) => {
+      if (value === "auto") return "auto";
+      const on = flag(value);
+      return on === undefined ? undefined : on ? "on" : "off";
+    },
+  },
+  browser_path: { env: "OXIOS_BROWSER_PATH", form: "the path of a Chromium executable", parse: text },
+  agent_network: {
+    env: "OXIOS_AGENT_NETWORK",
+    form: "true or false",
+    parse: flag,
+  },
 };
+
+/** Tables of config.toml that are not flat keys. */
+const TABLE_KEYS = ["mcp"] as const;
 
 const DEFAULTS: Record<string, unknown> = {
   host: "127.0.0.1",
@@ -114,6 +198,10 @@ const DEFAULTS: Record<string, unknown> = {
   http_rate_per_min: 1200,
   embedder: "use-lite",
   drain_timeout_ms: 20_000,
+  a2a_agents: [],
+  browser: "auto",
+  browser_path: DEFAULT_CHROMIUM,
+  agent_network: false,
 };
 
 /** `$OXIOS_HOME`, else `~/.oxios` (under `HOME` when set). */
@@ -154,6 +242,118 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
+  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${JSON.stringify(raw)}`, {
+    details: { key, value: raw },
+  });
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function stringTable(value: unknown): Record<string, string> | undefined {
+  if (!isTable(value)) return undefined;
+  return Object.values(value).every((item) => typeof item === "string") ? (value as Record<string, string>) : undefined;
+}
+
+const MCP_FIELDS = new Set([
+  "transport",
+  "command",
+  "args",
+  "env",
+  "cwd",
+  "url",
+  "headers",
+  "enabled",
+  "request_timeout_ms",
+]);
+
+/**
+ * `[mcp.servers.<name>]` tables (or the same object as JSON in `OXIOS_MCP_SERVERS`): each
+ * field is checked here so the message names `mcp.servers.<name>.<field>`.
+ */
+export function parseMcpServerSettings(raw: unknown, source: string): McpServerSetting[] {
+  const at = (path: string) =>
+    source === "OXIOS_MCP_SERVERS" ? `${path} in OXIOS_MCP_SERVERS` : `${path} in ${source}`;
+  if (!isTable(raw)) throw invalid(at("mcp"), "a table with a `servers` table", raw, "mcp");
+  const unknown = Object.keys(raw).filter((key) => key !== "servers");
+  if (unknown.length > 0)
+    throw invalid(at(`mcp.${unknown[0]}`), "absent (only mcp.servers is known)", raw[unknown[0] as string], "mcp");
+  const servers = raw.servers ?? {};
+  if (!isTable(servers)) throw invalid(at("mcp.servers"), "a table of servers by name", servers, "mcp.servers");
+  return Object.entries(servers).map(([name, value]) => {
+    const key = `mcp.servers.${name}`;
+    if (!/^[a-zA-Z0-9_-]{1,32}$/.test(name)) {
+      throw invalid(at(key), "named with 1–32 of [a-zA-Z0-9_-] (the name is part of tool names)", name, key);
+    }
+    if (!isTable(value)) throw invalid(at(key), "a table", value, key);
+    for (const field of Object.keys(value)) {
+      if (!MCP_FIELDS.has(field)) {
+        throw invalid(at(`${key}.${field}`), `absent (known: ${[...MCP_FIELDS].join(", ")})`, value[field], key);
+      }
+    }
+    const type = value.transport ?? (value.url === undefined ? "stdio" : "streamable-http");
+    if (type !== "stdio" && type !== "streamable-http") {
+      throw invalid(at(`${key}.transport`), '"stdio" or "streamable-http"', type, `${key}.transport`);
+    }
+    const enabled = value.enabled ?? true;
+    if (typeof enabled !== "boolean") throw invalid(at(`${key}.enabled`), "true or false", enabled, `${key}.enabled`);
+    let requestTimeoutMs: number | undefined;
+    if (value.request_timeout_ms !== undefined) {
+      requestTimeoutMs = integer(1, 3_600_000)(value.request_timeout_ms);
+      if (requestTimeoutMs === undefined) {
+        throw invalid(at(`${key}.request_timeout_ms`), "an integer from 1 to 3600000", value.request_timeout_ms, key);
+      }
+    }
+    const common = { name, enabled, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) };
+    if (type === "streamable-http") {
+      const url = httpUrl(value.url);
+      if (url === undefined) throw invalid(at(`${key}.url`), "an http(s) URL", value.url, `${key}.url`);
+      const headers = value.headers === undefined ? {} : stringTable(value.headers);
+      if (headers === undefined) throw invalid(at(`${key}.headers`), "a table of strings", value.headers, key);
+      return { ...common, transport: { type, url, headers } };
+    }
+    const command = text(value.command);
+    if (command === undefined) {
+      throw invalid(at(`${key}.command`), "the command that starts the server", value.command, `${key}.command`);
+    }
+    const args = value.args ?? [];
+    if (!Array.isArray(args) || !args.every((item) => typeof item === "string")) {
+      throw invalid(at(`${key}.args`), "a list of strings", args, `${key}.args`);
+    }
+    const env = value.env === undefined ? {} : stringTable(value.env);
+    if (env === undefined) throw invalid(at(`${key}.env`), "a table of strings", value.env, `${key}.env`);
+    const cwd = value.cwd === undefined ? undefined : text(value.cwd);
+    if (value.cwd !== undefined && cwd === undefined) {
+      throw invalid(at(`${key}.cwd`), "a directory path", value.cwd, `${key}.cwd`);
+    }
+    return {
+      ...common,
+      transport: { type, command, args: args as string[], env, ...(cwd === undefined ? {} : { cwd }) },
+    };
+  });
+}
+
+/** `auto` is on exactly when the Chromium executable exists. */
+export function resolveBrowser(setting: BrowserChoice, executablePath: string): BrowserSetting {
+  if (setting === "off") return { setting, enabled: false, executablePath, reason: "off in the configuration" };
+  const present = existsSync(executablePath);
+  if (setting === "on") {
+    return {
+      setting,
+      enabled: true,
+      executablePath,
+      reason: present
+        ? `on (${executablePath})`
+        : `on, but ${executablePath} is missing (calls fail BROWSER_UNAVAILABLE)`,
+    };
+  }
+  return present
+    ? { setting, enabled: true, executablePath, reason: `auto: on (${executablePath} found)` }
+    : { setting, enabled: false, executablePath, reason: `auto: off (${executablePath} not found)` };
+}
+
 function check(key: string, raw: unknown, where: string): unknown {
   const spec = CONFIG_KEYS[key] as KeySpec;
   const value = spec.parse(raw);
@@ -171,11 +371,16 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
   const path = configPath(home);
   const file = readConfigFile(path);
   const values: Record<string, unknown> = { ...DEFAULTS };
+  let mcpServers: McpServerSetting[] = [];
   for (const [key, raw] of Object.entries(file)) {
+    if (key === "mcp") {
+      mcpServers = parseMcpServerSettings(raw, path);
+      continue;
+    }
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
         "CONFIG_INVALID",
-        `${path}: unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+        `${path}: unknown key "${key}" (known: ${[...Object.keys(CONFIG_KEYS), ...TABLE_KEYS].join(", ")})`,
         { details: { file: path, key } },
       );
     }
@@ -184,6 +389,20 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
     const raw = environment[spec.env];
     if (raw !== undefined && raw !== "") values[key] = check(key, raw, spec.env);
+  }
+  const mcpJson = environment.OXIOS_MCP_SERVERS;
+  if (mcpJson !== undefined && mcpJson.trim() !== "") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(mcpJson);
+    } catch (error) {
+      throw new KernelError(
+        "CONFIG_INVALID",
+        'OXIOS_MCP_SERVERS must be JSON like {"name": {"command": "…", "args": []}}',
+        { cause: error, details: { key: "mcp.servers" } },
+      );
+    }
+    mcpServers = parseMcpServerSettings({ servers: parsed }, "OXIOS_MCP_SERVERS");
   }
   const apiKey = values.llm_api_key as string | undefined;
   const model = (values.model as string | undefined) ?? (apiKey === undefined ? "demo" : "openai/gpt-4o-mini");
@@ -201,6 +420,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     httpRatePerMinute: values.http_rate_per_min as number,
     embedder: values.embedder as EmbedderChoice,
     drainTimeoutMs: values.drain_timeout_ms as number,
+    mcpServers,
+    a2aAgents: values.a2a_agents as string[],
+    browser: resolveBrowser(values.browser as BrowserChoice, values.browser_path as string),
+    agentNetwork: values.agent_network as boolean,
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
     throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {
@@ -211,11 +434,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
 }
 
 /** Validates one value for `oxios config set`; returns the TOML-ready value. */
-export function parseConfigValue(key: string, raw: string): string | number {
+export function parseConfigValue(key: string, raw: string): string | number | boolean | string[] {
   if (!(key in CONFIG_KEYS)) {
     throw new KernelError("CONFIG_INVALID", `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`, {
       details: { key },
     });
   }
-  return check(key, raw, key) as string | number;
+  return check(key, raw, key) as string | number | boolean | string[];
 }

@@ -4,13 +4,15 @@
  *
  * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
  * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler → supervisor →
- * tool registry (gate + ports) → runtime (model, breakers, budgets) → runs (recovery).
- * Shutdown (steps added by `main.ts` around the HTTP server): stop intake → drain the
- * scheduler → stop agents → flush memory writes → flush audit → flush git commits → close
- * databases → remove the pid file.
+ * tool registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → runtime
+ * (model, breakers, budgets) → runs (recovery) → the A2A server.
+ * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays too) →
+ * drain the scheduler → stop agents → close interop (MCP clients, browser) → flush memory
+ * writes → flush audit → flush git commits → close databases → remove the pid file.
  */
 
 import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
 import type { ShutdownSequence } from "@oxios/daemon";
@@ -34,8 +36,11 @@ import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
 import { builtinTools, ToolRegistry } from "@oxios/tools";
+import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
+import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
 import type { KernelConfig } from "./config.ts";
+import { Interop } from "./interop.ts";
 import { RunService } from "./runs.ts";
 
 export const KERNEL_VERSION = "0.1.0";
@@ -56,6 +61,10 @@ export interface Kernel {
   model: ResolvedModel;
   runtime: Runtime;
   runs: RunService;
+  /** MCP servers, remote A2A agents and the browser. */
+  interop: Interop;
+  /** The kernel as an A2A agent: its card and JSON-RPC endpoint, mounted by the HTTP API. */
+  a2a: A2aServer;
   state: StateStore;
   git: GitLayer;
   /** Runs a previous process left unfinished, reported at boot. */
@@ -70,6 +79,13 @@ export interface BootOptions {
   clock?: Clock;
   /** Told about slow first-run work (embedding model load, migrations). */
   progress?: (message: string) => void;
+}
+
+/** The public URL of the A2A JSON-RPC endpoint, from the configured host and port. */
+export function a2aEndpointUrl(config: Pick<KernelConfig, "host" | "port">): string {
+  const wildcard = config.host === "0.0.0.0" || config.host === "::";
+  const host = wildcard ? hostname() : config.host.includes(":") ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}/a2a`;
 }
 
 function embedderFor(config: KernelConfig): Embedder | undefined {
@@ -175,12 +191,19 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("tools", started);
 
     started = clock.now();
+    const interop = new Interop({ config, clock, logger, version: KERNEL_VERSION });
+    closers.push({ name: "interop", close: () => interop.close() });
+    await interop.start(tools, bus);
+    step("interop", started);
+
+    started = clock.now();
     const model = resolveModel(config.model, {
       env: {},
       ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
       ...(config.llmBaseUrl ? { baseUrl: config.llmBaseUrl } : {}),
     });
     const runtime = createRuntime({
+      ...(config.agentNetwork ? { identity: { permissions: { network: true } } } : {}),
       model,
       clock,
       logger,
@@ -202,6 +225,26 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     }
     step("runtime", started);
 
+    const a2a = createA2aServer({
+      card: {
+        name: "oxios",
+        description: "An Oxios kernel: give it a goal and one of its agents works on it with its tools.",
+        version: KERNEL_VERSION,
+        url: a2aEndpointUrl(config),
+        skills: [
+          {
+            id: "run-goal",
+            name: "Run a goal",
+            description: "Runs the message as a goal with an agent (memory, files, exec, MCP, A2A and browser tools).",
+            tags: ["general", "tools", "memory", "files"],
+            examples: ["list the files", "remember that the deploy freeze starts on December 20"],
+          },
+        ],
+      },
+      kernel: new KernelA2aPort({ runs, bus, logger: logger.child({ module: "a2a" }) }),
+      logger: logger.child({ module: "a2a" }),
+    });
+
     const kernel: Kernel = {
       config,
       clock,
@@ -218,6 +261,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       model,
       runtime,
       runs,
+      interop,
+      a2a,
       state,
       git,
       interrupted: interrupted.map((run) => ({ taskId: run.taskId, status: run.status })),
@@ -231,7 +276,10 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         scheduler: "ready",
         supervisor: "ready",
         tools: "ready",
+        mcp: interop.mcpState(),
+        browser: interop.browser === undefined ? "off" : "ready",
         runtime: "ready",
+        a2a: "ready",
       },
     };
     registerShutdown(kernel, shutdown, taskStore, spaceStore);
@@ -278,6 +326,7 @@ function registerShutdown(
       },
       { timeoutMs: 10_000 },
     )
+    .add("close interop", () => kernel.interop.close(), { timeoutMs: 10_000 })
     .add("flush memory writes", () => kernel.memory.flush(), { timeoutMs: 10_000 })
     .add(
       "flush audit",

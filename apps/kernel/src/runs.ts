@@ -24,7 +24,10 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class RunService {
   readonly #options: RunServiceOptions;
   readonly #inFlight = new Map<string, Promise<void>>();
+<<<<<<< HEAD
   /** Live runs' own results, for long polls: a run is answered as soon as it has finished. */
+=======
+>>>>>>> kernel-a2a
   readonly #results = new Map<string, Promise<RunRecord>>();
 
   constructor(options: RunServiceOptions) {
@@ -78,6 +81,7 @@ export class RunService {
     return (await this.#options.state.load(CATEGORY, taskId)) as RunRecord | undefined;
   }
 
+<<<<<<< HEAD
   /**
    * Resolves once the run has finished (its live record is then final; the journal write
    * follows on its own), after `waitMs`, or when `signal` aborts (the client went away) —
@@ -96,6 +100,11 @@ export class RunService {
     await Promise.race([work, gaveUp]);
     timer?.cancel();
     if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+=======
+  /** The final record of a run of this process that has not settled yet (never rejects). */
+  finished(taskId: string): Promise<RunRecord> | undefined {
+    return this.#results.get(taskId);
+>>>>>>> kernel-a2a
   }
 
   list(): RunRecord[] {

@@ -16,7 +16,7 @@ import {
 } from "@oxios/daemon";
 import { type KernelConfig, loadConfig } from "./config.ts";
 import { createApi, StreamRegistry } from "./http/app.ts";
-import { bootKernel, KERNEL_VERSION } from "./kernel.ts";
+import { bootKernel, KERNEL_VERSION, type Kernel } from "./kernel.ts";
 import { ensureApiToken } from "./token.ts";
 
 export interface ForegroundOptions {
@@ -67,10 +67,13 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
 
   const streams = new StreamRegistry();
   let server: ServedHttp | undefined;
+  let kernel: Kernel | undefined;
   shutdown.add(
     "stop intake",
     async () => {
       streams.closeAll();
+      // Ends the A2A relays and cancels the runs they were streaming (their callers are gone).
+      await kernel?.a2a.close();
       await server?.close();
     },
     { timeoutMs: 5_000 },
@@ -92,8 +95,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
 
   try {
     const token = ensureApiToken(config.home, config.apiToken, config.llmApiKey);
-    const kernel = await bootKernel({ config, logger, clock, progress: (line) => print(line) }, shutdown);
-    const app = createApi({ kernel, token, streams });
+    kernel = await bootKernel({ config, logger, clock, progress: (line) => print(line) }, shutdown);
+    const app = createApi({ kernel, token, streams, a2a: kernel.a2a });
     server = await serve(app.fetch, { hostname: config.host, port: config.port, logger });
     await pidFile.update({ url: server.url });
     shutdown.add(
@@ -108,6 +111,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     print(`  home:  ${config.home}`);
     print(`  model: ${config.model}${demo}`);
     print(`  token: ${token}`);
+    print(`  a2a:   ${server.url}/.well-known/agent-card.json`);
     print("  try:");
     print(`    curl ${server.url}/health`);
     print(`    curl -H "Authorization: Bearer ${token}" ${server.url}/api/status`);

@@ -178,6 +178,10 @@ function configValue(config: KernelConfig, key: string): unknown {
     http_rate_per_min: config.httpRatePerMinute,
     embedder: config.embedder,
     drain_timeout_ms: config.drainTimeoutMs,
+    a2a_agents: config.a2aAgents.join(","),
+    browser: config.browser.setting,
+    browser_path: config.browser.executablePath,
+    agent_network: config.agentNetwork,
   };
   return map[key];
 }

@@ -1,4 +1,7 @@
-/** `oxios doctor`: checks Node, sqlite-vec, the embedder, the model, the port and permissions. */
+/**
+ * `oxios doctor`: checks Node, sqlite-vec, the embedder, the model, the port, permissions, and
+ * says whether the browser is on (and why) and which MCP servers and A2A agents are configured.
+ */
 
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
@@ -107,6 +110,16 @@ export async function runDoctor(config: KernelConfig, out: (line: string) => voi
   } catch (error) {
     add("permissions", false, `${config.home}: ${(error as Error).message}`);
   }
+
+  const browser = config.browser;
+  add("browser", !(browser.setting === "on" && !existsSync(browser.executablePath)), browser.reason);
+  const mcp = config.mcpServers.filter((server) => server.enabled).map((server) => server.name);
+  add("mcp", true, mcp.length === 0 ? "no servers configured" : `servers: ${mcp.join(", ")} (started with the kernel)`);
+  add(
+    "a2a",
+    true,
+    config.a2aAgents.length === 0 ? "no remote agents configured" : `remote agents: ${config.a2aAgents.join(", ")}`,
+  );
 
   for (const check of checks) out(`${check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(12)} ${check.detail}`);
   return checks.every((check) => check.ok) ? 0 : 1;

@@ -3,12 +3,15 @@
  * at `/api/openapi.json` is generated from them, and every error is `{error: {code,
  * message}}` with its status — 400 malformed JSON, 422 wrong types (naming the field), 413
  * over 10 MiB, 401 without a valid token, 404 unknown route, 429 over the per-token rate.
+ * The kernel's A2A server is mounted beside them: its agent card is public (like /health),
+ * its JSON-RPC endpoint `/a2a` needs the token (like /api/*).
  */
 
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { anySignal, KernelError } from "@oxios/core";
 import { isKernelEventType, type KernelEvent, type KernelEventType } from "@oxios/event-bus";
 import type { MemoryEntry, MemoryTier, MemoryType } from "@oxios/memory";
+import { type A2aServer, AGENT_CARD_PATH } from "@oxios/tools/a2a";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -20,6 +23,7 @@ import { errorBody, statusOf, toKernelError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import {
+  AgentCardSchema,
   AgentSchema,
   AuditEntrySchema,
   AuditVerifySchema,
@@ -28,6 +32,8 @@ import {
   ErrorSchema,
   GitCommitSchema,
   HealthSchema,
+  JsonRpcRequestSchema,
+  JsonRpcResponseSchema,
   MemoryCreateSchema,
   MemorySchema,
   MemorySearchResultSchema,
@@ -49,6 +55,8 @@ export interface ApiOptions {
   token: string;
   /** Ends every open event stream (called by the "stop intake" shutdown step). */
   streams: StreamRegistry;
+  /** The kernel's A2A server; without it (the OpenAPI document alone) its routes are only described. */
+  a2a?: A2aServer;
 }
 
 /** Open SSE streams, so shutdown can end them before the server closes. */
@@ -128,7 +136,7 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 export function createApi(options: ApiOptions): OpenAPIHono {
-  const { kernel, token, streams } = options;
+  const { kernel, token, streams, a2a } = options;
   const metrics = new HttpMetrics();
   const limiter = new RateLimiter(kernel.config.httpRatePerMinute, kernel.clock);
   const app = new OpenAPIHono({
@@ -170,6 +178,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   };
   app.use("/api/*", auth);
   app.use("/metrics", auth);
+  app.use("/a2a", auth);
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
@@ -215,7 +224,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
           uptimeMs: kernel.clock.now() - kernel.startedAt,
           pid: process.pid,
           home: kernel.config.home,
-          modules: kernel.modules,
+          modules: { ...kernel.modules, mcp: kernel.interop.mcpState() },
           model: {
             spec: kernel.config.model,
             provider: kernel.model.provider,
@@ -224,6 +233,12 @@ export function createApi(options: ApiOptions): OpenAPIHono {
           },
           memory: { mode: stats.mode, embedder: kernel.config.embedder, memories: stats.memories },
           interruptedRuns: kernel.interrupted,
+          interop: {
+            ...kernel.interop.status(),
+            tools: kernel.tools
+              .names()
+              .filter((name) => name.startsWith("mcp__") || name.startsWith("a2a_") || name.startsWith("browser_")),
+          },
         },
         200,
       );
@@ -764,6 +779,42 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       );
     },
   );
+
+  // ---- A2A ---------------------------------------------------------------------------
+  // The SDK's transport reads the raw request (and answers streams with SSE), so these routes
+  // are described in the document and handed to the A2A server as they are.
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "get",
+      path: AGENT_CARD_PATH,
+      summary: "The kernel's A2A agent card (no auth; A2A v1.0, JSON-RPC interface at /a2a)",
+      responses: { 200: json(AgentCardSchema, "The agent card") },
+    }),
+  );
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "post",
+      path: "/a2a",
+      summary:
+        "A2A JSON-RPC: SendMessage and SendStreamingMessage start a kernel run (status updates as server-sent events), GetTask, CancelTask cancels the run",
+      security: secured,
+      request: { body: { content: { "application/json": { schema: JsonRpcRequestSchema } }, required: true } },
+      responses: {
+        200: {
+          description: "A JSON-RPC response, or server-sent events of stream responses for SendStreamingMessage",
+          content: {
+            "application/json": { schema: JsonRpcResponseSchema },
+            "text/event-stream": { schema: z.string() },
+          },
+        },
+        401: errors[401],
+      },
+    }),
+  );
+  if (a2a !== undefined) {
+    app.on(["GET", "HEAD"], AGENT_CARD_PATH, (c) => a2a.fetch(c.req.raw));
+    app.post("/a2a", (c) => a2a.fetch(c.req.raw));
+  }
 
   // ---- metrics and the document ------------------------------------------------------
   app.openapi(

@@ -37,6 +37,8 @@ describe("docs/http-api.md", () => {
       "GET /api/state/{category}",
       "GET /api/git/log",
       "GET /metrics",
+      "GET /.well-known/agent-card.json",
+      "POST /a2a",
     ]) {
       expect(routes).toContain(route);
     }

@@ -26,8 +26,67 @@ export const StatusSchema = z
     model: z.object({ spec: z.string(), provider: z.string(), modelId: z.string(), demo: z.boolean() }),
     memory: z.object({ mode: z.string(), embedder: z.string(), memories: z.number() }),
     interruptedRuns: z.array(z.object({ taskId: z.string(), status: z.string() })),
+    interop: z.object({
+      mcp: z.array(
+        z.object({
+          name: z.string(),
+          transport: z.enum(["stdio", "streamable-http"]),
+          state: z.enum(["disabled", "starting", "ready", "restarting", "stopped"]),
+          tools: z.number(),
+          restarts: z.number(),
+          failures: z.number(),
+          lastError: z.string().optional(),
+          pid: z.number().optional(),
+          nextAttemptAt: z.number().optional(),
+        }),
+      ),
+      a2a: z.array(
+        z.object({
+          url: z.string(),
+          state: z.enum(["ready", "unavailable"]),
+          name: z.string().optional(),
+          error: z.string().optional(),
+        }),
+      ),
+      browser: z.object({ enabled: z.boolean(), reason: z.string() }),
+      tools: z.array(z.string()).openapi({ description: "MCP, A2A and browser tools registered behind the gate" }),
+    }),
   })
   .openapi("Status");
+
+export const AgentCardSchema = z
+  .looseObject({
+    name: z.string(),
+    description: z.string(),
+    version: z.string(),
+    supportedInterfaces: z.array(
+      z.object({ url: z.string(), protocolBinding: z.string(), protocolVersion: z.string() }),
+    ),
+    capabilities: z.looseObject({ streaming: z.boolean().optional() }),
+    skills: z.array(z.object({ id: z.string(), name: z.string(), description: z.string(), tags: z.array(z.string()) })),
+  })
+  .openapi("AgentCard");
+
+export const JsonRpcRequestSchema = z
+  .object({
+    jsonrpc: z.literal("2.0"),
+    id: z.union([z.string(), z.number(), z.null()]).optional(),
+    method: z.string().openapi({
+      description: "SendMessage, SendStreamingMessage, GetTask, CancelTask (A2A v1.0 JSON-RPC)",
+      example: "SendMessage",
+    }),
+    params: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi("JsonRpcRequest");
+
+export const JsonRpcResponseSchema = z
+  .object({
+    jsonrpc: z.literal("2.0"),
+    id: z.union([z.string(), z.number(), z.null()]),
+    result: z.unknown().optional(),
+    error: z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() }).optional(),
+  })
+  .openapi("JsonRpcResponse");
 
 const Priority = z.enum(["low", "normal", "high", "critical"]);
 

@@ -24,10 +24,7 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class RunService {
   readonly #options: RunServiceOptions;
   readonly #inFlight = new Map<string, Promise<void>>();
-<<<<<<< HEAD
-  /** Live runs' own results, for long polls: a run is answered as soon as it has finished. */
-=======
->>>>>>> kernel-a2a
+  /** Live runs' own results: long polls and A2A answer as soon as a run has finished. */
   readonly #results = new Map<string, Promise<RunRecord>>();
 
   constructor(options: RunServiceOptions) {
@@ -81,14 +78,18 @@ export class RunService {
     return (await this.#options.state.load(CATEGORY, taskId)) as RunRecord | undefined;
   }
 
-<<<<<<< HEAD
+  /** The final record of a run of this process that has not settled yet (never rejects). */
+  finished(taskId: string): Promise<RunRecord> | undefined {
+    return this.#results.get(taskId);
+  }
+
   /**
    * Resolves once the run has finished (its live record is then final; the journal write
    * follows on its own), after `waitMs`, or when `signal` aborts (the client went away) —
    * whichever comes first.
    */
   async waitFor(taskId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
-    const work = this.#results.get(taskId);
+    const work = this.finished(taskId);
     if (work === undefined) return;
     let timer: { cancel(): void } | undefined;
     let onAbort: (() => void) | undefined;
@@ -100,11 +101,6 @@ export class RunService {
     await Promise.race([work, gaveUp]);
     timer?.cancel();
     if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
-=======
-  /** The final record of a run of this process that has not settled yet (never rejects). */
-  finished(taskId: string): Promise<RunRecord> | undefined {
-    return this.#results.get(taskId);
->>>>>>> kernel-a2a
   }
 
   list(): RunRecord[] {

@@ -10,7 +10,7 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { abortError, anySignal, type Clock, KernelError, type Logger, systemClock, timeoutSignal } from "@oxios/core";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { raceAbort } from "../race-abort.ts";
 import { silentLogger } from "../silent-logger.ts";
 import { BrowserErrorCode, checkUrl, type SsrfPolicy } from "./ssrf-guard.ts";
@@ -150,6 +150,9 @@ export class BrowserManager {
     }
     try {
       // playwright gives every launch a new, empty temporary profile directory.
+      // playwright-core is loaded on first launch: importing it costs ~0.7 s and ~100 MB, which a
+      // kernel that never browses should not pay at boot.
+      const { chromium } = await import("playwright-core");
       const browser = await chromium.launch({
         executablePath: this.executablePath,
         headless: true,

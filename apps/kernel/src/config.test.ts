@@ -118,6 +118,23 @@ describe("loadConfig", () => {
     );
   });
 
+  it("bearer tokens for remote A2A agents come as a table keyed by base URL", () => {
+    const config = loadConfig({
+      OXIOS_HOME: home('a2a_agents = ["http://127.0.0.1:9000"]\n[a2a_tokens]\n"http://127.0.0.1:9000" = "oxt_peer"\n'),
+    });
+    expect(config.a2aTokens).toEqual({ "http://127.0.0.1:9000/": "oxt_peer" });
+    expect(config.a2aAgents).toEqual(["http://127.0.0.1:9000/"]);
+    expect(loadConfig({ OXIOS_HOME: home(), OXIOS_A2A_TOKENS: '{"https://b.example.com": "t"}' }).a2aTokens).toEqual({
+      "https://b.example.com/": "t",
+    });
+    expect(() => loadConfig({ OXIOS_HOME: home(), OXIOS_A2A_TOKENS: '{"ftp://x": "t"}' })).toThrowError(
+      /OXIOS_A2A_TOKENS must be a table of A2A agent base URL/,
+    );
+    expect(() =>
+      loadConfig({ OXIOS_HOME: home(), OXIOS_A2A_TOKENS: '{"https://b.example.com": "two words"}' }),
+    ).toThrowError(/OXIOS_A2A_TOKENS/);
+  });
+
   it("the browser is on by default exactly when Chromium exists; on/off override it", () => {
     const missing = join(home(), "no-chromium");
     const auto = loadConfig({ OXIOS_HOME: home(), OXIOS_BROWSER_PATH: missing }).browser;

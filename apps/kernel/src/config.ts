@@ -61,6 +61,8 @@ export interface KernelConfig {
   mcpServers: McpServerSetting[];
   /** Base URLs of remote A2A agents whose cards are fetched at boot. */
   a2aAgents: string[];
+  /** Bearer tokens for remote A2A agents, by base URL (another Oxios kernel wants its API token). */
+  a2aTokens: Record<string, string>;
   browser: BrowserSetting;
   /** Agents may use tools that reach the network (A2A, browser, Streamable HTTP MCP servers). */
   agentNetwork: boolean;
@@ -170,6 +172,28 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
       return urls.every((url) => url !== undefined) ? urls : undefined;
     },
   },
+  a2a_tokens: {
+    env: "OXIOS_A2A_TOKENS",
+    form: "a table of A2A agent base URL → bearer token (a JSON object in the environment)",
+    parse: (value) => {
+      let table: unknown = value;
+      if (typeof value === "string") {
+        try {
+          table = JSON.parse(value);
+        } catch {
+          return undefined;
+        }
+      }
+      if (typeof table !== "object" || table === null || Array.isArray(table)) return undefined;
+      const tokens: Record<string, string> = {};
+      for (const [url, token] of Object.entries(table)) {
+        const base = httpUrl(url);
+        if (base === undefined || typeof token !== "string" || !/^\S{1,4096}$/.test(token)) return undefined;
+        tokens[base] = token;
+      }
+      return tokens;
+    },
+  },
   browser: {
     env: "OXIOS_BROWSER",
     form: 'one of "auto" (on when Chromium is installed), "on", "off"',
@@ -199,6 +223,7 @@ const DEFAULTS: Record<string, unknown> = {
   embedder: "use-lite",
   drain_timeout_ms: 20_000,
   a2a_agents: [],
+  a2a_tokens: {},
   browser: "auto",
   browser_path: DEFAULT_CHROMIUM,
   agent_network: false,
@@ -422,6 +447,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     drainTimeoutMs: values.drain_timeout_ms as number,
     mcpServers,
     a2aAgents: values.a2a_agents as string[],
+    a2aTokens: values.a2a_tokens as Record<string, string>,
     browser: resolveBrowser(values.browser as BrowserChoice, values.browser_path as string),
     agentNetwork: values.agent_network as boolean,
   };

@@ -94,7 +94,11 @@ export class Interop {
 
   async #addRemote(url: string): Promise<void> {
     try {
-      const card = await this.agents.addRemote(url);
+      const token = this.#config.a2aTokens[url];
+      const card = await this.agents.addRemote(
+        url,
+        token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+      );
       this.#remote.push({ url, state: "ready", name: card.name });
       this.#logger.info("A2A agent added", { url, name: card.name, skills: card.skills.length });
     } catch (error) {

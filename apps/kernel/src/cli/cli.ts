@@ -179,6 +179,8 @@ function configValue(config: KernelConfig, key: string): unknown {
     embedder: config.embedder,
     drain_timeout_ms: config.drainTimeoutMs,
     a2a_agents: config.a2aAgents.join(","),
+    a2a_tokens:
+      Object.keys(config.a2aTokens).length === 0 ? undefined : `(set for ${Object.keys(config.a2aTokens).length})`,
     browser: config.browser.setting,
     browser_path: config.browser.executablePath,
     agent_network: config.agentNetwork,

@@ -8,7 +8,13 @@
 
 import { randomUUID } from "node:crypto";
 import { type Message, type Part, Role, type StreamResponse, type Task, TaskState } from "@a2a-js/sdk";
-import { type Client, ClientFactory } from "@a2a-js/sdk/client";
+import {
+  type Client,
+  ClientFactory,
+  ClientFactoryOptions,
+  JsonRpcTransportFactory,
+  RestTransportFactory,
+} from "@a2a-js/sdk/client";
 import { A2AError } from "@a2a-js/sdk/errors";
 import {
   abortError,
@@ -79,6 +85,8 @@ interface Entry {
   source: "local" | "remote";
   /** Where the card was fetched from (remote agents). */
   baseUrl?: string;
+  /** Headers sent on every request to this agent (e.g. its `Authorization`). */
+  headers?: Readonly<Record<string, string>>;
   breaker: CircuitBreaker;
   client?: Promise<Client>;
 }
@@ -196,7 +204,10 @@ export class A2aAgents {
    * Fetches, validates and adds the card of the agent at `url` (its base URL; the card is read
    * from `/.well-known/agent-card.json`). Goes through the agent's breaker and retries.
    */
-  async addRemote(url: string, options: { signal?: AbortSignal } = {}): Promise<AgentCardJson> {
+  async addRemote(
+    url: string,
+    options: { signal?: AbortSignal; headers?: Readonly<Record<string, string>> } = {},
+  ): Promise<AgentCardJson> {
     const base = httpUrl(url);
     const breaker = this.#breakerFor(base.href);
     const card = await this.#guarded(breaker, base.href, options.signal, async () => {
@@ -212,7 +223,7 @@ export class A2aAgents {
       options.signal?.addEventListener("abort", onAbort, { once: true });
       try {
         const response = await (this.#options.fetch ?? fetch)(cardUrl, {
-          headers: { accept: "application/json", "a2a-version": "1.0" },
+          headers: { accept: "application/json", "a2a-version": "1.0", ...options.headers },
           signal: controller.signal,
         });
         if (!response.ok) {
@@ -241,7 +252,9 @@ export class A2aAgents {
         options.signal?.removeEventListener("abort", onAbort);
       }
     });
-    this.#entries.set(card.name, this.#entry(card, "remote", base.href));
+    const entry = this.#entry(card, "remote", base.href);
+    if (options.headers !== undefined) entry.headers = { ...options.headers };
+    this.#entries.set(card.name, entry);
     return card;
   }
 
@@ -471,13 +484,32 @@ export class A2aAgents {
   }
 
   #client(entry: Entry): Promise<Client> {
-    entry.client ??= this.#factory.createFromAgentCard(toSdkAgentCard(entry.card)).catch((error: unknown) => {
-      entry.client = undefined;
-      throw new KernelError(A2aErrorCode.cardInvalid, `no usable interface on the card of ${entry.card.name}`, {
-        cause: error,
+    entry.client ??= this.#factoryFor(entry)
+      .createFromAgentCard(toSdkAgentCard(entry.card))
+      .catch((error: unknown) => {
+        entry.client = undefined;
+        throw new KernelError(A2aErrorCode.cardInvalid, `no usable interface on the card of ${entry.card.name}`, {
+          cause: error,
+        });
       });
-    });
     return entry.client;
+  }
+
+  /** The SDK client factory for an agent: the shared one, or one whose requests carry the agent's headers. */
+  #factoryFor(entry: Entry): ClientFactory {
+    const headers = entry.headers;
+    if (headers === undefined && this.#options.fetch === undefined) return this.#factory;
+    const base = this.#options.fetch ?? fetch;
+    const fetchImpl: typeof fetch = (input, init) => {
+      const merged = new Headers(init?.headers);
+      for (const [name, value] of Object.entries(headers ?? {})) merged.set(name, value);
+      return base(input, { ...init, headers: merged });
+    };
+    return new ClientFactory(
+      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+        transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
+      }),
+    );
   }
 
   /** One logical call: breaker check, attempts with retries, outcome reported to the breaker. */

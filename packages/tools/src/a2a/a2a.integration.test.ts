@@ -191,6 +191,43 @@ describe("A2A server and client on 127.0.0.1", () => {
     await waitFor(() => b.kernel.cancelled.includes(taskId));
   });
 
+  it("a remote agent behind a token is reached with the headers given to addRemote", async () => {
+    const kernel = new FakeA2aKernelPort();
+    let a2a: A2aServer | undefined;
+    const seen: Array<string | null> = [];
+    const guarded = await serveFetch(async (request) => {
+      seen.push(request.headers.get("authorization"));
+      if (request.headers.get("authorization") !== "Bearer peer-token") {
+        return new Response(JSON.stringify({ error: "unauthorized" }), { status: 401 });
+      }
+      return (a2a as A2aServer).fetch(request);
+    });
+    a2a = createA2aServer({
+      kernel,
+      card: {
+        name: "kernel-c",
+        description: "a kernel that wants a token",
+        version: "0.1.0",
+        url: `${guarded.url}/a2a`,
+        skills: [{ id: "count", name: "Count", tags: ["math"] }],
+      },
+    });
+    try {
+      const peers = new A2aAgents({ clock: h.clock, logger: h.logger, retry: { maxRetries: 0 } });
+      await expect(peers.addRemote(guarded.url)).rejects.toMatchObject({ code: "A2A_AGENT_CARD_INVALID" });
+      await peers.addRemote(guarded.url, { headers: { authorization: "Bearer peer-token" } });
+      const sending = peers.send("kernel-c", { type: "request", content: "count to three" });
+      await waitFor(() => kernel.tasks.size === 1);
+      const taskId = [...kernel.tasks.keys()][0] as string;
+      kernel.update(taskId, { state: "completed", message: "1 2 3" });
+      expect(await sending).toMatchObject({ agent: "kernel-c", state: "completed", text: "1 2 3" });
+      expect(seen.filter((header) => header === "Bearer peer-token").length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a2a.close();
+      await guarded.close();
+    }
+  });
+
   it("a remote agent card that does not validate is A2A_AGENT_CARD_INVALID", async () => {
     const bad = await serveFetch(async () => Response.json({ name: "", supportedInterfaces: [{ url: "ftp://x" }] }));
     try {

@@ -40,6 +40,7 @@ import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
 import type { KernelConfig } from "./config.ts";
+import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
 import { RunService } from "./runs.ts";
 
@@ -63,6 +64,7 @@ export interface Kernel {
   runs: RunService;
   /** MCP servers, remote A2A agents and the browser. */
   interop: Interop;
+  housekeeping: Housekeeping;
   /** The kernel as an A2A agent: its card and JSON-RPC endpoint, mounted by the HTTP API. */
   a2a: A2aServer;
   state: StateStore;
@@ -225,6 +227,12 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     }
     step("runtime", started);
 
+    started = clock.now();
+    const housekeeping = new Housekeeping({ clock, logger: logger.child({ module: "housekeeping" }), state, memory });
+    closers.push({ name: "housekeeping", close: () => housekeeping.stop() });
+    await housekeeping.start();
+    step("housekeeping", started);
+
     const a2a = createA2aServer({
       card: {
         name: "oxios",
@@ -262,6 +270,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       runtime,
       runs,
       interop,
+      housekeeping,
       a2a,
       state,
       git,
@@ -327,6 +336,7 @@ function registerShutdown(
       { timeoutMs: 10_000 },
     )
     .add("close interop", () => kernel.interop.close(), { timeoutMs: 10_000 })
+    .add("stop housekeeping", () => kernel.housekeeping.stop(), { timeoutMs: 10_000 })
     .add("flush memory writes", () => kernel.memory.flush(), { timeoutMs: 10_000 })
     .add(
       "flush audit",

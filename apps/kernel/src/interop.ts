@@ -37,6 +37,9 @@ export class Interop {
   /** Browser contexts being closed after their agents' runs ended; joined at shutdown. */
   readonly #closing = new Set<Promise<void>>();
   #unsubscribe: (() => void) | undefined;
+  /** The registry once `start` has run; MCP servers that connect later add their tools to it. */
+  #registry: ToolRegistry | undefined;
+  readonly #registered = new Set<string>();
 
   constructor(options: { config: KernelConfig; clock: Clock; logger: Logger; version: string }) {
     const { config, clock, logger } = options;
@@ -47,6 +50,7 @@ export class Interop {
       logger: logger.child({ module: "mcp" }),
       servers: config.mcpServers,
       clientInfo: { name: "oxios", version: options.version },
+      onConnected: (server) => this.#registerMcpTools(server),
     });
     this.agents = new A2aAgents({ clock, logger: logger.child({ module: "a2a" }) });
     this.browser = config.browser.enabled
@@ -68,15 +72,20 @@ export class Interop {
       if (server.state === "ready") {
         this.#logger.info("MCP server ready", { server: server.name, tools: server.tools });
       } else if (server.state !== "disabled") {
-        this.#logger.warn("MCP server unavailable at boot; retrying with backoff (its tools are not offered)", {
-          server: server.name,
-          state: server.state,
-          error: server.lastError,
-        });
+        this.#logger.warn(
+          "MCP server unavailable at boot; retrying with backoff (its tools are offered once it connects)",
+          {
+            server: server.name,
+            state: server.state,
+            error: server.lastError,
+          },
+        );
       }
     }
     await Promise.all(this.#config.a2aAgents.map((url) => this.#addRemote(url)));
-    tools.register(...this.mcp.tools(), ...a2aTools(this.agents));
+    this.#registry = tools;
+    this.#registerMcpTools();
+    tools.register(...a2aTools(this.agents));
     const browser = this.browser;
     this.#logger.info("browser", { enabled: browser !== undefined, reason: this.#config.browser.reason });
     if (browser === undefined) return;
@@ -90,6 +99,19 @@ export class Interop {
       },
       { name: "browser-close-agent" },
     );
+  }
+
+  /** Registers the tools of connected MCP servers not registered yet (a server that came up late). */
+  #registerMcpTools(server?: string): void {
+    const registry = this.#registry;
+    if (registry === undefined) return;
+    const fresh = this.mcp.tools().filter((tool) => !this.#registered.has(tool.name));
+    for (const tool of fresh) this.#registered.add(tool.name);
+    if (fresh.length === 0) return;
+    registry.register(...fresh);
+    if (server !== undefined) {
+      this.#logger.info("MCP server came up; its tools are offered now", { server, tools: fresh.length });
+    }
   }
 
   async #addRemote(url: string): Promise<void> {

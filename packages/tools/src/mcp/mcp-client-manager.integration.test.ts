@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,6 +159,31 @@ describe("MCP client against server-everything over stdio", () => {
       await session.execute("mcp__victim__echo", { message: "back" }),
     );
     expect(echoed.content[0]?.text).toContain("back");
+  });
+
+  it("a server that was down at start reports through onConnected once it comes up, with its tools", async () => {
+    const lateBinary = join(h.root, "late-node");
+    const connected: string[] = [];
+    const late = new McpClientManager({
+      clock: h.clock,
+      logger: h.logger,
+      servers: [{ name: "late", transport: { type: "stdio", command: lateBinary, args: [serverEntry, "stdio"] } }],
+      onConnected: (server) => connected.push(server),
+    });
+    try {
+      await late.start();
+      expect(late.listServers()[0]?.state).toBe("restarting");
+      expect(late.tools()).toEqual([]);
+      expect(connected).toEqual([]);
+      await symlink(process.execPath, lateBinary);
+      const due = late.listServers()[0]?.nextAttemptAt as number;
+      h.clock.advance(Math.max(0, due - h.clock.now()));
+      await waitFor(() => connected.length === 1, 20_000);
+      expect(connected).toEqual(["late"]);
+      expect(late.tools().map((tool) => tool.name)).toContain("mcp__late__echo");
+    } finally {
+      await late.close();
+    }
   });
 
   it("a server that cannot start backs off exponentially on the Clock", async () => {

@@ -75,6 +75,11 @@ export interface McpClientManagerOptions {
   restart?: McpRestartPolicy;
   /** How this client introduces itself to servers. */
   clientInfo?: { name: string; version: string };
+  /**
+   * Called after every successful connection, including reconnects and servers that were down
+   * at `start()`, so their tools can be registered late. Must not throw.
+   */
+  onConnected?: (server: string) => void;
 }
 
 interface Settings {
@@ -85,6 +90,7 @@ interface Settings {
   maxDelayMs: number;
   stableAfterMs: number;
   clientInfo: { name: string; version: string };
+  onConnected: ((server: string) => void) | undefined;
 }
 
 /** One configured server and its connection lifecycle. */
@@ -172,6 +178,11 @@ class McpServerConnection {
       this.#connectedAt = this.#settings.clock.now();
       this.#state = "ready";
       this.#logger.info("MCP server connected", { tools: tools.length, connection: this.#connections });
+      try {
+        this.#settings.onConnected?.(this.config.name);
+      } catch (hookError) {
+        this.#logger.error("the onConnected hook failed; the connection stays up", { error: describe(hookError) });
+      }
     } catch (error) {
       const message = deadline.signal.aborted ? abortError(deadline.signal).message : describe(error);
       // Detach first so the close below is not mistaken for a crash of a live connection.
@@ -391,6 +402,7 @@ export class McpClientManager {
       maxDelayMs: options.restart?.maxDelayMs ?? 30_000,
       stableAfterMs: options.restart?.stableAfterMs ?? 60_000,
       clientInfo: options.clientInfo ?? { name: "oxios", version: "0.1.0" },
+      onConnected: options.onConnected,
     };
     for (const config of parseMcpServers(options.servers)) {
       this.#connections.set(config.name, new McpServerConnection(config, this.#settings));

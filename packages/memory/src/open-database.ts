@@ -7,8 +7,7 @@
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { KernelError } from "@oxios/core";
+import { KernelError, localDatabasePath } from "@oxios/core";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { MEMORY_ERROR_CODES } from "./errors.ts";
@@ -28,16 +27,14 @@ export function databasePath(url: string): string {
   if (typeof url !== "string" || url.length === 0) {
     throw new KernelError(MEMORY_ERROR_CODES.configInvalid, "memory store url must be a file path or file: URL");
   }
-  if (url === ":memory:") return url;
-  if (url.startsWith("file://")) return fileURLToPath(url);
-  if (url.startsWith("file:")) return url.slice("file:".length);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+  const path = localDatabasePath(url);
+  if (path === undefined) {
     throw new KernelError(
       MEMORY_ERROR_CODES.configInvalid,
       `memory store url ${url} is remote; this store opens local files (file: URLs) only`,
     );
   }
-  return url;
+  return path;
 }
 
 export interface OpenedDatabase {

@@ -10,7 +10,7 @@
  * updated in the same transaction as the entries it describes.
  */
 
-import { KernelError } from "@oxios/core";
+import { KernelError, localDatabasePath } from "@oxios/core";
 import Database from "libsql";
 import {
   type AuditChainState,
@@ -58,15 +58,13 @@ function run(statement: Statement, parameters: readonly unknown[]): void {
 }
 
 function pathOf(url: string): string {
-  if (url === ":memory:") return url;
-  if (url.startsWith("file://")) return decodeURIComponent(new URL(url).pathname);
-  if (url.startsWith("file:")) return decodeURIComponent(url.slice("file:".length));
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+  const path = localDatabasePath(url);
+  if (path === undefined) {
     throw new KernelError("AUDIT_STORE_URL_INVALID", `the libsql audit store takes a file: URL, not ${url}`, {
       details: { url },
     });
   }
-  return url;
+  return path;
 }
 
 function translate(error: unknown, what: string): KernelError {

@@ -5,7 +5,7 @@
  * write is its own transaction. Every statement goes through `#run`/`#all`, which always pass
  * parameters as an array (a lone typed array as the only argument crashes libsql).
  */
-import { KernelError, type Logger } from "@oxios/core";
+import { KernelError, type Logger, localDatabasePath } from "@oxios/core";
 import Database from "libsql";
 import type { Priority, TaskError, TaskStatus } from "../task.ts";
 import type { RecoveredTasks, StoredTask, TaskStore, TaskStoreWrite } from "../task-store.ts";
@@ -74,17 +74,15 @@ export function openLibsqlTaskStore(options: LibsqlTaskStoreOptions): LibsqlTask
 }
 
 function pathOf(url: string): string {
-  if (url === ":memory:") return url;
-  if (url.startsWith("file://")) return decodeURIComponent(url.slice("file://".length));
-  if (url.startsWith("file:")) return decodeURIComponent(url.slice("file:".length));
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+  const path = localDatabasePath(url);
+  if (path === undefined) {
     throw new KernelError(
       "SCHEDULER_STORE_UNSUPPORTED_URL",
       `the libsql task store opens local file: databases; ${url.split(":")[0]} URLs need a remote store`,
       { details: { url } },
     );
   }
-  return url;
+  return path;
 }
 
 export class LibsqlTaskStore implements TaskStore {

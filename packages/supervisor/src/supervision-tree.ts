@@ -13,7 +13,7 @@
  * another; `stop()` joins it.
  */
 
-import { type Clock, createLogger, KernelError, type Logger, systemClock } from "@oxios/core";
+import { type Clock, createConsoleLogger, KernelError, type Logger, systemClock } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
 
 export type RestartType = "permanent" | "transient" | "temporary";
@@ -107,8 +107,7 @@ export class SupervisionTree {
     this.#intensity = intensity;
     this.#clock = options.clock ?? systemClock;
     this.#events = options.events;
-    this.#logger =
-      options.logger ?? createLogger({ level: "warn", write: (record) => console.warn(JSON.stringify(record)) });
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
     this.#children = options.children.map((spec) => ({
       spec,
       status: "stopped",

@@ -14,7 +14,7 @@
  * whichever settles the run first, and a terminal agent ignores later kills.
  */
 
-import { abortError, type Clock, createLogger, KernelError, type Logger, newId, systemClock } from "@oxios/core";
+import { abortError, type Clock, createConsoleLogger, KernelError, type Logger, newId, systemClock } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventOf, type KernelEventType } from "@oxios/event-bus";
 import type { AgentHandle, AgentSpec } from "./agent.ts";
 import { type AgentStatus, assertTransition, isTerminal } from "./agent-status.ts";
@@ -106,8 +106,7 @@ export class Supervisor {
     this.#scheduler = options.scheduler;
     this.#events = options.events;
     this.#clock = options.clock ?? systemClock;
-    this.#logger =
-      options.logger ?? createLogger({ level: "warn", write: (record) => console.warn(JSON.stringify(record)) });
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
     this.#defaultTimeoutMs = positive(options.defaultTimeoutMs ?? 300_000, "defaultTimeoutMs");
     this.#killGraceMs = positive(options.killGraceMs ?? 1_000, "killGraceMs");
     const retain = options.retainEndedAgents ?? 1_000;

@@ -67,12 +67,16 @@ describe("SecretRedactor", () => {
     const piece = fc.string({ unit: fc.constantFrom("a", "b", "c", "-"), minLength: 0, maxLength: 12 });
     const secret = fc.string({ unit: fc.constantFrom("a", "b", "c", "-"), minLength: 8, maxLength: 14 });
     fc.assert(
-      fc.property(fc.array(secret, { minLength: 1, maxLength: 4 }), fc.array(piece, { maxLength: 8 }), (secrets, pieces) => {
-        const subject = new SecretRedactor(secrets.map((value, index) => ({ label: `s${index}`, value })));
-        const text = pieces.map((part, index) => `${part}${secrets[index % secrets.length]}`).join("");
-        const output = subject.redact(text);
-        for (const value of secrets) expect(output.includes(value)).toBe(false);
-      }),
+      fc.property(
+        fc.array(secret, { minLength: 1, maxLength: 4 }),
+        fc.array(piece, { maxLength: 8 }),
+        (secrets, pieces) => {
+          const subject = new SecretRedactor(secrets.map((value, index) => ({ label: `s${index}`, value })));
+          const text = pieces.map((part, index) => `${part}${secrets[index % secrets.length]}`).join("");
+          const output = subject.redact(text);
+          for (const value of secrets) expect(output.includes(value)).toBe(false);
+        },
+      ),
     );
   });
 

@@ -107,7 +107,12 @@ export class AccessGate {
       const result = fail(error);
       const { code, message } = result.error;
       publisher.publish(
-        createEvent("tool.failed", { ...base, durationMs: result.durationMs, error: { code, message } }, source, clock.now()),
+        createEvent(
+          "tool.failed",
+          { ...base, durationMs: result.durationMs, error: { code, message } },
+          source,
+          clock.now(),
+        ),
       );
       return result;
     };

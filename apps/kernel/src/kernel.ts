@@ -226,6 +226,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       tools,
       memory,
       budgets,
+      redactor,
       workspaceRoot: join(config.home, "agents"),
     });
     const runs = new RunService({ runtime, state, clock, logger });

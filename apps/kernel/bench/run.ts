@@ -5,7 +5,9 @@
 //    1,000 idle agents; goal ≤ 20 MB);
 // 3. HTTP overhead: POST /api/runs → completed (polling GET /api/runs/:id) against calling
 //    runGoal in-process on a kernel booted in this process, same fake model, round-robin
-//    (p50/p95; goal ≤ 1.5×).
+//    (p50/p95; goal ≤ 1.5×);
+// 4. hostile bodies (bench/hostile-input.ts): the longest /health answer while a 10 MB nested,
+//    wide or parsed body is refused, against JSON.parse of the same body (goal ≤ 50 ms per MiB).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createLogger, systemClock } from "@oxios/core";
@@ -15,6 +17,7 @@ import { median, percentile, writeBenchResults } from "@oxios/tooling/bench";
 import { startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
 import { loadConfig } from "../src/config.ts";
 import { bootKernel } from "../src/kernel.ts";
+import { benchHostileInput } from "./hostile-input.ts";
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -122,6 +125,9 @@ kernel.child.kill("SIGTERM");
 await kernel.exited;
 await fake.close();
 
+// 4. Hostile bodies, on a kernel of their own.
+const hostile = await benchHostileInput();
+
 writeBenchResults(fileURLToPath(new URL("..", import.meta.url)), [
   {
     name: "boot to healthy (USE-lite loaded), median of 3",
@@ -179,5 +185,6 @@ writeBenchResults(fileURLToPath(new URL("..", import.meta.url)), [
     better: "lower",
     goal: { atMost: 1.5 },
   },
+  ...hostile,
 ]);
 process.exit(0);

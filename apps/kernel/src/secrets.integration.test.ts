@@ -1,10 +1,17 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type KernelProcess, startKernel, tempHome } from "./__fixtures__/kernel-process.ts";
+import {
+  eventually,
+  freePort,
+  type KernelProcess,
+  MAIN,
+  startKernel,
+  tempHome,
+} from "./__fixtures__/kernel-process.ts";
 
 const LLM_KEY = "sk-e2e-llm-key-0123456789";
 const DEPLOY_SECRET = "deploy-secret-e2e-0123";
@@ -202,4 +209,36 @@ describe("a home an older version left open to others", () => {
     expect((await second.exited).code).toBe(0);
     expect(second.output()).not.toContain("tightened permissions");
   }, 90_000);
+});
+
+describe("the API token on a terminal", () => {
+  /** Runs the kernel under `script`, so its output is a terminal; stops it once it listens. */
+  async function onTerminal(home: string): Promise<string> {
+    const command = `${process.execPath} --conditions=@oxios/source --import tsx ${MAIN} start --foreground`;
+    const child = spawn("script", ["-qfec", command, "/dev/null"], {
+      env: { ...process.env, OXIOS_HOME: home, OXIOS_PORT: String(await freePort()), OXIOS_EMBEDDER: "hashing" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    await eventually(() => (/listening on[\s\S]*a2a:/.test(output) ? true : undefined), 60_000);
+    const { pid } = JSON.parse(readFileSync(join(home, "oxios.pid"), "utf8")) as { pid: number };
+    process.kill(pid, "SIGTERM");
+    await exited;
+    return output;
+  }
+
+  it("is shown once when the kernel creates it, and never again", async () => {
+    const home = tempHome();
+    const first = await onTerminal(home);
+    const token = readFileSync(join(home, "api-token"), "utf8").trim();
+    expect(first.split(token)).toHaveLength(2);
+    expect(first).toContain("shown this once");
+    const second = await onTerminal(home);
+    expect(second).not.toContain(token);
+    expect(second).toContain(`token: in ${join(home, "api-token")}`);
+  }, 120_000);
 });

@@ -39,7 +39,6 @@ export interface ForegroundOptions {
 
 /** Runs the kernel until a shutdown signal; resolves with the process exit code. */
 export async function runForeground(options: ForegroundOptions): Promise<number> {
-  const { print } = options;
   const clock = options.clock ?? systemClock;
   restrictUmask();
   let config: KernelConfig;
@@ -50,7 +49,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     provided = provideApiToken(config.home, config.apiToken, config.llmApiKey);
   } catch (error) {
     const failure = KernelError.from(error);
-    print(`oxios: ${failure.message}`);
+    options.print(`oxios: ${failure.message}`);
     options.logger.error(failure.code === "CONFIG_INVALID" ? "configuration invalid" : "cannot prepare the home", {
       code: failure.code,
       message: failure.message,
@@ -60,6 +59,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   const token = provided.token;
   const redactor = kernelRedactor({ config, apiToken: token, environment: options.environment });
   const logger = redactingLogger(options.logger, redactor);
+  // Human-facing lines go through the redactor too (a detached kernel's output is its log);
+  // only the one-time token notice below is printed as it is.
+  const print = (line: string) => options.print(redactor.redact(line));
 
   const shutdown = new ShutdownSequence({ logger, clock });
   let finished: (code: number) => void = () => undefined;
@@ -133,7 +135,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     if (exposure !== undefined) print(`  warning: ${exposure}`);
     print(`  home:  ${config.home}`);
     print(`  model: ${config.model}${demo}`);
-    for (const line of notice.lines) print(line);
+    for (const line of notice.lines) options.print(line);
     print(`  a2a:   ${server.url}/.well-known/agent-card.json`);
     print("  try:");
     print(`    curl ${server.url}/health`);

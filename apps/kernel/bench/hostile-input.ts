@@ -59,33 +59,48 @@ async function health(kernel: KernelProcess): Promise<void> {
 async function stallDuring(kernel: KernelProcess, path: string, body: Uint8Array<ArrayBuffer>) {
   let sending = true;
   const latencies: number[] = [];
-  const poller = (async () => {
-    while (sending) {
-      const started = performance.now();
-      await health(kernel);
-      latencies.push(performance.now() - started);
+  // Settles with the poller's error instead of rejecting, so a failed /health is reported
+  // after the POST (and the kernel is still stopped by the caller's finally).
+  const poller = (async (): Promise<unknown> => {
+    try {
+      while (sending) {
+        const started = performance.now();
+        await health(kernel);
+        latencies.push(performance.now() - started);
+      }
+      return undefined;
+    } catch (error) {
+      return error;
     }
   })();
-  const response = await fetch(`${kernel.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${kernel.token}`, "content-type": "application/json" },
-    body,
-  });
-  const reply = (await response.json()) as { error?: { code: string } };
-  sending = false;
-  await poller;
+  let response: Response;
+  let reply: { error?: { code: string } };
+  try {
+    response = await fetch(`${kernel.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${kernel.token}`, "content-type": "application/json" },
+      body,
+    });
+    reply = (await response.json()) as { error?: { code: string } };
+  } finally {
+    sending = false;
+  }
+  const failure = await poller;
+  if (failure !== undefined) throw failure;
   return { status: response.status, code: reply.error?.code ?? "", stallMs: Math.max(...latencies) };
 }
 
-function parseMs(body: Uint8Array<ArrayBuffer>): number {
+/** How long `JSON.parse` takes on `body`, and whether it parsed (deep nesting may exceed its own limits). */
+function parse(body: Uint8Array<ArrayBuffer>): { ms: number; outcome: string } {
   const text = new TextDecoder().decode(body);
   const started = performance.now();
+  let outcome = "parsed";
   try {
     JSON.parse(text);
-  } catch {
-    // Deep nesting may exceed the parser's own limits; the time until it gives up still counts.
+  } catch (error) {
+    outcome = `${(error as Error).name} after`;
   }
-  return performance.now() - started;
+  return { ms: performance.now() - started, outcome };
 }
 
 export async function benchHostileInput(): Promise<BenchCase[]> {
@@ -101,17 +116,20 @@ export async function benchHostileInput(): Promise<BenchCase[]> {
     for (const [name, { path, body }] of Object.entries(bodies())) {
       const stalls: number[] = [];
       const parses: number[] = [];
+      let parsed = "";
       let outcome = "";
       for (let round = 0; round < ROUNDS; round++) {
         const result = await stallDuring(kernel, path, body);
         stalls.push(result.stallMs);
         outcome = `${result.status} ${result.code}`;
-        parses.push(parseMs(body));
+        const baseline = parse(body);
+        parses.push(baseline.ms);
+        parsed = baseline.outcome;
       }
       const mib = body.length / MiB;
       const stall = median(stalls);
       console.log(
-        `${name}: ${outcome}; /health stall ${stall.toFixed(1)} ms (${(stall / mib).toFixed(1)} ms/MiB); JSON.parse ${median(parses).toFixed(0)} ms`,
+        `${name}: ${outcome}; /health stall ${stall.toFixed(1)} ms (${(stall / mib).toFixed(1)} ms/MiB); JSON.parse ${parsed} ${median(parses).toFixed(0)} ms`,
       );
       cases.push({
         name: `${name}: longest /health answer while refused (${outcome})`,

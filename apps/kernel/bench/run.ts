@@ -7,7 +7,9 @@
 //    1,000 idle agents; goal ≤ 20 MB);
 // 3. HTTP overhead: POST /api/runs → completed (polling GET /api/runs/:id) against calling
 //    runGoal in-process on a kernel booted in this process, same fake model, round-robin
-//    (p50/p95; goal ≤ 1.5×).
+//    (p50/p95; goal ≤ 1.5×);
+// 4. hostile bodies (bench/hostile-input.ts): the longest /health answer while a 10 MB nested,
+//    wide or parsed body is refused, against JSON.parse of the same body (goal ≤ 50 ms per MiB).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createLogger, systemClock } from "@oxios/core";
@@ -18,6 +20,7 @@ import { startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
 import { loadConfig } from "../src/config.ts";
 import { bootKernel } from "../src/kernel.ts";
 import { benchCli } from "./cli.ts";
+import { benchHostileInput } from "./hostile-input.ts";
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -134,6 +137,9 @@ kernel.child.kill("SIGTERM");
 await kernel.exited;
 await fake.close();
 
+// 4. Hostile bodies, on a kernel of their own.
+const hostile = await benchHostileInput();
+
 writeBenchResults(packageDir, [
   ...cliCases,
   {
@@ -192,5 +198,6 @@ writeBenchResults(packageDir, [
     better: "lower",
     goal: { atMost: 1.5 },
   },
+  ...hostile,
 ]);
 process.exit(0);

@@ -39,6 +39,23 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ OXIOS_HOME: home("colour = 1\n") })).toThrowError(/unknown key "colour"/);
   });
 
+  it("never repeats a secret's value in an error", () => {
+    const short = "short-tok";
+    const bad = () => loadConfig({ OXIOS_HOME: home(), OXIOS_API_TOKEN: `${short} x` });
+    expect(bad).toThrowError(/OXIOS_API_TOKEN must be a string of at least 16 characters/);
+    expect(bad).toThrowError(expect.not.objectContaining({ message: expect.stringContaining(short) }));
+    const tokens = JSON.stringify({ "not a url": "peer-token-value-123" });
+    const a2a = () => loadConfig({ OXIOS_HOME: home(), OXIOS_A2A_TOKENS: tokens });
+    expect(a2a).toThrowError(/OXIOS_A2A_TOKENS must be a table/);
+    expect(a2a).toThrowError(expect.not.objectContaining({ message: expect.stringContaining("peer-token-value-123") }));
+    const mcp = () =>
+      loadConfig({
+        OXIOS_HOME: home('[mcp.servers.s]\ncommand = "x"\nenv = { GITHUB_TOKEN = 12345678901 }\n'),
+      });
+    expect(mcp).toThrowError(/mcp\.servers\.s\.env .*must be a table of strings, got a value that is not shown/);
+    expect(mcp).toThrowError(expect.not.objectContaining({ message: expect.stringContaining("12345678901") }));
+  });
+
   it("an invalid file names the file and the line", () => {
     const dir = home('host = "a"\nport = = 1\n');
     expect(() => loadConfig({ OXIOS_HOME: dir })).toThrowError(`${join(dir, "config.toml")}:2:`);

@@ -267,9 +267,14 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+/** Keys whose values are secrets: an error about them never repeats the value. */
+const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens"]);
+
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
-  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${JSON.stringify(raw)}`, {
-    details: { key, value: raw },
+  const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
+  const got = secret ? "a value that is not shown (it may be a secret)" : JSON.stringify(raw);
+  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${got}`, {
+    details: secret ? { key } : { key, value: raw },
   });
 }
 
@@ -382,11 +387,7 @@ export function resolveBrowser(setting: BrowserChoice, executablePath: string): 
 function check(key: string, raw: unknown, where: string): unknown {
   const spec = CONFIG_KEYS[key] as KeySpec;
   const value = spec.parse(raw);
-  if (value === undefined) {
-    throw new KernelError("CONFIG_INVALID", `${where} must be ${spec.form}, got ${JSON.stringify(raw)}`, {
-      details: { key, value: raw },
-    });
-  }
+  if (value === undefined) throw invalid(where, spec.form, raw, key);
   return value;
 }
 

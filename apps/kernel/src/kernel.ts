@@ -14,7 +14,7 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import type { ShutdownSequence } from "@oxios/daemon";
 import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
 import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
@@ -81,6 +81,11 @@ export interface BootOptions {
   clock?: Clock;
   /** Told about slow first-run work (embedding model load, migrations). */
   progress?: (message: string) => void;
+  /**
+   * Replaces known secrets in tool results and in everything stored (audit trail, memory,
+   * conversation buffers, state files and git history). Default `noRedaction`.
+   */
+  redactor?: Redactor;
 }
 
 /** The public URL of the A2A JSON-RPC endpoint, from the configured host and port. */
@@ -104,6 +109,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const progress = options.progress ?? ((message: string) => logger.info(message));
+  const redactor = options.redactor ?? noRedaction;
   const startedAt = clock.now();
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const databasePath = join(config.home, "oxios.db");
@@ -114,15 +120,15 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 
   try {
     let started = clock.now();
-    const git = await GitLayer.open({ dir: stateRoot, clock, logger, autoCommit: { intervalMs: 5_000 } });
-    const state = await StateStore.open({ root: stateRoot, clock, logger, changeSink: git });
+    const git = await GitLayer.open({ dir: stateRoot, clock, logger, redactor, autoCommit: { intervalMs: 5_000 } });
+    const state = await StateStore.open({ root: stateRoot, clock, logger, changeSink: git, redactor });
     step("state", started);
 
     started = clock.now();
     const bus = new EventBus({ logger, now: () => clock.now(), source: "kernel" });
     const auditStore = new LibsqlAuditStore({ url: `file:${databasePath}` });
     closers.push({ name: "audit store", close: () => auditStore.close() });
-    const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger });
+    const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
     const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger });
     step("audit", started);
 
@@ -134,6 +140,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       clock,
       logger,
       events: bus,
+      redactor,
       ...(embedder === undefined ? { keywordOnly: true } : { embedder }),
     });
     closers.push({ name: "memory", close: () => memory.close() });
@@ -146,7 +153,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     started = clock.now();
     const spaceStore = LibsqlSpaceStore.open(databasePath, { logger });
     closers.push({ name: "spaces", close: () => spaceStore.close() });
-    const spaces = new SpaceManager({ store: spaceStore, publisher: bus, clock, logger });
+    const spaces = new SpaceManager({ store: spaceStore, publisher: bus, clock, logger, redactor });
     await spaces.ensureDefault();
     step("spaces", started);
 
@@ -184,6 +191,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       publisher: bus,
       clock,
       logger,
+      redactor,
       ports: {
         memory: new MemoryStoreToolPort(memory),
         space: new SpaceManagerToolPort(spaces),
@@ -218,6 +226,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       tools,
       memory,
       budgets,
+      redactor,
       workspaceRoot: join(config.home, "agents"),
     });
     const runs = new RunService({ runtime, state, clock, logger });

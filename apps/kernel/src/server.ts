@@ -1,11 +1,13 @@
 /**
- * The kernel in the foreground: signal handlers first (so a SIGTERM during boot still takes
- * the ordered path), then the pid file, the modules, the HTTP server. Shutdown runs the
- * daemon's ShutdownSequence: stop intake → drain scheduler → stop agents → flush memory →
- * flush audit → flush git → close databases → remove the pid file.
+ * The kernel in the foreground: umask 077 and the home secured, the API token and the one
+ * redactor built from every secret the process holds (the logger redacts through it from
+ * here on), signal handlers (so a SIGTERM during boot still takes the ordered path), then the
+ * pid file, the modules, the HTTP server. Shutdown runs the daemon's ShutdownSequence: stop
+ * intake → drain scheduler → stop agents → flush memory → flush audit → flush git → close
+ * databases → remove the pid file.
  */
 
-import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import { type Clock, KernelError, type Logger, redactingLogger, systemClock } from "@oxios/core";
 import {
   acquirePidFile,
   installSignalHandlers,
@@ -15,31 +17,51 @@ import {
   serve,
 } from "@oxios/daemon";
 import { type KernelConfig, loadConfig } from "./config.ts";
+import { restrictUmask, secureHome } from "./home-permissions.ts";
 import { createApi, StreamRegistry } from "./http/app.ts";
+import { exposureWarning } from "./http/bind-address.ts";
 import { bootKernel, KERNEL_VERSION, type Kernel } from "./kernel.ts";
-import { ensureApiToken } from "./token.ts";
+import { kernelRedactor } from "./secrets.ts";
+import { type ProvidedToken, provideApiToken, tokenNotice } from "./token.ts";
 
 export interface ForegroundOptions {
   environment: Readonly<Record<string, string | undefined>>;
   logger: Logger;
-  /** Human-facing lines (URL, token, progress). */
+  /** Human-facing lines (URL, where the token is, progress). */
   print: (line: string) => void;
+  /**
+   * Whether `print` reaches a terminal; a newly created token is printed only then (a
+   * detached kernel's output goes to its log file). Default: whether stdout is a TTY.
+   */
+  terminal?: boolean;
   clock?: Clock;
 }
 
 /** Runs the kernel until a shutdown signal; resolves with the process exit code. */
 export async function runForeground(options: ForegroundOptions): Promise<number> {
-  const { logger, print } = options;
   const clock = options.clock ?? systemClock;
+  restrictUmask();
   let config: KernelConfig;
+  let provided: ProvidedToken;
   try {
     config = loadConfig(options.environment);
+    secureHome(config.home, options.logger);
+    provided = provideApiToken(config.home, config.apiToken, config.llmApiKey);
   } catch (error) {
     const failure = KernelError.from(error);
-    print(`oxios: ${failure.message}`);
-    logger.error("configuration invalid", { code: failure.code, message: failure.message });
+    options.print(`oxios: ${failure.message}`);
+    options.logger.error(failure.code === "CONFIG_INVALID" ? "configuration invalid" : "cannot prepare the home", {
+      code: failure.code,
+      message: failure.message,
+    });
     return 1;
   }
+  const token = provided.token;
+  const redactor = kernelRedactor({ config, apiToken: token, environment: options.environment });
+  const logger = redactingLogger(options.logger, redactor);
+  // Human-facing lines go through the redactor too (a detached kernel's output is its log);
+  // only the one-time token notice below is printed as it is.
+  const print = (line: string) => options.print(redactor.redact(line));
 
   const shutdown = new ShutdownSequence({ logger, clock });
   let finished: (code: number) => void = () => undefined;
@@ -94,10 +116,11 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   }
 
   try {
-    const token = ensureApiToken(config.home, config.apiToken, config.llmApiKey);
-    kernel = await bootKernel({ config, logger, clock, progress: (line) => print(line) }, shutdown);
+    kernel = await bootKernel({ config, logger, clock, redactor, progress: (line) => print(line) }, shutdown);
     const app = createApi({ kernel, token, streams, a2a: kernel.a2a });
     server = await serve(app.fetch, { hostname: config.host, port: config.port, logger });
+    const exposure = exposureWarning(config.host, config.port);
+    if (exposure !== undefined) logger.warn(exposure, { host: config.host, port: config.port, url: server.url });
     await pidFile.update({ url: server.url });
     shutdown.add(
       "remove pid file",
@@ -107,16 +130,18 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       { timeoutMs: 5_000 },
     );
     const demo = kernel.model.provider === "demo" ? " (demo model: set OXIOS_LLM_API_KEY for a real one)" : "";
+    const notice = tokenNotice(provided, options.terminal ?? process.stdout.isTTY === true);
     print(`oxios ${KERNEL_VERSION} listening on ${server.url}`);
+    if (exposure !== undefined) print(`  warning: ${exposure}`);
     print(`  home:  ${config.home}`);
     print(`  model: ${config.model}${demo}`);
-    print(`  token: ${token}`);
+    for (const line of notice.lines) options.print(line);
     print(`  a2a:   ${server.url}/.well-known/agent-card.json`);
     print("  try:");
     print(`    curl ${server.url}/health`);
-    print(`    curl -H "Authorization: Bearer ${token}" ${server.url}/api/status`);
+    print(`    curl -H "${notice.curlHeader}" ${server.url}/api/status`);
     print(
-      `    curl -H "Authorization: Bearer ${token}" -H 'content-type: application/json' -d '{"goal":"list the files"}' ${server.url}/api/runs`,
+      `    curl -H "${notice.curlHeader}" -H 'content-type: application/json' -d '{"goal":"list the files"}' ${server.url}/api/runs`,
     );
     for (const run of kernel.interrupted) print(`  run ${run.taskId} was interrupted by the previous shutdown`);
     logger.info("kernel ready", {

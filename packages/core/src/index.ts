@@ -1,7 +1,8 @@
 /**
  * @module @oxios/core — the primitives every Oxios package shares: coded errors,
  * time-ordered ids, the Clock port, cancellation helpers, ranked async locks with a
- * lock-order check, and the Logger port. Portable: web-standard APIs only.
+ * lock-order check, the Logger port and the Redactor port for secrets. Portable:
+ * web-standard APIs only.
  */
 
 export { type AsyncContextSupport, asyncContextSupport } from "./async-context.ts";
@@ -28,6 +29,17 @@ export {
   type LogRecord,
 } from "./logger.ts";
 export { Mutex, type MutexOptions } from "./mutex.ts";
+export { redactingLogger } from "./redacting-logger.ts";
+export {
+  isSecretName,
+  MIN_SECRET_LENGTH,
+  noRedaction,
+  type Redactor,
+  type Secret,
+  SecretRedactor,
+  type SecretRedactorOptions,
+  secretsFromEnvironment,
+} from "./redactor.ts";
 export { backoffDelay, type RetryOptions, type RetryPolicy, withRetry } from "./retry.ts";
 export { type LockGuard, type LockOptions, Semaphore, type SemaphoreOptions } from "./semaphore.ts";
 export { abortError, anySignal, type TimeoutSignal, throwIfAborted, timeoutSignal } from "./signals.ts";

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -82,6 +82,21 @@ describe("DaemonController with a real daemon process", () => {
     const log = await readFile(controller.logPath, "utf8");
     expect(log).toContain(`fixture ${started.pid} shut down ok=true`);
     expect(await controller.stop()).toMatchObject({ outcome: "not-running" });
+  });
+
+  it("creates a missing home 0700, logs/ 0700 and the log and pid file 0600", async () => {
+    const fresh = join(home, "fresh-home");
+    const own = new DaemonController({ home: fresh, logger: createMemoryLogger() });
+    const started = await own.start(await startOptions());
+    cleanups.push(async () => {
+      await own.stop({ timeoutMs: 10_000 });
+    });
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    expect((await mode(fresh)).toString(8)).toBe("700");
+    expect((await mode(join(fresh, "logs"))).toString(8)).toBe("700");
+    expect((await mode(own.logPath)).toString(8)).toBe("600");
+    expect((await mode(pidFilePath(fresh))).toString(8)).toBe("600");
+    expect(started.logPath).toBe(own.logPath);
   });
 
   it("appends the log across two starts (restart) instead of truncating it", async () => {

@@ -4,7 +4,8 @@
  *
  * - `start` spawns the daemon detached (its own process group, so it outlives the CLI),
  *   appends its stdout and stderr to `<home>/logs/oxios.log` (opened with O_APPEND, never
- *   truncated — upstream truncated its own log on every start), and returns once the health
+ *   truncated — upstream truncated its own log on every start; created 0600 in a 0700
+ *   `logs/`, and a missing home is created 0700), and returns once the health
  *   URL answers and the pid file names the new process. If the process exits first, the
  *   error carries its exit code and the last lines it logged.
  * - `stop` sends SIGTERM (the daemon's ordered shutdown), waits up to a timeout for the
@@ -234,14 +235,15 @@ export class DaemonController {
 
   /** Creates `logs/`, appends a run marker, and returns the log's size before this run. */
   async #openLogForRun(options: DaemonStartOptions): Promise<number> {
-    await mkdir(join(this.home, "logs"), { recursive: true });
+    // The log can hold whatever the daemon printed: only its owner may read it (home and logs/ 0700, the file 0600).
+    await mkdir(join(this.home, "logs"), { recursive: true, mode: 0o700 });
     let offset = 0;
     try {
       offset = (await stat(this.logPath)).size;
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw KernelError.from(error, DaemonErrorCode.startFailed);
     }
-    const handle = await open(this.logPath, "a");
+    const handle = await open(this.logPath, "a", 0o600);
     try {
       const command = [options.command, ...(options.args ?? [])].join(" ");
       await handle.write(`--- ${new Date(this.#clock.now()).toISOString()} starting: ${command}\n`);
@@ -257,7 +259,7 @@ export class DaemonController {
       if (value !== undefined) env[key] = value;
     }
     // O_APPEND: every write of the child lands at the end, whatever else writes the file.
-    const log = await open(this.logPath, "a");
+    const log = await open(this.logPath, "a", 0o600);
     let child: ChildProcess;
     let spawned: Promise<Error | undefined>;
     let exit: Promise<ExitInfo>;

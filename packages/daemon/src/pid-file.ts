@@ -121,7 +121,7 @@ async function publish(temp: string, path: string, text: string): Promise<void> 
   } catch (error) {
     const code = errorCode(error);
     if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
-    await writeFile(path, text, { flag: "wx", mode: 0o644 });
+    await writeFile(path, text, { flag: "wx", mode: 0o600 });
   }
 }
 
@@ -226,7 +226,7 @@ export class PidFile {
     const next: PidRecord = { ...this.#record, url: fields.url };
     const temp = `${this.path}.${next.token}.update`;
     try {
-      await writeFile(temp, `${JSON.stringify(next)}\n`, { flag: "wx", mode: 0o644 });
+      await writeFile(temp, `${JSON.stringify(next)}\n`, { flag: "wx", mode: 0o600 });
       await rename(temp, this.path);
     } catch (error) {
       await removeIfPresent(temp);
@@ -274,7 +274,7 @@ export async function acquirePidFile(options: PidFileOptions): Promise<PidFile> 
   const clock = options.clock ?? systemClock;
   const path = pidFilePath(options.home);
   try {
-    await mkdir(options.home, { recursive: true });
+    await mkdir(options.home, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw fileError(error, "create", options.home);
   }
@@ -289,7 +289,7 @@ export async function acquirePidFile(options: PidFileOptions): Promise<PidFile> 
   const temp = `${path}.${record.token}.new`;
   const text = `${JSON.stringify(record)}\n`;
   try {
-    await writeFile(temp, text, { flag: "wx", mode: 0o644 });
+    await writeFile(temp, text, { flag: "wx", mode: 0o600 });
   } catch (error) {
     throw fileError(error, "create", temp);
   }

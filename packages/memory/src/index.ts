@@ -58,5 +58,6 @@ export {
 } from "./memory-store.ts";
 export { type LibsqlDatabase, loadSqliteVec, type VectorExtensionLoader } from "./open-database.ts";
 export { RRF_K, reciprocalRankFusion } from "./rank-fusion.ts";
+export { recallQuery } from "./recall-query.ts";
 export { SignQuantizer } from "./sign-quantizer.ts";
 export { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";

@@ -1,9 +1,12 @@
-import { KernelError } from "@oxios/core";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { KernelError, SecretRedactor } from "@oxios/core";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_CONTENT_LENGTH } from "./errors.ts";
+import { MAX_CONTENT_LENGTH, MAX_QUERY_LENGTH } from "./errors.ts";
 import { MemoryStore } from "./memory-store.ts";
+import { recallQuery } from "./recall-query.ts";
 import { openTestStore, removeTempDatabases, type TestStore } from "./test-support.ts";
 import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
@@ -279,6 +282,49 @@ describe("recall", () => {
     const again = await store.get(recalled[0]?.id ?? "");
     expect(again?.accessCount).toBe(1);
     expect(events.ofType("memory.recalled")[0]?.payload.memoryIds).toEqual(recalled.map((entry) => entry.id));
+  });
+});
+
+describe("recall with a long message", () => {
+  it("searches with a bounded query built from a message of any length", async () => {
+    const { store, events } = await fresh();
+    await store.remember({ content: "the release train leaves on Thursdays", type: "fact" });
+    const message = `When does the release train leave? ${"Some pasted context follows. ".repeat(4_000)}`;
+    expect(message.length).toBeGreaterThan(100_000);
+    const recalled = await store.recall({ query: message });
+    expect(recalled.map((entry) => entry.content)).toContain("the release train leaves on Thursdays");
+    const query = events.ofType("memory.recalled")[0]?.payload.query ?? "";
+    expect(query.length).toBeLessThanOrEqual(MAX_QUERY_LENGTH);
+    expect(query.startsWith("When does the release train leave?")).toBe(true);
+  });
+
+  it("cuts at a word boundary within the bound", () => {
+    expect(recallQuery("alpha  beta\ngamma", 11)).toBe("alpha beta");
+    expect(recallQuery("short")).toBe("short");
+    expect(recallQuery("x".repeat(50), 10)).toBe("x".repeat(10));
+  });
+});
+
+describe("secrets", () => {
+  it("stores content, summary, tags and metadata with known secrets redacted, on disk too", async () => {
+    const key = "sk-memory-0123456789";
+    const { store, path } = await fresh({ redactor: new SecretRedactor([{ label: "llm-api-key", value: key }]) });
+    const entry = await store.remember({
+      content: `the provider key is ${key}`,
+      summary: `key ${key}`,
+      type: "fact",
+      tags: [`tag-${key}`],
+      metadata: { note: key },
+    });
+    expect(JSON.stringify(entry)).not.toContain(key);
+    expect(entry.content).toBe("the provider key is [redacted:llm-api-key]");
+    const updated = await store.update(entry.id, { content: `now ${key} again` });
+    expect(updated.content).toBe("now [redacted:llm-api-key] again");
+    await store.importEntries([{ content: `imported ${key}`, type: "fact" }]);
+    await store.close();
+    for (const file of readdirSync(dirname(path))) {
+      expect(readFileSync(join(dirname(path), file)).includes(key), file).toBe(false);
+    }
   });
 });
 

@@ -9,7 +9,17 @@
  */
 
 import { createHash } from "node:crypto";
-import { type Clock, createLogger, KernelError, type Logger, newId, systemClock, throwIfAborted } from "@oxios/core";
+import {
+  type Clock,
+  createLogger,
+  KernelError,
+  type Logger,
+  newId,
+  noRedaction,
+  type Redactor,
+  systemClock,
+  throwIfAborted,
+} from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
 import { type Embedder, embedWithin } from "./embedder.ts";
@@ -36,6 +46,7 @@ import {
 } from "./memory-entry.ts";
 import { loadSqliteVec, openDatabase, type VectorExtensionLoader } from "./open-database.ts";
 import { reciprocalRankFusion } from "./rank-fusion.ts";
+import { recallQuery } from "./recall-query.ts";
 import { migrate, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";
 import { blob, floatsFromBlob, type Sql } from "./sql.ts";
 import { enforceTierCaps } from "./tier-caps.ts";
@@ -64,6 +75,11 @@ export interface MemoryStoreOptions {
   embeddingCacheSize?: number;
   /** Loads sqlite-vec into the connection; tests replace it to simulate a load failure. */
   loadVectorExtension?: VectorExtensionLoader;
+  /**
+   * Applied to content, summary, tags and metadata before `remember`, `importEntries` and
+   * `update` store them, so a known secret never reaches the file; default `noRedaction`.
+   */
+  redactor?: Redactor;
 }
 
 export type SearchMode = "hybrid" | "vector" | "keyword";
@@ -93,6 +109,7 @@ export interface ListOptions extends MemoryFilter {
 }
 
 export interface RecallContext {
+  /** Any length: the search uses `recallQuery(query)` (its first 4,096 characters, cut at a word). */
   query?: string;
   sessionId?: string;
   spaceId?: string;
@@ -178,6 +195,7 @@ export class MemoryStore {
   readonly #embedTimeoutMs: number;
   readonly #nearDuplicate: number;
   readonly #cacheSize: number;
+  readonly #redactor: Redactor;
   readonly #queue: WriteQueue<ValidatedInput, MemoryEntry>;
   readonly #corrupt = new Set<string>();
   readonly #queryCache = new Map<string, Float32Array>();
@@ -197,6 +215,7 @@ export class MemoryStore {
     this.#embedTimeoutMs = options.embedTimeoutMs ?? 60_000;
     this.#nearDuplicate = options.nearDuplicateDistance ?? 0.05;
     this.#cacheSize = options.embeddingCacheSize ?? 50_000;
+    this.#redactor = options.redactor ?? noRedaction;
     const opened = openDatabase({
       url: options.url,
       keywordOnly: options.keywordOnly === true,
@@ -265,7 +284,7 @@ export class MemoryStore {
    */
   async remember(input: RememberInput, options: { signal?: AbortSignal } = {}): Promise<MemoryEntry> {
     this.#assertOpen();
-    return this.#queue.push(this.#validate(input), options.signal);
+    return this.#queue.push(this.#validate(this.#redacted(input)), options.signal);
   }
 
   /**
@@ -275,7 +294,7 @@ export class MemoryStore {
    */
   async importEntries(inputs: readonly RememberInput[], options: { signal?: AbortSignal } = {}): Promise<ImportResult> {
     this.#assertOpen();
-    const items = inputs.map((input) => this.#validate(input));
+    const items = inputs.map((input) => this.#validate(this.#redacted(input)));
     let imported = 0;
     let duplicates = 0;
     for (let start = 0; start < items.length; start += 5_000) {
@@ -450,9 +469,10 @@ export class MemoryStore {
    * Changes a memory in place. Its rowid stays the same; a content change re-embeds it and
    * replaces its one vector (never a second vector, never an orphan).
    */
-  async update(id: string, patch: MemoryPatch): Promise<MemoryEntry> {
+  async update(id: string, changes: MemoryPatch): Promise<MemoryEntry> {
     this.#assertOpen();
-    if (typeof patch !== "object" || patch === null) throw invalid("update expects a patch object");
+    if (typeof changes !== "object" || changes === null) throw invalid("update expects a patch object");
+    const patch = this.#redacted(changes);
     const content = patch.content === undefined ? undefined : validateContent(patch.content);
     const type = patch.type === undefined ? undefined : validateType(patch.type);
     const sets: string[] = [];
@@ -637,8 +657,9 @@ export class MemoryStore {
     };
     add(await this.list({ ...scope, types: ["conversation"], limit: 3 }));
     add(await this.list({ ...scope, types: ["session"], limit: 2 }));
-    if (context.query !== undefined && context.query.trim().length > 0) {
-      const hits = await this.search(context.query, {
+    const query = context.query === undefined ? "" : recallQuery(context.query);
+    if (query.length > 0) {
+      const hits = await this.search(query, {
         limit: 10,
         ...(context.spaceId === undefined ? {} : { spaceId: context.spaceId }),
         ...(context.signal === undefined ? {} : { signal: context.signal }),
@@ -656,7 +677,7 @@ export class MemoryStore {
     );
     this.#publish("memory.recalled", {
       memoryIds: recalled.map((entry) => entry.id),
-      ...(context.query === undefined ? {} : { query: context.query }),
+      ...(query.length === 0 ? {} : { query }),
       ...(context.sessionId === undefined ? {} : { sessionId: context.sessionId }),
     });
     return recalled.map((entry) => ({
@@ -664,6 +685,12 @@ export class MemoryStore {
       accessCount: entry.accessCount + 1,
       accessedAt: now,
     }));
+  }
+
+  /** A copy of an input or patch with its strings redacted (an invalid one as it is). */
+  #redacted<T>(input: T): T {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+    return this.#redactor.redactValue({ ...input });
   }
 
   stats(): MemoryStats {

@@ -4,7 +4,7 @@
  * (pass the same `budgets` here) so token budgets gate admission.
  */
 
-import type { Clock, Logger } from "@oxios/core";
+import type { Clock, Logger, Redactor } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import type { MemoryStore } from "@oxios/memory";
 import type { Scheduler } from "@oxios/scheduler";
@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   agent?: AgentSettings;
   /** Reruns after a failed evaluation, 0–3. Default 3. */
   maxEvolutions?: number;
+  /** Replaces known secrets in direct runs' records (the kernel passes its one redactor). */
+  redactor?: Redactor;
 }
 
 export interface Runtime {
@@ -111,7 +113,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxEvolutions === undefined ? {} : { maxEvolutions: options.maxEvolutions }),
   });
-  const runs = new DirectRuns({ runner, clock: options.clock, ...(options.logger ? { logger: options.logger } : {}) });
+  const runs = new DirectRuns({
+    runner,
+    clock: options.clock,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.redactor ? { redactor: options.redactor } : {}),
+  });
   return {
     budgets,
     breakers,

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { SecretRedactor } from "@oxios/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
@@ -37,6 +38,19 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
       expect(server.maxInFlight).toBe(cap);
     },
   );
+
+  it("keeps a secret the model quoted out of the run record, live and final", async () => {
+    const key = "sk-direct-run-0123456789";
+    server = await FakeLlmServer.start({ script: () => ({ text: `the key is ${key}` }) });
+    world = await openWorld({
+      model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
+      runtime: { redactor: new SecretRedactor([{ label: "llm-api-key", value: key }]) },
+    });
+    const handle = world.runtime.runGoal({ goal: "quote the key" });
+    const record = await handle.result;
+    expect(record).toMatchObject({ status: "completed", text: "the key is [redacted:llm-api-key]" });
+    expect(JSON.stringify(world.runtime.getRun(handle.taskId))).not.toContain(key);
+  });
 
   it("budget exhaustion blocks admission through the real Scheduler's canAdmit", async () => {
     server = await FakeLlmServer.start({

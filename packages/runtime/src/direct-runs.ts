@@ -6,10 +6,12 @@
  * really stops it: a queued run leaves the scheduler's queue, a running one is aborted —
  * the HTTP request to the model and every tool with it.
  *
- * Every run's promise is owned here: `close()` cancels what is live and joins it.
+ * Every run's promise is owned here: `close()` cancels what is live and joins it. With a
+ * `redactor`, a finished record's answer and error message are redacted, so a secret the
+ * model quoted is in no run record, live or journalled.
  */
 
-import { type Clock, KernelError, type Logger, newId } from "@oxios/core";
+import { type Clock, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
 import type { Priority } from "@oxios/event-bus";
 import type { AgentRunResult, ToolCallRecord } from "./agent-loop.ts";
 import type { AgentJob, AgentRunner } from "./agent-runner.ts";
@@ -68,6 +70,8 @@ export interface DirectRunsOptions {
   logger?: Logger;
   /** Finished records kept for `get`. Default 1000. */
   retainFinished?: number;
+  /** Applied to a finished record's text and error message; default `noRedaction`. */
+  redactor?: Redactor;
 }
 
 const CANCEL_CODES = new Set(["AGENT_KILLED", "ABORTED", "SCHEDULER_TASK_CANCELLED", "SCHEDULER_DRAINING"]);
@@ -175,12 +179,13 @@ export class DirectRuns {
 
   #settle(record: RunRecord, outcome: { output?: AgentRunResult; error?: unknown }): RunRecord {
     const now = this.#options.clock.now();
+    const redactor = this.#options.redactor ?? noRedaction;
     record.finishedAt = now;
     record.durationMs = now - record.createdAt;
     if (outcome.output !== undefined) {
       const output = outcome.output;
       record.status = "completed";
-      record.text = output.text;
+      record.text = redactor.redact(output.text);
       record.finishReason = output.finishReason;
       record.steps = output.steps;
       record.usage = { ...output.usage };
@@ -192,7 +197,7 @@ export class DirectRuns {
     } else {
       const error = KernelError.from(outcome.error, "RUNTIME_RUN_FAILED");
       record.status = CANCEL_CODES.has(error.code) ? "cancelled" : "failed";
-      record.error = { code: error.code, message: error.message };
+      record.error = { code: error.code, message: redactor.redact(error.message) };
       this.#options.logger?.info("direct run ended without a result", {
         taskId: record.taskId,
         agentId: record.agentId,

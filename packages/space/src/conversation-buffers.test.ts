@@ -1,4 +1,4 @@
-import { KernelError } from "@oxios/core";
+import { KernelError, SecretRedactor } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
 import { describe, expect, it } from "vitest";
 import { ConversationBuffers, DEFAULT_MAX_TURNS, estimateTurnTokens, turnsToKeep } from "./conversation-buffers.ts";
@@ -22,6 +22,15 @@ describe("ConversationBuffers", () => {
     expect(turns).toHaveLength(50);
     expect(turns[0]?.content).toBe("10");
     expect(turns.at(-1)?.content).toBe("59");
+  });
+
+  it("stores a turn with known secrets redacted", async () => {
+    const store = new InMemorySpaceStore();
+    const token = "oxt_buffer-secret-123";
+    const b = new ConversationBuffers({ store, redactor: new SecretRedactor([{ label: "api-token", value: token }]) });
+    const turn = await b.append("s", { role: "assistant", content: `the token is ${token}` });
+    expect(turn.content).toBe("the token is [redacted:api-token]");
+    expect(JSON.stringify(await store.turns("s"))).not.toContain(token);
   });
 
   it("never shares turns between sessions", async () => {

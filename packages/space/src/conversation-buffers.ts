@@ -8,9 +8,12 @@
  * Bound: the newest `maxTurns` turns (default 50). With a `tokenBudget`, older turns are
  * also dropped until the estimated tokens of what is kept fit the budget — except the
  * newest turn, which is always kept, however long.
+ *
+ * With a `redactor`, a turn's content is redacted before it is stored, so a known secret a
+ * model quoted never reaches the buffer.
  */
 
-import { type Clock, KernelError, systemClock } from "@oxios/core";
+import { type Clock, KernelError, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { validateId } from "./space.ts";
 import type { ConversationTurn, SpaceStore, TurnRole } from "./space-store.ts";
@@ -24,6 +27,8 @@ export interface ConversationBufferOptions {
   tokenBudget?: number;
   /** Token estimate per turn; default `estimateTurnTokens`. */
   estimateTokens?: (turn: ConversationTurn) => number;
+  /** Applied to every turn's content before it is stored; default `noRedaction`. */
+  redactor?: Redactor;
 }
 
 /** What `append` accepts; `at` defaults to the clock's now. */
@@ -75,6 +80,7 @@ export class ConversationBuffers {
   readonly #maxTurns: number;
   readonly #tokenBudget: number | undefined;
   readonly #estimateTokens: (turn: ConversationTurn) => number;
+  readonly #redactor: Redactor;
   readonly #locks = new KeyedMutex("space.conversation");
 
   constructor(options: { store: SpaceStore; clock?: Clock } & ConversationBufferOptions) {
@@ -83,6 +89,7 @@ export class ConversationBuffers {
     this.#maxTurns = positiveInteger("maxTurns", options.maxTurns, DEFAULT_MAX_TURNS) as number;
     this.#tokenBudget = positiveInteger("tokenBudget", options.tokenBudget, undefined);
     this.#estimateTokens = options.estimateTokens ?? estimateTurnTokens;
+    this.#redactor = options.redactor ?? noRedaction;
   }
 
   get maxTurns(): number {
@@ -151,6 +158,6 @@ export class ConversationBuffers {
         details: { field: "at", value: at },
       });
     }
-    return { role: input.role, content: input.content, at };
+    return { role: input.role, content: this.#redactor.redact(input.content), at };
   }
 }

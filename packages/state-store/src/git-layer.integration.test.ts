@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KernelError } from "@oxios/core";
+import { KernelError, SecretRedactor } from "@oxios/core";
 import { createMemoryLogger, ManualClock } from "@oxios/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GitLayer } from "./git-layer.ts";
@@ -49,6 +49,29 @@ describe("GitLayer", () => {
     const again = await GitLayer.open({ dir: root });
     expect(await again.log()).toHaveLength(1);
     await again.close();
+  });
+
+  it("keeps known secrets out of saved files and the git history", async () => {
+    const key = "sk-state-0123456789";
+    const redactor = new SecretRedactor([{ label: "llm-api-key", value: key }]);
+    const clock = new ManualClock();
+    const git = await GitLayer.open({ dir: root, clock, redactor });
+    const store = await StateStore.open({ root, clock, changeSink: git, redactor });
+    await store.save("runs", "r1", { goal: "leak", text: `the key is ${key}`, steps: [{ output: key }] });
+    await store.save("notes", "n1", `# Note\n${key}\n`, { format: "md" });
+    await git.commit("all", `run r1: ${key}`);
+    expect(await store.load("runs", "r1")).toEqual({
+      goal: "leak",
+      text: "the key is [redacted:llm-api-key]",
+      steps: [{ output: "[redacted:llm-api-key]" }],
+    });
+    expect(await store.load("notes", "n1")).toBe("# Note\n[redacted:llm-api-key]\n");
+    const history = gitCli("log", "-p", "--all", "--format=%H %s%n%b");
+    expect(history).toContain("run r1: [redacted:llm-api-key]");
+    expect(history).toContain("the key is [redacted:llm-api-key]");
+    expect(history).not.toContain(key);
+    await store.close();
+    await git.close();
   });
 
   it("commits through the index: status is clean, deletions staged, fsck is clean", async () => {

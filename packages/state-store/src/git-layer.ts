@@ -4,13 +4,23 @@
  * Commits go through the index (`git status --porcelain` is empty afterwards, deletions are
  * staged too) and every git operation runs under the ranked `git.commit` lock (rank 300), so
  * commits, tags and restores never interleave. Changed paths handed over by the StateStore
- * are batched by an owned auto-commit queue (see `auto-commit.ts`).
+ * are batched by an owned auto-commit queue (see `auto-commit.ts`). With a `redactor`, commit
+ * messages are redacted (file contents are the StateStore's to redact).
  */
 
 import nodeFs from "node:fs";
 import { lstat, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { type Clock, KernelError, kernelLocks, type Logger, type Mutex, systemClock } from "@oxios/core";
+import {
+  type Clock,
+  KernelError,
+  kernelLocks,
+  type Logger,
+  type Mutex,
+  noRedaction,
+  type Redactor,
+  systemClock,
+} from "@oxios/core";
 import git, { type CommitObject, type ReadObjectResult, type TreeObject } from "isomorphic-git";
 import { DirectorySyncer, makeDirectoryDurable, writeFileAtomic } from "./atomic-write.ts";
 import { type AutoCommitOptions, AutoCommitQueue, type AutoCommitReport } from "./auto-commit.ts";
@@ -31,6 +41,8 @@ export interface GitLayerOptions {
   author?: GitAuthor;
   /** Auto-commit batching of paths handed to `changed()`. */
   autoCommit?: AutoCommitOptions;
+  /** Applied to every commit message; default `noRedaction`. */
+  redactor?: Redactor;
 }
 
 export interface CommitResult {
@@ -114,6 +126,7 @@ export class GitLayer implements StateChangeSink {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #author: GitAuthor;
+  readonly #redactor: Redactor;
   readonly #lock: Mutex = kernelLocks.mutex("git.commit");
   readonly #objects: LooseObjectWriter;
   readonly #syncer = new DirectorySyncer();
@@ -128,6 +141,7 @@ export class GitLayer implements StateChangeSink {
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? silentLogger).child({ component: "git-layer" });
     this.#author = options.author ?? DEFAULT_AUTHOR;
+    this.#redactor = options.redactor ?? noRedaction;
     this.#objects = new LooseObjectWriter(this.gitdir, this.#logger);
     this.#auto = new AutoCommitQueue(
       this.#clock,
@@ -177,7 +191,8 @@ export class GitLayer implements StateChangeSink {
         return Promise.reject(error);
       }
     }
-    return this.#locked("commit", () => this.#commitLocked(paths, message, author));
+    const redacted = this.#redactor.redact(message);
+    return this.#locked("commit", () => this.#commitLocked(paths, redacted, author));
   }
 
   /** Commits on `main`, newest first. */

@@ -2,11 +2,13 @@
  * StateStore: human-readable state files at `<root>/<category>/<name>.json|.md`, written
  * durably and atomically, one coalesced writer per key, listed from the directory plus a
  * small metadata index, and handed to a change sink (the git layer's auto-commit) once durable.
+ * With a `redactor`, known secrets are replaced in every value before it is encoded, so they
+ * reach neither the file nor the git history.
  */
 
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import {
   DirectorySyncer,
   makeDirectoryDurable,
@@ -48,6 +50,8 @@ export interface StateStoreOptions {
   indexFlushIntervalMs?: number;
   /** Defaults for `pruneSessions()`. */
   sessions?: SessionPruneOptions;
+  /** Applied to every saved value (every string in a JSON value, a Markdown text) before it is written; default `noRedaction`. */
+  redactor?: Redactor;
 }
 
 export interface SaveOptions {
@@ -104,6 +108,7 @@ export class StateStore {
   readonly #index: MetadataIndex;
   readonly #writer: CoalescingWriter;
   readonly #knownDirectories = new Set<string>();
+  readonly #redactor: Redactor;
   #closed = false;
 
   private constructor(options: StateStoreOptions) {
@@ -111,6 +116,7 @@ export class StateStore {
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? silentLogger).child({ component: "state-store" });
     this.#sink = options.changeSink;
+    this.#redactor = options.redactor ?? noRedaction;
     this.#sessions = {
       category: options.sessions?.category ?? "sessions",
       ttlMs: options.sessions?.ttlMs ?? 168 * HOUR_MS,
@@ -160,7 +166,7 @@ export class StateStore {
     const encode = (checked: unknown): KeyOperation => ({
       kind: "write",
       format,
-      bytes: this.#encode(key, format, checked),
+      bytes: this.#encode(key, format, this.#redactor.redactValue(checked)),
     });
     if (options.schema === undefined) {
       let operation: KeyOperation;

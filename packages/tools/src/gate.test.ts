@@ -1,5 +1,6 @@
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { SecretRedactor } from "@oxios/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentIdentity } from "./permissions.ts";
 import { createHarness, errorCode, type Harness, okOutput, waitFor } from "./test-harness.ts";
@@ -248,6 +249,41 @@ describe("audit and events", () => {
     expect(errorCode(result)).toBe("TOOL_AUDIT_FAILED");
     await expect(readFile(join(h.workspace, "a.txt"), "utf8")).rejects.toMatchObject({ code: "ENOENT" });
     expect(h.publisher.types()).not.toContain("tool.started");
+  });
+});
+
+describe("secrets in results", () => {
+  const key = "sk-test-0123456789abcdef";
+  const redactor = new SecretRedactor([{ label: "llm-api-key", value: key }]);
+
+  it("replaces a known secret in a tool's output before the caller sees it", async () => {
+    h = await createHarness({ redactor });
+    await writeFile(join(h.workspace, "notes.txt"), `the key is ${key}\n`);
+    const result = await h.session.execute("read", { path: "notes.txt" });
+    const output = JSON.stringify(okOutput(result));
+    expect(output).not.toContain(key);
+    expect(output).toContain("the key is [redacted:llm-api-key]");
+  });
+
+  it("replaces it in an error, the tool.failed event and the audit details", async () => {
+    h = await createHarness({ redactor });
+    const result = await h.session.execute("read", { path: `missing-${key}.txt` }, { callId: "c-secret" });
+    expect(errorCode(result)).toBe("TOOL_FILE_NOT_FOUND");
+    expect(JSON.stringify(result)).not.toContain(key);
+    expect(JSON.stringify(h.publisher.ofType("tool.failed"))).not.toContain(key);
+    const entries = h.audit.forCall("c-secret");
+    expect(entries.length).toBeGreaterThan(0);
+    expect(JSON.stringify(entries)).not.toContain(key);
+    expect(JSON.stringify(entries)).toContain("missing-[redacted:llm-api-key].txt");
+  });
+
+  it("replaces it in what a port returns (memory search)", async () => {
+    h = await createHarness({ redactor });
+    okOutput(await h.session.execute("memory_write", { content: `deploy key ${key}` }));
+    const found = await h.session.execute("memory_search", { query: "deploy key" });
+    const output = JSON.stringify(okOutput(found));
+    expect(output).toContain("deploy key [redacted:llm-api-key]");
+    expect(output).not.toContain(key);
   });
 });
 

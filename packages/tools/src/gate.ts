@@ -14,9 +14,13 @@
  * runs; if the audit trail cannot record it, the call does not run (`TOOL_AUDIT_FAILED`).
  * Allowed calls publish tool.started then tool.completed / tool.failed; refusals tool.denied.
  * A call settles `ABORTED` as soon as its signal aborts.
+ *
+ * Every result leaves the gate through the Redactor: known secrets in a tool's output, error
+ * message or details (and in the audit details) are replaced before the caller — the agent
+ * loop, and through it the model, run records and memory — sees them.
  */
 
-import { abortError, type Clock, KernelError, type Logger, newId } from "@oxios/core";
+import { abortError, type Clock, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
 import { z } from "zod";
 import type { ApprovalBroker } from "./approvals.ts";
@@ -52,6 +56,8 @@ export interface AccessGateOptions {
   /** How long a dangerous call waits for an approval before it is denied. */
   approvalTimeoutMs: number;
   source: string;
+  /** Applied to every result and audit record; default `noRedaction`. */
+  redactor?: Redactor;
 }
 
 interface Decision {
@@ -87,21 +93,23 @@ export class AccessGate {
     call: { signal: AbortSignal; callId?: string },
   ): Promise<ToolResult> {
     const { clock, publisher, source } = this.#options;
+    const redactor = this.#options.redactor ?? noRedaction;
     const callId = call.callId ?? newId(clock.now());
     const started = clock.now();
     const base = { callId, tool: tool.name, agentId: session.agent.agentId };
     const logger = this.#options.logger.child(base);
-    const fail = (error: KernelError): ToolResult => ({
-      ok: false,
-      error: error.details === undefined ? { code: error.code, message: error.message } : error.toJSON(),
+    const fail = (error: KernelError) => ({
+      ok: false as const,
+      error: redactor.redactValue(error.toJSON()),
       durationMs: clock.now() - started,
     });
     const failed = (error: KernelError): ToolResult => {
       const result = fail(error);
+      const { code, message } = result.error;
       publisher.publish(
         createEvent(
           "tool.failed",
-          { ...base, durationMs: result.durationMs, error: { code: error.code, message: error.message } },
+          { ...base, durationMs: result.durationMs, error: { code, message } },
           source,
           clock.now(),
         ),
@@ -145,7 +153,7 @@ export class AccessGate {
         actor: session.agent.agentId,
         action: decision.allowed ? "tool.allowed" : "tool.denied",
         resource: tool.name,
-        details: this.#auditDetails(session, callId, decision),
+        details: redactor.redactValue(this.#auditDetails(session, callId, decision)),
       });
     } catch (error) {
       logger.error("audit trail refused the gate decision; the call does not run", { error });
@@ -155,7 +163,9 @@ export class AccessGate {
     }
     if (decision.abortedWhileWaiting || call.signal.aborted) return fail(abortError(call.signal));
     if (!decision.allowed) {
-      publisher.publish(createEvent("tool.denied", { ...base, reason: decision.reason }, source, clock.now()));
+      publisher.publish(
+        createEvent("tool.denied", { ...base, reason: redactor.redact(decision.reason) }, source, clock.now()),
+      );
       return fail(new KernelError(decision.code ?? ToolErrorCode.denied, decision.reason));
     }
 
@@ -177,7 +187,7 @@ export class AccessGate {
       const truncated = returned.truncated ?? false;
       const durationMs = clock.now() - started;
       publisher.publish(createEvent("tool.completed", { ...base, durationMs, truncated }, source, clock.now()));
-      return { ok: true, output: returned.output, truncated, durationMs };
+      return { ok: true, output: redactor.redactValue(returned.output), truncated, durationMs };
     } catch (error) {
       const kernelError = call.signal.aborted ? abortError(call.signal) : KernelError.from(error, ToolErrorCode.failed);
       return failed(kernelError);

@@ -7,7 +7,7 @@
  */
 
 import { mkdir, realpath } from "node:fs/promises";
-import { anySignal, type Clock, KernelError, type Logger, newId, systemClock } from "@oxios/core";
+import { anySignal, type Clock, KernelError, type Logger, newId, type Redactor, systemClock } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
@@ -43,6 +43,8 @@ export interface ToolRegistryOptions {
   templates?: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
   /** Event source name. Default `tools`. */
   source?: string;
+  /** Replaces known secrets in every tool result and audit record before anyone sees them. */
+  redactor?: Redactor;
 }
 
 export class ToolRegistry {
@@ -69,6 +71,7 @@ export class ToolRegistry {
       ports: options.ports ?? {},
       approvalTimeoutMs: options.approvalTimeoutMs ?? 5 * 60_000,
       source,
+      ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     });
   }
 

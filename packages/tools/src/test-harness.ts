@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Clock } from "@oxios/core";
+import type { Clock, Redactor } from "@oxios/core";
 import { createMemoryLogger, ManualClock, type MemoryLogger } from "@oxios/core/testing";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { type BuiltinToolOptions, builtinTools } from "./builtin-tools.ts";
@@ -36,6 +36,7 @@ export async function createHarness(
     tools?: BuiltinToolOptions;
     clock?: Clock;
     approvalTimeoutMs?: number;
+    redactor?: Redactor;
   } = {},
 ): Promise<Harness> {
   const root = await realpath(await mkdtemp(join(tmpdir(), "oxios-tools-")));
@@ -59,6 +60,7 @@ export async function createHarness(
     logger,
     ports: { memory, space, kernel },
     approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
+    ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
   }).register(...builtinTools(options.tools));
   const workspace = join(root, "workspace");
   const sessionFor = (agent: Partial<AgentIdentity>): Promise<ToolSession> =>

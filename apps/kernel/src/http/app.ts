@@ -1,8 +1,10 @@
 /**
  * The HTTP API (Hono + zod-openapi): every route declares its schemas, the OpenAPI document
  * at `/api/openapi.json` is generated from them, and every error is `{error: {code,
- * message}}` with its status — 400 malformed JSON, 422 wrong types (naming the field), 413
- * over 10 MiB, 401 without a valid token, 404 unknown route, 429 over the per-token rate.
+ * message}}` with its status — 400 malformed JSON (or nested deeper than 64, or more than
+ * 10,000 values: refused by the body guard while the body arrives, before any parsing), 422
+ * wrong types (naming the field), 413 over 10 MiB, 401 without a valid token, 404 unknown
+ * route, 429 over the per-token rate.
  * The kernel's A2A server is mounted beside them: its agent card is public (like /health),
  * its JSON-RPC endpoint `/a2a` needs the token (like /api/*).
  */
@@ -13,12 +15,12 @@ import { isKernelEventType, type KernelEvent, type KernelEventType } from "@oxio
 import type { MemoryEntry, MemoryTier, MemoryType } from "@oxios/memory";
 import { type A2aServer, AGENT_CARD_PATH } from "@oxios/tools/a2a";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import type { Kernel } from "../kernel.ts";
 import { KERNEL_VERSION } from "../kernel.ts";
 import { tokenMatches } from "../token.ts";
+import { bodyGuard } from "./body-guard.ts";
 import { errorBody, statusOf, toKernelError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
@@ -48,6 +50,10 @@ import {
 } from "./schemas.ts";
 
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Deepest JSON nesting a request body may have. */
+export const JSON_MAX_DEPTH = 64;
+/** Most array elements plus object members a request body may have. */
+export const JSON_MAX_VALUES = 10_000;
 export const SSE_KEEP_ALIVE_MS = 15_000;
 
 export interface ApiOptions {
@@ -86,7 +92,10 @@ export class StreamRegistry {
 }
 
 const errors = {
-  400: { description: "Malformed JSON", content: { "application/json": { schema: ErrorSchema } } },
+  400: {
+    description: `Malformed JSON (JSON_MALFORMED), nested deeper than ${JSON_MAX_DEPTH} (JSON_TOO_DEEP) or more than ${JSON_MAX_VALUES} values (JSON_TOO_MANY_VALUES)`,
+    content: { "application/json": { schema: ErrorSchema } },
+  },
   401: { description: "Missing or wrong token", content: { "application/json": { schema: ErrorSchema } } },
   404: { description: "Not found", content: { "application/json": { schema: ErrorSchema } } },
   422: { description: "Wrong types (the field is named)", content: { "application/json": { schema: ErrorSchema } } },
@@ -157,14 +166,6 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     await next();
     metrics.record(c.req.method, c.res.status, performance.now() - started);
   });
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
-      onError: (c) =>
-        c.json(errorBody("BODY_TOO_LARGE", `request bodies are limited to ${BODY_LIMIT_BYTES} bytes`), 413),
-    }),
-  );
   const auth = async (c: Context, next: () => Promise<void>) => {
     const header = c.req.header("authorization") ?? "";
     const presented = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
@@ -179,6 +180,10 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.use("/api/*", auth);
   app.use("/metrics", auth);
   app.use("/a2a", auth);
+  // After auth: a body is read only for a caller holding the token.
+  const guard = bodyGuard({ maxBytes: BODY_LIMIT_BYTES, maxDepth: JSON_MAX_DEPTH, maxValues: JSON_MAX_VALUES });
+  app.use("/api/*", guard);
+  app.use("/a2a", guard);
 
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
@@ -807,6 +812,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
             "text/event-stream": { schema: z.string() },
           },
         },
+        400: errors[400],
         401: errors[401],
       },
     }),

@@ -22,6 +22,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHORIZED: 401,
   BODY_TOO_LARGE: 413,
   JSON_MALFORMED: 400,
+  JSON_TOO_DEEP: 400,
+  JSON_TOO_MANY_VALUES: 400,
 };
 
 /** 422 for input a module refused as invalid; 500 for everything unexpected. */

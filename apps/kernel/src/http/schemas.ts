@@ -92,7 +92,9 @@ const Priority = z.enum(["low", "normal", "high", "critical"]);
 
 export const RunRequestSchema = z
   .object({
-    goal: z.string().min(1).max(100_000),
+    goal: z.string().min(1).openapi({
+      description: "Any length up to the 10 MiB body limit (memory recall uses its first 4,096 characters)",
+    }),
     priority: Priority.optional(),
     spaceId: z.string().min(1).max(256).optional(),
     sessionId: z.string().min(1).max(256).optional(),

@@ -1,4 +1,4 @@
-import { KernelError, kernelLocks } from "@oxios/core";
+import { KernelError, kernelLocks, SecretRedactor } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -36,6 +36,29 @@ describe("AuditTrail", () => {
     );
     expect(first?.hash).toBe(expected);
     expect(await trail.verify()).toEqual({ ok: true, count: 2, firstSeq: 1, lastSeq: 2 });
+  });
+
+  it("redacts known secrets before an entry is hashed and stored", async () => {
+    const token = "oxt_secret-token-value";
+    const store = new MemoryAuditStore();
+    const trail = await AuditTrail.open({
+      store,
+      clock: new ManualClock(0),
+      redactor: new SecretRedactor([{ label: "api-token", value: token }]),
+    });
+    await trail.append({
+      actor: "agent:a",
+      action: "tool.denied",
+      resource: `path:${token}`,
+      details: { reason: `outside: /x/${token}`, paths: [{ path: token }] },
+    });
+    const entries = await trail.query();
+    expect(JSON.stringify(entries)).not.toContain(token);
+    expect(entries[0]).toMatchObject({
+      resource: "path:[redacted:api-token]",
+      details: { reason: "outside: /x/[redacted:api-token]", paths: [{ path: "[redacted:api-token]" }] },
+    });
+    expect(await trail.verify()).toMatchObject({ ok: true, count: 1 });
   });
 
   it("encodes details canonically: key order does not change the hash", async () => {

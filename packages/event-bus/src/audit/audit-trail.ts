@@ -10,9 +10,21 @@
  *
  * `verify()` walks the whole chain and names the first bad seq; retention (default 100,000
  * entries) prunes the oldest entries after each commit.
+ *
+ * With a `redactor`, every input's actor, action, resource and details are redacted before
+ * they are hashed and stored, so a known secret never enters the chain.
  */
 
-import { type Clock, KernelError, kernelLocks, type Logger, type Mutex, systemClock } from "@oxios/core";
+import {
+  type Clock,
+  KernelError,
+  kernelLocks,
+  type Logger,
+  type Mutex,
+  noRedaction,
+  type Redactor,
+  systemClock,
+} from "@oxios/core";
 import { createEvent, type EventPublisher } from "../publisher.ts";
 import {
   type AuditChainState,
@@ -46,6 +58,8 @@ export interface AuditTrailOptions {
   maxBatch?: number;
   /** Distinguishes this trail's `audit.append` lock in lock-order errors. */
   lockLabel?: string;
+  /** Applied to every input before it is hashed and stored; default `noRedaction`. */
+  redactor?: Redactor;
 }
 
 /** `ok` with the chain's extent, or the first seq at which it is broken and why. */
@@ -83,6 +97,7 @@ export class AuditTrail {
   readonly #source: string;
   readonly #maxBatch: number;
   readonly #lock: Mutex;
+  readonly #redactor: Redactor;
   #head: AuditChainState | undefined;
   #queue: PendingGroup[] = [];
   #queued = 0;
@@ -106,6 +121,7 @@ export class AuditTrail {
     this.#source = options.source ?? "audit";
     this.#maxBatch = options.maxBatch ?? 2000;
     this.#lock = kernelLocks.mutex("audit.append", options.lockLabel);
+    this.#redactor = options.redactor ?? noRedaction;
     this.#head = head;
   }
 
@@ -125,7 +141,7 @@ export class AuditTrail {
     if (this.#closed) return Promise.reject(new KernelError("AUDIT_CLOSED", "append after the audit trail was closed"));
     let normalized: NormalizedAuditInput[];
     try {
-      normalized = inputs.map(normalizeAuditInput);
+      normalized = inputs.map((input) => normalizeAuditInput(this.#redact(input)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -135,6 +151,19 @@ export class AuditTrail {
       this.#queued += normalized.length;
       this.#drain ??= this.#runDrain();
     });
+  }
+
+  /** The input with its strings redacted (whatever its prototype); an invalid input as it is. */
+  #redact(input: AuditInput): AuditInput {
+    if (typeof input !== "object" || input === null) return input;
+    const redactor = this.#redactor;
+    return {
+      ...input,
+      actor: redactor.redactValue(input.actor),
+      action: redactor.redactValue(input.action),
+      ...(input.resource === undefined ? {} : { resource: redactor.redactValue(input.resource) }),
+      ...(input.details === undefined ? {} : { details: redactor.redactValue(input.details) }),
+    };
   }
 
   /** Resolves when every append queued so far has been committed or has failed. */

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -8,7 +8,7 @@ import { BIN, freePort, tempHome } from "./__fixtures__/kernel-process.ts";
 const execFileAsync = promisify(execFile);
 
 describe("oxios start / status / stop (default USE-lite embedder, demo model)", () => {
-  it("starts detached, answers, reports status with the token, and stops gracefully", async () => {
+  it("starts detached, answers, reports status and where the token is (never the token), and stops gracefully", async () => {
     const home = tempHome();
     const port = await freePort();
     const env = { ...process.env, OXIOS_HOME: home, OXIOS_PORT: String(port), OXIOS_EMBEDDER: "" };
@@ -27,11 +27,16 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     const started = await cli("start");
     expect(started).toMatch(new RegExp(`oxios started \\(pid \\d+\\) on http://127.0.0.1:${port}`));
     expect(statSync(join(home, "api-token")).mode & 0o777).toBe(0o600);
+    const token = readFileSync(join(home, "api-token"), "utf8").trim();
+    // Not a terminal: the new token is not printed, only where it is.
+    expect(started).toContain(`token: created in ${join(home, "api-token")}`);
+    expect(started).not.toContain(token);
     const status = await cli("status");
-    expect(status).toMatch(/oxios is running[\s\S]*uptime[\s\S]*token:\s+oxt_/);
+    expect(status).toMatch(/oxios is running[\s\S]*uptime[\s\S]*token:\s+in \S+api-token/);
+    expect(status).not.toContain(token);
     expect(await cli("start")).toMatch(/exit 1[\s\S]*already running/);
     const statusJson = await fetch(`http://127.0.0.1:${port}/api/status`, {
-      headers: { authorization: `Bearer ${/token:\s+(\S+)/.exec(status)?.[1]}` },
+      headers: { authorization: `Bearer ${token}` },
     });
     expect(await statusJson.json()).toMatchObject({
       model: { demo: true },

@@ -24,12 +24,10 @@ export interface ProvidedToken {
   path: string;
 }
 
-/** Reads the stored token, creating it (exclusively, mode 0600) when there is none. */
-export function ensureApiToken(home: string, override: string | undefined, llmApiKey: string | undefined): string {
-  return provideApiToken(home, override, llmApiKey).token;
-}
-
-/** `ensureApiToken`, saying whether the token was configured, read or created just now. */
+/**
+ * The token in force: the configured one, else the stored one, else a new one created (mode
+ * 0600) now — saying which, so the caller knows whether it may show it.
+ */
 export function provideApiToken(
   home: string,
   override: string | undefined,

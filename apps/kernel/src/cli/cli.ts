@@ -18,13 +18,13 @@ import {
   parseConfigValue,
   readConfigFile,
 } from "../config.ts";
-import { ensureApiToken, readApiToken } from "../token.ts";
+import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
 import { type CommandLine, USAGE } from "./command-line.ts";
 
 export interface CliIo {
   environment: Readonly<Record<string, string | undefined>>;
-  stdout: { write(text: string): unknown };
+  stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
   stdin?: NodeJS.ReadableStream;
   /** How `oxios start` runs the kernel in the foreground (built by `main.ts` from its own path). */
@@ -161,6 +161,9 @@ function configSet(io: CliIo, rest: string[], out: (line: string) => void): numb
 
 async function start(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
   const controller = controllerFor(config, silentLogger());
+  // Created here, before the daemon, so the token is shown (once, on a terminal) by the command
+  // the person ran, not written into the daemon's log.
+  const token = provideApiToken(config.home, config.apiToken, config.llmApiKey);
   const { command, args } = io.foreground;
   const env: Record<string, string | undefined> = { ...io.environment };
   const started = await controller.start({
@@ -170,9 +173,8 @@ async function start(config: KernelConfig, io: CliIo, out: (line: string) => voi
     healthUrl: `${localUrl(config)}/health`,
     timeoutMs: 60_000,
   });
-  const token = ensureApiToken(config.home, config.apiToken, config.llmApiKey);
   out(`oxios started (pid ${started.pid}) on ${started.url}`);
-  out(`  token: ${token}`);
+  for (const line of tokenNotice(token, io.stdout.isTTY === true).lines) out(line);
   out(`  log:   ${started.logPath}`);
   return 0;
 }
@@ -193,7 +195,12 @@ async function status(config: KernelConfig, out: (line: string) => void): Promis
   out(`  pid:    ${state.pid}`);
   out(`  uptime: ${Math.round(state.uptimeMs / 1000)} s`);
   out(`  url:    ${state.url ?? localUrl(config)}`);
-  out(`  token:  ${readApiToken(config.home, config.apiToken) ?? "(none)"}`);
+  // Where the token is, never the token itself: this output may end up in a log or a terminal scrollback.
+  out(
+    config.apiToken !== undefined
+      ? "  token:  from OXIOS_API_TOKEN"
+      : `  token:  in ${tokenPath(config.home)}${readApiToken(config.home, undefined) === undefined ? " (not created yet)" : ""}`,
+  );
   return 0;
 }
 

@@ -98,12 +98,17 @@ describe("Supervisor", () => {
     const later = supervisor.spawn({ name: "later", run: async () => "later" });
     const blocking = supervisor.run(blocker.id, null);
     const caller = new AbortController();
-    const queued = supervisor.run(waiting.id, null, { signal: caller.signal });
+    let outcome: unknown;
+    const queued = supervisor.run(waiting.id, null, { signal: caller.signal }).catch((error: unknown) => {
+      outcome = error;
+    });
     await settle();
     expect(scheduler.queued().map((task) => task.agentId)).toEqual([waiting.id]);
     caller.abort(new Error("client went away"));
-    // Settles at once, while the blocker still holds the only slot.
-    await expect(queued).rejects.toMatchObject({ code: "ABORTED", message: "client went away" });
+    await settle();
+    // Settled at once, while the blocker still holds the only slot.
+    expect(outcome).toMatchObject({ code: "ABORTED", message: "client went away" });
+    await queued;
     expect(scheduler.queued()).toHaveLength(0);
     expect(supervisor.get(waiting.id)).toMatchObject({ status: "failed", lastError: { code: "ABORTED" } });
     first.release("done");

@@ -56,7 +56,7 @@ export interface SupervisorStats {
   runsStopped: number;
   /** Killed runs whose function ignored the signal past the grace period. */
   abandoned: number;
-  /** Abandoned functions that still have not settled. */
+  /** Abandoned functions that still have not settled; each still holds its scheduler slot. */
   abandonedStillRunning: number;
 }
 

@@ -104,6 +104,17 @@ describe("browser tools on the system Chromium", () => {
     okOutput(await session.execute("browser_goto", { url: `${base}/` }));
   });
 
+  it("parallel actions of one agent share one page, created once", async () => {
+    const agentId = "parallel-agent";
+    const options = { signal: new AbortController().signal, timeoutMs: 30_000, what: "peek" };
+    const pages = await Promise.all(
+      Array.from({ length: 4 }, () => browser.run(agentId, options, async (page) => page)),
+    );
+    expect(new Set(pages).size).toBe(1);
+    expect(pages[0]?.context().pages()).toHaveLength(1);
+    await browser.closeAgent(agentId);
+  });
+
   it("refuses non-http URLs, file://, and private addresses; needs network permission", async () => {
     expect(errorCode(await session.execute("browser_goto", { url: "file:///etc/passwd" }))).toBe("BROWSER_URL_INVALID");
     expect(errorCode(await session.execute("browser_goto", { url: "javascript:alert(1)" }))).toBe(

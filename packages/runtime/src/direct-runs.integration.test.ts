@@ -80,6 +80,20 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     expect(world.supervisor.get(run.agentId)?.status).toBe("stopped");
   });
 
+  it("an agent's token budget entry ends with the agent", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    const runs = Array.from({ length: 5 }, (_, index) => world?.runtime.runGoal({ goal: `say hello ${index}` }));
+    for (const run of runs) expect((await run?.result)?.status).toBe("completed");
+    // Every one-shot agent used tokens and has ended: nothing is kept for it.
+    expect(world.budgets.tracked()).toBe(0);
+    const kept = world.runtime.runner.spawn({ name: "kept" });
+    world.runtime.setBudget(kept.id, 1_000);
+    expect((await world.runtime.runGoal({ goal: "say hello", agentId: kept.id }).result).status).toBe("completed");
+    expect(world.budgets.tracked()).toBe(1);
+    await world.supervisor.kill(kept.id, "done with it");
+    expect(world.budgets.tracked()).toBe(0);
+  });
+
   it("refuses an empty goal", async () => {
     world = await openWorld({ model: resolveModel("demo", {}) });
     expect(() => world?.runtime.runGoal({ goal: "  " })).toThrowError(

@@ -362,6 +362,33 @@ describe("Supervisor", () => {
     );
   });
 
+  it("onAgentEnded hears each agent end once, whether stopped or failed; a throwing listener is isolated", async () => {
+    const { supervisor, logger } = setup();
+    const ended: string[] = [];
+    supervisor.onAgentEnded(() => {
+      throw new Error("listener bug");
+    });
+    const unsubscribe = supervisor.onAgentEnded((agentId) => ended.push(agentId));
+    const ok = supervisor.spawn({ name: "ok", run: async () => 1 });
+    const bad = supervisor.spawn({
+      name: "bad",
+      run: async () => {
+        throw new Error("boom");
+      },
+    });
+    await supervisor.run(ok.id, null);
+    expect(ended).toEqual([]);
+    await expect(supervisor.run(bad.id, null)).rejects.toThrow("boom");
+    await supervisor.kill(ok.id, "done");
+    await supervisor.kill(ok.id, "again");
+    expect(ended).toEqual([bad.id, ok.id]);
+    expect(logger.find("warn", "agent-ended listener threw")).toHaveLength(2);
+    unsubscribe();
+    const late = supervisor.spawn({ name: "late", run: async () => 1 });
+    await supervisor.kill(late.id, "done");
+    expect(ended).toEqual([bad.id, ok.id]);
+  });
+
   it("runs 50 agents in parallel with maxConcurrent 50: observed overlap is 50", async () => {
     const { supervisor, clock } = setup({ maxConcurrent: 50 });
     let inFlight = 0;

@@ -109,6 +109,7 @@ export class Supervisor {
   readonly #ended = new Set<string>();
   readonly #agents = new Map<string, AgentRecord>();
   readonly #abandonedWork = new Set<Promise<unknown>>();
+  readonly #endListeners = new Set<(agentId: string) => void>();
   #closing = false;
   #counters = { runsStarted: 0, runsCompleted: 0, runsFailed: 0, runsStopped: 0, abandoned: 0 };
 
@@ -265,6 +266,17 @@ export class Supervisor {
     }
     await active.done;
     return this.#handle(record);
+  }
+
+  /**
+   * Calls `listener` with the agent's id each time an agent ends (reaches `stopped` or
+   * `failed`; an ended agent never runs again), synchronously. For state kept per agent
+   * elsewhere that must end with the agent, such as token budgets. A listener that throws is
+   * logged and does not disturb the others. Returns an unsubscriber.
+   */
+  onAgentEnded(listener: (agentId: string) => void): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
   }
 
   /**
@@ -485,7 +497,15 @@ export class Supervisor {
   #transition(record: AgentRecord, to: AgentStatus): void {
     assertTransition(record.id, record.status, to);
     record.status = to;
-    if (isTerminal(to)) this.#retire(record.id);
+    if (!isTerminal(to)) return;
+    this.#retire(record.id);
+    for (const listener of this.#endListeners) {
+      try {
+        listener(record.id);
+      } catch (error) {
+        this.#logger.warn("an agent-ended listener threw; the others still ran", { agentId: record.id, error });
+      }
+    }
   }
 
   /** Keeps at most `retainEndedAgents` ended agents listed, forgetting the oldest first. */

@@ -6,6 +6,7 @@ import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
 import type { OrchestrationEvent } from "./orchestrator.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
 import { FakeLlmServer, type FakeReply, type FakeRequest, lastUserText } from "./testing/fake-llm-server.ts";
+import { InMemoryMemoryPort } from "./testing/in-memory-memory-port.ts";
 
 let server: FakeLlmServer | undefined;
 let world: World | undefined;
@@ -146,6 +147,21 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
     const episodes = await world.memory.list({ types: ["episode"] });
     expect(episodes.map((entry) => entry.content).join()).toContain("BLUE");
     expect(world.publisher.ofType("memory.stored").length).toBeGreaterThan(0);
+  });
+
+  it("the episode is stored before handle resolves", async () => {
+    // The store records a macrotask after the call: only an awaited store is there in time.
+    const memory = new InMemoryMemoryPort({ asynchronous: true });
+    const { world } = await start(
+      (request) =>
+        kindOf(request) === "interview" ? { json: clearTask(['the answer contains "BLUE"']) } : { text: "BLUE" },
+      { runtime: { memory } },
+    );
+    const result = await world.runtime.handle({ text: "what colour is the sky?", sessionId: "s-episode" });
+    expect(result).toMatchObject({ kind: "task", evaluationPassed: true });
+    expect(memory.stored.filter((entry) => entry.type === "episode")).toMatchObject([
+      { type: "episode", sessionId: "s-episode", content: expect.stringContaining("BLUE") },
+    ]);
   });
 
   it("stops after 3 evolutions, keeps the best, publishes evolution.max-reached and exits 1", async () => {

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KernelError } from "@oxios/core";
+import { type Clock, KernelError, systemClock } from "@oxios/core";
 import { createMemoryLogger, ManualClock } from "@oxios/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GitLayer } from "./git-layer.ts";
@@ -215,6 +215,34 @@ describe("auto-commit", () => {
     expect(flushed.commits).toHaveLength(1);
     expect(await git.fileAtCommit("seeds/c.json", "HEAD")).toBeDefined();
     expectFsckClean();
+    await store.close();
+    await git.close();
+  });
+
+  it("the auto-commit a state write schedules takes git.commit in the flow that held state.key", async () => {
+    // As in the kernel, on a real-time clock: the commit's timer is set inside the write's
+    // `state.key` lock (rank 200), so the commit takes `git.commit` (rank 300) in that flow.
+    let fired: () => void = () => undefined;
+    const timerFired = new Promise<void>((resolve) => {
+      fired = resolve;
+    });
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => systemClock.sleep(ms, signal),
+      setTimer: (callback, ms) =>
+        systemClock.setTimer(() => {
+          callback();
+          fired();
+        }, ms),
+    };
+    const git = await GitLayer.open({ dir: root, clock, autoCommit: { intervalMs: 1 } });
+    const store = await StateStore.open({ root, clock, changeSink: git });
+    await store.save("seeds", "a", { v: 1 });
+    await timerFired;
+    const report = await git.flush();
+    expect(report.errors).toEqual([]);
+    expect(report.commits).toHaveLength(1);
+    expect(await git.fileAtCommit("seeds/a.json", "HEAD")).toBeDefined();
     await store.close();
     await git.close();
   });

@@ -185,7 +185,10 @@ describe("A2A server and client on 127.0.0.1", () => {
     await waitFor(() => b.kernel.tasks.size === before + 1);
     const taskId = [...b.kernel.tasks.keys()].at(-1) as string;
     b.kernel.update(taskId, { state: "running" });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Abort once the caller has seen the task running: it knows the remote task id by then.
+    await waitFor(() =>
+      h.logger.find("debug", "delegated task update").some((record) => record.fields.state === "working"),
+    );
     controller.abort();
     expect(errorCode(await call)).toBe("ABORTED");
     await waitFor(() => b.kernel.cancelled.includes(taskId));

@@ -16,27 +16,24 @@ afterEach(async () => {
 });
 
 describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
-  it.each([20, 3])(
-    "20 runs at 200 ms model latency with maxConcurrent %i: the model sees that many at once, never more",
-    async (cap) => {
-      const arrive = arrivalBarrier(cap);
-      server = await FakeLlmServer.start({
-        latencyMs: 200,
-        script: async () => {
-          await arrive();
-          return { text: "done" };
-        },
-      });
-      world = await openWorld({
-        model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
-        maxConcurrent: cap,
-      });
-      const handles = Array.from({ length: 20 }, (_, index) => world?.runtime.runGoal({ goal: `task ${index}` }));
-      const records = await Promise.all(handles.map((handle) => handle?.result));
-      expect(records.every((record) => record?.status === "completed" && record.text === "done")).toBe(true);
-      expect(server.maxInFlight).toBe(cap);
-    },
-  );
+  it.each([20, 3])("20 runs with maxConcurrent %i: the model sees that many at once, never more", async (cap) => {
+    // The model holds each reply until `cap` requests are in flight together.
+    const arrive = arrivalBarrier(cap);
+    server = await FakeLlmServer.start({
+      script: async () => {
+        await arrive();
+        return { text: "done" };
+      },
+    });
+    world = await openWorld({
+      model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
+      maxConcurrent: cap,
+    });
+    const handles = Array.from({ length: 20 }, (_, index) => world?.runtime.runGoal({ goal: `task ${index}` }));
+    const records = await Promise.all(handles.map((handle) => handle?.result));
+    expect(records.every((record) => record?.status === "completed" && record.text === "done")).toBe(true);
+    expect(server.maxInFlight).toBe(cap);
+  });
 
   it("budget exhaustion blocks admission through the real Scheduler's canAdmit", async () => {
     server = await FakeLlmServer.start({
@@ -58,7 +55,17 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
   });
 
   it("cancels a queued run: it leaves the scheduler's queue and never reaches the model", async () => {
-    server = await FakeLlmServer.start({ latencyMs: 200, script: () => ({ text: "done" }) });
+    // The first run's model reply is held until the queued run has been cancelled.
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    server = await FakeLlmServer.start({
+      script: async () => {
+        await firstHeld;
+        return { text: "done" };
+      },
+    });
     world = await openWorld({
       model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
       maxConcurrent: 1,
@@ -68,6 +75,7 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1));
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(true);
     expect((await queued.result).status).toBe("cancelled");
+    releaseFirst();
     expect((await running.result).status).toBe("completed");
     expect(server.requestCount).toBe(1);
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(false);

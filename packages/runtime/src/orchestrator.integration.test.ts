@@ -192,7 +192,6 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
     const criteria = ["a", "b", "c", "d", "e"].map((letter) => `the answer contains "${letter}-done"`);
     const arrive = arrivalBarrier(5);
     server = await FakeLlmServer.start({
-      latencyMs: 150,
       script: async (request) => {
         if (kindOf(request) === "interview") return { json: clearTask(criteria, "five things") };
         await arrive();

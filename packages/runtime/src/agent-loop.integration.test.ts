@@ -2,6 +2,7 @@ import { KernelError, systemClock } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { AgentLoop, type AgentLoopOptions } from "./agent-loop.ts";
 import { streamAgent } from "./agent-stream.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
@@ -67,9 +68,11 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
   });
 
   it("runs several tool calls from one step in parallel and feeds results back", async () => {
+    // Each tool returns only once both have started: a loop that ran them one by one would hang.
+    const bothStarted = arrivalBarrier(2);
     const tools = new ScriptedToolExecutor({
-      slow_a: { run: async () => new Promise<string>((resolve) => setTimeout(() => resolve("A"), 50)) },
-      slow_b: { run: async () => new Promise<string>((resolve) => setTimeout(() => resolve("B"), 50)) },
+      slow_a: { run: async () => bothStarted().then(() => "A") },
+      slow_b: { run: async () => bothStarted().then(() => "B") },
     });
     const { loop, server } = await setup(
       {

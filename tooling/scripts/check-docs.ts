@@ -54,7 +54,9 @@ if (section === undefined) {
       const matches = files.filter((file) => file === name || file.endsWith(`/${name}`));
       if (matches.length === 0) problems.push(`guarantee "${guarantee}" names ${name}, which does not exist`);
       else if (matches.length > 1) {
-        problems.push(`guarantee "${guarantee}" names ${name}, which is ambiguous (${matches.join(", ")}): give its path`);
+        problems.push(
+          `guarantee "${guarantee}" names ${name}, which is ambiguous (${matches.join(", ")}): give its path`,
+        );
       }
     }
   }

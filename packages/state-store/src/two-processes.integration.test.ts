@@ -1,21 +1,23 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleFixture } from "@oxios/tooling/fixture";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const fixture = fileURLToPath(new URL("./__fixtures__/save-race.ts", import.meta.url));
-const tsx = createRequire(import.meta.url).resolve("tsx");
 const SAVES = 150;
 
 let root: string;
+let bundle: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "oxios-two-writers-"));
-});
+  bundle = await bundleFixture(fixture);
+}, 60_000);
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
+  await rm(dirname(bundle), { recursive: true, force: true });
 });
 
 interface Writer {
@@ -25,11 +27,7 @@ interface Writer {
 }
 
 function startWriter(name: string): Writer {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@oxios/source", "--import", tsx, fixture, root, name, String(SAVES)],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [bundle, root, name, String(SAVES)], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -28,7 +28,32 @@ function hasToolResult(request: FakeRequest): boolean {
   return (request.body.messages ?? []).some((message) => message.role === "tool");
 }
 
-/** The fake model: "SLOW …" waits 400 ms, "EXEC <marker>" runs a tail that never ends, "HANG" hangs. */
+/**
+ * Replies held by the fake model until the test lets them go, so no test depends on how fast a
+ * loaded machine is: "PARALLEL …" replies wait until three of them are in flight together,
+ * "HOLD <name> …" waits for `release(name)`.
+ */
+const PARALLEL = 3;
+let parallelArrived = 0;
+let openParallel: () => void = () => undefined;
+const parallelOpen = new Promise<void>((resolve) => {
+  openParallel = resolve;
+});
+const holds = new Map<string, { promise: Promise<void>; release: () => void }>();
+function hold(name: string): { promise: Promise<void>; release: () => void } {
+  let entry = holds.get(name);
+  if (entry === undefined) {
+    let release: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    entry = { promise, release };
+    holds.set(name, entry);
+  }
+  return entry;
+}
+
+/** The fake model: see above; "EXEC <marker>" runs a tail that never ends, "HANG" hangs. */
 async function responder(request: FakeRequest) {
   const text = lastUserText(request.body) ?? "";
   const format = JSON.stringify(request.body.response_format ?? "");
@@ -66,7 +91,12 @@ async function responder(request: FakeRequest) {
     return { toolCalls: [{ name: "exec", arguments: { binary: "tail", args: ["-f", "-s", marker, "/dev/null"] } }] };
   }
   if (text.startsWith("HANG")) return { hang: true as const };
-  if (text.startsWith("SLOW")) await new Promise((resolve) => setTimeout(resolve, 400));
+  if (text.startsWith("PARALLEL")) {
+    parallelArrived += 1;
+    if (parallelArrived >= PARALLEL) openParallel();
+    await parallelOpen;
+  }
+  if (text.startsWith("HOLD ")) await hold(text.split(" ")[1] ?? "").promise;
   return { text: `answer to: ${text}` };
 }
 
@@ -138,20 +168,25 @@ describe("the kernel, end to end", () => {
   });
 
   it("runs direct goals with never more than OXIOS_MAX_CONCURRENT model calls at once", async () => {
+    // The first three replies are held until all three are in flight at once.
     const started = await Promise.all(
-      Array.from({ length: 8 }, (_, index) => kernel.json<Run>("POST", "/api/runs", { goal: `SLOW goal ${index}` })),
+      Array.from({ length: 8 }, (_, index) =>
+        kernel.json<Run>("POST", "/api/runs", { goal: `PARALLEL goal ${index}` }),
+      ),
     );
     const runs = await Promise.all(started.map((run) => waitRun(kernel, run.taskId)));
     expect(runs.map((run) => run.status)).toEqual(Array(8).fill("completed"));
-    expect(runs[0]?.text).toContain("answer to: SLOW goal 0");
-    expect(fake.maxInFlight).toBe(3);
+    expect(runs[0]?.text).toContain("answer to: PARALLEL goal 0");
+    expect(fake.maxInFlight).toBe(PARALLEL);
   }, 30_000);
 
   it("long-polls a run with waitMs: one GET answers once the run has finished", async () => {
-    const { taskId } = await kernel.json<Run>("POST", "/api/runs", { goal: "SLOW long poll" });
+    const { taskId } = await kernel.json<Run>("POST", "/api/runs", { goal: "HOLD long-poll" });
     const first = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
     expect(["queued", "running"]).toContain(first.status);
-    const finished = await kernel.json<Run>("GET", `/api/runs/${taskId}?waitMs=20000`);
+    const polling = kernel.json<Run>("GET", `/api/runs/${taskId}?waitMs=20000`);
+    hold("long-poll").release();
+    const finished = await polling;
     expect(finished.status).toBe("completed");
     expect((await kernel.request("GET", `/api/runs/${taskId}?waitMs=600000`)).status).toBe(422);
   }, 30_000);
@@ -229,17 +264,16 @@ describe("the kernel, end to end", () => {
     expect(await cli("run", "TASK answer me", "--exit-code")).toContain("answer");
   }, 60_000);
 
-  it("cancels a run mid-flight and its exec child is gone within 1 s", async () => {
-    const marker = `0.${Date.now() % 1_000_000}7`;
+  it("cancels a run mid-flight and its exec child is gone", async () => {
+    const marker = `0.${process.pid}${Math.floor(Math.random() * 1_000_000)}7`;
     const run = await kernel.json<Run>("POST", "/api/runs", { goal: `EXEC ${marker}` });
     await eventually(() => (processWithMarker(marker) ? true : undefined));
-    const cancelledAt = Date.now();
     const cancel = await kernel.json<{ cancelled: boolean }>("POST", `/api/runs/${run.taskId}/cancel`);
     expect(cancel.cancelled).toBe(true);
-    await eventually(() => (processWithMarker(marker) ? undefined : true), 1_000);
-    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
     expect((await waitRun(kernel, run.taskId)).status).toBe("cancelled");
-  });
+    // The exec tool kills the child's whole process group (SIGTERM, then SIGKILL after its grace).
+    await eventually(() => (processWithMarker(marker) ? undefined : true));
+  }, 30_000);
 
   it("stores memories and spaces, and keeps them across a SIGTERM restart with the audit chain intact", async () => {
     const memory = await kernel.json<{ id: string }>("POST", "/api/memory", {

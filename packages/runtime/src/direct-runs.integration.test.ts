@@ -47,7 +47,9 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     expect(await first.result).toMatchObject({ status: "completed", usage: { inputTokens: 100, outputTokens: 50 } });
     const requests = server.requestCount;
     const second = world.runtime.runGoal({ goal: "again", agentId: first.agentId });
-    await vi.waitFor(() => expect(world?.scheduler.queued().map((task) => task.agentId)).toEqual([first.agentId]));
+    await vi.waitFor(() => expect(world?.scheduler.queued().map((task) => task.agentId)).toEqual([first.agentId]), {
+      timeout: 15_000,
+    });
     expect(world.runtime.getRun(second.taskId)?.status).toBe("queued");
     expect(server.requestCount).toBe(requests);
     world.runtime.setBudget(first.agentId, 10_000);
@@ -72,7 +74,7 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     });
     const running = world.runtime.runGoal({ goal: "first" });
     const queued = world.runtime.runGoal({ goal: "second" });
-    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1));
+    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1), { timeout: 15_000 });
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(true);
     expect((await queued.result).status).toBe("cancelled");
     releaseFirst();

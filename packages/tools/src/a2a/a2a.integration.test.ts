@@ -177,6 +177,8 @@ describe("A2A server and client on 127.0.0.1", () => {
   it("aborting a2a_delegate cancels the remote task", async () => {
     const controller = new AbortController();
     const before = b.kernel.tasks.size;
+    // Only this call's log records count: earlier delegations in this file logged updates too.
+    const logged = h.logger.records.length;
     const call = session.execute(
       "a2a_delegate",
       { description: "a long translation", capability: "translate" },
@@ -187,7 +189,9 @@ describe("A2A server and client on 127.0.0.1", () => {
     b.kernel.update(taskId, { state: "running" });
     // Abort once the caller has seen the task running: it knows the remote task id by then.
     await waitFor(() =>
-      h.logger.find("debug", "delegated task update").some((record) => record.fields.state === "working"),
+      h.logger.records
+        .slice(logged)
+        .some((record) => record.message === "delegated task update" && record.fields.state === "working"),
     );
     controller.abort();
     expect(errorCode(await call)).toBe("ABORTED");

@@ -79,7 +79,8 @@ describe("GitLayer", () => {
     await store.save("seeds", "a", { v: 2 });
     expect(await git.commit(["seeds/a.json"], "no-op", author)).toBeUndefined();
 
-    for (let index = 0; index < 10; index++) {
+    // Repeated commits over rewritten files keep the index in step with HEAD.
+    for (let index = 0; index < 4; index++) {
       await store.save("sessions", `s${index % 3}`, { index });
       clock.advance(1000);
       await git.commit("all", `round ${index}`, author);
@@ -87,9 +88,9 @@ describe("GitLayer", () => {
     expect(gitCli("status", "--porcelain")).toBe("");
     expectFsckClean();
     const log = await git.log();
-    expect(log[0]?.message).toBe("round 9");
+    expect(log[0]?.message).toBe("round 3");
     expect(log[0]?.author).toMatchObject({ name: "Tester", email: "tester@example.com" });
-    expect(gitCli("log", "--format=%s", "-n", "2").trim().split("\n")).toEqual(["round 9", "round 8"]);
+    expect(gitCli("log", "--format=%s", "-n", "2").trim().split("\n")).toEqual(["round 3", "round 2"]);
     expect(await git.verify()).toMatchObject({ ok: true, problems: [] });
     await store.close();
     await git.close();

@@ -173,10 +173,12 @@ export class Supervisor {
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
     });
-    let abandon: (reason: KernelError) => void = () => undefined;
-    const abandoned = new Promise<never>((_resolve, reject) => {
-      abandon = reject;
+    // Settles with the scheduler's run, or earlier through `abandon` (see #settle).
+    let answer: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } | undefined;
+    const answered = new Promise<unknown>((resolve, reject) => {
+      answer = { resolve, reject };
     });
+    const { resolve: deliver, reject: fail } = answer as NonNullable<typeof answer>;
     const active: ActiveRun = {
       runId,
       done,
@@ -184,7 +186,7 @@ export class Supervisor {
       killedBy: undefined,
       cancelledBy: undefined,
       forced: false,
-      abandon,
+      abandon: fail,
     };
     record.active = active;
     const startedAt = this.#clock.now();
@@ -193,18 +195,20 @@ export class Supervisor {
 
     try {
       if (active.cancelledBy !== undefined) throw active.cancelledBy;
-      const scheduled = this.#scheduler.run(
-        {
-          id: runId,
-          agentId,
-          ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
-          ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
-        },
-        (signal, lease) => this.#execute(record, active, input, signal, lease, options),
-      );
       // The scheduler's promise settles with the function (the slot is held until then); an
       // abandoned function answers the caller earlier.
-      const output = await Promise.race([scheduled, abandoned]);
+      this.#scheduler
+        .run(
+          {
+            id: runId,
+            agentId,
+            ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
+            ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
+          },
+          (signal, lease) => this.#execute(record, active, input, signal, lease, options),
+        )
+        .then(deliver, fail);
+      const output = await answered;
       if (active.killedBy !== undefined) throw active.killedBy;
       record.runs += 1;
       this.#counters.runsCompleted += 1;

@@ -11,6 +11,9 @@ export function oxiosVitest(options = {}) {
       include: options.include ?? ["src/**/*.test.ts", "test/**/*.test.ts"],
       testTimeout: options.testTimeout ?? 20_000,
       hookTimeout: 30_000,
+      // expect.poll waits for an event; its 1 s default is a wall-clock window a loaded machine
+      // can miss. The test's own timeout is the real bound.
+      expect: { poll: { timeout: 15_000 } },
       pool: "forks",
       reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
     },

@@ -1,15 +1,19 @@
-// Keeps docs/lock-ordering.md and KERNEL_LOCK_RANKS saying the same thing.
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+// Keeps the docs honest where code can check them:
+// - docs/lock-ordering.md and KERNEL_LOCK_RANKS say the same thing;
+// - every file the guarantee table of docs/architecture.md names exists. A name with a slash is
+//   a path from the repository root; a bare name must match exactly one file in the repository.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { KERNEL_LOCK_RANKS } from "../../packages/core/src/lock-ranks.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
+const problems: string[] = [];
+
 const text = readFileSync(resolve(root, "docs", "lock-ordering.md"), "utf8");
 const documented = new Map<string, number>();
 for (const match of text.matchAll(/^\|\s*`([a-z0-9.-]+)`\s*\|\s*(\d+)\s*\|/gm)) {
   documented.set(match[1] as string, Number(match[2]));
 }
-const problems: string[] = [];
 for (const [name, rank] of Object.entries(KERNEL_LOCK_RANKS)) {
   if (!documented.has(name)) problems.push(`${name} (rank ${rank}) is missing from docs/lock-ordering.md`);
   else if (documented.get(name) !== rank) problems.push(`${name}: code says ${rank}, docs say ${documented.get(name)}`);
@@ -17,8 +21,51 @@ for (const [name, rank] of Object.entries(KERNEL_LOCK_RANKS)) {
 for (const name of documented.keys()) {
   if (!(name in KERNEL_LOCK_RANKS)) problems.push(`docs/lock-ordering.md lists ${name}, which KERNEL_LOCK_RANKS lacks`);
 }
+
+/** Every file in the repository, as paths from the root (dependencies, builds and git left out). */
+function repositoryFiles(directory: string, found: string[] = []): string[] {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name === "dist" || entry.name.startsWith(".")) continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) repositoryFiles(path, found);
+    else found.push(relative(root, path));
+  }
+  return found;
+}
+
+const architecture = readFileSync(resolve(root, "docs", "architecture.md"), "utf8");
+const section = architecture.split(/^## /m).find((part) => part.startsWith("Guarantees and where they live"));
+let cited = 0;
+if (section === undefined) {
+  problems.push('docs/architecture.md has no "Guarantees and where they live" section');
+} else {
+  const files = repositoryFiles(root);
+  const paths = new Set(files);
+  const rows = section.split("\n").filter((line) => line.startsWith("|") && !/^\|[-\s|]+\|$/.test(line));
+  for (const row of rows.slice(1)) {
+    for (const match of row.matchAll(/`([A-Za-z0-9_./-]+\.(?:ts|mjs|js|md|json|toml))`/g)) {
+      const name = match[1] as string;
+      cited += 1;
+      const guarantee = row.split("|")[1]?.trim() ?? "?";
+      if (name.includes("/")) {
+        if (!paths.has(name)) problems.push(`guarantee "${guarantee}" names ${name}, which does not exist`);
+        continue;
+      }
+      const matches = files.filter((file) => file === name || file.endsWith(`/${name}`));
+      if (matches.length === 0) problems.push(`guarantee "${guarantee}" names ${name}, which does not exist`);
+      else if (matches.length > 1) {
+        problems.push(
+          `guarantee "${guarantee}" names ${name}, which is ambiguous (${matches.join(", ")}): give its path`,
+        );
+      }
+    }
+  }
+}
+
 if (problems.length > 0) {
-  console.error(`lock docs out of step:\n  ${problems.join("\n  ")}`);
+  console.error(`docs out of step:\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`lock docs match KERNEL_LOCK_RANKS (${documented.size} locks)`);
+console.log(
+  `lock docs match KERNEL_LOCK_RANKS (${documented.size} locks); the guarantee table's ${cited} file names all exist`,
+);

@@ -42,10 +42,11 @@ describe("Housekeeping", () => {
     }
     await clock.advanceAsync(60_000);
     // The round does real file I/O; wait for it rather than for a fixed number of ticks.
-    await vi.waitFor(async () =>
-      expect((await state.list("runs")).map((entry) => entry.name)).toEqual(["run-4", "run-5", "run-6"]),
+    await vi.waitFor(
+      async () => expect((await state.list("runs")).map((entry) => entry.name)).toEqual(["run-4", "run-5", "run-6"]),
+      { timeout: 15_000 },
     );
-    await vi.waitFor(() => expect(logger.find("info", "pruned state")).toHaveLength(2));
+    await vi.waitFor(() => expect(logger.find("info", "pruned state")).toHaveLength(2), { timeout: 15_000 });
     await housekeeping.stop();
     // Stopped: no further rounds, however much time passes.
     for (let index = 7; index < 10; index++) await state.save("runs", `run-${index}`, { taskId: `run-${index}` });

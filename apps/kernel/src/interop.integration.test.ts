@@ -224,7 +224,7 @@ describe("the kernel's interop: A2A server, MCP servers, remote agents, browser"
     }
     expect(states.at(-1)).toBe(TaskState.TASK_STATE_CANCELED);
     expect((await waitRun(kernel, kernelTaskId)).status).toBe("cancelled");
-    await eventually(() => (fake.abortedRequests > abortedBefore ? true : undefined), 5_000);
+    await eventually(() => (fake.abortedRequests > abortedBefore ? true : undefined));
   }, 20_000);
 
   it("MCP servers from config.toml show in /api/status and their tools are offered to agents through the gate", async () => {
@@ -271,6 +271,6 @@ describe("the kernel's interop: A2A server, MCP servers, remote agents, browser"
         return false;
       }
     };
-    await eventually(() => (alive() ? undefined : true), 5_000);
+    await eventually(() => (alive() ? undefined : true));
   }, 30_000);
 });

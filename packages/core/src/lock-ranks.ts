@@ -14,10 +14,6 @@ export const KERNEL_LOCK_RANKS = {
   "state.key": 200,
   /** @oxios/state-store: the git layer's index and commit. */
   "git.commit": 300,
-  /** @oxios/scheduler: the durable queue's store writes. */
-  "scheduler.durable-queue": 400,
-  /** @oxios/memory: the memory write queue's commit. */
-  "memory.write": 500,
   /** @oxios/event-bus: audit trail appends (innermost: anyone may audit while holding a lock). */
   "audit.append": 900,
 } as const;

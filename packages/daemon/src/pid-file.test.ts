@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { KernelError } from "@oxios/core";
 import { createMemoryLogger } from "@oxios/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { acquirePidFile, inspectPidFile, type PidFile, parsePidRecord, pidFilePath } from "./pid-file.ts";
+import {
+  acquirePidFile,
+  inspectPidFile,
+  type PidFile,
+  parsePidRecord,
+  pidFilePath,
+  removeStalePidFile,
+} from "./pid-file.ts";
 import { ownStartTicks } from "./process-probe.ts";
 
 let home: string;
@@ -78,6 +85,18 @@ describe("pid file", () => {
     const pidFile = await acquirePidFile({ home });
     expect((await inspectPidFile(home)).state).toBe("running");
     await pidFile.release();
+  });
+
+  it("a stale file replaced after it was judged is left alone: it is read again before the unlink", async () => {
+    await writeRecord({ pid: await deadPid(), startedAt: 0, hostname: hostname(), token: "stale" });
+    const seen = await inspectPidFile(home);
+    expect(seen.state).toBe("stale");
+    // Another starter recovers the stale file and takes the home before this one acts on its verdict.
+    const winner = await acquirePidFile({ home });
+    expect(await removeStalePidFile(home, seen as Extract<typeof seen, { state: "stale" }>)).toBe(false);
+    expect(parsePidRecord(await readFile(pidFilePath(home), "utf8"))?.token).toBe(winner.record.token);
+    expect(await readdir(home)).toEqual(["oxios.pid"]);
+    await winner.release();
   });
 
   it("one winner when many starters race over one stale file (stress)", async () => {

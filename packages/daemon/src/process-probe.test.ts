@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import { describe, expect, it, vi } from "vitest";
 import { ownStartTicks, parseProcStat, probeProcess } from "./process-probe.ts";
 
 describe("process probe", () => {
@@ -27,5 +28,36 @@ describe("process probe", () => {
     expect((await probeProcess(pid)).alive).toBe(false);
     expect((await probeProcess(0)).alive).toBe(false);
     expect((await probeProcess(-5)).alive).toBe(false);
+  });
+
+  it("sees a zombie (exited, not yet reaped by its parent) as not alive", async () => {
+    // The shell starts a child, then becomes `sleep`, which never reaps it: once the child is
+    // killed it stays a zombie until the parent goes.
+    const parent = spawn("sh", ["-c", "sleep 60 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const child = Number(
+        await new Promise<string>((resolve) =>
+          parent.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString())),
+        ),
+      );
+      await vi.waitFor(async () => expect((await readFile(`/proc/${parent.pid}/comm`, "utf8")).trim()).toBe("sleep"), {
+        timeout: 10_000,
+      });
+      expect((await probeProcess(child)).alive).toBe(true);
+      process.kill(child, "SIGKILL");
+      await vi.waitFor(
+        async () => expect(parseProcStat(await readFile(`/proc/${child}/stat`, "utf8"))?.state).toBe("Z"),
+        {
+          timeout: 10_000,
+        },
+      );
+      const probe = await probeProcess(child);
+      expect(probe.alive).toBe(false);
+      // Its pid is still taken: only the /proc state tells it from a live process.
+      expect(probe.startTicks).toBeDefined();
+    } finally {
+      parent.kill("SIGKILL");
+      await new Promise((resolve) => parent.once("exit", resolve));
+    }
   });
 });

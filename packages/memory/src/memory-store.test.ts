@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { KernelError, SecretRedactor } from "@oxios/core";
+import { settle } from "@oxios/core/testing";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_CONTENT_LENGTH, MAX_QUERY_LENGTH } from "./errors.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { recallQuery } from "./recall-query.ts";
@@ -383,9 +384,10 @@ describe("writes are never lost", () => {
         return entry;
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
     // The first caller's batch (alone) is in flight, 4 are queued, the other 7 wait for room.
-    expect(store.stats()).toMatchObject({ pendingWrites: 12, blockedWriters: 7 });
+    await vi.waitFor(() => expect(store.stats()).toMatchObject({ pendingWrites: 12, blockedWriters: 7 }), {
+      timeout: 15_000,
+    });
     expect(admitted).toBe(0);
     release?.();
     await Promise.all(writes);
@@ -428,24 +430,35 @@ describe("embedder", () => {
       finishLoading = resolve;
     });
     const inner = new HashingEmbedder();
+    let embedCalls = 0;
     const lazy = {
       id: inner.id,
       dimensions: inner.dimensions,
       embed: async (texts: readonly string[]) => {
+        embedCalls += 1;
         await loading;
         return inner.embed(texts);
       },
     };
     const { store, clock } = await fresh({ embedder: lazy, embedTimeoutMs: 5_000 });
     const waiting = store.search("anything at all", { mode: "vector" });
-    const outcome = waiting.then(
-      () => "resolved",
-      (error: unknown) => (KernelError.isInstance(error) ? error.code : "other"),
+    let outcome: string | undefined;
+    const settled = waiting.then(
+      () => {
+        outcome = "resolved";
+      },
+      (error: unknown) => {
+        outcome = KernelError.isInstance(error) ? error.code : "other";
+      },
     );
+    // The embed call has started, so its timeout is armed on the clock.
+    await vi.waitFor(() => expect(embedCalls).toBe(1), { timeout: 15_000 });
     clock.advance(4_999);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await settle();
+    expect(outcome).toBeUndefined();
     clock.advance(1);
-    expect(await outcome).toBe("MEMORY_EMBEDDER_TIMEOUT");
+    await settled;
+    expect(outcome).toBe("MEMORY_EMBEDDER_TIMEOUT");
     finishLoading?.();
     expect(await store.search("anything at all", { mode: "vector" })).toEqual([]);
   });

@@ -16,7 +16,6 @@ describe("AgentLoop parallelism", () => {
   it("20 concurrent runs put 20 requests in flight at once at the model (no global lock)", async () => {
     const arrive = arrivalBarrier(20);
     server = await FakeLlmServer.start({
-      latencyMs: 200,
       script: async () => {
         await arrive();
         return { text: "done" };

@@ -2,6 +2,7 @@ import { KernelError, systemClock } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { AgentLoop, type AgentLoopOptions } from "./agent-loop.ts";
 import { streamAgent } from "./agent-stream.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
@@ -67,9 +68,11 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
   });
 
   it("runs several tool calls from one step in parallel and feeds results back", async () => {
+    // Each tool returns only once both have started: a loop that ran them one by one would hang.
+    const bothStarted = arrivalBarrier(2);
     const tools = new ScriptedToolExecutor({
-      slow_a: { run: async () => new Promise<string>((resolve) => setTimeout(() => resolve("A"), 50)) },
-      slow_b: { run: async () => new Promise<string>((resolve) => setTimeout(() => resolve("B"), 50)) },
+      slow_a: { run: async () => bothStarted().then(() => "A") },
+      slow_b: { run: async () => bothStarted().then(() => "B") },
     });
     const { loop, server } = await setup(
       {
@@ -241,27 +244,47 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
   });
 
   it("compacts past 80 % of the window and stores the summary before the next model call", async () => {
-    const memory = new InMemoryMemoryPort();
-    const seenStoredAtRequest: number[] = [];
+    // The store records a macrotask after the call: only an awaited store is there in time.
+    const memory = new InMemoryMemoryPort({ asynchronous: true });
+    const storedAtModelCall: number[] = [];
     const tools = new ScriptedToolExecutor({ read: { run: () => "x".repeat(3_000) } });
-    const { loop, server } = await setup(
-      {
-        script: (request) => {
-          seenStoredAtRequest.push(memory.stored.length);
-          if (request.index <= 2) return { toolCalls: [{ name: "read", arguments: {} }] };
-          if (request.index === 3) return { text: "SUMMARY: read the file twice" };
-          return { text: "finished" };
-        },
+    server = await FakeLlmServer.start({
+      script: (request) => {
+        if (request.index <= 2) return { toolCalls: [{ name: "read", arguments: {} }] };
+        if (request.index === 3) return { text: "SUMMARY: read the file twice" };
+        return { text: "finished" };
       },
-      { tools, memory },
-    );
+    });
+    const resolved = resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl });
+    // Observed where the loop starts the next model call, not where the request arrives.
+    const model = new Proxy(resolved.model, {
+      get(target, property, receiver) {
+        if (property === "doStream" || property === "doGenerate") {
+          return (...args: unknown[]) => {
+            storedAtModelCall.push(memory.stored.length);
+            return (Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const loop = new AgentLoop({
+      model: { ...resolved, model },
+      clock: systemClock,
+      breakers: new CircuitBreakers({ clock: systemClock }),
+      budgets: new TokenBudgets(),
+      retry: { maxRetries: 0 },
+      tools,
+      memory,
+    });
     const result = await loop.run({ agentId: "a", seed, contextWindow: 1_500, sessionId: "s1" });
     expect(result).toMatchObject({ text: "finished", compactions: 1 });
     expect(memory.stored).toMatchObject([
       { content: "SUMMARY: read the file twice", type: "session", tags: ["compaction"], sessionId: "s1" },
     ]);
-    // The summary was stored before the request that followed the compaction.
-    expect(seenStoredAtRequest).toEqual([0, 0, 0, 1]);
+    // Model calls: two tool steps, the summary, then the step after compaction, which must
+    // start only once the summary is stored.
+    expect(storedAtModelCall).toEqual([0, 0, 0, 1]);
     const last = server.requests[3]?.body.messages ?? [];
     expect(JSON.stringify(last)).toContain("SUMMARY: read the file twice");
     expect(JSON.stringify(last)).not.toContain("x".repeat(3_000));

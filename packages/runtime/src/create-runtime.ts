@@ -73,7 +73,7 @@ export interface Runtime {
   cancelRun(taskId: string, reason?: string): Promise<boolean>;
   /** Sets an agent's token limit and lets the scheduler reconsider waiting tasks. */
   setBudget(agentId: string, tokens: number): void;
-  /** Refuses new direct runs, cancels the live ones and joins them. */
+  /** Refuses new direct runs, cancels the live ones and joins them; stops forgetting ended agents' budgets. */
   close(): Promise<void>;
 }
 
@@ -119,6 +119,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.redactor ? { redactor: options.redactor } : {}),
   });
+  // An agent's budget entry ends with the agent (every direct run spawns one).
+  const stopForgetting = options.supervisor.onAgentEnded((agentId) => budgets.forget(agentId));
   return {
     budgets,
     breakers,
@@ -134,7 +136,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       budgets.setLimit(agentId, tokens);
       options.scheduler.reconsider();
     },
-    close: () => runs.close(),
+    async close() {
+      await runs.close();
+      stopForgetting();
+    },
   };
 }
 

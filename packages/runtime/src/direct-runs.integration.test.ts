@@ -17,27 +17,24 @@ afterEach(async () => {
 });
 
 describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
-  it.each([20, 3])(
-    "20 runs at 200 ms model latency with maxConcurrent %i: the model sees that many at once, never more",
-    async (cap) => {
-      const arrive = arrivalBarrier(cap);
-      server = await FakeLlmServer.start({
-        latencyMs: 200,
-        script: async () => {
-          await arrive();
-          return { text: "done" };
-        },
-      });
-      world = await openWorld({
-        model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
-        maxConcurrent: cap,
-      });
-      const handles = Array.from({ length: 20 }, (_, index) => world?.runtime.runGoal({ goal: `task ${index}` }));
-      const records = await Promise.all(handles.map((handle) => handle?.result));
-      expect(records.every((record) => record?.status === "completed" && record.text === "done")).toBe(true);
-      expect(server.maxInFlight).toBe(cap);
-    },
-  );
+  it.each([20, 3])("20 runs with maxConcurrent %i: the model sees that many at once, never more", async (cap) => {
+    // The model holds each reply until `cap` requests are in flight together.
+    const arrive = arrivalBarrier(cap);
+    server = await FakeLlmServer.start({
+      script: async () => {
+        await arrive();
+        return { text: "done" };
+      },
+    });
+    world = await openWorld({
+      model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
+      maxConcurrent: cap,
+    });
+    const handles = Array.from({ length: 20 }, (_, index) => world?.runtime.runGoal({ goal: `task ${index}` }));
+    const records = await Promise.all(handles.map((handle) => handle?.result));
+    expect(records.every((record) => record?.status === "completed" && record.text === "done")).toBe(true);
+    expect(server.maxInFlight).toBe(cap);
+  });
 
   it("keeps a secret the model quoted out of the run record, live and final", async () => {
     const key = "sk-direct-run-0123456789";
@@ -64,7 +61,9 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     expect(await first.result).toMatchObject({ status: "completed", usage: { inputTokens: 100, outputTokens: 50 } });
     const requests = server.requestCount;
     const second = world.runtime.runGoal({ goal: "again", agentId: first.agentId });
-    await vi.waitFor(() => expect(world?.scheduler.queued().map((task) => task.agentId)).toEqual([first.agentId]));
+    await vi.waitFor(() => expect(world?.scheduler.queued().map((task) => task.agentId)).toEqual([first.agentId]), {
+      timeout: 15_000,
+    });
     expect(world.runtime.getRun(second.taskId)?.status).toBe("queued");
     expect(server.requestCount).toBe(requests);
     world.runtime.setBudget(first.agentId, 10_000);
@@ -72,16 +71,27 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
   });
 
   it("cancels a queued run: it leaves the scheduler's queue and never reaches the model", async () => {
-    server = await FakeLlmServer.start({ latencyMs: 200, script: () => ({ text: "done" }) });
+    // The first run's model reply is held until the queued run has been cancelled.
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    server = await FakeLlmServer.start({
+      script: async () => {
+        await firstHeld;
+        return { text: "done" };
+      },
+    });
     world = await openWorld({
       model: resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl }),
       maxConcurrent: 1,
     });
     const running = world.runtime.runGoal({ goal: "first" });
     const queued = world.runtime.runGoal({ goal: "second" });
-    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1));
+    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1), { timeout: 15_000 });
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(true);
     expect((await queued.result).status).toBe("cancelled");
+    releaseFirst();
     expect((await running.result).status).toBe("completed");
     expect(server.requestCount).toBe(1);
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(false);
@@ -92,6 +102,20 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     const run = world.runtime.runGoal({ goal: "list the files" });
     expect((await run.result).status).toBe("completed");
     expect(world.supervisor.get(run.agentId)?.status).toBe("stopped");
+  });
+
+  it("an agent's token budget entry ends with the agent", async () => {
+    world = await openWorld({ model: resolveModel("demo", {}) });
+    const runs = Array.from({ length: 5 }, (_, index) => world?.runtime.runGoal({ goal: `say hello ${index}` }));
+    for (const run of runs) expect((await run?.result)?.status).toBe("completed");
+    // Every one-shot agent used tokens and has ended: nothing is kept for it.
+    expect(world.budgets.tracked()).toBe(0);
+    const kept = world.runtime.runner.spawn({ name: "kept" });
+    world.runtime.setBudget(kept.id, 1_000);
+    expect((await world.runtime.runGoal({ goal: "say hello", agentId: kept.id }).result).status).toBe("completed");
+    expect(world.budgets.tracked()).toBe(1);
+    await world.supervisor.kill(kept.id, "done with it");
+    expect(world.budgets.tracked()).toBe(0);
   });
 
   it("refuses an empty goal", async () => {

@@ -6,6 +6,7 @@ import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
 import type { OrchestrationEvent } from "./orchestrator.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
 import { FakeLlmServer, type FakeReply, type FakeRequest, lastUserText } from "./testing/fake-llm-server.ts";
+import { InMemoryMemoryPort } from "./testing/in-memory-memory-port.ts";
 
 let server: FakeLlmServer | undefined;
 let world: World | undefined;
@@ -148,6 +149,21 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
     expect(world.publisher.ofType("memory.stored").length).toBeGreaterThan(0);
   });
 
+  it("the episode is stored before handle resolves", async () => {
+    // The store records a macrotask after the call: only an awaited store is there in time.
+    const memory = new InMemoryMemoryPort({ asynchronous: true });
+    const { world } = await start(
+      (request) =>
+        kindOf(request) === "interview" ? { json: clearTask(['the answer contains "BLUE"']) } : { text: "BLUE" },
+      { runtime: { memory } },
+    );
+    const result = await world.runtime.handle({ text: "what colour is the sky?", sessionId: "s-episode" });
+    expect(result).toMatchObject({ kind: "task", evaluationPassed: true });
+    expect(memory.stored.filter((entry) => entry.type === "episode")).toMatchObject([
+      { type: "episode", sessionId: "s-episode", content: expect.stringContaining("BLUE") },
+    ]);
+  });
+
   it("stops after 3 evolutions, keeps the best, publishes evolution.max-reached and exits 1", async () => {
     const { world } = await start((request) =>
       kindOf(request) === "interview" ? { json: clearTask(['the answer contains "never"']) } : { text: "nope" },
@@ -176,7 +192,6 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
     const criteria = ["a", "b", "c", "d", "e"].map((letter) => `the answer contains "${letter}-done"`);
     const arrive = arrivalBarrier(5);
     server = await FakeLlmServer.start({
-      latencyMs: 150,
       script: async (request) => {
         if (kindOf(request) === "interview") return { json: clearTask(criteria, "five things") };
         await arrive();
@@ -235,7 +250,7 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
       }
     }
     await expect(stream.result).rejects.toMatchObject({ code: "ABORTED" });
-    await vi.waitFor(() => expect(server?.abortedRequests).toBe(1));
+    await vi.waitFor(() => expect(server?.abortedRequests).toBe(1), { timeout: 15_000 });
     expect(server.inFlight).toBe(0);
   });
 

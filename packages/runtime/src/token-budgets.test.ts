@@ -19,4 +19,16 @@ describe("TokenBudgets", () => {
     expect(budgets.canAdmit({ agentId: "big" })).toBe(true);
     expect(() => budgets.setLimit("x", Number.NaN)).toThrowError(expect.objectContaining({ code: "BUDGET_INVALID" }));
   });
+
+  it("forget drops an agent's limit and usage", () => {
+    const budgets = new TokenBudgets({ defaultLimit: 10 });
+    budgets.setLimit("a", 5);
+    budgets.record("a", { inputTokens: 5, outputTokens: 0 });
+    budgets.record("b", { inputTokens: 1, outputTokens: 0 });
+    expect(budgets.tracked()).toBe(2);
+    budgets.forget("a");
+    expect(budgets.tracked()).toBe(1);
+    expect(budgets.limit("a")).toBe(10);
+    expect(budgets.remaining("a")).toBe(10);
+  });
 });

@@ -2,7 +2,9 @@
  * Token usage per agent and per-agent budgets. Budgets are on by default (upstream's
  * defaulted to off): an agent without its own limit gets `defaultLimit`. The scheduler's
  * admission hook calls `canAdmit(task)`; the agent loop checks `ensureAvailable` before
- * every model call and `record`s the usage of every call.
+ * every model call and `record`s the usage of every call. Entries end with their agent:
+ * `createRuntime` calls `forget` when the supervisor reports that the agent ended, so a kernel
+ * that spawns an agent per run does not keep one entry per run forever.
  */
 
 import { KernelError } from "@oxios/core";
@@ -74,5 +76,18 @@ export class TokenBudgets {
 
   reset(agentId: string): void {
     this.#used.delete(agentId);
+  }
+
+  /** Drops the agent's limit and usage: call it when the agent ends (`createRuntime` does). */
+  forget(agentId: string): void {
+    this.#limits.delete(agentId);
+    this.#used.delete(agentId);
+  }
+
+  /** How many agents have a limit or recorded usage. */
+  tracked(): number {
+    let count = this.#limits.size;
+    for (const agentId of this.#used.keys()) if (!this.#limits.has(agentId)) count += 1;
+    return count;
   }
 }

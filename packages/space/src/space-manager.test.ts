@@ -1,5 +1,6 @@
 import { KernelError } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
+import { EventBus } from "@oxios/event-bus";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -321,5 +322,27 @@ describe("SpaceManager — interleavings (fast-check scheduler)", () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("SpaceManager — lock order", () => {
+  it("space.conversation nests inside space.create: a space.created listener may append a turn", async () => {
+    // `space.created` is published inside the catalogue lock, so work a listener starts runs in
+    // a flow that holds `space.create` (rank 100) and takes `space.conversation` (rank 110).
+    const bus = new EventBus();
+    const manager = new SpaceManager({ store: new InMemorySpaceStore(), publisher: bus, clock: new ManualClock(0) });
+    const appends: Array<Promise<unknown>> = [];
+    bus.on("space.created", (event) => {
+      appends.push(
+        manager.conversations.append("session-1", { role: "assistant", content: `welcome to ${event.payload.name}` }),
+      );
+    });
+    await manager.create({ name: "Oxios", paths: ["/work/oxios"] });
+    await Promise.all(appends);
+    expect(appends).toHaveLength(2);
+    expect((await manager.conversations.turns("session-1")).map((turn) => turn.content)).toEqual([
+      "welcome to Default",
+      "welcome to Oxios",
+    ]);
   });
 });

@@ -1,28 +1,31 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleFixture } from "@oxios/tooling/fixture";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StateStore } from "./state-store.ts";
 
 const fixture = fileURLToPath(new URL("./__fixtures__/save-loop.ts", import.meta.url));
-const tsx = createRequire(import.meta.url).resolve("tsx");
 const KILLS = 20;
 
 let root: string;
+// The fixture bundled once: each of the 20 children then starts in plain node.
+let bundle: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "oxios-crash-"));
-});
+  bundle = await bundleFixture(fixture);
+}, 60_000);
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
+  await rm(dirname(bundle), { recursive: true, force: true });
 });
 
 /** Starts the save loop, waits until it runs, lets it write for `ms`, then SIGKILLs it. */
 function runAndKill(ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@oxios/source", "--import", tsx, fixture, root], {
+    const child = spawn(process.execPath, [bundle, root], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";

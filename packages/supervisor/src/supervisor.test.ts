@@ -1,5 +1,6 @@
 import { KernelError } from "@oxios/core";
 import { createMemoryLogger, ManualClock, settle } from "@oxios/core/testing";
+import { EventBus } from "@oxios/event-bus";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { Scheduler } from "@oxios/scheduler";
 import fc from "fast-check";
@@ -78,8 +79,111 @@ describe("Supervisor", () => {
     await expect(blocking).resolves.toBe("done");
   });
 
-  it("a function that ignores its signal is abandoned after the grace, counted and reported", async () => {
-    const { supervisor, clock, logger, scheduler } = setup({ killGraceMs: 50 });
+  it("a caller's abort cancels a queued run at once: it never starts and takes no slot and no rate token", async () => {
+    const clock = new ManualClock(0);
+    const events = new RecordingPublisher();
+    // Two tokens and no refill on the manual clock: a third admission would have to wait.
+    const scheduler = new Scheduler({ clock, maxConcurrent: 1, ratePerMinute: 2 });
+    const supervisor = new Supervisor({ scheduler, clock, events, killGraceMs: 50 });
+    const first = gate();
+    let started = 0;
+    const blocker = supervisor.spawn({ name: "blocker", run: first.run });
+    const waiting = supervisor.spawn({
+      name: "waiting",
+      run: async () => {
+        started += 1;
+        return "ran";
+      },
+    });
+    const later = supervisor.spawn({ name: "later", run: async () => "later" });
+    const blocking = supervisor.run(blocker.id, null);
+    const caller = new AbortController();
+    let outcome: unknown;
+    const queued = supervisor.run(waiting.id, null, { signal: caller.signal }).catch((error: unknown) => {
+      outcome = error;
+    });
+    await settle();
+    expect(scheduler.queued().map((task) => task.agentId)).toEqual([waiting.id]);
+    caller.abort(new Error("client went away"));
+    await settle();
+    // Settled at once, while the blocker still holds the only slot.
+    expect(outcome).toMatchObject({ code: "ABORTED", message: "client went away" });
+    await queued;
+    expect(scheduler.queued()).toHaveLength(0);
+    expect(supervisor.get(waiting.id)).toMatchObject({ status: "failed", lastError: { code: "ABORTED" } });
+    first.release("done");
+    await expect(blocking).resolves.toBe("done");
+    // The second token is still there for the next run: the cancelled run took none.
+    await expect(supervisor.run(later.id, null)).resolves.toBe("later");
+    expect(started).toBe(0);
+    expect(scheduler.stats()).toMatchObject({ admitted: 2, cancelled: 1 });
+    expect(events.ofType("agent.started").map((event) => event.payload.agentId)).toEqual([blocker.id, later.id]);
+  });
+
+  it("a caller's signal that has already aborted refuses the run without submitting it", async () => {
+    const { supervisor, scheduler } = setup();
+    let started = 0;
+    const agent = supervisor.spawn({
+      name: "late",
+      run: async () => {
+        started += 1;
+      },
+    });
+    const caller = new AbortController();
+    caller.abort();
+    await expect(supervisor.run(agent.id, null, { signal: caller.signal })).rejects.toMatchObject({ code: "ABORTED" });
+    expect(started).toBe(0);
+    expect(scheduler.stats().submitted).toBe(0);
+  });
+
+  it("a caller's abort aborts a running run; the slot is freed once the function honours it", async () => {
+    const { supervisor, scheduler } = setup();
+    const body = gate();
+    const agent = supervisor.spawn({ name: "streaming", run: body.run });
+    const caller = new AbortController();
+    const running = supervisor.run(agent.id, null, { signal: caller.signal });
+    await settle();
+    expect(scheduler.running()).toHaveLength(1);
+    caller.abort();
+    await expect(running).rejects.toMatchObject({ code: "ABORTED" });
+    expect(body.seen[0]?.signal.aborted).toBe(true);
+    expect(scheduler.running()).toHaveLength(0);
+  });
+
+  it.each(["kill", "caller abort"])(
+    "a %s landing between admission and start (a synchronous task.admitted listener) never runs the function",
+    async (how) => {
+      const clock = new ManualClock(0);
+      const bus = new EventBus();
+      const scheduler = new Scheduler({ clock, events: bus, ratePerMinute: 1_000_000 });
+      const supervisor = new Supervisor({ scheduler, clock, events: bus, killGraceMs: 50 });
+      let started = 0;
+      const agent = supervisor.spawn({
+        name: "doomed",
+        run: async () => {
+          started += 1;
+          return "ran";
+        },
+      });
+      const caller = new AbortController();
+      const kills: Array<Promise<unknown>> = [];
+      bus.on("task.admitted", () => {
+        if (how === "kill") kills.push(supervisor.kill(agent.id, "changed my mind"));
+        else caller.abort();
+      });
+      const outcome = await supervisor
+        .run(agent.id, null, { signal: caller.signal })
+        .catch((error: KernelError) => error);
+      await Promise.all(kills);
+      expect(outcome).toMatchObject({ code: how === "kill" ? "AGENT_KILLED" : "ABORTED" });
+      expect(started).toBe(0);
+      expect(supervisor.stats().runsStarted).toBe(0);
+      expect(scheduler.running()).toHaveLength(0);
+    },
+  );
+
+  it("a function that ignores its signal is abandoned after the grace but keeps its slot until it settles", async () => {
+    const { supervisor, clock, logger, scheduler } = setup({ killGraceMs: 50, maxConcurrent: 1 });
     let finish: () => void = () => undefined;
     const agent = supervisor.spawn({
       name: "stubborn",
@@ -88,8 +192,17 @@ describe("Supervisor", () => {
           finish = resolve;
         }),
     });
+    let nextStarted = false;
+    const next = supervisor.spawn({
+      name: "next",
+      run: async () => {
+        nextStarted = true;
+        return "next ran";
+      },
+    });
     const running = supervisor.run(agent.id, null);
     await settle();
+    const queued = supervisor.run(next.id, null);
     const killed = supervisor.kill(agent.id, "stop");
     let settled = false;
     running
@@ -99,17 +212,21 @@ describe("Supervisor", () => {
       });
     await settle();
     expect(settled).toBe(false);
-    // Until the grace ends the ignoring function still holds its scheduler slot.
-    expect(scheduler.running()).toHaveLength(1);
     await clock.advanceAsync(50);
+    // The caller is answered after the grace…
     await expect(running).rejects.toMatchObject({ code: "AGENT_KILLED" });
     await killed;
+    expect(supervisor.get(agent.id)?.status).toBe("stopped");
     expect(supervisor.stats()).toMatchObject({ abandoned: 1, abandonedStillRunning: 1 });
-    expect(scheduler.running()).toHaveLength(0);
     expect(logger.find("warn", "abandoned")).toHaveLength(1);
+    // …but the ignoring function still holds the only slot: nothing else starts beside it.
+    await clock.advanceAsync(10_000);
+    expect(scheduler.running().map((task) => task.agentId)).toEqual([agent.id]);
+    expect(nextStarted).toBe(false);
     finish();
-    await settle();
+    await expect(queued).resolves.toBe("next ran");
     expect(supervisor.stats().abandonedStillRunning).toBe(0);
+    expect(scheduler.running()).toHaveLength(0);
   });
 
   it("times out for real with TIMED_OUT and the agent fails", async () => {
@@ -245,6 +362,33 @@ describe("Supervisor", () => {
     );
   });
 
+  it("onAgentEnded hears each agent end once, whether stopped or failed; a throwing listener is isolated", async () => {
+    const { supervisor, logger } = setup();
+    const ended: string[] = [];
+    supervisor.onAgentEnded(() => {
+      throw new Error("listener bug");
+    });
+    const unsubscribe = supervisor.onAgentEnded((agentId) => ended.push(agentId));
+    const ok = supervisor.spawn({ name: "ok", run: async () => 1 });
+    const bad = supervisor.spawn({
+      name: "bad",
+      run: async () => {
+        throw new Error("boom");
+      },
+    });
+    await supervisor.run(ok.id, null);
+    expect(ended).toEqual([]);
+    await expect(supervisor.run(bad.id, null)).rejects.toThrow("boom");
+    await supervisor.kill(ok.id, "done");
+    await supervisor.kill(ok.id, "again");
+    expect(ended).toEqual([bad.id, ok.id]);
+    expect(logger.find("warn", "agent-ended listener threw")).toHaveLength(2);
+    unsubscribe();
+    const late = supervisor.spawn({ name: "late", run: async () => 1 });
+    await supervisor.kill(late.id, "done");
+    expect(ended).toEqual([bad.id, ok.id]);
+  });
+
   it("runs 50 agents in parallel with maxConcurrent 50: observed overlap is 50", async () => {
     const { supervisor, clock } = setup({ maxConcurrent: 50 });
     let inFlight = 0;
@@ -270,11 +414,18 @@ describe("Supervisor", () => {
     expect(clock.now()).toBe(100);
   });
 
-  it("shutdown stops intake, kills every run and reports", async () => {
+  it("shutdown stops intake, kills every run and reports; an abandoned run keeps its slot until it settles", async () => {
     const { supervisor, clock, scheduler } = setup({ killGraceMs: 20 });
     const cooperative = gate();
+    let finishB: () => void = () => undefined;
     const a = supervisor.spawn({ name: "a", run: cooperative.run });
-    const b = supervisor.spawn({ name: "b", run: () => new Promise<void>(() => undefined) });
+    const b = supervisor.spawn({
+      name: "b",
+      run: () =>
+        new Promise<void>((resolve) => {
+          finishB = resolve;
+        }),
+    });
     const idle = supervisor.spawn({ name: "idle", run: async () => 1 });
     const runA = supervisor.run(a.id, null).catch((error: KernelError) => error.code);
     const runB = supervisor.run(b.id, null).catch((error: KernelError) => error.code);
@@ -289,7 +440,11 @@ describe("Supervisor", () => {
     expect(() => supervisor.spawn({ name: "late", run: async () => 1 })).toThrowError(
       expect.objectContaining({ code: "SUPERVISOR_SHUTTING_DOWN" }),
     );
+    expect(scheduler.running().map((task) => task.agentId)).toEqual([b.id]);
+    finishB();
+    await settle();
     expect(scheduler.running()).toHaveLength(0);
+    expect(supervisor.stats().abandonedStillRunning).toBe(0);
   });
 });
 
@@ -321,18 +476,26 @@ describe("Supervisor under random interleavings (property)", () => {
           const ids: string[] = [];
           const controls = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
           const outcomes: Array<Promise<string>> = [];
+          // Functions entered and not yet settled, abandoned ones included: never more than the cap.
+          let executing = 0;
+          let maxExecuting = 0;
           for (const entry of steps) {
             if (entry.kind === "spawn") {
               const handle = supervisor.spawn({
                 name: `agent-${ids.length}`,
-                run: (_input: unknown, context: AgentContext) =>
-                  new Promise<void>((resolve, reject) => {
+                run: (_input: unknown, context: AgentContext) => {
+                  executing += 1;
+                  maxExecuting = Math.max(maxExecuting, executing);
+                  return new Promise<void>((resolve, reject) => {
                     controls.set(context.agentId, { resolve, reject });
                     // Half the agents honour their signal; the rest must be abandoned after the grace.
                     if (ids.indexOf(context.agentId) % 2 === 0) {
                       context.signal.addEventListener("abort", () => reject(context.signal.reason));
                     }
-                  }),
+                  }).finally(() => {
+                    executing -= 1;
+                  });
+                },
               });
               ids.push(handle.id);
               continue;
@@ -374,6 +537,11 @@ describe("Supervisor under random interleavings (property)", () => {
           await clock.advanceAsync(10_000);
           await shutdown;
           await Promise.all(outcomes);
+          expect(maxExecuting).toBeLessThanOrEqual(cap);
+          // Abandoned functions hold their slots until they settle; let them all settle.
+          for (const control of controls.values()) control.resolve();
+          await settle();
+          expect(executing).toBe(0);
           for (const id of ids) {
             const status = supervisor.get(id)?.status;
             expect(["stopped", "failed"]).toContain(status);

@@ -2,13 +2,19 @@
  * Supervisor: owns every agent's lifecycle. Agents are spawned, run (always through the
  * scheduler, so every run is admitted), waited on and killed like processes.
  *
- * Kill really stops: a run's signal is its scheduler lease's signal, and kill and the per-run
- * timeout abort it (`scheduler.abort`), as do scheduler cancel, zombie reaping and the
- * caller's signal. The run's promise settles as soon as the function honours the signal, and
- * at the latest `killGraceMs` after the abort even if the function ignores it; such a function
- * is then abandoned — counted in `stats().abandoned`, logged, and tracked until it settles.
- * The scheduler slot is released when the run settles, never earlier, so work that ignores
- * its signal cannot push the kernel past its caps.
+ * Kill really stops: a run's signal is its scheduler lease's signal, and kill, the per-run
+ * timeout and the caller's signal abort it (`scheduler.abort`), as do scheduler cancel and
+ * zombie reaping. A run still queued when it is killed or its caller aborts leaves the queue
+ * at once (`scheduler.cancel`): it never starts and takes no slot and no rate token.
+ *
+ * The scheduler slot is the kernel's promise: a started run holds its slot until its function
+ * has settled, never less. The run's promise settles as soon as the function honours the
+ * signal; a function that ignores it is abandoned `killGraceMs` after the abort — its caller
+ * gets the abort reason, it is counted in `stats().abandoned`, logged, and tracked until it
+ * settles — but its slot stays taken until then, so work that ignores its signal cannot push
+ * the kernel past `maxConcurrent` or the per-agent cap. (Only the scheduler itself takes a
+ * slot back early: `Scheduler.cancel` of a running task, zombie reaping and a drain that
+ * timed out.)
  *
  * Exactly one terminal state per agent: a kill that races a finishing run is decided by
  * whichever settles the run first, and a terminal agent ignores later kills.
@@ -50,7 +56,7 @@ export interface SupervisorStats {
   runsStopped: number;
   /** Killed runs whose function ignored the signal past the grace period. */
   abandoned: number;
-  /** Abandoned functions that still have not settled. */
+  /** Abandoned functions that still have not settled; each still holds its scheduler slot. */
   abandonedStillRunning: number;
 }
 
@@ -72,7 +78,11 @@ interface ActiveRun {
   started: boolean;
   /** Why the run was killed, once it was. */
   killedBy: KernelError | undefined;
+  /** The caller's abort, when it came before the run started (the run never starts). */
+  cancelledBy: KernelError | undefined;
   forced: boolean;
+  /** Answers the run's caller once its function is abandoned; the slot stays taken. */
+  readonly abandon: (reason: KernelError) => void;
 }
 
 interface AgentRecord {
@@ -99,6 +109,7 @@ export class Supervisor {
   readonly #ended = new Set<string>();
   readonly #agents = new Map<string, AgentRecord>();
   readonly #abandonedWork = new Set<Promise<unknown>>();
+  readonly #endListeners = new Set<(agentId: string) => void>();
   #closing = false;
   #counters = { runsStarted: 0, runsCompleted: 0, runsFailed: 0, runsStopped: 0, abandoned: 0 };
 
@@ -162,20 +173,42 @@ export class Supervisor {
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
     });
-    const active: ActiveRun = { runId, done, started: false, killedBy: undefined, forced: false };
+    // Settles with the scheduler's run, or earlier through `abandon` (see #settle).
+    let answer: { resolve: (value: unknown) => void; reject: (reason: unknown) => void } | undefined;
+    const answered = new Promise<unknown>((resolve, reject) => {
+      answer = { resolve, reject };
+    });
+    const { resolve: deliver, reject: fail } = answer as NonNullable<typeof answer>;
+    const active: ActiveRun = {
+      runId,
+      done,
+      started: false,
+      killedBy: undefined,
+      cancelledBy: undefined,
+      forced: false,
+      abandon: fail,
+    };
     record.active = active;
     const startedAt = this.#clock.now();
+    // Linked before submission: an abort while the run waits in the queue must reach it too.
+    const unlink = options.signal === undefined ? undefined : this.#linkCaller(active, options.signal);
 
     try {
-      const output = await this.#scheduler.run(
-        {
-          id: runId,
-          agentId,
-          ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
-          ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
-        },
-        (signal, lease) => this.#execute(record, active, input, signal, lease, options),
-      );
+      if (active.cancelledBy !== undefined) throw active.cancelledBy;
+      // The scheduler's promise settles with the function (the slot is held until then); an
+      // abandoned function answers the caller earlier.
+      this.#scheduler
+        .run(
+          {
+            id: runId,
+            agentId,
+            ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
+            ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
+          },
+          (signal, lease) => this.#execute(record, active, input, signal, lease, options),
+        )
+        .then(deliver, fail);
+      const output = await answered;
       if (active.killedBy !== undefined) throw active.killedBy;
       record.runs += 1;
       this.#counters.runsCompleted += 1;
@@ -196,13 +229,14 @@ export class Supervisor {
         });
         throw error;
       }
-      const error = KernelError.from(caught, "AGENT_FAILED");
+      const error = active.cancelledBy ?? KernelError.from(caught, "AGENT_FAILED");
       this.#counters.runsFailed += 1;
       record.lastError = { code: error.code, message: error.message };
       this.#transition(record, "failed");
       this.#publish("agent.failed", { agentId, runId, error: record.lastError });
       throw error;
     } finally {
+      unlink?.();
       record.active = undefined;
       markDone();
     }
@@ -228,7 +262,7 @@ export class Supervisor {
       this.#publish("agent.stopped", { agentId, reason });
       return this.#handle(record);
     }
-    if (active.killedBy === undefined) {
+    if (active.killedBy === undefined && active.cancelledBy === undefined) {
       active.killedBy = new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } });
       // A queued run leaves the queue; a running one is aborted and keeps its slot until it settles.
       if (active.started) this.#scheduler.abort(active.runId, active.killedBy);
@@ -236,6 +270,17 @@ export class Supervisor {
     }
     await active.done;
     return this.#handle(record);
+  }
+
+  /**
+   * Calls `listener` with the agent's id each time an agent ends (reaches `stopped` or
+   * `failed`; an ended agent never runs again), synchronously. For state kept per agent
+   * elsewhere that must end with the agent, such as token budgets. A listener that throws is
+   * logged and does not disturb the others. Returns an unsubscriber.
+   */
+  onAgentEnded(listener: (agentId: string) => void): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
   }
 
   /**
@@ -343,13 +388,15 @@ export class Supervisor {
     record: AgentRecord,
     active: ActiveRun,
     input: unknown,
-    leaseSignal: AbortSignal,
+    signal: AbortSignal,
     lease: AdmissionLease,
     options: RunOptions,
   ): Promise<unknown> {
     active.started = true;
-    if (active.killedBy !== undefined) throw active.killedBy;
-    const signal = leaseSignal;
+    // A kill or the caller's abort may land between admission and this call (for example from
+    // a synchronous `task.admitted` listener): the function must then never run.
+    const refused = active.killedBy ?? active.cancelledBy;
+    if (refused !== undefined) throw refused;
     const runId = active.runId;
     this.#counters.runsStarted += 1;
     this.#transition(record, "running");
@@ -363,7 +410,6 @@ export class Supervisor {
         }),
       );
     }, timeoutMs);
-    const unlink = options.signal === undefined ? undefined : this.#forwardAbort(runId, options.signal);
     try {
       const work = record.spec.run(input as never, {
         agentId: record.id,
@@ -371,59 +417,63 @@ export class Supervisor {
         signal,
         heartbeat: () => lease.heartbeat(),
       });
-      return await this.#settleOrAbandon(work, signal, record, active);
+      return await this.#settle(work, signal, record, active);
     } finally {
       timeout.cancel();
-      unlink?.();
     }
   }
 
-  /** Aborts the run when the caller's signal aborts; returns an unlinker. */
-  #forwardAbort(runId: string, source: AbortSignal): () => void {
-    const forward = (): void => {
-      this.#scheduler.abort(runId, abortError(source));
+  /**
+   * Links the caller's signal to the run: before the run starts an abort cancels it in the
+   * queue (it never starts); once it runs, the abort aborts it. A kill already under way
+   * decides the outcome alone. Returns an unlinker.
+   */
+  #linkCaller(active: ActiveRun, source: AbortSignal): () => void {
+    const onAbort = (): void => {
+      if (active.killedBy !== undefined || active.cancelledBy !== undefined) return;
+      const reason = abortError(source);
+      if (active.started) {
+        this.#scheduler.abort(active.runId, reason);
+        return;
+      }
+      active.cancelledBy = reason;
+      this.#scheduler.cancel(active.runId, reason.message);
     };
     if (source.aborted) {
-      forward();
+      onAbort();
       return () => undefined;
     }
-    source.addEventListener("abort", forward, { once: true });
-    return () => source.removeEventListener("abort", forward);
+    source.addEventListener("abort", onAbort, { once: true });
+    return () => source.removeEventListener("abort", onAbort);
   }
 
-  /** Settles with the work, or with the abort reason once the grace after an abort runs out. */
-  #settleOrAbandon(
-    work: Promise<unknown>,
-    signal: AbortSignal,
-    record: AgentRecord,
-    active: ActiveRun,
-  ): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      let grace: { cancel(): void } | undefined;
-      const finish = (settle: () => void): void => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener("abort", onAbort);
-        grace?.cancel();
-        settle();
-      };
-      const onAbort = (): void => {
-        grace = this.#clock.setTimer(() => {
-          finish(() => {
-            active.forced = true;
-            this.#abandon(work, record, active);
-            reject(abortError(signal));
-          });
-        }, this.#killGraceMs);
-      };
-      work.then(
-        (value) => finish(() => (signal.aborted ? reject(abortError(signal)) : resolve(value))),
-        (error: unknown) => finish(() => reject(signal.aborted ? abortError(signal) : error)),
-      );
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    });
+  /**
+   * Settles with the work, or with the abort reason once the signal has aborted; either way
+   * only once the work itself has settled, so the scheduler slot is held until then. If the
+   * work ignores an abort for `killGraceMs`, it is abandoned: the caller is answered through
+   * `active.abandon` while this promise (and the slot) waits on.
+   */
+  async #settle(work: Promise<unknown>, signal: AbortSignal, record: AgentRecord, active: ActiveRun): Promise<unknown> {
+    let grace: { cancel(): void } | undefined;
+    const onAbort = (): void => {
+      grace = this.#clock.setTimer(() => {
+        active.forced = true;
+        this.#abandon(work, record, active);
+        active.abandon(abortError(signal));
+      }, this.#killGraceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const value = await work;
+      if (signal.aborted) throw abortError(signal);
+      return value;
+    } catch (error) {
+      throw signal.aborted ? abortError(signal) : error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      grace?.cancel();
+    }
   }
 
   #abandon(work: Promise<unknown>, record: AgentRecord, active: ActiveRun): void {
@@ -451,7 +501,15 @@ export class Supervisor {
   #transition(record: AgentRecord, to: AgentStatus): void {
     assertTransition(record.id, record.status, to);
     record.status = to;
-    if (isTerminal(to)) this.#retire(record.id);
+    if (!isTerminal(to)) return;
+    this.#retire(record.id);
+    for (const listener of this.#endListeners) {
+      try {
+        listener(record.id);
+      } catch (error) {
+        this.#logger.warn("an agent-ended listener threw; the others still ran", { agentId: record.id, error });
+      }
+    }
   }
 
   /** Keeps at most `retainEndedAgents` ended agents listed, forgetting the oldest first. */

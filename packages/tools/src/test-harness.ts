@@ -95,9 +95,13 @@ export function okOutput<T>(result: ToolResult): T {
   return result.output as T;
 }
 
-/** Polls `condition` every few ms until true or `timeoutMs` passes (for real processes only). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls `condition` every few ms until it holds (for real processes only). Without
+ * `timeoutMs` it waits for the event itself and the test's own timeout bounds it, so a loaded
+ * machine makes it slower, never wrong.
+ */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void> {
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));

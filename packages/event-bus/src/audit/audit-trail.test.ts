@@ -129,8 +129,8 @@ describe("AuditTrail", () => {
 
   it("appends from a flow that holds another kernel lock (audit.append is innermost)", async () => {
     const trail = await AuditTrail.open({ store: new MemoryAuditStore() });
-    const outer = kernelLocks.mutex("memory.write");
-    const entry = await outer.withLock(() => trail.append({ actor: "memory", action: "memory.stored" }));
+    const outer = kernelLocks.mutex("git.commit");
+    const entry = await outer.withLock(() => trail.append({ actor: "state-store", action: "state.committed" }));
     expect(entry.seq).toBe(1);
   });
 

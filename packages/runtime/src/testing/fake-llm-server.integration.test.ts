@@ -1,6 +1,7 @@
 import { generateText, Output, streamText } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { arrivalBarrier } from "../__fixtures__/arrival-barrier.ts";
 import { resolveModel } from "../providers/resolve-model.ts";
 import { FakeLlmServer } from "./fake-llm-server.ts";
 
@@ -66,7 +67,14 @@ describe("FakeLlmServer (through the AI SDK's OpenAI-compatible provider)", () =
   });
 
   it("counts requests in flight and notices a client that hangs up", async () => {
-    server = await FakeLlmServer.start({ latencyMs: 150, script: () => ({ text: "slow" }) });
+    // Each reply is held until all five requests are in flight together.
+    const arrive = arrivalBarrier(5);
+    server = await FakeLlmServer.start({
+      script: async () => {
+        await arrive();
+        return { text: "slow" };
+      },
+    });
     const model = modelFor(server);
     await Promise.all(Array.from({ length: 5 }, () => generateText({ model, prompt: "x", maxRetries: 0 })));
     expect(server.maxInFlight).toBe(5);

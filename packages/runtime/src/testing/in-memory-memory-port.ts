@@ -1,10 +1,26 @@
-/** A MemoryPort kept in an array: recall is a case-insensitive word match. For tests. */
+/**
+ * A MemoryPort kept in an array: recall is a case-insensitive word match. For tests.
+ *
+ * With `{ asynchronous: true }` a `store` records its memory only a macrotask after the call,
+ * as a real store does after its I/O, so a caller that does not await `store` is caught: the
+ * memory is not there yet when the caller moves on.
+ */
 
 import type { MemoryPort, MemoryWrite, RecalledMemory } from "../ports.ts";
 
+export interface InMemoryMemoryPortOptions {
+  /** Record each stored memory a macrotask after `store` is called. Default false. */
+  asynchronous?: boolean;
+}
+
 export class InMemoryMemoryPort implements MemoryPort {
   readonly stored: Array<MemoryWrite & { id: string }> = [];
+  readonly #asynchronous: boolean;
   #next = 0;
+
+  constructor(options: InMemoryMemoryPortOptions = {}) {
+    this.#asynchronous = options.asynchronous ?? false;
+  }
 
   async recall(query: string, options: { limit: number }): Promise<RecalledMemory[]> {
     const words = query
@@ -19,6 +35,7 @@ export class InMemoryMemoryPort implements MemoryPort {
 
   async store(memory: MemoryWrite): Promise<{ id: string }> {
     const id = `mem-${++this.#next}`;
+    if (this.#asynchronous) await new Promise<void>((resolve) => setTimeout(resolve, 0));
     this.stored.push({ ...memory, id });
     return { id };
   }

@@ -13,5 +13,5 @@ export {
   type FakeUsage,
   lastUserText,
 } from "./fake-llm-server.ts";
-export { InMemoryMemoryPort } from "./in-memory-memory-port.ts";
+export { InMemoryMemoryPort, type InMemoryMemoryPortOptions } from "./in-memory-memory-port.ts";
 export { type ScriptedTool, ScriptedToolExecutor } from "./scripted-tool-executor.ts";

@@ -177,6 +177,8 @@ describe("A2A server and client on 127.0.0.1", () => {
   it("aborting a2a_delegate cancels the remote task", async () => {
     const controller = new AbortController();
     const before = b.kernel.tasks.size;
+    // Only this call's log records count: earlier delegations in this file logged updates too.
+    const logged = h.logger.records.length;
     const call = session.execute(
       "a2a_delegate",
       { description: "a long translation", capability: "translate" },
@@ -185,7 +187,12 @@ describe("A2A server and client on 127.0.0.1", () => {
     await waitFor(() => b.kernel.tasks.size === before + 1);
     const taskId = [...b.kernel.tasks.keys()].at(-1) as string;
     b.kernel.update(taskId, { state: "running" });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Abort once the caller has seen the task running: it knows the remote task id by then.
+    await waitFor(() =>
+      h.logger.records
+        .slice(logged)
+        .some((record) => record.message === "delegated task update" && record.fields.state === "working"),
+    );
     controller.abort();
     expect(errorCode(await call)).toBe("ABORTED");
     await waitFor(() => b.kernel.cancelled.includes(taskId));

@@ -1,7 +1,8 @@
 /**
  * One Chromium per kernel, driven by playwright-core: the system browser
  * (`/usr/bin/chromium`, launched lazily with a fresh temporary profile), one browser context
- * per agent (closed by `closeAgent` when the agent ends), one page per context. Every action
+ * per agent (closed by `closeAgent` when the agent ends), one page per context (created once,
+ * even when actions of one agent run in parallel). Every action
  * runs under a deadline on the injected Clock and the call's abort signal; when either fires,
  * the agent's page is closed so the work in Chromium really stops, and the next action opens a
  * fresh page. Every request a page makes passes the SSRF guard.
@@ -42,7 +43,11 @@ export interface BrowserManagerOptions {
 
 interface AgentBrowser {
   context: BrowserContext;
-  page?: Page;
+  /**
+   * The agent's page, memoised as a promise so parallel actions of one agent share the page
+   * being created instead of each opening one. `value` is set once it exists.
+   */
+  page?: { promise: Promise<Page>; value?: Page };
 }
 
 export class BrowserManager {
@@ -218,13 +223,29 @@ export class BrowserManager {
 
   async #page(agentId: string): Promise<Page> {
     const agent = await this.#agent(agentId);
-    if (agent.page === undefined || agent.page.isClosed() || this.#discarded.has(agent.page)) {
-      agent.page = await agent.context.newPage();
-      // Deadlines run on the Clock (BrowserManager.run); playwright's own timers stay out of the way.
-      agent.page.setDefaultNavigationTimeout(0);
-      agent.page.setDefaultTimeout(0);
-    }
-    return agent.page;
+    const current = agent.page;
+    if (current !== undefined && (current.value === undefined || this.#usable(current.value))) return current.promise;
+    const slot: { promise: Promise<Page>; value?: Page } = {
+      promise: agent.context.newPage().then(
+        (page) => {
+          // Deadlines run on the Clock (BrowserManager.run); playwright's own timers stay out of the way.
+          page.setDefaultNavigationTimeout(0);
+          page.setDefaultTimeout(0);
+          slot.value = page;
+          return page;
+        },
+        (error: unknown) => {
+          if (agent.page === slot) agent.page = undefined;
+          throw error;
+        },
+      ),
+    };
+    agent.page = slot;
+    return slot.promise;
+  }
+
+  #usable(page: Page): boolean {
+    return !page.isClosed() && !this.#discarded.has(page);
   }
 
   async #discardPage(agentId: string, page: Page): Promise<void> {

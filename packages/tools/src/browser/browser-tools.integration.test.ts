@@ -88,7 +88,7 @@ describe("browser tools on the system Chromium", () => {
   it("a page that never finishes loading times out on the Clock, and the page is usable again", async () => {
     const before = neverRequests;
     const call = session.execute("browser_goto", { url: `${base}/never` });
-    await waitFor(() => neverRequests > before, 20_000);
+    await waitFor(() => neverRequests > before);
     h.clock.advance(30_000);
     expect(errorCode(await call)).toBe("BROWSER_TIMEOUT");
     okOutput(await session.execute("browser_goto", { url: `${base}/` }));
@@ -98,10 +98,21 @@ describe("browser tools on the system Chromium", () => {
     const before = neverRequests;
     const controller = new AbortController();
     const call = session.execute("browser_goto", { url: `${base}/never` }, { signal: controller.signal });
-    await waitFor(() => neverRequests > before, 20_000);
+    await waitFor(() => neverRequests > before);
     controller.abort();
     expect(errorCode(await call)).toBe("ABORTED");
     okOutput(await session.execute("browser_goto", { url: `${base}/` }));
+  });
+
+  it("parallel actions of one agent share one page, created once", async () => {
+    const agentId = "parallel-agent";
+    const options = { signal: new AbortController().signal, timeoutMs: 30_000, what: "peek" };
+    const pages = await Promise.all(
+      Array.from({ length: 4 }, () => browser.run(agentId, options, async (page) => page)),
+    );
+    expect(new Set(pages).size).toBe(1);
+    expect(pages[0]?.context().pages()).toHaveLength(1);
+    await browser.closeAgent(agentId);
   });
 
   it("refuses non-http URLs, file://, and private addresses; needs network permission", async () => {

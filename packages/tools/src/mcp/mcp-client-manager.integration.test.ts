@@ -15,10 +15,14 @@ let h: Harness;
 let manager: McpClientManager;
 let session: ToolSession;
 let teeLog: string;
+let victimLog: string;
+let victimPidFile: string;
 
-/** JSON-RPC messages the client sent to the teed server. */
-function sent(): Array<{ id?: number; method?: string; params?: Record<string, unknown> }> {
-  return readFileSync(teeLog, "utf8")
+type SentMessage = { id?: number; method?: string; params?: Record<string, unknown> };
+
+/** JSON-RPC messages the client sent to a teed server. */
+function sent(log = teeLog): SentMessage[] {
+  return readFileSync(log, "utf8")
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line));
@@ -42,7 +46,10 @@ function status(name: string) {
 beforeAll(async () => {
   h = await createHarness();
   teeLog = join(h.root, "mcp-tee.log");
+  victimLog = join(h.root, "victim-tee.log");
+  victimPidFile = join(h.root, "victim.pid");
   await writeFile(teeLog, "");
+  await writeFile(victimLog, "");
   manager = new McpClientManager({
     clock: h.clock,
     logger: h.logger,
@@ -56,7 +63,15 @@ beforeAll(async () => {
           env: { MCP_TEE_LOG: teeLog, MCP_SERVER_ENTRY: serverEntry },
         },
       },
-      { name: "victim", transport: { type: "stdio", command: process.execPath, args: [serverEntry, "stdio"] } },
+      {
+        name: "victim",
+        transport: {
+          type: "stdio",
+          command: process.execPath,
+          args: [tee],
+          env: { MCP_TEE_LOG: victimLog, MCP_TEE_PID_FILE: victimPidFile, MCP_SERVER_ENTRY: serverEntry },
+        },
+      },
       { name: "missing", transport: { type: "stdio", command: join(h.root, "no-such-binary") } },
       { name: "off", enabled: false, transport: { type: "stdio", command: "true" } },
     ],
@@ -64,7 +79,7 @@ beforeAll(async () => {
   await manager.start();
   h.registry.register(...manager.tools());
   session = await h.sessionFor({});
-});
+}, 60_000);
 
 afterAll(async () => {
   await manager?.close();
@@ -115,7 +130,7 @@ describe("MCP client against server-everything over stdio", () => {
       { duration: 30, steps: 30 },
       { signal: controller.signal },
     );
-    await waitFor(() => longCallId() !== undefined, 10_000);
+    await waitFor(() => longCallId() !== undefined);
     const requestId = longCallId();
     controller.abort();
     expect(errorCode(await call)).toBe("ABORTED");
@@ -128,7 +143,7 @@ describe("MCP client against server-everything over stdio", () => {
 
   it("a request that outlives its timeout on the Clock is cancelled with MCP_TIMEOUT", async () => {
     const call = manager.callTool("everything", "trigger-long-running-operation", { duration: 30, steps: 30 });
-    await waitFor(() => longCallId() !== undefined, 10_000);
+    await waitFor(() => longCallId() !== undefined);
     const requestId = longCallId();
     h.clock.advance(30_000);
     await expect(call).rejects.toMatchObject({ code: "MCP_TIMEOUT" });
@@ -138,12 +153,15 @@ describe("MCP client against server-everything over stdio", () => {
   });
 
   it("a server killed mid-call gives MCP_SERVER_UNAVAILABLE and is restarted with backoff", async () => {
-    const before = status("victim");
-    const pid = before.pid as number;
+    const pid = status("victim").pid as number;
     const call = session.execute("mcp__victim__trigger-long-running-operation", { duration: 30, steps: 30 });
-    // Let the request reach the server before killing it.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    process.kill(pid, "SIGKILL");
+    // Kill the server once the call has reached it.
+    await waitFor(() =>
+      sent(victimLog).some(
+        (message) => message.method === "tools/call" && message.params?.name === "trigger-long-running-operation",
+      ),
+    );
+    process.kill(Number(readFileSync(victimPidFile, "utf8")), "SIGKILL");
     expect(errorCode(await call)).toBe("MCP_SERVER_UNAVAILABLE");
     expect(status("victim").state).toBe("restarting");
     expect(errorCode(await session.execute("mcp__victim__echo", { message: "x" }))).toBe("MCP_SERVER_UNAVAILABLE");
@@ -152,14 +170,14 @@ describe("MCP client against server-everything over stdio", () => {
     h.clock.advance(499);
     expect(status("victim").state).toBe("restarting");
     h.clock.advance(1);
-    await waitFor(() => status("victim").state === "ready", 10_000);
+    await waitFor(() => status("victim").state === "ready");
     expect(status("victim")).toMatchObject({ restarts: 1, failures: 0 });
     expect(status("victim").pid).not.toBe(pid);
     const echoed = okOutput<{ content: Array<{ text: string }> }>(
       await session.execute("mcp__victim__echo", { message: "back" }),
     );
     expect(echoed.content[0]?.text).toContain("back");
-  });
+  }, 60_000);
 
   it("a server that was down at start reports through onConnected once it comes up, with its tools", async () => {
     const lateBinary = join(h.root, "late-node");
@@ -178,13 +196,13 @@ describe("MCP client against server-everything over stdio", () => {
       await symlink(process.execPath, lateBinary);
       const due = late.listServers()[0]?.nextAttemptAt as number;
       h.clock.advance(Math.max(0, due - h.clock.now()));
-      await waitFor(() => connected.length === 1, 20_000);
+      await waitFor(() => connected.length === 1);
       expect(connected).toEqual(["late"]);
       expect(late.tools().map((tool) => tool.name)).toContain("mcp__late__echo");
     } finally {
       await late.close();
     }
-  });
+  }, 60_000);
 
   it("a server that cannot start backs off exponentially on the Clock", async () => {
     // Other tests advance the Clock too, so compare consecutive delays rather than counts.
@@ -194,7 +212,7 @@ describe("MCP client against server-everything over stdio", () => {
     const previousDelay = 500 * 2 ** (first.failures - 1);
     expect(due).toBeGreaterThan(h.clock.now());
     h.clock.advance(due - h.clock.now());
-    await waitFor(() => status("missing").failures === first.failures + 1, 10_000);
+    await waitFor(() => status("missing").failures === first.failures + 1);
     const second = status("missing");
     expect(second.state).toBe("restarting");
     expect((second.nextAttemptAt as number) - h.clock.now()).toBe(Math.min(previousDelay * 2, 30_000));

@@ -5,8 +5,8 @@
 
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { openDatabase } from "@oxios/database";
 import { inspectPidFile } from "@oxios/daemon";
+import { openDatabase } from "@oxios/database";
 import { loadSqliteVec, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
 import { parseModelSpec } from "@oxios/runtime";

@@ -52,14 +52,18 @@ describe("parameters", () => {
     database.close();
   });
 
-  it("keeps at most 256 statements and prepares an evicted one again", async () => {
+  it("keeps the 256 most recently used statements and prepares an evicted one again", async () => {
     const database = await table();
     const prepare = vi.spyOn(Libsql.prototype, "prepare");
-    for (let index = 0; index <= 256; index++) database.get(`SELECT ${index} AS n`);
+    for (let index = 0; index < 256; index++) database.get(`SELECT ${index} AS n`);
+    database.get("SELECT 0 AS n"); // used again: now the most recent
+    expect(prepare).toHaveBeenCalledTimes(256);
+    database.get("SELECT 256 AS n"); // one too many: the least recently used (1) goes
     expect(prepare).toHaveBeenCalledTimes(257);
-    database.get("SELECT 256 AS n"); // still cached
+    database.get("SELECT 0 AS n");
+    database.get("SELECT 255 AS n");
     expect(prepare).toHaveBeenCalledTimes(257);
-    database.get("SELECT 0 AS n"); // the least recently used, evicted
+    database.get("SELECT 1 AS n");
     expect(prepare).toHaveBeenCalledTimes(258);
     database.close();
   });

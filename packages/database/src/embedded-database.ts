@@ -152,7 +152,8 @@ export class EmbeddedDatabase implements Database {
   }
 
   #assertOpen(): void {
-    // libsql keeps running cached statements after close(); refuse them here instead.
+    // After close(), libsql keeps running cached statements, and reading `inTransaction` aborts
+    // the process (a Rust panic); refuse everything here instead.
     if (!this.#open) throw new KernelError(DatabaseErrorCode.closed, `the database ${this.url} is closed`);
   }
 

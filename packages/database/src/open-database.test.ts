@@ -28,6 +28,8 @@ describe("openDatabase", () => {
     database.close();
   });
 
+  // libsql 0.5.29 turns foreign keys on by default; the pragma keeps that true whatever the
+  // driver's default, and this test keeps it true for our handle.
   it("enforces foreign keys", async () => {
     const database = await openDatabase({ url: ":memory:" });
     database.exec(

@@ -137,6 +137,7 @@ describe("errors", () => {
     database.close();
     database.close();
     expect(database.isOpen).toBe(false);
+    expect(database.inTransaction).toBe(false); // asked of libsql itself, this would abort the process
     for (const attempt of [
       () => database.get("SELECT 1 AS one"),
       () => database.exec("SELECT 1"),

@@ -7,8 +7,7 @@
  * and cached (least recently used first out), and parameters always reach libsql as an array.
  */
 
-import type { Logger } from "@oxios/core";
-import { KernelError } from "@oxios/core";
+import { KernelError, type Logger } from "@oxios/core";
 import type Libsql from "libsql";
 import type { Database, Row, RunResult, SqlValue } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
@@ -33,8 +32,9 @@ export function parameters(params: readonly SqlValue[] | SqlValue | undefined): 
 }
 
 export interface EmbeddedDatabaseOptions {
+  /** The URL it was opened from, for messages. */
   url: string;
-  path: string;
+  /** Receives what cannot be thrown (a failed rollback). */
   logger: Logger;
 }
 
@@ -46,7 +46,7 @@ export class EmbeddedDatabase implements Database {
   #open = true;
 
   /** Takes over an open connection; `openDatabase` is the way in. */
-  constructor(connection: Connection, options: Omit<EmbeddedDatabaseOptions, "path">) {
+  constructor(connection: Connection, options: EmbeddedDatabaseOptions) {
     this.#connection = connection;
     this.url = options.url;
     this.#logger = options.logger;

@@ -1,4 +1,6 @@
-// Kernel benchmarks, one process run:
+// Kernel benchmarks, one process run (`--cli-only`: just the first):
+// 0. the `oxios` command: --help, --version and status against `node -e 0`, and the RSS of a
+//    thin command (bench/cli.ts);
 // 1. boot to healthy (spawn → /health answers) and RSS after boot with the USE-lite embedder
 //    loaded (medians of 3 boots; goals ≤ 2 s, ≤ 300 MB);
 // 2. RSS growth per 1,000 idle agents (1,000 direct runs with a zero-latency fake model leave
@@ -15,10 +17,20 @@ import { median, percentile, writeBenchResults } from "@oxios/tooling/bench";
 import { startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
 import { loadConfig } from "../src/config.ts";
 import { bootKernel } from "../src/kernel.ts";
+import { benchCli } from "./cli.ts";
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+
+// 0. The command line (its kernel stopped before the rest starts).
+const cliCases = await benchCli();
+if (process.argv.includes("--cli-only")) {
+  writeBenchResults(packageDir, cliCases);
+  process.exit(0);
 }
 
 const fake = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
@@ -122,7 +134,8 @@ kernel.child.kill("SIGTERM");
 await kernel.exited;
 await fake.close();
 
-writeBenchResults(fileURLToPath(new URL("..", import.meta.url)), [
+writeBenchResults(packageDir, [
+  ...cliCases,
   {
     name: "boot to healthy (USE-lite loaded), median of 3",
     ours: median(boots),

@@ -1,14 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the `oxios` command: runs the TypeScript sources through tsx.
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const result = spawnSync(
-  process.execPath,
-  ["--conditions=@oxios/source", "--import", "tsx", main, ...process.argv.slice(2)],
-  {
-    stdio: "inherit",
-  },
-);
-process.exit(result.status ?? 1);
+// The `oxios` command: the built kernel (dist/main.js) in this process.
+await import("../dist/main.js").catch((error) => {
+  if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+  // In a checkout of the repository nothing is built until `pnpm build` (or `pnpm dev`) ran.
+  console.error(`oxios: ${error.message}\noxios: in the Oxios repository, run \`npx -y pnpm@12.4.2 build\` first`);
+  process.exit(1);
+});

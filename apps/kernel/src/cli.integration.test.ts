@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { BIN, freePort, tempHome } from "./__fixtures__/kernel-process.ts";
 
 const execFileAsync = promisify(execFile);
@@ -20,6 +20,10 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
         return `exit ${failed.code}\n${failed.stdout}${failed.stderr}`;
       }
     };
+    // The daemon `start` leaves behind is stopped even when an assertion fails half-way.
+    onTestFinished(async () => {
+      await cli("stop");
+    });
     const started = await cli("start");
     expect(started).toMatch(new RegExp(`oxios started \\(pid \\d+\\) on http://127.0.0.1:${port}`));
     expect(statSync(join(home, "api-token")).mode & 0o777).toBe(0o600);

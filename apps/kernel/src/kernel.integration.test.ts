@@ -28,7 +28,23 @@ function hasToolResult(request: FakeRequest): boolean {
   return (request.body.messages ?? []).some((message) => message.role === "tool");
 }
 
-/** The fake model: "SLOW …" waits 400 ms, "EXEC <marker>" runs a tail that never ends, "HANG" hangs. */
+/** Holds the fake model's answers to "HELD …" messages while closed: a test decides when the model answers. */
+const gate = {
+  closed: false,
+  waiters: [] as Array<() => void>,
+  close(): void {
+    this.closed = true;
+  },
+  open(): void {
+    this.closed = false;
+    for (const release of this.waiters.splice(0)) release();
+  },
+  pass(): Promise<void> {
+    return this.closed ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
+  },
+};
+
+/** The fake model: "HELD …" waits at the gate, "EXEC <marker>" runs a tail that never ends, "HANG" hangs. */
 async function responder(request: FakeRequest) {
   const text = lastUserText(request.body) ?? "";
   const format = JSON.stringify(request.body.response_format ?? "");
@@ -66,7 +82,7 @@ async function responder(request: FakeRequest) {
     return { toolCalls: [{ name: "exec", arguments: { binary: "tail", args: ["-f", "-s", marker, "/dev/null"] } }] };
   }
   if (text.startsWith("HANG")) return { hang: true as const };
-  if (text.startsWith("SLOW")) await new Promise((resolve) => setTimeout(resolve, 400));
+  if (text.startsWith("HELD")) await gate.pass();
   return { text: `answer to: ${text}` };
 }
 
@@ -138,21 +154,33 @@ describe("the kernel, end to end", () => {
   });
 
   it("runs direct goals with never more than OXIOS_MAX_CONCURRENT model calls at once", async () => {
+    gate.close();
     const started = await Promise.all(
-      Array.from({ length: 8 }, (_, index) => kernel.json<Run>("POST", "/api/runs", { goal: `SLOW goal ${index}` })),
+      Array.from({ length: 8 }, (_, index) => kernel.json<Run>("POST", "/api/runs", { goal: `HELD goal ${index}` })),
     );
+    const ids = new Set(started.map((run) => run.taskId));
+    // Wait until every run is either at the model (held at the gate) or queued in the kernel.
+    const queued = await eventually(async () => {
+      const { runs } = await kernel.json<{ runs: Run[] }>("GET", "/api/runs");
+      const count = runs.filter((run) => ids.has(run.taskId) && run.status === "queued").length;
+      return count + gate.waiters.length === 8 ? count : undefined;
+    });
+    expect({ atTheModel: gate.waiters.length, queued }).toEqual({ atTheModel: 3, queued: 5 });
+    gate.open();
     const runs = await Promise.all(started.map((run) => waitRun(kernel, run.taskId)));
     expect(runs.map((run) => run.status)).toEqual(Array(8).fill("completed"));
-    expect(runs[0]?.text).toContain("answer to: SLOW goal 0");
+    expect(runs[0]?.text).toContain("answer to: HELD goal 0");
     expect(fake.maxInFlight).toBe(3);
   }, 30_000);
 
   it("long-polls a run with waitMs: one GET answers once the run has finished", async () => {
-    const { taskId } = await kernel.json<Run>("POST", "/api/runs", { goal: "SLOW long poll" });
+    gate.close();
+    const { taskId } = await kernel.json<Run>("POST", "/api/runs", { goal: "HELD long poll" });
     const first = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
     expect(["queued", "running"]).toContain(first.status);
-    const finished = await kernel.json<Run>("GET", `/api/runs/${taskId}?waitMs=20000`);
-    expect(finished.status).toBe("completed");
+    const longPoll = kernel.json<Run>("GET", `/api/runs/${taskId}?waitMs=20000`);
+    gate.open();
+    expect((await longPoll).status).toBe("completed");
     expect((await kernel.request("GET", `/api/runs/${taskId}?waitMs=600000`)).status).toBe(422);
   }, 30_000);
 
@@ -212,6 +240,8 @@ describe("the kernel, end to end", () => {
     const cli = async (...args: string[]) =>
       (await execFileAsync(process.execPath, [BIN, ...args], { env: { ...process.env, OXIOS_HOME: home } })).stdout;
     expect(await cli("status")).toMatch(new RegExp(`pid:\\s+${kernel.child.pid}[\\s\\S]*token:\\s+${kernel.token}`));
+    const health = (await (await fetch(`${kernel.url}/health`)).json()) as { version: string };
+    expect((await cli("--version")).trim()).toBe(health.version);
     const added = await cli("memory", "add", "Ana prefers tea over coffee", "--type", "preference");
     expect(added).toMatch(/preference/);
     expect(await cli("memory", "search", "what does Ana drink")).toContain("Ana prefers tea over coffee");
@@ -229,15 +259,14 @@ describe("the kernel, end to end", () => {
     expect(await cli("run", "TASK answer me", "--exit-code")).toContain("answer");
   }, 60_000);
 
-  it("cancels a run mid-flight and its exec child is gone within 1 s", async () => {
+  it("cancels a run mid-flight and its exec child is gone", async () => {
     const marker = `0.${Date.now() % 1_000_000}7`;
     const run = await kernel.json<Run>("POST", "/api/runs", { goal: `EXEC ${marker}` });
     await eventually(() => (processWithMarker(marker) ? true : undefined));
-    const cancelledAt = Date.now();
     const cancel = await kernel.json<{ cancelled: boolean }>("POST", `/api/runs/${run.taskId}/cancel`);
     expect(cancel.cancelled).toBe(true);
-    await eventually(() => (processWithMarker(marker) ? undefined : true), 1_000);
-    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
+    // The tail never ends by itself: only the cancel can take it away.
+    await eventually(() => (processWithMarker(marker) ? undefined : true));
     expect((await waitRun(kernel, run.taskId)).status).toBe("cancelled");
   });
 

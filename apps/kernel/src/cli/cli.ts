@@ -1,12 +1,12 @@
 /**
  * The `oxios` command line: daemon control (start, stop, restart, status), talking to the
- * running kernel (run, chat, agent, memory, space, audit, git), configuration and doctor.
+ * running kernel over HTTP (run, chat, agent, memory, space, audit, git), configuration and
+ * doctor. It loads no part of the kernel (no libsql, embedder, AI SDK, hono or zod): only
+ * `doctor` needs those, and imports them when it runs.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { createLogger, KernelError, type Logger } from "@oxios/core";
 import { stringify } from "smol-toml";
 import {
@@ -20,71 +20,25 @@ import {
 } from "../config.ts";
 import { ensureApiToken, readApiToken } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
-import { runDoctor } from "./doctor.ts";
+import { type CommandLine, USAGE } from "./command-line.ts";
 
 export interface CliIo {
   environment: Readonly<Record<string, string | undefined>>;
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   stdin?: NodeJS.ReadableStream;
+  /** How `oxios start` runs the kernel in the foreground (built by `main.ts` from its own path). */
+  foreground: { command: string; args: string[] };
 }
-
-const USAGE = `usage: oxios <command>
-
-  start [--foreground]        start the kernel (detached unless --foreground)
-  stop | restart | status     control the daemon
-  run "<goal>" [--json] [--session ID] [--exit-code]
-  chat                        interactive: each line is a run
-  agent list | agent kill ID
-  memory add TEXT [--type T] [--tags a,b] | memory search QUERY [--limit N] | memory list [--limit N]
-  space list | space create NAME [--description TEXT]
-  audit verify | audit tail [--limit N]
-  git log [--depth N]
-  config get KEY | config set KEY VALUE | config path
-  doctor                      check Node, sqlite-vec, embedder, model, port, permissions
-`;
 
 function silentLogger(): Logger {
   return createLogger({ level: "error", write: () => undefined });
 }
 
-function mainScript(): string {
-  return fileURLToPath(new URL("../main.ts", import.meta.url));
-}
-
-/** `node --conditions=@oxios/source --import <tsx> main.ts start --foreground`, with absolute paths. */
-export function foregroundCommand(): { command: string; args: string[] } {
-  return {
-    command: process.execPath,
-    args: ["--conditions=@oxios/source", "--import", import.meta.resolve("tsx"), mainScript(), "start", "--foreground"],
-  };
-}
-
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const out = (line: string) => io.stdout.write(`${line}\n`);
-  const err = (line: string) => io.stderr.write(`${line}\n`);
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: "boolean" },
-      session: { type: "string" },
-      "exit-code": { type: "boolean" },
-      foreground: { type: "boolean" },
-      type: { type: "string" },
-      tags: { type: "string" },
-      limit: { type: "string" },
-      depth: { type: "string" },
-      description: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const [command, sub, ...rest] = positionals;
-  if (command === undefined || values.help === true || command === "help") {
-    out(USAGE);
-    return command === undefined && values.help !== true ? 1 : 0;
-  }
+export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
+  const out = (text: string) => io.stdout.write(`${text}\n`);
+  const err = (text: string) => io.stderr.write(`${text}\n`);
+  const { command, sub, rest, options: values } = line;
   try {
     if (command === "config" && sub === "path") {
       out(configPath(oxiosHome(io.environment)));
@@ -147,8 +101,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
         throw usage("config get KEY | config set KEY VALUE | config path");
       }
-      case "doctor":
+      case "doctor": {
+        // libsql, sqlite-vec, the embedder and the runtime: loaded for this command only.
+        const { runDoctor } = await import("./doctor.ts");
         return await runDoctor(config, out);
+      }
       default:
         err(`oxios: unknown command "${command}"`);
         err(USAGE);
@@ -204,7 +161,7 @@ function configSet(io: CliIo, rest: string[], out: (line: string) => void): numb
 
 async function start(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
   const controller = controllerFor(config, silentLogger());
-  const { command, args } = foregroundCommand();
+  const { command, args } = io.foreground;
   const env: Record<string, string | undefined> = { ...io.environment };
   const started = await controller.start({
     command,

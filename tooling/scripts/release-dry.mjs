@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// A release without a registry: what `release.yml` would publish, tried here.
+//
+// 1. Copies the workspace (tracked and untracked files, plus each package's built dist/) into a
+//    temporary folder and runs `changeset version` there, so the pending changesets are applied
+//    to the copy only; the packages whose version moved are the ones a release would publish.
+// 2. Packs every publishable package of the copy with pnpm (the `.pnpmfile.mjs` hook strips
+//    source-only export conditions, scripts and dev dependencies), then checks each tarball: it
+//    holds package.json, README and LICENSE, its manifest names nothing workspace-only, and
+//    publint and are-the-types-wrong find no problem.
+// 3. Installs all tarballs into a fresh project outside the workspace (npm, no workspace links)
+//    and imports every entry point of every package on Node 20, 22 and 24 (22 and 24 from the
+//    npm registry's `node` package), Bun and Deno.
+//
+// Usage: node tooling/scripts/release-dry.mjs [--runtimes node20,node22,node24,bun,deno] [--keep]
+// Needs `pnpm build` first (the tarballs carry dist/).
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const args = process.argv.slice(2);
+const runtimesArg = args.includes("--runtimes") ? args[args.indexOf("--runtimes") + 1] : undefined;
+const runtimes = (runtimesArg ?? "node20,node22,node24,bun,deno").split(",");
+const keep = args.includes("--keep");
+const pnpmVersion = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).packageManager;
+
+function step(text) {
+  console.log(`\n=== release:dry: ${text}`);
+}
+
+/** Runs a command, printing its output only when it fails; returns stdout. */
+function run(command, argv, options = {}) {
+  const result = spawnSync(command, argv, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, ...options });
+  if (result.status !== 0) {
+    process.stdout.write(result.stdout ?? "");
+    process.stderr.write(result.stderr ?? "");
+    const reason = result.error?.message ?? `exit ${result.status ?? result.signal}`;
+    throw new Error(`release:dry: \`${[command, ...argv].join(" ")}\` failed (${reason})`);
+  }
+  return result.stdout;
+}
+
+const pnpm = (argv, options) => run("npx", ["-y", pnpmVersion, ...argv], options);
+const readManifest = (dir) => JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+
+function workspacePackageDirs(base) {
+  return ["packages", "apps"].flatMap((group) =>
+    existsSync(join(base, group))
+      ? readdirSync(join(base, group))
+          .map((name) => join(base, group, name))
+          .filter((dir) => existsSync(join(dir, "package.json")))
+      : [],
+  );
+}
+
+const publishable = workspacePackageDirs(root)
+  .map((dir) => ({ dir: relative(root, dir), manifest: readManifest(dir) }))
+  .filter(({ manifest }) => manifest.private !== true);
+if (publishable.length === 0) throw new Error("release:dry: no publishable package found");
+for (const { dir, manifest } of publishable)
+  if (!existsSync(join(root, dir, "dist")))
+    throw new Error(`release:dry: ${manifest.name} has no dist/; run \`pnpm build\` first`);
+
+const work = mkdtempSync(join(tmpdir(), "oxios-release-dry-"));
+const copy = join(work, "workspace");
+const tarballs = join(work, "tarballs");
+const consumer = join(work, "consumer");
+
+try {
+  step(`copying the workspace into ${copy}`);
+  const files = run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root })
+    .split("\0")
+    .filter((file) => file !== "" && existsSync(join(root, file)));
+  for (const file of files) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    cpSync(join(root, file), join(copy, file));
+  }
+  for (const { dir } of publishable) cpSync(join(root, dir, "dist"), join(copy, dir, "dist"), { recursive: true });
+
+  step("changeset version (in the copy)");
+  run(process.execPath, [join(root, "node_modules", "@changesets", "cli", "bin.js"), "version"], { cwd: copy });
+  const packages = publishable.map(({ dir, manifest }) => {
+    const versioned = readManifest(join(copy, dir));
+    return { dir, name: manifest.name, from: manifest.version, version: versioned.version, manifest: versioned };
+  });
+  const changed = packages.filter((entry) => entry.version !== entry.from);
+  for (const entry of packages)
+    console.log(
+      `  ${entry.name} ${entry.from}${entry.version === entry.from ? " (unchanged, not published)" : ` → ${entry.version}`}`,
+    );
+
+  step("pack every publishable package");
+  // pnpm resolves `workspace:` ranges from the installed workspace; the store is warm, so this
+  // links from it without the network and without running install scripts.
+  pnpm(["install", "--frozen-lockfile", "--offline", "--ignore-scripts"], { cwd: copy });
+  mkdirSync(tarballs, { recursive: true });
+  const packed = packages.map((entry) => {
+    const file = join(tarballs, `${entry.name.replace("@", "").replace("/", "-")}-${entry.version}.tgz`);
+    pnpm(["pack", "--out", file], { cwd: join(copy, entry.dir) });
+    return { ...entry, file };
+  });
+
+  step("publint and are-the-types-wrong on each tarball");
+  const attw = join(root, "node_modules", "@arethetypeswrong", "cli", "dist", "index.js");
+  const publint = join(root, "node_modules", "publint", "src", "cli.js");
+  for (const entry of packed) {
+    const contents = run("tar", ["-tzf", entry.file]).split("\n");
+    for (const required of ["package/package.json", "package/README.md", "package/LICENSE"])
+      if (!contents.includes(required))
+        throw new Error(`release:dry: ${entry.name}'s tarball lacks ${required.slice(8)}`);
+    const packedManifest = run("tar", ["-xOzf", entry.file, "package/package.json"]);
+    for (const leak of ["workspace:", "@oxios/source", "@oxios/tooling", "devDependencies"])
+      if (packedManifest.includes(leak))
+        throw new Error(`release:dry: ${entry.name}'s packed package.json still contains "${leak}"`);
+    run(process.execPath, [publint, "run", entry.file, "--strict"], { cwd: work });
+    // ESM-only packages: the CommonJS resolution modes do not apply.
+    run(process.execPath, [attw, entry.file, "--profile", "esm-only", "--format", "table-flipped"], { cwd: work });
+    console.log(`  ${entry.name}: publint and attw clean`);
+  }
+
+  step(`install the tarballs into a fresh project (${consumer})`);
+  mkdirSync(consumer, { recursive: true });
+  const fileSpecs = Object.fromEntries(packed.map((entry) => [entry.name, `file:${entry.file}`]));
+  // Optional peers (libsql for the ./libsql entries) are installed so every entry point loads.
+  const peers = Object.fromEntries(packed.flatMap((entry) => Object.entries(entry.manifest.peerDependencies ?? {})));
+  writeFileSync(
+    join(consumer, "package.json"),
+    `${JSON.stringify(
+      {
+        name: "oxios-release-dry",
+        private: true,
+        type: "module",
+        dependencies: { ...peers, ...fileSpecs },
+        overrides: fileSpecs,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: consumer });
+
+  const entryPoints = packed.flatMap((entry) =>
+    Object.keys(entry.manifest.exports ?? { ".": {} })
+      .filter((key) => key !== "./package.json" && !key.includes("*"))
+      .map((key) => (key === "." ? entry.name : `${entry.name}/${key.slice(2)}`)),
+  );
+  writeFileSync(join(consumer, "entry-points.json"), JSON.stringify(entryPoints));
+  writeFileSync(
+    join(consumer, "import-all.mjs"),
+    [
+      'import specifiers from "./entry-points.json" with { type: "json" };',
+      "for (const specifier of specifiers) {",
+      "  const module = await import(specifier);",
+      '  if (Object.keys(module).length === 0) throw new Error(specifier + " exports nothing");',
+      "}",
+      'console.log("  imported " + specifiers.length + " entry points");',
+      "",
+    ].join("\n"),
+  );
+
+  const bin = (name) => join(root, "node_modules", ".bin", name);
+  const runners = {
+    node20: [process.execPath, ["import-all.mjs"]],
+    node22: ["npx", ["-y", "node@22", "import-all.mjs"]],
+    node24: ["npx", ["-y", "node@24", "import-all.mjs"]],
+    bun: [bin("bun"), ["import-all.mjs"]],
+    deno: [bin("deno"), ["run", "-A", "import-all.mjs"]],
+  };
+  for (const runtime of runtimes) {
+    const runner = runners[runtime];
+    if (runner === undefined) throw new Error(`release:dry: unknown runtime ${runtime}`);
+    step(`import every entry point on ${runtime}`);
+    const out = run(runner[0], runner[1], {
+      cwd: consumer,
+      env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    });
+    process.stdout.write(out);
+  }
+
+  console.log(
+    `\nrelease:dry passed: ${packed.length} package(s) packed and imported on ${runtimes.join(", ")}; ` +
+      `${changed.length} would be published (${changed.map((entry) => `${entry.name}@${entry.version}`).join(", ") || "none"})`,
+  );
+} finally {
+  if (keep) console.log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}

@@ -2,5 +2,5 @@ import { oxiosTsup } from "@oxios/tooling/tsup";
 
 export default oxiosTsup({
   entry: { index: "src/index.ts", libsql: "src/libsql/index.ts", testing: "src/testing/index.ts" },
-  external: ["libsql"],
+  external: ["@oxios/database"],
 });

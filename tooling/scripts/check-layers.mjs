@@ -8,11 +8,12 @@ import { join, relative, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..", "..");
 const allowed = {
   "@oxios/core": [],
-  "@oxios/event-bus": ["@oxios/core"],
+  "@oxios/database": ["@oxios/core"],
+  "@oxios/event-bus": ["@oxios/core", "@oxios/database"],
   "@oxios/state-store": ["@oxios/core", "@oxios/event-bus"],
-  "@oxios/memory": ["@oxios/core", "@oxios/event-bus"],
-  "@oxios/space": ["@oxios/core", "@oxios/event-bus"],
-  "@oxios/scheduler": ["@oxios/core", "@oxios/event-bus"],
+  "@oxios/memory": ["@oxios/core", "@oxios/database", "@oxios/event-bus"],
+  "@oxios/space": ["@oxios/core", "@oxios/database", "@oxios/event-bus"],
+  "@oxios/scheduler": ["@oxios/core", "@oxios/database", "@oxios/event-bus"],
   "@oxios/supervisor": ["@oxios/core", "@oxios/event-bus", "@oxios/scheduler"],
   "@oxios/tools": ["@oxios/core", "@oxios/event-bus"],
   "@oxios/runtime": [

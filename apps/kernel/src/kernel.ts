@@ -14,6 +14,7 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import type { ShutdownSequence } from "@oxios/daemon";
 import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
@@ -30,7 +31,7 @@ import {
   TokenBudgets,
 } from "@oxios/runtime";
 import { Scheduler } from "@oxios/scheduler";
-import { type LibsqlTaskStore, openLibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
 import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { GitLayer, StateStore } from "@oxios/state-store";
@@ -112,7 +113,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
   const redactor = options.redactor ?? noRedaction;
   const startedAt = clock.now();
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
-  const databasePath = join(config.home, "oxios.db");
+  // One URL for every store; each opens its own connection to the one WAL file.
+  const databaseUrl = pathToFileURL(join(config.home, "oxios.db")).href;
   const stateRoot = join(config.home, "state");
   const closers: Array<{ name: string; close: () => Promise<unknown> | unknown }> = [];
   const step = (name: string, started: number) =>
@@ -126,7 +128,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 
     started = clock.now();
     const bus = new EventBus({ logger, now: () => clock.now(), source: "kernel" });
-    const auditStore = new LibsqlAuditStore({ url: `file:${databasePath}` });
+    const auditStore = await LibsqlAuditStore.open({ url: databaseUrl, logger });
     closers.push({ name: "audit store", close: () => auditStore.close() });
     const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
     const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger });
@@ -136,7 +138,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     const embedder = embedderFor(config);
     if (embedder instanceof UniversalSentenceEncoderEmbedder) progress("loading the embedding model (USE lite)…");
     const memory = await MemoryStore.open({
-      url: databasePath,
+      url: databaseUrl,
       clock,
       logger,
       events: bus,
@@ -151,7 +153,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("memory", started);
 
     started = clock.now();
-    const spaceStore = LibsqlSpaceStore.open(databasePath, { logger });
+    const spaceStore = await LibsqlSpaceStore.open({ url: databaseUrl, logger });
     closers.push({ name: "spaces", close: () => spaceStore.close() });
     const spaces = new SpaceManager({ store: spaceStore, publisher: bus, clock, logger, redactor });
     await spaces.ensureDefault();
@@ -159,7 +161,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 
     started = clock.now();
     const budgets = new TokenBudgets();
-    const taskStore: LibsqlTaskStore = openLibsqlTaskStore({ url: `file:${databasePath}`, logger });
+    const taskStore = await LibsqlTaskStore.open({ url: databaseUrl, logger });
     closers.push({ name: "task queue", close: () => taskStore.close() });
     const scheduler = new Scheduler({
       clock,
@@ -369,7 +371,7 @@ function registerShutdown(
       "close databases",
       async () => {
         await kernel.memory.close();
-        spaceStore.close();
+        await spaceStore.close();
         await taskStore.close();
         await kernel.audit.close();
         kernel.bus.close();

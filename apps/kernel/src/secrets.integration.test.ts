@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { openDatabase } from "@oxios/database";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
-import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
@@ -157,8 +157,8 @@ describe("secrets never reach agents or disk in clear", () => {
     kernel.child.kill("SIGTERM");
     expect((await kernel.exited).code).toBe(0);
 
-    const db = new Database(join(home, "oxios.db"), { readonly: true });
-    const turns = db.prepare("SELECT role, content FROM conversation_turns").all() as Array<{ content: string }>;
+    const db = await openDatabase({ url: join(home, "oxios.db") });
+    const turns = db.all<{ content: string }>("SELECT role, content FROM conversation_turns");
     db.close();
     expect(turns.map((turn) => turn.content).join("\n")).toContain("I read: [redacted:llm-api-key]");
 

@@ -8,7 +8,6 @@
 export { type AsyncContextSupport, asyncContextSupport } from "./async-context.ts";
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
 export { type Clock, SystemClock, sleepOn, systemClock, type Timer } from "./clock.ts";
-export { localDatabasePath } from "./database-url.ts";
 export { KernelError, type KernelErrorOptions } from "./errors.ts";
 export { idTimestamp, isId, newId } from "./ids.ts";
 export {

@@ -80,7 +80,7 @@ const directory = mkdtempSync(join(tmpdir(), "oxios-audit-bench-"));
 let files = 0;
 async function durableRound(count: number, grouped: boolean): Promise<void> {
   const trail = await AuditTrail.open({
-    store: new LibsqlAuditStore({ url: `file:${join(directory, `${files++}.db`)}` }),
+    store: await LibsqlAuditStore.open({ url: `file:${join(directory, `${files++}.db`)}` }),
   });
   if (grouped) {
     await Promise.all(

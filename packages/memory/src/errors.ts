@@ -16,9 +16,13 @@ export const MEMORY_ERROR_CODES = {
   notFound: "MEMORY_NOT_FOUND",
   /** The store is closing or closed. */
   closed: "MEMORY_CLOSED",
-  /** The database failed (I/O, corruption, a locked file). */
+  /**
+   * A write did not take effect as it should (a memory removed before its write returned, a
+   * dream that could not apply its plan). The database's own failures keep their `DATABASE_*`
+   * codes (`DATABASE_BUSY`, `DATABASE_FULL`, …).
+   */
   storageFailed: "MEMORY_STORAGE_FAILED",
-  /** Bad store options (an unsupported URL, a bad cap). */
+  /** Bad store options (a bad cap, write-queue size or dream setting). */
   configInvalid: "MEMORY_CONFIG_INVALID",
   /** A dream run is already in progress on this store. */
   dreamBusy: "MEMORY_DREAM_BUSY",

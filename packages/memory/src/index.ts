@@ -51,13 +51,14 @@ export {
   type MemoryStats,
   MemoryStore,
   type MemoryStoreOptions,
+  type MemoryStoreSettings,
   type RecallContext,
   type SearchHit,
   type SearchMode,
   type SearchOptions,
 } from "./memory-store.ts";
-export { type LibsqlDatabase, loadSqliteVec, type VectorExtensionLoader } from "./open-database.ts";
 export { RRF_K, reciprocalRankFusion } from "./rank-fusion.ts";
 export { recallQuery } from "./recall-query.ts";
 export { SignQuantizer } from "./sign-quantizer.ts";
 export { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";
+export { loadSqliteVec, type VectorExtensionLoader } from "./vector-extension.ts";

@@ -2,13 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { KernelError, SecretRedactor } from "@oxios/core";
 import { settle } from "@oxios/core/testing";
+import { openDatabase } from "@oxios/database";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_CONTENT_LENGTH, MAX_QUERY_LENGTH } from "./errors.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { recallQuery } from "./recall-query.ts";
-import { openTestStore, removeTempDatabases, type TestStore } from "./test-support.ts";
+import { openTestStore, removeTempDatabases, type TestStore, tempDatabase } from "./test-support.ts";
 import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 const open: TestStore[] = [];
@@ -418,8 +419,40 @@ describe("vector availability", () => {
     await expectCode(store.search("memories", { mode: "vector" }), "MEMORY_VECTOR_UNAVAILABLE");
   });
 
-  it("rejects remote URLs it cannot serve", async () => {
-    await expectCode(MemoryStore.open({ url: "libsql://example.turso.io" }), "MEMORY_CONFIG_INVALID");
+  it("rejects served URLs with the database's one code", async () => {
+    await expectCode(MemoryStore.open({ url: "libsql://example.turso.io" }), "DATABASE_REMOTE_UNSUPPORTED");
+  });
+
+  it("works over a shared database, records its schema version, and leaves the database open on close", async () => {
+    const path = tempDatabase();
+    const database = await openDatabase({ url: path });
+    const store = await MemoryStore.open({ database, embedder: new HashingEmbedder() });
+    await store.remember({ content: "shared handles stay open", type: "fact" });
+    await store.close();
+    expect(database.isOpen).toBe(true);
+    expect(database.get("SELECT count(*) AS n FROM memories")).toEqual({ n: 1 });
+    expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([
+      { prefix: "memory_", version: 1 },
+    ]);
+    database.close();
+  });
+
+  it("adopts the user_version a file from before the shared migration table recorded", async () => {
+    const { store, path } = await fresh();
+    await store.remember({ content: "written before the database layer", type: "fact" });
+    await store.close();
+    // What the store's earlier bookkeeping left: tables at user_version 1, no shared record.
+    const db = raw(path);
+    db.exec("DROP TABLE database_migrations; PRAGMA user_version = 1;");
+    db.close();
+    const again = await MemoryStore.open({ url: path, embedder: new HashingEmbedder() });
+    expect((await again.list()).map((entry) => entry.content)).toEqual(["written before the database layer"]);
+    await again.close();
+    const check = raw(path);
+    expect(check.prepare("SELECT prefix, version FROM database_migrations").all([])).toEqual([
+      { prefix: "memory_", version: 1 },
+    ]);
+    check.close();
   });
 });
 

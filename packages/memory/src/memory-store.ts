@@ -20,6 +20,7 @@ import {
   systemClock,
   throwIfAborted,
 } from "@oxios/core";
+import { acquireDatabase, type Database, type DatabaseSource, migrate } from "@oxios/database";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
 import { type Embedder, embedWithin } from "./embedder.ts";
@@ -44,19 +45,20 @@ import {
   validateTier,
   validateType,
 } from "./memory-entry.ts";
-import { loadSqliteVec, openDatabase, type VectorExtensionLoader } from "./open-database.ts";
 import { reciprocalRankFusion } from "./rank-fusion.ts";
 import { recallQuery } from "./recall-query.ts";
-import { migrate, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";
+import { MEMORY_MIGRATIONS, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";
 import { blob, floatsFromBlob, type Sql } from "./sql.ts";
 import { enforceTierCaps } from "./tier-caps.ts";
 import { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";
+import { loadSqliteVec, loadVectorSupport, type VectorExtensionLoader } from "./vector-extension.ts";
 import { type SqlFilter, VectorIndex } from "./vector-index.ts";
 import { WriteQueue } from "./write-queue.ts";
 
-export interface MemoryStoreOptions {
-  /** A file path or `file:` URL of the libsql database (created if missing). */
-  url: string;
+/** Where the store keeps its memories: a URL it opens (and closes), or a shared `database`. */
+export type MemoryStoreOptions = DatabaseSource & MemoryStoreSettings;
+
+export interface MemoryStoreSettings {
   /** Defaults to Universal Sentence Encoder lite (512-d, offline). */
   embedder?: Embedder;
   /** Run without vectors at all (no sqlite-vec, no embedder); visible in `stats()` and `health()`. */
@@ -185,6 +187,7 @@ function boundedInteger(value: unknown, name: string, min: number, max: number, 
 
 export class MemoryStore {
   readonly #sql: Sql;
+  readonly #release: () => void;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #events: EventPublisher | undefined;
@@ -207,7 +210,7 @@ export class MemoryStore {
   #closing: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(options: MemoryStoreOptions) {
+  private constructor(options: MemoryStoreOptions, database: Database, release: () => void) {
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? createLogger({ write: () => undefined })).child({ component: SOURCE });
     this.#events = options.events;
@@ -216,27 +219,22 @@ export class MemoryStore {
     this.#nearDuplicate = options.nearDuplicateDistance ?? 0.05;
     this.#cacheSize = options.embeddingCacheSize ?? 50_000;
     this.#redactor = options.redactor ?? noRedaction;
-    const opened = openDatabase({
-      url: options.url,
+    this.#sql = database;
+    this.#release = release;
+    const vectors = loadVectorSupport(database, {
       keywordOnly: options.keywordOnly === true,
       loadExtension: options.loadVectorExtension ?? loadSqliteVec,
     });
-    this.#sql = opened.sql;
-    try {
-      migrate(this.#sql);
-      if (opened.vectors.enabled) {
-        const embedder = options.embedder ?? new UniversalSentenceEncoderEmbedder();
-        this.#embedder = embedder;
-        this.#index = this.#sql.transaction(() => this.#prepareVectors(embedder));
-      } else {
-        this.#vectorReason = opened.vectors.reason;
-        // Vectors written from now on would miss these memories: a later vector-enabled open
-        // sees the changed model id and rebuilds every vector.
-        if (readMeta(this.#sql, "embedder_id") !== "none") writeMeta(this.#sql, "embedder_id", "none");
-      }
-    } catch (error) {
-      this.#sql.close();
-      throw error;
+    migrate(this.#sql, MEMORY_MIGRATIONS, { logger: this.#logger });
+    if (vectors.enabled) {
+      const embedder = options.embedder ?? new UniversalSentenceEncoderEmbedder();
+      this.#embedder = embedder;
+      this.#index = this.#sql.transaction(() => this.#prepareVectors(embedder));
+    } else {
+      this.#vectorReason = vectors.reason;
+      // Vectors written from now on would miss these memories: a later vector-enabled open
+      // sees the changed model id and rebuilds every vector.
+      if (readMeta(this.#sql, "embedder_id") !== "none") writeMeta(this.#sql, "embedder_id", "none");
     }
     this.#queue = new WriteQueue({
       capacity: options.writeQueue?.capacity ?? 1024,
@@ -250,9 +248,24 @@ export class MemoryStore {
     });
   }
 
-  /** Opens (creating and migrating if needed) the store; starts a re-embed if the embedder changed. */
+  /**
+   * Opens (creating and migrating if needed) the store on `url` (closed by `close()`) or on a
+   * shared `database` (left open); starts a re-embed if the embedder changed.
+   *
+   * Throws: the `DATABASE_*` codes of `openDatabase` and `migrate`, `MEMORY_VECTOR_UNAVAILABLE`.
+   */
   static async open(options: MemoryStoreOptions): Promise<MemoryStore> {
-    const store = new MemoryStore(options);
+    const { database, release } = await acquireDatabase(
+      options,
+      options.logger === undefined ? {} : { logger: options.logger },
+    );
+    let store: MemoryStore;
+    try {
+      store = new MemoryStore(options, database, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
     store.#startReembedIfNeeded();
     return store;
   }
@@ -968,7 +981,7 @@ export class MemoryStore {
     }
   }
 
-  /** Stops dream schedules and the re-embed (joining them), drains pending writes, closes the file. */
+  /** Stops dream schedules and the re-embed (joining them), drains pending writes, closes the database it opened. */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#closing = (async () => {
@@ -976,7 +989,7 @@ export class MemoryStore {
         this.#reembedController.abort(new KernelError("ABORTED", "memory store closing"));
         await this.#reembedTask;
         await this.#queue.close();
-        this.#sql.close();
+        this.#release();
         this.#closed = true;
       })();
     }

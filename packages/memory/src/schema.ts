@@ -1,10 +1,13 @@
 /**
- * Versioned schema migrations, tracked in SQLite's `user_version`. Each migration runs once,
- * in order, inside one transaction with the version bump. The vector table is not a
- * migration: its width depends on the embedder and it exists only when sqlite-vec loads
- * (see `vector-index.ts`).
+ * Versioned schema migrations of the memory tables, run by `@oxios/database`'s `migrate` under
+ * the prefix `memory_` (the tables of version 1 predate the prefix rule: `memories`,
+ * `embedding_cache`, `dream_*`). Files written before the shared migration table recorded the
+ * version in SQLite's `user_version`; it is adopted once and then left alone. The vector
+ * table is not a migration: its width depends on the embedder and it exists only when
+ * sqlite-vec loads (see `vector-index.ts`).
  */
 
+import type { Database, MigrationSet } from "@oxios/database";
 import type { Sql } from "./sql.ts";
 
 const MIGRATIONS: readonly string[] = [
@@ -104,20 +107,19 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-/** Brings the schema up to `SCHEMA_VERSION`; returns the version found before. */
-export function migrate(sql: Sql): number {
-  const row = sql.get<{ user_version: number }>("PRAGMA user_version");
-  const found = row?.user_version ?? 0;
-  for (let version = found; version < MIGRATIONS.length; version++) {
-    sql.transaction(() => {
-      sql.exec(MIGRATIONS[version] as string);
-      sql.exec(`PRAGMA user_version = ${version + 1}`);
-    });
-  }
-  return found;
+/** The version `user_version` held for files from before the shared table (0 without memory tables). */
+function recordedBefore(database: Database): number {
+  if (database.get("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memories'") === undefined) return 0;
+  return Number(database.get<{ user_version: number }>("PRAGMA user_version")?.user_version ?? 0);
 }
+
+export const MEMORY_MIGRATIONS: MigrationSet = {
+  prefix: "memory_",
+  adopt: recordedBefore,
+  migrations: MIGRATIONS.map((sql, index) => ({ version: index + 1, sql })),
+};
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function readMeta(sql: Sql, key: string): string | undefined {
   return sql.get<{ value: string }>("SELECT value FROM memory_meta WHERE key = ?", [key])?.value;

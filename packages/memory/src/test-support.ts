@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryLogger, ManualClock, type MemoryLogger } from "@oxios/core/testing";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
-import { MemoryStore, type MemoryStoreOptions } from "./memory-store.ts";
+import { MemoryStore, type MemoryStoreOptions, type MemoryStoreSettings } from "./memory-store.ts";
 import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 export interface TestStore {
@@ -13,7 +13,7 @@ export interface TestStore {
   events: RecordingPublisher;
   logger: MemoryLogger;
   path: string;
-  reopen(options?: Partial<MemoryStoreOptions>): Promise<MemoryStore>;
+  reopen(options?: Partial<MemoryStoreSettings>): Promise<MemoryStore>;
 }
 
 const directories: string[] = [];
@@ -28,7 +28,7 @@ export function removeTempDatabases(): void {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 }
 
-export async function openTestStore(options: Partial<MemoryStoreOptions> = {}): Promise<TestStore> {
+export async function openTestStore(options: Partial<MemoryStoreSettings> = {}): Promise<TestStore> {
   const path = tempDatabase();
   const clock = new ManualClock();
   const events = new RecordingPublisher();

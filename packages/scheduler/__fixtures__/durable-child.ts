@@ -2,13 +2,13 @@
 // argv[2], completes task-0, leaves task-1 and task-2 running forever (2 slots) and the rest
 // queued, prints READY once all of that is on disk, and waits to be killed (SIGKILL).
 import Database from "libsql";
-import { openLibsqlTaskStore } from "../src/libsql/libsql-task-store.ts";
+import { LibsqlTaskStore } from "../src/libsql/libsql-task-store.ts";
 import { Scheduler } from "../src/scheduler.ts";
 
 const [url, effectsPath] = process.argv.slice(2) as [string, string];
 const effects = new Database(effectsPath);
 effects.exec("PRAGMA journal_mode = WAL");
-const store = openLibsqlTaskStore({ url });
+const store = await LibsqlTaskStore.open({ url });
 const scheduler = new Scheduler({ store, maxConcurrent: 2, zombieAfterMs: 60_000 });
 
 const runs = Array.from({ length: 8 }, (_, index) =>

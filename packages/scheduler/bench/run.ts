@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { compareOpsPerSecond, writeBenchResults } from "@oxios/tooling/bench";
 import PQueue from "p-queue";
 import { Scheduler } from "../src/index.ts";
-import { openLibsqlTaskStore } from "../src/libsql/index.ts";
+import { LibsqlTaskStore } from "../src/libsql/index.ts";
 
 const priorities = ["low", "normal", "high", "critical"] as const;
 const noop = async (): Promise<void> => undefined;
@@ -38,7 +38,7 @@ const memory = await compareOpsPerSecond(
 const directory = mkdtempSync(join(tmpdir(), "oxios-scheduler-bench-"));
 let databases = 0;
 async function durable(count: number, groupCommit: boolean): Promise<void> {
-  const store = openLibsqlTaskStore({ url: `file:${join(directory, `queue-${databases++}.db`)}`, groupCommit });
+  const store = await LibsqlTaskStore.open({ url: `file:${join(directory, `queue-${databases++}.db`)}`, groupCommit });
   const scheduler = new Scheduler({ store, maxConcurrent: concurrency, ratePerMinute: 1e9 });
   const runs: Array<Promise<void>> = new Array(count);
   for (let index = 0; index < count; index++) runs[index] = scheduler.run({ priority: priorities[index & 3] }, noop);

@@ -4,7 +4,7 @@
  * `write`, which must not block: implementations buffer and commit in groups (`flush`).
  * After a restart `recover` hands back what to run again.
  *
- * Implementations: `openLibsqlTaskStore` on `@oxios/scheduler/libsql` (one process, a local
+ * Implementations: `LibsqlTaskStore.open` on `@oxios/scheduler/libsql` (one process, a local
  * `file:` database). A remote (sqld) implementation sharing one cap across kernels fits the
  * same port: see the package README, "Several kernels, one cap".
  */

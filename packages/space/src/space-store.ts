@@ -10,8 +10,8 @@
  *   check is what protects several managers sharing one database);
  * - each method is atomic: a failed call leaves stored data as it was;
  * - returned records are copies; mutating them changes nothing stored;
- * - runtime failures leave as `KernelError` (`SPACE_STORE_FAILED` unless a more precise
- *   code applies).
+ * - runtime failures leave as `KernelError` (a database store's are the `DATABASE_*` codes
+ *   of `@oxios/database`: `DATABASE_BUSY`, `DATABASE_FULL`, …).
  */
 
 import type { Space } from "./space.ts";

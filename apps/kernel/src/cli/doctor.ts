@@ -6,10 +6,10 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { inspectPidFile } from "@oxios/daemon";
+import { openDatabase } from "@oxios/database";
 import { loadSqliteVec, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
 import { parseModelSpec } from "@oxios/runtime";
-import Database from "libsql";
 import type { KernelConfig } from "../config.ts";
 import { tokenPath } from "../token.ts";
 
@@ -40,11 +40,11 @@ export async function runDoctor(config: KernelConfig, out: (line: string) => voi
   add("node", major > 20 || (major === 20 && minor >= 11), `v${process.versions.node} (needs ≥ 20.11)`);
 
   try {
-    const db = new Database(":memory:");
-    loadSqliteVec(db as never);
-    const row = db.prepare("select vec_version() as version").get([]) as { version: string };
+    const db = await openDatabase({ url: ":memory:" });
+    loadSqliteVec(db);
+    const row = db.get<{ version: string }>("select vec_version() as version");
     db.close();
-    add("sqlite-vec", true, `loaded (${row.version})`);
+    add("sqlite-vec", true, `loaded (${row?.version})`);
   } catch (error) {
     add("sqlite-vec", false, `cannot load: ${(error as Error).message}`);
   }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
+import { openDatabase } from "@oxios/database";
 import Database from "libsql";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditTrail } from "../audit/audit-trail.ts";
@@ -22,7 +23,7 @@ afterEach(() => {
 
 async function filledTrail(path: string, count: number, retention?: number): Promise<AuditTrail> {
   const trail = await AuditTrail.open({
-    store: new LibsqlAuditStore({ url: `file:${path}` }),
+    store: await LibsqlAuditStore.open({ url: `file:${path}` }),
     ...(retention === undefined ? {} : { retention }),
   });
   await Promise.all(
@@ -45,7 +46,7 @@ describe("LibsqlAuditStore", () => {
     const path = databasePath();
     const trail = await filledTrail(path, 50);
     await trail.close();
-    const reopened = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    const reopened = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
     expect(await reopened.verify()).toEqual({ ok: true, count: 50, firstSeq: 1, lastSeq: 50 });
     expect((await reopened.append({ actor: "a", action: "y" })).seq).toBe(51);
     expect((await reopened.query({ actor: "a1" })).length).toBe(13);
@@ -59,7 +60,7 @@ describe("LibsqlAuditStore", () => {
     const path = databasePath();
     const trail = await filledTrail(path, 40, 15);
     await trail.close();
-    const reopened = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    const reopened = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
     expect(await reopened.verify()).toEqual({ ok: true, count: 15, firstSeq: 26, lastSeq: 40 });
     expect((await reopened.query({ limit: 1 }))[0]?.prevHash).toBe("pruned");
     await reopened.close();
@@ -70,7 +71,7 @@ describe("LibsqlAuditStore", () => {
       const path = databasePath();
       await (await filledTrail(path, 30)).close();
       tamper(path, sql);
-      const trail = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+      const trail = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
       const result = await trail.verify();
       await trail.close();
       return result;
@@ -110,8 +111,8 @@ describe("LibsqlAuditStore", () => {
 
   it("two trails on one file never fork the chain", async () => {
     const path = databasePath();
-    const first = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
-    const second = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    const first = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
+    const second = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
     await Promise.all(
       Array.from({ length: 40 }, (_, index) =>
         (index % 2 === 0 ? first : second).append({ actor: `t${index % 2}`, action: "x" }),
@@ -122,11 +123,22 @@ describe("LibsqlAuditStore", () => {
     await second.close();
   });
 
+  it("over a shared database it records its schema version and leaves the database open on close", async () => {
+    const database = await openDatabase({ url: `file:${databasePath()}` });
+    const trail = await AuditTrail.open({ store: await LibsqlAuditStore.open({ database }) });
+    await trail.append({ actor: "a", action: "x" });
+    await trail.close();
+    expect(database.isOpen).toBe(true);
+    expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([{ prefix: "audit_", version: 1 }]);
+    expect(database.get("SELECT count(*) AS n FROM audit_entries")).toEqual({ n: 1 });
+    database.close();
+  });
+
   it("a closed database surfaces to the appender and on the bus", async () => {
     const bus = new EventBus();
     const failed: KernelEventOf<"audit.failed">[] = [];
     bus.on("audit.failed", (event) => failed.push(event));
-    const store = new LibsqlAuditStore({ url: `file:${databasePath()}` });
+    const store = await LibsqlAuditStore.open({ url: `file:${databasePath()}` });
     const trail = await AuditTrail.open({ store, publisher: bus });
     await store.close();
     const error = await trail.append({ actor: "a", action: "x" }).catch((caught: unknown) => caught);
@@ -134,13 +146,13 @@ describe("LibsqlAuditStore", () => {
     expect(failed[0]?.payload.error.code).toBe("AUDIT_STORE_FAILED");
   });
 
-  it("translates open failures and rejects non-file URLs", () => {
-    expect(() => new LibsqlAuditStore({ url: "file:/nonexistent-dir/x/y/audit.db" })).toThrow(
-      expect.objectContaining({ code: "AUDIT_STORE_FAILED" }),
-    );
-    expect(() => new LibsqlAuditStore({ url: "http://127.0.0.1:8080" })).toThrow(
-      expect.objectContaining({ code: "AUDIT_STORE_URL_INVALID" }),
-    );
+  it("translates open failures and rejects served URLs", async () => {
+    await expect(LibsqlAuditStore.open({ url: "file:/nonexistent-dir/x/y/audit.db" })).rejects.toMatchObject({
+      code: "DATABASE_OPEN_FAILED",
+    });
+    await expect(LibsqlAuditStore.open({ url: "http://127.0.0.1:8080" })).rejects.toMatchObject({
+      code: "DATABASE_REMOTE_UNSUPPORTED",
+    });
   });
 
   it("crash test: after SIGKILL mid-append, the chain verifies and every acknowledged append is present", async () => {
@@ -186,7 +198,7 @@ describe("LibsqlAuditStore", () => {
       });
     });
     expect(await exited).toBe("SIGKILL");
-    const trail = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+    const trail = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
     const verification = await trail.verify();
     expect(verification).toMatchObject({ ok: true });
     const entries = await trail.query({ limit: 1_000_000 });

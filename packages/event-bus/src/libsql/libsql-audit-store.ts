@@ -1,17 +1,17 @@
 /**
- * LibsqlAuditStore: the durable audit store, an embedded libsql file (`file:` URL) in WAL
- * mode with `synchronous = FULL`, so a committed transaction survives a crash of the process
- * (and of the machine). Uses libsql's synchronous API: one transaction per `append` batch,
- * which is what makes group commit pay off. Lives on `@oxios/event-bus/libsql` so the main
- * entry carries no native dependency.
+ * LibsqlAuditStore: the durable audit store on a libsql database (`@oxios/database`): WAL with
+ * `synchronous = FULL`, so a committed transaction survives a crash of the process (and of the
+ * machine). Statements are synchronous: one transaction per `append` batch, which is what
+ * makes group commit pay off. Lives on `@oxios/event-bus/libsql` so the main entry carries no
+ * native dependency.
  *
  * Tables (prefixed `audit_` so the store can share `oxios.db`): `audit_entries` keyed by seq,
  * and `audit_chain`, one row with the chain's first seq, anchor, last seq and last hash,
  * updated in the same transaction as the entries it describes.
  */
 
-import { KernelError, localDatabasePath } from "@oxios/core";
-import Database from "libsql";
+import { KernelError, type Logger } from "@oxios/core";
+import { acquireDatabase, type Database, type DatabaseSource, type MigrationSet, migrate } from "@oxios/database";
 import {
   type AuditChainState,
   type AuditEntry,
@@ -21,99 +21,23 @@ import {
 } from "../audit/audit-entry.ts";
 import { type AuditQuery, type AuditStore, DEFAULT_QUERY_LIMIT } from "../audit/audit-store.ts";
 
-export interface LibsqlAuditStoreOptions {
-  /** `file:/path/to/oxios.db`, a plain path, or `:memory:`. */
-  url: string;
-  /** How long a writer waits for another connection's lock (ms). Default 5,000. */
+export type LibsqlAuditStoreOptions = DatabaseSource & {
+  /** How long a writer waits for another connection's lock (ms), when the store opens the URL. Default 5,000. */
   busyTimeoutMs?: number;
-}
+  /** Receives schema migrations. */
+  logger?: Logger;
+};
 
-type Statement = ReturnType<Database.Database["prepare"]>;
-
-interface EntryRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  resource: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
-
-interface ChainRow {
-  first_seq: number;
-  last_seq: number;
-  last_hash: string;
-  anchor: string;
-}
-
-/** Every statement runs through here: parameters always travel as one array (a lone typed array panics libsql). */
-function all<Row>(statement: Statement, parameters: readonly unknown[]): Row[] {
-  return statement.all([...parameters]) as Row[];
-}
-
-function run(statement: Statement, parameters: readonly unknown[]): void {
-  statement.run([...parameters]);
-}
-
-function pathOf(url: string): string {
-  const path = localDatabasePath(url);
-  if (path === undefined) {
-    throw new KernelError("AUDIT_STORE_URL_INVALID", `the libsql audit store takes a file: URL, not ${url}`, {
-      details: { url },
-    });
-  }
-  return path;
-}
-
-function translate(error: unknown, what: string): KernelError {
-  if (KernelError.isInstance(error)) return error;
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return new KernelError("AUDIT_STORE_FAILED", `libsql audit store could not ${what}: ${message}`, {
-    cause: error,
-    details: typeof code === "string" ? { sqliteCode: code } : {},
-  });
-}
-
-function entryOf(row: EntryRow): AuditEntry {
-  return {
-    seq: Number(row.seq),
-    at: Number(row.at),
-    actor: row.actor,
-    action: row.action,
-    resource: row.resource,
-    details: JSON.parse(row.details) as { [key: string]: JsonValue },
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-export class LibsqlAuditStore implements AuditStore {
-  readonly #db: Database.Database;
-  readonly #statements: {
-    chain: Statement;
-    insert: Statement;
-    setHead: Statement;
-    read: Statement;
-    entryAt: Statement;
-    deleteBefore: Statement;
-    markPruned: Statement;
-    setFirst: Statement;
-  };
-  readonly #append: (entries: readonly AuditEntry[], expectedLastSeq: number) => void;
-  readonly #prune: (firstSeq: number) => AuditChainState;
-  #closed = false;
-
-  constructor(options: LibsqlAuditStoreOptions) {
-    const path = pathOf(options.url);
-    try {
-      this.#db = new Database(path);
-      this.#db.pragma("journal_mode = WAL");
-      this.#db.pragma("synchronous = FULL");
-      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-      this.#db.exec(`
+/**
+ * The audit tables' schema. Version 1 is written with `IF NOT EXISTS`: files from before the
+ * shared migration table already hold these tables, and simply get version 1 recorded.
+ */
+export const AUDIT_MIGRATIONS: MigrationSet = {
+  prefix: "audit_",
+  migrations: [
+    {
+      version: 1,
+      sql: `
         CREATE TABLE IF NOT EXISTS audit_entries (
           seq INTEGER PRIMARY KEY,
           at INTEGER NOT NULL,
@@ -134,84 +58,141 @@ export class LibsqlAuditStore implements AuditStore {
           last_hash TEXT NOT NULL,
           anchor TEXT NOT NULL
         );
-      `);
-      run(
-        this.#db.prepare(
-          "INSERT OR IGNORE INTO audit_chain (id, first_seq, last_seq, last_hash, anchor) VALUES (1, ?, ?, ?, ?)",
-        ),
+      `,
+    },
+  ],
+};
+
+interface EntryRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  resource: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface ChainRow {
+  first_seq: number;
+  last_seq: number;
+  last_hash: string;
+  anchor: string;
+}
+
+function entryOf(row: EntryRow): AuditEntry {
+  return {
+    seq: Number(row.seq),
+    at: Number(row.at),
+    actor: row.actor,
+    action: row.action,
+    resource: row.resource,
+    details: JSON.parse(row.details) as { [key: string]: JsonValue },
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export class LibsqlAuditStore implements AuditStore {
+  readonly #database: Database;
+  readonly #release: () => void;
+  #closed = false;
+
+  private constructor(database: Database, release: () => void) {
+    this.#database = database;
+    this.#release = release;
+  }
+
+  /**
+   * Opens the store on `url` (closed by `close()`) or on a shared `database` (left open), and
+   * brings the `audit_` tables to the current schema.
+   *
+   * Throws: the `DATABASE_*` codes of `openDatabase` and `migrate`.
+   */
+  static async open(options: LibsqlAuditStoreOptions): Promise<LibsqlAuditStore> {
+    const { database, release } = await acquireDatabase(options, {
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    try {
+      migrate(database, AUDIT_MIGRATIONS, { ...(options.logger === undefined ? {} : { logger: options.logger }) });
+      database.run(
+        "INSERT OR IGNORE INTO audit_chain (id, first_seq, last_seq, last_hash, anchor) VALUES (1, ?, ?, ?, ?)",
         [EMPTY_CHAIN.firstSeq, EMPTY_CHAIN.lastSeq, EMPTY_CHAIN.lastHash, EMPTY_CHAIN.anchor],
       );
-      this.#statements = {
-        chain: this.#db.prepare("SELECT first_seq, last_seq, last_hash, anchor FROM audit_chain WHERE id = 1"),
-        insert: this.#db.prepare(
-          "INSERT INTO audit_entries (seq, at, actor, action, resource, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ),
-        setHead: this.#db.prepare("UPDATE audit_chain SET last_seq = ?, last_hash = ? WHERE id = 1"),
-        read: this.#db.prepare("SELECT * FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?"),
-        entryAt: this.#db.prepare("SELECT * FROM audit_entries WHERE seq = ?"),
-        deleteBefore: this.#db.prepare("DELETE FROM audit_entries WHERE seq < ?"),
-        markPruned: this.#db.prepare("UPDATE audit_entries SET prev_hash = ? WHERE seq = ?"),
-        setFirst: this.#db.prepare("UPDATE audit_chain SET first_seq = ?, anchor = ? WHERE id = 1"),
-      };
     } catch (error) {
-      throw translate(error, `open ${path}`);
+      release();
+      throw error;
     }
-    this.#append = this.#db.transaction((entries: readonly AuditEntry[], expectedLastSeq: number) => {
-      const head = this.#chainState();
-      if (head.lastSeq !== expectedLastSeq) {
-        throw new KernelError("AUDIT_HEAD_MOVED", "the audit chain head moved; another writer appended", {
-          details: { expectedLastSeq, lastSeq: head.lastSeq },
-        });
-      }
-      for (const entry of entries) {
-        run(this.#statements.insert, [
-          entry.seq,
-          entry.at,
-          entry.actor,
-          entry.action,
-          entry.resource,
-          JSON.stringify(entry.details),
-          entry.prevHash,
-          entry.hash,
-        ]);
-      }
-      const last = entries[entries.length - 1];
-      if (last !== undefined) run(this.#statements.setHead, [last.seq, last.hash]);
-    }).immediate as (entries: readonly AuditEntry[], expectedLastSeq: number) => void;
-    this.#prune = this.#db.transaction((firstSeq: number) => {
-      const head = this.#chainState();
-      if (firstSeq <= head.firstSeq) return head;
-      const [row] = all<EntryRow>(this.#statements.entryAt, [firstSeq]);
-      if (row === undefined) {
-        throw new KernelError("AUDIT_STORE_FAILED", `cannot prune to seq ${firstSeq}: no such entry`);
-      }
-      run(this.#statements.deleteBefore, [firstSeq]);
-      run(this.#statements.markPruned, [PRUNED_HASH, firstSeq]);
-      run(this.#statements.setFirst, [firstSeq, row.prev_hash]);
-      return { ...head, firstSeq, anchor: row.prev_hash };
-    }).immediate as (firstSeq: number) => AuditChainState;
+    return new LibsqlAuditStore(database, release);
   }
 
   state(): Promise<AuditChainState> {
-    return this.#call("read the chain head", () => this.#chainState());
+    return this.#call(() => this.#chainState());
   }
 
   append(entries: readonly AuditEntry[], expectedLastSeq: number): Promise<void> {
-    return this.#call("append", () => this.#append(entries, expectedLastSeq));
+    return this.#call(() =>
+      this.#database.transaction(() => {
+        const head = this.#chainState();
+        if (head.lastSeq !== expectedLastSeq) {
+          throw new KernelError("AUDIT_HEAD_MOVED", "the audit chain head moved; another writer appended", {
+            details: { expectedLastSeq, lastSeq: head.lastSeq },
+          });
+        }
+        for (const entry of entries) {
+          this.#database.run(
+            "INSERT INTO audit_entries (seq, at, actor, action, resource, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+              entry.seq,
+              entry.at,
+              entry.actor,
+              entry.action,
+              entry.resource,
+              JSON.stringify(entry.details),
+              entry.prevHash,
+              entry.hash,
+            ],
+          );
+        }
+        const last = entries[entries.length - 1];
+        if (last !== undefined) {
+          this.#database.run("UPDATE audit_chain SET last_seq = ?, last_hash = ? WHERE id = 1", [last.seq, last.hash]);
+        }
+      }),
+    );
   }
 
   prune(firstSeq: number): Promise<AuditChainState> {
-    return this.#call("prune", () => this.#prune(firstSeq));
+    return this.#call(() =>
+      this.#database.transaction(() => {
+        const head = this.#chainState();
+        if (firstSeq <= head.firstSeq) return head;
+        const row = this.#database.get<EntryRow>("SELECT * FROM audit_entries WHERE seq = ?", [firstSeq]);
+        if (row === undefined) {
+          throw new KernelError("AUDIT_STORE_FAILED", `cannot prune to seq ${firstSeq}: no such entry`);
+        }
+        this.#database.run("DELETE FROM audit_entries WHERE seq < ?", [firstSeq]);
+        this.#database.run("UPDATE audit_entries SET prev_hash = ? WHERE seq = ?", [PRUNED_HASH, firstSeq]);
+        this.#database.run("UPDATE audit_chain SET first_seq = ?, anchor = ? WHERE id = 1", [firstSeq, row.prev_hash]);
+        return { ...head, firstSeq, anchor: row.prev_hash };
+      }),
+    );
   }
 
   read(fromSeq: number, limit: number): Promise<AuditEntry[]> {
-    return this.#call("read", () => all<EntryRow>(this.#statements.read, [fromSeq, Math.max(0, limit)]).map(entryOf));
+    return this.#call(() =>
+      this.#database
+        .all<EntryRow>("SELECT * FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?", [fromSeq, Math.max(0, limit)])
+        .map(entryOf),
+    );
   }
 
   query(filter: AuditQuery): Promise<AuditEntry[]> {
-    return this.#call("query", () => {
+    return this.#call(() => {
       const where: string[] = [];
-      const parameters: unknown[] = [];
+      const parameters: Array<string | number> = [];
       if (filter.actor !== undefined) {
         where.push("actor = ?");
         parameters.push(filter.actor);
@@ -234,20 +215,23 @@ export class LibsqlAuditStore implements AuditStore {
       }
       parameters.push(filter.limit ?? DEFAULT_QUERY_LIMIT);
       const sql = `SELECT * FROM audit_entries ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`;
-      return all<EntryRow>(this.#db.prepare(sql), parameters).map(entryOf);
+      return this.#database.all<EntryRow>(sql, parameters).map(entryOf);
     });
   }
 
+  /** Closes the database when this store opened it; a shared one stays open. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    return this.#call("close", () => {
+    return this.#call(() => {
       this.#closed = true;
-      this.#db.close();
+      this.#release();
     });
   }
 
   #chainState(): AuditChainState {
-    const [row] = all<ChainRow>(this.#statements.chain, []);
+    const row = this.#database.get<ChainRow>(
+      "SELECT first_seq, last_seq, last_hash, anchor FROM audit_chain WHERE id = 1",
+    );
     if (row === undefined) throw new KernelError("AUDIT_STORE_FAILED", "the audit_chain row is missing");
     return {
       firstSeq: Number(row.first_seq),
@@ -257,12 +241,13 @@ export class LibsqlAuditStore implements AuditStore {
     };
   }
 
-  #call<T>(what: string, operation: () => T): Promise<T> {
+  /** Runs a synchronous operation as a promise; database failures keep their `DATABASE_*` code. */
+  #call<T>(operation: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new KernelError("AUDIT_STORE_CLOSED", "the audit store is closed"));
     try {
       return Promise.resolve(operation());
     } catch (error) {
-      return Promise.reject(translate(error, what));
+      return Promise.reject(KernelError.from(error, "AUDIT_STORE_FAILED"));
     }
   }
 }

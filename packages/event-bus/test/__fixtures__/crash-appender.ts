@@ -6,7 +6,7 @@ import { LibsqlAuditStore } from "../../src/libsql/libsql-audit-store.ts";
 
 const path = process.argv[2];
 if (path === undefined) throw new Error("usage: crash-appender.ts <db path>");
-const trail = await AuditTrail.open({ store: new LibsqlAuditStore({ url: `file:${path}` }) });
+const trail = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: `file:${path}` }) });
 process.stdout.write("ready\n");
 for (let round = 0; ; round++) {
   await Promise.all(

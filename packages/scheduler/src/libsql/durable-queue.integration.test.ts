@@ -10,7 +10,7 @@ import { ManualClock } from "@oxios/core/testing";
 import Database from "libsql";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { Scheduler } from "../scheduler.ts";
-import { openLibsqlTaskStore } from "./libsql-task-store.ts";
+import { LibsqlTaskStore } from "./libsql-task-store.ts";
 
 const fixture = fileURLToPath(new URL("../../__fixtures__/durable-child.ts", import.meta.url));
 const packageDir = fileURLToPath(new URL("../..", import.meta.url));
@@ -62,7 +62,7 @@ it("after SIGKILL every task completes exactly once, running ones retried with t
   expect(await kernel.kill()).toBe("SIGKILL");
 
   // Restart: a later clock so the dead process's leases (60 s) have expired.
-  const store = openLibsqlTaskStore({ url });
+  const store = await LibsqlTaskStore.open({ url });
   const before = store.list();
   expect(before.map((task) => task.status)).toEqual([
     "completed",

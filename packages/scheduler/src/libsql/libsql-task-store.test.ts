@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
 import { ManualClock, settle } from "@oxios/core/testing";
+import { openDatabase } from "@oxios/database";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Scheduler } from "../scheduler.ts";
 import type { TaskRecord } from "../task.ts";
-import { openLibsqlTaskStore } from "./libsql-task-store.ts";
+import { LibsqlTaskStore } from "./libsql-task-store.ts";
 
 let directory: string;
 let url: string;
@@ -26,7 +27,7 @@ const hang = (signal: AbortSignal) =>
 describe("libsql task store", () => {
   it("brings queued tasks back in order after a restart and retries the one whose lease expired", async () => {
     const clock = new ManualClock();
-    const first = openLibsqlTaskStore({ url });
+    const first = await LibsqlTaskStore.open({ url });
     const before = new Scheduler({ clock, store: first, maxConcurrent: 1, zombieAfterMs: 10_000, agingMs: 60_000 });
     const blocker = before.run({ id: "blocker", idempotencyKey: "key-blocker" }, hang);
     for (const [id, priority] of [
@@ -42,7 +43,7 @@ describe("libsql task store", () => {
     await first.close();
 
     const later = new ManualClock(clock.now() + 10_001);
-    const second = openLibsqlTaskStore({ url });
+    const second = await LibsqlTaskStore.open({ url });
     const after = new Scheduler({ clock: later, store: second, maxConcurrent: 1, agingMs: 60_000 });
     const order: string[] = [];
     const seen: TaskRecord[] = [];
@@ -72,7 +73,7 @@ describe("libsql task store", () => {
 
   it("drain waits for recovered runners and reports the ones that ignore their abort", async () => {
     const clock = new ManualClock();
-    const first = openLibsqlTaskStore({ url });
+    const first = await LibsqlTaskStore.open({ url });
     const before = new Scheduler({ clock, store: first, maxConcurrent: 2 });
     before.submit({ id: "polite" });
     before.submit({ id: "stubborn" });
@@ -81,7 +82,7 @@ describe("libsql task store", () => {
 
     // The first process held both leases when it died; the second starts once they expired.
     const later = new ManualClock(clock.now() + 300_001);
-    const second = openLibsqlTaskStore({ url });
+    const second = await LibsqlTaskStore.open({ url });
     const after = new Scheduler({ clock: later, store: second, maxConcurrent: 2 });
     let politeFinished = false;
     let releaseStubborn: () => void = () => undefined;
@@ -117,7 +118,7 @@ describe("libsql task store", () => {
 
   it("fails a task once it has used maxAttempts, and leaves unexpired leases alone", async () => {
     const clock = new ManualClock();
-    const store = openLibsqlTaskStore({ url });
+    const store = await LibsqlTaskStore.open({ url });
     store.write({
       kind: "queued",
       task: {
@@ -166,14 +167,14 @@ describe("libsql task store", () => {
   });
 
   it("group commit puts the writes of one window in one transaction", async () => {
-    const grouped = openLibsqlTaskStore({ url });
+    const grouped = await LibsqlTaskStore.open({ url });
     const scheduler = new Scheduler({ store: grouped, maxConcurrent: 4, ratePerMinute: Number.POSITIVE_INFINITY });
     for (let index = 0; index < 50; index++) scheduler.submit({ id: `g${index}` });
     await grouped.flush();
     expect(grouped.commits).toBe(1);
     await grouped.close();
 
-    const single = openLibsqlTaskStore({ url: `file:${join(directory, "single.db")}`, groupCommit: false });
+    const single = await LibsqlTaskStore.open({ url: `file:${join(directory, "single.db")}`, groupCommit: false });
     const other = new Scheduler({ store: single, maxConcurrent: 4, ratePerMinute: Number.POSITIVE_INFINITY });
     for (let index = 0; index < 50; index++) other.submit({ id: `s${index}` });
     // 50 inserts + 4 admissions, one transaction each.
@@ -182,10 +183,10 @@ describe("libsql task store", () => {
   });
 
   it("rejects duplicate ids across restarts and payloads it cannot keep, without queueing them", async () => {
-    const first = openLibsqlTaskStore({ url });
+    const first = await LibsqlTaskStore.open({ url });
     new Scheduler({ store: first }).submit({ id: "once" });
     await first.close();
-    const second = openLibsqlTaskStore({ url });
+    const second = await LibsqlTaskStore.open({ url });
     const scheduler = new Scheduler({ store: second });
     expect(() => scheduler.submit({ id: "once" })).toThrow(
       expect.objectContaining({ code: "SCHEDULER_DUPLICATE_TASK" }),
@@ -201,7 +202,7 @@ describe("libsql task store", () => {
   });
 
   it("drain leaves queued tasks queued on disk for the next process", async () => {
-    const store = openLibsqlTaskStore({ url });
+    const store = await LibsqlTaskStore.open({ url });
     const scheduler = new Scheduler({ store, maxConcurrent: 1 });
     scheduler.submit({ id: "running" });
     scheduler.submit({ id: "waiting" });
@@ -217,9 +218,28 @@ describe("libsql task store", () => {
     await store.close();
   });
 
-  it("refuses remote URLs with a clear code", () => {
-    const attempt = () => openLibsqlTaskStore({ url: "http://127.0.0.1:8080" });
-    expect(attempt).toThrow(KernelError);
-    expect(attempt).toThrow(expect.objectContaining({ code: "SCHEDULER_STORE_UNSUPPORTED_URL" }));
+  it("refuses served URLs with the database's one code", async () => {
+    const attempt = LibsqlTaskStore.open({ url: "http://127.0.0.1:8080" });
+    await expect(attempt).rejects.toBeInstanceOf(KernelError);
+    await expect(attempt).rejects.toMatchObject({ code: "DATABASE_REMOTE_UNSUPPORTED" });
+  });
+
+  it("over a shared database it records its schema version and leaves the database open on close", async () => {
+    const database = await openDatabase({ url });
+    const store = await LibsqlTaskStore.open({ database });
+    const scheduler = new Scheduler({ store, maxConcurrent: 1 });
+    scheduler.submit({ id: "running" });
+    scheduler.submit({ id: "waiting" });
+    await scheduler.drain({ timeoutMs: 0 });
+    await store.close();
+    expect(database.isOpen).toBe(true);
+    expect(database.all("SELECT id, status FROM scheduler_tasks ORDER BY seq")).toEqual([
+      { id: "running", status: "running" },
+      { id: "waiting", status: "queued" },
+    ]);
+    expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([
+      { prefix: "scheduler_", version: 1 },
+    ]);
+    database.close();
   });
 });

@@ -1,26 +1,33 @@
 /**
- * LibsqlTaskStore: the durable queue on a local libsql `file:` database (WAL), for one
+ * LibsqlTaskStore: the durable queue on a libsql database through `@oxios/database`, for one
  * kernel process. Writes are validated synchronously and buffered; with group commit (the
  * default) every write made within `groupCommitMs` lands in one transaction, otherwise each
- * write is its own transaction. Every statement goes through `#run`/`#all`, which always pass
- * parameters as an array (a lone typed array as the only argument crashes libsql).
+ * write is its own transaction.
  */
-import { KernelError, type Logger, localDatabasePath } from "@oxios/core";
-import Database from "libsql";
+import { KernelError, type Logger } from "@oxios/core";
+import {
+  acquireDatabase,
+  type Database,
+  type DatabaseSource,
+  type MigrationSet,
+  migrate,
+  type SqlValue,
+} from "@oxios/database";
 import type { Priority, TaskError, TaskStatus } from "../task.ts";
 import type { RecoveredTasks, StoredTask, TaskStore, TaskStoreWrite } from "../task-store.ts";
 
-export interface LibsqlTaskStoreOptions {
-  /** `file:` URL (or a plain path) of the database; `:memory:` for tests. */
-  url: string;
+export type LibsqlTaskStoreOptions = DatabaseSource & {
   /** Batch writes into one transaction per window (default true). */
   groupCommit?: boolean;
   /** The group-commit window in ms (default 2). */
   groupCommitMs?: number;
-  /** SQLite `synchronous` in WAL mode: `normal` (default; survives a process crash) or `full` (also power loss). */
+  /**
+   * SQLite `synchronous` of the connection the store opens from `url`: `normal` (default;
+   * survives a process crash) or `full` (also power loss). A shared `database` keeps its own.
+   */
   synchronous?: "normal" | "full";
   logger?: Logger;
-}
+};
 
 interface Row {
   seq: number;
@@ -41,60 +48,58 @@ interface Row {
   error_message: string | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS scheduler_tasks (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  priority TEXT NOT NULL,
-  rate_key TEXT NOT NULL,
-  agent_id TEXT,
-  idempotency_key TEXT,
-  payload TEXT,
-  created_at INTEGER NOT NULL,
-  enqueued_at INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  lease_owner TEXT,
-  lease_expires_at INTEGER,
-  finished_at INTEGER,
-  error_code TEXT,
-  error_message TEXT
-);
-CREATE INDEX IF NOT EXISTS scheduler_tasks_by_status ON scheduler_tasks (status, lease_expires_at);
-`;
+/**
+ * The queue's schema. Version 1 is written with `IF NOT EXISTS`: files from before the shared
+ * migration table already hold the table, and simply get version 1 recorded.
+ */
+export const SCHEDULER_MIGRATIONS: MigrationSet = {
+  prefix: "scheduler_",
+  migrations: [
+    {
+      version: 1,
+      sql: `
+        CREATE TABLE IF NOT EXISTS scheduler_tasks (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          id TEXT NOT NULL UNIQUE,
+          priority TEXT NOT NULL,
+          rate_key TEXT NOT NULL,
+          agent_id TEXT,
+          idempotency_key TEXT,
+          payload TEXT,
+          created_at INTEGER NOT NULL,
+          enqueued_at INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          lease_owner TEXT,
+          lease_expires_at INTEGER,
+          finished_at INTEGER,
+          error_code TEXT,
+          error_message TEXT
+        );
+        CREATE INDEX IF NOT EXISTS scheduler_tasks_by_status ON scheduler_tasks (status, lease_expires_at);
+      `,
+    },
+  ],
+};
+
+const INSERT = `INSERT INTO scheduler_tasks (id, priority, rate_key, agent_id, idempotency_key, payload, created_at,
+  enqueued_at, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`;
+const ADMIT = `UPDATE scheduler_tasks SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?
+  WHERE id = ?`;
+const RENEW = "UPDATE scheduler_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running'";
+const FINISH = `UPDATE scheduler_tasks SET status = ?, finished_at = ?, error_code = ?, error_message = ?,
+  lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`;
 
 const PRIORITY_SET = new Set<string>(["low", "normal", "high", "critical"]);
 
-type Statement = ReturnType<Database.Database["prepare"]>;
-type Pending = { sql: Statement; params: unknown[] };
-
-/** Opens (and creates) the queue's table in the database at `url`. */
-export function openLibsqlTaskStore(options: LibsqlTaskStoreOptions): LibsqlTaskStore {
-  return new LibsqlTaskStore(options);
-}
-
-function pathOf(url: string): string {
-  const path = localDatabasePath(url);
-  if (path === undefined) {
-    throw new KernelError(
-      "SCHEDULER_STORE_UNSUPPORTED_URL",
-      `the libsql task store opens local file: databases; ${url.split(":")[0]} URLs need a remote store`,
-      { details: { url } },
-    );
-  }
-  return path;
-}
+type Pending = { sql: string; params: SqlValue[] };
 
 export class LibsqlTaskStore implements TaskStore {
-  readonly #db: Database.Database;
+  readonly #database: Database;
+  readonly #release: () => void;
   readonly #groupCommit: boolean;
   readonly #groupCommitMs: number;
   readonly #logger: Logger | undefined;
-  readonly #insert: Statement;
-  readonly #admit: Statement;
-  readonly #renew: Statement;
-  readonly #finish: Statement;
-  readonly #exists: Statement;
   #pending: Pending[] = [];
   /** Ids inserted by buffered writes, so a duplicate is caught before it reaches the disk. */
   #pendingIds = new Set<string>();
@@ -104,38 +109,32 @@ export class LibsqlTaskStore implements TaskStore {
   /** Transactions committed (for tests and the benchmark). */
   commits = 0;
 
-  constructor(options: LibsqlTaskStoreOptions) {
+  private constructor(database: Database, release: () => void, options: LibsqlTaskStoreOptions) {
+    this.#database = database;
+    this.#release = release;
     this.#groupCommit = options.groupCommit ?? true;
     this.#groupCommitMs = options.groupCommitMs ?? 2;
     this.#logger = options.logger?.child({ component: "scheduler.libsql-store" });
+  }
+
+  /**
+   * Opens the queue on `url` (closed by `close()`) or on a shared `database` (left open), and
+   * brings its table to the current schema.
+   *
+   * Throws: the `DATABASE_*` codes of `openDatabase` and `migrate`.
+   */
+  static async open(options: LibsqlTaskStoreOptions): Promise<LibsqlTaskStore> {
+    const { database, release } = await acquireDatabase(options, {
+      synchronous: options.synchronous ?? "normal",
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
     try {
-      this.#db = new Database(pathOf(options.url));
-      this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
-      this.#db.exec("PRAGMA busy_timeout = 5000");
-      this.#db.exec(SCHEMA);
+      migrate(database, SCHEDULER_MIGRATIONS, options.logger === undefined ? {} : { logger: options.logger });
     } catch (error) {
-      if (KernelError.isInstance(error)) throw error;
-      throw new KernelError("SCHEDULER_STORE_OPEN_FAILED", `cannot open task store at ${options.url}`, {
-        cause: error,
-      });
+      release();
+      throw error;
     }
-    this.#insert = this.#db.prepare(
-      `INSERT INTO scheduler_tasks (id, priority, rate_key, agent_id, idempotency_key, payload, created_at,
-         enqueued_at, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
-    );
-    this.#admit = this.#db.prepare(
-      `UPDATE scheduler_tasks SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?
-       WHERE id = ?`,
-    );
-    this.#renew = this.#db.prepare(
-      `UPDATE scheduler_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running'`,
-    );
-    this.#finish = this.#db.prepare(
-      `UPDATE scheduler_tasks SET status = ?, finished_at = ?, error_code = ?, error_message = ?,
-         lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
-    );
-    this.#exists = this.#db.prepare("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?");
+    return new LibsqlTaskStore(database, release, options);
   }
 
   write(change: TaskStoreWrite): void {
@@ -158,54 +157,57 @@ export class LibsqlTaskStore implements TaskStore {
     this.#checkUsable();
     this.#flushNow();
     const { now, maxAttempts } = options;
-    this.#db.exec("BEGIN IMMEDIATE");
     try {
-      const failed: StoredTask[] = [];
-      const expired = this.#all<Row>(
-        "SELECT * FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at <= ? ORDER BY seq",
-        [now],
-      );
-      const retried: string[] = [];
-      for (const row of expired) {
-        if (row.attempts >= maxAttempts) {
-          const error = {
-            code: "SCHEDULER_ATTEMPTS_EXHAUSTED",
-            message: `task ${row.id} was still running after ${row.attempts} attempts (maxAttempts ${maxAttempts})`,
-          };
-          this.#run(
-            `UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ?,
-               lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+      const { failed, retried, queued, next } = this.#database.transaction(() => {
+        const failed: StoredTask[] = [];
+        const expired = this.#database.all<Row>(
+          "SELECT * FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at <= ? ORDER BY seq",
+          [now],
+        );
+        const retried: string[] = [];
+        for (const row of expired) {
+          if (row.attempts >= maxAttempts) {
+            const error = {
+              code: "SCHEDULER_ATTEMPTS_EXHAUSTED",
+              message: `task ${row.id} was still running after ${row.attempts} attempts (maxAttempts ${maxAttempts})`,
+            };
+            this.#database.run(
+              `UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ?,
+                 lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`,
+              [now, error.code, error.message, row.id],
+            );
+            failed.push(this.#decodeLoose({ ...row, status: "failed", finished_at: now }, error));
+          } else {
+            this.#database.run(
+              "UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+              [row.id],
+            );
+            retried.push(row.id);
+          }
+        }
+        const queued: StoredTask[] = [];
+        for (const row of this.#database.all<Row>(
+          "SELECT * FROM scheduler_tasks WHERE status = 'queued' ORDER BY seq",
+        )) {
+          const task = this.#decode(row);
+          if (task !== undefined) {
+            queued.push(task);
+            continue;
+          }
+          const error = { code: "SCHEDULER_STORE_CORRUPT", message: `task ${row.id} cannot be read back` };
+          this.#logger?.error("unreadable task row; failing it", { taskId: row.id });
+          this.#database.run(
+            "UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ? WHERE id = ?",
             [now, error.code, error.message, row.id],
           );
           failed.push(this.#decodeLoose({ ...row, status: "failed", finished_at: now }, error));
-        } else {
-          this.#run(
-            "UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
-            [row.id],
-          );
-          retried.push(row.id);
         }
-      }
-      const queued: StoredTask[] = [];
-      for (const row of this.#all<Row>("SELECT * FROM scheduler_tasks WHERE status = 'queued' ORDER BY seq", [])) {
-        const task = this.#decode(row);
-        if (task !== undefined) {
-          queued.push(task);
-          continue;
-        }
-        const error = { code: "SCHEDULER_STORE_CORRUPT", message: `task ${row.id} cannot be read back` };
-        this.#logger?.error("unreadable task row; failing it", { taskId: row.id });
-        this.#run(
-          "UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ? WHERE id = ?",
-          [now, error.code, error.message, row.id],
-        );
-        failed.push(this.#decodeLoose({ ...row, status: "failed", finished_at: now }, error));
-      }
-      const next = this.#all<{ next: number | null }>(
-        "SELECT MIN(lease_expires_at) AS next FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?",
-        [now],
-      )[0]?.next;
-      this.#db.exec("COMMIT");
+        const next = this.#database.get<{ next: number | null }>(
+          "SELECT MIN(lease_expires_at) AS next FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?",
+          [now],
+        )?.next;
+        return { failed, retried, queued, next };
+      });
       this.commits++;
       const retriedSet = new Set(retried);
       return {
@@ -215,7 +217,6 @@ export class LibsqlTaskStore implements TaskStore {
         ...(next === null || next === undefined ? {} : { nextLeaseExpiryAt: next }),
       };
     } catch (error) {
-      this.#rollback();
       throw KernelError.from(error, "SCHEDULER_STORE_FAILED", "task store recovery failed");
     }
   }
@@ -223,14 +224,15 @@ export class LibsqlTaskStore implements TaskStore {
   /** Every stored task, in submission order (for inspection and tests). */
   list(): StoredTask[] {
     this.#flushNow();
-    return this.#all<Row>("SELECT * FROM scheduler_tasks ORDER BY seq", []).map((row) => this.#decodeLoose(row));
+    return this.#database.all<Row>("SELECT * FROM scheduler_tasks ORDER BY seq").map((row) => this.#decodeLoose(row));
   }
 
+  /** Flushes, then closes the database when this store opened it; a shared one stays open. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#flushNow();
     this.#closed = true;
-    this.#db.close();
+    this.#release();
   }
 
   // ---- internals --------------------------------------------------------------------
@@ -255,14 +257,17 @@ export class LibsqlTaskStore implements TaskStore {
             });
           }
         }
-        if (this.#pendingIds.has(task.id) || this.#exists.all([task.id]).length > 0) {
+        if (
+          this.#pendingIds.has(task.id) ||
+          this.#database.get("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?", [task.id]) !== undefined
+        ) {
           throw new KernelError("SCHEDULER_DUPLICATE_TASK", `task ${task.id} already exists in the store`, {
             details: { taskId: task.id },
           });
         }
         this.#pendingIds.add(task.id);
         return {
-          sql: this.#insert,
+          sql: INSERT,
           params: [
             task.id,
             task.priority,
@@ -277,12 +282,12 @@ export class LibsqlTaskStore implements TaskStore {
         };
       }
       case "admitted":
-        return { sql: this.#admit, params: [change.attempt, change.owner, change.leaseExpiresAt, change.id] };
+        return { sql: ADMIT, params: [change.attempt, change.owner, change.leaseExpiresAt, change.id] };
       case "renewed":
-        return { sql: this.#renew, params: [change.leaseExpiresAt, change.id] };
+        return { sql: RENEW, params: [change.leaseExpiresAt, change.id] };
       case "finished":
         return {
-          sql: this.#finish,
+          sql: FINISH,
           params: [change.status, change.at, change.error?.code ?? null, change.error?.message ?? null, change.id],
         };
     }
@@ -313,32 +318,14 @@ export class LibsqlTaskStore implements TaskStore {
 
   #commit(batch: Pending[]): void {
     try {
-      this.#db.exec("BEGIN IMMEDIATE");
-      for (const { sql, params } of batch) sql.run(params);
-      this.#db.exec("COMMIT");
+      this.#database.transaction(() => {
+        for (const { sql, params } of batch) this.#database.run(sql, params);
+      });
       this.commits++;
     } catch (error) {
-      this.#rollback();
       this.#failure = new KernelError("SCHEDULER_STORE_FAILED", "task store write failed", { cause: error });
       throw this.#failure;
     }
-  }
-
-  #rollback(): void {
-    if (!this.#db.inTransaction) return;
-    try {
-      this.#db.exec("ROLLBACK");
-    } catch (error) {
-      this.#logger?.error("rollback failed after a task store error", { error });
-    }
-  }
-
-  #run(sql: string, params: unknown[]): void {
-    this.#db.prepare(sql).run(params);
-  }
-
-  #all<T>(sql: string, params: unknown[]): T[] {
-    return this.#db.prepare(sql).all(params) as T[];
   }
 
   /** A row as a StoredTask, or undefined when it cannot be trusted (bad priority or payload). */

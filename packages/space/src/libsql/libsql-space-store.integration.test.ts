@@ -5,13 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
 import { createMemoryLogger } from "@oxios/core/testing";
+import { openDatabase } from "@oxios/database";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import Database from "libsql";
 import { afterAll, describe, expect, it } from "vitest";
 import { SpaceManager } from "../space-manager.ts";
 import { describeSpaceStoreContract } from "../store-contract.fixture.ts";
 import { LibsqlSpaceStore } from "./libsql-space-store.ts";
-import { SPACE_SCHEMA_VERSION } from "./migrations.ts";
+import { SPACE_MIGRATIONS, SPACE_SCHEMA_VERSION } from "./migrations.ts";
 
 const root = mkdtempSync(join(tmpdir(), "oxios-space-"));
 let files = 0;
@@ -20,12 +21,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describeSpaceStoreContract("libsql file", async () => {
   const path = freshFile();
-  let current = LibsqlSpaceStore.open(path);
+  let current = await LibsqlSpaceStore.open({ url: path });
   return {
     store: current,
     reopen: async () => {
-      current.close();
-      current = LibsqlSpaceStore.open(path);
+      await current.close();
+      current = await LibsqlSpaceStore.open({ url: path });
       return current;
     },
     close: async () => current.close(),
@@ -34,40 +35,60 @@ describeSpaceStoreContract("libsql file", async () => {
 
 describe("LibsqlSpaceStore", () => {
   it("shares a database it did not open with other tables, and leaves it open on close", async () => {
-    const db = new Database(freshFile());
+    const db = await openDatabase({ url: freshFile() });
     db.exec("CREATE TABLE memory_items (id TEXT PRIMARY KEY)");
-    db.pragma("user_version = 7");
-    const store = new LibsqlSpaceStore(db);
+    db.exec("PRAGMA user_version = 7");
+    const store = await LibsqlSpaceStore.open({ database: db });
     const manager = new SpaceManager({ store, publisher: new RecordingPublisher() });
     await manager.create({ name: "Shared" });
-    store.close();
-    expect(db.open).toBe(true);
-    const tables = (
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all([]) as Array<{
-        name: string;
-      }>
-    ).map((row) => row.name);
+    await store.close();
+    expect(db.isOpen).toBe(true);
+    const tables = db
+      .all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .map((row) => row.name);
     expect(tables).toEqual([
       "conversation_turns",
+      "database_migrations",
       "memory_items",
       "space_memory_links",
-      "space_migrations",
       "space_session_active",
       "space_spaces",
     ]);
-    expect(db.pragma("user_version", { simple: true }) as Record<string, unknown> | number).toEqual(
-      expect.objectContaining({ user_version: 7 }),
-    );
+    expect(db.get("PRAGMA user_version")).toEqual({ user_version: 7 });
+    expect(db.all("SELECT prefix, version FROM database_migrations")).toEqual([{ prefix: "space_", version: 1 }]);
     // A second store on the same database finds the schema applied and the data there.
-    const again = new LibsqlSpaceStore(db);
+    const again = await LibsqlSpaceStore.open({ database: db });
     expect((await again.listSpaces()).map((space) => space.name).sort()).toEqual(["Default", "Shared"]);
     db.close();
   });
 
+  it("adopts the version a file from before the shared migration table recorded in space_migrations", async () => {
+    const path = freshFile();
+    const raw = new Database(path);
+    raw.exec(SPACE_MIGRATIONS.migrations[0]?.sql ?? "");
+    raw.exec("CREATE TABLE space_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    raw.prepare("INSERT INTO space_migrations (version, applied_at) VALUES (?, ?)").run([1, 0]);
+    raw
+      .prepare(
+        `INSERT INTO space_spaces (id, name, name_key, description, paths, tags, emoji, source, memory_visible,
+           created_at, updated_at, last_active_at) VALUES (?, ?, ?, '', '[]', '[]', '', 'manual', 1, 0, 0, 0)`,
+      )
+      .run(["old", "Old Space", "old space"]);
+    raw.close();
+    const store = await LibsqlSpaceStore.open({ url: path });
+    try {
+      expect((await store.listSpaces()).map((space) => space.name)).toEqual(["Old Space"]);
+      const manager = new SpaceManager({ store, publisher: new RecordingPublisher() });
+      await manager.create({ name: "New Space" });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("keeps names unique across two managers on one file", async () => {
     const path = freshFile();
-    const first = LibsqlSpaceStore.open(path);
-    const second = LibsqlSpaceStore.open(path);
+    const first = await LibsqlSpaceStore.open({ url: path });
+    const second = await LibsqlSpaceStore.open({ url: path });
     try {
       const a = new SpaceManager({ store: first, publisher: new RecordingPublisher() });
       const b = new SpaceManager({ store: second, publisher: new RecordingPublisher() });
@@ -79,15 +100,15 @@ describe("LibsqlSpaceStore", () => {
       expect(KernelError.hasCode(error, "SPACE_NAME_TAKEN")).toBe(true);
       expect((await b.list()).map((space) => space.name)).toEqual(["Default", "Only One"]);
     } finally {
-      first.close();
-      second.close();
+      await first.close();
+      await second.close();
     }
   });
 
   it("logs and counts a row it cannot decode instead of dropping it silently", async () => {
     const path = freshFile();
     const logger = createMemoryLogger();
-    const store = LibsqlSpaceStore.open(path, { logger });
+    const store = await LibsqlSpaceStore.open({ url: path, logger });
     try {
       const manager = new SpaceManager({ store, publisher: new RecordingPublisher() });
       const good = await manager.create({ name: "Good" });
@@ -104,19 +125,21 @@ describe("LibsqlSpaceStore", () => {
       );
       expect(KernelError.hasCode(error, "SPACE_STORE_CORRUPT")).toBe(true);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it("refuses tables written by a newer schema and translates open failures", () => {
+  it("refuses tables written by a newer schema and translates open failures", async () => {
     const path = freshFile();
-    LibsqlSpaceStore.open(path).close();
+    await (await LibsqlSpaceStore.open({ url: path })).close();
     const raw = new Database(path);
-    raw.prepare("INSERT INTO space_migrations (version, applied_at) VALUES (?, ?)").run([SPACE_SCHEMA_VERSION + 1, 0]);
+    raw
+      .prepare("INSERT INTO database_migrations (prefix, version, applied_at) VALUES (?, ?, ?)")
+      .run(["space_", SPACE_SCHEMA_VERSION + 1, 0]);
     raw.close();
-    expect(() => LibsqlSpaceStore.open(path)).toThrow(expect.objectContaining({ code: "SPACE_STORE_VERSION" }));
-    expect(() => LibsqlSpaceStore.open(join(root, "missing-dir", "x.db"))).toThrow(
-      expect.objectContaining({ code: "SPACE_STORE_FAILED" }),
-    );
+    await expect(LibsqlSpaceStore.open({ url: path })).rejects.toMatchObject({ code: "DATABASE_SCHEMA_TOO_NEW" });
+    await expect(LibsqlSpaceStore.open({ url: join(root, "missing-dir", "x.db") })).rejects.toMatchObject({
+      code: "DATABASE_OPEN_FAILED",
+    });
   });
 });

@@ -1,19 +1,28 @@
 /**
  * Versioned schema of the libsql space store. The kernel points this store at the same
- * database file as memory, so every table is prefixed `space_` or `conversation_` and the
- * applied versions live in our own `space_migrations` table (never `PRAGMA user_version`,
- * which the file's other users may own). Migrations only ever get appended.
+ * database file as memory, so every table is prefixed `space_` or `conversation_`; the
+ * versions applied are recorded under the prefix `space_` in `@oxios/database`'s migration
+ * table. Files written before that table existed kept them in `space_migrations`, which is
+ * adopted once and then left alone. Migrations only ever get appended.
  */
+import type { Database, MigrationSet } from "@oxios/database";
 
-export interface Migration {
-  readonly version: number;
-  readonly sql: string;
+/** The version the store's own `space_migrations` table recorded, for files from before. */
+function recordedBefore(database: Database): number {
+  const table = database.get("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'space_migrations'");
+  if (table === undefined) return 0;
+  return Number(
+    database.get<{ version: number | null }>("SELECT MAX(version) AS version FROM space_migrations")?.version ?? 0,
+  );
 }
 
-export const SPACE_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
+export const SPACE_MIGRATIONS: MigrationSet = {
+  prefix: "space_",
+  adopt: recordedBefore,
+  migrations: [
+    {
+      version: 1,
+      sql: `
       CREATE TABLE space_spaces (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -51,8 +60,9 @@ export const SPACE_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (session_id, seq)
       );
     `,
-  },
-];
+    },
+  ],
+};
 
 /** The newest schema version this package knows. */
-export const SPACE_SCHEMA_VERSION: number = SPACE_MIGRATIONS.at(-1)?.version ?? 0;
+export const SPACE_SCHEMA_VERSION: number = SPACE_MIGRATIONS.migrations.length;

@@ -1,0 +1,3 @@
+import { oxiosVitest } from "@oxios/tooling/vitest";
+
+export default oxiosVitest();

@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { runtimeBinary } from "./runtime-binaries.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const args = process.argv.slice(2);
@@ -14,10 +15,9 @@ const runtimes = args.filter((arg, index) => !arg.startsWith("--") && index !== 
 const selected = runtimes.length > 0 ? runtimes : ["bun", "deno"];
 
 const vitest = realpathSync(join(root, "node_modules", "vitest", "vitest.mjs"));
-const binaries = { bun: join(root, "node_modules", ".bin", "bun"), deno: join(root, "node_modules", ".bin", "deno") };
 const commands = {
-  bun: (cwd) => [binaries.bun, ["--bun", vitest, "run"], cwd],
-  deno: (cwd) => [binaries.deno, ["run", "-A", vitest, "run"], cwd],
+  bun: (cwd) => [runtimeBinary("bun"), ["--bun", vitest, "run"], cwd],
+  deno: (cwd) => [runtimeBinary("deno"), ["run", "-A", vitest, "run"], cwd],
 };
 
 const packages = readdirSync(join(root, "packages"))

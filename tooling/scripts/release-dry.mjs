@@ -18,6 +18,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { runtimeBinary } from "./runtime-binaries.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const args = process.argv.slice(2);
@@ -160,13 +161,12 @@ try {
     ].join("\n"),
   );
 
-  const bin = (name) => join(root, "node_modules", ".bin", name);
   const runners = {
     node20: [process.execPath, ["import-all.mjs"]],
     node22: ["npx", ["-y", "node@22", "import-all.mjs"]],
     node24: ["npx", ["-y", "node@24", "import-all.mjs"]],
-    bun: [bin("bun"), ["import-all.mjs"]],
-    deno: [bin("deno"), ["run", "-A", "import-all.mjs"]],
+    bun: [runtimeBinary("bun"), ["import-all.mjs"]],
+    deno: [runtimeBinary("deno"), ["run", "-A", "import-all.mjs"]],
   };
   for (const runtime of runtimes) {
     const runner = runners[runtime];

@@ -18,8 +18,9 @@ import {
 } from "@oxios/daemon";
 import { type KernelConfig, loadConfig } from "./config.ts";
 import { restrictUmask, secureHome } from "./home-permissions.ts";
-import { createApi, StreamRegistry } from "./http/app.ts";
+import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
+import { StreamRegistry } from "./http/stream-registry.ts";
 import { bootKernel, KERNEL_VERSION, type Kernel } from "./kernel.ts";
 import { kernelRedactor } from "./secrets.ts";
 import { type ProvidedToken, provideApiToken, tokenNotice } from "./token.ts";

@@ -15,6 +15,13 @@ import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "./errors.ts";
 import { JsonShapeScanner } from "./json-shape.ts";
 
+/** Largest request body of the kernel's API, in bytes. */
+export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Deepest JSON nesting a request body may have. */
+export const JSON_MAX_DEPTH = 64;
+/** Most array elements plus object members a request body may have. */
+export const JSON_MAX_VALUES = 10_000;
+
 export interface BodyGuardLimits {
   maxBytes: number;
   maxDepth: number;

@@ -8,7 +8,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "@oxios/core";
 import type { Kernel } from "../kernel.ts";
-import { createApi, OPENAPI_CONFIG, StreamRegistry } from "./app.ts";
+import { createApi, OPENAPI_CONFIG } from "./app.ts";
+import { StreamRegistry } from "./stream-registry.ts";
 
 type Schema = {
   $ref?: string;

@@ -2,6 +2,9 @@
 
 import type { Clock } from "@oxios/core";
 import { TokenBucket } from "@oxios/scheduler";
+import type { MiddlewareHandler } from "hono";
+import { presentedToken } from "./auth.ts";
+import { errorBody } from "./errors.ts";
 
 export class RateLimiter {
   readonly #buckets = new Map<string, TokenBucket>();
@@ -13,6 +16,10 @@ export class RateLimiter {
     this.#clock = clock;
   }
 
+  get perMinute(): number {
+    return this.#perMinute;
+  }
+
   /** True when `key` may make a request now (and takes a token). */
   take(key: string): boolean {
     let bucket = this.#buckets.get(key);
@@ -22,4 +29,17 @@ export class RateLimiter {
     }
     return bucket.tryTake(this.#clock.now());
   }
+}
+
+/**
+ * Answers 429 `RATE_LIMITED` once the presented token is over its rate. Runs after
+ * `requireToken`, so only a valid token has a bucket.
+ */
+export function rateLimit(limiter: RateLimiter): MiddlewareHandler {
+  return async (c, next) => {
+    if (!limiter.take(presentedToken(c))) {
+      return c.json(errorBody("RATE_LIMITED", `more than ${limiter.perMinute} requests per minute`), 429);
+    }
+    await next();
+  };
 }

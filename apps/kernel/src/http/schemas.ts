@@ -252,3 +252,12 @@ export const AuditVerifySchema = z
 export const GitCommitSchema = z
   .object({ oid: z.string(), message: z.string(), author: z.string(), timestamp: z.number() })
   .openapi("GitCommit");
+
+/** The `{id}` path parameter of agents, memories and spaces. */
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ param: { name: "id", in: "path" } }),
+});

@@ -3,12 +3,12 @@ import { createServer, type Server } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMemoryLogger } from "@oxios/core/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { runtimeBinary } from "@oxios/tooling/runtimes";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { serve } from "./serve.ts";
 import type { ServedHttp } from "./serve-types.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "..", "..", "..");
 const cleanups: Array<() => Promise<void>> = [];
 
 afterEach(async () => {
@@ -97,15 +97,21 @@ describe("serve on Node", () => {
   });
 });
 
-const runtimes = {
-  bun: [join(root, "node_modules", ".bin", "bun"), ["--conditions=@oxios/source"]],
-  deno: [join(root, "node_modules", ".bin", "deno"), ["run", "-A", "--conditions=@oxios/source"]],
+const runtimeFlags = {
+  bun: ["--conditions=@oxios/source"],
+  deno: ["run", "-A", "--conditions=@oxios/source"],
 } as const;
 
-describe.each(Object.keys(runtimes) as Array<keyof typeof runtimes>)("serve under %s", (runtime) => {
+describe.each(Object.keys(runtimeFlags) as Array<keyof typeof runtimeFlags>)("serve under %s", (runtime) => {
+  let binary = "";
+  // Bun and Deno are installed from npm on first use (the portability run shares them).
+  beforeAll(() => {
+    binary = runtimeBinary(runtime);
+  }, 600_000);
+
   it("picks its own adapter, answers a request, closes, and reports an occupied port", async () => {
     const port = await occupyPort();
-    const [binary, flags] = runtimes[runtime];
+    const flags = runtimeFlags[runtime];
     const child = spawn(binary, [...flags, join(here, "__fixtures__", "serve-once.ts")], {
       cwd: resolve(here, ".."),
       env: { ...process.env, OCCUPIED_PORT: String(port), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },

@@ -16,6 +16,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
+import { execSandboxStatus } from "../exec-sandbox.ts";
 import type { Kernel } from "../kernel.ts";
 import { KERNEL_VERSION } from "../kernel.ts";
 import { tokenMatches } from "../token.ts";
@@ -216,8 +217,9 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       security: secured,
       responses: { 200: json(StatusSchema, "Status"), 401: errors[401] },
     }),
-    (c) => {
+    async (c) => {
       const stats = kernel.memory.stats();
+      const sandbox = await execSandboxStatus(kernel.execSandbox);
       return c.json(
         {
           version: KERNEL_VERSION,
@@ -232,6 +234,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
             demo: kernel.model.provider === "demo",
           },
           memory: { mode: stats.mode, embedder: kernel.config.embedder, memories: stats.memories },
+          sandbox,
           interruptedRuns: kernel.interrupted,
           interop: {
             ...kernel.interop.status(),

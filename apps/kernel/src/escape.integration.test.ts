@@ -215,6 +215,50 @@ describe("the escape table against a kernel on its defaults", () => {
   }, 60_000);
 });
 
+describe("programs granted by exec_binaries", () => {
+  it("git, node and python3 run inside the sandbox when config.toml grants them", async () => {
+    const home = tempHome();
+    writeFileSync(join(home, "config.toml"), 'exec_binaries = ["git", "node", "python3"]\n', { mode: 0o600 });
+    const plans = new Map<string, FakeToolCall[]>();
+    const fake = await FakeLlmServer.start({ script: planResponder(plans) });
+    const kernel = await startKernel(home, {
+      OXIOS_MODEL: "openai-compatible/fake",
+      OXIOS_LLM_BASE_URL: fake.baseUrl,
+      OXIOS_LLM_API_KEY: LLM_KEY,
+    });
+    try {
+      const identity = ["-c", "user.name=agent", "-c", "user.email=agent@oxios"];
+      plans.set("toolchain", [
+        { name: "write", arguments: { path: "hello.py", content: "print(sum([20, 22]))\n" } },
+        { name: "exec", arguments: { binary: "python3", args: ["hello.py"] } },
+        { name: "write", arguments: { path: "hello.js", content: "console.log(6 * 7);\n" } },
+        { name: "exec", arguments: { binary: "node", args: ["hello.js"] } },
+        { name: "exec", arguments: { binary: "git", args: ["init", "-q"] } },
+        { name: "exec", arguments: { binary: "git", args: ["add", "hello.py", "hello.js"] } },
+        { name: "exec", arguments: { binary: "git", args: [...identity, "commit", "-qm", "first"] } },
+      ]);
+      const started = await kernel.json<Run>("POST", "/api/runs", { goal: "PLAN toolchain" });
+      expect((await waitRun(kernel, started.taskId)).status).toBe("completed");
+      const last = fake.requests.filter((request) => lastUserText(request.body) === "PLAN toolchain").at(-1);
+      const results = last === undefined ? [] : toolResults(last);
+      expect(results).toHaveLength(7);
+      const outputs = results.map((result) => JSON.parse(result) as { exitCode?: number; stdout?: string });
+      expect(outputs[1]).toMatchObject({ exitCode: 0, stdout: "42\n" });
+      expect(outputs[3]).toMatchObject({ exitCode: 0, stdout: "42\n" });
+      expect(outputs.slice(4).map((output) => output.exitCode)).toEqual([0, 0, 0]);
+      const workspace = join(home, "agents", started.agentId);
+      const log = execFileSync("git", ["-c", "safe.directory=*", "-C", workspace, "log", "--format=%s"], {
+        encoding: "utf8",
+      });
+      expect(log).toBe("first\n");
+    } finally {
+      kernel.child.kill("SIGTERM");
+      await kernel.exited;
+      await fake.close();
+    }
+  }, 60_000);
+});
+
 describe("exec without a sandbox", () => {
   let fake: FakeLlmServer;
   const plans = new Map<string, FakeToolCall[]>();

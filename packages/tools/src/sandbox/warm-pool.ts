@@ -119,5 +119,12 @@ export class WarmPool {
       child.kill();
     }, idleMs);
     this.#spares.set(key, { child, timer });
+    // A spare that dies while it waits (killed from outside) is dropped at once.
+    child.child.once("exit", () => {
+      if (this.#spares.get(key)?.child !== child) return;
+      this.#spares.delete(key);
+      timer.cancel();
+      logger.debug("a spare sandbox ended while waiting", { pid: child.pid });
+    });
   }
 }

@@ -34,8 +34,8 @@ export interface ExecToolOptions {
    * spares and closes it at shutdown. Only an explicit `Unsandboxed` runs programs without one.
    */
   sandbox?: Sandbox;
-  /** Limits besides CPU seconds (which follow the call's timeout). Default `DEFAULT_RESOURCE_LIMITS`. */
-  limits?: Partial<Omit<ResourceLimits, "cpuSeconds">>;
+  /** Limits on every sandboxed process besides CPU seconds (which follow the call's timeout). Default `DEFAULT_RESOURCE_LIMITS`. */
+  limits?: Partial<ResourceLimits>;
 }
 
 export const EXEC_TIMEOUT_SECONDS = { min: 1, max: 600, default: 120 } as const;
@@ -120,6 +120,7 @@ export function execTool(options: ExecToolOptions = {}) {
           workspace: context.workspaceDir,
           network: context.permissions.network,
           env: scrubbedEnv(options.baseEnv ?? process.env),
+          limits,
         },
         context.signal,
       );
@@ -128,7 +129,7 @@ export function execTool(options: ExecToolOptions = {}) {
         throw abortError(context.signal);
       }
       const result = await runProcess({
-        process: prepared.run({ file, args, limits: { ...limits, cpuSeconds: timeoutMs / 1000 } }),
+        process: prepared.run({ file, args, cpuSeconds: timeoutMs / 1000 }),
         file,
         timeoutMs,
         maxOutputBytes,

@@ -55,13 +55,13 @@ describe("bubblewrap: the launcher", () => {
     await harness([]);
     const words = ["it's", 'a "quoted" word', "two\nlines", "$(id)", "`id`", "*", "~", "\\", "; exit 3", "-n", ""];
     const prepared = await (sandbox as BubblewrapSandbox).prepare(
-      { workspace: h.workspace, network: false, env: {} },
+      { workspace: h.workspace, network: false, env: {}, limits: DEFAULT_RESOURCE_LIMITS },
       new AbortController().signal,
     );
     const child = prepared.run({
       file: "printf",
       args: ["[%s]", ...words],
-      limits: { ...DEFAULT_RESOURCE_LIMITS, cpuSeconds: 10 },
+      cpuSeconds: 10,
     });
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => {

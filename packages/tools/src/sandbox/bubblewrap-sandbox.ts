@@ -17,8 +17,8 @@
  *   the process count;
  * - `--die-with-parent`, `--new-session`, a cleared environment (the policy's variables, PATH
  *   the sandbox's own, HOME the workspace);
- * - limits set by `prlimit` right before the program: CPU seconds, file size, process count,
- *   address space.
+ * - limits: file size, process count and address space set by `prlimit` as the sandbox is
+ *   set up; CPU seconds per call by the launcher's `ulimit`.
  *
  * The sandbox's first process (bwrap's monitor) leads the process group the kernel kills; when
  * it dies, bwrap's pid 1 inside is killed (`--die-with-parent`) and with it every process of
@@ -32,6 +32,7 @@ import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
 import { silentLogger } from "../silent-logger.ts";
 import { LAUNCHER_SCRIPT, launchLine, prlimitArgs } from "./launcher.ts";
 import {
+  DEFAULT_RESOURCE_LIMITS,
   type PreparedSandbox,
   type Sandbox,
   type SandboxAvailability,
@@ -63,6 +64,9 @@ export interface BubblewrapSandboxOptions {
   clock?: Clock;
   logger?: Logger;
 }
+
+/** The availability probe's policy: no workspace. */
+type ProbePolicy = Omit<SandboxPolicy, "workspace"> & { workspace: undefined };
 
 /** PATH inside the sandbox before any `readOnlyPaths` bin directories. */
 export const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -155,7 +159,7 @@ export class BubblewrapSandbox implements Sandbox {
     const child = await this.#pool.take(policy, signal);
     return {
       run: (command) => {
-        child.start(command.file, launchLine(command, prlimitArgs(command.limits)));
+        child.start(command.file, launchLine(command));
         return child;
       },
       discard: () => child.kill(),
@@ -167,7 +171,7 @@ export class BubblewrapSandbox implements Sandbox {
   }
 
   /** The full bwrap argument list for `policy` (`workspace` undefined: the availability probe). */
-  args(policy: Omit<SandboxPolicy, "workspace"> & { workspace: string | undefined }): string[] {
+  args(policy: ProbePolicy | SandboxPolicy): string[] {
     const { workspace, network } = policy;
     const identity =
       this.identity === "user-namespace"
@@ -212,13 +216,14 @@ export class BubblewrapSandbox implements Sandbox {
       ...Object.entries(env).flatMap(([name, value]) => ["--setenv", name, value]),
       "--",
       ...dropToHostUser,
+      ...prlimitArgs(policy.limits),
       "/bin/sh",
       "-c",
       LAUNCHER_SCRIPT,
     ];
   }
 
-  #spawn(policy: SandboxPolicy | (Omit<SandboxPolicy, "workspace"> & { workspace: undefined })): SandboxChild {
+  #spawn(policy: ProbePolicy | SandboxPolicy): SandboxChild {
     if (policy.workspace !== undefined && this.identity !== "user-namespace") {
       ownWorkspace(policy.workspace, this.identity);
     }
@@ -255,26 +260,25 @@ export class BubblewrapSandbox implements Sandbox {
     return `bubblewrap could not create the sandbox: ${reason}`;
   }
 
-  /** Runs a sandbox with no workspace once and checks that `prlimit` is inside. */
+  /** Sets up a sandbox with no workspace once (every namespace, mount and limit) and ends it. */
   async #probe(): Promise<SandboxAvailability> {
     let child: SandboxChild;
     try {
-      child = this.#spawn({ workspace: undefined, network: false, env: {} });
+      child = this.#spawn({ workspace: undefined, network: false, env: {}, limits: DEFAULT_RESOURCE_LIMITS });
     } catch (error) {
       return { available: false, reason: KernelError.from(error).message };
     }
     try {
       await child.ready;
     } catch (error) {
-      return { available: false, reason: (error as KernelError).details?.reason as string };
+      const reason = String((error as KernelError).details?.reason ?? (error as Error).message);
+      this.#logger.warn("sandbox probe failed", { reason });
+      return { available: false, reason };
     }
-    child.start("prlimit", "command -v prlimit >/dev/null 2>&1 && exit 0; exit 97\n");
+    child.start("true", "exit 0\n");
     const { code, signal } = await child.closed;
     if (code === 0) return { available: true };
-    const reason =
-      code === 97
-        ? "prlimit (util-linux) is missing inside the sandbox"
-        : `the probe sandbox ended with ${signal ?? `exit code ${code}`}`;
+    const reason = `the probe sandbox ended with ${signal ?? `exit code ${code}`}`;
     this.#logger.warn("sandbox probe failed", { reason });
     return { available: false, reason };
   }

@@ -7,8 +7,9 @@
  * The line is built by `launchLine` from words the kernel quotes itself: each word in single
  * quotes (a quote becomes `'\''`, a newline `'"$N"'`), so the shell sees only literal words
  * and never syntax from the caller. The line checks that the program exists (else it says `N`
- * and exits 127), closes the socket, and `exec`s the limits prefix and then the program, so
- * the program replaces the launcher and nothing of the channel is left inside the sandbox.
+ * and exits 127), closes the socket, sets the call's CPU limit with `ulimit` and `exec`s the
+ * program, so the program replaces the launcher and nothing of the channel is left inside the
+ * sandbox. The sandbox-wide limits were set before the launcher started (`prlimitArgs`).
  */
 
 import { KernelError } from "@oxios/core";
@@ -33,13 +34,11 @@ export function shellWord(word: string): string {
   return `'${word.replaceAll("'", "'\\''").replaceAll("\n", "'\"$N\"'")}'`;
 }
 
-/** `prlimit` arguments setting every limit as both soft and hard (CPU: hard one second later). */
+/** `prlimit` arguments setting every limit of `limits` as both soft and hard, then `--`. */
 export function prlimitArgs(limits: ResourceLimits): string[] {
   const whole = (value: number) => String(Math.max(1, Math.floor(value)));
-  const cpu = Math.max(1, Math.ceil(limits.cpuSeconds));
   return [
     "prlimit",
-    `--cpu=${cpu}:${cpu + 1}`,
     `--fsize=${whole(limits.fileSizeBytes)}`,
     `--nproc=${whole(limits.processes)}`,
     `--as=${whole(limits.addressSpaceBytes)}`,
@@ -48,11 +47,15 @@ export function prlimitArgs(limits: ResourceLimits): string[] {
 }
 
 /**
- * The one line the launcher evals to run `command`: after `preamble` (shell statements of the
- * adapter's own, never caller text), `exec` of `prefix` (e.g. `prlimitArgs`) and the program.
+ * The one line the launcher evals to run `command`: the CPU limit (soft, then hard one second
+ * later: SIGXCPU, then SIGKILL), then `exec` of the program.
  */
-export function launchLine(command: SandboxCommand, prefix: readonly string[], preamble = ""): string {
+export function launchLine(command: SandboxCommand): string {
   const file = shellWord(command.file);
-  const words = [...prefix, command.file, ...command.args].map(shellWord).join(" ");
-  return `command -v ${file} >/dev/null 2>&1 || { printf ${LAUNCHER_NOT_FOUND} >&3; exit 127; }; exec 3>&-; ${preamble}exec ${words}\n`;
+  const words = [command.file, ...command.args].map(shellWord).join(" ");
+  const cpu = Math.max(1, Math.ceil(command.cpuSeconds));
+  return (
+    `command -v ${file} >/dev/null 2>&1 || { printf ${LAUNCHER_NOT_FOUND} >&3; exit 127; }; exec 3>&-; ` +
+    `ulimit -S -t ${cpu} && ulimit -H -t ${cpu + 1} || exit 126; exec ${words}\n`
+  );
 }

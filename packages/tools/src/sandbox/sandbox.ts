@@ -9,8 +9,8 @@
  * - Only the policy's workspace is writable; nothing of the host but the read-only system
  *   directories and the workspace is visible; the network is reachable only when
  *   `policy.network` is true.
- * - `limits` bind every process the program starts (CPU seconds, file size, process count,
- *   address space).
+ * - `policy.limits` bind every process of the sandbox (file size, process count, address
+ *   space), and `command.cpuSeconds` the CPU time of each.
  * - `SandboxProcess.pid` leads a process group: killing that group (SIGTERM, then SIGKILL)
  *   ends every process of the sandbox, whatever they did (`setsid`, double fork); so does the
  *   program's own exit and the death of the kernel process.
@@ -22,10 +22,11 @@ import type { Readable } from "node:stream";
 import { KernelError } from "@oxios/core";
 import { ToolErrorCode } from "../errors.ts";
 
-/** Resource limits applied to the sandboxed program and everything it starts. */
+/**
+ * Resource limits on every process in a sandbox, set when the sandbox is set up. CPU seconds
+ * are per call (`SandboxCommand.cpuSeconds`).
+ */
 export interface ResourceLimits {
-  /** CPU seconds per process (`RLIMIT_CPU`); the exec tool derives it from the call's timeout. */
-  cpuSeconds: number;
   /** Largest file a process may write, in bytes (`RLIMIT_FSIZE`). */
   fileSizeBytes: number;
   /** Processes (threads included) the sandbox's user may have (`RLIMIT_NPROC`). */
@@ -35,7 +36,7 @@ export interface ResourceLimits {
 }
 
 /** Defaults: 1 GiB files, 256 processes, 2 GiB of address space. */
-export const DEFAULT_RESOURCE_LIMITS: Readonly<Omit<ResourceLimits, "cpuSeconds">> = {
+export const DEFAULT_RESOURCE_LIMITS: Readonly<ResourceLimits> = {
   fileSizeBytes: 1024 * 1024 * 1024,
   processes: 256,
   addressSpaceBytes: 2 * 1024 * 1024 * 1024,
@@ -49,13 +50,16 @@ export interface SandboxPolicy {
   network: boolean;
   /** The complete environment of the program (nothing else is inherited). */
   env: Readonly<Record<string, string>>;
+  /** Limits on every process of the sandbox. */
+  limits: ResourceLimits;
 }
 
 /** The program to run: a bare name looked up on the sandbox's PATH, or an absolute path. */
 export interface SandboxCommand {
   file: string;
   args: readonly string[];
-  limits: ResourceLimits;
+  /** CPU seconds per process (`RLIMIT_CPU`); the exec tool derives it from the call's timeout. */
+  cpuSeconds: number;
 }
 
 /** A running sandboxed program. */

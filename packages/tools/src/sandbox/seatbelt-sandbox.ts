@@ -3,8 +3,8 @@
  * per policy — deny by default; read the system (`/usr`, `/bin`, `/sbin`, `/System`,
  * `/Library/Apple`, `/private/etc`, `/dev`) and `readOnlyPaths`; read and write only the
  * workspace (its `.tmp` is the program's TMPDIR); network only when the policy allows it.
- * Limits are set with the shell's `ulimit` before the program (CPU, file size, processes,
- * virtual memory). Same launcher protocol as bubblewrap (see `launcher.ts`).
+ * Limits are set with the shell's `ulimit` (file size, processes and virtual memory before the
+ * launcher waits, CPU seconds per call). Same launcher protocol as bubblewrap (see `launcher.ts`).
  *
  * UNTESTED: written to the Sandbox contract but never run by this project's tests, which run
  * on Linux. macOS has no pid namespace: the kernel kills the program's process group, so a
@@ -19,6 +19,7 @@ import type { Logger } from "@oxios/core";
 import { silentLogger } from "../silent-logger.ts";
 import { LAUNCHER_SCRIPT, launchLine } from "./launcher.ts";
 import {
+  DEFAULT_RESOURCE_LIMITS,
   type PreparedSandbox,
   type ResourceLimits,
   type Sandbox,
@@ -73,10 +74,9 @@ export function seatbeltProfile(policy: SandboxPolicy, readOnlyPaths: readonly s
 
 /** `ulimit` statements for macOS's /bin/sh (bash in POSIX mode: -f counts 512-byte blocks). */
 function ulimitPreamble(limits: ResourceLimits): string {
-  const cpu = Math.max(1, Math.ceil(limits.cpuSeconds));
   const blocks = Math.max(1, Math.floor(limits.fileSizeBytes / 512));
   const kib = Math.max(1, Math.floor(limits.addressSpaceBytes / 1024));
-  return `ulimit -t ${cpu} && ulimit -f ${blocks} && ulimit -u ${Math.floor(limits.processes)} && ulimit -v ${kib} || exit 126; `;
+  return `ulimit -f ${blocks} && ulimit -u ${Math.floor(limits.processes)} && ulimit -v ${kib} || exit 126\n`;
 }
 
 export class SeatbeltSandbox implements Sandbox {
@@ -92,7 +92,7 @@ export class SeatbeltSandbox implements Sandbox {
   }
 
   async availability(): Promise<SandboxAvailability> {
-    const child = this.#spawn({ workspace: "/private/tmp", network: false, env: {} });
+    const child = this.#spawn({ workspace: "/private/tmp", network: false, env: {}, limits: DEFAULT_RESOURCE_LIMITS });
     try {
       await child.ready;
     } catch (error) {
@@ -108,7 +108,7 @@ export class SeatbeltSandbox implements Sandbox {
     await child.ready;
     return {
       run: (command) => {
-        child.start(command.file, launchLine(command, [], ulimitPreamble(command.limits)));
+        child.start(command.file, launchLine(command));
         return child;
       },
       discard: () => child.kill(),
@@ -125,7 +125,13 @@ export class SeatbeltSandbox implements Sandbox {
     const env = { ...policy.env, PATH: SEATBELT_PATH, HOME: policy.workspace, TMPDIR: tmp };
     const child = spawn(
       this.#sandboxExec,
-      ["-p", seatbeltProfile(policy, this.#readOnlyPaths), "/bin/sh", "-c", LAUNCHER_SCRIPT],
+      [
+        "-p",
+        seatbeltProfile(policy, this.#readOnlyPaths),
+        "/bin/sh",
+        "-c",
+        ulimitPreamble(policy.limits) + LAUNCHER_SCRIPT,
+      ],
       {
         cwd: policy.workspace,
         env,

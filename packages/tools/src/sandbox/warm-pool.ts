@@ -1,9 +1,9 @@
 /**
  * Spare sandboxes, set up before they are needed. Setting up a sandbox (namespaces, mounts)
  * costs several times what running `true` costs; an agent that runs one program usually runs
- * another a model turn later, in the same workspace under the same policy. So when a call
- * takes a sandbox for a policy, one spare for that policy is started right away and waits,
- * fully set up, in its launcher (see `launcher.ts`) until the next call takes it.
+ * another a model turn later, in the same workspace under the same policy. So when a call that
+ * took a sandbox for a policy is over, one spare for that policy is started and waits, fully
+ * set up, in its launcher (see `launcher.ts`) until the next call takes it.
  *
  * A spare is used at most once, so calls never share a sandbox. Spares hold nothing open for
  * the kernel (their handles are unref'd), end after `idleMs` unused, are capped at
@@ -33,7 +33,7 @@ interface Spare {
 
 /** The key spares are kept under: everything of the policy that shapes the sandbox. */
 export function policyKey(policy: SandboxPolicy): string {
-  return JSON.stringify([policy.workspace, policy.network, Object.entries(policy.env).sort()]);
+  return JSON.stringify([policy.workspace, policy.network, Object.entries(policy.env).sort(), policy.limits]);
 }
 
 export class WarmPool {
@@ -87,7 +87,9 @@ export class WarmPool {
       taken.kill();
       throw abortError(signal);
     }
-    this.#addSpare(key, policy);
+    // The next call's spare is set up once this one is over, so it does not slow this call
+    // down (spawning blocks the event loop for a moment) and is ready a model turn later.
+    taken.child.once("close", () => this.#addSpare(key, policy));
     return taken;
   }
 

@@ -2,15 +2,19 @@
 // inside it, and spare sandboxes are used once each, end when idle or closed, and never
 // outlive the kernel's control.
 
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ManualClock } from "@oxios/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ExecOutput } from "../exec/exec-tool.ts";
-import { createHarness, type Harness, okOutput, waitFor } from "../test-harness.ts";
+import { createHarness, type Harness, okOutput, processesWithArgument, waitFor } from "../test-harness.ts";
 import { BubblewrapSandbox } from "./bubblewrap-sandbox.ts";
 import { DEFAULT_RESOURCE_LIMITS } from "./sandbox.ts";
+
+const fixture = fileURLToPath(new URL("../__fixtures__/sandbox-holder.ts", import.meta.url));
 
 let h: Harness;
 let sandbox: BubblewrapSandbox | undefined;
@@ -69,6 +73,26 @@ describe("bubblewrap: the launcher", () => {
     });
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(stdout).toBe(words.map((word) => `[${word}]`).join(""));
+  });
+});
+
+describe("bubblewrap: lifetime", () => {
+  it("when the process that started a sandbox is SIGKILLed, every process of the sandbox dies", async () => {
+    h = await createHarness();
+    const marker = `1000.${process.pid}9`;
+    const holder = spawn(process.execPath, ["--conditions=@oxios/source", "--import", "tsx", fixture, h.workspace], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, HOLD_MARKER: marker },
+    });
+    const exited = new Promise<void>((resolve) => holder.once("exit", () => resolve()));
+    try {
+      await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
+      await waitFor(() => processesWithArgument(marker).length === 2, 10_000);
+    } finally {
+      holder.kill("SIGKILL");
+      await exited;
+    }
+    await waitFor(() => processesWithArgument(marker).length === 0, 5_000);
   });
 });
 

@@ -4,7 +4,7 @@
 
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ManualClock } from "@oxios/core/testing";
@@ -122,6 +122,18 @@ describe("bubblewrap: spare sandboxes", () => {
     expect(sandbox?.spares).toBe(1);
     await clock.advanceAsync(1);
     expect(sandbox?.spares).toBe(0);
+  });
+
+  it("a spare that cannot start (its workspace was removed during the call) is not fatal", async () => {
+    await harness(["sleep", "true"], { maxSpares: 1 });
+    const call = h.session.execute("exec", { binary: "sleep", args: ["0.5"] });
+    await waitFor(() => h.logger.find("debug", "exec spawned").length === 1);
+    await rm(h.workspace, { recursive: true, force: true });
+    okOutput(await call);
+    // The spare for the removed workspace either never started or ended at once.
+    await waitFor(() => sandbox?.spares === 0);
+    await mkdir(h.workspace);
+    expect((await run("true")).exitCode).toBe(0);
   });
 
   it("a spare that dies while it waits is dropped, and the next call gets a new sandbox", async () => {

@@ -112,7 +112,14 @@ export class WarmPool {
       oldest.timer.cancel();
       oldest.child.kill();
     }
-    const child = this.#options.spawn(policy);
+    let child: SandboxChild;
+    try {
+      child = this.#options.spawn(policy);
+    } catch (error) {
+      // A spare is an optimization: the next call sets up its sandbox itself (and reports why not).
+      logger.warn("could not start a spare sandbox", { error });
+      return;
+    }
     child.hold(false);
     const timer = clock.setTimer(() => {
       if (this.#spares.get(key)?.child !== child) return;

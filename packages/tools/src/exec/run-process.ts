@@ -138,6 +138,8 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   child.stderr.on("data", (chunk: Buffer) => {
     if (!stderr.add(chunk)) stop("output-limit");
   });
+  child.stdout.resume();
+  child.stderr.resume();
   // The leader is gone; anything it left behind in its group goes too.
   const leaderExit = child.exited.then((exit) => {
     if (pid > 0 && groupAlive(pid)) terminateGroup();

@@ -4,13 +4,14 @@
 
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ManualClock } from "@oxios/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ExecOutput } from "../exec/exec-tool.ts";
-import { createHarness, type Harness, okOutput, processesWithArgument, waitFor } from "../test-harness.ts";
+import { createHarness, errorCode, type Harness, okOutput, processesWithArgument, waitFor } from "../test-harness.ts";
 import { BubblewrapSandbox } from "./bubblewrap-sandbox.ts";
 import { DEFAULT_RESOURCE_LIMITS } from "./sandbox.ts";
 
@@ -51,6 +52,34 @@ describe("bubblewrap: what agents are granted works inside", () => {
     expect(await run("git", "log", "--format=%s")).toMatchObject({ exitCode: 0, stdout: "first\n" });
     // The repository is in the workspace, where the kernel (and its file tools) see it.
     expect(await readFile(join(h.workspace, ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
+  });
+});
+
+describe("bubblewrap: read-only paths", () => {
+  it("a runtime outside /usr is visible read-only, its bin on PATH", async () => {
+    const runtime = await mkdtemp(join(tmpdir(), "oxios-runtime-"));
+    try {
+      await mkdir(join(runtime, "bin"), { mode: 0o755 });
+      await chmod(runtime, 0o755);
+      await writeFile(join(runtime, "bin", "hello-runtime"), "#!/bin/sh\necho hello from $0\n", { mode: 0o755 });
+      await harness(["hello-runtime", "touch"], { readOnlyPaths: [runtime] });
+      expect(await run("hello-runtime")).toMatchObject({
+        exitCode: 0,
+        stdout: `hello from ${join(runtime, "bin", "hello-runtime")}\n`,
+      });
+      const write = await run("touch", join(runtime, "bin", "planted"));
+      expect(write.exitCode).not.toBe(0);
+      expect(write.stderr).toContain("Read-only file system");
+    } finally {
+      await rm(runtime, { recursive: true, force: true });
+    }
+  });
+
+  it("a sandbox that cannot be set up is refused with bubblewrap's own reason", async () => {
+    await harness(["true"], { readOnlyPaths: ["/nonexistent-oxios-runtime"] });
+    const result = await h.session.execute("exec", { binary: "true" });
+    expect(errorCode(result)).toBe("EXEC_SANDBOX_UNAVAILABLE");
+    if (!result.ok) expect(result.error.message).toContain("Can't find source path /nonexistent-oxios-runtime");
   });
 });
 

@@ -69,11 +69,20 @@ export class SandboxChild implements SandboxProcess {
       this.#ready = true;
       resolveReady();
     }
+    // What the sandbox prints while it is set up says why it failed; after that, stderr is the
+    // program's, left paused for its reader.
+    const setupOutput: Buffer[] = [];
+    const collectSetupOutput = (chunk: Buffer) => {
+      if (setupOutput.length < 64) setupOutput.push(chunk);
+    };
+    if (this.#control !== undefined) child.stderr?.on("data", collectSetupOutput);
     this.#control?.on("error", (error) => options.logger.debug("sandbox control socket error", { error }));
     this.#control?.on("data", (chunk: Buffer) => {
       const text = chunk.toString("latin1");
       if (text.includes(LAUNCHER_READY) && !this.#ready) {
         this.#ready = true;
+        child.stderr?.off("data", collectSetupOutput);
+        child.stderr?.pause();
         resolveReady();
       }
       if (text.includes(LAUNCHER_NOT_FOUND)) this.#notFound = true;
@@ -99,7 +108,9 @@ export class SandboxChild implements SandboxProcess {
               ? "its program was not found"
               : spawnError !== undefined
                 ? `it could not be started (${(spawnError as Error).message})`
-                : `it exited during setup (${signal ?? `exit code ${code}`}): ${readAll(child.stderr) || "no message"}`;
+                : `it exited during setup (${signal ?? `exit code ${code}`}): ${
+                    Buffer.concat(setupOutput).toString("utf8").trim() || "no message"
+                  }`;
           rejectReady(options.setupFailure(reason, spawnError));
         }
         resolve({ code, signal });
@@ -164,13 +175,4 @@ export class SandboxChild implements SandboxProcess {
       { cause: this.#spawnError, details },
     );
   }
-}
-
-/** Everything buffered in a paused stream (what bubblewrap printed before it gave up). */
-function readAll(stream: Readable | null): string {
-  const chunks: Buffer[] = [];
-  for (let chunk = stream?.read() as Buffer | null; chunk !== null && chunk !== undefined; chunk = stream?.read()) {
-    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  }
-  return Buffer.concat(chunks).toString("utf8").trim();
 }

@@ -66,6 +66,7 @@ export interface SandboxCommand {
 export interface SandboxProcess {
   /** Leader of the process group that holds the sandbox (see the contract above). */
   readonly pid: number;
+  /** The program's output; possibly paused until its reader resumes it. */
   readonly stdout: Readable;
   readonly stderr: Readable;
   /** Settles once the group's leader has exited (its streams may still be open). */

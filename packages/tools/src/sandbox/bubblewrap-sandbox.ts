@@ -250,7 +250,7 @@ export class BubblewrapSandbox implements Sandbox {
 
   #explain(reason: string): string {
     if (reason === "its program was not found") return `${this.#bwrap} was not found: ${INSTALL_HINT}`;
-    if (/namespace|uid map|setting up uid|Operation not permitted|Permission denied/i.test(reason)) {
+    if (/namespace|uid map|setting up uid|unprivileged_userns/i.test(reason)) {
       return (
         `bubblewrap could not create the sandbox (${reason}); user namespaces may be off: ` +
         "sysctl kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces > 0, " +

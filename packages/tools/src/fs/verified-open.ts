@@ -67,13 +67,8 @@ function checkAllowed(realPath: string, paths: CallPaths, path: string): void {
   }
 }
 
-/**
- * Opens `path` for reading and checks what was opened: allowed real path, the expected kind,
- * and (for files) a single link. The caller closes `handle`.
- *
- * Throws: `TOOL_PATH_DENIED`, `TOOL_WRONG_FILE_TYPE`, or the fs error's code.
- */
-export async function openVerified(path: string, kind: "file" | "directory", paths: CallPaths): Promise<OpenedEntry> {
+/** Opens `path` (following links) and finds out what was opened. The caller closes `handle`. */
+async function openAndLocate(path: string, kind: "file" | "directory"): Promise<OpenedEntry> {
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (kind === "directory" ? constants.O_DIRECTORY : 0);
   let handle: FileHandle;
   try {
@@ -83,7 +78,23 @@ export async function openVerified(path: string, kind: "file" | "directory", pat
   }
   try {
     const stats = await handle.stat();
-    const realPath = await descriptorRealPath(handle, path, stats);
+    return { handle, realPath: await descriptorRealPath(handle, path, stats), stats };
+  } catch (error) {
+    await handle.close();
+    throw fsError(error, path);
+  }
+}
+
+/**
+ * Opens `path` for reading and checks what was opened: allowed real path, the expected kind,
+ * and (for files) a single link. The caller closes `handle`.
+ *
+ * Throws: `TOOL_PATH_DENIED`, `TOOL_WRONG_FILE_TYPE`, or the fs error's code.
+ */
+export async function openVerified(path: string, kind: "file" | "directory", paths: CallPaths): Promise<OpenedEntry> {
+  const opened = await openAndLocate(path, kind);
+  const { handle, realPath, stats } = opened;
+  try {
     checkAllowed(realPath, paths, path);
     if (kind === "file" && !stats.isFile()) {
       throw new KernelError(ToolErrorCode.wrongFileType, `${path} is not a regular file`, { details: { path } });
@@ -94,7 +105,7 @@ export async function openVerified(path: string, kind: "file" | "directory", pat
         { path, realPath, links: stats.nlink },
       );
     }
-    return { handle, realPath, stats };
+    return opened;
   } catch (error) {
     await handle.close();
     throw fsError(error, path);
@@ -102,9 +113,11 @@ export async function openVerified(path: string, kind: "file" | "directory", pat
 }
 
 /**
- * Opens the directory that will hold `path` (creating missing directories when `create`), checked
- * like `openVerified`, and refuses when `path` itself — the directory's real path plus the last
- * component — is not allowed. The caller closes `handle`.
+ * Opens the directory that will hold `path` — its deepest existing ancestor, then (when
+ * `create`) each missing directory, made and opened through its parent's descriptor without
+ * following a link — and refuses unless the real path the write will land on (that
+ * directory's real path plus the last component) is allowed; nothing is created before that
+ * check. Only the target must be allowed, as for the gate. The caller closes `handle`.
  */
 export async function openParentForWrite(
   path: string,
@@ -116,7 +129,7 @@ export async function openParentForWrite(
   let directory: OpenedEntry | undefined;
   for (let current = dirname(path); directory === undefined; ) {
     try {
-      directory = await openVerified(current, "directory", paths);
+      directory = await openAndLocate(current, "directory");
     } catch (error) {
       const parent = dirname(current);
       if (!create || !KernelError.hasCode(error, ToolErrorCode.fileNotFound) || parent === current) throw error;
@@ -125,9 +138,9 @@ export async function openParentForWrite(
     }
   }
   try {
-    for (const component of missing) directory = await makeDirectoryIn(directory, component, paths);
-    const target = join(directory.realPath, name);
+    const target = join(directory.realPath, ...missing, name);
     checkAllowed(target, paths, path);
+    for (const component of missing) directory = await makeDirectoryIn(directory, component);
     return { directory, name, target };
   } catch (error) {
     await directory.handle.close();
@@ -136,10 +149,9 @@ export async function openParentForWrite(
 }
 
 /** Creates (or opens) `name` in `parent` without following a symlink there; closes `parent`. */
-async function makeDirectoryIn(parent: OpenedEntry, name: string, paths: CallPaths): Promise<OpenedEntry> {
+async function makeDirectoryIn(parent: OpenedEntry, name: string): Promise<OpenedEntry> {
   const path = join(parent.realPath, name);
   try {
-    checkAllowed(path, paths, path);
     try {
       await mkdir(pathIn(parent, name), { mode: 0o755 });
       const owner = inheritedOwner(parent.stats);

@@ -201,10 +201,10 @@ describe.each(identities)("escape table, sandbox as $name", ({ identity }) => {
     expect(await readFile(layout.config, "utf8")).toBe('model = "demo"\n');
   });
 
-  it("a setsid grandchild dies with its call: when the call is cancelled, and when the program exits", async () => {
+  it("a setsid grandchild dies with its call: on cancel, on timeout, and when the program exits", async () => {
     await setUp(sandbox);
     const session = await agent({ role: "admin", shell: true, binaries: ["setsid"] });
-    const [cancelled, exited] = [`1000.${process.pid}1`, `1000.${process.pid}2`];
+    const [cancelled, exited, timedOut] = [`1000.${process.pid}1`, `1000.${process.pid}2`, `1000.${process.pid}4`];
     const controller = new AbortController();
     const call = session.execute(
       "exec",
@@ -219,6 +219,16 @@ describe.each(identities)("escape table, sandbox as $name", ({ identity }) => {
     const done = await run(session, { binary: "setsid", args: ["-f", "sleep", exited] });
     expect(done.exitCode).toBe(0);
     await waitFor(() => processesWithArgument(exited).length === 0, 3000);
+    // The call's timeout (on the test's ManualClock) ends the sandbox the same way.
+    const slow = session.execute("exec", {
+      mode: "shell",
+      command: `setsid sleep ${timedOut} & exec sleep 1001`,
+      timeoutSeconds: 5,
+    });
+    await waitFor(() => processesWithArgument(timedOut).length === 1 && h.clock.pendingTimers > 0);
+    await h.clock.advanceAsync(5000);
+    expect(okOutput<ExecOutput>(await slow)).toMatchObject({ timedOut: true, stoppedBy: "timeout" });
+    await waitFor(() => processesWithArgument(timedOut).length === 0, 3000);
   });
 
   it("reads never return a file outside while a file or a directory is swapped for a symlink (2,000 reads each)", async () => {

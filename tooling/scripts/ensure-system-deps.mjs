@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Installs the system programs the test suite drives for real, when they are missing:
-// git (state-store checks its repositories with `git fsck`) and Chromium (the browser tool).
-// They come from Debian's packages; everything else comes from npm through pnpm.
+// git (state-store checks its repositories with `git fsck`), Chromium (the browser tool) and
+// bubblewrap (the OS sandbox every exec runs in). They come from Debian's packages; everything
+// else comes from npm through pnpm.
 import { execFileSync, spawnSync } from "node:child_process";
 
 const needed = [
   { command: "git", debianPackage: "git" },
   { command: "chromium", debianPackage: "chromium" },
+  { command: "bwrap", debianPackage: "bubblewrap" },
 ];
 const has = (command) => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 const missing = needed.filter((entry) => !has(entry.command));

@@ -41,6 +41,7 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     expect(await statusJson.json()).toMatchObject({
       model: { demo: true },
       memory: { mode: "hybrid", embedder: "use-lite" },
+      sandbox: { kind: "bubblewrap", available: true },
     });
     expect(await cli("run", "remember that the garden needs water on Fridays")).toContain("[demo]");
     expect(await cli("memory", "search", "when does the garden need water")).toContain("Fridays");
@@ -52,6 +53,7 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
         : /ok\s+browser\s+auto: off \(\/usr\/bin\/chromium not found\)/,
     );
     expect(doctor).toMatch(/ok\s+mcp\s+no servers configured/);
+    expect(doctor).toMatch(/ok\s+sandbox\s+bubblewrap \(every exec runs in it\)/);
     expect(await cli("stop")).toContain("oxios stopped (graceful");
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
     expect(await cli("status")).toMatch(/exit 3[\s\S]*oxios is stopped/);

@@ -172,4 +172,27 @@ describe("loadConfig", () => {
     expect(loadConfig({ OXIOS_HOME: home() }).agentNetwork).toBe(false);
     expect(parseConfigValue("agent_network", "on")).toBe(true);
   });
+
+  it("exec: the sandbox is on unless exec_sandbox is exactly none; allowlist and read-only paths", () => {
+    const defaults = loadConfig({ OXIOS_HOME: home() });
+    expect(defaults).toMatchObject({ execSandbox: "auto", execBinaries: undefined, execReadOnlyPaths: [] });
+    const file = home(
+      'exec_sandbox = "none"\nexec_binaries = ["git", "node", "python3"]\nexec_read_only_paths = ["/opt/node"]\n',
+    );
+    expect(loadConfig({ OXIOS_HOME: file })).toMatchObject({
+      execSandbox: "none",
+      execBinaries: ["git", "node", "python3"],
+      execReadOnlyPaths: ["/opt/node"],
+    });
+    expect(loadConfig({ OXIOS_HOME: home(), OXIOS_EXEC_BINARIES: "git, node" }).execBinaries).toEqual(["git", "node"]);
+    for (const value of ["off", "false", "None"]) {
+      expect(() => loadConfig({ OXIOS_HOME: home(), OXIOS_EXEC_SANDBOX: value })).toThrowError(
+        /OXIOS_EXEC_SANDBOX must be "auto" .* or "none"/,
+      );
+    }
+    expect(() => loadConfig({ OXIOS_HOME: home('exec_binaries = ["/bin/sh"]\n') })).toThrowError(/exec_binaries in/);
+    expect(() => loadConfig({ OXIOS_HOME: home(), OXIOS_EXEC_READ_ONLY_PATHS: "relative/path" })).toThrowError(
+      /OXIOS_EXEC_READ_ONLY_PATHS must be a list of absolute host paths/,
+    );
+  });
 });

@@ -13,6 +13,8 @@ import { parse, TomlError } from "smol-toml";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
 export type BrowserChoice = "auto" | "on" | "off";
+/** `auto`: the platform's OS sandbox for exec (refused where none can start); `none`: no sandbox. */
+export type ExecSandboxChoice = "auto" | "none";
 
 /** Where the browser looks for Chromium unless `browser_path` says otherwise. */
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
@@ -66,6 +68,12 @@ export interface KernelConfig {
   browser: BrowserSetting;
   /** Agents may use tools that reach the network (A2A, browser, Streamable HTTP MCP servers). */
   agentNetwork: boolean;
+  /** The OS sandbox exec runs programs in; `none` only when asked for explicitly. */
+  execSandbox: ExecSandboxChoice;
+  /** The exec allowlist of agents (bare names); undefined keeps the tools' default list. */
+  execBinaries: string[] | undefined;
+  /** Host paths the exec sandbox shows read-only (a runtime installed outside /usr). */
+  execReadOnlyPaths: string[];
 }
 
 interface KeySpec {
@@ -95,6 +103,21 @@ function httpUrl(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A TOML list, or a comma-separated list in the environment, each item passing `item`. */
+function list(item: (value: string) => boolean) {
+  return (value: unknown): string[] | undefined => {
+    const items =
+      typeof value === "string"
+        ? value.split(",").map((entry) => entry.trim())
+        : Array.isArray(value)
+          ? value
+          : undefined;
+    if (items === undefined) return undefined;
+    const kept = items.filter((entry) => entry !== "");
+    return kept.every((entry) => typeof entry === "string" && item(entry)) ? (kept as string[]) : undefined;
+  };
 }
 
 function integer(min: number, max: number) {
@@ -209,6 +232,21 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     form: "true or false",
     parse: flag,
   },
+  exec_sandbox: {
+    env: "OXIOS_EXEC_SANDBOX",
+    form: '"auto" (bubblewrap on Linux, Seatbelt on macOS; exec is refused where it cannot start) or "none" (no sandbox)',
+    parse: (value) => (value === "auto" || value === "none" ? value : undefined),
+  },
+  exec_binaries: {
+    env: "OXIOS_EXEC_BINARIES",
+    form: "a list of bare program names agents may exec, such as git, node, python3 (comma-separated in the environment)",
+    parse: list((name) => /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)),
+  },
+  exec_read_only_paths: {
+    env: "OXIOS_EXEC_READ_ONLY_PATHS",
+    form: "a list of absolute host paths shown read-only inside the exec sandbox (comma-separated in the environment)",
+    parse: list((path) => path.startsWith("/") && !path.split("/").includes("..")),
+  },
 };
 
 /** Tables of config.toml that are not flat keys. */
@@ -227,6 +265,8 @@ const DEFAULTS: Record<string, unknown> = {
   browser: "auto",
   browser_path: DEFAULT_CHROMIUM,
   agent_network: false,
+  exec_sandbox: "auto",
+  exec_read_only_paths: [],
 };
 
 /** `$OXIOS_HOME`, else `~/.oxios` (under `HOME` when set). */
@@ -451,6 +491,9 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     a2aTokens: values.a2a_tokens as Record<string, string>,
     browser: resolveBrowser(values.browser as BrowserChoice, values.browser_path as string),
     agentNetwork: values.agent_network as boolean,
+    execSandbox: values.exec_sandbox as ExecSandboxChoice,
+    execBinaries: values.exec_binaries as string[] | undefined,
+    execReadOnlyPaths: values.exec_read_only_paths as string[],
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
     throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {

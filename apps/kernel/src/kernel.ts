@@ -4,10 +4,10 @@
  *
  * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
  * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler → supervisor →
- * tool registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → runtime
+ * exec sandbox → tool registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → runtime
  * (model, breakers, budgets) → runs (recovery) → the A2A server.
  * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays too) →
- * drain the scheduler → stop agents → close interop (MCP clients, browser) → flush memory
+ * drain the scheduler → stop agents → close the exec sandbox (spares) → close interop (MCP clients, browser) → flush memory
  * writes → flush audit → flush git commits → close databases → remove the pid file.
  */
 
@@ -36,11 +36,12 @@ import { SpaceManager } from "@oxios/space";
 import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
-import { builtinTools, ToolRegistry } from "@oxios/tools";
+import { builtinTools, type Sandbox, ToolRegistry } from "@oxios/tools";
 import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
 import type { KernelConfig } from "./config.ts";
+import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
 import { RunService } from "./runs.ts";
@@ -60,6 +61,8 @@ export interface Kernel {
   scheduler: Scheduler;
   supervisor: Supervisor;
   tools: ToolRegistry;
+  /** The OS sandbox exec runs programs in (`exec_sandbox`). */
+  execSandbox: Sandbox;
   model: ResolvedModel;
   runtime: Runtime;
   runs: RunService;
@@ -188,6 +191,16 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("scheduler", started);
 
     started = clock.now();
+    const execSandbox = createExecSandbox(config, { logger: logger.child({ module: "sandbox" }), clock });
+    closers.push({ name: "exec sandbox", close: () => execSandbox.close() });
+    const sandboxStatus = await execSandboxStatus(execSandbox);
+    if (config.execSandbox === "none") logger.warn(UNSANDBOXED_WARNING);
+    else if (!sandboxStatus.available) {
+      logger.error("exec is refused (EXEC_SANDBOX_UNAVAILABLE) until an OS sandbox can start", {
+        sandbox: sandboxStatus.kind,
+        reason: sandboxStatus.reason,
+      });
+    }
     const tools = new ToolRegistry({
       audit: auditSink(audit),
       publisher: bus,
@@ -199,7 +212,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         space: new SpaceManagerToolPort(spaces),
         kernel: kernelToolPort(supervisor, scheduler),
       },
-    }).register(...builtinTools());
+    }).register(...builtinTools({ exec: { sandbox: execSandbox } }));
     step("tools", started);
 
     started = clock.now();
@@ -215,7 +228,12 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ...(config.llmBaseUrl ? { baseUrl: config.llmBaseUrl } : {}),
     });
     const runtime = createRuntime({
-      ...(config.agentNetwork ? { identity: { permissions: { network: true } } } : {}),
+      identity: {
+        permissions: {
+          ...(config.agentNetwork ? { network: true } : {}),
+          ...(config.execBinaries === undefined ? {} : { exec: { binaries: config.execBinaries } }),
+        },
+      },
       model,
       clock,
       logger,
@@ -277,6 +295,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       scheduler,
       supervisor,
       tools,
+      execSandbox,
       model,
       runtime,
       runs,
@@ -296,6 +315,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         scheduler: "ready",
         supervisor: "ready",
         tools: "ready",
+        sandbox: sandboxStatus.available ? sandboxStatus.kind : `${sandboxStatus.kind} (unavailable: exec refused)`,
         mcp: interop.mcpState(),
         browser: interop.browser === undefined ? "off" : "ready",
         runtime: "ready",
@@ -346,6 +366,7 @@ function registerShutdown(
       },
       { timeoutMs: 10_000 },
     )
+    .add("close exec sandbox", () => kernel.execSandbox.close(), { timeoutMs: 5_000 })
     .add("close interop", () => kernel.interop.close(), { timeoutMs: 10_000 })
     .add("stop housekeeping", () => kernel.housekeeping.stop(), { timeoutMs: 10_000 })
     .add("flush memory writes", () => kernel.memory.flush(), { timeoutMs: 10_000 })

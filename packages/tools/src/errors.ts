@@ -50,6 +50,8 @@ export const ToolErrorCode = {
   sessionMissing: "TOOL_SESSION_MISSING",
   /** exec could not start the process (binary missing on PATH, spawn failure). */
   execFailed: "TOOL_EXEC_FAILED",
+  /** exec refused: no OS sandbox can start here (bubblewrap missing, user namespaces off). */
+  sandboxUnavailable: "EXEC_SANDBOX_UNAVAILABLE",
   /** A tool threw something that was not a KernelError. */
   failed: "TOOL_FAILED",
 } as const;

@@ -63,6 +63,27 @@ export type {
   ToolPorts,
 } from "./ports.ts";
 export { ToolRegistry, type ToolRegistryOptions, ToolSession, toolJsonSchema } from "./registry.ts";
+export {
+  BubblewrapSandbox,
+  type BubblewrapSandboxOptions,
+  DEFAULT_SANDBOX_HOST_USER,
+  SANDBOX_PATH,
+  type SandboxIdentity,
+} from "./sandbox/bubblewrap-sandbox.ts";
+export { platformSandbox } from "./sandbox/platform-sandbox.ts";
+export {
+  DEFAULT_RESOURCE_LIMITS,
+  type PreparedSandbox,
+  type ResourceLimits,
+  type Sandbox,
+  type SandboxAvailability,
+  type SandboxCommand,
+  type SandboxPolicy,
+  type SandboxProcess,
+} from "./sandbox/sandbox.ts";
+export { SeatbeltSandbox, type SeatbeltSandboxOptions, seatbeltProfile } from "./sandbox/seatbelt-sandbox.ts";
+export { UnavailableSandbox } from "./sandbox/unavailable-sandbox.ts";
+export { Unsandboxed } from "./sandbox/unsandboxed.ts";
 export { spaceActivateTool, spaceGetTool, spaceListTool } from "./space-tools.ts";
 export {
   type AccessRequest,

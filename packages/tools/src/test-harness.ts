@@ -126,6 +126,31 @@ export function liveGroupMembers(pgid: number): number[] {
   return live;
 }
 
+/**
+ * Host pids of live (non-zombie) processes with `argument` as one of their command-line
+ * arguments — how a test finds a process started inside a sandbox, whose own pids are those
+ * of its pid namespace.
+ */
+export function processesWithArgument(argument: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    let stat: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === "ENOENT" || code === "ESRCH") continue;
+      throw error;
+    }
+    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    if (state !== "Z" && cmdline.split("\0").includes(argument)) found.push(Number(entry));
+  }
+  return found;
+}
+
 /** True when `process.kill(-pgid, 0)` throws ESRCH: no process of the group exists at all. */
 export function groupGone(pgid: number): boolean {
   try {

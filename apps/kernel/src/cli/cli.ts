@@ -141,6 +141,9 @@ function configValue(config: KernelConfig, key: string): unknown {
     browser: config.browser.setting,
     browser_path: config.browser.executablePath,
     agent_network: config.agentNetwork,
+    exec_sandbox: config.execSandbox,
+    exec_binaries: config.execBinaries?.join(","),
+    exec_read_only_paths: config.execReadOnlyPaths.join(","),
   };
   return map[key];
 }

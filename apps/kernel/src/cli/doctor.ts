@@ -1,16 +1,19 @@
 /**
- * `oxios doctor`: checks Node, sqlite-vec, the embedder, the model, the port, permissions, and
- * says whether the browser is on (and why) and which MCP servers and A2A agents are configured.
+ * `oxios doctor`: checks Node, sqlite-vec, the embedder, the model, the port, permissions and
+ * the exec sandbox, and says whether the browser is on (and why) and which MCP servers and A2A
+ * agents are configured.
  */
 
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
+import { createLogger } from "@oxios/core";
 import { inspectPidFile } from "@oxios/daemon";
 import { openDatabase } from "@oxios/database";
 import { loadSqliteVec, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
 import { parseModelSpec } from "@oxios/runtime";
 import type { KernelConfig } from "../config.ts";
+import { createExecSandbox, execSandboxStatus } from "../exec-sandbox.ts";
 import { tokenPath } from "../token.ts";
 
 interface Check {
@@ -110,6 +113,22 @@ export async function runDoctor(config: KernelConfig, out: (line: string) => voi
   } catch (error) {
     add("permissions", false, `${config.home}: ${(error as Error).message}`);
   }
+
+  const sandbox = createExecSandbox(config, {
+    logger: createLogger({ level: "error", write: () => undefined }),
+    spares: 0,
+  });
+  const sandboxStatus = await execSandboxStatus(sandbox);
+  await sandbox.close();
+  add(
+    "sandbox",
+    sandboxStatus.available,
+    sandboxStatus.kind === "none"
+      ? `none — WARNING: ${sandboxStatus.reason}`
+      : sandboxStatus.available
+        ? `${sandboxStatus.kind} (every exec runs in it)`
+        : `${sandboxStatus.kind}: ${sandboxStatus.reason} — exec is refused until it can start`,
+  );
 
   const browser = config.browser;
   add("browser", !(browser.setting === "on" && !existsSync(browser.executablePath)), browser.reason);

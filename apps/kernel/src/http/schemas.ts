@@ -25,6 +25,13 @@ export const StatusSchema = z
     modules: z.record(z.string(), z.string()),
     model: z.object({ spec: z.string(), provider: z.string(), modelId: z.string(), demo: z.boolean() }),
     memory: z.object({ mode: z.string(), embedder: z.string(), memories: z.number() }),
+    sandbox: z
+      .object({
+        kind: z.string().openapi({ description: "bubblewrap, seatbelt, none (exec_sandbox = none) or unavailable" }),
+        available: z.boolean().openapi({ description: "false: exec is refused with EXEC_SANDBOX_UNAVAILABLE" }),
+        reason: z.string().optional().openapi({ description: "why it is unavailable, or the warning for none" }),
+      })
+      .openapi({ description: "The OS sandbox exec runs agents' programs in" }),
     interruptedRuns: z.array(z.object({ taskId: z.string(), status: z.string() })),
     interop: z.object({
       mcp: z.array(

@@ -1,13 +1,18 @@
 /**
  * The exec tool. Structured mode (the default) runs an allowlisted bare binary with
  * arguments and no shell; shell mode runs `/bin/sh -c command` and is off unless the agent's
- * permissions and role allow it (the gate checks both, and asks for an approval). The process
- * runs in the agent's workspace with a scrubbed environment, a timeout clamped to 1–600 s
- * (default 120), and capped stdout/stderr; see `run-process.ts` for how it is stopped.
+ * permissions and role allow it (the gate checks both, and asks for an approval). Every
+ * program runs in an OS sandbox (see `sandbox/`): only the agent's workspace writable, the
+ * network only with `permissions.network`, resource limits; where no sandbox can start the
+ * call fails `EXEC_SANDBOX_UNAVAILABLE`. The process runs in the agent's workspace with a
+ * scrubbed environment, a timeout clamped to 1–600 s (default 120), and capped stdout/stderr;
+ * see `run-process.ts` for how it is stopped.
  */
 
-import type { Clock } from "@oxios/core";
+import { abortError, type Clock } from "@oxios/core";
 import { z } from "zod";
+import { platformSandbox } from "../sandbox/platform-sandbox.ts";
+import { DEFAULT_RESOURCE_LIMITS, type ResourceLimits, type Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool } from "../tool.ts";
 import { runProcess } from "./run-process.ts";
 
@@ -23,6 +28,14 @@ export interface ExecToolOptions {
   killGraceMs?: number;
   /** Environment to take the allowlisted variables from. Default `process.env`. */
   baseEnv?: Record<string, string | undefined>;
+  /**
+   * The OS sandbox every program runs in. Default: the platform's (`platformSandbox`) with no
+   * spare sandboxes, so nothing outlives a call; a long-lived host (the kernel) passes one with
+   * spares and closes it at shutdown. Only an explicit `Unsandboxed` runs programs without one.
+   */
+  sandbox?: Sandbox;
+  /** Limits on every sandboxed process besides CPU seconds (which follow the call's timeout). Default `DEFAULT_RESOURCE_LIMITS`. */
+  limits?: Partial<ResourceLimits>;
 }
 
 export const EXEC_TIMEOUT_SECONDS = { min: 1, max: 600, default: 120 } as const;
@@ -83,6 +96,8 @@ export function scrubbedEnv(base: Record<string, string | undefined>): Record<st
 export function execTool(options: ExecToolOptions = {}) {
   const maxOutputBytes = options.maxOutputBytes ?? 1024 * 1024;
   const killGraceMs = options.killGraceMs ?? 500;
+  const limits = { ...DEFAULT_RESOURCE_LIMITS, ...options.limits };
+  let sandbox = options.sandbox;
   return defineTool({
     name: "exec",
     description:
@@ -96,12 +111,27 @@ export function execTool(options: ExecToolOptions = {}) {
         : { exec: { mode: "structured", binary: input.binary ?? "", args: input.args } },
     async execute(input, context) {
       const shell = input.mode === "shell";
+      const file = shell ? "/bin/sh" : (input.binary ?? "");
+      const args = shell ? ["-c", input.command ?? ""] : input.args;
+      const timeoutMs = clampTimeoutMs(input.timeoutSeconds);
+      sandbox ??= platformSandbox({ maxSpares: 0, logger: context.logger });
+      const prepared = await sandbox.prepare(
+        {
+          workspace: context.workspaceDir,
+          network: context.permissions.network,
+          env: scrubbedEnv(options.baseEnv ?? process.env),
+          limits,
+        },
+        context.signal,
+      );
+      if (context.signal.aborted) {
+        prepared.discard();
+        throw abortError(context.signal);
+      }
       const result = await runProcess({
-        file: shell ? "/bin/sh" : (input.binary ?? ""),
-        args: shell ? ["-c", input.command ?? ""] : input.args,
-        cwd: context.workspaceDir,
-        env: scrubbedEnv(options.baseEnv ?? process.env),
-        timeoutMs: clampTimeoutMs(input.timeoutSeconds),
+        process: prepared.run({ file, args, cpuSeconds: timeoutMs / 1000 }),
+        file,
+        timeoutMs,
         maxOutputBytes,
         killGraceMs,
         signal: context.signal,

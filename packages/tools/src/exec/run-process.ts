@@ -1,21 +1,22 @@
 /**
- * Runs one child process in its own process group (`detached: true`) and guarantees it does
- * not outlive the call: on abort, timeout or output overflow the whole group gets SIGTERM
- * (`process.kill(-pid)`), then SIGKILL after a short grace. When the leader exits on its own,
- * anything it left running in the group is terminated the same way. stdout and stderr are
- * captured up to a cap each; hitting a cap flags truncation and stops the group, so a flood
- * can neither fill memory nor keep the call alive. Timers run on the injected Clock.
+ * Watches one started process — its own process group, led by `process.pid` (for a sandbox,
+ * the sandbox's first process) — and guarantees the group does not outlive the call: on
+ * abort, timeout or output overflow the whole group gets SIGTERM (`process.kill(-pid)`), then
+ * SIGKILL after a short grace. When the leader exits on its own, anything it left running in
+ * the group is terminated the same way (inside a bubblewrap sandbox the pid namespace ends
+ * with its leader anyway). stdout and stderr are captured up to a cap each; hitting a cap
+ * flags truncation and stops the group, so a flood can neither fill memory nor keep the call
+ * alive. Timers run on the injected Clock.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { abortError, type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { abortError, type Clock, type Logger, type Timer } from "@oxios/core";
+import type { SandboxProcess } from "../sandbox/sandbox.ts";
 
 export interface RunProcessOptions {
+  /** The started process (see `Sandbox`); its group is what gets killed. */
+  process: SandboxProcess;
+  /** The program, for logs. */
   file: string;
-  args: readonly string[];
-  cwd: string;
-  env: Record<string, string>;
   timeoutMs: number;
   /** Cap for each of stdout and stderr, in bytes. */
   maxOutputBytes: number;
@@ -94,107 +95,75 @@ export function groupAlive(pid: number): boolean {
   }
 }
 
-export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
-  const { clock, logger, signal } = options;
-  if (signal.aborted) return Promise.reject(abortError(signal));
+/**
+ * Watches a started process until it has closed: captures its output, enforces the timeout and
+ * the output caps, and kills its group on abort.
+ *
+ * Throws: the process's start failure (`TOOL_EXEC_FAILED`); `ABORTED` after an abort (the group
+ * is being killed).
+ */
+export async function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
+  const { clock, logger, signal, process: child } = options;
   const started = clock.now();
-  return new Promise<ProcessResult>((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(options.file, [...options.args], {
-        cwd: options.cwd,
-        env: options.env,
-        detached: true,
-        shell: false,
-        stdio: ["ignore", "pipe", "pipe"],
-        windowsHide: true,
-      });
-    } catch (error) {
-      reject(new KernelError(ToolErrorCode.execFailed, `could not start ${options.file}`, { cause: error }));
-      return;
-    }
-    const stdout = new Capture(options.maxOutputBytes);
-    const stderr = new Capture(options.maxOutputBytes);
-    let stoppedBy: StopReason | undefined;
-    let graceTimer: Timer | undefined;
-    let exit: { code: number | null; signal: string | null } | undefined;
-    let spawnError: unknown;
+  const pid = child.pid;
+  const stdout = new Capture(options.maxOutputBytes);
+  const stderr = new Capture(options.maxOutputBytes);
+  let stoppedBy: StopReason | undefined;
+  let graceTimer: Timer | undefined;
 
-    const stop = (reason: StopReason): void => {
-      stoppedBy ??= reason;
-      terminateGroup();
-    };
-    const terminateGroup = (): void => {
-      const pid = child.pid;
-      if (pid === undefined || graceTimer !== undefined) return;
-      logger.debug("terminating process group", { pid, reason: stoppedBy ?? "leader exited" });
-      if (!killGroup(pid, "SIGTERM", logger)) return;
-      graceTimer = clock.setTimer(() => {
-        if (groupAlive(pid)) {
-          logger.warn("process group ignored SIGTERM; sending SIGKILL", { pid, graceMs: options.killGraceMs });
-          killGroup(pid, "SIGKILL", logger);
-        }
-      }, options.killGraceMs);
-    };
-    const onAbort = (): void => stop("aborted");
-    const timeoutTimer = clock.setTimer(() => stop("timeout"), options.timeoutMs);
-    signal.addEventListener("abort", onAbort, { once: true });
+  const terminateGroup = (): void => {
+    if (pid <= 0 || graceTimer !== undefined) return;
+    logger.debug("terminating process group", { pid, reason: stoppedBy ?? "leader exited" });
+    if (!killGroup(pid, "SIGTERM", logger)) return;
+    graceTimer = clock.setTimer(() => {
+      if (groupAlive(pid)) {
+        logger.warn("process group ignored SIGTERM; sending SIGKILL", { pid, graceMs: options.killGraceMs });
+        killGroup(pid, "SIGKILL", logger);
+      }
+    }, options.killGraceMs);
+  };
+  const stop = (reason: StopReason): void => {
+    stoppedBy ??= reason;
+    terminateGroup();
+  };
+  const onAbort = (): void => stop("aborted");
+  const timeoutTimer = clock.setTimer(() => stop("timeout"), options.timeoutMs);
+  signal.addEventListener("abort", onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  if (pid > 0) logger.debug("exec spawned", { pid, file: options.file });
 
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (!stdout.add(chunk)) stop("output-limit");
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      if (!stderr.add(chunk)) stop("output-limit");
-    });
-    child.on("spawn", () => logger.debug("exec spawned", { pid: child.pid, file: options.file }));
-    child.on("error", (error) => {
-      spawnError = error;
-      if (child.pid !== undefined) {
-        logger.warn("child process error after spawn", { pid: child.pid, error });
-        return;
-      }
-      timeoutTimer.cancel();
-      signal.removeEventListener("abort", onAbort);
-      reject(spawnFailure(options.file, error));
-    });
-    child.on("exit", (code, exitSignal) => {
-      exit = { code, signal: exitSignal };
-      // The leader is gone; anything it left behind in its group goes too.
-      if (child.pid !== undefined && groupAlive(child.pid)) terminateGroup();
-    });
-    child.on("close", (code: number | null, closeSignal: NodeJS.Signals | null) => {
-      timeoutTimer.cancel();
-      signal.removeEventListener("abort", onAbort);
-      const pid = child.pid;
-      // The grace timer must still fire if the group outlives the leader's pipes.
-      if (graceTimer !== undefined && (pid === undefined || !groupAlive(pid))) graceTimer.cancel();
-      if (spawnError !== undefined && pid === undefined) {
-        reject(spawnFailure(options.file, spawnError));
-        return;
-      }
-      if (stoppedBy === "aborted") {
-        reject(abortError(signal));
-        return;
-      }
-      resolve({
-        pid: pid ?? -1,
-        exitCode: exit?.code ?? code,
-        signal: exit?.signal ?? closeSignal,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        stdoutTruncated: stdout.truncated,
-        stderrTruncated: stderr.truncated,
-        timedOut: stoppedBy === "timeout",
-        stoppedBy,
-        durationMs: clock.now() - started,
-      });
-    });
+  child.stdout.on("data", (chunk: Buffer) => {
+    if (!stdout.add(chunk)) stop("output-limit");
   });
-}
-
-function spawnFailure(file: string, error: unknown): KernelError {
-  const errno = (error as { code?: unknown }).code;
-  const message =
-    errno === "ENOENT" ? `${file} was not found on PATH` : `could not start ${file}: ${(error as Error).message}`;
-  return new KernelError(ToolErrorCode.execFailed, message, { cause: error, details: { file } });
+  child.stderr.on("data", (chunk: Buffer) => {
+    if (!stderr.add(chunk)) stop("output-limit");
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  // The leader is gone; anything it left behind in its group goes too.
+  const leaderExit = child.exited.then((exit) => {
+    if (pid > 0 && groupAlive(pid)) terminateGroup();
+    return exit;
+  });
+  const closed = await child.closed;
+  const exit = await leaderExit;
+  timeoutTimer.cancel();
+  signal.removeEventListener("abort", onAbort);
+  // The grace timer must still fire if the group outlives the leader's pipes.
+  if (graceTimer !== undefined && (pid <= 0 || !groupAlive(pid))) graceTimer.cancel();
+  if (stoppedBy === "aborted") throw abortError(signal);
+  const failure = child.startFailure();
+  if (failure !== undefined) throw failure;
+  return {
+    pid,
+    exitCode: exit.code ?? closed.code,
+    signal: exit.signal ?? closed.signal,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    stdoutTruncated: stdout.truncated,
+    stderrTruncated: stderr.truncated,
+    timedOut: stoppedBy === "timeout",
+    stoppedBy,
+    durationMs: clock.now() - started,
+  };
 }

@@ -38,7 +38,7 @@ export function editTool(limits: Partial<FileToolLimits> = {}) {
     }),
     async execute(input, context) {
       const real = await context.paths.resolve(input.path, "write");
-      const text = await readTextFile(real, maxReadBytes, context.signal);
+      const text = await readTextFile(real, maxReadBytes, context.signal, context.paths);
       const count = countOccurrences(text, input.oldText);
       if (count === 0) {
         throw new KernelError(ToolErrorCode.editNoMatch, `oldText does not occur in ${context.paths.display(real)}`);
@@ -52,12 +52,13 @@ export function editTool(limits: Partial<FileToolLimits> = {}) {
       }
       const index = text.indexOf(input.oldText);
       const updated = text.slice(0, index) + input.newText + text.slice(index + input.oldText.length);
-      const bytes = await writeFileAtomic(real, updated, {
+      const written = await writeFileAtomic(real, updated, {
         maxBytes: maxWriteBytes,
         signal: context.signal,
         createDirs: false,
+        paths: context.paths,
       });
-      return { output: { path: context.paths.display(real), bytes } };
+      return { output: { path: context.paths.display(written.realPath), bytes: written.bytes } };
     },
   });
 }

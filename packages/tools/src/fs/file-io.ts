@@ -1,35 +1,37 @@
 /**
- * Abortable file I/O for the file tools: reads refuse by size before opening (a 2 GiB file
- * is never read), read and write go chunk by chunk checking the signal, and writes are atomic
- * (unique temp file in the same directory, then rename) so an aborted write leaves the old
- * content, never a torn file.
+ * Abortable file I/O for the file tools. Every open is checked after the fact (see
+ * `verified-open.ts`), so a symlink swapped after the gate's check is never read or written
+ * through. Reads refuse by size from the opened descriptor before reading a byte (a 2 GiB
+ * file is never read), read and write go chunk by chunk checking the signal, and writes are
+ * atomic (a new temp file in the checked directory, then rename) so an aborted write leaves
+ * the old content, never a torn file.
  */
 
 import { randomBytes } from "node:crypto";
-import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { constants } from "node:fs";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { KernelError, throwIfAborted } from "@oxios/core";
 import { fsError, ToolErrorCode } from "../errors.ts";
+import type { CallPaths } from "../tool.ts";
 import { IO_CHUNK_BYTES } from "./file-limits.ts";
+import { inheritedOwner, openParentForWrite, openVerified, pathIn } from "./verified-open.ts";
 
-/** Reads a regular file as UTF-8, refusing it by size first. */
-export async function readTextFile(path: string, maxBytes: number, signal: AbortSignal): Promise<string> {
+/** Reads a regular file as UTF-8, refusing it by size before reading. */
+export async function readTextFile(
+  path: string,
+  maxBytes: number,
+  signal: AbortSignal,
+  paths: CallPaths,
+): Promise<string> {
   throwIfAborted(signal);
-  let handle: FileHandle | undefined;
+  const { handle, stats } = await openVerified(path, "file", paths);
   try {
-    const before = await stat(path);
-    if (!before.isFile()) {
-      throw new KernelError(ToolErrorCode.wrongFileType, `${path} is not a regular file`, { details: { path } });
-    }
-    refuseSize(path, before.size, maxBytes);
-    handle = await open(path, "r");
-    const size = (await handle.stat()).size;
-    refuseSize(path, size, maxBytes);
-    const buffer = Buffer.alloc(size);
+    refuseSize(path, stats.size, maxBytes);
+    const buffer = Buffer.alloc(stats.size);
     let offset = 0;
-    while (offset < size) {
+    while (offset < stats.size) {
       throwIfAborted(signal);
-      const { bytesRead } = await handle.read(buffer, offset, Math.min(IO_CHUNK_BYTES, size - offset), offset);
+      const { bytesRead } = await handle.read(buffer, offset, Math.min(IO_CHUNK_BYTES, stats.size - offset), offset);
       if (bytesRead === 0) break;
       offset += bytesRead;
     }
@@ -38,7 +40,7 @@ export async function readTextFile(path: string, maxBytes: number, signal: Abort
   } catch (error) {
     throw fsError(error, path);
   } finally {
-    await handle?.close();
+    await handle.close();
   }
 }
 
@@ -50,12 +52,15 @@ function refuseSize(path: string, size: number, maxBytes: number): void {
   }
 }
 
-/** Replaces `path` with `content` atomically; an abort or failure leaves the old file intact. */
+/**
+ * Replaces `path` with `content` atomically; an abort or failure leaves the old file intact.
+ * Returns the bytes written and the real path written.
+ */
 export async function writeFileAtomic(
   path: string,
   content: string,
-  options: { maxBytes: number; signal: AbortSignal; createDirs: boolean },
-): Promise<number> {
+  options: { maxBytes: number; signal: AbortSignal; createDirs: boolean; paths: CallPaths },
+): Promise<{ bytes: number; realPath: string }> {
   const data = Buffer.from(content, "utf8");
   if (data.length > options.maxBytes) {
     throw new KernelError(
@@ -65,12 +70,14 @@ export async function writeFileAtomic(
     );
   }
   throwIfAborted(options.signal);
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const { directory, name, target } = await openParentForWrite(path, options.paths, options.createDirs);
+  const temp = pathIn(directory, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
   let handle: FileHandle | undefined;
   let renamed = false;
   try {
-    if (options.createDirs) await mkdir(dirname(path), { recursive: true });
-    handle = await open(temp, "wx", 0o644);
+    handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    const owner = inheritedOwner(directory.stats);
+    if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
     let offset = 0;
     while (offset < data.length) {
       throwIfAborted(options.signal);
@@ -81,13 +88,14 @@ export async function writeFileAtomic(
     await handle.close();
     handle = undefined;
     throwIfAborted(options.signal);
-    await rename(temp, path);
+    await rename(temp, pathIn(directory, name));
     renamed = true;
-    return data.length;
+    return { bytes: data.length, realPath: target };
   } catch (error) {
     throw fsError(error, path);
   } finally {
     await handle?.close();
     if (!renamed) await rm(temp, { force: true });
+    await directory.handle.close();
   }
 }

@@ -43,6 +43,24 @@ describe("read, write, edit", () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it("a write needs its target allowed, not its directory (a file glob outside the workspace)", async () => {
+    h = await createHarness();
+    const shared = join(h.root, "shared");
+    await mkdir(shared);
+    const session = await h.sessionFor({ permissions: { paths: { allow: [`${shared}/*.txt`] } } });
+    expect(okOutput(await session.execute("write", { path: join(shared, "notes.txt"), content: "hi\n" }))).toEqual({
+      path: join(shared, "notes.txt"),
+      bytes: 3,
+    });
+    expect(okOutput(await session.execute("read", { path: join(shared, "notes.txt") }))).toMatchObject({
+      content: "hi\n",
+    });
+    expect(errorCode(await session.execute("write", { path: join(shared, "notes.md"), content: "x" }))).toBe(
+      "TOOL_PATH_DENIED",
+    );
+    expect(await readdir(shared)).toEqual(["notes.txt"]);
+  });
+
   it("read reports missing files and directories with stable codes", async () => {
     h = await createHarness();
     await mkdir(join(h.workspace, "dir"));

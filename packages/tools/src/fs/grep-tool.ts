@@ -65,9 +65,13 @@ export function grepTool(limits: Partial<FileToolLimits> = {}) {
       const searchFile = async (file: string): Promise<void> => {
         let text: string;
         try {
-          text = await readTextFile(file, maxReadBytes, context.signal);
+          text = await readTextFile(file, maxReadBytes, context.signal, context.paths);
         } catch (error) {
-          if (KernelError.hasCode(error, ToolErrorCode.fileTooLarge)) {
+          // Too large, hard-linked, or swapped for a link out since it was listed: not searched.
+          if (
+            KernelError.hasCode(error, ToolErrorCode.fileTooLarge) ||
+            (KernelError.hasCode(error, ToolErrorCode.pathDenied) && file !== root)
+          ) {
             skipped++;
             return;
           }

@@ -1,4 +1,8 @@
-/** The ls tool: one directory's entries with type and size; links are shown, not followed. */
+/**
+ * The ls tool: one directory's entries with type and size; links are shown, not followed. The
+ * directory is opened and checked first (see `verified-open.ts`) and its entries are looked
+ * at through that descriptor.
+ */
 
 import { lstat, opendir } from "node:fs/promises";
 import { join } from "node:path";
@@ -7,6 +11,7 @@ import { z } from "zod";
 import { fsError } from "../errors.ts";
 import { defineTool } from "../tool.ts";
 import { type FileToolLimits, fileLimits } from "./file-limits.ts";
+import { openVerified, pathIn } from "./verified-open.ts";
 import type { EntryType } from "./walk.ts";
 
 export interface LsEntry {
@@ -24,11 +29,12 @@ export function lsTool(limits: Partial<FileToolLimits> = {}) {
     family: "fs.read",
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
-      const real = await context.paths.resolve(input.path, "read");
+      const opened = await openVerified(await context.paths.resolve(input.path, "read"), "directory", context.paths);
+      const real = opened.realPath;
       const entries: LsEntry[] = [];
       let truncated = false;
       try {
-        const dir = await opendir(real);
+        const dir = await opendir(pathIn(opened, "."));
         for await (const dirent of dir) {
           throwIfAborted(context.signal);
           const path = join(real, dirent.name);
@@ -37,7 +43,7 @@ export function lsTool(limits: Partial<FileToolLimits> = {}) {
             truncated = true;
             break;
           }
-          const stats = await lstat(path);
+          const stats = await lstat(pathIn(opened, dirent.name));
           const type: EntryType = stats.isSymbolicLink()
             ? "symlink"
             : stats.isDirectory()
@@ -49,6 +55,8 @@ export function lsTool(limits: Partial<FileToolLimits> = {}) {
         }
       } catch (error) {
         throw fsError(error, real);
+      } finally {
+        await opened.handle.close();
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       return { output: { path: context.paths.display(real), entries }, truncated };

@@ -15,7 +15,7 @@ export function readTool(limits: Partial<FileToolLimits> = {}) {
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
       const real = await context.paths.resolve(input.path, "read");
-      const content = await readTextFile(real, maxReadBytes, context.signal);
+      const content = await readTextFile(real, maxReadBytes, context.signal, context.paths);
       return { output: { path: context.paths.display(real), content, bytes: Buffer.byteLength(content) } };
     },
   });

@@ -18,12 +18,13 @@ export function writeTool(limits: Partial<FileToolLimits> = {}) {
     access: (input) => ({ paths: [{ path: input.path, access: "write" }] }),
     async execute(input, context) {
       const real = await context.paths.resolve(input.path, "write");
-      const bytes = await writeFileAtomic(real, input.content, {
+      const written = await writeFileAtomic(real, input.content, {
         maxBytes: maxWriteBytes,
         signal: context.signal,
         createDirs: true,
+        paths: context.paths,
       });
-      return { output: { path: context.paths.display(real), bytes } };
+      return { output: { path: context.paths.display(written.realPath), bytes: written.bytes } };
     },
   });
 }

@@ -1,5 +1,6 @@
 /** `GET /api/status`: the modules, the model in use, the memory mode and interop. */
 
+import { execSandboxStatus } from "../../exec-sandbox.ts";
 import type { Kernel } from "../../kernel.ts";
 import { KERNEL_VERSION } from "../../kernel.ts";
 import { json } from "../openapi-responses.ts";
@@ -9,7 +10,16 @@ import { securedRoute } from "../secured-route.ts";
 
 export type StatusSource = Pick<
   Kernel,
-  "config" | "clock" | "startedAt" | "modules" | "interop" | "model" | "memory" | "interrupted" | "tools"
+  | "config"
+  | "clock"
+  | "startedAt"
+  | "modules"
+  | "interop"
+  | "model"
+  | "memory"
+  | "interrupted"
+  | "tools"
+  | "execSandbox"
 >;
 
 export function statusRoutes(kernel: StatusSource) {
@@ -21,8 +31,9 @@ export function statusRoutes(kernel: StatusSource) {
       summary: "Modules, the model in use and the memory mode",
       responses: { 200: json(StatusSchema, "Status") },
     }),
-    (c) => {
+    async (c) => {
       const stats = kernel.memory.stats();
+      const sandbox = await execSandboxStatus(kernel.execSandbox);
       return c.json(
         {
           version: KERNEL_VERSION,
@@ -37,6 +48,7 @@ export function statusRoutes(kernel: StatusSource) {
             demo: kernel.model.provider === "demo",
           },
           memory: { mode: stats.mode, embedder: kernel.config.embedder, memories: stats.memories },
+          sandbox,
           interruptedRuns: kernel.interrupted,
           interop: {
             ...kernel.interop.status(),

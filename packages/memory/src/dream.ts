@@ -214,15 +214,14 @@ function gather(host: DreamHost, since: number): NonNullable<DreamData["gather"]
     for (const row of recent) {
       throwIfAborted(host.signal);
       const vector = floatsFromBlob(row.vector);
-      for (const hit of index.nearest(vector, 2, { where: "", params: [] })) {
-        if (hit.seq === row.seq || hit.distance >= host.nearDuplicateDistance) continue;
-        const other = host.sql.get<{ id: string }>("SELECT id FROM memories WHERE seq = ?", [hit.seq])?.id;
-        if (other === undefined) continue;
-        const key = [row.id, other].sort().join("|");
-        if (seen.has(key)) continue;
-        seen.add(key);
-        duplicates.push([row.id, other]);
-      }
+      const hit = index.nearDuplicate(vector, host.nearDuplicateDistance, row.seq);
+      if (hit === undefined) continue;
+      const other = host.sql.get<{ id: string }>("SELECT id FROM memories WHERE seq = ?", [hit.seq])?.id;
+      if (other === undefined) continue;
+      const key = [row.id, other].sort().join("|");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      duplicates.push([row.id, other]);
     }
   }
   return { decayUpdated: rows.length, prunable, duplicates, promotable };

@@ -163,10 +163,15 @@ interface ValidatedInput {
   metadata: Record<string, unknown>;
 }
 
+/** A vector the embedder just computed, not yet in the embedding cache. */
+interface FreshVector {
+  hash: string;
+  vector: Float32Array;
+}
+
 const SOURCE = "memory";
 const QUERY_CACHE_SIZE = 256;
 const REEMBED_BATCH = 64;
-const DUPLICATE_CANDIDATES = 8;
 
 /** The normalised-content hash used for exact dedup and the embedding cache. */
 export function contentHash(content: string): string {
@@ -273,7 +278,7 @@ export class MemoryStore {
   #prepareVectors(embedder: Embedder): VectorIndex {
     const storedModel = readMeta(this.#sql, "embedder_id");
     const storedDimensions = readMeta(this.#sql, "dimensions");
-    const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions);
+    const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions, this.#logger);
     if (storedModel !== embedder.id || storedDimensions !== String(embedder.dimensions)) {
       if (storedModel !== undefined) {
         this.#logger.info("embedder changed; vectors will be rebuilt in the background", {
@@ -358,11 +363,13 @@ export class MemoryStore {
   }
 
   async #commitBatch(items: ValidatedInput[]): Promise<MemoryEntry[]> {
-    const vectors = this.#index === undefined ? undefined : await this.#embedCached(items);
+    const embedded = this.#index === undefined ? undefined : await this.#embedCached(items);
+    const vectors = embedded?.vectors;
     const now = this.#clock.now();
     const stored: Array<{ id: string; type: string; tier: string; spaceId: string | undefined }> = [];
     const pruned: string[] = [];
     const seqs = this.#sql.transaction(() => {
+      const inserted = new Set<string>();
       const result = items.map((item, index) => {
         const vector = vectors?.[index];
         const duplicate = this.#findDuplicate(item.hash, vector);
@@ -370,10 +377,19 @@ export class MemoryStore {
           this.#mergeInto(duplicate, item, now);
           return duplicate;
         }
-        const seq = this.#insert(item, vector, now);
-        stored.push({ id: this.#idOf(seq), type: item.type, tier: item.tier, spaceId: item.spaceId });
+        const { seq, id } = this.#insert(item, vector, now);
+        inserted.add(item.hash);
+        stored.push({ id, type: item.type, tier: item.tier, spaceId: item.spaceId });
         return seq;
       });
+      // A vector stored with its memory is found by content hash there; only the vectors of
+      // merged duplicates need the cache.
+      if (embedded !== undefined) {
+        this.#cacheVectors(
+          embedded.fresh.filter((fresh) => !inserted.has(fresh.hash)),
+          now,
+        );
+      }
       pruned.push(...this.#enforceCaps(now).pruned);
       return result;
     });
@@ -386,8 +402,9 @@ export class MemoryStore {
       });
     }
     for (const id of pruned) this.#publish("memory.forgotten", { memoryId: id, reason: "cold tier over capacity" });
+    const entries = this.#entriesBySeq(seqs);
     return seqs.map((seq) => {
-      const entry = this.#getBySeq(seq);
+      const entry = entries.get(seq);
       if (entry === undefined) {
         throw new KernelError(MEMORY_ERROR_CODES.storageFailed, "a memory was removed before its write returned");
       }
@@ -395,18 +412,11 @@ export class MemoryStore {
     });
   }
 
-  #idOf(seq: number): string {
-    return this.#sql.get<{ id: string }>("SELECT id FROM memories WHERE seq = ?", [seq])?.id ?? "";
-  }
-
   #findDuplicate(hash: string, vector: Float32Array | undefined): number | undefined {
     const exact = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE content_hash = ? LIMIT 1", [hash]);
     if (exact !== undefined) return exact.seq;
     if (vector === undefined || this.#index === undefined) return undefined;
-    // A near-duplicate (cosine distance < 0.05) differs in very few code bits, so a handful
-    // of coarse candidates is enough to find it.
-    const nearest = this.#index.nearest(vector, 1, { where: "", params: [] }, DUPLICATE_CANDIDATES)[0];
-    return nearest !== undefined && nearest.distance < this.#nearDuplicate ? nearest.seq : undefined;
+    return this.#index.nearDuplicate(vector, this.#nearDuplicate)?.seq;
   }
 
   #mergeInto(seq: number, item: ValidatedInput, now: number): void {
@@ -435,13 +445,14 @@ export class MemoryStore {
     );
   }
 
-  #insert(item: ValidatedInput, vector: Float32Array | undefined, now: number): number {
+  #insert(item: ValidatedInput, vector: Float32Array | undefined, now: number): { seq: number; id: string } {
+    const id = newId(now);
     const result = this.#sql.run(
       `INSERT INTO memories(id, memory_type, content, summary, importance, tier, protection, source, session_id,
          tags, metadata, pinned, content_hash, created_at, updated_at, accessed_at, decay_rate)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
-        newId(now),
+        id,
         item.type,
         item.content,
         item.summary ?? null,
@@ -463,7 +474,7 @@ export class MemoryStore {
     const seq = Number(result.lastInsertRowid);
     if (vector !== undefined) this.#index?.upsert(seq, vector);
     if (item.spaceId !== undefined) this.#link(seq, item.spaceId, now);
-    return seq;
+    return { seq, id };
   }
 
   /** Enforces tier caps inside the current transaction; returns how many moved and the ids deleted for space. */
@@ -474,6 +485,7 @@ export class MemoryStore {
   }
 
   #deleteSeq(seq: number): void {
+    this.#keepVectorCached(seq, this.#clock.now());
     this.#index?.remove(seq);
     this.#sql.run("DELETE FROM memories WHERE seq = ?", [seq]);
   }
@@ -504,18 +516,20 @@ export class MemoryStore {
     if (patch.tags !== undefined) set("tags", JSON.stringify(validateTags(patch.tags)));
     if (patch.importance !== undefined) set("importance", validateImportance(patch.importance));
     if (patch.metadata !== undefined) set("metadata", JSON.stringify(validateMetadata(patch.metadata)));
-    let vector: Float32Array | undefined;
+    let embedded: { vectors: Float32Array[]; fresh: FreshVector[] } | undefined;
     if (content !== undefined) {
       const hash = contentHash(content);
       set("content", content);
       set("content_hash", hash);
-      if (this.#index !== undefined) [vector] = await this.#embedCached([{ content, hash }]);
+      if (this.#index !== undefined) embedded = await this.#embedCached([{ content, hash }]);
     }
+    const vector = embedded?.vectors[0];
     const now = this.#clock.now();
     set("updated_at", now);
     const seq = this.#sql.transaction(() => {
       const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
       if (found === undefined) return undefined;
+      if (vector !== undefined) this.#keepVectorCached(found.seq, now);
       this.#sql.run(`UPDATE memories SET ${sets.join(", ")} WHERE seq = ?`, [...params, found.seq]);
       if (vector !== undefined) this.#index?.upsert(found.seq, vector);
       return found.seq;
@@ -812,13 +826,23 @@ export class MemoryStore {
     });
   }
 
-  /** Vectors for `items`, from the (model, content hash) cache where present; misses embedded in one batch. */
-  async #embedCached(items: ReadonlyArray<{ content: string; hash: string }>): Promise<Float32Array[]> {
+  /**
+   * Vectors for `items`, from the (model, content hash) cache where present; misses embedded in
+   * one batch and returned as `fresh`, for the caller to cache in its write transaction.
+   */
+  async #embedCached(
+    items: ReadonlyArray<{ content: string; hash: string }>,
+  ): Promise<{ vectors: Float32Array[]; fresh: FreshVector[] }> {
     const model = this.#embedder?.id ?? "";
     const hashes = [...new Set(items.map((item) => item.hash))];
     const cached = new Map<string, Float32Array>();
+    // The cache holds the vectors no memory holds (see #keepVectorCached); a live memory's
+    // vector is read from memory_embeddings by its content hash.
     for (const row of this.#sql.all<{ content_hash: string; vector: unknown }>(
-      "SELECT content_hash, vector FROM embedding_cache WHERE model = ? AND content_hash IN (SELECT value FROM json_each(?))",
+      `SELECT content_hash, vector FROM embedding_cache WHERE model = ?1 AND content_hash IN (SELECT value FROM json_each(?2))
+       UNION ALL
+       SELECT m.content_hash, e.vector FROM memories m JOIN memory_embeddings e ON e.memory_seq = m.seq
+       WHERE e.model = ?1 AND m.content_hash IN (SELECT value FROM json_each(?2))`,
       [model, JSON.stringify(hashes)],
     )) {
       cached.set(row.content_hash, floatsFromBlob(row.vector));
@@ -826,22 +850,43 @@ export class MemoryStore {
     const missing = items.filter(
       (item, index) => !cached.has(item.hash) && items.findIndex((other) => other.hash === item.hash) === index,
     );
+    const fresh: FreshVector[] = [];
     if (missing.length > 0) {
       const vectors = await this.#embed(missing.map((item) => item.content));
-      const now = this.#clock.now();
-      this.#sql.transaction(() => {
-        missing.forEach((item, index) => {
-          const vector = vectors[index] as Float32Array;
-          cached.set(item.hash, vector);
-          this.#sql.run(
-            `INSERT INTO embedding_cache(model, content_hash, vector, used_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
-            [model, item.hash, blob(vector), now],
-          );
-        });
+      missing.forEach((item, index) => {
+        const vector = vectors[index] as Float32Array;
+        cached.set(item.hash, vector);
+        fresh.push({ hash: item.hash, vector });
       });
     }
-    return items.map((item) => cached.get(item.hash) as Float32Array);
+    return { vectors: items.map((item) => cached.get(item.hash) as Float32Array), fresh };
+  }
+
+  /**
+   * Keeps the vector of memory `seq` in the embedding cache before the memory is deleted or its
+   * content replaced, so the same content later needs no embedder call.
+   */
+  #keepVectorCached(seq: number, now: number): void {
+    if (this.#index === undefined) return;
+    this.#sql.run(
+      `INSERT INTO embedding_cache(model, content_hash, vector, used_at)
+       SELECT e.model, m.content_hash, e.vector, ? FROM memories m JOIN memory_embeddings e ON e.memory_seq = m.seq
+       WHERE m.seq = ?
+       ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
+      [now, seq],
+    );
+  }
+
+  /** Caches freshly computed vectors; call inside the write transaction that uses them. */
+  #cacheVectors(fresh: readonly FreshVector[], now: number): void {
+    const model = this.#embedder?.id ?? "";
+    for (const { hash, vector } of fresh) {
+      this.#sql.run(
+        `INSERT INTO embedding_cache(model, content_hash, vector, used_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
+        [model, hash, blob(vector), now],
+      );
+    }
   }
 
   async #embedQuery(query: string, signal?: AbortSignal): Promise<Float32Array> {
@@ -884,11 +929,10 @@ export class MemoryStore {
   }
 
   #countMissingVectors(): number {
-    return (
-      this.#sql.get<{ n: number }>(
-        "SELECT count(*) AS n FROM memories m LEFT JOIN memory_embeddings e ON e.memory_seq = m.seq WHERE e.memory_seq IS NULL",
-      )?.n ?? 0
-    );
+    // Every vector has a code (same transaction) and every code a memory (cascade), so the
+    // difference of the counts is the number of memories without a vector; no join needed.
+    const memories = this.#sql.get<{ n: number }>("SELECT count(*) AS n FROM memories")?.n ?? 0;
+    return memories - (this.#index?.count() ?? 0);
   }
 
   async #runReembed(): Promise<void> {
@@ -902,7 +946,8 @@ export class MemoryStore {
         [REEMBED_BATCH],
       );
       if (rows.length === 0) return;
-      const vectors = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
+      const embedded = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
+      const vectors = embedded.vectors;
       throwIfAborted(signal);
       this.#sql.transaction(() => {
         rows.forEach((row, index) => {
@@ -975,6 +1020,16 @@ export class MemoryStore {
       this.#logger.warn("a memory event was dropped by a subscriber", { type, dropped: result.dropped });
   }
 
+  #saveIndexSnapshot(): void {
+    try {
+      this.#index?.saveSnapshot();
+    } catch (error) {
+      this.#logger.warn("the vector index snapshot was not stored; the next open reads the code table instead", {
+        error,
+      });
+    }
+  }
+
   #assertOpen(): void {
     if (this.#closed || this.#closing !== undefined) {
       throw new KernelError(MEMORY_ERROR_CODES.closed, "the memory store is closed");
@@ -989,6 +1044,7 @@ export class MemoryStore {
         this.#reembedController.abort(new KernelError("ABORTED", "memory store closing"));
         await this.#reembedTask;
         await this.#queue.close();
+        this.#saveIndexSnapshot();
         this.#release();
         this.#closed = true;
       })();

@@ -30,8 +30,8 @@ const DIMENSIONS = 512;
 const QUERIES = 50;
 const RECALL_GOAL = 0.95;
 const SWEEP = [100, 200, 400, 800, 1_600];
-const LANCE_SETTINGS: LanceSetting[] = [10, 30, 100].flatMap((nprobes) =>
-  [1, 10, 50].map((refineFactor) => ({ nprobes, refineFactor })),
+const LANCE_SETTINGS: LanceSetting[] = [10, 30, 100, 300].flatMap((nprobes) =>
+  [10, 50].map((refineFactor) => ({ nprobes, refineFactor })),
 );
 
 function parseSize(text: string): number {

@@ -655,6 +655,16 @@ export class MemoryStore {
   #keywordCandidates(query: string, pool: number, filter: SqlFilter): number[] {
     const match = ftsQuery(query);
     if (match === undefined) return [];
+    if (filter.where === "") {
+      // No filter: rank the FTS rows alone; joining every match to its memory costs as much again.
+      return this.#sql
+        .all<{ seq: number }>(
+          `SELECT rowid AS seq FROM memories_fts WHERE memories_fts MATCH ?
+           ORDER BY bm25(memories_fts, 1.0, 0.5, 0.5), rowid LIMIT ?`,
+          [match, pool],
+        )
+        .map((row) => row.seq);
+    }
     return this.#sql
       .all<{ seq: number }>(
         `SELECT m.seq AS seq FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid

@@ -33,9 +33,12 @@ export interface SqlFilter {
 
 /** Bits of a code: 64 bytes a memory. */
 export const CODE_BITS = 512;
-/** Codes re-ranked per wanted result, and at least this many (see the bench for the recall it buys). */
-const OVERSAMPLE = 20;
-const MIN_CANDIDATES = 400;
+/**
+ * Codes re-ranked per wanted result, and at least this many: 200 for a hybrid search of 10,
+ * which gives recall@10 ≈ 0.98 against exact KNN at 100k and 1M memories (the bench's sweep).
+ */
+const OVERSAMPLE = 10;
+const MIN_CANDIDATES = 200;
 /** Near-duplicate candidates re-ranked exactly, nearest codes first. */
 const DUPLICATE_CANDIDATES = 16;
 

@@ -20,6 +20,7 @@ export interface SizeFigures {
   lanceSweep: Array<{ nprobes: number; refineFactor: number; p50: number; recall: number }>;
   oursSweep: Array<{ candidates: number; p50: number; recall: number }>;
   openMs: number;
+  crashOpenMs: number;
   rssAfterOpen: number;
   peakRss: number;
 }
@@ -131,11 +132,11 @@ export function renderSummary(results: readonly SizeFigures[], cases: readonly B
     "`pnpm --filter @oxios/memory bench` — synthetic memories × 512-d (hashing embedder), 50 queries,",
     "medians (p50) in ms, every contender embedding the query text. Recall@10 against sqlite-vec's exact KNN.",
     "",
-    "| size | ours hybrid | ours vector | ours recall | exact KNN | LanceDB IVF-PQ | LanceDB recall | hybrid ÷ exact | vector ÷ LanceDB | open | peak RSS |",
+    "| size | ours hybrid | ours vector | ours recall | exact KNN | LanceDB IVF-PQ | LanceDB recall | hybrid ÷ exact | vector ÷ LanceDB | open (clean / crash) | peak RSS |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(
       (figures) =>
-        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}) | ${figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${(figures.vectorP50 / figures.lanceP50).toFixed(3)}× | ${(figures.openMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB |`,
+        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}) | ${figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${(figures.vectorP50 / figures.lanceP50).toFixed(3)}× | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB |`,
     ),
     "",
     "## Goals",

@@ -326,7 +326,7 @@ export class MemoryStore {
               options.signal,
             );
       const now = this.#clock.now();
-      this.#sql.transaction(() => {
+      this.#write(() => {
         chunk.forEach((item, index) => {
           if (this.#sql.get("SELECT 1 FROM memories WHERE content_hash = ?", [item.hash]) !== undefined) {
             duplicates += 1;
@@ -368,7 +368,7 @@ export class MemoryStore {
     const now = this.#clock.now();
     const stored: Array<{ id: string; type: string; tier: string; spaceId: string | undefined }> = [];
     const pruned: string[] = [];
-    const seqs = this.#sql.transaction(() => {
+    const seqs = this.#write(() => {
       const inserted = new Set<string>();
       const result = items.map((item, index) => {
         const vector = vectors?.[index];
@@ -484,6 +484,11 @@ export class MemoryStore {
     return { demoted: outcome.demoted, pruned: outcome.pruned.map((victim) => victim.id) };
   }
 
+  /** A write transaction; with vectors on, one in which the index stamps once (see `VectorIndex.transaction`). */
+  #write<T>(body: () => T): T {
+    return this.#index === undefined ? this.#sql.transaction(body) : this.#index.transaction(body);
+  }
+
   #deleteSeq(seq: number): void {
     this.#keepVectorCached(seq, this.#clock.now());
     this.#index?.remove(seq);
@@ -526,7 +531,7 @@ export class MemoryStore {
     const vector = embedded?.vectors[0];
     const now = this.#clock.now();
     set("updated_at", now);
-    const seq = this.#sql.transaction(() => {
+    const seq = this.#write(() => {
       const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
       if (found === undefined) return undefined;
       if (vector !== undefined) this.#keepVectorCached(found.seq, now);
@@ -563,7 +568,7 @@ export class MemoryStore {
   /** Deletes a memory with its vector, FTS entry and space links. False if there was none. */
   async forget(id: string, reason = "forgotten"): Promise<boolean> {
     this.#assertOpen();
-    const removed = this.#sql.transaction(() => {
+    const removed = this.#write(() => {
       const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
       if (found === undefined) return false;
       this.#deleteSeq(found.seq);
@@ -959,7 +964,7 @@ export class MemoryStore {
       const embedded = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
       const vectors = embedded.vectors;
       throwIfAborted(signal);
-      this.#sql.transaction(() => {
+      this.#write(() => {
         rows.forEach((row, index) => {
           // Skip a memory changed or deleted meanwhile: its own write embedded it.
           const still = this.#sql.get("SELECT 1 FROM memories WHERE seq = ? AND content_hash = ?", [

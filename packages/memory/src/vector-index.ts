@@ -50,6 +50,11 @@ export class VectorIndex {
   readonly #logger: Logger | undefined;
   /** The stamp of the table state the in-memory index mirrors; undefined while unknown. */
   #stamp: string | undefined;
+  /** Set inside `transaction`: whether this transaction already wrote a new stamp. */
+  #scope: { stamped: boolean } | undefined;
+  /** The last vector quantized and its code (a write quantizes the same vector twice). */
+  #lastVector: Float32Array | undefined;
+  #lastCode: Uint8Array | undefined;
 
   /** Loads (or, when the code format changed, first rebuilds) the index; call inside a transaction. */
   constructor(sql: Sql, model: string, dimensions: number, logger?: Logger) {
@@ -72,11 +77,27 @@ export class VectorIndex {
     this.#reload();
   }
 
+  /**
+   * Runs `body` in one transaction (or in the one already open) in which the stamp is read and
+   * rewritten once, not at every change: a group commit of many memories pays for it once.
+   */
+  transaction<T>(body: () => T): T {
+    if (this.#sql.inTransaction || this.#scope !== undefined) return this.#sql.transaction(body);
+    return this.#sql.transaction(() => {
+      this.#verify();
+      this.#scope = { stamped: false };
+      try {
+        return body();
+      } finally {
+        this.#scope = undefined;
+      }
+    });
+  }
+
   /** Stores (or replaces) the vector of memory `seq`; call inside the write transaction. */
   upsert(seq: number, vector: Float32Array): void {
-    this.#verify();
-    const code = this.quantizer.quantize(vector);
-    this.#stamp = undefined;
+    this.#beforeChange();
+    const code = this.#code(vector);
     this.#sql.run(
       "INSERT INTO memory_codes(memory_seq, code) VALUES (?, ?) ON CONFLICT(memory_seq) DO UPDATE SET code = excluded.code",
       [seq, blob(code)],
@@ -87,25 +108,24 @@ export class VectorIndex {
       [seq, this.model, blob(vector)],
     );
     this.#bits.set(seq, code);
-    this.#stamp = writeStamp(this.#sql);
+    this.#afterChange();
   }
 
   /** Removes the vector of memory `seq` (its rows also cascade with the memory). */
   remove(seq: number): void {
-    this.#verify();
-    this.#stamp = undefined;
+    this.#beforeChange();
     this.#sql.run("DELETE FROM memory_codes WHERE memory_seq = ?", [seq]);
     this.#sql.run("DELETE FROM memory_embeddings WHERE memory_seq = ?", [seq]);
     this.#bits.delete(seq);
-    this.#stamp = writeStamp(this.#sql);
+    this.#afterChange();
   }
 
   /** Drops every vector (before a re-embed with another model). */
   clear(): void {
-    this.#stamp = undefined;
+    this.#beforeChange();
     this.#sql.exec("DELETE FROM memory_codes; DELETE FROM memory_embeddings;");
     this.#bits.clear();
-    this.#stamp = writeStamp(this.#sql);
+    this.#afterChange();
   }
 
   /** Memories with a vector. */
@@ -130,7 +150,7 @@ export class VectorIndex {
     const budget = candidates ?? Math.max(limit * OVERSAMPLE, MIN_CANDIDATES);
     let seqs: number[];
     if (filter.where === "") {
-      seqs = this.#bits.size <= budget ? this.#bits.seqs() : this.#bits.nearest(this.quantizer.quantize(query), budget);
+      seqs = this.#bits.size <= budget ? this.#bits.seqs() : this.#bits.nearest(this.#code(query), budget);
     } else {
       const allowed = this.#sql
         .all<{ seq: number }>(`SELECT m.seq AS seq FROM memories m WHERE ${filter.where}`, filter.params)
@@ -138,7 +158,7 @@ export class VectorIndex {
       seqs =
         allowed.length <= budget
           ? allowed.filter((seq) => this.#bits.has(seq))
-          : this.#bits.nearest(this.quantizer.quantize(query), budget, allowed);
+          : this.#bits.nearest(this.#code(query), budget, allowed);
     }
     return this.#rerank(query, seqs, limit);
   }
@@ -151,7 +171,7 @@ export class VectorIndex {
     this.#verify();
     const cutoff = hammingCutoff(maxDistance, this.quantizer.bits);
     const matches = this.#bits
-      .candidatesNear(this.quantizer.quantize(vector), cutoff)
+      .candidatesNear(this.#code(vector), cutoff)
       .filter((match) => match.seq !== exclude)
       .slice(0, DUPLICATE_CANDIDATES);
     const nearest = this.#rerank(
@@ -169,6 +189,32 @@ export class VectorIndex {
        WHERE memory_seq IN (SELECT value FROM json_each(?)) ORDER BY distance, memory_seq LIMIT ?`,
       [blob(query), JSON.stringify(seqs), limit],
     );
+  }
+
+  #code(vector: Float32Array): Uint8Array {
+    if (vector !== this.#lastVector || this.#lastCode === undefined) {
+      this.#lastCode = this.quantizer.quantize(vector);
+      this.#lastVector = vector;
+    }
+    return this.#lastCode;
+  }
+
+  /**
+   * Before changing the table and the index: in a `transaction` that already stamped, nothing
+   * (its stamp covers every change until it commits, and a rollback reverts the table's stamp
+   * away from it); otherwise verify, and mark the in-memory stamp unknown until the new one is
+   * written, so a failure in between forces a reload.
+   */
+  #beforeChange(): void {
+    if (this.#scope?.stamped === true) return;
+    if (this.#scope === undefined) this.#verify();
+    this.#stamp = undefined;
+  }
+
+  #afterChange(): void {
+    if (this.#scope?.stamped === true) return;
+    this.#stamp = writeStamp(this.#sql);
+    if (this.#scope !== undefined) this.#scope.stamped = true;
   }
 
   /** Reloads from the table when the in-memory index may have missed a change. */

@@ -378,6 +378,7 @@ cases.push({
 
 writeBenchResults(packageDir, cases);
 const resultsDir = join(packageDir, "bench", "results");
+writeFileSync(join(resultsDir, "figures.json"), `${JSON.stringify({ results, cases }, null, 2)}\n`);
 writeFileSync(join(resultsDir, "latency-recall.svg"), renderChart(results));
 writeFileSync(join(resultsDir, "summary.md"), renderSummary(results, cases));
 console.log(`wrote ${join(resultsDir, "summary.md")} and latency-recall.svg`);

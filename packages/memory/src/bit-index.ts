@@ -69,7 +69,11 @@ export class BitIndex {
   #count = 0;
   #capacity = 0;
   #seqs = new Float64Array(0);
-  readonly #slotOf = new Map<number, number>();
+  /**
+   * Slot + 1 of each seq (0: not indexed), indexed by seq: seqs are the table's AUTOINCREMENT
+   * rowids, so this costs 4 bytes per seq ever assigned and needs no hashing.
+   */
+  #slotOfSeq = new Int32Array(1_024);
   /** Head slot of each band value's list, band-major: `BANDS × BAND_VALUES`. */
   readonly #heads = new Int32Array(BANDS * BAND_VALUES).fill(NONE);
   /** Next slot in the same band list, slot-major: `capacity × BANDS`. */
@@ -101,7 +105,7 @@ export class BitIndex {
   }
 
   has(seq: number): boolean {
-    return this.#slotOf.has(seq);
+    return this.#slotOf(seq) !== undefined;
   }
 
   /** Every seq in the index, in slot order. */
@@ -111,7 +115,7 @@ export class BitIndex {
 
   /** A copy of the code of `seq`, if indexed. */
   code(seq: number): Uint8Array | undefined {
-    const slot = this.#slotOf.get(seq);
+    const slot = this.#slotOf(seq);
     if (slot === undefined) return undefined;
     const start = this.#codeOffset(slot);
     return this.#memory().slice(start, start + this.codeBytes);
@@ -120,7 +124,7 @@ export class BitIndex {
   /** Adds the code of `seq`, or replaces it. */
   set(seq: number, code: Uint8Array): void {
     this.#checkCode(code);
-    const existing = this.#slotOf.get(seq);
+    const existing = this.#slotOf(seq);
     if (existing !== undefined) {
       this.#unlinkBands(existing);
       this.#memory().set(code, this.#codeOffset(existing));
@@ -131,7 +135,7 @@ export class BitIndex {
     const slot = this.#count;
     this.#count += 1;
     this.#seqs[slot] = seq;
-    this.#slotOf.set(seq, slot);
+    this.#setSlot(seq, slot);
     this.#memory().set(code, this.#codeOffset(slot));
     this.#linkBands(slot);
   }
@@ -147,15 +151,30 @@ export class BitIndex {
     while (capacity < this.#count + count) capacity *= 2;
     if (capacity !== this.#capacity) this.#grow(capacity);
     const first = this.#count;
-    this.#memory().set(codes, this.#codeOffset(first));
     for (let index = 0; index < count; index++) {
       const seq = seqs[index] as number;
-      if (this.#slotOf.has(seq)) throw new RangeError(`seq ${seq} is already indexed`);
-      const slot = first + index;
-      this.#seqs[slot] = seq;
-      this.#slotOf.set(seq, slot);
-      this.#count = slot + 1;
-      this.#linkBands(slot);
+      if (this.#slotOf(seq) !== undefined) {
+        // Undo the seqs taken so far: the index stays as it was.
+        for (let undo = 0; undo < index; undo++) this.#slotOfSeq[seqs[undo] as number] = 0;
+        throw new RangeError(`seq ${seq} is already indexed`);
+      }
+      this.#seqs[first + index] = seq;
+      this.#setSlot(seq, first + index);
+    }
+    this.#memory().set(codes, this.#codeOffset(first));
+    this.#count = first + count;
+    // Band by band: each pass touches one band's heads (256 KB) rather than all of them (8 MB).
+    const bands = new Uint16Array(this.#memory().buffer, this.#codesOffset, (this.#count * this.codeBytes) / 2);
+    const wordsPerCode = this.codeBytes / 2;
+    const heads = this.#heads;
+    const next = this.#next;
+    for (let band = 0; band < BANDS; band++) {
+      const base = band * BAND_VALUES;
+      for (let slot = first; slot < this.#count; slot++) {
+        const head = base + (bands[slot * wordsPerCode + band] as number);
+        next[slot * BANDS + band] = heads[head] as number;
+        heads[head] = slot;
+      }
     }
   }
 
@@ -170,10 +189,10 @@ export class BitIndex {
 
   /** Removes the code of `seq`; false if it had none. The last code moves into its slot. */
   delete(seq: number): boolean {
-    const slot = this.#slotOf.get(seq);
+    const slot = this.#slotOf(seq);
     if (slot === undefined) return false;
     this.#unlinkBands(slot);
-    this.#slotOf.delete(seq);
+    this.#slotOfSeq[seq] = 0;
     const last = this.#count - 1;
     if (slot !== last) {
       const moved = this.#seqs[last] as number;
@@ -182,7 +201,7 @@ export class BitIndex {
       const from = this.#codeOffset(last);
       memory.copyWithin(this.#codeOffset(slot), from, from + this.codeBytes);
       this.#seqs[slot] = moved;
-      this.#slotOf.set(moved, slot);
+      this.#setSlot(moved, slot);
       this.#linkBands(slot);
     }
     this.#count = last;
@@ -191,7 +210,7 @@ export class BitIndex {
 
   clear(): void {
     this.#count = 0;
-    this.#slotOf.clear();
+    this.#slotOfSeq.fill(0);
     this.#heads.fill(NONE);
   }
 
@@ -212,7 +231,7 @@ export class BitIndex {
       mask = this.#maskOffset;
       memory.fill(0, mask, mask + this.#count);
       for (const seq of allowed) {
-        const slot = this.#slotOf.get(seq);
+        const slot = this.#slotOf(seq);
         if (slot !== undefined) memory[mask + slot] = 1;
       }
     }
@@ -268,6 +287,23 @@ export class BitIndex {
       }
     }
     return matches.sort((a, b) => a.distance - b.distance || a.seq - b.seq);
+  }
+
+  #slotOf(seq: number): number | undefined {
+    const entry = Number.isInteger(seq) && seq >= 0 && seq < this.#slotOfSeq.length ? this.#slotOfSeq[seq] : 0;
+    return entry === undefined || entry === 0 ? undefined : entry - 1;
+  }
+
+  #setSlot(seq: number, slot: number): void {
+    if (!Number.isInteger(seq) || seq < 0 || seq > 0x7fffffff) throw new RangeError(`seq ${seq} is out of range`);
+    if (seq >= this.#slotOfSeq.length) {
+      let length = this.#slotOfSeq.length;
+      while (length <= seq) length *= 2;
+      const grown = new Int32Array(length);
+      grown.set(this.#slotOfSeq);
+      this.#slotOfSeq = grown;
+    }
+    this.#slotOfSeq[seq] = slot + 1;
   }
 
   #codeOffset(slot: number): number {

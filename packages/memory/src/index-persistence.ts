@@ -57,10 +57,11 @@ export function rebuildCodes(sql: Sql, quantizer: SignQuantizer): number {
       [after, PAGE_ROWS],
     );
     for (const row of rows) {
-      sql.run("INSERT INTO memory_codes(memory_seq, code) VALUES (?, ?)", [
-        row.seq,
-        blob(quantizer.quantize(floatsFromBlob(row.vector))),
-      ]);
+      const vector = floatsFromBlob(row.vector);
+      // A vector of another embedder's width gets no code: the open that follows clears it and
+      // re-embeds the memory.
+      if (vector.length !== quantizer.dimensions) continue;
+      sql.run("INSERT INTO memory_codes(memory_seq, code) VALUES (?, ?)", [row.seq, blob(quantizer.quantize(vector))]);
     }
     written += rows.length;
     if (rows.length < PAGE_ROWS) break;
@@ -115,7 +116,14 @@ function loadSnapshot(sql: Sql, index: BitIndex): boolean {
     index.clear();
     return false;
   }
-  for (const part of decoded) index.addMany(part.seqs, part.codes);
+  try {
+    for (const part of decoded) index.addMany(part.seqs, part.codes);
+  } catch (error) {
+    // A seq twice or out of range: the snapshot is not what was written; the table is the truth.
+    if (!(error instanceof RangeError)) throw error;
+    index.clear();
+    return false;
+  }
   return true;
 }
 

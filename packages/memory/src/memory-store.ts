@@ -170,6 +170,8 @@ interface FreshVector {
 }
 
 const SOURCE = "memory";
+/** Set in `memory_meta` while some memories may lack a vector; the next open re-embeds them. */
+const VECTORS_INCOMPLETE = "vectors_incomplete";
 const QUERY_CACHE_SIZE = 256;
 const REEMBED_BATCH = 64;
 
@@ -279,6 +281,7 @@ export class MemoryStore {
     const storedModel = readMeta(this.#sql, "embedder_id");
     const storedDimensions = readMeta(this.#sql, "dimensions");
     const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions, this.#logger);
+    if (index.codesRebuilt) writeMeta(this.#sql, VECTORS_INCOMPLETE, "1");
     if (storedModel !== embedder.id || storedDimensions !== String(embedder.dimensions)) {
       if (storedModel !== undefined) {
         this.#logger.info("embedder changed; vectors will be rebuilt in the background", {
@@ -287,6 +290,7 @@ export class MemoryStore {
         });
       }
       index.clear();
+      writeMeta(this.#sql, VECTORS_INCOMPLETE, "1");
       writeMeta(this.#sql, "embedder_id", embedder.id);
       writeMeta(this.#sql, "dimensions", String(embedder.dimensions));
     }
@@ -922,8 +926,14 @@ export class MemoryStore {
 
   #startReembedIfNeeded(): void {
     if (this.#index === undefined) return;
+    // Only a change of embedder (or of code format, on upgrade) leaves memories without a
+    // vector; counting them on every open would read the whole table at a million memories.
+    if (readMeta(this.#sql, VECTORS_INCOMPLETE) === undefined) return;
     const missing = this.#countMissingVectors();
-    if (missing === 0) return;
+    if (missing === 0) {
+      this.#sql.run("DELETE FROM memory_meta WHERE key = ?", [VECTORS_INCOMPLETE]);
+      return;
+    }
     this.#reembed.running = true;
     this.#reembed.total = missing;
     this.#reembed.done = 0;
@@ -960,7 +970,10 @@ export class MemoryStore {
          WHERE e.memory_seq IS NULL ORDER BY m.seq LIMIT ?`,
         [REEMBED_BATCH],
       );
-      if (rows.length === 0) return;
+      if (rows.length === 0) {
+        this.#sql.run("DELETE FROM memory_meta WHERE key = ?", [VECTORS_INCOMPLETE]);
+        return;
+      }
       const embedded = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
       const vectors = embedded.vectors;
       throwIfAborted(signal);

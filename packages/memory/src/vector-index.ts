@@ -45,6 +45,8 @@ const DUPLICATE_CANDIDATES = 16;
 export class VectorIndex {
   readonly quantizer: SignQuantizer;
   readonly model: string;
+  /** True when opening found codes of another format and rebuilt them from the vectors. */
+  readonly codesRebuilt: boolean;
   readonly #sql: Sql;
   readonly #bits: BitIndex;
   readonly #logger: Logger | undefined;
@@ -65,7 +67,8 @@ export class VectorIndex {
     this.#bits = new BitIndex(this.quantizer.bits / 8);
     // The sqlite-vec table of 1,024-bit codes that earlier versions searched.
     sql.exec("DROP TABLE IF EXISTS memory_vectors");
-    if (!codesMatch(sql, this.quantizer)) {
+    this.codesRebuilt = !codesMatch(sql, this.quantizer);
+    if (this.codesRebuilt) {
       const started = performance.now();
       const codes = rebuildCodes(sql, this.quantizer);
       if (codes > 0)
@@ -219,6 +222,9 @@ export class VectorIndex {
 
   /** Reloads from the table when the in-memory index may have missed a change. */
   #verify(): void {
+    // Inside `transaction` the write lock is held and the index was checked at its start: no one
+    // else can have written since.
+    if (this.#scope !== undefined && this.#stamp !== undefined) return;
     if (this.#stamp === undefined || readStamp(this.#sql) !== this.#stamp) this.#reload();
   }
 

@@ -144,6 +144,67 @@ describe("the index across restarts and failed writes", () => {
     expect(hits.map((hit) => hit.entry.content)).toEqual(["the first memory stays"]);
   });
 
+  it("memories written in keyword-only mode get their vectors on the next open with vectors", async () => {
+    const test = await openTestStore({ keywordOnly: true });
+    await test.store.remember({ content: "remembered while vectors were off", type: "fact" });
+    await test.store.remember({ content: "another one without a vector", type: "fact" });
+    await test.store.close();
+    const again = await test.reopen({ keywordOnly: false });
+    open.push({ ...test, store: again });
+    await again.reembedIdle();
+    expect(again.stats()).toMatchObject({ memories: 2, vectors: 2 });
+    const [hit] = await again.search("remembered while vectors were off", { mode: "vector", limit: 1 });
+    expect(hit?.entry.content).toBe("remembered while vectors were off");
+  });
+
+  it("a re-embed stopped by close resumes on the next open", async () => {
+    const test = await openTestStore({ tierCaps: bigCaps });
+    for (let index = 0; index < 70; index++) {
+      await test.store.remember({ content: `memory ${index} about topic ${index % 7}`, type: "fact" });
+    }
+    await test.store.close();
+    // A new model of the same width (so the codes' format is unchanged) answers the first batch
+    // of 64, then holds the second until released.
+    const hashing = new HashingEmbedder();
+    const inner = {
+      id: "hashing-renamed-512",
+      dimensions: hashing.dimensions,
+      embed: (texts: readonly string[]) => hashing.embed(texts),
+    };
+    let calls = 0;
+    let release: (() => void) | undefined;
+    let secondStarted: (() => void) | undefined;
+    const started = new Promise<void>((resolve) => {
+      secondStarted = resolve;
+    });
+    const held = {
+      id: inner.id,
+      dimensions: inner.dimensions,
+      embed: async (texts: readonly string[]) => {
+        calls += 1;
+        if (calls === 2) {
+          secondStarted?.();
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        }
+        return inner.embed(texts);
+      },
+    };
+    const interrupted = await test.reopen({ embedder: held });
+    await started;
+    // Close stops the re-embed after the batch in flight (which it waits for) is embedded.
+    const closing = interrupted.close();
+    release?.();
+    await closing;
+    const again = await test.reopen({ embedder: inner });
+    open.push({ ...test, store: again });
+    await again.reembedIdle();
+    expect(again.stats()).toMatchObject({ memories: 70, vectors: 70, reembed: { running: false } });
+    const [hit] = await again.search("memory 68 about topic 5", { mode: "vector", limit: 1 });
+    expect(hit?.entry.content).toBe("memory 68 about topic 5");
+  });
+
   it("a write through another connection is seen: the index reloads when the stamp moved", async () => {
     const path = tempDatabase();
     const first = await MemoryStore.open({ url: `file:${path}`, embedder, tierCaps: bigCaps });

@@ -9,7 +9,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { abortError, type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
 
 export interface RunProcessOptions {
   file: string;

@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KernelError, throwIfAborted } from "@oxios/core";
-import { fsError, ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
+import { fsError } from "../errors.ts";
 import { IO_CHUNK_BYTES } from "./file-limits.ts";
 
 /** Reads a regular file as UTF-8, refusing it by size first. */

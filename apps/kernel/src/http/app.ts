@@ -12,16 +12,18 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { anySignal, KernelError } from "@oxios/core";
 import { isKernelEventType, type KernelEvent, type KernelEventType } from "@oxios/event-bus";
-import type { MemoryEntry, MemoryTier, MemoryType } from "@oxios/memory";
+import { type MemoryEntry, MemoryErrorCode, type MemoryTier, type MemoryType } from "@oxios/memory";
+import { SupervisorErrorCode } from "@oxios/supervisor";
 import { type A2aServer, AGENT_CARD_PATH } from "@oxios/tools/a2a";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
+import { KernelErrorCode } from "../error-codes.ts";
 import type { Kernel } from "../kernel.ts";
 import { KERNEL_VERSION } from "../kernel.ts";
 import { tokenMatches } from "../token.ts";
 import { bodyGuard } from "./body-guard.ts";
-import { errorBody, statusOf, toKernelError } from "./errors.ts";
+import { errorBody, errorResponse, statusOf, toKernelError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import {
@@ -153,10 +155,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       if (result.success) return;
       const issue = result.error.issues[0];
       const field = issue?.path.join(".") || result.target;
-      return c.json(
-        errorBody("BODY_INVALID", `${field}: ${issue?.message ?? "invalid"}`, field),
-        result.target === "json" ? 422 : 422,
-      );
+      return errorResponse(c, KernelErrorCode.bodyInvalid, `${field}: ${issue?.message ?? "invalid"}`, field);
     },
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
@@ -170,10 +169,18 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     const header = c.req.header("authorization") ?? "";
     const presented = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
     if (presented === "" || !tokenMatches(presented, token, kernel.config.llmApiKey)) {
-      return c.json(errorBody("UNAUTHORIZED", "a valid `Authorization: Bearer <token>` header is required"), 401);
+      return errorResponse(
+        c,
+        KernelErrorCode.unauthorized,
+        "a valid `Authorization: Bearer <token>` header is required",
+      );
     }
     if (!limiter.take(presented)) {
-      return c.json(errorBody("RATE_LIMITED", `more than ${kernel.config.httpRatePerMinute} requests per minute`), 429);
+      return errorResponse(
+        c,
+        KernelErrorCode.rateLimited,
+        `more than ${kernel.config.httpRatePerMinute} requests per minute`,
+      );
     }
     await next();
   };
@@ -185,12 +192,15 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.use("/api/*", guard);
   app.use("/a2a", guard);
 
-  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => errorResponse(c, KernelErrorCode.notFound, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    if (error instanceof HTTPException) {
-      if (error.status === 400) return c.json(errorBody("JSON_MALFORMED", "the request body is not valid JSON"), 400);
-      if (error.status === 413) return c.json(errorBody("BODY_TOO_LARGE", "request body too large"), 413);
-      return c.json(errorBody("HTTP_ERROR", error.message), error.status);
+    // The framework's own refusals: a body that does not parse (400) or is too large (413).
+    // Any other HTTPException is unexpected here and answered as an internal error below.
+    if (error instanceof HTTPException && error.status === 400) {
+      return errorResponse(c, KernelErrorCode.jsonMalformed, "the request body is not valid JSON");
+    }
+    if (error instanceof HTTPException && error.status === 413) {
+      return errorResponse(c, KernelErrorCode.bodyTooLarge, "request body too large");
     }
     const kernelError = toKernelError(error);
     const status = statusOf(kernelError);
@@ -350,7 +360,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       const { waitMs } = c.req.valid("query");
       if (waitMs !== undefined && waitMs > 0) await kernel.runs.waitFor(taskId, waitMs, c.req.raw.signal);
       const run = await kernel.runs.load(taskId);
-      if (run === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
+      if (run === undefined) throw new KernelError(KernelErrorCode.runNotFound, "no such run");
       return c.json(run, 200);
     },
   );
@@ -365,7 +375,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     }),
     async (c) => {
       const { taskId } = c.req.valid("param");
-      if ((await kernel.runs.load(taskId)) === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
+      if ((await kernel.runs.load(taskId)) === undefined)
+        throw new KernelError(KernelErrorCode.runNotFound, "no such run");
       return c.json({ taskId, cancelled: await kernel.runs.cancel(taskId, "cancelled over HTTP") }, 200);
     },
   );
@@ -387,7 +398,9 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       const types = list(c.req.valid("query").types);
       for (const type of types ?? []) {
         if (!isKernelEventType(type)) {
-          throw new KernelError("EVENT_TYPES_INVALID", `unknown event type "${type}"`, { details: { field: "types" } });
+          throw new KernelError(KernelErrorCode.eventTypesInvalid, `unknown event type "${type}"`, {
+            details: { field: "types" },
+          });
         }
       }
       const controller = streams.open();
@@ -449,7 +462,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     }),
     (c) => {
       const agent = kernel.supervisor.get(c.req.valid("param").id);
-      if (agent === undefined) throw new KernelError("AGENT_NOT_FOUND", "no such agent");
+      if (agent === undefined) throw new KernelError(SupervisorErrorCode.agentNotFound, "no such agent");
       return c.json(agentView(agent), 200);
     },
   );
@@ -464,7 +477,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (kernel.supervisor.get(id) === undefined) throw new KernelError("AGENT_NOT_FOUND", "no such agent");
+      if (kernel.supervisor.get(id) === undefined)
+        throw new KernelError(SupervisorErrorCode.agentNotFound, "no such agent");
       return c.json(agentView(await kernel.supervisor.kill(id, "killed over HTTP")), 200);
     },
   );
@@ -592,7 +606,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     }),
     async (c) => {
       const entry = await kernel.memory.get(c.req.valid("param").id);
-      if (entry === undefined) throw new KernelError("MEMORY_NOT_FOUND", "no such memory");
+      if (entry === undefined) throw new KernelError(MemoryErrorCode.notFound, "no such memory");
       return c.json(memoryView(entry), 200);
     },
   );
@@ -612,7 +626,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     async (c) => {
       const { id } = c.req.valid("param");
       if (!(await kernel.memory.forget(id, "deleted over HTTP"))) {
-        throw new KernelError("MEMORY_NOT_FOUND", "no such memory");
+        throw new KernelError(MemoryErrorCode.notFound, "no such memory");
       }
       return c.json({ id, deleted: true as const }, 200);
     },

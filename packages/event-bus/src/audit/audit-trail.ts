@@ -134,7 +134,16 @@ export class AuditTrail {
     return new AuditTrail(options, head);
   }
 
-  /** Appends one entry; resolves with it once it is durable. */
+  /**
+   * Appends one entry; resolves with it once it is durable.
+   *
+   * Throws: `AUDIT_CLOSED` after `close()`; `AUDIT_INVALID` for an entry the canonical encoding
+   * cannot hold (nothing is appended); `AUDIT_STORE_FAILED` when the store fails the write
+   * (`details.cause` has the store's code, such as `DATABASE_BUSY`). Another writer moving the
+   * head (`AUDIT_HEAD_MOVED`) is re-chained and retried; after three tries it is
+   * `AUDIT_STORE_FAILED` too.
+   * Abort: takes no signal; an accepted entry is written, and `close()` waits for it.
+   */
   append(input: AuditInput): Promise<AuditEntry> {
     return this.appendMany([input]).then((entries) => entries[0] as AuditEntry);
   }

@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
 export type BrowserChoice = "auto" | "on" | "off";
@@ -288,7 +289,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return {};
-    throw new KernelError("CONFIG_INVALID", `cannot read ${path}: ${code ?? String(error)}`, {
+    throw new KernelError(KernelErrorCode.configInvalid, `cannot read ${path}: ${code ?? String(error)}`, {
       cause: error,
       details: { file: path, osCode: code },
     });
@@ -298,7 +299,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split("\n")[0];
-      throw new KernelError("CONFIG_INVALID", `${path}:${error.line}:${error.column}: ${first}`, {
+      throw new KernelError(KernelErrorCode.configInvalid, `${path}:${error.line}:${error.column}: ${first}`, {
         cause: error,
         details: { file: path, line: error.line, column: error.column },
       });
@@ -313,7 +314,7 @@ const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens"]);
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
   const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
   const got = secret ? "a value that is not shown (it may be a secret)" : JSON.stringify(raw);
-  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${got}`, {
+  return new KernelError(KernelErrorCode.configInvalid, `${where} must be ${form}, got ${got}`, {
     details: secret ? { key } : { key, value: raw },
   });
 }
@@ -445,7 +446,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     }
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         `${path}: unknown key "${key}" (known: ${[...Object.keys(CONFIG_KEYS), ...TABLE_KEYS].join(", ")})`,
         { details: { file: path, key } },
       );
@@ -463,7 +464,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       parsed = JSON.parse(mcpJson);
     } catch (error) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         'OXIOS_MCP_SERVERS must be JSON like {"name": {"command": "…", "args": []}}',
         { cause: error, details: { key: "mcp.servers" } },
       );
@@ -496,7 +497,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execReadOnlyPaths: values.exec_read_only_paths as string[],
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
-    throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {
+    throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {
       details: { key: "api_token" },
     });
   }
@@ -506,9 +507,13 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
 /** Validates one value for `oxios config set`; returns the TOML-ready value. */
 export function parseConfigValue(key: string, raw: string): string | number | boolean | string[] {
   if (!(key in CONFIG_KEYS)) {
-    throw new KernelError("CONFIG_INVALID", `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`, {
-      details: { key },
-    });
+    throw new KernelError(
+      KernelErrorCode.configInvalid,
+      `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+      {
+        details: { key },
+      },
+    );
   }
   return check(key, raw, key) as string | number | boolean | string[];
 }

@@ -41,6 +41,7 @@ import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
 import type { KernelConfig } from "./config.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
@@ -177,7 +178,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     });
     const recovery = await scheduler.recover(
       async (task) => {
-        throw new KernelError("RUN_INTERRUPTED", `task ${task.id} was interrupted by a kernel restart`);
+        throw new KernelError(KernelErrorCode.runInterrupted, `task ${task.id} was interrupted by a kernel restart`);
       },
       { maxAttempts: 1 },
     );

@@ -7,11 +7,11 @@
  *   request to the model and every tool call; an abort ends the run with `ABORTED` /
  *   `TIMED_OUT` after the tools it started have settled.
  * - Several tool calls in one step run in parallel.
- * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_MALFORMED`
+ * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_INVALID`
  *   tool error and may retry, bounded by `maxSteps`.
  * - Every model call goes through the provider's circuit breaker and retry policy; its
  *   token usage is recorded for the agent, and no call is made once the agent's budget is
- *   spent (`AGENT_BUDGET_EXCEEDED`).
+ *   spent (`RUNTIME_BUDGET_EXCEEDED`).
  * - When the context passes `compactAt` (80 %) of the model window, older messages are
  *   summarized and the summary is stored through the memory port — awaited — before the
  *   loop makes its next model call.
@@ -31,6 +31,7 @@ import {
   abortError,
   anySignal,
   type Clock,
+  CoreErrorCode,
   KernelError,
   type Logger,
   newId,
@@ -38,7 +39,9 @@ import {
   timeoutSignal,
 } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import { ToolErrorCode } from "@oxios/tools";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import { toProviderError } from "./provider-errors.ts";
@@ -134,7 +137,7 @@ export class AgentLoop {
 
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
     if (request.seed.goal.trim().length === 0 && (request.input ?? "").trim().length === 0) {
-      throw new KernelError("RUNTIME_EMPTY_MESSAGE", "an agent run needs a goal or a message; both were empty");
+      throw new KernelError(RuntimeErrorCode.messageEmpty, "an agent run needs a goal or a message; both were empty");
     }
     const { clock } = this.#options;
     const timeout = timeoutSignal(
@@ -226,7 +229,7 @@ export class AgentLoop {
         };
       }
     }
-    throw new KernelError("INTERNAL", "agent loop ended without a result");
+    throw new KernelError(CoreErrorCode.internal, "agent loop ended without a result");
   }
 
   /** One streamed model call through the breaker and retry policy. */
@@ -314,7 +317,7 @@ export class AgentLoop {
             input: call.rawInput,
             outcome: {
               ok: false,
-              errorCode: "TOOL_INPUT_MALFORMED",
+              errorCode: ToolErrorCode.inputInvalid,
               message: `the arguments for ${call.name} are not valid JSON (${(error as Error).message}); send a JSON object`,
             },
           };
@@ -325,7 +328,7 @@ export class AgentLoop {
             callId: call.callId,
             name: call.name,
             input,
-            outcome: { ok: false, errorCode: "TOOL_UNKNOWN", message: `no tool named ${call.name}` },
+            outcome: { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` },
           };
         }
         const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
@@ -334,7 +337,7 @@ export class AgentLoop {
           return { callId: call.callId, name: call.name, input, outcome };
         } catch (error) {
           if (signal.aborted) throw abortError(signal);
-          const failure = KernelError.from(error, "TOOL_FAILED");
+          const failure = KernelError.from(error, ToolErrorCode.failed);
           return {
             callId: call.callId,
             name: call.name,

@@ -12,7 +12,8 @@ import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
 import { ApprovalBroker } from "./approvals.ts";
-import { fsError, ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
+import { fsError } from "./errors.ts";
 import { AccessGate } from "./gate.ts";
 import { PathGuard, realGlobs, workspaceGlobs } from "./path-guard.ts";
 import {
@@ -152,7 +153,16 @@ export class ToolSession {
     return [...this.#tools.values()].filter((tool) => this.#gate.offers(tool, this.permissions));
   }
 
-  /** Runs one call through the gate. Never throws: failures are `{ok: false, error}` results. */
+  /**
+   * Runs one call through the gate. Never throws: failures are `{ok: false, error}` results.
+   *
+   * Throws: nothing; `error.code` is `TOOL_NOT_FOUND` for an unknown name, the gate's refusal
+   * (`TOOL_INPUT_INVALID`, `TOOL_DENIED`, `TOOL_NETWORK_DENIED`, `TOOL_PATH_DENIED`,
+   * `TOOL_EXEC_DENIED`, `TOOL_APPROVAL_DENIED`, `TOOL_AUDIT_FAILED`), the tool's own KernelError
+   * code, or `TOOL_FAILED` for anything else.
+   * Abort: the session's signal or `options.signal` settles the call `ABORTED` at once; the
+   * tool sees the same signal and must stop.
+   */
   execute(name: string, input: unknown, options: { signal?: AbortSignal; callId?: string } = {}): Promise<ToolResult> {
     const tool = this.#tools.get(name);
     if (tool === undefined) {

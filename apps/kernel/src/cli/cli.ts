@@ -18,6 +18,7 @@ import {
   parseConfigValue,
   readConfigFile,
 } from "../config.ts";
+import { KernelErrorCode } from "../error-codes.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
 import { type CommandLine, USAGE } from "./command-line.ts";
@@ -119,7 +120,7 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
 }
 
 function usage(text: string): KernelError {
-  return new KernelError("CLI_USAGE", `usage: oxios ${text}`);
+  return new KernelError(KernelErrorCode.cliUsageInvalid, `usage: oxios ${text}`);
 }
 
 function configValue(config: KernelConfig, key: string): unknown {

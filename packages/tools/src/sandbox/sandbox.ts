@@ -20,7 +20,7 @@
 
 import type { Readable } from "node:stream";
 import { KernelError } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
 
 /**
  * Resource limits on every process in a sandbox, set when the sandbox is set up. CPU seconds

@@ -203,6 +203,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       });
     }
     const tools = new ToolRegistry({
+      ...(execSandbox.workspaceOwner === undefined ? {} : { workspaceOwner: execSandbox.workspaceOwner }),
       audit: auditSink(audit),
       publisher: bus,
       clock,

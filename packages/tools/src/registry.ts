@@ -6,7 +6,7 @@
  * `TOOL_INPUT_INVALID` results, never as exceptions out of the loop.
  */
 
-import { mkdir, realpath } from "node:fs/promises";
+import { chown, mkdir, realpath, stat } from "node:fs/promises";
 import { anySignal, type Clock, KernelError, type Logger, newId, type Redactor, systemClock } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
@@ -46,6 +46,11 @@ export interface ToolRegistryOptions {
   source?: string;
   /** Replaces known secrets in every tool result and audit record before anyone sees them. */
   redactor?: Redactor;
+  /**
+   * The owner of every agent workspace (see `Sandbox.workspaceOwner`): a new workspace is
+   * created owned by it, before any tool writes in it. Default: the kernel's user.
+   */
+  workspaceOwner?: { uid: number; gid: number };
 }
 
 export class ToolRegistry {
@@ -54,8 +59,10 @@ export class ToolRegistry {
   readonly #gate: AccessGate;
   readonly #templates: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
   readonly #logger: Logger;
+  readonly #workspaceOwner: { uid: number; gid: number } | undefined;
 
   constructor(options: ToolRegistryOptions) {
+    this.#workspaceOwner = options.workspaceOwner;
     const clock = options.clock ?? systemClock;
     const source = options.source ?? "tools";
     this.#logger = options.logger ?? silentLogger;
@@ -100,6 +107,11 @@ export class ToolRegistry {
     try {
       await mkdir(agent.workspaceDir, { recursive: true });
       workspace = await realpath(agent.workspaceDir);
+      const owner = this.#workspaceOwner;
+      if (owner !== undefined) {
+        const stats = await stat(workspace);
+        if (stats.uid !== owner.uid || stats.gid !== owner.gid) await chown(workspace, owner.uid, owner.gid);
+      }
     } catch (error) {
       throw fsError(error, agent.workspaceDir);
     }

@@ -17,6 +17,7 @@ export {
   type SupervisionTreeOptions,
 } from "./supervision-tree.ts";
 export {
+  type GrantedLease,
   type RunOptions,
   type ShutdownReport,
   Supervisor,

@@ -275,6 +275,14 @@ export class Scheduler {
     return (this.#live.get(taskId) ?? this.#finished.get(taskId))?.snapshot();
   }
 
+  /** A task this scheduler knows (live or recently finished), else the one its store keeps. */
+  find(taskId: string): TaskRecord | undefined {
+    const known = this.get(taskId);
+    if (known !== undefined) return known;
+    const stored = this.#store?.get?.(taskId);
+    return stored === undefined ? undefined : this.#recordFromStore(stored);
+  }
+
   /**
    * The task created with idempotency key `key` within `idempotencyWindowMs`, if any: one this
    * scheduler knows (live or recently finished), else one its store keeps (a task of an

@@ -84,6 +84,8 @@ export interface TaskStore {
    * synchronous step; optional for stores that cannot answer synchronously.
    */
   findByIdempotencyKey?(key: string, since: number): StoredTask | undefined;
+  /** The stored task with this id, if any (synchronous, like `findByIdempotencyKey`; optional). */
+  get?(id: string): StoredTask | undefined;
   /** Flushes and releases the store. */
   close(): Promise<void>;
 }

@@ -261,6 +261,8 @@ describe("libsql task store", () => {
     const second = await LibsqlTaskStore.open({ url });
     const after = new Scheduler({ clock, store: second, idempotencyWindowMs: 1_000 });
     expect(after.findByIdempotencyKey("order-42")).toMatchObject({ id: "original", status: "completed" });
+    expect(after.find("original")).toMatchObject({ id: "original", status: "completed" });
+    expect(after.find("never")).toBeUndefined();
     expect(() => after.submit({ idempotencyKey: "order-42" })).toThrow(
       expect.objectContaining({ code: "SCHEDULER_DUPLICATE_IDEMPOTENCY_KEY" }),
     );

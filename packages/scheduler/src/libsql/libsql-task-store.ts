@@ -197,6 +197,13 @@ export class LibsqlTaskStore implements TaskStore {
     return row === undefined ? undefined : this.#decodeLoose(row);
   }
 
+  /** The stored task with this id: a buffered insert's task is not seen until it commits. */
+  get(id: string): StoredTask | undefined {
+    this.#checkUsable();
+    const row = this.#database.get<Row>("SELECT * FROM scheduler_tasks WHERE id = ?", [id]);
+    return row === undefined ? undefined : this.#decodeLoose(row);
+  }
+
   /**
    * Retention: deletes finished tasks (completed, failed, cancelled, reaped) that finished
    * before `finishedBefore`, and the oldest finished ones beyond the newest `keep`. Queued and

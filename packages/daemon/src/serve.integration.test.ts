@@ -45,6 +45,13 @@ describe("serve on Node", () => {
     expect(await response.json()).toEqual({ method: "POST", path: "/health", body: "hello" });
   });
 
+  it("keeps idle keep-alive sockets 65 s, so clients (undici: 4 s) close them first and no reuse races a close", async () => {
+    const server = await served(serve(() => new Response("ok"), { port: 0, logger: createMemoryLogger() }));
+    const response = await fetch(`${server.url}/health`, { headers: { connection: "keep-alive" } });
+    await response.text();
+    expect(response.headers.get("keep-alive")).toBe("timeout=65");
+  });
+
   it("turns an occupied port into DAEMON_PORT_IN_USE naming the port", async () => {
     const port = await occupyPort();
     const error = await serve(() => new Response("no"), { port, logger: createMemoryLogger() }).catch(

@@ -29,6 +29,14 @@ export const NODE_SERVER_TIMEOUTS = {
 export async function serveOnNode(options: AdapterOptions, logger: Logger): Promise<AdapterServer> {
   const { createAdaptorServer } = await import("@hono/node-server");
   const server = createAdaptorServer({ fetch: (request: Request) => options.handler(request) }) as Server;
+  // Once closing, a keep-alive socket is closed as soon as its last response ends: `close()`
+  // must not wait out `keepAliveTimeout` on sockets that were busy when it was called.
+  let closing = false;
+  server.on("request", (_request, response) => {
+    response.once("close", () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   server.keepAliveTimeout = NODE_SERVER_TIMEOUTS.keepAliveMs;
   server.headersTimeout = NODE_SERVER_TIMEOUTS.headersMs;
   server.requestTimeout = NODE_SERVER_TIMEOUTS.requestMs;
@@ -55,6 +63,7 @@ export async function serveOnNode(options: AdapterOptions, logger: Logger): Prom
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         // Keep-alive connections with no request in flight would otherwise hold close() open.
         server.closeIdleConnections();

@@ -6,7 +6,8 @@
  * — then started again: every acknowledged run completes (one held at the model through
  * every kill fails `RUN_INTERRUPTED` once it has used its three resumes), no journalled tool
  * result is executed again, and a non-idempotent call in flight is never silently repeated.
- * Plus 50 concurrent submissions with one Idempotency-Key, which make one run.
+ * Plus 50 concurrent submissions with one Idempotency-Key, which make one run, and a SIGTERM
+ * under load that stops within the drain timeout with every run left to resume.
  */
 
 import { readFileSync } from "node:fs";
@@ -115,6 +116,7 @@ describe("durable runs across SIGKILL", () => {
       OXIOS_MAX_CONCURRENT: "4",
       OXIOS_RATE_PER_MIN: "1000000",
       OXIOS_HTTP_RATE_PER_MIN: "1000000",
+      OXIOS_DRAIN_TIMEOUT_MS: "1000",
       OXIOS_MCP_SERVERS: JSON.stringify({
         counter: { command: process.execPath, args: [COUNTER_SERVER], env: { COUNTER_LOG: counterLog } },
       }),
@@ -279,7 +281,42 @@ describe("durable runs across SIGKILL", () => {
     // A malformed key is refused before anything is started.
     const bad = await k.request("POST", "/api/runs", { goal: "plain bad" }, { "idempotency-key": "has space" });
     expect(bad.status).toBe(422);
+  }, 60_000);
+
+  it("SIGTERM under load stops within the drain timeout, ok; queued and running runs resume at the next start", async () => {
+    const k = kernel !== undefined && kernel.child.exitCode === null ? kernel : await start();
+    atModel.close();
+    const runs = await Promise.all(Array.from({ length: 40 }, (_, index) => submit(k, `held stop-${index}`)));
+    await eventually(() => (atModel.waiting === 4 ? true : undefined), 30_000);
+    const stopping = Date.now();
     k.child.kill("SIGTERM");
     expect((await k.exited).code).toBe(0);
+    // Drain timeout 1 s, plus the other steps: well inside the 5 s each step may take.
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(k.output()).toMatch(/shutdown complete[^\n]*"ok":true/);
+    const db = await openDatabase({ url: join(home, "oxios.db") });
+    const ids = runs.map((run) => run.taskId);
+    const statuses = db
+      .all<{ status: string }>(`SELECT status FROM run_records WHERE task_id IN (${ids.map(() => "?").join(",")})`, ids)
+      .map((row) => row.status)
+      .sort();
+    db.close();
+    expect(statuses).toEqual([...Array(36).fill("queued"), ...Array(4).fill("running")]);
+    atModel.open();
+
+    const again = await start();
+    const finished = await Promise.all(
+      ids.map(async (taskId) => {
+        let run = await again.json<Run>("GET", `/api/runs/${taskId}?waitMs=30000`);
+        while (run.status === "queued" || run.status === "running") {
+          run = await again.json<Run>("GET", `/api/runs/${taskId}?waitMs=30000`);
+        }
+        return run;
+      }),
+    );
+    expect(finished.every((run) => run.status === "completed")).toBe(true);
+    expect(finished.filter((run) => run.resumes === 1)).toHaveLength(4);
+    again.child.kill("SIGTERM");
+    expect((await again.exited).code).toBe(0);
   }, 60_000);
 });

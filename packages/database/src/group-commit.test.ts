@@ -27,6 +27,21 @@ describe("group commit", () => {
     database.close();
   });
 
+  it("a window that reaches maxBatch commits at once, without waiting for the timer", async () => {
+    const database = await itemsDatabase();
+    const committer = new GroupCommit(database, { maxBatch: 10, windowMs: 60_000 });
+    const first = Array.from({ length: 10 }, (_, index) => committer.write([insert(`a${index}`)]));
+    expect(committer.commits).toBe(1);
+    expect(committer.pending).toBe(0);
+    await Promise.all(first);
+    const rest = committer.write([insert("b")]);
+    expect(committer.pending).toBe(1);
+    committer.flush();
+    await rest;
+    expect(committer.commits).toBe(2);
+    database.close();
+  });
+
   it("is shared by every store on one handle: two stores' writes of one tick commit together", async () => {
     const database = await itemsDatabase();
     database.exec("CREATE TABLE other (id INTEGER PRIMARY KEY, name TEXT)");

@@ -12,8 +12,11 @@
  * - Durability: `write` resolves once its transaction committed (with the handle's
  *   `synchronous` setting); it rejects with the coded `KernelError` of a failed commit, and
  *   then every write of that batch rejects and none of its statements is stored.
- * - Timing: the first write of a window arms a timer of `windowMs`; `flush()` commits what is
- *   buffered at once, synchronously.
+ * - Timing: the first write of a window arms a timer of `windowMs`; a window that reaches
+ *   `maxBatch` writes commits at once, inside the write that filled it — under a burst the
+ *   event loop may not reach its timers until every queued request has been handled, and
+ *   the first writers should not wait for the last; `flush()` commits what is buffered at
+ *   once, synchronously.
  */
 
 import { KernelError, type Logger } from "@oxios/core";
@@ -29,6 +32,8 @@ export interface Statement {
 export interface GroupCommitOptions {
   /** The window in ms from the first buffered write to its commit. Default 2. */
   windowMs?: number;
+  /** A window holding this many writes commits at once. Default 256. */
+  maxBatch?: number;
   logger?: Logger;
 }
 
@@ -43,6 +48,7 @@ const committers = new WeakMap<Database, GroupCommit>();
 export class GroupCommit {
   readonly #database: Database;
   readonly #windowMs: number;
+  readonly #maxBatch: number;
   readonly #logger: Logger | undefined;
   #queue: Waiting[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -51,6 +57,7 @@ export class GroupCommit {
   constructor(database: Database, options: GroupCommitOptions = {}) {
     this.#database = database;
     this.#windowMs = options.windowMs ?? 2;
+    this.#maxBatch = options.maxBatch ?? 256;
     this.#logger = options.logger?.child({ component: "database.group-commit" });
   }
 
@@ -84,10 +91,12 @@ export class GroupCommit {
    * `DATABASE_CLOSED` when the handle was closed before the commit.
    */
   write(statements: readonly Statement[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    const written = new Promise<void>((resolve, reject) => {
       this.#queue.push({ statements, resolve, reject });
-      this.#timer ??= setTimeout(() => this.#commitFromTimer(), this.#windowMs);
     });
+    if (this.#queue.length >= this.#maxBatch) this.#commitFromTimer();
+    else this.#timer ??= setTimeout(() => this.#commitFromTimer(), this.#windowMs);
+    return written;
   }
 
   /**
@@ -120,7 +129,6 @@ export class GroupCommit {
   }
 
   #commitFromTimer(): void {
-    this.#timer = undefined;
     try {
       this.flush();
     } catch (error) {

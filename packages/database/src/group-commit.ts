@@ -13,7 +13,8 @@
  *   `synchronous` setting); it rejects with the coded `KernelError` of a failed commit, and
  *   then every write of that batch rejects and none of its statements is stored.
  * - Timing: the first write of a window arms a timer of `windowMs`; a window that reaches
- *   `maxBatch` writes commits at once, inside the write that filled it — under a burst the
+ *   `maxBatch` writes commits in a microtask, once the synchronous code that filled it has
+ *   run (so writes made together in one tick still commit together) — under a burst the
  *   event loop may not reach its timers until every queued request has been handled, and
  *   the first writers should not wait for the last; `flush()` commits what is buffered at
  *   once, synchronously.
@@ -53,6 +54,7 @@ export class GroupCommit {
   #queue: Waiting[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #commits = 0;
+  #early = false;
 
   constructor(database: Database, options: GroupCommitOptions = {}) {
     this.#database = database;
@@ -94,8 +96,14 @@ export class GroupCommit {
     const written = new Promise<void>((resolve, reject) => {
       this.#queue.push({ statements, resolve, reject });
     });
-    if (this.#queue.length >= this.#maxBatch) this.#commitFromTimer();
-    else this.#timer ??= setTimeout(() => this.#commitFromTimer(), this.#windowMs);
+    this.#timer ??= setTimeout(() => this.#commitFromTimer(), this.#windowMs);
+    if (this.#queue.length >= this.#maxBatch && !this.#early) {
+      this.#early = true;
+      queueMicrotask(() => {
+        this.#early = false;
+        this.#commitFromTimer();
+      });
+    }
     return written;
   }
 

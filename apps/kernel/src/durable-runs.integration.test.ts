@@ -10,7 +10,7 @@
  * under load that stops within the drain timeout with every run left to resume.
  */
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openDatabase } from "@oxios/database";
@@ -22,6 +22,7 @@ const COUNTER_SERVER = fileURLToPath(new URL("./__fixtures__/counter-mcp-server.
 
 interface Run {
   taskId: string;
+  agentId: string;
   status: string;
   text?: string;
   resumes?: number;
@@ -202,6 +203,8 @@ describe("durable runs across SIGKILL", () => {
     // The run held at the model through kills 2–5 used its three resumes and is not resumed a fourth time.
     expect(failed).toEqual([expect.objectContaining({ taskId: forever.taskId, status: "failed" })]);
     expect(failed[0]?.error?.code).toBe("RUN_INTERRUPTED");
+    // It kept its workspace through every kill; concluded, it goes with the run.
+    expect(existsSync(join(home, "agents", forever.agentId))).toBe(false);
     for (const [taskId, run] of finished) {
       if (taskId !== forever.taskId) expect(run.text, goals.get(taskId)).toBe(`finished ${goals.get(taskId)}`);
     }

@@ -254,6 +254,8 @@ export class DirectRuns {
       record.error = { code: error.code, message: this.#redact(error.message) };
     }
     await journal.update(record);
+    // Its agent is not coming back: the workspace it kept for a resume goes with it.
+    if (!this.#options.keepWorkspaces) await this.#options.runner.retire(record.agentId, "run concluded", true);
     return record;
   }
 

@@ -25,7 +25,7 @@ type Schema = {
 interface Operation {
   summary?: string;
   security?: unknown[];
-  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema; description?: string }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
 }
@@ -82,6 +82,11 @@ export function renderHttpApiMarkdown(): string {
     "  `invalid` code; 413 `BODY_TOO_LARGE`; 401 `UNAUTHORIZED`; 404 `NOT_FOUND` (also unknown routes)",
     "  or another `not-found` code; 429 `RATE_LIMITED` (per token, `OXIOS_HTTP_RATE_PER_MIN`, default",
     "  1200); 409 a conflict or a run stopped before it finished; 503 while shutting down.",
+    "- **Durable runs**: `POST /api/runs` answers once the run is journalled in `oxios.db` (one group",
+    "  commit with its scheduler task); after a crash the kernel resumes it from its last journalled",
+    "  step (`run.resumed`). With an `Idempotency-Key` header (IETF httpapi draft; 1–255 visible ASCII",
+    "  characters, quoted or not) the same key within 24 h answers `200` with the first run's `taskId`",
+    "  and starts nothing; a new key answers `202`.",
     "- **Server-sent events**: `/api/events` sends each kernel event as `event: <type>` with the",
     "  event as JSON in `data:` and its id in `id:`, plus a `: keep-alive` comment every 15 s;",
     "  `/api/chat/stream` sends `phase`, `text`, tool activity and a final `result` event.",
@@ -107,7 +112,7 @@ export function renderHttpApiMarkdown(): string {
     lines.push("", `### \`${method} ${path}\``, "", operation.summary ?? "", "");
     for (const parameter of operation.parameters ?? []) {
       lines.push(
-        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`,
+        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}${parameter.description === undefined ? "" : ` — ${parameter.description}`}`,
       );
     }
     const body = operation.requestBody?.content["application/json"]?.schema;

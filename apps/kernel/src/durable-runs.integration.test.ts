@@ -150,7 +150,7 @@ describe("durable runs across SIGKILL", () => {
     atModel.close();
     const forever = await submit(k, "forever f");
     await Promise.all(Array.from({ length: 59 }, (_, index) => submit(k, `held k2-${index}`)));
-    await eventually(() => (atModel.waiting === 3 && foreverWaiting >= 1 ? true : undefined), 30_000);
+    await eventually(() => (atModel.waiting === 3 && foreverWaiting >= 1 ? true : undefined));
     await kill();
     atModel.open();
 
@@ -174,7 +174,7 @@ describe("durable runs across SIGKILL", () => {
       ...Array.from({ length: 10 }, (_, index) => submit(k, `bump b-${index}`)),
       ...Array.from({ length: 30 }, (_, index) => submit(k, `plain k4-${index}`)),
     ]);
-    await eventually(() => (log().includes("holding bump HOLD-bump") ? true : undefined), 30_000);
+    await eventually(() => (log().includes("holding bump HOLD-bump") ? true : undefined));
     await kill();
 
     // 5. Wherever the runs are once the model has answered 40 more requests.
@@ -290,7 +290,7 @@ describe("durable runs across SIGKILL", () => {
     const k = kernel !== undefined && kernel.child.exitCode === null ? kernel : await start();
     atModel.close();
     const runs = await Promise.all(Array.from({ length: 40 }, (_, index) => submit(k, `held stop-${index}`)));
-    await eventually(() => (atModel.waiting === 4 ? true : undefined), 30_000);
+    await eventually(() => (atModel.waiting === 4 ? true : undefined));
     const stopping = Date.now();
     k.child.kill("SIGTERM");
     expect((await k.exited).code).toBe(0);

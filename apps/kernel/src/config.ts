@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
 export type BrowserChoice = "auto" | "on" | "off";
@@ -59,6 +60,14 @@ export interface KernelConfig {
   embedder: EmbedderChoice;
   /** Drain timeout of the scheduler at shutdown. */
   drainTimeoutMs: number;
+  /** How often one run may continue from its journal after the kernel stopped mid-run. */
+  maxResumes: number;
+  /** Finished runs (and scheduler tasks) kept, newest first. */
+  runRetentionCount: number;
+  /** Finished runs (and scheduler tasks) older than this many days are removed. */
+  runRetentionDays: number;
+  /** Keep a finished run's workspace directory instead of removing it with its agent. */
+  keepWorkspaces: boolean;
   /** MCP servers started at boot (`[mcp.servers.<name>]`, or `OXIOS_MCP_SERVERS` as JSON). */
   mcpServers: McpServerSetting[];
   /** Base URLs of remote A2A agents whose cards are fetched at boot. */
@@ -180,6 +189,18 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     form: "an integer from 0 to 600000",
     parse: integer(0, 600_000),
   },
+  max_resumes: { env: "OXIOS_MAX_RESUMES", form: "an integer from 0 to 100", parse: integer(0, 100) },
+  run_retention_count: {
+    env: "OXIOS_RUN_RETENTION_COUNT",
+    form: "an integer from 1 to 10000000",
+    parse: integer(1, 10_000_000),
+  },
+  run_retention_days: {
+    env: "OXIOS_RUN_RETENTION_DAYS",
+    form: "an integer from 1 to 36500",
+    parse: integer(1, 36_500),
+  },
+  keep_workspaces: { env: "OXIOS_KEEP_WORKSPACES", form: "true or false", parse: flag },
   a2a_agents: {
     env: "OXIOS_A2A_AGENTS",
     form: "a list of http(s) base URLs of A2A agents (comma-separated in the environment)",
@@ -260,6 +281,10 @@ const DEFAULTS: Record<string, unknown> = {
   http_rate_per_min: 1200,
   embedder: "use-lite",
   drain_timeout_ms: 20_000,
+  max_resumes: 3,
+  run_retention_count: 10_000,
+  run_retention_days: 30,
+  keep_workspaces: false,
   a2a_agents: [],
   a2a_tokens: {},
   browser: "auto",
@@ -288,7 +313,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return {};
-    throw new KernelError("CONFIG_INVALID", `cannot read ${path}: ${code ?? String(error)}`, {
+    throw new KernelError(KernelErrorCode.configInvalid, `cannot read ${path}: ${code ?? String(error)}`, {
       cause: error,
       details: { file: path, osCode: code },
     });
@@ -298,7 +323,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split("\n")[0];
-      throw new KernelError("CONFIG_INVALID", `${path}:${error.line}:${error.column}: ${first}`, {
+      throw new KernelError(KernelErrorCode.configInvalid, `${path}:${error.line}:${error.column}: ${first}`, {
         cause: error,
         details: { file: path, line: error.line, column: error.column },
       });
@@ -313,7 +338,7 @@ const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens"]);
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
   const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
   const got = secret ? "a value that is not shown (it may be a secret)" : JSON.stringify(raw);
-  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${got}`, {
+  return new KernelError(KernelErrorCode.configInvalid, `${where} must be ${form}, got ${got}`, {
     details: secret ? { key } : { key, value: raw },
   });
 }
@@ -445,7 +470,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     }
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         `${path}: unknown key "${key}" (known: ${[...Object.keys(CONFIG_KEYS), ...TABLE_KEYS].join(", ")})`,
         { details: { file: path, key } },
       );
@@ -463,7 +488,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       parsed = JSON.parse(mcpJson);
     } catch (error) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         'OXIOS_MCP_SERVERS must be JSON like {"name": {"command": "…", "args": []}}',
         { cause: error, details: { key: "mcp.servers" } },
       );
@@ -486,6 +511,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     httpRatePerMinute: values.http_rate_per_min as number,
     embedder: values.embedder as EmbedderChoice,
     drainTimeoutMs: values.drain_timeout_ms as number,
+    maxResumes: values.max_resumes as number,
+    runRetentionCount: values.run_retention_count as number,
+    runRetentionDays: values.run_retention_days as number,
+    keepWorkspaces: values.keep_workspaces as boolean,
     mcpServers,
     a2aAgents: values.a2a_agents as string[],
     a2aTokens: values.a2a_tokens as Record<string, string>,
@@ -496,7 +525,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execReadOnlyPaths: values.exec_read_only_paths as string[],
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
-    throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {
+    throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {
       details: { key: "api_token" },
     });
   }
@@ -506,9 +535,13 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
 /** Validates one value for `oxios config set`; returns the TOML-ready value. */
 export function parseConfigValue(key: string, raw: string): string | number | boolean | string[] {
   if (!(key in CONFIG_KEYS)) {
-    throw new KernelError("CONFIG_INVALID", `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`, {
-      details: { key },
-    });
+    throw new KernelError(
+      KernelErrorCode.configInvalid,
+      `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+      {
+        details: { key },
+      },
+    );
   }
   return check(key, raw, key) as string | number | boolean | string[];
 }

@@ -10,7 +10,7 @@ export const USAGE = `usage: oxios <command>
 
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
-  run "<goal>" [--json] [--session ID] [--exit-code]
+  run "<goal>" [--json] [--session ID] [--exit-code] [--idempotency-key KEY]
   chat                        interactive: each line is a run
   agent list | agent kill ID
   memory add TEXT [--type T] [--tags a,b] | memory search QUERY [--limit N] | memory list [--limit N]
@@ -32,6 +32,7 @@ export interface CommandLineOptions {
   limit?: string;
   depth?: string;
   description?: string;
+  "idempotency-key"?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -69,6 +70,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       limit: { type: "string" },
       depth: { type: "string" },
       description: { type: "string" },
+      "idempotency-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },

@@ -20,7 +20,7 @@
 import { randomUUID } from "node:crypto";
 import { KernelError } from "@oxios/core";
 import type { BitIndex } from "./bit-index.ts";
-import { MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 import { readMeta, writeMeta } from "./schema.ts";
 import type { SignQuantizer } from "./sign-quantizer.ts";
 import { blob, floatsFromBlob, type Sql } from "./sql.ts";
@@ -169,7 +169,7 @@ export function writeStamp(sql: Sql): string {
 function bytesOf(value: unknown): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (value instanceof Uint8Array) return value;
-  throw new KernelError(MEMORY_ERROR_CODES.storageFailed, "a stored vector code is not a BLOB");
+  throw new KernelError(MemoryErrorCode.storageFailed, "a stored vector code is not a BLOB");
 }
 
 function float64sOf(value: unknown): Float64Array {

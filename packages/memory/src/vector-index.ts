@@ -15,7 +15,7 @@
 
 import { KernelError, type Logger } from "@oxios/core";
 import { BitIndex } from "./bit-index.ts";
-import { MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 import { codesMatch, loadIndex, readStamp, rebuildCodes, saveSnapshot, writeStamp } from "./index-persistence.ts";
 import { SignQuantizer } from "./sign-quantizer.ts";
 import { blob, type Sql, type SqlValue } from "./sql.ts";
@@ -249,7 +249,7 @@ export class VectorIndex {
         rebuildCodes(this.#sql, this.quantizer);
         loaded = loadIndex(this.#sql, this.#bits);
         if (loaded === undefined) {
-          throw new KernelError(MEMORY_ERROR_CODES.storageFailed, "vector codes could not be rebuilt");
+          throw new KernelError(MemoryErrorCode.storageFailed, "vector codes could not be rebuilt");
         }
       }
       this.#stamp = readStamp(this.#sql) ?? writeStamp(this.#sql);

@@ -21,7 +21,6 @@ export {
   DEFAULT_TIER_CAPS,
   type DecayInput,
   decayScore,
-  estimateTokens,
   isPrunable,
   MEMORY_TIERS,
   MEMORY_TYPE_NAMES,

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import {
   type Clock,
   CoreErrorCode,
-  createLogger,
+  createConsoleLogger,
   KernelError,
   type Logger,
   newId,
@@ -221,7 +221,7 @@ export class MemoryStore {
 
   private constructor(options: MemoryStoreOptions, database: Database, release: () => void) {
     this.#clock = options.clock ?? systemClock;
-    this.#logger = (options.logger ?? createLogger({ write: () => undefined })).child({ component: SOURCE });
+    this.#logger = (options.logger ?? createConsoleLogger({ level: "warn" })).child({ component: SOURCE });
     this.#events = options.events;
     this.#caps = options.tierCaps ?? DEFAULT_TIER_CAPS;
     this.#embedTimeoutMs = options.embedTimeoutMs ?? 60_000;

@@ -34,6 +34,7 @@ import {
   abortError,
   anySignal,
   type Clock,
+  estimateTokens,
   KernelError,
   type Logger,
   newId,
@@ -51,7 +52,7 @@ import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RequestedToolCall, StepJournal } from "./run-journal.ts";
 import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
-import { estimateTokens, truncateChars } from "./text.ts";
+import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
 import { assistantMessage, compact, openingMessages, type ToolCallRecord } from "./transcript.ts";
 

@@ -115,5 +115,5 @@ export { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
 export { type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
-export { estimateTokens, truncateChars } from "./text.ts";
+export { truncateChars } from "./text.ts";
 export { TokenBudgets, type TokenBudgetsOptions, type TokenUsage } from "./token-budgets.ts";

@@ -23,7 +23,8 @@ import {
 } from "@oxios/core";
 import { acquireDatabase, type Database, type DatabaseSource, migrate } from "@oxios/database";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
-import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
+import { type DreamReport, runDream } from "./dream.ts";
+import { type DreamSchedule, type DreamScheduleOptions, DreamScheduler } from "./dream-scheduler.ts";
 import { type Embedder, embedWithin } from "./embedder.ts";
 import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";

@@ -42,9 +42,11 @@ export async function createOxiosHttp(baseUrl: string): Promise<System> {
       const { taskId } = (await created.json()) as { taskId: string };
       for (;;) {
         const response = await fetch(`${url}/api/runs/${taskId}?waitMs=30000`, { headers });
-        const run = (await response.json()) as { status: string };
+        const run = (await response.json()) as { status: string; error?: unknown };
         if (run.status === "completed") return;
-        if (run.status === "failed" || run.status === "cancelled") throw new Error(`oxios http: run ${run.status}`);
+        if (run.status === "failed" || run.status === "cancelled") {
+          throw new Error(`oxios http: run ${run.status}: ${JSON.stringify(run.error)}`);
+        }
       }
     },
     cpuMs() {

@@ -22,7 +22,9 @@ export async function createOxiosInProcess(baseUrl: string): Promise<System> {
   return {
     async run() {
       const record = await kernel.runtime.runGoal({ goal: PROMPT }).result;
-      if (record.status !== "completed") throw new Error(`oxios: run ${record.status}`);
+      if (record.status !== "completed") {
+        throw new Error(`oxios: run ${record.status}: ${JSON.stringify(record.error ?? record.finishReason)}`);
+      }
     },
     cpuMs: ownCpuMs,
     rssMb: ownRssMb,

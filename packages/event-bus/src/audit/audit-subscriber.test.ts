@@ -81,6 +81,24 @@ describe("AuditSubscriber", () => {
     expect(await trail.verify()).toMatchObject({ ok: true, count: 3 });
   });
 
+  it("events arriving right after a joined transaction gather for a new window", async () => {
+    const clock = new ManualClock();
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, windowMs: 50 });
+    bus.publish({ ...admitted("t"), id: "before" });
+    const decision = trail.append({ actor: "agent:a", action: "tool.allowed", resource: "add" });
+    // Published while the joined transaction is being written, as the gate's next event is.
+    bus.publish({ ...admitted("t"), id: "during" });
+    await decision;
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(1));
+    expect(trail.stats().commits).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advanceAsync(50);
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(2));
+    expect(trail.stats().commits).toBe(2);
+  });
+
   it("a joined transaction that fails keeps the events in the backlog, and they are retried", async () => {
     const clock = new ManualClock();
     const bus = new EventBus();

@@ -142,6 +142,8 @@ export class AuditSubscriber {
   /** A batch handed to another writer's transaction during the window; the drain settles it. */
   #joined: { size: number; written: Promise<{ ok: true } | { ok: false; error: unknown }> } | undefined;
   readonly #stopJoining: () => void;
+  /** Flushes waiting: no new window starts while one does. */
+  #flushing = 0;
 
   constructor(options: AuditSubscriberOptions) {
     this.#trail = options.trail;
@@ -180,16 +182,21 @@ export class AuditSubscriber {
   async flush(): Promise<void> {
     const target = this.#received;
     let retried = false;
-    this.#endWindow?.();
-    while (this.#recorded < target) {
-      this.#retry?.cancel();
-      this.#retry = undefined;
-      this.#drain ??= this.#runDrain();
-      const ok = await this.#drain;
-      if (!ok) {
-        if (retried) throw this.#lastError;
-        retried = true;
+    this.#flushing += 1;
+    try {
+      this.#endWindow?.();
+      while (this.#recorded < target) {
+        this.#retry?.cancel();
+        this.#retry = undefined;
+        this.#drain ??= this.#runDrain();
+        const ok = await this.#drain;
+        if (!ok) {
+          if (retried) throw this.#lastError;
+          retried = true;
+        }
       }
+    } finally {
+      this.#flushing -= 1;
     }
   }
 
@@ -234,18 +241,21 @@ export class AuditSubscriber {
   }
 
   /** Drains the backlog; resolves false if a write failed (a retry is then scheduled). */
+  /** Yields (for the window, if any, unless a flush waits) so a burst lands in few, large batches. */
+  #gather(): Promise<void> {
+    if (this.#windowMs === 0 || this.#flushing > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimer(() => this.#endWindow?.(), this.#windowMs);
+      this.#endWindow = () => {
+        timer.cancel();
+        this.#endWindow = undefined;
+        resolve();
+      };
+    });
+  }
+
   async #runDrain(): Promise<boolean> {
-    // Yield first (for the window, if any) so a burst of publishes lands in few, large batches.
-    if (this.#windowMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = this.#clock.setTimer(() => this.#endWindow?.(), this.#windowMs);
-        this.#endWindow = () => {
-          timer.cancel();
-          this.#endWindow = undefined;
-          resolve();
-        };
-      });
-    } else await Promise.resolve();
+    await this.#gather();
     try {
       while (this.#head < this.#backlog.length) {
         const joined = this.#joined;
@@ -278,6 +288,9 @@ export class AuditSubscriber {
           this.#backlog = this.#backlog.slice(this.#head);
           this.#head = 0;
         }
+        // The joined write ended the window early: what arrived since gathers for a new one
+        // rather than paying a transaction of its own at once.
+        if (joined !== undefined && this.#head < this.#backlog.length) await this.#gather();
       }
       return true;
     } finally {

@@ -7,6 +7,12 @@
  * everything received so far is durable. When the store fails, the failed events stay at the
  * head of the backlog (the trail has already reported the failure) and are retried after
  * `retryMs` on the injected clock, or at once by `flush()`.
+ *
+ * Closing the trail first flushes and detaches the subscriber (through `AuditTrail.onClose`),
+ * so the order of `trail.close()` and `detach()` does not matter. Should the trail refuse an
+ * append as closed all the same (`AUDIT_CLOSED`), the subscriber stops for good: it stops
+ * listening, logs one error, counts the events it could not record in `stats().lost`, and
+ * retries nothing.
  */
 
 import { type Clock, KernelError, type Logger, systemClock, type Timer } from "@oxios/core";
@@ -104,8 +110,10 @@ export interface AuditSubscriberStats {
   readonly backlog: number;
   /** The largest backlog seen. */
   readonly highWater: number;
-  /** Failed batch writes (each retried). */
+  /** Failed batch writes (each retried, unless the trail was closed). */
   readonly failures: number;
+  /** Events received but never recorded because the trail was closed before they were. */
+  readonly lost: number;
 }
 
 export class AuditSubscriber {
@@ -115,13 +123,17 @@ export class AuditSubscriber {
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
   readonly #unsubscribe: () => void;
+  readonly #removeCloseHook: () => void;
   #backlog: KernelEvent[] = [];
   #head = 0;
   #received = 0;
   #recorded = 0;
   #highWater = 0;
   #failures = 0;
+  #lost = 0;
   #lastError: unknown;
+  /** Set once the trail refused an append as closed; nothing is recorded after that. */
+  #stopped: KernelError | undefined;
   #drain: Promise<boolean> | undefined;
   #retry: Timer | undefined;
   #detached = false;
@@ -138,27 +150,30 @@ export class AuditSubscriber {
     this.#unsubscribe = options.bus.on(options.types ?? AUDITED_EVENT_TYPES, (event) => this.#receive(event), {
       name: "audit",
     });
+    this.#removeCloseHook = this.#trail.onClose(() => this.detach());
   }
 
   stats(): AuditSubscriberStats {
     return {
       received: this.#received,
       recorded: this.#recorded,
-      backlog: this.#received - this.#recorded,
+      backlog: this.#received - this.#recorded - this.#lost,
       highWater: this.#highWater,
       failures: this.#failures,
+      lost: this.#lost,
     };
   }
 
   /**
    * Resolves when every event received so far is durable. If the store fails meanwhile it
    * retries once at once and rejects with the store's error if that fails too; the events
-   * stay in the backlog either way.
+   * stay in the backlog either way. Throws: `AUDIT_CLOSED` when the trail was closed before
+   * every event was recorded (the missing ones are counted in `stats().lost`).
    */
   async flush(): Promise<void> {
     const target = this.#received;
     let retried = false;
-    while (this.#recorded < target) {
+    while (this.#recorded + this.#lost < target) {
       this.#retry?.cancel();
       this.#retry = undefined;
       this.#drain ??= this.#runDrain();
@@ -168,17 +183,26 @@ export class AuditSubscriber {
         retried = true;
       }
     }
+    if (this.#stopped !== undefined && this.#lost > 0) throw this.#stopped;
   }
 
-  /** Stops listening, then flushes what was received. */
+  /**
+   * Stops listening, then flushes what was received. Once the trail has refused an append as
+   * closed it resolves without flushing: that loss was logged and counted once already.
+   * Throws: the store's error when the flush fails twice (no retry is left scheduled).
+   */
   async detach(): Promise<void> {
     if (!this.#detached) {
       this.#detached = true;
       this.#unsubscribe();
+      this.#removeCloseHook();
     }
-    await this.flush();
-    this.#retry?.cancel();
-    this.#retry = undefined;
+    try {
+      if (this.#stopped === undefined) await this.flush();
+    } finally {
+      this.#retry?.cancel();
+      this.#retry = undefined;
+    }
   }
 
   #receive(event: KernelEvent): void {
@@ -199,6 +223,10 @@ export class AuditSubscriber {
         try {
           await this.#record(batch);
         } catch (error) {
+          if (KernelError.hasCode(error, "AUDIT_CLOSED")) {
+            this.#stop(error as KernelError);
+            return true;
+          }
           this.#failures += 1;
           this.#lastError = error;
           this.#logger?.warn("audit batch not recorded; kept in the backlog for retry", {
@@ -220,6 +248,26 @@ export class AuditSubscriber {
     } finally {
       this.#drain = undefined;
     }
+  }
+
+  /** The trail is closed: stop listening, count what is left as lost, say so once. */
+  #stop(error: KernelError): void {
+    this.#stopped = error;
+    if (!this.#detached) {
+      this.#detached = true;
+      this.#unsubscribe();
+      this.#removeCloseHook();
+    }
+    this.#retry?.cancel();
+    this.#retry = undefined;
+    const lost = this.#backlog.length - this.#head;
+    this.#lost += lost;
+    this.#backlog = [];
+    this.#head = 0;
+    this.#logger?.error("the audit trail was closed while the audit subscriber was attached; it stopped recording", {
+      code: error.code,
+      lost,
+    });
   }
 
   async #record(batch: readonly KernelEvent[]): Promise<void> {

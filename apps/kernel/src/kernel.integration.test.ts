@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
@@ -133,8 +133,14 @@ describe("the kernel, end to end", () => {
       authorization: `Bearer ${env.OXIOS_LLM_API_KEY}`,
     });
     expect(llmKey.status).toBe(401);
-    const status = await kernel.json<{ model: { demo: boolean; provider: string } }>("GET", "/api/status");
+    const status = await kernel.json<{ model: { demo: boolean; provider: string }; modules: Record<string, string> }>(
+      "GET",
+      "/api/status",
+    );
     expect(status.model).toMatchObject({ demo: false, provider: "openai-compatible" });
+    // One word for a module that works, whichever module it is.
+    for (const name of ["state", "git", "bus", "audit", "memory", "spaces", "scheduler", "tools", "runtime", "a2a"])
+      expect(status.modules[name], name).toBe("ready");
   });
 
   it("maps bad input to 400, 422, 413 and 404 without harm", async () => {
@@ -291,6 +297,9 @@ describe("the kernel, end to end", () => {
     const exit = await kernel.exited;
     expect(exit.code).toBe(0);
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
+    // Every connection checkpointed the write-ahead log at close: nothing is left in it.
+    const wal = join(home, "oxios.db-wal");
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
     expect(kernel.output()).toMatch(
       /shutdown step done.*drain scheduler[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
     );

@@ -228,6 +228,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("interop", started);
 
     started = clock.now();
+    // The key is already resolved (llm_api_key, else the provider's own variable) by the configuration.
     const model = resolveModel(config.model, {
       env: {},
       ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),

@@ -44,9 +44,19 @@ export interface SpawnResult {
 }
 
 /** Spawns `main.ts start --foreground` (or other args) without waiting for anything. */
+/** This process's environment without the developer's own Oxios and model settings. */
+export function cleanEnvironment(): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || /^(OXIOS_|OPENAI_|ANTHROPIC_|OLLAMA_)/.test(name)) continue;
+    environment[name] = value;
+  }
+  return environment;
+}
+
 export function spawnKernel(env: Record<string, string>, args = ["start", "--foreground"]): SpawnResult {
   const child = spawn(process.execPath, ["--conditions=@oxios/source", "--import", "tsx", MAIN, ...args], {
-    env: { ...process.env, OXIOS_EMBEDDER: "hashing", ...env },
+    env: { ...cleanEnvironment(), OXIOS_EMBEDDER: "hashing", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

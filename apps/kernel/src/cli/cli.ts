@@ -18,6 +18,8 @@ import {
   parseConfigValue,
   readConfigFile,
 } from "../config.ts";
+import { configTemplate } from "../config-template.ts";
+import { modelSetupProblem } from "../model-setup.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
 import { type CommandLine, USAGE } from "./command-line.ts";
@@ -45,6 +47,7 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       return 0;
     }
     if (command === "config" && sub === "set") return configSet(io, rest, out);
+    if (command === "init") return init(io, values.print === true, out);
     const config = loadConfig(io.environment);
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     switch (command) {
@@ -148,6 +151,31 @@ function configValue(config: KernelConfig, key: string): unknown {
   return map[key];
 }
 
+/** `oxios init`: the commented config.toml, written once (or printed with `--print`). */
+function init(io: CliIo, print: boolean, out: (line: string) => void): number {
+  const text = configTemplate();
+  if (print) {
+    io.stdout.write(text);
+    return 0;
+  }
+  const home = oxiosHome(io.environment);
+  const path = configPath(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    throw new KernelError(
+      "CONFIG_EXISTS",
+      `${path} already exists; it was left as it is (\`oxios init --print\` shows the commented template)`,
+      { details: { file: path } },
+    );
+  }
+  out(`wrote ${path}: every key with its default, commented out; uncomment a line to change it`);
+  out("then `oxios doctor` checks the model and the rest, and `oxios start` starts the kernel");
+  return 0;
+}
+
 function configSet(io: CliIo, rest: string[], out: (line: string) => void): number {
   const [key, raw] = rest;
   if (key === undefined || raw === undefined) throw usage("config set KEY VALUE");
@@ -163,23 +191,48 @@ function configSet(io: CliIo, rest: string[], out: (line: string) => void): numb
 }
 
 async function start(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
+  // A model that cannot work is said in one sentence here, before a daemon is started for nothing.
+  const problem = modelSetupProblem(config);
+  if (problem !== undefined) {
+    throw new KernelError("CONFIG_INVALID", `${problem.cause}: ${problem.fix}`, { details: { key: "model" } });
+  }
   const controller = controllerFor(config, silentLogger());
   // Created here, before the daemon, so the token is shown (once, on a terminal) by the command
   // the person ran, not written into the daemon's log.
   const token = provideApiToken(config.home, config.apiToken, config.llmApiKey);
   const { command, args } = io.foreground;
   const env: Record<string, string | undefined> = { ...io.environment };
-  const started = await controller.start({
-    command,
-    args,
-    env,
-    healthUrl: `${localUrl(config)}/health`,
-    timeoutMs: 60_000,
-  });
+  let started: Awaited<ReturnType<typeof controller.start>>;
+  try {
+    started = await controller.start({
+      command,
+      args,
+      env,
+      healthUrl: `${localUrl(config)}/health`,
+      timeoutMs: 60_000,
+    });
+  } catch (error) {
+    throw startFailure(error);
+  }
   out(`oxios started (pid ${started.pid}) on ${started.url}`);
   for (const line of tokenNotice(token, io.stdout.isTTY === true).lines) out(line);
   out(`  log:   ${started.logPath}`);
   return 0;
+}
+
+/**
+ * A daemon that exited during boot: its own one-line reason (the `oxios: …` line the kernel
+ * prints before it exits) instead of the log's last lines, and where the log is.
+ */
+function startFailure(error: unknown): KernelError {
+  const failure = KernelError.from(error);
+  const details = failure.details as { logTail?: string[]; logPath?: string } | undefined;
+  const reason = [...(details?.logTail ?? [])].reverse().find((line) => line.startsWith("oxios: "));
+  if (reason === undefined) return failure;
+  return new KernelError(failure.code, `${reason.slice("oxios: ".length)} (log: ${details?.logPath ?? "?"})`, {
+    cause: failure,
+    ...(failure.details === undefined ? {} : { details: failure.details }),
+  });
 }
 
 async function status(config: KernelConfig, out: (line: string) => void): Promise<number> {

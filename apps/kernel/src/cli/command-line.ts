@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 
 export const USAGE = `usage: oxios <command>
 
+  init [--print]              write a commented config.toml (every key, its default, its variable)
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
   run "<goal>" [--json] [--session ID] [--exit-code]
@@ -34,6 +35,7 @@ export interface CommandLineOptions {
   description?: string;
   help?: boolean;
   version?: boolean;
+  print?: boolean;
 }
 
 export interface CommandLine {
@@ -71,6 +73,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       description: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
+      print: { type: "boolean" },
     },
   });
   const [command, sub, ...rest] = positionals;

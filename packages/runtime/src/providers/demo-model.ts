@@ -159,7 +159,8 @@ export class DemoLanguageModel implements LanguageModelV3 {
 const DEMO_CHAT =
   `${DEMO_LABEL} No language model is configured, so this is a scripted demo reply. ` +
   'Try "remember that …", "what do you remember about …", "list the files" or "run `…`". ' +
-  "Set OXIOS_LLM_MODEL and a key to use a real model.";
+  "For a real model set OXIOS_MODEL and its key (OXIOS_LLM_API_KEY, or OPENAI_API_KEY / ANTHROPIC_API_KEY); " +
+  "ollama/<model> needs no key.";
 
 /** The demo's answer to a structured-output request, chosen by the schema's fields. */
 function structuredReply(schema: unknown, prompt: string): Record<string, unknown> {

@@ -11,6 +11,9 @@
 // 3. Installs all tarballs into a fresh project outside the workspace (npm, no workspace links)
 //    and imports every entry point of every package on Node 20, 22 and 24 (22 and 24 from the
 //    npm registry's `node` package), Bun and Deno.
+// 4. Runs every package README's runnable examples in that project against the installed
+//    tarballs, as a user would copy them: on Node 20, 22 and 24, and on Bun and Deno for the
+//    portable packages (see readme-examples.mjs for what runnable means).
 //
 // Usage: node tooling/scripts/release-dry.mjs [--runtimes node20,node22,node24,bun,deno] [--keep]
 // Needs `pnpm build` first (the tarballs carry dist/).
@@ -18,6 +21,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { cleanEnvironment, readmeExamples, runTsExample } from "./readme-examples.mjs";
 import { runtimeBinary } from "./runtime-binaries.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -179,8 +183,39 @@ try {
     process.stdout.write(out);
   }
 
+  // The examples as a user copies them from the README in the tarball: next to their own
+  // package.json, against what npm installed, not the workspace.
+  const packedNames = new Set(packed.map((entry) => entry.name));
+  const examples = readmeExamples(copy).examples.filter(
+    (example) => example.kind === "ts" && packedNames.has(example.package),
+  );
+  const exampleRunners = {
+    node20: (file) => [process.execPath, [file.replace(/\.ts$/, ".mjs")]],
+    node22: (file) => ["npx", ["-y", "node@22", file.replace(/\.ts$/, ".mjs")]],
+    node24: (file) => ["npx", ["-y", "node@24", file.replace(/\.ts$/, ".mjs")]],
+    bun: (file) => [runtimeBinary("bun"), [file]],
+    deno: (file) => [runtimeBinary("deno"), ["run", "-A", file]],
+  };
+  let exampleRuns = 0;
+  for (const runtime of runtimes) {
+    const selected = examples.filter((example) => runtime.startsWith("node") || example.portable);
+    step(`README examples of the packed packages on ${runtime} (${selected.length})`);
+    for (const example of selected) {
+      const failure = runTsExample(example, runtime, {
+        folder: join(consumer, "examples"),
+        cwd: consumer,
+        env: cleanEnvironment(),
+        commands: exampleRunners,
+      });
+      if (failure !== null) throw new Error(`release:dry: ${example.where} failed on ${runtime}:\n${failure}`);
+      exampleRuns++;
+      console.log(`  ok  ${example.where}`);
+    }
+  }
+
   console.log(
-    `\nrelease:dry passed: ${packed.length} package(s) packed and imported on ${runtimes.join(", ")}; ` +
+    `\nrelease:dry passed: ${packed.length} package(s) packed and imported on ${runtimes.join(", ")}, ` +
+      `${exampleRuns} README example run(s); ` +
       `${changed.length} would be published (${changed.map((entry) => `${entry.name}@${entry.version}`).join(", ") || "none"})`,
   );
 } finally {

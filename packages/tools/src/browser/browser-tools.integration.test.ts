@@ -137,7 +137,11 @@ describe("browser tools on the system Chromium", () => {
   it("close() ends Chromium without the warning an unexpected disconnect gets", async () => {
     const logger = createMemoryLogger();
     const own = new BrowserManager({ clock: h.clock, logger, ssrf: { allowLoopback: true } });
-    await own.run("agent-close", { signal: new AbortController().signal, timeoutMs: 30_000, what: "test" }, async () => 1);
+    await own.run(
+      "agent-close",
+      { signal: new AbortController().signal, timeoutMs: 30_000, what: "test" },
+      async () => 1,
+    );
     await own.close();
     expect(logger.find("warn")).toEqual([]);
   }, 60_000);

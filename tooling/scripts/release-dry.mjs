@@ -13,7 +13,8 @@
 //    npm registry's `node` package), Bun and Deno.
 // 4. Runs every package README's runnable examples in that project against the installed
 //    tarballs, as a user would copy them: on Node 20, 22 and 24, and on Bun and Deno for the
-//    portable packages (see readme-examples.mjs for what runnable means).
+//    portable packages (see readme-examples.mjs for what runnable means); then type-checks them
+//    with TypeScript (strict) and @types/node.
 //
 // Usage: node tooling/scripts/release-dry.mjs [--runtimes node20,node22,node24,bun,deno] [--keep]
 // Needs `pnpm build` first (the tarballs carry dist/).
@@ -212,6 +213,39 @@ try {
       console.log(`  ok  ${example.where}`);
     }
   }
+
+  // The same examples as TypeScript a user compiles: `tsc --init`'s strictness and module
+  // settings, with @types/node (the packages' types use its globals, see each README).
+  step("type-check the README examples against the packed types (strict, @types/node)");
+  const devDependencies = readManifest(root).devDependencies;
+  run(
+    "npm",
+    [
+      "install",
+      "--no-save",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      `typescript@${devDependencies.typescript}`,
+      `@types/node@${devDependencies["@types/node"]}`,
+    ],
+    { cwd: consumer },
+  );
+  writeFileSync(
+    join(consumer, "tsconfig.json"),
+    `${JSON.stringify(
+      {
+        compilerOptions: { strict: true, module: "nodenext", target: "es2022", skipLibCheck: true, noEmit: true },
+        include: ["examples/*.ts"],
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  run(process.execPath, [join(consumer, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
+    cwd: consumer,
+  });
+  console.log(`  ${examples.length} example(s) type-check`);
 
   console.log(
     `\nrelease:dry passed: ${packed.length} package(s) packed and imported on ${runtimes.join(", ")}, ` +

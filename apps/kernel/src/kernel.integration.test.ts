@@ -58,7 +58,7 @@ async function responder(request: FakeRequest) {
             complexity: "simple",
             questions: [],
             clarity: { goal: 1, constraints: 1, criteria: 1 },
-            goal: "give an answer",
+            goal: conversation.includes("NOPE") ? "NOPE give nothing" : "give an answer",
             constraints: [],
             acceptanceCriteria: ['the answer contains "answer"'],
           },
@@ -77,6 +77,8 @@ async function responder(request: FakeRequest) {
         };
   }
   if (hasToolResult(request)) return { text: "tool finished" };
+  // A task whose answer never meets its criterion ('the answer contains "answer"').
+  if (text.includes("NOPE")) return { text: "nothing useful" };
   if (text.startsWith("EXEC ")) {
     const marker = text.slice(5).trim();
     return { toolCalls: [{ name: "exec", arguments: { binary: "tail", args: ["-f", "-s", marker, "/dev/null"] } }] };
@@ -260,12 +262,38 @@ describe("the kernel, end to end", () => {
     expect((await cli("audit", "tail", "--limit", "3")).trim().split("\n")).toHaveLength(3);
     expect(await cli("agent", "list")).toMatch(/completed|idle|stopped/);
     expect(await cli("git", "log")).toMatch(/[0-9a-f]{10}/);
-    expect((await cli("config", "get", "max_concurrent")).trim()).toBe("5");
+    // The running kernel's value (OXIOS_MAX_CONCURRENT=3 in its environment), not this shell's default.
+    expect((await cli("config", "get", "max_concurrent")).trim()).toBe("3");
+    expect((await cli("config", "get", "llm_api_key")).trim()).toBe("(set, from OXIOS_LLM_API_KEY)");
+    expect(await cli("config", "get")).not.toContain(env.OXIOS_LLM_API_KEY);
     expect((await cli("config", "path")).trim()).toBe(join(home, "config.toml"));
     const json = JSON.parse(await cli("run", "hello from the cli", "--json")) as { kind: string; response: string };
     expect(json).toMatchObject({ kind: "chat", response: "Hello from the fake model" });
-    expect(await cli("run", "TASK answer me", "--exit-code")).toContain("answer");
-  }, 60_000);
+    // The answer as text, exit 0 when the evaluation passed…
+    expect((await cli("run", "TASK answer me")).trim()).toBe("answer to: give an answer");
+    // …and exit 1, said in one line, when it did not.
+    const failed = await execFileAsync(process.execPath, [BIN, "run", "TASK NOPE"], {
+      env: { ...process.env, OXIOS_HOME: home },
+    }).then(
+      (done) => ({ code: 0, ...done }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout.trim()).toBe("nothing useful");
+    expect(failed.stderr).toMatch(/^oxios: the task did not pass its evaluation \(score [\d.]+, \d run\(s\)\)\n$/);
+    // The runs above stored their episodes as episodes; a plain search leaves them out.
+    const episodes = await kernel.json<{ memories: Array<{ type: string }> }>("GET", "/api/memory?type=episode");
+    expect(episodes.memories.length).toBeGreaterThanOrEqual(2);
+    expect(await cli("memory", "search", "give an answer")).not.toMatch(/ episode /);
+    expect(await cli("memory", "search", "give an answer", "--include-episodes")).toMatch(/ episode {4} Task: /);
+    // A memory over several lines is one line of the listing.
+    await cli("memory", "add", "first line\nsecond line\n\n  third");
+    const listing = (await cli("memory", "list")).split("\n");
+    expect(listing.filter((line) => line.includes("first line"))).toEqual([
+      expect.stringMatching(/ fact {7} first line second line third$/),
+    ]);
+    expect(listing.some((line) => line.startsWith("second line"))).toBe(false);
+  }, 90_000);
 
   it("cancels a run mid-flight and its exec child is gone", async () => {
     const marker = `0.${process.pid}${Math.floor(Math.random() * 1_000_000)}7`;

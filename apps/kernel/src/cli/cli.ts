@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createLogger, KernelError, type Logger } from "@oxios/core";
+import { inspectPidFile } from "@oxios/daemon";
 import { stringify } from "smol-toml";
 import {
   CONFIG_KEYS,
@@ -19,6 +20,7 @@ import {
   readConfigFile,
 } from "../config.ts";
 import { configTemplate } from "../config-template.ts";
+import { type ConfigValue, configView, formatConfigValue } from "../config-view.ts";
 import { modelSetupProblem } from "../model-setup.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
@@ -69,7 +71,7 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       case "status":
         return await status(config, out);
       case "run":
-        return await run(config, [sub, ...rest].filter((part) => part !== undefined).join(" "), values, out);
+        return await run(config, [sub, ...rest].filter((part) => part !== undefined).join(" "), values, out, err);
       case "chat":
         return await chat(config, io, out);
       case "agent":
@@ -95,14 +97,8 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
         return 0;
       }
       case "config": {
-        if (sub === "get") {
-          const key = rest[0];
-          if (key === undefined || !(key in CONFIG_KEYS))
-            throw usage(`config get KEY (keys: ${Object.keys(CONFIG_KEYS).join(", ")})`);
-          out(String(configValue(config, key) ?? ""));
-          return 0;
-        }
-        throw usage("config get KEY | config set KEY VALUE | config path");
+        if (sub === "get") return await configGet(config, rest[0], out, err);
+        throw usage("config get [KEY] | config set KEY VALUE | config path");
       }
       case "doctor": {
         // libsql, sqlite-vec, the embedder and the runtime: loaded for this command only.
@@ -125,30 +121,38 @@ function usage(text: string): KernelError {
   return new KernelError("CLI_USAGE", `usage: oxios ${text}`);
 }
 
-function configValue(config: KernelConfig, key: string): unknown {
-  const map: Record<string, unknown> = {
-    host: config.host,
-    port: config.port,
-    model: config.model,
-    llm_base_url: config.llmBaseUrl,
-    llm_api_key: config.llmApiKey === undefined ? undefined : "(set)",
-    api_token: config.apiToken === undefined ? undefined : "(set)",
-    max_concurrent: config.maxConcurrent,
-    rate_per_min: config.ratePerMinute,
-    http_rate_per_min: config.httpRatePerMinute,
-    embedder: config.embedder,
-    drain_timeout_ms: config.drainTimeoutMs,
-    a2a_agents: config.a2aAgents.join(","),
-    a2a_tokens:
-      Object.keys(config.a2aTokens).length === 0 ? undefined : `(set for ${Object.keys(config.a2aTokens).length})`,
-    browser: config.browser.setting,
-    browser_path: config.browser.executablePath,
-    agent_network: config.agentNetwork,
-    exec_sandbox: config.execSandbox,
-    exec_binaries: config.execBinaries?.join(","),
-    exec_read_only_paths: config.execReadOnlyPaths.join(","),
-  };
-  return map[key];
+/**
+ * `oxios config get [KEY]`: the running kernel's configuration (asked over the API) when one
+ * runs in this home, else what config.toml and this environment make of it; secrets masked
+ * either way. Without KEY every key, with a first line saying which of the two it is.
+ */
+async function configGet(
+  config: KernelConfig,
+  key: string | undefined,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  if (key !== undefined && !(key in CONFIG_KEYS) && key !== "mcp_servers") {
+    throw usage(`config get [KEY] (keys: ${Object.keys(CONFIG_KEYS).join(", ")}, mcp_servers)`);
+  }
+  let values: Record<string, ConfigValue>;
+  let origin: string;
+  if ((await inspectPidFile(config.home)).state === "running") {
+    const client = await KernelClient.connect(config);
+    const effective = await client.request<{ values: Record<string, ConfigValue> }>("GET", "/api/config");
+    values = effective.values;
+    origin = `the running kernel's configuration (${client.url})`;
+  } else {
+    values = configView(config);
+    origin = `from ${config.configPath} and the environment (no kernel is running)`;
+  }
+  if (key !== undefined) {
+    out(formatConfigValue(values[key]));
+    return 0;
+  }
+  err(`# ${origin}`);
+  for (const [name, value] of Object.entries(values)) out(`${name} = ${formatConfigValue(value)}`);
+  return 0;
 }
 
 /** `oxios init`: the commented config.toml, written once (or printed with `--print`). */
@@ -264,13 +268,20 @@ interface ChatResult {
   response: string;
   sessionId: string;
   exitCode: 0 | 1;
+  score?: number;
+  generations?: number;
 }
 
+/**
+ * `oxios run`: the answer as text (the whole result with `--json`); exit 1 when the run or its
+ * evaluation failed, said on stderr in one line.
+ */
 async function run(
   config: KernelConfig,
   message: string,
-  values: { json?: boolean; session?: string; "exit-code"?: boolean },
+  values: { json?: boolean; session?: string },
   out: (line: string) => void,
+  err: (line: string) => void,
 ): Promise<number> {
   if (message.trim().length === 0) throw usage('run "<goal or message>"');
   const client = await KernelClient.connect(config);
@@ -279,7 +290,12 @@ async function run(
     ...(values.session ? { sessionId: values.session } : {}),
   });
   out(values.json ? JSON.stringify(result, null, 2) : result.response);
-  return values["exit-code"] ? result.exitCode : 0;
+  if (result.exitCode !== 0 && !values.json) {
+    const score = result.score === undefined ? "" : ` (score ${result.score}`;
+    const runs = result.generations === undefined ? "" : `${score === "" ? " (" : ", "}${result.generations} run(s)`;
+    err(`oxios: the task did not pass its evaluation${score}${runs}${score === "" && runs === "" ? "" : ")"}`);
+  }
+  return result.exitCode;
 }
 
 async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
@@ -320,7 +336,7 @@ async function memory(
   config: KernelConfig,
   sub: string | undefined,
   rest: string[],
-  values: { type?: string; tags?: string },
+  values: { type?: string; tags?: string; "include-episodes"?: boolean },
   limit: number | undefined,
   out: (line: string) => void,
 ) {
@@ -335,12 +351,14 @@ async function memory(
     return 0;
   }
   if (sub === "search" && rest.length > 0) {
-    const { results } = await client.request<{ results: Array<{ id: string; score: number; content: string }> }>(
-      "POST",
-      "/api/memory/search",
-      { query: rest.join(" "), ...(limit === undefined ? {} : { limit }) },
-    );
-    for (const hit of results) out(`${hit.score.toFixed(4)}  ${hit.id}  ${hit.content}`);
+    const { results } = await client.request<{
+      results: Array<{ id: string; type: string; score: number; content: string }>;
+    }>("POST", "/api/memory/search", {
+      query: rest.join(" "),
+      ...(limit === undefined ? {} : { limit }),
+      ...(values["include-episodes"] ? { includeEpisodes: true } : {}),
+    });
+    for (const hit of results) out(`${hit.id}  ${hit.type.padEnd(10)}  ${oneLine(hit.content)}`);
     return 0;
   }
   if (sub === "list") {
@@ -348,10 +366,16 @@ async function memory(
       "GET",
       `/api/memory${limit === undefined ? "" : `?limit=${limit}`}`,
     );
-    for (const entry of memories) out(`${entry.id}  ${entry.type.padEnd(10)}  ${entry.content}`);
+    for (const entry of memories) out(`${entry.id}  ${entry.type.padEnd(10)}  ${oneLine(entry.content)}`);
     return 0;
   }
   throw usage("memory add TEXT | memory search QUERY | memory list");
+}
+
+/** A memory on one line of a listing: its whitespace (newlines too) collapsed, long text cut. */
+export function oneLine(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 async function space(

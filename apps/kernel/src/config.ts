@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
 export type BrowserChoice = "auto" | "on" | "off";
@@ -73,6 +74,14 @@ export interface KernelConfig {
   embedder: EmbedderChoice;
   /** Drain timeout of the scheduler at shutdown. */
   drainTimeoutMs: number;
+  /** How often one run may continue from its journal after the kernel stopped mid-run. */
+  maxResumes: number;
+  /** Finished runs (and scheduler tasks) kept, newest first. */
+  runRetentionCount: number;
+  /** Finished runs (and scheduler tasks) older than this many days are removed. */
+  runRetentionDays: number;
+  /** Keep a finished run's workspace directory instead of removing it with its agent. */
+  keepWorkspaces: boolean;
   /** MCP servers started at boot (`[mcp.servers.<name>]`, or `OXIOS_MCP_SERVERS` as JSON). */
   mcpServers: McpServerSetting[];
   /** Base URLs of remote A2A agents whose cards are fetched at boot. */
@@ -253,6 +262,34 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     default: 20_000,
     parse: integer(0, 600_000),
   },
+  max_resumes: {
+    env: "OXIOS_MAX_RESUMES",
+    form: "an integer from 0 to 100",
+    description: "how often one run continues from its journal after the kernel stopped mid-run",
+    default: 3,
+    parse: integer(0, 100),
+  },
+  run_retention_count: {
+    env: "OXIOS_RUN_RETENTION_COUNT",
+    form: "an integer from 1 to 10000000",
+    description: "finished runs (and finished scheduler tasks) kept, newest first",
+    default: 10_000,
+    parse: integer(1, 10_000_000),
+  },
+  run_retention_days: {
+    env: "OXIOS_RUN_RETENTION_DAYS",
+    form: "an integer from 1 to 36500",
+    description: "finished runs (and finished scheduler tasks) older than this many days are removed",
+    default: 30,
+    parse: integer(1, 36_500),
+  },
+  keep_workspaces: {
+    env: "OXIOS_KEEP_WORKSPACES",
+    form: "true or false",
+    description: "keep a finished run's workspace (agents/<agentId>) instead of removing it with its agent",
+    default: false,
+    parse: flag,
+  },
   a2a_agents: {
     env: "OXIOS_A2A_AGENTS",
     form: "a list of http(s) base URLs of A2A agents (comma-separated in the environment)",
@@ -371,7 +408,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return {};
-    throw new KernelError("CONFIG_INVALID", `cannot read ${path}: ${code ?? String(error)}`, {
+    throw new KernelError(KernelErrorCode.configInvalid, `cannot read ${path}: ${code ?? String(error)}`, {
       cause: error,
       details: { file: path, osCode: code },
     });
@@ -381,7 +418,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split("\n")[0];
-      throw new KernelError("CONFIG_INVALID", `${path}:${error.line}:${error.column}: ${first}`, {
+      throw new KernelError(KernelErrorCode.configInvalid, `${path}:${error.line}:${error.column}: ${first}`, {
         cause: error,
         details: { file: path, line: error.line, column: error.column },
       });
@@ -396,7 +433,7 @@ const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens"]);
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
   const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
   const got = secret ? "a value that is not shown (it may be a secret)" : JSON.stringify(raw);
-  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${got}`, {
+  return new KernelError(KernelErrorCode.configInvalid, `${where} must be ${form}, got ${got}`, {
     details: secret ? { key } : { key, value: raw },
   });
 }
@@ -530,7 +567,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     }
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         `${path}: unknown key "${key}" (known: ${[...Object.keys(CONFIG_KEYS), ...TABLE_KEYS].join(", ")})`,
         { details: { file: path, key } },
       );
@@ -552,7 +589,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       parsed = JSON.parse(mcpJson);
     } catch (error) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         'OXIOS_MCP_SERVERS must be JSON like {"name": {"command": "…", "args": []}}',
         { cause: error, details: { key: "mcp.servers" } },
       );
@@ -573,6 +610,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     httpRatePerMinute: values.http_rate_per_min as number,
     embedder: values.embedder as EmbedderChoice,
     drainTimeoutMs: values.drain_timeout_ms as number,
+    maxResumes: values.max_resumes as number,
+    runRetentionCount: values.run_retention_count as number,
+    runRetentionDays: values.run_retention_days as number,
+    keepWorkspaces: values.keep_workspaces as boolean,
     mcpServers,
     a2aAgents: values.a2a_agents as string[],
     a2aTokens: values.a2a_tokens as Record<string, string>,
@@ -583,7 +624,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execReadOnlyPaths: values.exec_read_only_paths as string[],
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
-    throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {
+    throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {
       details: { key: "api_token" },
     });
   }
@@ -647,9 +688,13 @@ function chooseModel(
 /** Validates one value for `oxios config set`; returns the TOML-ready value. */
 export function parseConfigValue(key: string, raw: string): string | number | boolean | string[] {
   if (!(key in CONFIG_KEYS)) {
-    throw new KernelError("CONFIG_INVALID", `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`, {
-      details: { key },
-    });
+    throw new KernelError(
+      KernelErrorCode.configInvalid,
+      `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+      {
+        details: { key },
+      },
+    );
   }
   return check(key, raw, key) as string | number | boolean | string[];
 }

@@ -3,9 +3,10 @@
  * `$OXIOS_HOME` and registers the reverse shutdown with the daemon's ShutdownSequence.
  *
  * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
- * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler → supervisor →
- * exec sandbox → tool registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → runtime
- * (model, breakers, budgets) → runs (recovery) → the A2A server.
+ * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler and run journal
+ * (one shared handle, one group commit) → supervisor → exec sandbox → tool registry (gate +
+ * ports) → interop (MCP servers, remote A2A agents, browser) → runtime (model, breakers,
+ * budgets, journal) → runs (the previous process's runs resumed) → the A2A server.
  * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays too) →
  * drain the scheduler → stop agents → close the exec sandbox (spares) → close interop (MCP clients, browser) → flush memory
  * writes → flush audit → flush git commits → close databases → remove the pid file.
@@ -17,6 +18,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import type { ShutdownSequence } from "@oxios/daemon";
+import { type Database, openDatabase } from "@oxios/database";
 import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
 import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
 import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
@@ -30,6 +32,7 @@ import {
   SpaceManagerToolPort,
   TokenBudgets,
 } from "@oxios/runtime";
+import { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import { Scheduler } from "@oxios/scheduler";
 import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
@@ -44,7 +47,7 @@ import type { KernelConfig } from "./config.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
-import { RunService } from "./runs.ts";
+import { type RunRecovery, RunService } from "./runs.ts";
 
 export const KERNEL_VERSION = "0.1.0";
 
@@ -66,6 +69,8 @@ export interface Kernel {
   model: ResolvedModel;
   runtime: Runtime;
   runs: RunService;
+  /** Runs and their steps in `oxios.db`. */
+  journal: LibsqlRunJournal;
   /** MCP servers, remote A2A agents and the browser. */
   interop: Interop;
   housekeeping: Housekeeping;
@@ -73,8 +78,10 @@ export interface Kernel {
   a2a: A2aServer;
   state: StateStore;
   git: GitLayer;
-  /** Runs a previous process left unfinished, reported at boot. */
+  /** Runs a previous process left unfinished that could not continue (failed `RUN_INTERRUPTED`). */
   interrupted: Array<{ taskId: string; status: string }>;
+  /** What the boot did with the previous process's runs. */
+  recovery: RunRecovery;
   /** Module → ready; for `/api/status`. */
   modules: Record<string, string>;
 }
@@ -140,7 +147,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     const auditStore = await LibsqlAuditStore.open({ url: databaseUrl, logger });
     closers.push({ name: "audit store", close: () => auditStore.close() });
     const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
-    const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger });
+    // Events are gathered for 50 ms per audit transaction: under load that is a few fsyncs a
+    // second on the event loop instead of one per tick.
+    const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger, windowMs: 50 });
     step("audit", started);
 
     started = clock.now();
@@ -170,8 +179,16 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 
     started = clock.now();
     const budgets = new TokenBudgets();
-    const taskStore = await LibsqlTaskStore.open({ url: databaseUrl, logger });
+    // The queue and the run journal share one handle, so a run's record and its scheduler task
+    // are written in one group commit: acknowledging a run is one transaction. `normal`: in WAL
+    // mode a commit survives any crash of the process (the journal's promise) without an fsync
+    // on the event loop per commit; a power loss may take the last commits (never corrupts).
+    const runsDatabase = await openDatabase({ url: databaseUrl, logger, synchronous: "normal" });
+    closers.push({ name: "runs database", close: () => runsDatabase.close() });
+    const taskStore = await LibsqlTaskStore.open({ database: runsDatabase, logger });
     closers.push({ name: "task queue", close: () => taskStore.close() });
+    const journal = await LibsqlRunJournal.open({ database: runsDatabase, logger, redactor });
+    closers.push({ name: "run journal", close: () => journal.close() });
     const scheduler = new Scheduler({
       clock,
       events: bus,
@@ -181,18 +198,6 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ratePerMinute: config.ratePerMinute,
       canAdmit: (task) => budgets.canAdmit(task),
     });
-    const recovery = await scheduler.recover(
-      async (task) => {
-        throw new KernelError("RUN_INTERRUPTED", `task ${task.id} was interrupted by a kernel restart`);
-      },
-      { maxAttempts: 1 },
-    );
-    if (recovery.requeued.length + recovery.failed.length > 0) {
-      logger.warn("scheduler recovered tasks of a previous process", {
-        requeued: recovery.requeued.length,
-        failed: recovery.failed.length,
-      });
-    }
     const supervisor = new Supervisor({ scheduler, events: bus, clock, logger });
     step("scheduler", started);
 
@@ -208,6 +213,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       });
     }
     const tools = new ToolRegistry({
+      ...(execSandbox.workspaceOwner === undefined ? {} : { workspaceOwner: execSandbox.workspaceOwner }),
       audit: auditSink(audit),
       publisher: bus,
       clock,
@@ -254,17 +260,28 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       memory,
       budgets,
       redactor,
+      journal,
+      keepWorkspaces: config.keepWorkspaces,
       workspaceRoot: join(config.home, "agents"),
     });
-    const runs = new RunService({ runtime, state, clock, logger });
-    const interrupted = await runs.recoverInterrupted();
+    const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
+    const recovery = await runs.recover();
+    const interrupted = recovery.concluded.filter((run) => run.status === "failed");
     for (const run of interrupted) {
       logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
     }
     step("runtime", started);
 
     started = clock.now();
-    const housekeeping = new Housekeeping({ clock, logger: logger.child({ module: "housekeeping" }), state, memory });
+    const housekeeping = new Housekeeping({
+      clock,
+      logger: logger.child({ module: "housekeeping" }),
+      state,
+      memory,
+      journal,
+      taskStore,
+      runRetention: { count: config.runRetentionCount, days: config.runRetentionDays },
+    });
     closers.push({ name: "housekeeping", close: () => housekeeping.stop() });
     await housekeeping.start();
     step("housekeeping", started);
@@ -306,12 +323,14 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       model,
       runtime,
       runs,
+      journal,
       interop,
       housekeeping,
       a2a,
       state,
       git,
       interrupted: interrupted.map((run) => ({ taskId: run.taskId, status: run.status })),
+      recovery,
       modules: {
         state: "ready",
         git: "ready",
@@ -329,7 +348,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         a2a: "ready",
       },
     };
-    registerShutdown(kernel, shutdown, taskStore, spaceStore);
+    registerShutdown(kernel, shutdown, { taskStore, spaceStore, runsDatabase });
     closers.length = 0;
     return kernel;
   } catch (error) {
@@ -350,16 +369,21 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 function registerShutdown(
   kernel: Kernel,
   shutdown: ShutdownSequence,
-  taskStore: LibsqlTaskStore,
-  spaceStore: LibsqlSpaceStore,
+  stores: { taskStore: LibsqlTaskStore; spaceStore: LibsqlSpaceStore; runsDatabase: Database },
 ): void {
+  const { taskStore, spaceStore, runsDatabase } = stores;
   const { config } = kernel;
   shutdown
     .add(
       "drain scheduler",
       async () => {
+        // Queued runs stay queued and running ones stay running in the journal: they resume at the next start.
         const report = await kernel.scheduler.drain({ timeoutMs: config.drainTimeoutMs });
-        kernel.logger.info("scheduler drained", { ...report });
+        kernel.logger.info("scheduler drained", {
+          ...report,
+          released: report.released.length,
+          aborted: report.aborted.length,
+        });
       },
       { timeoutMs: config.drainTimeoutMs + 5_000 },
     )
@@ -401,6 +425,8 @@ function registerShutdown(
         await kernel.memory.close();
         await spaceStore.close();
         await taskStore.close();
+        await kernel.journal.close();
+        runsDatabase.close();
         await kernel.audit.close();
         kernel.bus.close();
       },

@@ -10,6 +10,7 @@
 import { type Clock, KernelError, type Logger, redactingLogger, systemClock } from "@oxios/core";
 import {
   acquirePidFile,
+  DaemonErrorCode,
   installSignalHandlers,
   type PidFile,
   type ServedHttp,
@@ -17,6 +18,7 @@ import {
   serve,
 } from "@oxios/daemon";
 import { type KernelConfig, loadConfig } from "./config.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 import { restrictUmask, secureHome } from "./home-permissions.ts";
 import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
@@ -49,7 +51,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     config = loadConfig(options.environment);
     const problem = modelSetupProblem(config);
     if (problem !== undefined) {
-      throw new KernelError("CONFIG_INVALID", `${problem.cause}: ${problem.fix}`, {
+      throw new KernelError(KernelErrorCode.configInvalid, `${problem.cause}: ${problem.fix}`, {
         details: { key: "model", model: config.model },
       });
     }
@@ -58,10 +60,13 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   } catch (error) {
     const failure = KernelError.from(error);
     options.print(`oxios: ${failure.message}`);
-    options.logger.error(failure.code === "CONFIG_INVALID" ? "configuration invalid" : "cannot prepare the home", {
-      code: failure.code,
-      message: failure.message,
-    });
+    options.logger.error(
+      failure.code === KernelErrorCode.configInvalid ? "configuration invalid" : "cannot prepare the home",
+      {
+        code: failure.code,
+        message: failure.message,
+      },
+    );
     return 1;
   }
   const token = provided.token;
@@ -101,6 +106,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   shutdown.add(
     "stop intake",
     async () => {
+      // Long polls answer now and event streams end, so closing the server waits for nothing long.
+      kernel?.runs.stopIntake();
       streams.closeAll();
       // Ends the A2A relays and cancels the runs they were streaming (their callers are gone).
       await kernel?.a2a.close();
@@ -115,7 +122,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   } catch (error) {
     const failure = KernelError.from(error);
     print(
-      failure.code === "DAEMON_ALREADY_RUNNING"
+      failure.code === DaemonErrorCode.alreadyRunning
         ? `oxios is already running (pid ${String((failure.details as { pid?: number } | undefined)?.pid ?? "?")}); not starting a second kernel`
         : `oxios: ${failure.message}`,
     );
@@ -151,6 +158,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     print(
       `    curl -H "${notice.curlHeader}" -H 'content-type: application/json' -d '{"goal":"list the files"}' ${server.url}/api/runs`,
     );
+    const { resumed } = kernel.recovery;
+    if (resumed.length > 0) print(`  ${resumed.length} run(s) of the previous process continue from their journal`);
     for (const run of kernel.interrupted) print(`  run ${run.taskId} was interrupted by the previous shutdown`);
     logger.info("kernel ready", {
       url: server.url,
@@ -173,7 +182,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     // The reason is the last line, after the shutdown's: what a terminal shows last and what
     // `oxios start` finds at the end of the log.
     print(
-      failure.code === "DAEMON_PORT_IN_USE"
+      failure.code === DaemonErrorCode.portInUse
         ? `oxios: port ${config.port} on ${config.host} is already in use (set OXIOS_PORT or port in ${config.configPath})`
         : `oxios: failed to start: ${failure.message}`,
     );

@@ -7,6 +7,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { EventBusErrorCode } from "./error-codes.ts";
 import type { KernelEventPayloads, KernelEventType } from "./events.ts";
 
 type FieldKind = "string" | "number" | "boolean" | "array" | "object";
@@ -51,6 +52,7 @@ const requiredFields: FieldTable = {
   "evaluation.completed": { seedId: "string", score: "number", passed: "boolean", generation: "number" },
   "evolution.started": { seedId: "string", generation: "number" },
   "evolution.max-reached": { seedId: "string", generations: "number", bestScore: "number" },
+  "run.resumed": { taskId: "string", agentId: "string", resumes: "number", fromStep: "number" },
   "approval.requested": {
     approvalId: "string",
     agentId: "string",
@@ -188,7 +190,7 @@ function hasKind(value: unknown, kind: number): boolean {
 }
 
 function invalid(reason: string, type: unknown, field?: string): KernelError {
-  return new KernelError("EVENT_INVALID", `event rejected: ${reason}`, {
+  return new KernelError(EventBusErrorCode.eventInvalid, `event rejected: ${reason}`, {
     details: field === undefined ? { type } : { type, field },
   });
 }

@@ -5,6 +5,7 @@
  */
 
 import { CircuitBreaker, type CircuitBreakerOptions } from "@oxios/core";
+import { RuntimeErrorCode } from "./error-codes.ts";
 
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "@oxios/core";
 
@@ -20,7 +21,11 @@ export class CircuitBreakers {
   for(provider: string): CircuitBreaker {
     let breaker = this.#breakers.get(provider);
     if (breaker === undefined) {
-      breaker = new CircuitBreaker({ ...this.#options, name: provider, openErrorCode: "PROVIDER_CIRCUIT_OPEN" });
+      breaker = new CircuitBreaker({
+        ...this.#options,
+        name: provider,
+        openErrorCode: RuntimeErrorCode.providerCircuitOpen,
+      });
       this.#breakers.set(provider, breaker);
     }
     return breaker;

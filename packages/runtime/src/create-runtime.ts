@@ -25,6 +25,7 @@ import {
 import type { MemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
+import type { RunJournal } from "./run-journal.ts";
 import { TokenBudgets } from "./token-budgets.ts";
 
 export interface RuntimeOptions {
@@ -54,6 +55,10 @@ export interface RuntimeOptions {
   maxEvolutions?: number;
   /** Replaces known secrets in direct runs' records (the kernel passes its one redactor). */
   redactor?: Redactor;
+  /** Makes direct runs durable: records and steps journalled, resumable after a crash. */
+  journal?: RunJournal;
+  /** Keep an ended direct run's workspace directory (default: removed with its agent). */
+  keepWorkspaces?: boolean;
 }
 
 export interface Runtime {
@@ -61,11 +66,22 @@ export interface Runtime {
   readonly breakers: CircuitBreakers;
   readonly orchestrator: Orchestrator;
   readonly runner: AgentRunner;
+  /** Direct runs: start, resume, requeue and conclude journalled runs, read and cancel them. */
+  readonly runs: DirectRuns;
   /** The Ouroboros pipeline for one message. */
   handle(request: OrchestrationRequest): Promise<OrchestrationResult>;
   /** The same as a stream of events (phases, text deltas, tool activity, the result). */
   stream(request: OrchestrationRequest): OrchestrationStream;
-  /** Starts a direct run; ids at once, the final record through `result`. */
+  /**
+   * Starts a direct run; ids at once, the final record through `result` (which never rejects:
+   * a failed or cancelled run is a record with `status` and `error.code`).
+   *
+   * Throws: `RUNTIME_CLOSED` after `close()`; `RUNTIME_MESSAGE_EMPTY` for a blank goal;
+   * `AGENT_BUSY` when `agentId` already has a run; `SUPERVISOR_SHUTTING_DOWN` while the
+   * supervisor stops.
+   * Abort: `request.signal` (or `cancelRun`) cancels the run, queued or running; its record
+   * ends `cancelled` with `ABORTED` (or `AGENT_KILLED`).
+   */
   runGoal(request: RunGoalRequest): RunHandle;
   getRun(taskId: string): RunRecord | undefined;
   listRuns(): RunRecord[];
@@ -73,7 +89,10 @@ export interface Runtime {
   cancelRun(taskId: string, reason?: string): Promise<boolean>;
   /** Sets an agent's token limit and lets the scheduler reconsider waiting tasks. */
   setBudget(agentId: string, tokens: number): void;
-  /** Refuses new direct runs, cancels the live ones and joins them; stops forgetting ended agents' budgets. */
+  /**
+   * Refuses new direct runs, stops the live ones and joins them (journalled runs are left
+   * resumable); stops forgetting ended agents' budgets.
+   */
   close(): Promise<void>;
 }
 
@@ -116,8 +135,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const runs = new DirectRuns({
     runner,
     clock: options.clock,
+    keys: options.scheduler,
+    publisher: options.publisher,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.redactor ? { redactor: options.redactor } : {}),
+    ...(options.journal ? { journal: options.journal } : {}),
+    ...(options.keepWorkspaces === undefined ? {} : { keepWorkspaces: options.keepWorkspaces }),
   });
   // An agent's budget entry ends with the agent (every direct run spawns one).
   const stopForgetting = options.supervisor.onAgentEnded((agentId) => budgets.forget(agentId));
@@ -126,6 +149,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     breakers,
     orchestrator,
     runner,
+    runs,
     handle: (request) => orchestrator.handle(request),
     stream: (request) => orchestrator.stream(request),
     runGoal: (request) => runs.runGoal(request),

@@ -20,6 +20,7 @@ export {
   type AgentLoopOptions,
   type AgentRunRequest,
   type AgentRunResult,
+  TOOL_OUTCOME_UNKNOWN,
   type ToolCallRecord,
 } from "./agent-loop.ts";
 export {
@@ -28,6 +29,7 @@ export {
   AgentRunner,
   type AgentRunnerOptions,
   type AgentSettings,
+  type RunIds,
   type SpawnOptions,
 } from "./agent-runner.ts";
 export { type AgentStream, streamAgent } from "./agent-stream.ts";
@@ -41,11 +43,11 @@ export { createRuntime, type Runtime, type RuntimeOptions } from "./create-runti
 export {
   DirectRuns,
   type DirectRunsOptions,
+  type IdempotencyKeys,
   type RunGoalRequest,
   type RunHandle,
-  type RunRecord,
-  type RunStatus,
 } from "./direct-runs.ts";
+export { RuntimeErrorCode } from "./error-codes.ts";
 export {
   type CriterionVerdict,
   type EvaluateOptions,
@@ -101,6 +103,16 @@ export {
   type ResolvedModel,
   resolveModel,
 } from "./providers/resolve-model.ts";
+export type {
+  JournalledRun,
+  RequestedToolCall,
+  RunJournal,
+  RunRequestDetails,
+  RunStep,
+  StepJournal,
+} from "./run-journal.ts";
+export { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
+export { type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
 export { estimateTokens, truncateChars } from "./text.ts";

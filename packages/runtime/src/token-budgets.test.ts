@@ -9,7 +9,9 @@ describe("TokenBudgets", () => {
     expect(budgets.remaining("a")).toBe(0);
     expect(budgets.canAdmit({ agentId: "a" })).toBe(false);
     expect(budgets.canAdmit({ agentId: "b" })).toBe(true);
-    expect(() => budgets.ensureAvailable("a")).toThrowError(expect.objectContaining({ code: "AGENT_BUDGET_EXCEEDED" }));
+    expect(() => budgets.ensureAvailable("a")).toThrowError(
+      expect.objectContaining({ code: "RUNTIME_BUDGET_EXCEEDED" }),
+    );
   });
 
   it("per-agent limits override the default", () => {
@@ -17,7 +19,9 @@ describe("TokenBudgets", () => {
     budgets.setLimit("big", 1_000);
     budgets.record("big", { inputTokens: 500, outputTokens: 0 });
     expect(budgets.canAdmit({ agentId: "big" })).toBe(true);
-    expect(() => budgets.setLimit("x", Number.NaN)).toThrowError(expect.objectContaining({ code: "BUDGET_INVALID" }));
+    expect(() => budgets.setLimit("x", Number.NaN)).toThrowError(
+      expect.objectContaining({ code: "RUNTIME_BUDGET_INVALID" }),
+    );
   });
 
   it("forget drops an agent's limit and usage", () => {

@@ -9,6 +9,7 @@
 
 import { KernelError } from "@oxios/core";
 import type { TaskRecord } from "@oxios/scheduler";
+import { RuntimeErrorCode } from "./error-codes.ts";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -30,7 +31,7 @@ export class TokenBudgets {
   }
 
   setLimit(agentId: string, tokens: number): void {
-    if (!(tokens >= 0)) throw new KernelError("BUDGET_INVALID", `token limit must be ≥ 0, got ${tokens}`);
+    if (!(tokens >= 0)) throw new KernelError(RuntimeErrorCode.budgetInvalid, `token limit must be ≥ 0, got ${tokens}`);
     this.#limits.set(agentId, tokens);
   }
 
@@ -63,12 +64,12 @@ export class TokenBudgets {
   readonly canAdmit = (task: Pick<TaskRecord, "agentId">): boolean =>
     task.agentId === undefined || this.remaining(task.agentId) > 0;
 
-  /** Throws `AGENT_BUDGET_EXCEEDED` when `agentId` has no tokens left. */
+  /** Throws `RUNTIME_BUDGET_EXCEEDED` when `agentId` has no tokens left. */
   ensureAvailable(agentId: string): void {
     if (this.remaining(agentId) > 0) return;
     const used = this.usage(agentId);
     throw new KernelError(
-      "AGENT_BUDGET_EXCEEDED",
+      RuntimeErrorCode.budgetExceeded,
       `agent ${agentId} has used ${used.inputTokens + used.outputTokens} of its ${this.limit(agentId)} tokens`,
       { details: { agentId, limit: this.limit(agentId), ...used } },
     );

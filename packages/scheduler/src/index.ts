@@ -5,6 +5,7 @@
  * durable queue port (`TaskStore`; the libsql implementation is on
  * `@oxios/scheduler/libsql`). Portable: web-standard APIs only.
  */
+export { SchedulerErrorCode } from "./error-codes.ts";
 export { type HeapItem, IndexedHeap } from "./indexed-heap.ts";
 export { type RecoveryReport, Scheduler, type SchedulerOptions, type TaskRunner } from "./scheduler.ts";
 export {

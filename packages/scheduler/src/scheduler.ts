@@ -13,6 +13,7 @@
  */
 import { type Clock, KernelError, type Logger, newId, systemClock, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
+import { SchedulerErrorCode } from "./error-codes.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
 import { LatencyWindow } from "./latency-window.ts";
 import type {
@@ -58,10 +59,26 @@ export interface SchedulerOptions {
   ownerId?: string;
   /** Finished tasks kept for `get` and duplicate-id checks. Default 1000. */
   retainFinished?: number;
+  /**
+   * How long an idempotency key stays taken: a submit with a key used by a task created
+   * within this window is refused (`SCHEDULER_IDEMPOTENCY_KEY_DUPLICATE`, naming that task).
+   * Default 24 h.
+   */
+  idempotencyWindowMs?: number;
 }
 
 /** Runs a recovered durable task; gets the record (payload, idempotencyKey, attempts). */
 export type TaskRunner = (task: TaskRecord, signal: AbortSignal, lease: Lease) => Promise<unknown>;
+
+export interface RecoverOptions {
+  /** Admissions a task may have had before it is failed instead of retried. Default 3. */
+  maxAttempts?: number;
+  /**
+   * Take over every running task of another owner now, not only those whose lease expired:
+   * for a process that knows it is the only live owner (the kernel holds the home's pid file).
+   */
+  takeOverRunning?: boolean;
+}
 
 export interface RecoveryReport {
   /** Handles of the tasks queued again (retries included), in admission order. */
@@ -85,7 +102,7 @@ function before(a: TaskEntry, b: TaskEntry): boolean {
 function positiveInteger(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new KernelError("SCHEDULER_INVALID_LIMIT", `${name} must be a positive integer, got ${String(value)}`, {
+    throw new KernelError(SchedulerErrorCode.limitInvalid, `${name} must be a positive integer, got ${String(value)}`, {
       details: { option: name, value },
     });
   }
@@ -95,7 +112,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 function positiveOrInfinite(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
-    throw new KernelError("SCHEDULER_INVALID_LIMIT", `${name} must be a positive number, got ${String(value)}`, {
+    throw new KernelError(SchedulerErrorCode.limitInvalid, `${name} must be a positive number, got ${String(value)}`, {
       details: { option: name, value },
     });
   }
@@ -105,7 +122,7 @@ function positiveOrInfinite(name: string, value: number | undefined, fallback: n
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value.length === 0) {
-    throw new KernelError("SCHEDULER_INVALID_TASK", `${name} must be a non-empty string`, {
+    throw new KernelError(SchedulerErrorCode.taskInvalid, `${name} must be a non-empty string`, {
       details: { field: name },
     });
   }
@@ -134,12 +151,17 @@ export class Scheduler {
   readonly #idPrefix: string;
   #nextId = 0;
   readonly #retainFinished: number;
+  readonly #idempotencyWindowMs: number;
 
   /** Queued and running tasks. */
   readonly #live = new Map<string, TaskEntry>();
   /** Recently finished tasks, oldest first (bounded by retainFinished). */
   readonly #finished = new Map<string, TaskEntry>();
   readonly #lanes = new Map<string, Lane>();
+  /** Live and retained finished tasks by idempotency key. */
+  readonly #byKey = new Map<string, TaskEntry>();
+  /** The next recovery of tasks whose lease expires (armed by `recover`). */
+  #leaseTimer: Timer | undefined;
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #running = new Set<TaskEntry>();
   readonly #perAgent = new Map<string, number>();
@@ -171,17 +193,18 @@ export class Scheduler {
     this.#agingMs = positiveOrInfinite("agingMs", options.agingMs, 60_000);
     const zombie = positiveOrInfinite("zombieAfterMs", options.zombieAfterMs, 300_000);
     if (!Number.isFinite(zombie)) {
-      throw new KernelError("SCHEDULER_INVALID_LIMIT", "zombieAfterMs must be finite", {
+      throw new KernelError(SchedulerErrorCode.limitInvalid, "zombieAfterMs must be finite", {
         details: { option: "zombieAfterMs", value: zombie },
       });
     }
     this.#zombieAfterMs = zombie;
     this.#retainFinished = options.retainFinished ?? 1000;
     if (!Number.isInteger(this.#retainFinished) || this.#retainFinished < 0) {
-      throw new KernelError("SCHEDULER_INVALID_LIMIT", "retainFinished must be a non-negative integer", {
+      throw new KernelError(SchedulerErrorCode.limitInvalid, "retainFinished must be a non-negative integer", {
         details: { option: "retainFinished", value: options.retainFinished },
       });
     }
+    this.#idempotencyWindowMs = positiveOrInfinite("idempotencyWindowMs", options.idempotencyWindowMs, 86_400_000);
     this.#canAdmit = options.canAdmit;
     this.#store = options.store;
     this.#ownerId = options.ownerId ?? newId(this.#clock.now());
@@ -195,8 +218,15 @@ export class Scheduler {
 
   /**
    * Submits, waits for admission, runs `fn(signal, lease)` and completes or fails the task
-   * with its outcome. Rejects with `fn`'s error, or with the KernelError that revoked the
-   * lease (`SCHEDULER_TASK_CANCELLED`, `SCHEDULER_TASK_REAPED`, `SCHEDULER_DRAINING`).
+   * with its outcome.
+   *
+   * Throws: `SCHEDULER_DRAINING` while draining, `SCHEDULER_TASK_INVALID`,
+   * `SCHEDULER_PRIORITY_INVALID` or `SCHEDULER_TASK_DUPLICATE` for a bad spec (nothing is
+   * queued); `SCHEDULER_ADMISSION_HOOK_FAILED` when `canAdmit` threw; then `fn`'s error, or the
+   * KernelError that revoked the lease (`SCHEDULER_TASK_CANCELLED`, `SCHEDULER_TASK_REAPED`,
+   * `SCHEDULER_DRAINING`).
+   * Abort: takes no signal; `cancel(taskId)` removes a queued task before it starts and aborts
+   * a running one's lease signal, which `fn` must honour.
    */
   async run<T, P = unknown>(spec: TaskSpec<P>, fn: (signal: AbortSignal, lease: Lease) => Promise<T>): Promise<T> {
     const entry = this.#submit(spec);
@@ -205,17 +235,17 @@ export class Scheduler {
     return this.#drive(entry, lease, fn);
   }
 
-  /** Marks a running task completed. Throws SCHEDULER_UNKNOWN_TASK / SCHEDULER_TASK_NOT_RUNNING. */
+  /** Marks a running task completed. Throws SCHEDULER_TASK_NOT_FOUND / SCHEDULER_TASK_NOT_RUNNING. */
   complete(taskId: string, result?: unknown): void {
     const entry = this.#runningEntry(taskId, "complete");
     entry.result = result;
     this.#finish(entry, "completed", undefined, true);
   }
 
-  /** Marks a running task failed. Throws SCHEDULER_UNKNOWN_TASK / SCHEDULER_TASK_NOT_RUNNING. */
+  /** Marks a running task failed. Throws SCHEDULER_TASK_NOT_FOUND / SCHEDULER_TASK_NOT_RUNNING. */
   fail(taskId: string, error: unknown): void {
     const entry = this.#runningEntry(taskId, "fail");
-    this.#finish(entry, "failed", toTaskError(error, "SCHEDULER_TASK_FAILED"), true);
+    this.#finish(entry, "failed", toTaskError(error, SchedulerErrorCode.taskFailed), true);
   }
 
   /**
@@ -226,7 +256,7 @@ export class Scheduler {
   cancel(taskId: string, reason: string): boolean {
     const entry = this.#live.get(taskId);
     if (entry === undefined) return false;
-    this.#cancel(entry, "SCHEDULER_TASK_CANCELLED", reason, true);
+    this.#cancel(entry, SchedulerErrorCode.taskCancelled, reason, true);
     this.#pump();
     return true;
   }
@@ -251,6 +281,28 @@ export class Scheduler {
 
   get(taskId: string): TaskRecord | undefined {
     return (this.#live.get(taskId) ?? this.#finished.get(taskId))?.snapshot();
+  }
+
+  /** A task this scheduler knows (live or recently finished), else the one its store keeps. */
+  find(taskId: string): TaskRecord | undefined {
+    const known = this.get(taskId);
+    if (known !== undefined) return known;
+    const stored = this.#store?.get?.(taskId);
+    return stored === undefined ? undefined : this.#recordFromStore(stored);
+  }
+
+  /**
+   * The task created with idempotency key `key` within `idempotencyWindowMs`, if any: one this
+   * scheduler knows (live or recently finished), else one its store keeps (a task of an
+   * earlier process). Synchronous, so "look up, else submit" in one synchronous function is
+   * one atomic step.
+   */
+  findByIdempotencyKey(key: string): TaskRecord | undefined {
+    const since = this.#clock.now() - this.#idempotencyWindowMs;
+    const entry = this.#byKey.get(key);
+    if (entry !== undefined && entry.createdAt >= since) return entry.snapshot();
+    const stored = this.#store?.findByIdempotencyKey?.(key, since);
+    return stored === undefined ? undefined : this.#recordFromStore(stored);
   }
 
   /** Queued tasks in admission order (as if every limit allowed them all now). */
@@ -286,7 +338,7 @@ export class Scheduler {
   drain(options: { timeoutMs: number }): Promise<DrainReport> {
     const timeoutMs = options?.timeoutMs;
     if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-      throw new KernelError("SCHEDULER_INVALID_LIMIT", `drain timeoutMs must be a non-negative number`, {
+      throw new KernelError(SchedulerErrorCode.limitInvalid, `drain timeoutMs must be a non-negative number`, {
         details: { option: "timeoutMs", value: timeoutMs },
       });
     }
@@ -300,13 +352,26 @@ export class Scheduler {
    * store and queues them again in their original order; each is run by `runner`, which
    * gets the record (payload, idempotencyKey, attempts). At-least-once: a retried task may
    * have run partly before, so the runner should make its effect idempotent by the key.
+   *
+   * While this scheduler runs, the next foreign lease to expire is watched on the Clock: when
+   * it expires, `recover` runs again with the same runner, so a dead owner's tasks are taken
+   * over without waiting for a restart. `drain` stops the watch and joins what it started.
+   *
+   * Throws: `SCHEDULER_STORE_MISSING`, `SCHEDULER_DRAINING`, `SCHEDULER_LIMIT_INVALID`, and the
+   * store's `SCHEDULER_STORE_FAILED`.
    */
-  async recover(runner: TaskRunner, options: { maxAttempts?: number } = {}): Promise<RecoveryReport> {
+  async recover(runner: TaskRunner, options: RecoverOptions = {}): Promise<RecoveryReport> {
     const store = this.#store;
-    if (store === undefined) throw new KernelError("SCHEDULER_NO_STORE", "recover needs a scheduler with a store");
-    if (this.#drain !== undefined) throw new KernelError("SCHEDULER_DRAINING", "the scheduler is draining");
+    if (store === undefined)
+      throw new KernelError(SchedulerErrorCode.storeMissing, "recover needs a scheduler with a store");
+    if (this.#drain !== undefined) throw new KernelError(SchedulerErrorCode.draining, "the scheduler is draining");
     const maxAttempts = positiveInteger("maxAttempts", options.maxAttempts, 3) as number;
-    const recovered = await store.recover({ now: this.#clock.now(), owner: this.#ownerId, maxAttempts });
+    const recovered = await store.recover({
+      now: this.#clock.now(),
+      owner: this.#ownerId,
+      maxAttempts,
+      ...(options.takeOverRunning === true ? { takeOverRunning: true } : {}),
+    });
     const requeued: TaskHandle[] = [];
     for (const stored of recovered.queued) {
       if (this.#live.has(stored.id)) continue;
@@ -315,13 +380,8 @@ export class Scheduler {
       this.#own(this.#runRecovered(entry, runner));
     }
     this.#pump();
-    const failed = recovered.failed.map((stored) => {
-      const entry = this.#entryFromStore(stored);
-      entry.status = "failed";
-      entry.finishedAt = stored.finishedAt;
-      entry.error = stored.error;
-      return entry.snapshot();
-    });
+    const failed = recovered.failed.map((stored) => this.#recordFromStore(stored));
+    this.#watchLeases(recovered.nextLeaseExpiryAt, runner, maxAttempts);
     return {
       requeued,
       retried: recovered.retried,
@@ -334,15 +394,15 @@ export class Scheduler {
 
   #submit<P>(spec: TaskSpec<P>): TaskEntry {
     if (this.#drain !== undefined) {
-      throw new KernelError("SCHEDULER_DRAINING", "the scheduler is draining and admits no new tasks");
+      throw new KernelError(SchedulerErrorCode.draining, "the scheduler is draining and admits no new tasks");
     }
     if (typeof spec !== "object" || spec === null) {
-      throw new KernelError("SCHEDULER_INVALID_TASK", "a task spec must be an object");
+      throw new KernelError(SchedulerErrorCode.taskInvalid, "a task spec must be an object");
     }
     const priority = spec.priority ?? "normal";
     const rank = RANKS[priority];
     if (rank === undefined || !Object.hasOwn(RANKS, priority)) {
-      throw new KernelError("SCHEDULER_INVALID_PRIORITY", `unknown priority ${JSON.stringify(priority)}`, {
+      throw new KernelError(SchedulerErrorCode.priorityInvalid, `unknown priority ${JSON.stringify(priority)}`, {
         details: { priority, allowed: Object.keys(RANKS) },
       });
     }
@@ -350,10 +410,20 @@ export class Scheduler {
     const rateKey = optionalString("rateKey", spec.rateKey) ?? DEFAULT_RATE_KEY;
     const agentId = optionalString("agentId", spec.agentId);
     const idempotencyKey = optionalString("idempotencyKey", spec.idempotencyKey);
+    if (idempotencyKey !== undefined) {
+      const taken = this.findByIdempotencyKey(idempotencyKey);
+      if (taken !== undefined) {
+        throw new KernelError(
+          SchedulerErrorCode.idempotencyKeyDuplicate,
+          `idempotency key ${JSON.stringify(idempotencyKey)} is taken by task ${taken.id}`,
+          { details: { taskId: taken.id, idempotencyKey } },
+        );
+      }
+    }
     const now = this.#clock.now();
     const taskId = id ?? `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
     if (this.#live.has(taskId) || this.#finished.has(taskId)) {
-      throw new KernelError("SCHEDULER_DUPLICATE_TASK", `task ${taskId} already exists`, { details: { taskId } });
+      throw new KernelError(SchedulerErrorCode.taskDuplicate, `task ${taskId} already exists`, { details: { taskId } });
     }
     const entry = new TaskEntry({
       id: taskId,
@@ -373,6 +443,15 @@ export class Scheduler {
     this.#store?.write({ kind: "queued", task: this.#stored(entry) });
     this.#counters.submitted++;
     return this.#enqueue(entry, true);
+  }
+
+  /** A stored task as a read-only record (status, finish and error as stored). */
+  #recordFromStore(stored: StoredTask): TaskRecord {
+    const entry = this.#entryFromStore(stored);
+    entry.status = stored.status;
+    entry.finishedAt = stored.finishedAt;
+    entry.error = stored.error;
+    return entry.snapshot();
   }
 
   #entryFromStore(stored: StoredTask): TaskEntry {
@@ -399,6 +478,7 @@ export class Scheduler {
 
   #enqueue(entry: TaskEntry, pump: boolean): TaskEntry {
     this.#live.set(entry.id, entry);
+    if (entry.idempotencyKey !== undefined) this.#byKey.set(entry.idempotencyKey, entry);
     let lane = this.#lanes.get(entry.rateKey);
     if (lane === undefined) {
       lane = { heap: new IndexedHeap(before) };
@@ -501,7 +581,7 @@ export class Scheduler {
       this.#logger?.error("canAdmit threw; failing the task", { taskId: entry.id, error });
       this.#queued--;
       this.#live.delete(entry.id);
-      this.#finishQueued(entry, "failed", toTaskError(error, "SCHEDULER_ADMISSION_HOOK_FAILED"), true);
+      this.#finishQueued(entry, "failed", toTaskError(error, SchedulerErrorCode.admissionHookFailed), true);
       return false;
     }
   }
@@ -575,7 +655,7 @@ export class Scheduler {
           entry,
           "reaped",
           {
-            code: "SCHEDULER_TASK_REAPED",
+            code: SchedulerErrorCode.taskReaped,
             message: `no heartbeat for ${now - (entry.lastHeartbeatAt ?? now)} ms (zombieAfterMs ${this.#zombieAfterMs})`,
           },
           false,
@@ -591,10 +671,12 @@ export class Scheduler {
   #runningEntry(taskId: string, verb: string): TaskEntry {
     const entry = this.#live.get(taskId) ?? this.#finished.get(taskId);
     if (entry === undefined) {
-      throw new KernelError("SCHEDULER_UNKNOWN_TASK", `cannot ${verb} unknown task ${taskId}`, { details: { taskId } });
+      throw new KernelError(SchedulerErrorCode.taskNotFound, `cannot ${verb} unknown task ${taskId}`, {
+        details: { taskId },
+      });
     }
     if (entry.status !== "running") {
-      throw new KernelError("SCHEDULER_TASK_NOT_RUNNING", `cannot ${verb} task ${taskId}: it is ${entry.status}`, {
+      throw new KernelError(SchedulerErrorCode.taskNotRunning, `cannot ${verb} task ${taskId}: it is ${entry.status}`, {
         details: { taskId, status: entry.status },
       });
     }
@@ -721,10 +803,43 @@ export class Scheduler {
       this.#finished.set(entry.id, entry);
       if (this.#finished.size > this.#retainFinished) {
         const oldest = this.#finished.keys().next().value as string;
+        this.#forgetKey(this.#finished.get(oldest));
         this.#finished.delete(oldest);
       }
-    }
+    } else this.#forgetKey(entry);
     entry.settle();
+  }
+
+  #forgetKey(entry: TaskEntry | undefined): void {
+    if (entry?.idempotencyKey !== undefined && this.#byKey.get(entry.idempotencyKey) === entry) {
+      this.#byKey.delete(entry.idempotencyKey);
+    }
+  }
+
+  /** Arms the recovery of the next foreign lease to expire (see `recover`). */
+  #watchLeases(at: number | undefined, runner: TaskRunner, maxAttempts: number): void {
+    this.#leaseTimer?.cancel();
+    this.#leaseTimer = undefined;
+    if (at === undefined || this.#drain !== undefined) return;
+    this.#leaseTimer = this.#clock.setTimer(
+      () => {
+        this.#leaseTimer = undefined;
+        if (this.#drain !== undefined) return;
+        this.#own(
+          this.recover(runner, { maxAttempts }).then(
+            (report) => {
+              if (report.requeued.length + report.failed.length === 0) return;
+              this.#logger?.warn("took over tasks whose lease expired", {
+                requeued: report.requeued.length,
+                failed: report.failed.length,
+              });
+            },
+            (error: unknown) => this.#logger?.error("recovering tasks with expired leases failed", { error }),
+          ),
+        );
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
   }
 
   // ---- running ----------------------------------------------------------------------
@@ -739,7 +854,7 @@ export class Scheduler {
       value = await fn(lease.signal, lease);
     } catch (error) {
       if (entry.lease === lease && entry.status === "running") {
-        this.#finish(entry, "failed", toTaskError(error, "SCHEDULER_TASK_FAILED"), true);
+        this.#finish(entry, "failed", toTaskError(error, SchedulerErrorCode.taskFailed), true);
         throw error;
       }
       throw lease.abortReason ?? error;
@@ -749,7 +864,9 @@ export class Scheduler {
       this.#finish(entry, "completed", undefined, true);
       return value;
     }
-    throw lease.abortReason ?? new KernelError("SCHEDULER_TASK_NOT_RUNNING", `task ${entry.id} is ${entry.status}`);
+    throw (
+      lease.abortReason ?? new KernelError(SchedulerErrorCode.taskNotRunning, `task ${entry.id} is ${entry.status}`)
+    );
   }
 
   async #runRecovered(entry: TaskEntry, runner: TaskRunner): Promise<void> {
@@ -798,12 +915,14 @@ export class Scheduler {
     const startedAt = this.#clock.now();
     this.#refillTimer?.timer.cancel();
     this.#refillTimer = undefined;
+    this.#leaseTimer?.cancel();
+    this.#leaseTimer = undefined;
     const released: string[] = [];
     for (const lane of [...this.#lanes.values()]) {
       for (const entry of [...lane.heap.values()]) {
         released.push(entry.id);
         // With a store the task stays queued on disk: the next process runs it.
-        this.#cancel(entry, "SCHEDULER_DRAINING", "scheduler draining", false);
+        this.#cancel(entry, SchedulerErrorCode.draining, "scheduler draining", false);
       }
     }
     const releasedCount = this.#finishedCount();
@@ -826,7 +945,7 @@ export class Scheduler {
       this.#finish(
         entry,
         "cancelled",
-        { code: "SCHEDULER_DRAINING", message: "drain timed out" },
+        { code: SchedulerErrorCode.draining, message: "drain timed out" },
         false,
         "drain timed out",
       );

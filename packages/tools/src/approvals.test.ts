@@ -84,7 +84,7 @@ describe("ApprovalBroker", () => {
     expect(broker.resolve(id, { approved: true, by: "late" })).toBe(false);
     expect(publisher.ofType("approval.resolved")).toHaveLength(1);
     expect(() => broker.resolve(id, { approved: true, by: "timeout" })).toThrowError(
-      expect.objectContaining({ code: "APPROVAL_RESOLVER_INVALID" }),
+      expect.objectContaining({ code: "TOOL_APPROVAL_RESOLVER_INVALID" }),
     );
   });
 });

@@ -9,6 +9,7 @@
 
 import { type Clock, KernelError, type Logger, newId, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import { ToolErrorCode } from "./error-codes.ts";
 
 export interface ApprovalRequest {
   agentId: string;
@@ -71,7 +72,10 @@ export class ApprovalBroker {
   /** Waits for a decision; resolves (never rejects) with `approved: false` on timeout or abort. */
   request(request: ApprovalRequest): Promise<ApprovalDecision> {
     if (!Number.isFinite(request.timeoutMs) || request.timeoutMs < 0) {
-      throw new KernelError("APPROVAL_TIMEOUT_INVALID", `approval timeout must be ≥ 0, got ${request.timeoutMs}`);
+      throw new KernelError(
+        ToolErrorCode.approvalTimeoutInvalid,
+        `approval timeout must be ≥ 0, got ${request.timeoutMs}`,
+      );
     }
     const approvalId = newId(this.#clock.now());
     const info: PendingApproval = {
@@ -125,7 +129,10 @@ export class ApprovalBroker {
   /** Answers a pending approval; false when it is unknown or already settled. */
   resolve(approvalId: string, decision: { approved: boolean; by: string; reason?: string }): boolean {
     if (decision.by === "timeout" || decision.by === "aborted") {
-      throw new KernelError("APPROVAL_RESOLVER_INVALID", `"${decision.by}" is reserved for the broker itself`);
+      throw new KernelError(
+        ToolErrorCode.approvalResolverInvalid,
+        `"${decision.by}" is reserved for the broker itself`,
+      );
     }
     return this.#settle(approvalId, { approvalId, ...decision });
   }

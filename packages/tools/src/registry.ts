@@ -6,13 +6,14 @@
  * `TOOL_INPUT_INVALID` results, never as exceptions out of the loop.
  */
 
-import { mkdir, realpath } from "node:fs/promises";
+import { chown, mkdir, realpath, stat } from "node:fs/promises";
 import { anySignal, type Clock, KernelError, type Logger, newId, type Redactor, systemClock } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
 import { ApprovalBroker } from "./approvals.ts";
-import { fsError, ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
+import { fsError } from "./errors.ts";
 import { AccessGate } from "./gate.ts";
 import { PathGuard, realGlobs, workspaceGlobs } from "./path-guard.ts";
 import {
@@ -45,6 +46,11 @@ export interface ToolRegistryOptions {
   source?: string;
   /** Replaces known secrets in every tool result and audit record before anyone sees them. */
   redactor?: Redactor;
+  /**
+   * The owner of every agent workspace (see `Sandbox.workspaceOwner`): a new workspace is
+   * created owned by it, before any tool writes in it. Default: the kernel's user.
+   */
+  workspaceOwner?: { uid: number; gid: number };
 }
 
 export class ToolRegistry {
@@ -53,8 +59,10 @@ export class ToolRegistry {
   readonly #gate: AccessGate;
   readonly #templates: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
   readonly #logger: Logger;
+  readonly #workspaceOwner: { uid: number; gid: number } | undefined;
 
   constructor(options: ToolRegistryOptions) {
+    this.#workspaceOwner = options.workspaceOwner;
     const clock = options.clock ?? systemClock;
     const source = options.source ?? "tools";
     this.#logger = options.logger ?? silentLogger;
@@ -99,6 +107,11 @@ export class ToolRegistry {
     try {
       await mkdir(agent.workspaceDir, { recursive: true });
       workspace = await realpath(agent.workspaceDir);
+      const owner = this.#workspaceOwner;
+      if (owner !== undefined) {
+        const stats = await stat(workspace);
+        if (stats.uid !== owner.uid || stats.gid !== owner.gid) await chown(workspace, owner.uid, owner.gid);
+      }
     } catch (error) {
       throw fsError(error, agent.workspaceDir);
     }
@@ -152,7 +165,16 @@ export class ToolSession {
     return [...this.#tools.values()].filter((tool) => this.#gate.offers(tool, this.permissions));
   }
 
-  /** Runs one call through the gate. Never throws: failures are `{ok: false, error}` results. */
+  /**
+   * Runs one call through the gate. Never throws: failures are `{ok: false, error}` results.
+   *
+   * Throws: nothing; `error.code` is `TOOL_NOT_FOUND` for an unknown name, the gate's refusal
+   * (`TOOL_INPUT_INVALID`, `TOOL_DENIED`, `TOOL_NETWORK_DENIED`, `TOOL_PATH_DENIED`,
+   * `TOOL_EXEC_DENIED`, `TOOL_APPROVAL_DENIED`, `TOOL_AUDIT_FAILED`), the tool's own KernelError
+   * code, or `TOOL_FAILED` for anything else.
+   * Abort: the session's signal or `options.signal` settles the call `ABORTED` at once; the
+   * tool sees the same signal and must stop.
+   */
   execute(name: string, input: unknown, options: { signal?: AbortSignal; callId?: string } = {}): Promise<ToolResult> {
     const tool = this.#tools.get(name);
     if (tool === undefined) {
@@ -183,13 +205,26 @@ export class ToolSession {
   }
 }
 
-/** A tool's input schema as JSON Schema (the input side: defaulted fields are optional). */
-export function toolJsonSchema(tool: AnyTool): Parameters<typeof jsonSchema>[0] & object {
+type ToolJsonSchema = Parameters<typeof jsonSchema>[0] & object;
+
+/** A tool's schema never changes; converting it is costly and happened once per run per tool. */
+const jsonSchemas = new WeakMap<AnyTool, ToolJsonSchema>();
+
+/**
+ * A tool's input schema as JSON Schema (the input side: defaulted fields are optional),
+ * computed once per tool and shared: treat it as read-only.
+ */
+export function toolJsonSchema(tool: AnyTool): ToolJsonSchema {
+  const cached = jsonSchemas.get(tool);
+  if (cached !== undefined) return cached;
+  let schema: Record<string, unknown>;
   if (tool.jsonSchema !== undefined) {
-    const { $schema: _dialect, ...schema } = tool.jsonSchema;
-    return schema as Parameters<typeof jsonSchema>[0] & object;
+    const { $schema: _dialect, ...rest } = tool.jsonSchema;
+    schema = rest;
+  } else {
+    schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    delete schema.$schema;
   }
-  const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  delete schema.$schema;
-  return schema as Parameters<typeof jsonSchema>[0] & object;
+  jsonSchemas.set(tool, schema as ToolJsonSchema);
+  return schema as ToolJsonSchema;
 }

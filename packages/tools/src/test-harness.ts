@@ -37,6 +37,7 @@ export async function createHarness(
     clock?: Clock;
     approvalTimeoutMs?: number;
     redactor?: Redactor;
+    workspaceOwner?: { uid: number; gid: number };
   } = {},
 ): Promise<Harness> {
   const root = await realpath(await mkdtemp(join(tmpdir(), "oxios-tools-")));
@@ -61,6 +62,7 @@ export async function createHarness(
     ports: { memory, space, kernel },
     approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
     ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
+    ...(options.workspaceOwner === undefined ? {} : { workspaceOwner: options.workspaceOwner }),
   }).register(...builtinTools(options.tools));
   const workspace = join(root, "workspace");
   const sessionFor = (agent: Partial<AgentIdentity>): Promise<ToolSession> =>

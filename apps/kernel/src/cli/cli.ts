@@ -21,6 +21,7 @@ import {
 } from "../config.ts";
 import { configTemplate } from "../config-template.ts";
 import { type ConfigValue, configView, formatConfigValue } from "../config-view.ts";
+import { KernelErrorCode } from "../error-codes.ts";
 import { modelSetupProblem } from "../model-setup.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
@@ -118,7 +119,7 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
 }
 
 function usage(text: string): KernelError {
-  return new KernelError("CLI_USAGE", `usage: oxios ${text}`);
+  return new KernelError(KernelErrorCode.cliUsageInvalid, `usage: oxios ${text}`);
 }
 
 /**
@@ -170,7 +171,7 @@ function init(io: CliIo, print: boolean, out: (line: string) => void): number {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     throw new KernelError(
-      "CONFIG_EXISTS",
+      KernelErrorCode.configExists,
       `${path} already exists; it was left as it is (\`oxios init --print\` shows the commented template)`,
       { details: { file: path } },
     );
@@ -198,7 +199,9 @@ async function start(config: KernelConfig, io: CliIo, out: (line: string) => voi
   // A model that cannot work is said in one sentence here, before a daemon is started for nothing.
   const problem = modelSetupProblem(config);
   if (problem !== undefined) {
-    throw new KernelError("CONFIG_INVALID", `${problem.cause}: ${problem.fix}`, { details: { key: "model" } });
+    throw new KernelError(KernelErrorCode.configInvalid, `${problem.cause}: ${problem.fix}`, {
+      details: { key: "model" },
+    });
   }
   const controller = controllerFor(config, silentLogger());
   // Created here, before the daemon, so the token is shown (once, on a terminal) by the command
@@ -279,12 +282,14 @@ interface ChatResult {
 async function run(
   config: KernelConfig,
   message: string,
-  values: { json?: boolean; session?: string },
+  values: { json?: boolean; session?: string; "idempotency-key"?: string },
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
   if (message.trim().length === 0) throw usage('run "<goal or message>"');
   const client = await KernelClient.connect(config);
+  const key = values["idempotency-key"];
+  if (key !== undefined) return durableRun(client, message, key, values, out, err);
   const result = await client.request<ChatResult>("POST", "/api/chat", {
     message,
     ...(values.session ? { sessionId: values.session } : {}),
@@ -296,6 +301,44 @@ async function run(
     err(`oxios: the task did not pass its evaluation${score}${runs}${score === "" && runs === "" ? "" : ")"}`);
   }
   return result.exitCode;
+}
+
+interface RunView {
+  taskId: string;
+  status: string;
+  text?: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * A direct run submitted once: `POST /api/runs` with the `Idempotency-Key` header (running the
+ * same command again within 24 h follows the first run instead of starting another, also after
+ * a kernel restart), then long polls until it has finished; exit 1 unless it completed.
+ */
+async function durableRun(
+  client: KernelClient,
+  goal: string,
+  key: string,
+  values: { json?: boolean; session?: string },
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const started = await client.request<{ taskId: string }>(
+    "POST",
+    "/api/runs",
+    { goal, ...(values.session ? { sessionId: values.session } : {}) },
+    { "idempotency-key": key },
+  );
+  let run: RunView;
+  do {
+    run = await client.request<RunView>("GET", `/api/runs/${started.taskId}?waitMs=30000`);
+  } while (run.status === "queued" || run.status === "running");
+  out(values.json ? JSON.stringify(run, null, 2) : (run.text ?? ""));
+  if (run.status === "completed") return 0;
+  if (!values.json) {
+    err(`oxios: the run ${run.status}${run.error === undefined ? "" : `: ${run.error.code}: ${run.error.message}`}`);
+  }
+  return 1;
 }
 
 async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {

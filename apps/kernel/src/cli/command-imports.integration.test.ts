@@ -133,5 +133,5 @@ describe("what each oxios command loads", () => {
     expect(beyond(doctor, THIN_PACKAGES)).toEqual(
       expect.arrayContaining(["@oxios/database", "@oxios/memory", "libsql"]),
     );
-  }, 30_000);
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ export const USAGE = `usage: oxios <command>
   init [--print]              write a commented config.toml (every key, its default, its variable)
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
-  run "<goal>" [--json] [--session ID]   prints the answer; exits 1 when the run or its evaluation failed
+  run "<goal>" [--json] [--session ID] [--idempotency-key KEY]   prints the answer; exits 1 when the run or its evaluation failed
   chat                        interactive: each line is a run
   agent list | agent kill ID
   memory add TEXT [--type T] [--tags a,b] | memory list [--limit N]
@@ -34,6 +34,7 @@ export interface CommandLineOptions {
   limit?: string;
   depth?: string;
   description?: string;
+  "idempotency-key"?: string;
   help?: boolean;
   version?: boolean;
   print?: boolean;
@@ -72,6 +73,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       limit: { type: "string" },
       depth: { type: "string" },
       description: { type: "string" },
+      "idempotency-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
       print: { type: "boolean" },

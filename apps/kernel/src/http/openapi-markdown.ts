@@ -25,7 +25,7 @@ type Schema = {
 interface Operation {
   summary?: string;
   security?: unknown[];
-  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema; description?: string }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
 }
@@ -76,10 +76,17 @@ export function renderHttpApiMarkdown(): string {
     "- **Bodies** of authenticated requests are read as they arrive and refused before any parsing once",
     "  they pass 10 MiB (413 `BODY_TOO_LARGE`), nest JSON deeper than 64 levels (400 `JSON_TOO_DEEP`) or",
     "  hold more than 10,000 array elements and object members (400 `JSON_TOO_MANY_VALUES`).",
-    '- **Errors**: `{"error": {"code", "message", "field"?}}` — 400 `JSON_MALFORMED`, `JSON_TOO_DEEP`,',
-    "  `JSON_TOO_MANY_VALUES`, 422 `BODY_INVALID` (naming the field) or a module's `*_INVALID` code, 413",
-    "  `BODY_TOO_LARGE`, 401 `UNAUTHORIZED`, 404 `NOT_FOUND` (also unknown routes), 429",
-    "  `RATE_LIMITED` (per token, `OXIOS_HTTP_RATE_PER_MIN`, default 1200), 503 while shutting down.",
+    '- **Errors**: `{"error": {"code", "message", "field"?}}`. The status comes from the kind of the',
+    "  code ([`errors.md`](errors.md) lists every code, its kind and status): 400 `JSON_MALFORMED`,",
+    "  `JSON_TOO_DEEP`, `JSON_TOO_MANY_VALUES`; 422 `BODY_INVALID` (naming the field) or another",
+    "  `invalid` code; 413 `BODY_TOO_LARGE`; 401 `UNAUTHORIZED`; 404 `NOT_FOUND` (also unknown routes)",
+    "  or another `not-found` code; 429 `RATE_LIMITED` (per token, `OXIOS_HTTP_RATE_PER_MIN`, default",
+    "  1200); 409 a conflict or a run stopped before it finished; 503 while shutting down.",
+    "- **Durable runs**: `POST /api/runs` answers once the run is journalled in `oxios.db` (one group",
+    "  commit with its scheduler task); after a crash the kernel resumes it from its last journalled",
+    "  step (`run.resumed`). With an `Idempotency-Key` header (IETF httpapi draft; 1–255 visible ASCII",
+    "  characters, quoted or not) the same key within 24 h answers `200` with the first run's `taskId`",
+    "  and starts nothing; a new key answers `202`.",
     "- **Server-sent events**: `/api/events` sends each kernel event as `event: <type>` with the",
     "  event as JSON in `data:` and its id in `id:`, plus a `: keep-alive` comment every 15 s;",
     "  `/api/chat/stream` sends `phase`, `text`, tool activity and a final `result` event.",
@@ -105,7 +112,7 @@ export function renderHttpApiMarkdown(): string {
     lines.push("", `### \`${method} ${path}\``, "", operation.summary ?? "", "");
     for (const parameter of operation.parameters ?? []) {
       lines.push(
-        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`,
+        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}${parameter.description === undefined ? "" : ` — ${parameter.description}`}`,
       );
     }
     const body = operation.requestBody?.content["application/json"]?.schema;

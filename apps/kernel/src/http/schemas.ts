@@ -2,11 +2,12 @@
 
 import { z } from "@hono/zod-openapi";
 import { MEMORY_TYPES, type MemoryType } from "@oxios/memory";
+import { KernelErrorCode } from "../error-codes.ts";
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "BODY_INVALID" }),
+      code: z.string().openapi({ example: KernelErrorCode.bodyInvalid }),
       message: z.string(),
       field: z.string().optional(),
     }),
@@ -124,6 +125,10 @@ export const RunSchema = z
     startedAt: z.number().optional(),
     finishedAt: z.number().optional(),
     durationMs: z.number().optional(),
+    resumes: z
+      .number()
+      .optional()
+      .openapi({ description: "how often the run continued from its journal after a restart" }),
     text: z.string().optional(),
     finishReason: z.string().optional(),
     steps: z.number().optional(),

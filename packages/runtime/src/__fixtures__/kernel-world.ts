@@ -9,10 +9,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "@oxios/core";
+import { type Database, openDatabase } from "@oxios/database";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { MemoryStore } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
 import { Scheduler } from "@oxios/scheduler";
+import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { InMemorySpaceStore, SpaceManager, type SpaceStore } from "@oxios/space";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
@@ -21,6 +23,7 @@ import { InMemoryAuditSink } from "@oxios/tools/testing";
 import { MemoryStoreToolPort } from "../adapters/memory-adapters.ts";
 import { SpaceManagerToolPort } from "../adapters/space-tool-port.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../create-runtime.ts";
+import { LibsqlRunJournal } from "../libsql/libsql-run-journal.ts";
 import type { ResolvedModel } from "../providers/resolve-model.ts";
 import { TokenBudgets } from "../token-budgets.ts";
 
@@ -32,6 +35,8 @@ export interface WorldOptions {
   spaceStore?: SpaceStore;
   extraTools?: AnyTool[];
   runtime?: Partial<RuntimeOptions>;
+  /** Durable runs: the task queue and the run journal on one `oxios.db` handle in `dir`. */
+  durable?: boolean;
 }
 
 export interface World {
@@ -48,6 +53,10 @@ export interface World {
   audit: InMemoryAuditSink;
   tools: ToolRegistry;
   budgets: TokenBudgets;
+  /** With `durable`: the shared database, the task store and the run journal. */
+  database?: Database;
+  taskStore?: LibsqlTaskStore;
+  journal?: LibsqlRunJournal;
   close(options?: { keepDir?: boolean }): Promise<void>;
 }
 
@@ -56,9 +65,13 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "oxios-runtime-")));
   const publisher = new RecordingPublisher();
   const budgets = new TokenBudgets();
+  const database = options.durable ? await openDatabase({ url: `file:${join(dir, "oxios.db")}` }) : undefined;
+  const taskStore = database === undefined ? undefined : await LibsqlTaskStore.open({ database });
+  const journal = database === undefined ? undefined : await LibsqlRunJournal.open({ database });
   const scheduler = new Scheduler({
     clock,
     events: publisher,
+    ...(taskStore === undefined ? {} : { store: taskStore }),
     maxConcurrent: options.maxConcurrent ?? 20,
     ratePerMinute: Number.POSITIVE_INFINITY,
     canAdmit: budgets.canAdmit,
@@ -95,6 +108,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     budgets,
     retry: { maxRetries: 0 },
     workspaceRoot: join(dir, "agents"),
+    ...(journal === undefined ? {} : { journal }),
     ...options.runtime,
   });
   return {
@@ -111,10 +125,17 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     audit,
     tools,
     budgets,
+    ...(database === undefined ? {} : { database }),
+    ...(taskStore === undefined ? {} : { taskStore }),
+    ...(journal === undefined ? {} : { journal }),
     async close(closeOptions = {}) {
       await runtime.close();
       await supervisor.shutdown({ timeoutMs: 2_000 });
       await scheduler.drain({ timeoutMs: 2_000 });
+      await runtime.runs.settled();
+      await taskStore?.close();
+      await journal?.close();
+      database?.close();
       await memory.close();
       await state.close();
       await git.close();

@@ -4,11 +4,14 @@
  */
 
 import { abortError } from "@oxios/core";
+import { ToolErrorCode } from "@oxios/tools";
 import type { ToolCallContext, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "../ports.ts";
 
 export interface ScriptedTool {
   description?: string;
   inputSchema?: Record<string, unknown>;
+  /** Declared to the loop as idempotent (run again when in flight at a crash). */
+  idempotent?: boolean;
   run(input: unknown, signal: AbortSignal): string | Promise<string>;
 }
 
@@ -33,13 +36,15 @@ export class ScriptedToolExecutor implements ToolExecutor {
       name,
       description: tool.description ?? name,
       inputSchema: tool.inputSchema ?? { type: "object", properties: {}, additionalProperties: true },
+      ...(tool.idempotent === undefined ? {} : { idempotent: tool.idempotent }),
     }));
   }
 
   async execute(call: ToolCallRequest, context: ToolCallContext): Promise<ToolOutcome> {
     this.calls.push(call);
     const tool = this.#tools[call.name];
-    if (tool === undefined) return { ok: false, errorCode: "TOOL_UNKNOWN", message: `no tool named ${call.name}` };
+    if (tool === undefined)
+      return { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` };
     const onAbort = (): void => {
       this.aborted.push(call);
     };

@@ -8,7 +8,8 @@ import { relative } from "node:path";
 import { KernelError } from "@oxios/core";
 import picomatch from "picomatch";
 import { z } from "zod";
-import { fsError, ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
+import { fsError } from "../errors.ts";
 import { defineTool } from "../tool.ts";
 import { readTextFile } from "./file-io.ts";
 import { type FileToolLimits, fileLimits } from "./file-limits.ts";
@@ -49,6 +50,7 @@ export function grepTool(limits: Partial<FileToolLimits> = {}) {
       ignoreCase: z.boolean().default(false),
     }),
     family: "fs.read",
+    idempotent: true,
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
       let regex: RegExp;

@@ -17,9 +17,10 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { abortError, anySignal, type Clock, KernelError, type Logger, systemClock, timeoutSignal } from "@oxios/core";
 import { z } from "zod";
+import { McpErrorCode } from "../error-codes.ts";
 import { silentLogger } from "../silent-logger.ts";
 import { type AnyTool, defineTool } from "../tool.ts";
-import { McpErrorCode, type McpServerConfig, type McpServerConfigInput, parseMcpServers } from "./mcp-config.ts";
+import { type McpServerConfig, type McpServerConfigInput, parseMcpServers } from "./mcp-config.ts";
 import { mcpToolName } from "./mcp-tool-name.ts";
 
 /** Node's setTimeout limit; the SDK's own timer is pushed out of the way, ours runs on the Clock. */
@@ -49,6 +50,11 @@ export interface McpToolInfo {
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
+  /**
+   * The server declares that repeating a call has no further effect: its `readOnlyHint` or
+   * `idempotentHint` annotation (hints a configured server is trusted to give).
+   */
+  idempotent: boolean;
 }
 
 /** What an MCP tool call returns: the server's content blocks and structured content. */
@@ -206,7 +212,12 @@ class McpServerConnection {
         timeout: SDK_TIMEOUT_DISABLED,
       });
       for (const tool of page.tools) {
-        tools.push({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema });
+        tools.push({
+          name: tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+          idempotent: tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
+        });
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
@@ -421,7 +432,7 @@ export class McpClientManager {
 
   /**
    * Calls `tool` on `server`. Fails with `MCP_SERVER_UNKNOWN`, `MCP_SERVER_UNAVAILABLE`,
-   * `MCP_TIMEOUT`, `MCP_TOOL_ERROR`, or `ABORTED` when `signal` aborts (the server is sent
+   * `MCP_TIMEOUT`, `MCP_TOOL_FAILED`, or `ABORTED` when `signal` aborts (the server is sent
    * `notifications/cancelled`).
    */
   callTool(
@@ -458,6 +469,7 @@ export class McpClientManager {
             input: inputSchemaOf(info.inputSchema, this.#settings.logger, name),
             jsonSchema: info.inputSchema,
             family: "mcp",
+            idempotent: info.idempotent,
             access: () => (network ? { network: true } : {}),
             execute: async (input, context) => ({
               output: await this.callTool(server, info.name, input as Record<string, unknown>, {

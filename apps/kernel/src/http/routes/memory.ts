@@ -2,7 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
-import { MEMORY_TYPES, type MemoryEntry, type MemoryTier, type MemoryType } from "@oxios/memory";
+import { MEMORY_TYPES, type MemoryEntry, MemoryErrorCode, type MemoryTier, type MemoryType } from "@oxios/memory";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -121,7 +121,7 @@ export function memoryRoutes(kernel: Pick<Kernel, "memory">) {
     }),
     async (c) => {
       const entry = await kernel.memory.get(c.req.valid("param").id);
-      if (entry === undefined) throw new KernelError("MEMORY_NOT_FOUND", "no such memory");
+      if (entry === undefined) throw new KernelError(MemoryErrorCode.notFound, "no such memory");
       return c.json(memoryView(entry), 200);
     },
   );
@@ -139,7 +139,7 @@ export function memoryRoutes(kernel: Pick<Kernel, "memory">) {
     async (c) => {
       const { id } = c.req.valid("param");
       if (!(await kernel.memory.forget(id, "deleted over HTTP"))) {
-        throw new KernelError("MEMORY_NOT_FOUND", "no such memory");
+        throw new KernelError(MemoryErrorCode.notFound, "no such memory");
       }
       return c.json({ id, deleted: true as const }, 200);
     },

@@ -2,6 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
+import { KernelErrorCode } from "../../error-codes.ts";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -15,6 +16,22 @@ const TaskParam = z.object({
     .max(256)
     .openapi({ param: { name: "taskId", in: "path" } }),
 });
+/** `Idempotency-Key` (IETF httpapi draft): a string of 1–255 visible ASCII characters, quoted or not. */
+const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^"?[\x21-\x7e]{1,255}"?$/, "1–255 visible ASCII characters")
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description: "The same key within 24 h answers 200 with the first run's taskId instead of starting another run",
+    }),
+});
+
+function idempotencyKeyOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header.length >= 2 && header.startsWith('"') && header.endsWith('"') ? header.slice(1, -1) : header;
+}
 
 export function runsRoutes(kernel: Pick<Kernel, "runs">) {
   const app = createRouter();
@@ -22,11 +39,27 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
     securedRoute({
       method: "post",
       path: "/api/runs",
-      summary: "Start a direct run of a goal",
-      request: { body: { content: { "application/json": { schema: RunRequestSchema } }, required: true } },
-      responses: { 202: json(RunStartedSchema, "Queued"), 422: errors[422] },
+      summary: "Start a direct run of a goal (answered once it is journalled)",
+      request: {
+        headers: IdempotencyHeaders,
+        body: { content: { "application/json": { schema: RunRequestSchema } }, required: true },
+      },
+      responses: {
+        200: json(RunStartedSchema, "The run this Idempotency-Key started within the last 24 h (none is started)"),
+        202: json(RunStartedSchema, "Journalled and queued"),
+        422: errors[422],
+      },
     }),
-    async (c) => c.json(await kernel.runs.start(c.req.valid("json")), 202),
+    async (c) => {
+      const key = idempotencyKeyOf(c.req.valid("header")["idempotency-key"]);
+      const started = await kernel.runs.start({
+        ...c.req.valid("json"),
+        ...(key === undefined ? {} : { idempotencyKey: key }),
+      });
+      return started.created
+        ? c.json({ taskId: started.taskId, agentId: started.agentId }, 202)
+        : c.json({ taskId: started.taskId, agentId: started.agentId }, 200);
+    },
   );
   app.openapi(
     securedRoute({
@@ -57,7 +90,7 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       const { waitMs } = c.req.valid("query");
       if (waitMs !== undefined && waitMs > 0) await kernel.runs.waitFor(taskId, waitMs, c.req.raw.signal);
       const run = await kernel.runs.load(taskId);
-      if (run === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
+      if (run === undefined) throw new KernelError(KernelErrorCode.runNotFound, "no such run");
       return c.json(run, 200);
     },
   );
@@ -71,7 +104,8 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
     }),
     async (c) => {
       const { taskId } = c.req.valid("param");
-      if ((await kernel.runs.load(taskId)) === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
+      if ((await kernel.runs.load(taskId)) === undefined)
+        throw new KernelError(KernelErrorCode.runNotFound, "no such run");
       return c.json({ taskId, cancelled: await kernel.runs.cancel(taskId, "cancelled over HTTP") }, 200);
     },
   );

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -50,6 +50,8 @@ async function responder(request: FakeRequest) {
   const format = JSON.stringify(request.body.response_format ?? "");
   if (format.includes("isTask")) {
     const conversation = JSON.stringify(request.body.messages ?? []);
+    // A chat whose first model call (the interview) never answers: only an abort ends it.
+    if (conversation.includes("HANG ")) return { hang: true as const };
     return conversation.includes("TASK ")
       ? {
           json: {
@@ -294,6 +296,62 @@ describe("the kernel, end to end", () => {
     ]);
     expect(listing.some((line) => line.startsWith("second line"))).toBe(false);
   }, 90_000);
+
+  it("Ctrl-C on oxios run exits 130 and stops the run in the kernel, chat and durable alike", async () => {
+    const oxios = (...args: string[]) =>
+      spawn(process.execPath, [BIN, ...args], { env: { ...process.env, OXIOS_HOME: home }, stdio: "pipe" });
+    const ended = (child: ReturnType<typeof oxios>) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        let stderr = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on("exit", (code) => resolve({ code, stderr }));
+      });
+
+    // A chat run: the kernel drops the model call it was making once the CLI's request closes.
+    const aborted = fake.abortedRequests;
+    const arrived = fake.requests.length;
+    const chat = oxios("run", "HANG until Ctrl-C");
+    const chatEnded = ended(chat);
+    await eventually(() =>
+      fake.requests.slice(arrived).some((request) => JSON.stringify(request.body).includes("HANG until Ctrl-C"))
+        ? true
+        : undefined,
+    );
+    chat.kill("SIGINT");
+    const chatExit = await chatEnded;
+    expect(chatExit).toEqual({ code: 130, stderr: "oxios: cancelled (Ctrl-C); the kernel stopped the run\n" });
+    await eventually(() => (fake.abortedRequests > aborted ? true : undefined));
+
+    // oxios chat: Ctrl-C stops the reply in progress the same way, and leaves.
+    const abortedBefore = fake.abortedRequests;
+    const chatArrived = fake.requests.length;
+    const session = oxios("chat");
+    const sessionEnded = ended(session);
+    session.stdin?.write("HANG in a chat\n");
+    await eventually(() =>
+      fake.requests.slice(chatArrived).some((request) => JSON.stringify(request.body).includes("HANG in a chat"))
+        ? true
+        : undefined,
+    );
+    session.kill("SIGINT");
+    expect(await sessionEnded).toEqual({ code: 130, stderr: "oxios: cancelled (Ctrl-C)\n" });
+    await eventually(() => (fake.abortedRequests > abortedBefore ? true : undefined));
+
+    // A durable run outlives the command unless cancelled: Ctrl-C cancels it and its exec child goes.
+    const marker = `0.${process.pid}${Math.floor(Math.random() * 1_000_000)}9`;
+    const durable = oxios("run", `EXEC ${marker}`, "--idempotency-key", `ctrl-c-${marker}`);
+    const durableEnded = ended(durable);
+    await eventually(() => (processWithMarker(marker) ? true : undefined));
+    durable.kill("SIGINT");
+    const durableExit = await durableEnded;
+    expect(durableExit.code).toBe(130);
+    const taskId = /^oxios: cancelled \(Ctrl-C\): run (\S+)\n$/.exec(durableExit.stderr)?.[1];
+    expect(taskId).toBeDefined();
+    expect((await waitRun(kernel, taskId as string)).status).toBe("cancelled");
+    await eventually(() => (processWithMarker(marker) ? undefined : true));
+  }, 60_000);
 
   it("cancels a run mid-flight and its exec child is gone", async () => {
     const marker = `0.${process.pid}${Math.floor(Math.random() * 1_000_000)}7`;

@@ -51,7 +51,12 @@ async function main(): Promise<number> {
     }
     case "cli": {
       const { runCli } = await import("./cli/cli.ts");
+      // `run` and `chat` stop the kernel's run on the first Ctrl-C and exit 130; a second one
+      // (the default action again) ends the process at once. Other commands keep the default.
+      const interrupt = new AbortController();
+      if (line.command === "run" || line.command === "chat") process.once("SIGINT", () => interrupt.abort());
       return runCli(line, {
+        interrupt: interrupt.signal,
         environment: process.env,
         stdout: process.stdout,
         stderr: process.stderr,

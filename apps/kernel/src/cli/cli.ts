@@ -34,7 +34,12 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
   /** How `oxios start` runs the kernel in the foreground (built by `main.ts` from its own path). */
   foreground: { command: string; args: string[] };
+  /** Aborted by the first Ctrl-C (SIGINT) of `run` and `chat`: the run in the kernel is stopped. */
+  interrupt?: AbortSignal;
 }
+
+/** The exit status of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
+export const INTERRUPTED = 130;
 
 function silentLogger(): Logger {
   return createLogger({ level: "error", write: () => undefined });
@@ -72,9 +77,16 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       case "status":
         return await status(config, out);
       case "run":
-        return await run(config, [sub, ...rest].filter((part) => part !== undefined).join(" "), values, out, err);
+        return await run(
+          config,
+          [sub, ...rest].filter((part) => part !== undefined).join(" "),
+          values,
+          io.interrupt,
+          out,
+          err,
+        );
       case "chat":
-        return await chat(config, io, out);
+        return await chat(config, io, out, err);
       case "agent":
         return await agent(config, sub, rest, out);
       case "memory":
@@ -283,17 +295,29 @@ async function run(
   config: KernelConfig,
   message: string,
   values: { json?: boolean; session?: string; "idempotency-key"?: string },
+  interrupt: AbortSignal | undefined,
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
   if (message.trim().length === 0) throw usage('run "<goal or message>"');
   const client = await KernelClient.connect(config);
   const key = values["idempotency-key"];
-  if (key !== undefined) return durableRun(client, message, key, values, out, err);
-  const result = await client.request<ChatResult>("POST", "/api/chat", {
-    message,
-    ...(values.session ? { sessionId: values.session } : {}),
-  });
+  if (key !== undefined) return durableRun(client, message, key, values, interrupt, out, err);
+  let result: ChatResult;
+  try {
+    result = await client.request<ChatResult>(
+      "POST",
+      "/api/chat",
+      { message, ...(values.session ? { sessionId: values.session } : {}) },
+      {},
+      interrupt,
+    );
+  } catch (error) {
+    if (interrupt?.aborted !== true) throw error;
+    // The request's connection closed: the kernel aborts the run it was serving for it.
+    err("oxios: cancelled (Ctrl-C); the kernel stopped the run");
+    return INTERRUPTED;
+  }
   out(values.json ? JSON.stringify(result, null, 2) : result.response);
   if (result.exitCode !== 0 && !values.json) {
     const score = result.score === undefined ? "" : ` (score ${result.score}`;
@@ -320,19 +344,30 @@ async function durableRun(
   goal: string,
   key: string,
   values: { json?: boolean; session?: string },
+  interrupt: AbortSignal | undefined,
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
+  // Not abortable: once sent, the run exists, and Ctrl-C must be able to name and cancel it.
   const started = await client.request<{ taskId: string }>(
     "POST",
     "/api/runs",
     { goal, ...(values.session ? { sessionId: values.session } : {}) },
     { "idempotency-key": key },
   );
-  let run: RunView;
-  do {
-    run = await client.request<RunView>("GET", `/api/runs/${started.taskId}?waitMs=30000`);
-  } while (run.status === "queued" || run.status === "running");
+  let run: RunView | undefined;
+  try {
+    do {
+      interrupt?.throwIfAborted();
+      run = await client.request<RunView>("GET", `/api/runs/${started.taskId}?waitMs=30000`, undefined, {}, interrupt);
+    } while (run.status === "queued" || run.status === "running");
+  } catch (error) {
+    if (interrupt?.aborted !== true) throw error;
+    // A durable run outlives this command unless it is cancelled: Ctrl-C cancels it.
+    await client.request("POST", `/api/runs/${started.taskId}/cancel`);
+    err(`oxios: cancelled (Ctrl-C): run ${started.taskId}`);
+    return INTERRUPTED;
+  }
   out(values.json ? JSON.stringify(run, null, 2) : (run.text ?? ""));
   if (run.status === "completed") return 0;
   if (!values.json) {
@@ -341,19 +376,42 @@ async function durableRun(
   return 1;
 }
 
-async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
+/** `oxios chat`: each line a message of one session; Ctrl-D leaves, Ctrl-C stops the reply in progress and leaves. */
+async function chat(
+  config: KernelConfig,
+  io: CliIo,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const client = await KernelClient.connect(config);
   const lines = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
+  const interrupt = io.interrupt;
+  const leave = () => lines.close();
+  interrupt?.addEventListener("abort", leave, { once: true });
   out("oxios chat — one message per line, Ctrl-D to leave");
   let sessionId: string | undefined;
-  for await (const line of lines) {
-    if (line.trim().length === 0) continue;
-    const result: ChatResult = await client.request<ChatResult>("POST", "/api/chat", {
-      message: line,
-      ...(sessionId ? { sessionId } : {}),
-    });
-    sessionId = result.sessionId;
-    out(result.response);
+  try {
+    for await (const line of lines) {
+      if (line.trim().length === 0) continue;
+      const result: ChatResult = await client.request<ChatResult>(
+        "POST",
+        "/api/chat",
+        { message: line, ...(sessionId ? { sessionId } : {}) },
+        {},
+        interrupt,
+      );
+      sessionId = result.sessionId;
+      out(result.response);
+    }
+  } catch (error) {
+    if (interrupt?.aborted !== true) throw error;
+  } finally {
+    interrupt?.removeEventListener("abort", leave);
+    lines.close();
+  }
+  if (interrupt?.aborted === true) {
+    err("oxios: cancelled (Ctrl-C)");
+    return INTERRUPTED;
   }
   return 0;
 }

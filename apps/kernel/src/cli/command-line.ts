@@ -12,7 +12,7 @@ export const USAGE = `usage: oxios <command>
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
   run "<goal>" [--json] [--session ID] [--idempotency-key KEY]   prints the answer; exits 1 when the run or its evaluation failed
-  chat                        interactive: each line is a run
+  chat                        interactive: each line is a run (Ctrl-C stops a run of run/chat, exit 130)
   agent list | agent kill ID
   memory add TEXT [--type T] [--tags a,b] | memory list [--limit N]
   memory search QUERY [--limit N] [--include-episodes]   (run episodes only when asked for)

@@ -387,7 +387,7 @@ describe("the kernel, end to end", () => {
     const wal = join(home, "oxios.db-wal");
     expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
     expect(kernel.output()).toMatch(
-      /shutdown step done.*drain scheduler[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
+      /"step":"drain scheduler".*"message":"shutdown step done"[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
     );
 
     kernel = await startKernel(home, env);

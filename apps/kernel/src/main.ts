@@ -42,11 +42,12 @@ async function main(): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return route.exitCode;
     case "foreground": {
-      const [{ createConsoleLogger }, { runForeground }] = await Promise.all([
-        import("@oxios/core"),
+      const [{ createLogOutput }, { runForeground }] = await Promise.all([
+        import("./log-output.ts"),
         import("./server.ts"),
       ]);
-      const logger = createConsoleLogger({ fields: { component: "kernel" } });
+      // Coloured one-line records on a terminal (`pnpm dev`), JSON lines into the log file.
+      const logger = createLogOutput({ pretty: process.stdout.isTTY === true, fields: { component: "kernel" } });
       return runForeground({ environment: process.env, logger, print: (text) => console.log(text) });
     }
     case "cli": {

@@ -11,7 +11,11 @@
 // 3. Installs all tarballs into a fresh project outside the workspace (npm, no workspace links)
 //    and imports every entry point of every package on Node 20, 22 and 24 (22 and 24 from the
 //    npm registry's `node` package), Bun and Deno.
-// 4. Runs the installed `oxios` command of the packed @oxios/kernel there (no workspace, no tsx):
+// 4. Runs every package README's runnable examples in that project against the installed
+//    tarballs, as a user would copy them: on Node 20, 22 and 24, and on Bun and Deno for the
+//    portable packages (see readme-examples.mjs for what runnable means); then type-checks them
+//    with TypeScript (strict) and @types/node.
+// 5. Runs the installed `oxios` command of the packed @oxios/kernel there (no workspace, no tsx):
 //    --version, --help, status, then start, status and a graceful stop of a daemon on a free
 //    port with a home of its own.
 //
@@ -22,6 +26,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { cleanEnvironment, readmeExamples, runTsExample } from "./readme-examples.mjs";
 import { runtimeBinary } from "./runtime-binaries.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -200,6 +205,69 @@ try {
     process.stdout.write(out);
   }
 
+  // The examples as a user copies them from the README in the tarball: next to their own
+  // package.json, against what npm installed, not the workspace.
+  const packedNames = new Set(packed.map((entry) => entry.name));
+  const examples = readmeExamples(copy).examples.filter(
+    (example) => example.kind === "ts" && packedNames.has(example.package),
+  );
+  const exampleRunners = {
+    node20: (file) => [process.execPath, [file.replace(/\.ts$/, ".mjs")]],
+    node22: (file) => ["npx", ["-y", "node@22", file.replace(/\.ts$/, ".mjs")]],
+    node24: (file) => ["npx", ["-y", "node@24", file.replace(/\.ts$/, ".mjs")]],
+    bun: (file) => [runtimeBinary("bun"), [file]],
+    deno: (file) => [runtimeBinary("deno"), ["run", "-A", file]],
+  };
+  let exampleRuns = 0;
+  for (const runtime of runtimes) {
+    const selected = examples.filter((example) => runtime.startsWith("node") || example.portable);
+    step(`README examples of the packed packages on ${runtime} (${selected.length})`);
+    for (const example of selected) {
+      const failure = runTsExample(example, runtime, {
+        folder: join(consumer, "examples"),
+        cwd: consumer,
+        env: cleanEnvironment(),
+        commands: exampleRunners,
+      });
+      if (failure !== null) throw new Error(`release:dry: ${example.where} failed on ${runtime}:\n${failure}`);
+      exampleRuns++;
+      console.log(`  ok  ${example.where}`);
+    }
+  }
+
+  // The same examples as TypeScript a user compiles: `tsc --init`'s strictness and module
+  // settings, with @types/node (the packages' types use its globals, see each README).
+  step("type-check the README examples against the packed types (strict, @types/node)");
+  const devDependencies = readManifest(root).devDependencies;
+  run(
+    "npm",
+    [
+      "install",
+      "--no-save",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      `typescript@${devDependencies.typescript}`,
+      `@types/node@${devDependencies["@types/node"]}`,
+    ],
+    { cwd: consumer },
+  );
+  writeFileSync(
+    join(consumer, "tsconfig.json"),
+    `${JSON.stringify(
+      {
+        compilerOptions: { strict: true, module: "nodenext", target: "es2022", skipLibCheck: true, noEmit: true },
+        include: ["examples/*.ts"],
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  run(process.execPath, [join(consumer, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
+    cwd: consumer,
+  });
+  console.log(`  ${examples.length} example(s) type-check`);
+
   const kernel = packed.find((entry) => entry.name === "@oxios/kernel");
   if (kernel === undefined) throw new Error("release:dry: @oxios/kernel was not packed");
   step("the packed oxios command, outside the workspace");
@@ -212,7 +280,9 @@ try {
     const result = cli(argv);
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
     if (result.status !== status || !pattern.test(output))
-      throw new Error(`release:dry: \`oxios ${argv.join(" ")}\` gave exit ${result.status}, wanted ${status} and ${pattern}:\n${output}`);
+      throw new Error(
+        `release:dry: \`oxios ${argv.join(" ")}\` gave exit ${result.status}, wanted ${status} and ${pattern}:\n${output}`,
+      );
     console.log(`  oxios ${argv.join(" ")}: exit ${status}`);
   };
   expectOutput(["--version"], 0, new RegExp(`^${kernel.version.replaceAll(".", "\\.")}\\s*$`));
@@ -229,7 +299,8 @@ try {
   }
 
   console.log(
-    `\nrelease:dry passed: ${packed.length} package(s) packed and imported on ${runtimes.join(", ")}; ` +
+    `\nrelease:dry passed: ${packed.length} package(s) packed and imported on ${runtimes.join(", ")}, ` +
+      `${exampleRuns} README example run(s); ` +
       `${changed.length} would be published (${changed.map((entry) => `${entry.name}@${entry.version}`).join(", ") || "none"})`,
   );
 } finally {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { BIN, freePort, tempHome } from "./__fixtures__/kernel-process.ts";
+import { BIN, cleanEnvironment, freePort, tempHome } from "./__fixtures__/kernel-process.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -11,7 +11,7 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
   it("starts detached, answers, reports status and where the token is (never the token), and stops gracefully", async () => {
     const home = tempHome();
     const port = await freePort();
-    const env = { ...process.env, OXIOS_HOME: home, OXIOS_PORT: String(port), OXIOS_EMBEDDER: "" };
+    const env = { ...cleanEnvironment(), OXIOS_HOME: home, OXIOS_PORT: String(port), OXIOS_EMBEDDER: "" };
     const cli = async (...args: string[]) => {
       try {
         return (await execFileAsync(process.execPath, [BIN, ...args], { env })).stdout;

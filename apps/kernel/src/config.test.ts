@@ -22,6 +22,49 @@ describe("loadConfig", () => {
     });
   });
 
+  it("one variable family for the model: OXIOS_MODEL, OXIOS_LLM_API_KEY, else the provider's own key", () => {
+    const dir = home();
+    expect(loadConfig({ OXIOS_HOME: dir })).toMatchObject({
+      model: "demo",
+      modelSource: "the default without a key",
+      llmApiKey: undefined,
+    });
+    expect(loadConfig({ OXIOS_HOME: dir, OXIOS_LLM_API_KEY: "sk-mine" })).toMatchObject({
+      model: "openai/gpt-4o-mini",
+      llmApiKey: "sk-mine",
+      llmApiKeySource: "OXIOS_LLM_API_KEY",
+    });
+    expect(loadConfig({ OXIOS_HOME: dir, OPENAI_API_KEY: "sk-openai" })).toMatchObject({
+      model: "openai/gpt-4o-mini",
+      modelSource: "the default with OPENAI_API_KEY",
+      llmApiKey: "sk-openai",
+      llmApiKeySource: "OPENAI_API_KEY",
+    });
+    expect(loadConfig({ OXIOS_HOME: dir, ANTHROPIC_API_KEY: "sk-ant" })).toMatchObject({
+      model: "anthropic/claude-haiku-4-5",
+      modelSource: "the default with ANTHROPIC_API_KEY",
+      llmApiKey: "sk-ant",
+      llmApiKeySource: "ANTHROPIC_API_KEY",
+    });
+    // The provider's own key goes with that provider only; OXIOS_LLM_API_KEY wins over it.
+    expect(
+      loadConfig({ OXIOS_HOME: dir, OXIOS_MODEL: "anthropic/claude-sonnet-4-5", OPENAI_API_KEY: "sk-openai" }),
+    ).toMatchObject({ llmApiKey: undefined, modelSource: "set by OXIOS_MODEL" });
+    expect(
+      loadConfig({ OXIOS_HOME: dir, OXIOS_MODEL: "openai/gpt-4o", OXIOS_LLM_API_KEY: "sk-mine", OPENAI_API_KEY: "x" }),
+    ).toMatchObject({ llmApiKey: "sk-mine", llmApiKeySource: "OXIOS_LLM_API_KEY" });
+    expect(loadConfig({ OXIOS_HOME: dir, OXIOS_MODEL: "ollama/llama3.2", OPENAI_API_KEY: "x" })).toMatchObject({
+      model: "ollama/llama3.2",
+      llmApiKey: undefined,
+    });
+  });
+
+  it("says that OXIOS_LLM_MODEL is not read, and which model is", () => {
+    const config = loadConfig({ OXIOS_HOME: home(), OXIOS_LLM_MODEL: "ollama/llama3.2" });
+    expect(config.model).toBe("demo");
+    expect(config.notices).toEqual(["OXIOS_LLM_MODEL is not read: the model is set with OXIOS_MODEL (now demo)"]);
+  });
+
   it("the environment overrides config.toml", () => {
     const dir = home('port = 5000\nmodel = "ollama/llama3"\nmax_concurrent = 2\n');
     const config = loadConfig({ OXIOS_HOME: dir, OXIOS_PORT: "6000", OXIOS_RATE_PER_MIN: "30" });

@@ -20,6 +20,13 @@ export type ExecSandboxChoice = "auto" | "none";
 /** Where the browser looks for Chromium unless `browser_path` says otherwise. */
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 
+/** The model without `model` when an OpenAI key is there (OXIOS_LLM_API_KEY or OPENAI_API_KEY). */
+export const DEFAULT_OPENAI_MODEL = "openai/gpt-4o-mini";
+/** The model without `model` when only ANTHROPIC_API_KEY is there. */
+export const DEFAULT_ANTHROPIC_MODEL = "anthropic/claude-haiku-4-5";
+/** Where `ollama/…` models are served unless `llm_base_url` says otherwise (Ollama's OpenAI-compatible API). */
+export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434/v1";
+
 /** One `[mcp.servers.<name>]` table, in the shape `@oxios/tools/mcp` takes. */
 export interface McpServerSetting {
   name: string;
@@ -47,8 +54,15 @@ export interface KernelConfig {
   port: number;
   /** Model spec `provider/model` or `demo`. */
   model: string;
+  /** Why this model, as a phrase: `set by OXIOS_MODEL`, `the default with OPENAI_API_KEY`, … */
+  modelSource: string;
   llmBaseUrl: string | undefined;
+  /** `llm_api_key`, else the provider's own variable (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`). */
   llmApiKey: string | undefined;
+  /** Where `llmApiKey` came from (a variable or file name, never the key). */
+  llmApiKeySource: string | undefined;
+  /** Things worth a line at boot and in `oxios doctor` (a variable that is set but not read). */
+  notices: string[];
   /** An explicit API token (else the generated one in `$OXIOS_HOME/api-token`). */
   apiToken: string | undefined;
   /** Scheduler: runs admitted at once. */
@@ -85,9 +99,18 @@ export interface KernelConfig {
   execReadOnlyPaths: string[];
 }
 
-interface KeySpec {
+/** One key of config.toml. */
+export interface KeySpec {
   env: string;
   form: string;
+  /** What the key is for, in one line (the commented config.toml of `oxios init` shows it). */
+  description: string;
+  /** The value used when neither config.toml nor the environment sets the key. */
+  default?: unknown;
+  /** Said instead of `default` where the default is computed (the model) or absent. */
+  defaultText?: string;
+  /** A value shown, commented out, in the generated config.toml where the key has no default. */
+  example?: unknown;
   parse(value: unknown): unknown;
 }
 
@@ -141,13 +164,32 @@ function integer(min: number, max: number) {
   };
 }
 
-/** The keys of config.toml, their environment variables and the forms they accept. */
-export const CONFIG_KEYS: Record<string, KeySpec> = {
-  host: { env: "OXIOS_HOST", form: "a host name or IP address", parse: text },
-  port: { env: "OXIOS_PORT", form: "an integer from 0 to 65535", parse: integer(0, 65535) },
+/**
+ * The keys of config.toml: their environment variables, the forms they accept, their defaults
+ * and one line about each. `loadConfig` reads by it and `oxios init` writes the commented
+ * config.toml from it, so the two cannot disagree.
+ */
+export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
+  host: {
+    env: "OXIOS_HOST",
+    form: "a host name or IP address",
+    description: "the address the HTTP API listens on; anything but loopback exposes it",
+    default: "127.0.0.1",
+    parse: text,
+  },
+  port: {
+    env: "OXIOS_PORT",
+    form: "an integer from 0 to 65535",
+    description: "the port of the HTTP API",
+    default: 4200,
+    parse: integer(0, 65535),
+  },
   model: {
     env: "OXIOS_MODEL",
     form: 'a model as "provider/model" (openai, anthropic, openai-compatible, ollama) or "demo"',
+    description: "the language model agents use",
+    defaultText: `"demo" without a key; "${DEFAULT_OPENAI_MODEL}" with OXIOS_LLM_API_KEY or OPENAI_API_KEY; "${DEFAULT_ANTHROPIC_MODEL}" with ANTHROPIC_API_KEY`,
+    example: DEFAULT_OPENAI_MODEL,
     parse: (value) => {
       const model = text(value);
       return model === undefined || /^(demo(\/.*)?|(openai|anthropic|openai-compatible|ollama)\/.+)$/.test(model)
@@ -158,52 +200,101 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   llm_base_url: {
     env: "OXIOS_LLM_BASE_URL",
     form: "an http(s) URL",
+    description: "the model server's base URL: an OpenAI-compatible server, Ollama on another host, a proxy",
+    defaultText: `the provider's own (ollama: ${DEFAULT_OLLAMA_URL})`,
+    example: "http://127.0.0.1:8000/v1",
     parse: (value) => {
       const url = text(value);
       return url !== undefined && /^https?:\/\/\S+$/.test(url) ? url : undefined;
     },
   },
-  llm_api_key: { env: "OXIOS_LLM_API_KEY", form: "a non-empty string", parse: text },
+  llm_api_key: {
+    env: "OXIOS_LLM_API_KEY",
+    form: "a non-empty string",
+    description: "the model provider's API key; prefer the environment to this file",
+    defaultText: "none; OPENAI_API_KEY or ANTHROPIC_API_KEY are read for those providers",
+    example: "sk-…",
+    parse: text,
+  },
   api_token: {
     env: "OXIOS_API_TOKEN",
     form: "a string of at least 16 characters without spaces",
+    description: "the bearer token of the HTTP API (never the LLM key)",
+    defaultText: "generated into $OXIOS_HOME/api-token",
+    example: "a-long-random-token-of-your-own",
     parse: (value) => {
       const token = text(value);
       return token !== undefined && /^\S{16,}$/.test(token) ? token : undefined;
     },
   },
-  max_concurrent: { env: "OXIOS_MAX_CONCURRENT", form: "an integer from 1 to 1024", parse: integer(1, 1024) },
-  rate_per_min: { env: "OXIOS_RATE_PER_MIN", form: "an integer from 1 to 1000000", parse: integer(1, 1_000_000) },
+  max_concurrent: {
+    env: "OXIOS_MAX_CONCURRENT",
+    form: "an integer from 1 to 1024",
+    description: "scheduler: agent runs admitted at once",
+    default: 5,
+    parse: integer(1, 1024),
+  },
+  rate_per_min: {
+    env: "OXIOS_RATE_PER_MIN",
+    form: "an integer from 1 to 1000000",
+    description: "scheduler: agent runs admitted per minute",
+    default: 600,
+    parse: integer(1, 1_000_000),
+  },
   http_rate_per_min: {
     env: "OXIOS_HTTP_RATE_PER_MIN",
     form: "an integer from 1 to 1000000",
+    description: "HTTP requests per minute per API token",
+    default: 1200,
     parse: integer(1, 1_000_000),
   },
   embedder: {
     env: "OXIOS_EMBEDDER",
     form: 'one of "use-lite", "hashing", "keyword-only"',
+    description: "memory's embedder: USE lite (offline model), hashing (deterministic, for tests) or none",
+    default: "use-lite",
     parse: (value) => (value === "use-lite" || value === "hashing" || value === "keyword-only" ? value : undefined),
   },
   drain_timeout_ms: {
     env: "OXIOS_DRAIN_TIMEOUT_MS",
     form: "an integer from 0 to 600000",
+    description: "how long shutdown waits for running agent runs, in ms",
+    default: 20_000,
     parse: integer(0, 600_000),
   },
-  max_resumes: { env: "OXIOS_MAX_RESUMES", form: "an integer from 0 to 100", parse: integer(0, 100) },
+  max_resumes: {
+    env: "OXIOS_MAX_RESUMES",
+    form: "an integer from 0 to 100",
+    description: "how often one run continues from its journal after the kernel stopped mid-run",
+    default: 3,
+    parse: integer(0, 100),
+  },
   run_retention_count: {
     env: "OXIOS_RUN_RETENTION_COUNT",
     form: "an integer from 1 to 10000000",
+    description: "finished runs (and finished scheduler tasks) kept, newest first",
+    default: 10_000,
     parse: integer(1, 10_000_000),
   },
   run_retention_days: {
     env: "OXIOS_RUN_RETENTION_DAYS",
     form: "an integer from 1 to 36500",
+    description: "finished runs (and finished scheduler tasks) older than this many days are removed",
+    default: 30,
     parse: integer(1, 36_500),
   },
-  keep_workspaces: { env: "OXIOS_KEEP_WORKSPACES", form: "true or false", parse: flag },
+  keep_workspaces: {
+    env: "OXIOS_KEEP_WORKSPACES",
+    form: "true or false",
+    description: "keep a finished run's workspace (agents/<agentId>) instead of removing it with its agent",
+    default: false,
+    parse: flag,
+  },
   a2a_agents: {
     env: "OXIOS_A2A_AGENTS",
     form: "a list of http(s) base URLs of A2A agents (comma-separated in the environment)",
+    description: "remote A2A agents whose cards are fetched at boot",
+    default: [],
     parse: (value) => {
       const items =
         typeof value === "string"
@@ -219,6 +310,8 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   a2a_tokens: {
     env: "OXIOS_A2A_TOKENS",
     form: "a table of A2A agent base URL → bearer token (a JSON object in the environment)",
+    description: "bearer tokens sent to remote A2A agents, by base URL (another Oxios kernel wants its API token)",
+    default: {},
     parse: (value) => {
       let table: unknown = value;
       if (typeof value === "string") {
@@ -241,31 +334,48 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   browser: {
     env: "OXIOS_BROWSER",
     form: 'one of "auto" (on when Chromium is installed), "on", "off"',
+    description: "browser tools for agents (headless Chromium)",
+    default: "auto",
     parse: (value) => {
       if (value === "auto") return "auto";
       const on = flag(value);
       return on === undefined ? undefined : on ? "on" : "off";
     },
   },
-  browser_path: { env: "OXIOS_BROWSER_PATH", form: "the path of a Chromium executable", parse: text },
+  browser_path: {
+    env: "OXIOS_BROWSER_PATH",
+    form: "the path of a Chromium executable",
+    description: "the Chromium executable the browser tools start",
+    default: DEFAULT_CHROMIUM,
+    parse: text,
+  },
   agent_network: {
     env: "OXIOS_AGENT_NETWORK",
     form: "true or false",
+    description: "agents may use tools that reach the network (A2A, browser, HTTP MCP servers); exec gets the network",
+    default: false,
     parse: flag,
   },
   exec_sandbox: {
     env: "OXIOS_EXEC_SANDBOX",
     form: '"auto" (bubblewrap on Linux, Seatbelt on macOS; exec is refused where it cannot start) or "none" (no sandbox)',
+    description: "the OS sandbox every program an agent runs with exec runs in",
+    default: "auto",
     parse: (value) => (value === "auto" || value === "none" ? value : undefined),
   },
   exec_binaries: {
     env: "OXIOS_EXEC_BINARIES",
     form: "a list of bare program names agents may exec, such as git, node, python3 (comma-separated in the environment)",
+    description: "the programs agents may exec; replaces the default list",
+    defaultText: "cat date diff echo false head ls pwd sort tail true uniq wc",
+    example: ["git", "node", "python3", "cat", "ls"],
     parse: list((name) => /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)),
   },
   exec_read_only_paths: {
     env: "OXIOS_EXEC_READ_ONLY_PATHS",
     form: "a list of absolute host paths shown read-only inside the exec sandbox (comma-separated in the environment)",
+    description: "host paths shown read-only inside the exec sandbox (a runtime installed outside /usr)",
+    default: [],
     parse: list((path) => path.startsWith("/") && !path.split("/").includes("..")),
   },
 };
@@ -273,26 +383,11 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
 /** Tables of config.toml that are not flat keys. */
 const TABLE_KEYS = ["mcp"] as const;
 
-const DEFAULTS: Record<string, unknown> = {
-  host: "127.0.0.1",
-  port: 4200,
-  max_concurrent: 5,
-  rate_per_min: 600,
-  http_rate_per_min: 1200,
-  embedder: "use-lite",
-  drain_timeout_ms: 20_000,
-  max_resumes: 3,
-  run_retention_count: 10_000,
-  run_retention_days: 30,
-  keep_workspaces: false,
-  a2a_agents: [],
-  a2a_tokens: {},
-  browser: "auto",
-  browser_path: DEFAULT_CHROMIUM,
-  agent_network: false,
-  exec_sandbox: "auto",
-  exec_read_only_paths: [],
-};
+const DEFAULTS: Record<string, unknown> = Object.fromEntries(
+  Object.entries(CONFIG_KEYS)
+    .filter(([, spec]) => spec.default !== undefined)
+    .map(([key, spec]) => [key, spec.default]),
+);
 
 /** `$OXIOS_HOME`, else `~/.oxios` (under `HOME` when set). */
 export function oxiosHome(environment: Readonly<Record<string, string | undefined>>): string {
@@ -462,6 +557,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
   const path = configPath(home);
   const file = readConfigFile(path);
   const values: Record<string, unknown> = { ...DEFAULTS };
+  /** Where each value that is not a default came from, for messages. */
+  const origins: Record<string, string> = {};
   let mcpServers: McpServerSetting[] = [];
   for (const [key, raw] of Object.entries(file)) {
     if (key === "mcp") {
@@ -476,10 +573,14 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       );
     }
     values[key] = check(key, raw, `${key} in ${path}`);
+    origins[key] = `${key} in ${path}`;
   }
   for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
     const raw = environment[spec.env];
-    if (raw !== undefined && raw !== "") values[key] = check(key, raw, spec.env);
+    if (raw !== undefined && raw !== "") {
+      values[key] = check(key, raw, spec.env);
+      origins[key] = spec.env;
+    }
   }
   const mcpJson = environment.OXIOS_MCP_SERVERS;
   if (mcpJson !== undefined && mcpJson.trim() !== "") {
@@ -495,16 +596,14 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     }
     mcpServers = parseMcpServerSettings({ servers: parsed }, "OXIOS_MCP_SERVERS");
   }
-  const apiKey = values.llm_api_key as string | undefined;
-  const model = (values.model as string | undefined) ?? (apiKey === undefined ? "demo" : "openai/gpt-4o-mini");
+  const choice = chooseModel(values, origins, environment);
   const config: KernelConfig = {
     home,
     configPath: path,
     host: values.host as string,
     port: values.port as number,
-    model,
+    ...choice,
     llmBaseUrl: values.llm_base_url as string | undefined,
-    llmApiKey: apiKey,
     apiToken: values.api_token as string | undefined,
     maxConcurrent: values.max_concurrent as number,
     ratePerMinute: values.rate_per_min as number,
@@ -530,6 +629,60 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     });
   }
   return config;
+}
+
+/** The provider's own key variable, read when `llm_api_key` is not set. */
+export const PROVIDER_KEY_VARIABLES: Readonly<Record<string, string>> = {
+  openai: "OPENAI_API_KEY",
+  anthropic: "ANTHROPIC_API_KEY",
+};
+
+/**
+ * The model and its key: `model` as configured, else the default for the key that is there
+ * (`llm_api_key` or `OPENAI_API_KEY` → OpenAI, `ANTHROPIC_API_KEY` → Anthropic, none → demo);
+ * the key is `llm_api_key`, else the provider's own variable.
+ */
+function chooseModel(
+  values: Record<string, unknown>,
+  origins: Record<string, string>,
+  environment: Readonly<Record<string, string | undefined>>,
+): Pick<KernelConfig, "model" | "modelSource" | "llmApiKey" | "llmApiKeySource" | "notices"> {
+  const configuredKey = values.llm_api_key as string | undefined;
+  const providerKey = (provider: string): { key: string; source: string } | undefined => {
+    const variable = PROVIDER_KEY_VARIABLES[provider];
+    const key = variable === undefined ? undefined : text(environment[variable]);
+    return key === undefined ? undefined : { key, source: variable as string };
+  };
+  let model = values.model as string | undefined;
+  let modelSource = `set by ${origins.model}`;
+  if (model === undefined) {
+    if (configuredKey !== undefined) {
+      model = DEFAULT_OPENAI_MODEL;
+      modelSource = `the default with ${origins.llm_api_key}`;
+    } else if (providerKey("openai") !== undefined) {
+      model = DEFAULT_OPENAI_MODEL;
+      modelSource = "the default with OPENAI_API_KEY";
+    } else if (providerKey("anthropic") !== undefined) {
+      model = DEFAULT_ANTHROPIC_MODEL;
+      modelSource = "the default with ANTHROPIC_API_KEY";
+    } else {
+      model = "demo";
+      modelSource = "the default without a key";
+    }
+  }
+  const provider = model.split("/")[0] as string;
+  const fromProvider = configuredKey === undefined ? providerKey(provider) : undefined;
+  const notices: string[] = [];
+  if (text(environment.OXIOS_LLM_MODEL) !== undefined) {
+    notices.push(`OXIOS_LLM_MODEL is not read: the model is set with OXIOS_MODEL (now ${model})`);
+  }
+  return {
+    model,
+    modelSource,
+    llmApiKey: configuredKey ?? fromProvider?.key,
+    llmApiKeySource: configuredKey !== undefined ? origins.llm_api_key : fromProvider?.source,
+    notices,
+  };
 }
 
 /** Validates one value for `oxios config set`; returns the TOML-ready value. */

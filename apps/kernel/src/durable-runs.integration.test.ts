@@ -296,7 +296,7 @@ describe("durable runs across SIGKILL", () => {
     expect((await k.exited).code).toBe(0);
     // Drain timeout 1 s, plus the other steps: well inside the 5 s each step may take.
     expect(Date.now() - stopping).toBeLessThan(5_000);
-    expect(k.output()).toMatch(/shutdown complete[^\n]*"ok":true/);
+    expect(k.output()).toMatch(/"ok":true[^\n]*"message":"shutdown complete"/);
     const db = await openDatabase({ url: join(home, "oxios.db") });
     const ids = runs.map((run) => run.taskId);
     const statuses = db

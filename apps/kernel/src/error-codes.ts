@@ -73,6 +73,11 @@ export const KernelErrorCode = defineErrorCodes("@oxios/kernel", {
     kind: "invalid",
     description: "A configuration file, variable or key has the wrong form; the message names it.",
   },
+  configExists: {
+    code: "CONFIG_EXISTS",
+    kind: "conflict",
+    description: "`oxios init` found a config.toml in the home and left it as it is.",
+  },
   tokenMissing: {
     code: "TOKEN_MISSING",
     kind: "unauthenticated",

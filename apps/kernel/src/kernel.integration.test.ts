@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
@@ -50,6 +50,8 @@ async function responder(request: FakeRequest) {
   const format = JSON.stringify(request.body.response_format ?? "");
   if (format.includes("isTask")) {
     const conversation = JSON.stringify(request.body.messages ?? []);
+    // A chat whose first model call (the interview) never answers: only an abort ends it.
+    if (conversation.includes("HANG ")) return { hang: true as const };
     return conversation.includes("TASK ")
       ? {
           json: {
@@ -58,7 +60,7 @@ async function responder(request: FakeRequest) {
             complexity: "simple",
             questions: [],
             clarity: { goal: 1, constraints: 1, criteria: 1 },
-            goal: "give an answer",
+            goal: conversation.includes("NOPE") ? "NOPE give nothing" : "give an answer",
             constraints: [],
             acceptanceCriteria: ['the answer contains "answer"'],
           },
@@ -77,6 +79,8 @@ async function responder(request: FakeRequest) {
         };
   }
   if (hasToolResult(request)) return { text: "tool finished" };
+  // A task whose answer never meets its criterion ('the answer contains "answer"').
+  if (text.includes("NOPE")) return { text: "nothing useful" };
   if (text.startsWith("EXEC ")) {
     const marker = text.slice(5).trim();
     return { toolCalls: [{ name: "exec", arguments: { binary: "tail", args: ["-f", "-s", marker, "/dev/null"] } }] };
@@ -133,8 +137,14 @@ describe("the kernel, end to end", () => {
       authorization: `Bearer ${env.OXIOS_LLM_API_KEY}`,
     });
     expect(llmKey.status).toBe(401);
-    const status = await kernel.json<{ model: { demo: boolean; provider: string } }>("GET", "/api/status");
+    const status = await kernel.json<{ model: { demo: boolean; provider: string }; modules: Record<string, string> }>(
+      "GET",
+      "/api/status",
+    );
     expect(status.model).toMatchObject({ demo: false, provider: "openai-compatible" });
+    // One word for a module that works, whichever module it is.
+    for (const name of ["state", "git", "bus", "audit", "memory", "spaces", "scheduler", "tools", "runtime", "a2a"])
+      expect(status.modules[name], name).toBe("ready");
   });
 
   it("maps bad input to 400, 422, 413 and 404 without harm", async () => {
@@ -254,11 +264,93 @@ describe("the kernel, end to end", () => {
     expect((await cli("audit", "tail", "--limit", "3")).trim().split("\n")).toHaveLength(3);
     expect(await cli("agent", "list")).toMatch(/completed|idle|stopped/);
     expect(await cli("git", "log")).toMatch(/[0-9a-f]{10}/);
-    expect((await cli("config", "get", "max_concurrent")).trim()).toBe("5");
+    // The running kernel's value (OXIOS_MAX_CONCURRENT=3 in its environment), not this shell's default.
+    expect((await cli("config", "get", "max_concurrent")).trim()).toBe("3");
+    expect((await cli("config", "get", "llm_api_key")).trim()).toBe("(set, from OXIOS_LLM_API_KEY)");
+    expect(await cli("config", "get")).not.toContain(env.OXIOS_LLM_API_KEY);
     expect((await cli("config", "path")).trim()).toBe(join(home, "config.toml"));
     const json = JSON.parse(await cli("run", "hello from the cli", "--json")) as { kind: string; response: string };
     expect(json).toMatchObject({ kind: "chat", response: "Hello from the fake model" });
-    expect(await cli("run", "TASK answer me", "--exit-code")).toContain("answer");
+    // The answer as text, exit 0 when the evaluation passed…
+    expect((await cli("run", "TASK answer me")).trim()).toBe("answer to: give an answer");
+    // …and exit 1, said in one line, when it did not.
+    const failed = await execFileAsync(process.execPath, [BIN, "run", "TASK NOPE"], {
+      env: { ...process.env, OXIOS_HOME: home },
+    }).then(
+      (done) => ({ code: 0, ...done }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout.trim()).toBe("nothing useful");
+    expect(failed.stderr).toMatch(/^oxios: the task did not pass its evaluation \(score [\d.]+, \d run\(s\)\)\n$/);
+    // The runs above stored their episodes as episodes; a plain search leaves them out.
+    const episodes = await kernel.json<{ memories: Array<{ type: string }> }>("GET", "/api/memory?type=episode");
+    expect(episodes.memories.length).toBeGreaterThanOrEqual(2);
+    expect(await cli("memory", "search", "give an answer")).not.toMatch(/ episode /);
+    expect(await cli("memory", "search", "give an answer", "--include-episodes")).toMatch(/ episode {4} Task: /);
+    // A memory over several lines is one line of the listing.
+    await cli("memory", "add", "first line\nsecond line\n\n  third");
+    const listing = (await cli("memory", "list")).split("\n");
+    expect(listing.filter((line) => line.includes("first line"))).toEqual([
+      expect.stringMatching(/ fact {7} first line second line third$/),
+    ]);
+    expect(listing.some((line) => line.startsWith("second line"))).toBe(false);
+  }, 90_000);
+
+  it("Ctrl-C on oxios run exits 130 and stops the run in the kernel, chat and durable alike", async () => {
+    const oxios = (...args: string[]) =>
+      spawn(process.execPath, [BIN, ...args], { env: { ...process.env, OXIOS_HOME: home }, stdio: "pipe" });
+    const ended = (child: ReturnType<typeof oxios>) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        let stderr = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on("exit", (code) => resolve({ code, stderr }));
+      });
+
+    // A chat run: the kernel drops the model call it was making once the CLI's request closes.
+    const aborted = fake.abortedRequests;
+    const arrived = fake.requests.length;
+    const chat = oxios("run", "HANG until Ctrl-C");
+    const chatEnded = ended(chat);
+    await eventually(() =>
+      fake.requests.slice(arrived).some((request) => JSON.stringify(request.body).includes("HANG until Ctrl-C"))
+        ? true
+        : undefined,
+    );
+    chat.kill("SIGINT");
+    const chatExit = await chatEnded;
+    expect(chatExit).toEqual({ code: 130, stderr: "oxios: cancelled (Ctrl-C); the kernel stopped the run\n" });
+    await eventually(() => (fake.abortedRequests > aborted ? true : undefined));
+
+    // oxios chat: Ctrl-C stops the reply in progress the same way, and leaves.
+    const abortedBefore = fake.abortedRequests;
+    const chatArrived = fake.requests.length;
+    const session = oxios("chat");
+    const sessionEnded = ended(session);
+    session.stdin?.write("HANG in a chat\n");
+    await eventually(() =>
+      fake.requests.slice(chatArrived).some((request) => JSON.stringify(request.body).includes("HANG in a chat"))
+        ? true
+        : undefined,
+    );
+    session.kill("SIGINT");
+    expect(await sessionEnded).toEqual({ code: 130, stderr: "oxios: cancelled (Ctrl-C)\n" });
+    await eventually(() => (fake.abortedRequests > abortedBefore ? true : undefined));
+
+    // A durable run outlives the command unless cancelled: Ctrl-C cancels it and its exec child goes.
+    const marker = `0.${process.pid}${Math.floor(Math.random() * 1_000_000)}9`;
+    const durable = oxios("run", `EXEC ${marker}`, "--idempotency-key", `ctrl-c-${marker}`);
+    const durableEnded = ended(durable);
+    await eventually(() => (processWithMarker(marker) ? true : undefined));
+    durable.kill("SIGINT");
+    const durableExit = await durableEnded;
+    expect(durableExit.code).toBe(130);
+    const taskId = /^oxios: cancelled \(Ctrl-C\): run (\S+)\n$/.exec(durableExit.stderr)?.[1];
+    expect(taskId).toBeDefined();
+    expect((await waitRun(kernel, taskId as string)).status).toBe("cancelled");
+    await eventually(() => (processWithMarker(marker) ? undefined : true));
   }, 60_000);
 
   it("cancels a run mid-flight and its exec child is gone", async () => {
@@ -291,8 +383,11 @@ describe("the kernel, end to end", () => {
     const exit = await kernel.exited;
     expect(exit.code).toBe(0);
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
+    // Every connection checkpointed the write-ahead log at close: nothing is left in it.
+    const wal = join(home, "oxios.db-wal");
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
     expect(kernel.output()).toMatch(
-      /shutdown step done.*drain scheduler[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
+      /"step":"drain scheduler".*"message":"shutdown step done"[\s\S]*stop agents[\s\S]*flush memory writes[\s\S]*flush audit[\s\S]*flush git commits[\s\S]*close databases[\s\S]*remove pid file/,
     );
 
     kernel = await startKernel(home, env);

@@ -106,6 +106,12 @@ export function a2aEndpointUrl(config: Pick<KernelConfig, "host" | "port">): str
   return `http://${host}:${config.port}/a2a`;
 }
 
+/** `ready`, or `degraded (reasons)`: the word every module of `/api/status` uses. */
+export function memoryModuleState(memory: Pick<MemoryStore, "health">): string {
+  const health = memory.health();
+  return health.status === "ok" ? "ready" : `degraded (${health.reasons.join("; ")})`;
+}
+
 function embedderFor(config: KernelConfig): Embedder | undefined {
   if (config.embedder === "hashing") return new HashingEmbedder();
   if (config.embedder === "keyword-only") return undefined;
@@ -228,6 +234,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("interop", started);
 
     started = clock.now();
+    // The key is already resolved (llm_api_key, else the provider's own variable) by the configuration.
     const model = resolveModel(config.model, {
       env: {},
       ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
@@ -329,7 +336,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         git: "ready",
         bus: "ready",
         audit: "ready",
-        memory: memory.health().status,
+        memory: memoryModuleState(memory),
         spaces: "ready",
         scheduler: "ready",
         supervisor: "ready",

@@ -42,16 +42,22 @@ async function main(): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return route.exitCode;
     case "foreground": {
-      const [{ createConsoleLogger }, { runForeground }] = await Promise.all([
-        import("@oxios/core"),
+      const [{ createLogOutput }, { runForeground }] = await Promise.all([
+        import("./log-output.ts"),
         import("./server.ts"),
       ]);
-      const logger = createConsoleLogger({ fields: { component: "kernel" } });
+      // Coloured one-line records on a terminal (`pnpm dev`), JSON lines into the log file.
+      const logger = createLogOutput({ pretty: process.stdout.isTTY === true, fields: { component: "kernel" } });
       return runForeground({ environment: process.env, logger, print: (text) => console.log(text) });
     }
     case "cli": {
       const { runCli } = await import("./cli/cli.ts");
+      // `run` and `chat` stop the kernel's run on the first Ctrl-C and exit 130; a second one
+      // (the default action again) ends the process at once. Other commands keep the default.
+      const interrupt = new AbortController();
+      if (line.command === "run" || line.command === "chat") process.once("SIGINT", () => interrupt.abort());
       return runCli(line, {
+        interrupt: interrupt.signal,
         environment: process.env,
         stdout: process.stdout,
         stderr: process.stderr,

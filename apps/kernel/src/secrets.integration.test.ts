@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { openDatabase } from "@oxios/database";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -241,4 +242,14 @@ describe("the API token on a terminal", () => {
     expect(second).not.toContain(token);
     expect(second).toContain(`token: in ${join(home, "api-token")}`);
   }, 120_000);
+
+  it("logs coloured one-line records there, and JSON lines into a file or pipe", async () => {
+    const output = await onTerminal(tempHome());
+    const plain = stripVTControlCharacters(output);
+    expect(plain).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(\d+\): kernel ready {"url":"http:[^"]+","bootMs":\d+}\r?$/m,
+    );
+    expect(output).toContain("\u001b[32mINFO\u001b[39m");
+    expect(plain).not.toMatch(/^{"/m);
+  }, 60_000);
 });

@@ -24,6 +24,7 @@ import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
 import { bootKernel, KERNEL_VERSION, type Kernel } from "./kernel.ts";
+import { describeModel, modelSetupProblem } from "./model-setup.ts";
 import { kernelRedactor } from "./secrets.ts";
 import { type ProvidedToken, provideApiToken, tokenNotice } from "./token.ts";
 
@@ -48,6 +49,12 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   let provided: ProvidedToken;
   try {
     config = loadConfig(options.environment);
+    const problem = modelSetupProblem(config);
+    if (problem !== undefined) {
+      throw new KernelError(KernelErrorCode.configInvalid, `${problem.cause}: ${problem.fix}`, {
+        details: { key: "model", model: config.model },
+      });
+    }
     secureHome(config.home, options.logger);
     provided = provideApiToken(config.home, config.apiToken, config.llmApiKey);
   } catch (error) {
@@ -137,12 +144,12 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       },
       { timeoutMs: 5_000 },
     );
-    const demo = kernel.model.provider === "demo" ? " (demo model: set OXIOS_LLM_API_KEY for a real one)" : "";
     const notice = tokenNotice(provided, options.terminal ?? process.stdout.isTTY === true);
     print(`oxios ${KERNEL_VERSION} listening on ${server.url}`);
     if (exposure !== undefined) print(`  warning: ${exposure}`);
     print(`  home:  ${config.home}`);
-    print(`  model: ${config.model}${demo}`);
+    print(`  model: ${describeModel(config)}`);
+    for (const notice of config.notices) print(`  note:  ${notice}`);
     for (const line of notice.lines) options.print(line);
     print(`  a2a:   ${server.url}/.well-known/agent-card.json`);
     print("  try:");
@@ -162,11 +169,6 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     markBooted();
   } catch (error) {
     const failure = KernelError.from(error);
-    print(
-      failure.code === DaemonErrorCode.portInUse
-        ? `oxios: port ${config.port} on ${config.host} is already in use (set OXIOS_PORT or port in ${config.configPath})`
-        : `oxios: failed to start: ${failure.message}`,
-    );
     logger.error("boot failed", { code: failure.code, message: failure.message });
     shutdown.add(
       "remove pid file",
@@ -177,6 +179,13 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     );
     signals.dispose();
     await shutdown.run("boot failed");
+    // The reason is the last line, after the shutdown's: what a terminal shows last and what
+    // `oxios start` finds at the end of the log.
+    print(
+      failure.code === DaemonErrorCode.portInUse
+        ? `oxios: port ${config.port} on ${config.host} is already in use (set OXIOS_PORT or port in ${config.configPath})`
+        : `oxios: failed to start: ${failure.message}`,
+    );
     return 1;
   }
   const code = await exit;

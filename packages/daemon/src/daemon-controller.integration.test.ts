@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KernelError } from "@oxios/core";
+import { createLogger, KernelError } from "@oxios/core";
 import { createMemoryLogger } from "@oxios/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonController, type DaemonStartOptions } from "./daemon-controller.ts";
@@ -82,6 +82,26 @@ describe("DaemonController with a real daemon process", () => {
     const log = await readFile(controller.logPath, "utf8");
     expect(log).toContain(`fixture ${started.pid} shut down ok=true`);
     expect(await controller.stop()).toMatchObject({ outcome: "not-running" });
+  });
+
+  it("holds the event loop open while stop waits for the exit of the daemon it started (unref'd until then)", async () => {
+    // Only ref'd handles are listed: the started daemon must not keep a CLI alive, but once
+    // stop() is waiting for its exit nothing else may be keeping this process alive.
+    const processes = () => process.getActiveResourcesInfo().filter((name) => name === "ProcessWrap").length;
+    const before = processes();
+    const sending: number[] = [];
+    const logger = createLogger({
+      level: "debug",
+      write: (record) => {
+        if (record.message === "sending SIGTERM") sending.push(processes());
+      },
+    });
+    const watched = new DaemonController({ home, logger });
+    await watched.start(await startOptions());
+    expect(processes()).toBe(before);
+    expect(await watched.stop({ timeoutMs: 10_000 })).toMatchObject({ outcome: "graceful", exitCode: 0 });
+    expect(sending).toEqual([before + 1]);
+    expect(processes()).toBe(before);
   });
 
   it("creates a missing home 0700, logs/ 0700 and the log and pid file 0600", async () => {

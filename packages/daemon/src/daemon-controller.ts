@@ -100,6 +100,8 @@ export class DaemonController {
   readonly #clock: Clock;
   /** Exit of processes this controller spawned, by pid, so `stop` can report their exit code. */
   readonly #exits = new Map<number, Promise<ExitInfo>>();
+  /** The processes this controller started, unref'd so the CLI can exit while they run. */
+  readonly #children = new Map<number, ChildProcess>();
 
   constructor(options: DaemonControllerOptions) {
     this.home = options.home;
@@ -198,6 +200,9 @@ export class DaemonController {
     const { record } = seen;
     const { pid } = record;
     const exit = this.#exits.get(pid);
+    // Waiting for its exit below must keep this process alive until the exit is reported: an
+    // unref'd child alone would let the event loop end with `stop` still pending.
+    this.#children.get(pid)?.ref();
     this.#logger.info("sending SIGTERM", { pid });
     signalProcess(pid, "SIGTERM");
     let outcome: "graceful" | "killed" = "graceful";
@@ -217,6 +222,7 @@ export class DaemonController {
     }
     const info = exit === undefined ? undefined : await exit;
     this.#exits.delete(pid);
+    this.#children.delete(pid);
     const durationMs = this.#clock.now() - started;
     this.#logger.info("daemon stopped", { pid, outcome, durationMs, exitCode: info?.code });
     return info === undefined
@@ -290,6 +296,7 @@ export class DaemonController {
     }
     const pid = child.pid;
     this.#exits.set(pid, exit);
+    this.#children.set(pid, child);
     // The CLI must be able to exit while the daemon keeps running.
     child.unref();
     this.#logger.info("daemon process spawned", { pid, command: options.command, log: this.logPath });
@@ -321,6 +328,7 @@ export class DaemonController {
 
   async #startFailed(pid: number, exit: ExitInfo, logOffset: number): Promise<KernelError> {
     this.#exits.delete(pid);
+    this.#children.delete(pid);
     const tail = await this.#logTail(logOffset);
     const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     this.#logger.error("daemon exited before it was healthy", { pid, exitCode: exit.code, signal: exit.signal });

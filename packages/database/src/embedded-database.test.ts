@@ -1,4 +1,5 @@
-import { KernelError } from "@oxios/core";
+import { existsSync, statSync } from "node:fs";
+import { createLogger, KernelError } from "@oxios/core";
 import Libsql from "libsql";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Database, SqlValue } from "./database.ts";
@@ -199,5 +200,36 @@ describe("transaction", () => {
     await promise;
     expect(database.all("SELECT * FROM items")).toEqual([]);
     database.close();
+  });
+});
+
+describe("close", () => {
+  it("checkpoints the write-ahead log into the file and leaves no -wal behind that holds data", async () => {
+    const path = tempDatabasePath();
+    const writer = await openDatabase({ url: `file:${path}` });
+    const reader = await openDatabase({ url: `file:${path}` });
+    writer.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, data TEXT)");
+    writer.transaction(() => {
+      for (let index = 0; index < 2_000; index++) writer.run("INSERT INTO items (data) VALUES (?)", ["x".repeat(1000)]);
+    });
+    const wal = `${path}-wal`;
+    expect(statSync(wal).size).toBeGreaterThan(1_000_000);
+    writer.close();
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
+    reader.close();
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
+    // Everything is in the main file: a plain libsql connection that reads no WAL sees the rows.
+    const again = new Libsql(path, { readonly: true });
+    expect(again.prepare("SELECT count(*) AS n FROM items").get([])).toMatchObject({ n: 2_000 });
+    again.close();
+  });
+
+  it("closes an in-memory database without a checkpoint warning", async () => {
+    const warnings: string[] = [];
+    const logger = createLogger({ level: "warn", write: (record) => warnings.push(record.message) });
+    const database = await openDatabase({ url: ":memory:", logger });
+    database.exec("CREATE TABLE t (x)");
+    database.close();
+    expect(warnings).toEqual([]);
   });
 });

@@ -48,6 +48,16 @@ export interface SpawnOptions {
   built?: boolean;
 }
 
+/** This process's environment without the developer's own Oxios and model settings. */
+export function cleanEnvironment(): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined || /^(OXIOS_|OPENAI_|ANTHROPIC_|OLLAMA_)/.test(name)) continue;
+    environment[name] = value;
+  }
+  return environment;
+}
+
 /** Spawns `main.ts start --foreground` (or other args) without waiting for anything. */
 export function spawnKernel(
   env: Record<string, string>,
@@ -56,7 +66,7 @@ export function spawnKernel(
 ): SpawnResult {
   const entry = options.built === true ? [BIN] : ["--conditions=@oxios/source", "--import", "tsx", MAIN];
   const child = spawn(process.execPath, [...entry, ...args], {
-    env: { ...process.env, OXIOS_EMBEDDER: "hashing", ...env },
+    env: { ...cleanEnvironment(), OXIOS_EMBEDDER: "hashing", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createLogger, KernelError, type Logger } from "@oxios/core";
+import { inspectPidFile } from "@oxios/daemon";
 import { stringify } from "smol-toml";
 import {
   CONFIG_KEYS,
@@ -18,7 +19,10 @@ import {
   parseConfigValue,
   readConfigFile,
 } from "../config.ts";
+import { configTemplate } from "../config-template.ts";
+import { type ConfigValue, configView, formatConfigValue } from "../config-view.ts";
 import { KernelErrorCode } from "../error-codes.ts";
+import { modelSetupProblem } from "../model-setup.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
 import { type CommandLine, USAGE } from "./command-line.ts";
@@ -30,7 +34,12 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
   /** How `oxios start` runs the kernel in the foreground (built by `main.ts` from its own path). */
   foreground: { command: string; args: string[] };
+  /** Aborted by the first Ctrl-C (SIGINT) of `run` and `chat`: the run in the kernel is stopped. */
+  interrupt?: AbortSignal;
 }
+
+/** The exit status of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
+export const INTERRUPTED = 130;
 
 function silentLogger(): Logger {
   return createLogger({ level: "error", write: () => undefined });
@@ -46,6 +55,7 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       return 0;
     }
     if (command === "config" && sub === "set") return configSet(io, rest, out);
+    if (command === "init") return init(io, values.print === true, out);
     const config = loadConfig(io.environment);
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     switch (command) {
@@ -67,9 +77,16 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       case "status":
         return await status(config, out);
       case "run":
-        return await run(config, [sub, ...rest].filter((part) => part !== undefined).join(" "), values, out);
+        return await run(
+          config,
+          [sub, ...rest].filter((part) => part !== undefined).join(" "),
+          values,
+          io.interrupt,
+          out,
+          err,
+        );
       case "chat":
-        return await chat(config, io, out);
+        return await chat(config, io, out, err);
       case "agent":
         return await agent(config, sub, rest, out);
       case "memory":
@@ -93,14 +110,8 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
         return 0;
       }
       case "config": {
-        if (sub === "get") {
-          const key = rest[0];
-          if (key === undefined || !(key in CONFIG_KEYS))
-            throw usage(`config get KEY (keys: ${Object.keys(CONFIG_KEYS).join(", ")})`);
-          out(String(configValue(config, key) ?? ""));
-          return 0;
-        }
-        throw usage("config get KEY | config set KEY VALUE | config path");
+        if (sub === "get") return await configGet(config, rest[0], out, err);
+        throw usage("config get [KEY] | config set KEY VALUE | config path");
       }
       case "doctor": {
         // libsql, sqlite-vec, the embedder and the runtime: loaded for this command only.
@@ -123,34 +134,63 @@ function usage(text: string): KernelError {
   return new KernelError(KernelErrorCode.cliUsageInvalid, `usage: oxios ${text}`);
 }
 
-function configValue(config: KernelConfig, key: string): unknown {
-  const map: Record<string, unknown> = {
-    host: config.host,
-    port: config.port,
-    model: config.model,
-    llm_base_url: config.llmBaseUrl,
-    llm_api_key: config.llmApiKey === undefined ? undefined : "(set)",
-    api_token: config.apiToken === undefined ? undefined : "(set)",
-    max_concurrent: config.maxConcurrent,
-    rate_per_min: config.ratePerMinute,
-    http_rate_per_min: config.httpRatePerMinute,
-    embedder: config.embedder,
-    drain_timeout_ms: config.drainTimeoutMs,
-    max_resumes: config.maxResumes,
-    run_retention_count: config.runRetentionCount,
-    run_retention_days: config.runRetentionDays,
-    keep_workspaces: config.keepWorkspaces,
-    a2a_agents: config.a2aAgents.join(","),
-    a2a_tokens:
-      Object.keys(config.a2aTokens).length === 0 ? undefined : `(set for ${Object.keys(config.a2aTokens).length})`,
-    browser: config.browser.setting,
-    browser_path: config.browser.executablePath,
-    agent_network: config.agentNetwork,
-    exec_sandbox: config.execSandbox,
-    exec_binaries: config.execBinaries?.join(","),
-    exec_read_only_paths: config.execReadOnlyPaths.join(","),
-  };
-  return map[key];
+/**
+ * `oxios config get [KEY]`: the running kernel's configuration (asked over the API) when one
+ * runs in this home, else what config.toml and this environment make of it; secrets masked
+ * either way. Without KEY every key, with a first line saying which of the two it is.
+ */
+async function configGet(
+  config: KernelConfig,
+  key: string | undefined,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  if (key !== undefined && !(key in CONFIG_KEYS) && key !== "mcp_servers") {
+    throw usage(`config get [KEY] (keys: ${Object.keys(CONFIG_KEYS).join(", ")}, mcp_servers)`);
+  }
+  let values: Record<string, ConfigValue>;
+  let origin: string;
+  if ((await inspectPidFile(config.home)).state === "running") {
+    const client = await KernelClient.connect(config);
+    const effective = await client.request<{ values: Record<string, ConfigValue> }>("GET", "/api/config");
+    values = effective.values;
+    origin = `the running kernel's configuration (${client.url})`;
+  } else {
+    values = configView(config);
+    origin = `from ${config.configPath} and the environment (no kernel is running)`;
+  }
+  if (key !== undefined) {
+    out(formatConfigValue(values[key]));
+    return 0;
+  }
+  err(`# ${origin}`);
+  for (const [name, value] of Object.entries(values)) out(`${name} = ${formatConfigValue(value)}`);
+  return 0;
+}
+
+/** `oxios init`: the commented config.toml, written once (or printed with `--print`). */
+function init(io: CliIo, print: boolean, out: (line: string) => void): number {
+  const text = configTemplate();
+  if (print) {
+    io.stdout.write(text);
+    return 0;
+  }
+  const home = oxiosHome(io.environment);
+  const path = configPath(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    throw new KernelError(
+      KernelErrorCode.configExists,
+      `${path} already exists; it was left as it is (\`oxios init --print\` shows the commented template)`,
+      { details: { file: path } },
+    );
+  }
+  out(`wrote ${path}: every key with its default, commented out; uncomment a line to change it`);
+  out("then `oxios doctor` checks the model and the rest, and `oxios start` starts the kernel");
+  return 0;
 }
 
 function configSet(io: CliIo, rest: string[], out: (line: string) => void): number {
@@ -168,23 +208,50 @@ function configSet(io: CliIo, rest: string[], out: (line: string) => void): numb
 }
 
 async function start(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
+  // A model that cannot work is said in one sentence here, before a daemon is started for nothing.
+  const problem = modelSetupProblem(config);
+  if (problem !== undefined) {
+    throw new KernelError(KernelErrorCode.configInvalid, `${problem.cause}: ${problem.fix}`, {
+      details: { key: "model" },
+    });
+  }
   const controller = controllerFor(config, silentLogger());
   // Created here, before the daemon, so the token is shown (once, on a terminal) by the command
   // the person ran, not written into the daemon's log.
   const token = provideApiToken(config.home, config.apiToken, config.llmApiKey);
   const { command, args } = io.foreground;
   const env: Record<string, string | undefined> = { ...io.environment };
-  const started = await controller.start({
-    command,
-    args,
-    env,
-    healthUrl: `${localUrl(config)}/health`,
-    timeoutMs: 60_000,
-  });
+  let started: Awaited<ReturnType<typeof controller.start>>;
+  try {
+    started = await controller.start({
+      command,
+      args,
+      env,
+      healthUrl: `${localUrl(config)}/health`,
+      timeoutMs: 60_000,
+    });
+  } catch (error) {
+    throw startFailure(error);
+  }
   out(`oxios started (pid ${started.pid}) on ${started.url}`);
   for (const line of tokenNotice(token, io.stdout.isTTY === true).lines) out(line);
   out(`  log:   ${started.logPath}`);
   return 0;
+}
+
+/**
+ * A daemon that exited during boot: its own one-line reason (the `oxios: …` line the kernel
+ * prints before it exits) instead of the log's last lines, and where the log is.
+ */
+function startFailure(error: unknown): KernelError {
+  const failure = KernelError.from(error);
+  const details = failure.details as { logTail?: string[]; logPath?: string } | undefined;
+  const reason = [...(details?.logTail ?? [])].reverse().find((line) => line.startsWith("oxios: "));
+  if (reason === undefined) return failure;
+  return new KernelError(failure.code, `${reason.slice("oxios: ".length)} (log: ${details?.logPath ?? "?"})`, {
+    cause: failure,
+    ...(failure.details === undefined ? {} : { details: failure.details }),
+  });
 }
 
 async function status(config: KernelConfig, out: (line: string) => void): Promise<number> {
@@ -216,24 +283,48 @@ interface ChatResult {
   response: string;
   sessionId: string;
   exitCode: 0 | 1;
+  score?: number;
+  generations?: number;
 }
 
+/**
+ * `oxios run`: the answer as text (the whole result with `--json`); exit 1 when the run or its
+ * evaluation failed, said on stderr in one line.
+ */
 async function run(
   config: KernelConfig,
   message: string,
-  values: { json?: boolean; session?: string; "exit-code"?: boolean; "idempotency-key"?: string },
+  values: { json?: boolean; session?: string; "idempotency-key"?: string },
+  interrupt: AbortSignal | undefined,
   out: (line: string) => void,
+  err: (line: string) => void,
 ): Promise<number> {
   if (message.trim().length === 0) throw usage('run "<goal or message>"');
   const client = await KernelClient.connect(config);
   const key = values["idempotency-key"];
-  if (key !== undefined) return durableRun(client, message, key, values, out);
-  const result = await client.request<ChatResult>("POST", "/api/chat", {
-    message,
-    ...(values.session ? { sessionId: values.session } : {}),
-  });
+  if (key !== undefined) return durableRun(client, message, key, values, interrupt, out, err);
+  let result: ChatResult;
+  try {
+    result = await client.request<ChatResult>(
+      "POST",
+      "/api/chat",
+      { message, ...(values.session ? { sessionId: values.session } : {}) },
+      {},
+      interrupt,
+    );
+  } catch (error) {
+    if (interrupt?.aborted !== true) throw error;
+    // The request's connection closed: the kernel aborts the run it was serving for it.
+    err("oxios: cancelled (Ctrl-C); the kernel stopped the run");
+    return INTERRUPTED;
+  }
   out(values.json ? JSON.stringify(result, null, 2) : result.response);
-  return values["exit-code"] ? result.exitCode : 0;
+  if (result.exitCode !== 0 && !values.json) {
+    const score = result.score === undefined ? "" : ` (score ${result.score}`;
+    const runs = result.generations === undefined ? "" : `${score === "" ? " (" : ", "}${result.generations} run(s)`;
+    err(`oxios: the task did not pass its evaluation${score}${runs}${score === "" && runs === "" ? "" : ")"}`);
+  }
+  return result.exitCode;
 }
 
 interface RunView {
@@ -246,42 +337,81 @@ interface RunView {
 /**
  * A direct run submitted once: `POST /api/runs` with the `Idempotency-Key` header (running the
  * same command again within 24 h follows the first run instead of starting another, also after
- * a kernel restart), then long polls until it has finished.
+ * a kernel restart), then long polls until it has finished; exit 1 unless it completed.
  */
 async function durableRun(
   client: KernelClient,
   goal: string,
   key: string,
-  values: { json?: boolean; session?: string; "exit-code"?: boolean },
+  values: { json?: boolean; session?: string },
+  interrupt: AbortSignal | undefined,
   out: (line: string) => void,
+  err: (line: string) => void,
 ): Promise<number> {
+  // Not abortable: once sent, the run exists, and Ctrl-C must be able to name and cancel it.
   const started = await client.request<{ taskId: string }>(
     "POST",
     "/api/runs",
     { goal, ...(values.session ? { sessionId: values.session } : {}) },
     { "idempotency-key": key },
   );
-  let run: RunView;
-  do {
-    run = await client.request<RunView>("GET", `/api/runs/${started.taskId}?waitMs=30000`);
-  } while (run.status === "queued" || run.status === "running");
-  out(values.json ? JSON.stringify(run, null, 2) : (run.text ?? `${run.status}: ${run.error?.message ?? ""}`));
-  return values["exit-code"] && run.status !== "completed" ? 1 : 0;
+  let run: RunView | undefined;
+  try {
+    do {
+      interrupt?.throwIfAborted();
+      run = await client.request<RunView>("GET", `/api/runs/${started.taskId}?waitMs=30000`, undefined, {}, interrupt);
+    } while (run.status === "queued" || run.status === "running");
+  } catch (error) {
+    if (interrupt?.aborted !== true) throw error;
+    // A durable run outlives this command unless it is cancelled: Ctrl-C cancels it.
+    await client.request("POST", `/api/runs/${started.taskId}/cancel`);
+    err(`oxios: cancelled (Ctrl-C): run ${started.taskId}`);
+    return INTERRUPTED;
+  }
+  out(values.json ? JSON.stringify(run, null, 2) : (run.text ?? ""));
+  if (run.status === "completed") return 0;
+  if (!values.json) {
+    err(`oxios: the run ${run.status}${run.error === undefined ? "" : `: ${run.error.code}: ${run.error.message}`}`);
+  }
+  return 1;
 }
 
-async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
+/** `oxios chat`: each line a message of one session; Ctrl-D leaves, Ctrl-C stops the reply in progress and leaves. */
+async function chat(
+  config: KernelConfig,
+  io: CliIo,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const client = await KernelClient.connect(config);
   const lines = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
+  const interrupt = io.interrupt;
+  const leave = () => lines.close();
+  interrupt?.addEventListener("abort", leave, { once: true });
   out("oxios chat — one message per line, Ctrl-D to leave");
   let sessionId: string | undefined;
-  for await (const line of lines) {
-    if (line.trim().length === 0) continue;
-    const result: ChatResult = await client.request<ChatResult>("POST", "/api/chat", {
-      message: line,
-      ...(sessionId ? { sessionId } : {}),
-    });
-    sessionId = result.sessionId;
-    out(result.response);
+  try {
+    for await (const line of lines) {
+      if (line.trim().length === 0) continue;
+      const result: ChatResult = await client.request<ChatResult>(
+        "POST",
+        "/api/chat",
+        { message: line, ...(sessionId ? { sessionId } : {}) },
+        {},
+        interrupt,
+      );
+      sessionId = result.sessionId;
+      out(result.response);
+    }
+  } catch (error) {
+    if (interrupt?.aborted !== true) throw error;
+  } finally {
+    interrupt?.removeEventListener("abort", leave);
+    lines.close();
+  }
+  if (interrupt?.aborted === true) {
+    err("oxios: cancelled (Ctrl-C)");
+    return INTERRUPTED;
   }
   return 0;
 }
@@ -307,7 +437,7 @@ async function memory(
   config: KernelConfig,
   sub: string | undefined,
   rest: string[],
-  values: { type?: string; tags?: string },
+  values: { type?: string; tags?: string; "include-episodes"?: boolean },
   limit: number | undefined,
   out: (line: string) => void,
 ) {
@@ -322,12 +452,14 @@ async function memory(
     return 0;
   }
   if (sub === "search" && rest.length > 0) {
-    const { results } = await client.request<{ results: Array<{ id: string; score: number; content: string }> }>(
-      "POST",
-      "/api/memory/search",
-      { query: rest.join(" "), ...(limit === undefined ? {} : { limit }) },
-    );
-    for (const hit of results) out(`${hit.score.toFixed(4)}  ${hit.id}  ${hit.content}`);
+    const { results } = await client.request<{
+      results: Array<{ id: string; type: string; score: number; content: string }>;
+    }>("POST", "/api/memory/search", {
+      query: rest.join(" "),
+      ...(limit === undefined ? {} : { limit }),
+      ...(values["include-episodes"] ? { includeEpisodes: true } : {}),
+    });
+    for (const hit of results) out(`${hit.id}  ${hit.type.padEnd(10)}  ${oneLine(hit.content)}`);
     return 0;
   }
   if (sub === "list") {
@@ -335,10 +467,16 @@ async function memory(
       "GET",
       `/api/memory${limit === undefined ? "" : `?limit=${limit}`}`,
     );
-    for (const entry of memories) out(`${entry.id}  ${entry.type.padEnd(10)}  ${entry.content}`);
+    for (const entry of memories) out(`${entry.id}  ${entry.type.padEnd(10)}  ${oneLine(entry.content)}`);
     return 0;
   }
   throw usage("memory add TEXT | memory search QUERY | memory list");
+}
+
+/** A memory on one line of a listing: its whitespace (newlines too) collapsed, long text cut. */
+export function oneLine(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
 async function space(

@@ -26,9 +26,20 @@ export class KernelClient {
     return new KernelClient(state.record.url ?? localUrl(config), token);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  /**
+   * One request; `signal` aborts it (the kernel sees the connection close: a chat or run it
+   * was serving for this request stops).
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<T> {
     const response = await fetch(`${this.url}${path}`, {
       method,
+      ...(signal === undefined ? {} : { signal }),
       headers: {
         authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),

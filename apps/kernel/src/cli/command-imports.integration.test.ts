@@ -126,12 +126,12 @@ describe("what each oxios command loads", () => {
     }
   }, 90_000);
 
-  it("doctor loads libsql, memory and the runtime (the recorder sees the heavy path)", async () => {
+  it("doctor loads libsql and memory (the recorder sees the heavy path)", async () => {
     const env = { OXIOS_HOME: tempHome(), OXIOS_PORT: String(await freePort()), OXIOS_EMBEDDER: "hashing" };
     const doctor = await runRecorded(["doctor"], env);
     expect(doctor.stdout).toMatch(/ok\s+sqlite-vec/);
     expect(beyond(doctor, THIN_PACKAGES)).toEqual(
-      expect.arrayContaining(["@oxios/memory", "@oxios/runtime", "libsql"]),
+      expect.arrayContaining(["@oxios/database", "@oxios/memory", "libsql"]),
     );
   }, 60_000);
 });

@@ -8,16 +8,18 @@ import { parseArgs } from "node:util";
 
 export const USAGE = `usage: oxios <command>
 
+  init [--print]              write a commented config.toml (every key, its default, its variable)
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
-  run "<goal>" [--json] [--session ID] [--exit-code] [--idempotency-key KEY]
-  chat                        interactive: each line is a run
+  run "<goal>" [--json] [--session ID] [--idempotency-key KEY]   prints the answer; exits 1 when the run or its evaluation failed
+  chat                        interactive: each line is a run (Ctrl-C stops a run of run/chat, exit 130)
   agent list | agent kill ID
-  memory add TEXT [--type T] [--tags a,b] | memory search QUERY [--limit N] | memory list [--limit N]
+  memory add TEXT [--type T] [--tags a,b] | memory list [--limit N]
+  memory search QUERY [--limit N] [--include-episodes]   (run episodes only when asked for)
   space list | space create NAME [--description TEXT]
   audit verify | audit tail [--limit N]
   git log [--depth N]
-  config get KEY | config set KEY VALUE | config path
+  config get [KEY] | config set KEY VALUE | config path   (get: the running kernel's, else the local)
   doctor                      check Node, sqlite-vec, embedder, model, port, permissions
   --version                   print the version
 `;
@@ -25,7 +27,7 @@ export const USAGE = `usage: oxios <command>
 export interface CommandLineOptions {
   json?: boolean;
   session?: string;
-  "exit-code"?: boolean;
+  "include-episodes"?: boolean;
   foreground?: boolean;
   type?: string;
   tags?: string;
@@ -35,6 +37,7 @@ export interface CommandLineOptions {
   "idempotency-key"?: string;
   help?: boolean;
   version?: boolean;
+  print?: boolean;
 }
 
 export interface CommandLine {
@@ -63,7 +66,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     options: {
       json: { type: "boolean" },
       session: { type: "string" },
-      "exit-code": { type: "boolean" },
+      "include-episodes": { type: "boolean" },
       foreground: { type: "boolean" },
       type: { type: "string" },
       tags: { type: "string" },
@@ -73,6 +76,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       "idempotency-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
+      print: { type: "boolean" },
     },
   });
   const [command, sub, ...rest] = positionals;

@@ -11,15 +11,17 @@ import { inspectPidFile } from "@oxios/daemon";
 import { openDatabase } from "@oxios/database";
 import { loadSqliteVec, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
-import { parseModelSpec } from "@oxios/runtime";
 import type { KernelConfig } from "../config.ts";
 import { createExecSandbox, execSandboxStatus } from "../exec-sandbox.ts";
 import { tokenPath } from "../token.ts";
+import { checkModel } from "./model-check.ts";
 
 interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** What to do about a failure. */
+  fix?: string;
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -38,7 +40,8 @@ function portFree(host: string, port: number): Promise<boolean> {
 
 export async function runDoctor(config: KernelConfig, out: (line: string) => void): Promise<number> {
   const checks: Check[] = [];
-  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const add = (name: string, ok: boolean, detail: string, fix?: string) =>
+    checks.push({ name, ok, detail, ...(fix === undefined ? {} : { fix }) });
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
   add("node", major > 20 || (major === 20 && minor >= 11), `v${process.versions.node} (needs ≥ 20.11)`);
 
@@ -67,27 +70,8 @@ export async function runDoctor(config: KernelConfig, out: (line: string) => voi
     add("embedder", false, (error as Error).message);
   }
 
-  try {
-    const { provider } = parseModelSpec(config.model);
-    if (provider === "demo")
-      add("model", true, "demo (deterministic, offline; set OXIOS_LLM_API_KEY for a real model)");
-    else {
-      const base =
-        config.llmBaseUrl ??
-        (provider === "anthropic"
-          ? "https://api.anthropic.com/v1"
-          : provider === "ollama"
-            ? "http://127.0.0.1:11434/v1"
-            : "https://api.openai.com/v1");
-      const response = await fetch(`${base.replace(/\/$/, "")}/models`, {
-        signal: AbortSignal.timeout(5_000),
-        headers: config.llmApiKey ? { authorization: `Bearer ${config.llmApiKey}` } : {},
-      });
-      add("model", response.status < 500, `${config.model} at ${base}: HTTP ${response.status}`);
-    }
-  } catch (error) {
-    add("model", false, `${config.model} unreachable: ${(error as Error).message}`);
-  }
+  const model = await checkModel(config);
+  add("model", model.ok, model.detail, model.fix);
 
   const pid = await inspectPidFile(config.home);
   if (pid.state === "running") add("port", true, `in use by the running kernel (pid ${pid.record.pid})`);
@@ -140,6 +124,10 @@ export async function runDoctor(config: KernelConfig, out: (line: string) => voi
     config.a2aAgents.length === 0 ? "no remote agents configured" : `remote agents: ${config.a2aAgents.join(", ")}`,
   );
 
-  for (const check of checks) out(`${check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(12)} ${check.detail}`);
+  for (const notice of config.notices) out(`note  ${notice}`);
+  for (const check of checks) {
+    out(`${check.ok ? "ok  " : "FAIL"}  ${check.name.padEnd(12)} ${check.detail}`);
+    if (!check.ok && check.fix !== undefined) out(`      ${"".padEnd(12)} fix: ${check.fix}`);
+  }
   return checks.every((check) => check.ok) ? 0 : 1;
 }

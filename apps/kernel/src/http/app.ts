@@ -30,6 +30,7 @@ import { a2aRoutes } from "./routes/a2a.ts";
 import { agentsRoutes } from "./routes/agents.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { chatRoutes } from "./routes/chat.ts";
+import { configRoutes } from "./routes/config.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { memoryRoutes } from "./routes/memory.ts";
@@ -98,6 +99,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   // the document and docs/http-api.md; the order here is the order of the document.
   app.route("/", healthRoutes(kernel));
   app.route("/", statusRoutes(kernel));
+  app.route("/", configRoutes(kernel));
   app.route("/", chatRoutes(kernel, streams));
   app.route("/", runsRoutes(kernel));
   app.route("/", eventsRoutes(kernel, streams));

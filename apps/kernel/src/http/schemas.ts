@@ -1,6 +1,7 @@
 /** Request and response schemas of the HTTP API; the OpenAPI document is generated from them. */
 
 import { z } from "@hono/zod-openapi";
+import { MEMORY_TYPES, type MemoryType } from "@oxios/memory";
 import { KernelErrorCode } from "../error-codes.ts";
 
 export const ErrorSchema = z
@@ -200,11 +201,34 @@ export const MemoryCreateSchema = z
   })
   .openapi("MemoryCreate");
 
+export const EffectiveConfigSchema = z
+  .object({
+    home: z.string(),
+    configPath: z.string(),
+    modelSource: z
+      .string()
+      .openapi({ description: "Why this model: set by a variable or file, or the default and why" }),
+    values: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'Every config.toml key with the value in force; secrets as "(set)", never their value' }),
+  })
+  .openapi("EffectiveConfig");
+
 export const MemorySearchSchema = z
   .object({
     query: z.string().min(1),
     limit: z.number().int().min(1).max(100).optional(),
     mode: z.enum(["hybrid", "vector", "keyword"]).optional(),
+    types: z
+      .array(z.enum(Object.keys(MEMORY_TYPES) as [MemoryType, ...MemoryType[]]))
+      .min(1)
+      .max(16)
+      .optional()
+      .openapi({ description: "Only memories of these types (fact, decision, episode, …)" }),
+    includeEpisodes: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Also search run episodes (type episode); without `types` they are left out" }),
   })
   .openapi("MemorySearch");
 

@@ -1,5 +1,6 @@
 import { KernelError } from "@oxios/core";
-import { ManualClock } from "@oxios/core/testing";
+import { createMemoryLogger, ManualClock } from "@oxios/core/testing";
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { EventBus } from "../event-bus.ts";
 import type { KernelEventOf } from "../events.ts";
@@ -236,5 +237,85 @@ describe("AuditSubscriber", () => {
     await audit.flush();
     const [entry] = await trail.query();
     expect(entry?.details).toMatchObject({ eventId: event.id, unrecordable: expect.stringContaining("bigint") });
+  });
+  it("closing the trail while the subscriber is attached records its backlog, stops it listening and leaves no timer", async () => {
+    const clock = new ManualClock(0);
+    const bus = new EventBus();
+    const logger = createMemoryLogger();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), clock, logger });
+    const audit = new AuditSubscriber({ bus, trail, clock, logger, retryMs: 1000 });
+    for (const id of ["a", "b", "c"]) bus.publish(admitted(id));
+    await trail.close();
+    expect(audit.stats()).toMatchObject({ received: 3, recorded: 3, backlog: 0, lost: 0 });
+    bus.publish(admitted("after"));
+    expect(audit.stats().received).toBe(3);
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advanceAsync(60_000);
+    expect(logger.find("warn")).toEqual([]);
+    expect(logger.find("error")).toEqual([]);
+    await audit.detach();
+    await audit.flush();
+  });
+
+  it("a trail that refuses an append as closed stops the subscriber: one error, the events counted as lost, no retry", async () => {
+    const clock = new ManualClock(0);
+    const bus = new EventBus();
+    const logger = createMemoryLogger();
+    const store = new FlakyStore();
+    const trail = await AuditTrail.open({ store, clock, logger });
+    const audit = new AuditSubscriber({ bus, trail, clock, logger, retryMs: 1000 });
+    store.failing = true;
+    bus.publish(admitted("a"));
+    bus.publish(admitted("b"));
+    // The close hook's flush fails on the full disk; the trail closes anyway.
+    await trail.close();
+    expect(logger.find("error", "close hook failed")).toHaveLength(1);
+    store.failing = false;
+    const error = await audit.flush().catch((caught: unknown) => caught);
+    expect(KernelError.hasCode(error, "AUDIT_CLOSED")).toBe(true);
+    expect(audit.stats()).toMatchObject({ received: 2, recorded: 0, backlog: 0, lost: 2 });
+    expect(logger.find("error", "stopped recording")).toHaveLength(1);
+    expect(clock.pendingTimers).toBe(0);
+    await clock.advanceAsync(60_000);
+    await audit.detach();
+    bus.publish(admitted("after"));
+    expect(audit.stats().received).toBe(2);
+    expect(logger.find("error", "stopped recording")).toHaveLength(1);
+    const retries = logger.find("warn", "kept in the backlog for retry").length;
+    await clock.advanceAsync(60_000);
+    expect(logger.find("warn", "kept in the backlog for retry")).toHaveLength(retries);
+  });
+
+  it("close() order does not matter: trail first, subscriber first or both at once record every event and end", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("trail-first", "subscriber-first", "together"),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        async (order, before, during) => {
+          const clock = new ManualClock(0);
+          const bus = new EventBus();
+          const trail = await AuditTrail.open({ store: new MemoryAuditStore(), clock });
+          const audit = new AuditSubscriber({ bus, trail, clock });
+          for (let index = 0; index < before; index++) bus.publish(admitted(`b${index}`));
+          const closing =
+            order === "trail-first"
+              ? trail.close().then(() => audit.detach())
+              : order === "subscriber-first"
+                ? audit.detach().then(() => trail.close())
+                : Promise.all([trail.close(), audit.detach()]);
+          // Published while the close is under way: recorded if the subscriber still listens.
+          for (let index = 0; index < during; index++) bus.publish(admitted(`d${index}`));
+          await closing;
+          const stats = audit.stats();
+          expect(stats.lost).toBe(0);
+          expect(stats.backlog).toBe(0);
+          expect(stats.recorded).toBe(stats.received);
+          expect(stats.received).toBeGreaterThanOrEqual(before);
+          expect(clock.pendingTimers).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -11,6 +11,12 @@
  * With a window, the gathered events do not wait for it to end when another writer starts a
  * transaction on the trail (the tool gate recording a decision before the call runs): they
  * join that transaction, ahead of its entry, so a run pays one durable write where it paid two.
+ *
+ * Closing the trail first flushes and detaches the subscriber (through `AuditTrail.onClose`),
+ * so the order of `trail.close()` and `detach()` does not matter. Should the trail refuse an
+ * append as closed all the same (`AUDIT_CLOSED`), the subscriber stops for good: it stops
+ * listening, logs one error, counts the events it could not record in `stats().lost`, and
+ * retries nothing.
  */
 
 import { type Clock, KernelError, type Logger, systemClock, type Timer } from "@oxios/core";
@@ -115,8 +121,10 @@ export interface AuditSubscriberStats {
   readonly backlog: number;
   /** The largest backlog seen. */
   readonly highWater: number;
-  /** Failed batch writes (each retried). */
+  /** Failed batch writes (each retried, unless the trail was closed). */
   readonly failures: number;
+  /** Events received but never recorded because the trail was closed before they were. */
+  readonly lost: number;
 }
 
 export class AuditSubscriber {
@@ -129,13 +137,17 @@ export class AuditSubscriber {
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
   readonly #unsubscribe: () => void;
+  readonly #removeCloseHook: () => void;
   #backlog: KernelEvent[] = [];
   #head = 0;
   #received = 0;
   #recorded = 0;
   #highWater = 0;
   #failures = 0;
+  #lost = 0;
   #lastError: unknown;
+  /** Set once the trail refused an append as closed; nothing is recorded after that. */
+  #stopped: KernelError | undefined;
   #drain: Promise<boolean> | undefined;
   #retry: Timer | undefined;
   #detached = false;
@@ -162,22 +174,25 @@ export class AuditSubscriber {
     this.#unsubscribe = options.bus.on(options.types ?? AUDITED_EVENT_TYPES, (event) => this.#receive(event), {
       name: "audit",
     });
+    this.#removeCloseHook = this.#trail.onClose(() => this.detach());
   }
 
   stats(): AuditSubscriberStats {
     return {
       received: this.#received,
       recorded: this.#recorded,
-      backlog: this.#received - this.#recorded,
+      backlog: this.#received - this.#recorded - this.#lost,
       highWater: this.#highWater,
       failures: this.#failures,
+      lost: this.#lost,
     };
   }
 
   /**
    * Resolves when every event received so far is durable. If the store fails meanwhile it
    * retries once at once and rejects with the store's error if that fails too; the events
-   * stay in the backlog either way.
+   * stay in the backlog either way. Throws: `AUDIT_CLOSED` when the trail was closed before
+   * every event was recorded (the missing ones are counted in `stats().lost`).
    */
   async flush(): Promise<void> {
     const target = this.#received;
@@ -185,7 +200,7 @@ export class AuditSubscriber {
     this.#flushing += 1;
     try {
       this.#endWindow?.();
-      while (this.#recorded < target) {
+      while (this.#recorded + this.#lost < target) {
         this.#retry?.cancel();
         this.#retry = undefined;
         this.#drain ??= this.#runDrain();
@@ -198,18 +213,27 @@ export class AuditSubscriber {
     } finally {
       this.#flushing -= 1;
     }
+    if (this.#stopped !== undefined && this.#lost > 0) throw this.#stopped;
   }
 
-  /** Stops listening, then flushes what was received. */
+  /**
+   * Stops listening, then flushes what was received. Once the trail has refused an append as
+   * closed it resolves without flushing: that loss was logged and counted once already.
+   * Throws: the store's error when the flush fails twice (no retry is left scheduled).
+   */
   async detach(): Promise<void> {
     if (!this.#detached) {
       this.#detached = true;
       this.#unsubscribe();
       this.#stopJoining();
+      this.#removeCloseHook();
     }
-    await this.flush();
-    this.#retry?.cancel();
-    this.#retry = undefined;
+    try {
+      if (this.#stopped === undefined) await this.flush();
+    } finally {
+      this.#retry?.cancel();
+      this.#retry = undefined;
+    }
   }
 
   #receive(event: KernelEvent): void {
@@ -272,6 +296,10 @@ export class AuditSubscriber {
             if (!outcome.ok) throw outcome.error;
           }
         } catch (error) {
+          if (KernelError.hasCode(error, EventBusErrorCode.auditClosed)) {
+            this.#stop(error as KernelError);
+            return true;
+          }
           this.#failures += 1;
           this.#lastError = error;
           this.#logger?.warn("audit batch not recorded; kept in the backlog for retry", {
@@ -296,6 +324,27 @@ export class AuditSubscriber {
     } finally {
       this.#drain = undefined;
     }
+  }
+
+  /** The trail is closed: stop listening, count what is left as lost, say so once. */
+  #stop(error: KernelError): void {
+    this.#stopped = error;
+    if (!this.#detached) {
+      this.#detached = true;
+      this.#unsubscribe();
+      this.#stopJoining();
+      this.#removeCloseHook();
+    }
+    this.#retry?.cancel();
+    this.#retry = undefined;
+    const lost = this.#backlog.length - this.#head;
+    this.#lost += lost;
+    this.#backlog = [];
+    this.#head = 0;
+    this.#logger?.error("the audit trail was closed while the audit subscriber was attached; it stopped recording", {
+      code: error.code,
+      lost,
+    });
   }
 
   async #record(batch: readonly KernelEvent[]): Promise<void> {

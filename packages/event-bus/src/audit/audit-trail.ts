@@ -110,6 +110,8 @@ export class AuditTrail {
   #closed = false;
   readonly #transactionListeners = new Set<() => void>();
   #notifying = false;
+  #closing: Promise<void> | undefined;
+  readonly #closeHooks = new Set<() => Promise<void>>();
 
   private constructor(options: AuditTrailOptions, head: AuditChainState) {
     const retention = options.retention ?? DEFAULT_AUDIT_RETENTION;
@@ -257,9 +259,38 @@ export class AuditTrail {
     };
   }
 
-  /** Stops accepting appends, waits for queued ones, then closes the store. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Registers `hook` to run when `close()` starts, while appends are still accepted (an
+   * `AuditSubscriber` flushes its backlog and stops listening there, so the order in which a
+   * trail and its subscriber are closed does not matter). A hook that throws is logged and
+   * does not stop the close. Returns a function that removes the hook.
+   */
+  onClose(hook: () => Promise<void>): () => void {
+    this.#closeHooks.add(hook);
+    return () => {
+      this.#closeHooks.delete(hook);
+    };
+  }
+
+  /**
+   * Runs the `onClose` hooks, stops accepting appends, waits for queued ones, then closes the
+   * store. Throws: `AUDIT_STORE_FAILED` when the store cannot close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const hooks = [...this.#closeHooks];
+    this.#closeHooks.clear();
+    for (const hook of hooks) {
+      try {
+        await hook();
+      } catch (error) {
+        this.#logger?.error("an audit close hook failed; closing the trail anyway", { error });
+      }
+    }
     this.#closed = true;
     await this.flush();
     await storeCall(() => this.#store.close(), "close");

@@ -11,6 +11,9 @@ import { MEMORY_TYPES } from "@oxios/memory";
 import type { MemoryInput, MemoryRecord, PortCallOptions, MemoryPort as ToolMemoryPort } from "@oxios/tools";
 import type { MemoryPort, MemoryWrite, RecalledMemory } from "../ports.ts";
 
+/** Every memory type but `episode`, for a search that did not ask for a type. */
+const WITHOUT_EPISODES = (Object.keys(MEMORY_TYPES) as MemoryType[]).filter((type) => type !== "episode");
+
 /** The store's type for a declared one; unknown types become `fact`. */
 export function memoryTypeOf(declared: string): MemoryType {
   return Object.hasOwn(MEMORY_TYPES, declared) ? (declared as MemoryType) : "fact";
@@ -95,7 +98,8 @@ export class MemoryStoreToolPort implements ToolMemoryPort {
   ): Promise<MemoryRecord[]> {
     const hits = await this.#store.search(query.query, {
       limit: query.limit,
-      ...(query.type === undefined ? {} : { types: [memoryTypeOf(query.type)] }),
+      // Without a type, run episodes are left out: they retell tasks, not what was remembered.
+      types: query.type === undefined ? WITHOUT_EPISODES : [memoryTypeOf(query.type)],
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return hits.map((hit) => ({ ...toRecord(hit.entry), score: hit.score }));

@@ -5,7 +5,7 @@ import { AgentLoop } from "../agent-loop.ts";
 import { CircuitBreakers } from "../circuit-breaker.ts";
 import { ScriptedToolExecutor } from "../testing/scripted-tool-executor.ts";
 import { TokenBudgets } from "../token-budgets.ts";
-import { DEMO_LABEL, DemoLanguageModel, demoIntent } from "./demo-model.ts";
+import { DEMO_LABEL, DemoLanguageModel, demoIntent, describeToolResult } from "./demo-model.ts";
 import { resolveModel } from "./resolve-model.ts";
 
 const schema = (properties: Record<string, unknown>) => ({ type: "object", properties });
@@ -40,7 +40,36 @@ describe("demo model", () => {
     expect(result.steps).toBe(2);
     expect(result.finishReason).toBe("stop");
     expect(result.text.startsWith(DEMO_LABEL)).toBe(true);
-    expect(result.text).toContain(tool);
+  });
+
+  it("reports what the kernel's tools answered in words, not as their JSON", () => {
+    const json = (value: unknown) => ({ type: "text", value: JSON.stringify(value) });
+    expect(describeToolResult("memory_write", json({ id: "m1", content: "the cat is called Mia", type: "fact" }))).toBe(
+      "Remembered: the cat is called Mia",
+    );
+    expect(
+      describeToolResult("memory_search", json([{ id: "m1", content: "the cat is called Mia", score: 0.03 }])),
+    ).toBe("I remember: the cat is called Mia");
+    expect(describeToolResult("memory_search", json([]))).toBe("I remember nothing about that.");
+    expect(
+      describeToolResult(
+        "ls",
+        json({
+          path: ".",
+          entries: [
+            { name: "notes.md", type: "file" },
+            { name: "src", type: "directory" },
+          ],
+        }),
+      ),
+    ).toBe("Files in .: notes.md, src/");
+    expect(describeToolResult("exec", json({ exitCode: 0, stdout: "hello\n", stderr: "" }))).toBe(
+      "It exited with 0 and printed: hello",
+    );
+    expect(describeToolResult("exec", { type: "error-text", value: "EXEC_DENIED: not allowed" })).toBe(
+      "exec failed: EXEC_DENIED: not allowed",
+    );
+    expect(describeToolResult("other", { type: "text", value: "plain words" })).toBe("other: plain words");
   });
 
   it("labels a plain chat reply as a demo and is deterministic", async () => {

@@ -117,9 +117,9 @@ export class DemoLanguageModel implements LanguageModelV3 {
     let toolCall: LanguageModelV3Content | undefined;
     if (last?.role === "tool") {
       const results = last.content.flatMap((part) =>
-        part.type === "tool-result" ? [`${part.toolName}: ${truncateChars(outputText(part.output), 400)}`] : [],
+        part.type === "tool-result" ? [describeToolResult(part.toolName, part.output)] : [],
       );
-      text = `${DEMO_LABEL} Done. ${results.join("; ")}`;
+      text = `${DEMO_LABEL} ${results.join(" ")}`;
     } else if (options.responseFormat?.type === "json") {
       text = JSON.stringify(structuredReply(options.responseFormat.schema, lastUserText(prompt)));
     } else {
@@ -159,7 +159,8 @@ export class DemoLanguageModel implements LanguageModelV3 {
 const DEMO_CHAT =
   `${DEMO_LABEL} No language model is configured, so this is a scripted demo reply. ` +
   'Try "remember that …", "what do you remember about …", "list the files" or "run `…`". ' +
-  "Set OXIOS_LLM_MODEL and a key to use a real model.";
+  "For a real model set OXIOS_MODEL and its key (OXIOS_LLM_API_KEY, or OPENAI_API_KEY / ANTHROPIC_API_KEY); " +
+  "ollama/<model> needs no key.";
 
 /** The demo's answer to a structured-output request, chosen by the schema's fields. */
 function structuredReply(schema: unknown, prompt: string): Record<string, unknown> {
@@ -224,6 +225,58 @@ function fitToSchema(input: Record<string, unknown>, tool: LanguageModelV3Functi
   const properties = (tool.inputSchema as { properties?: Record<string, unknown> }).properties;
   if (properties === undefined || Object.keys(properties).length === 0) return input;
   return Object.fromEntries(Object.entries(input).filter(([key]) => key in properties));
+}
+
+/**
+ * A tool's result as a sentence, the way a model would report it: what was remembered, what
+ * was found, which files are there, what a program printed. Anything else: its text, cut.
+ */
+export function describeToolResult(
+  toolName: string,
+  output: { type: string; value?: unknown; reason?: string },
+): string {
+  const text = outputText(output);
+  if (output.type === "error-text" || output.type === "error-json")
+    return `${toolName} failed: ${truncateChars(text, 400)}`;
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON: a tool that answers in words is reported in its own words below.
+  }
+  const record = (value ?? {}) as Record<string, unknown>;
+  switch (toolName) {
+    case "memory_write":
+      if (typeof record.content === "string") return `Remembered: ${truncateChars(record.content, 400)}`;
+      break;
+    case "memory_search":
+      if (Array.isArray(value)) {
+        const found = value
+          .map((hit) => (hit as { content?: unknown }).content)
+          .filter((content): content is string => typeof content === "string");
+        return found.length === 0
+          ? "I remember nothing about that."
+          : `I remember: ${found.map((content) => truncateChars(content, 200)).join("; ")}`;
+      }
+      break;
+    case "ls":
+      if (Array.isArray(record.entries)) {
+        const names = (record.entries as Array<{ name?: unknown; type?: unknown }>).map((entry) =>
+          entry.type === "directory" ? `${String(entry.name)}/` : String(entry.name),
+        );
+        return names.length === 0
+          ? `${String(record.path ?? ".")} is empty.`
+          : `Files in ${String(record.path ?? ".")}: ${truncateChars(names.join(", "), 400)}`;
+      }
+      break;
+    case "exec":
+      if (typeof record.exitCode === "number" || typeof record.stdout === "string") {
+        const printed = String(record.stdout ?? "").trim();
+        return `It exited with ${String(record.exitCode)}${printed === "" ? " and printed nothing." : ` and printed: ${truncateChars(printed, 400)}`}`;
+      }
+      break;
+  }
+  return `${toolName}: ${truncateChars(text, 400)}`;
 }
 
 function outputText(output: { type: string; value?: unknown; reason?: string }): string {

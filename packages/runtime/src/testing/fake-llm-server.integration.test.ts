@@ -66,6 +66,18 @@ describe("FakeLlmServer (through the AI SDK's OpenAI-compatible provider)", () =
     );
   });
 
+  it("lists its models at GET /v1/models when given a list (behind the key), and 404 without one", async () => {
+    server = await FakeLlmServer.start({ apiKey: "secret", models: ["fake-small", "fake-large"] });
+    const listed = await fetch(`${server.baseUrl}/models`, { headers: { authorization: "Bearer secret" } });
+    expect(await listed.json()).toMatchObject({ object: "list", data: [{ id: "fake-small" }, { id: "fake-large" }] });
+    expect((await fetch(`${server.baseUrl}/models`)).status).toBe(401);
+    const root = new URL(server.baseUrl).origin;
+    expect((await fetch(`${root}/models`, { headers: { authorization: "Bearer secret" } })).status).toBe(404);
+    await server.close();
+    server = await FakeLlmServer.start();
+    expect((await fetch(`${server.baseUrl}/models`)).status).toBe(404);
+  });
+
   it("counts requests in flight and notices a client that hangs up", async () => {
     // Each reply is held until all five requests are in flight together.
     const arrive = arrivalBarrier(5);

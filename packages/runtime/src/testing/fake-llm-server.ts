@@ -1,7 +1,8 @@
 /**
  * FakeLlmServer: a scripted OpenAI-compatible HTTP server on 127.0.0.1 for tests.
  *
- * It answers `POST /v1/chat/completions`, streaming (SSE) or not, with text, tool calls or
+ * It answers `POST /v1/chat/completions`, streaming (SSE) or not, and `GET /v1/models` when
+ * given a model list, with text, tool calls or
  * structured output taken from a script (a list consumed in order) or a responder function.
  * It can be slow (latency before the response, delay between stream chunks) and it can
  * fail (any HTTP status, a hang until the client gives up, malformed tool arguments).
@@ -66,6 +67,11 @@ export interface FakeLlmServerOptions {
   chunkSize?: number;
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
+  /**
+   * When set, `GET /v1/models` lists these model ids (OpenAI's list format), as a real server's
+   * model list; otherwise that route is 404 like any other.
+   */
+  models?: string[];
 }
 
 interface Exchange {
@@ -165,6 +171,15 @@ export class FakeLlmServer {
     });
 
     const raw = await readBody(req);
+    if (req.method === "GET" && req.url === "/v1/models" && this.#options.models !== undefined) {
+      if (this.#options.apiKey !== undefined && req.headers.authorization !== `Bearer ${this.#options.apiKey}`) {
+        this.#finish(exchange, res, 401, { error: { message: "invalid api key", type: "invalid_request_error" } });
+        return;
+      }
+      const data = this.#options.models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" }));
+      this.#finish(exchange, res, 200, { object: "list", data });
+      return;
+    }
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
       this.#finish(exchange, res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
       return;

@@ -174,7 +174,8 @@ export class BrowserManager {
         timeout: 60_000,
       });
       browser.on("disconnected", () => {
-        this.#logger.warn("the browser disconnected; the next action starts a new one");
+        // `close()` disconnects it on purpose; only an unexpected loss is worth a warning.
+        if (!this.#closed) this.#logger.warn("the browser disconnected; the next action starts a new one");
         this.#browser = undefined;
         this.#agents.clear();
       });

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { createMemoryLogger } from "@oxios/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ToolSession } from "../registry.ts";
 import { createHarness, errorCode, type Harness, okOutput, waitFor } from "../test-harness.ts";
@@ -132,6 +133,18 @@ describe("browser tools on the system Chromium", () => {
     expect(addressRefusal("fe80::1", {})).toContain("private");
     expect(addressRefusal("93.184.215.14", {})).toBeUndefined();
   });
+
+  it("close() ends Chromium without the warning an unexpected disconnect gets", async () => {
+    const logger = createMemoryLogger();
+    const own = new BrowserManager({ clock: h.clock, logger, ssrf: { allowLoopback: true } });
+    await own.run(
+      "agent-close",
+      { signal: new AbortController().signal, timeoutMs: 30_000, what: "test" },
+      async () => 1,
+    );
+    await own.close();
+    expect(logger.find("warn")).toEqual([]);
+  }, 60_000);
 
   it("a missing Chromium is BROWSER_UNAVAILABLE with how to install it", async () => {
     const missing = new BrowserManager({ executablePath: join(h.root, "no-chromium"), ssrf: { allowLoopback: true } });

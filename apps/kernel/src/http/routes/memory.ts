@@ -2,12 +2,15 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
-import { type MemoryEntry, MemoryErrorCode, type MemoryTier, type MemoryType } from "@oxios/memory";
+import { MEMORY_TYPES, type MemoryEntry, MemoryErrorCode, type MemoryTier, type MemoryType } from "@oxios/memory";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
 import { IdParam, MemoryCreateSchema, MemorySchema, MemorySearchResultSchema, MemorySearchSchema } from "../schemas.ts";
 import { securedRoute } from "../secured-route.ts";
+
+/** Every memory type but `episode`: what a plain search looks through. */
+const WITHOUT_EPISODES = (Object.keys(MEMORY_TYPES) as MemoryType[]).filter((type) => type !== "episode");
 
 function memoryView(entry: MemoryEntry) {
   return {
@@ -79,7 +82,7 @@ export function memoryRoutes(kernel: Pick<Kernel, "memory">) {
     securedRoute({
       method: "post",
       path: "/api/memory/search",
-      summary: "Hybrid search, best first",
+      summary: "Hybrid search, best first; run episodes only when asked for",
       request: { body: { content: { "application/json": { schema: MemorySearchSchema } }, required: true } },
       responses: {
         200: json(MemorySearchResultSchema, "Results"),
@@ -88,9 +91,12 @@ export function memoryRoutes(kernel: Pick<Kernel, "memory">) {
     }),
     async (c) => {
       const body = c.req.valid("json");
+      // Episodes (one per orchestrated run) would crowd out what was remembered on purpose.
+      const types = body.types ?? (body.includeEpisodes === true ? undefined : WITHOUT_EPISODES);
       const hits = await kernel.memory.search(body.query, {
         ...(body.limit ? { limit: body.limit } : {}),
         ...(body.mode ? { mode: body.mode } : {}),
+        ...(types === undefined ? {} : { types }),
       });
       return c.json(
         {

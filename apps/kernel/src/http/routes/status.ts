@@ -2,7 +2,7 @@
 
 import { execSandboxStatus } from "../../exec-sandbox.ts";
 import type { Kernel } from "../../kernel.ts";
-import { KERNEL_VERSION } from "../../kernel.ts";
+import { KERNEL_VERSION, memoryModuleState } from "../../kernel.ts";
 import { json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
 import { StatusSchema } from "../schemas.ts";
@@ -40,7 +40,7 @@ export function statusRoutes(kernel: StatusSource) {
           uptimeMs: kernel.clock.now() - kernel.startedAt,
           pid: process.pid,
           home: kernel.config.home,
-          modules: { ...kernel.modules, mcp: kernel.interop.mcpState() },
+          modules: { ...kernel.modules, memory: memoryModuleState(kernel.memory), mcp: kernel.interop.mcpState() },
           model: {
             spec: kernel.config.model,
             provider: kernel.model.provider,

@@ -39,6 +39,8 @@ export interface SqldServer {
 export interface StartSqldOptions {
   /** Require a JWT (see the module comment). Default false. */
   auth?: boolean;
+  /** Preload sqlite-vec (`--extensions-path`). Default true. */
+  extensions?: boolean;
 }
 
 /** A port that was free a moment ago (sqld binds it itself; `start` retries when it was taken). */
@@ -133,8 +135,7 @@ export async function startSqld(options: StartSqldOptions = {}): Promise<SqldSer
         join(dataDir, "data.sqld"),
         "--http-listen-addr",
         `127.0.0.1:${port}`,
-        "--extensions-path",
-        extensionsPath,
+        ...(options.extensions === false ? [] : ["--extensions-path", extensionsPath]),
         "--no-welcome",
         ...(auth === undefined ? [] : ["--auth-jwt-key-file", join(dataDir, "jwt-key.pem")]),
       ];

@@ -107,11 +107,7 @@ export class LibsqlDatabase implements Database {
 
   exec(sql: string): void {
     this.#assertOpen();
-    try {
-      this.#usable().exec(sql);
-    } catch (error) {
-      throw this.#failure(error, sql);
-    }
+    this.#attempt(sql, () => this.#usable().exec(sql));
   }
 
   transaction<T>(body: () => T): T {
@@ -218,10 +214,18 @@ export class LibsqlDatabase implements Database {
    * longer knew the connection's stream (nothing of it ran) is tried once more on a fresh one.
    */
   #execute<T>(sql: string, run: (statement: Statement) => T): T {
+    return this.#attempt(sql, () => run(this.#statement(sql)));
+  }
+
+  /**
+   * `work` once, and once more on a fresh connection when, outside a transaction body, the
+   * server did not know the connection's stream: it restarted, or expired the stream after a
+   * few idle seconds (sqld's `STREAM_EXPIRED`). Nothing of the first attempt ran.
+   */
+  #attempt<T>(sql: string, work: () => T): T {
     for (let attempt = 0; ; attempt++) {
-      const statement = this.#statement(sql);
       try {
-        return run(statement);
+        return work();
       } catch (error) {
         const failure = this.#failure(error, sql);
         if (attempt === 0 && !this.#inBody && this.#broken && isStreamLost(failure)) continue;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrations.ts";
 import { openDatabase } from "./open-database.ts";
+import { mapSqliteError } from "./sqlite-errors.ts";
 import { acquireDatabase } from "./store-database.ts";
 
 const NOTES = {
@@ -130,6 +131,36 @@ describe("openDatabase on a served URL (sqld)", () => {
     expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body = 'a transaction after it'")).toEqual({
       n: 1,
     });
+  });
+
+  it("retries once, on a fresh connection, a statement whose stream the server no longer knows (restarted unseen)", async () => {
+    database.transaction(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["before an unseen restart"]));
+    // The server restarts while the handle is idle: its stream (held since the transaction)
+    // is unknown to the new server, as after sqld expires an idle stream (STREAM_EXPIRED).
+    await server.stop();
+    await server.start();
+    expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["before an unseen restart"])).toEqual({
+      n: 1,
+    });
+    await server.stop();
+    await server.start();
+    database.transaction(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["after an unseen restart"]));
+    expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["after an unseen restart"])).toEqual({
+      n: 1,
+    });
+  });
+
+  it("reads sqld's lost-stream answers as DATABASE_UNAVAILABLE", () => {
+    for (const message of [
+      'Hrana(Api("status=400 Bad Request, body={\\"message\\":\\"The stream has expired due to inactivity\\",\\"code\\":\\"STREAM_EXPIRED\\"}"))',
+      'Hrana(Api("status=400 Bad Request, body=Received an invalid baton"))',
+      'Hrana(Api("status=502 Bad Gateway, body="))',
+    ]) {
+      expect(mapSqliteError(new Error(message)).code).toBe("DATABASE_UNAVAILABLE");
+    }
+    expect(mapSqliteError(new Error('Hrana(Api("status=401 Unauthorized, body={}"))')).code).toBe(
+      "DATABASE_OPEN_FAILED",
+    );
   });
 
   it("gives DATABASE_UNAVAILABLE when the server goes away inside a transaction, and nothing of it stays", async () => {

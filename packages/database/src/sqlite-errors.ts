@@ -20,11 +20,12 @@ function sqliteCodeOf(error: unknown, message: string): string | undefined {
 
 /**
  * A served database the driver could not talk to: the connection was refused, reset, closed
- * or timed out, or the server answered with an HTTP error instead of a result (a proxy's 502,
- * a server shutting down).
+ * or timed out, the server no longer knows the connection's stream (`invalid baton`,
+ * `STREAM_EXPIRED`), or it answered with an HTTP error instead of a result (a proxy's 502, a
+ * server shutting down).
  */
 function isUnreachable(message: string): boolean {
-  return /^Hrana\((Http|Io)\(|error trying to connect|connection (refused|reset|closed)|broken pipe|timed out|invalid baton|os error 1(04|10|11)\b|status=5\d\d/i.test(
+  return /^Hrana\((Http|Io)\(|error trying to connect|connection (refused|reset|closed)|broken pipe|timed out|invalid baton|STREAM_EXPIRED|os error 1(04|10|11)\b|status=5\d\d/i.test(
     message,
   );
 }

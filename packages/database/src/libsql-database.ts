@@ -13,6 +13,7 @@ import { KernelError, type Logger } from "@oxios/core";
 import type Libsql from "libsql";
 import type { Database, Row, RunResult, SqlValue } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
+import { splitStatements } from "./sql-statements.ts";
 import { mapSqliteError } from "./sqlite-errors.ts";
 
 type Connection = InstanceType<typeof Libsql>;
@@ -107,7 +108,13 @@ export class LibsqlDatabase implements Database {
 
   exec(sql: string): void {
     this.#assertOpen();
-    this.#attempt(sql, () => this.#usable().exec(sql));
+    if (!this.served) {
+      this.#attempt(sql, () => this.#connection.exec(sql));
+      return;
+    }
+    // One statement at a time: the driver re-prints a served database's multi-statement text,
+    // upper-casing identifiers that are keywords (see `splitStatements`).
+    for (const statement of splitStatements(sql)) this.#attempt(statement, () => this.#usable().exec(statement));
   }
 
   transaction<T>(body: () => T): T {

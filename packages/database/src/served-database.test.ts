@@ -239,3 +239,30 @@ describe("a statement run outside and then inside a transaction on a served data
     }
   });
 });
+
+describe("a served database's multi-statement exec", () => {
+  it("creates tables exactly as written: a column named like a keyword keeps its name", async () => {
+    const server = await startSqld();
+    const database = await openDatabase({ url: server.url });
+    try {
+      database.exec(`
+        CREATE TABLE log (seq INTEGER PRIMARY KEY, action TEXT NOT NULL, key TEXT);
+        CREATE INDEX log_action ON log (action, seq);
+        CREATE TABLE counts (action TEXT PRIMARY KEY, n INTEGER NOT NULL);
+        CREATE TRIGGER log_count AFTER INSERT ON log BEGIN
+          INSERT INTO counts (action, n) VALUES (new.action, 1) ON CONFLICT (action) DO UPDATE SET n = n + 1;
+        END;
+      `);
+      database.run("INSERT INTO log (action, key) VALUES (?, ?)", ["append", "k1"]);
+      database.run("INSERT INTO log (action, key) VALUES (?, ?)", ["append", "k2"]);
+      expect(database.all("SELECT * FROM log ORDER BY seq")).toEqual([
+        { seq: 1, action: "append", key: "k1" },
+        { seq: 2, action: "append", key: "k2" },
+      ]);
+      expect(database.all("SELECT * FROM counts")).toEqual([{ action: "append", n: 2 }]);
+    } finally {
+      database.close();
+      await server.close();
+    }
+  });
+});

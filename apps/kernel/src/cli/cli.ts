@@ -149,6 +149,8 @@ function configValue(config: KernelConfig, key: string): unknown {
     exec_sandbox: config.execSandbox,
     exec_binaries: config.execBinaries?.join(","),
     exec_read_only_paths: config.execReadOnlyPaths.join(","),
+    database_url: config.databaseUrl,
+    database_auth_token: config.databaseAuthToken === undefined ? undefined : "(set)",
   };
   return map[key];
 }

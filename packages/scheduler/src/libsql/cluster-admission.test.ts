@@ -132,8 +132,10 @@ async function runWorker(
   cap: number,
   hold: number,
 ): Promise<{ node: string; admitted: number; refused: number }> {
+  // Node, also when this file runs under Bun or Deno (the portability run): the node processes
+  // are Node kernels.
   const child = spawn(
-    process.execPath,
+    "node",
     ["--conditions=@oxios/source", "--import", "tsx", WORKER, url, node, String(cap), String(hold)],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -14,7 +14,7 @@ import type Libsql from "libsql";
 import type { Database, Row, RunResult, SqlValue } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
 import { splitStatements } from "./sql-statements.ts";
-import { mapSqliteError } from "./sqlite-errors.ts";
+import { isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 
 type Connection = InstanceType<typeof Libsql>;
 type Statement = ReturnType<Connection["prepare"]>;
@@ -46,13 +46,6 @@ export interface LibsqlDatabaseOptions {
    * replaces the connection at its next use outside a transaction.
    */
   reconnect?: () => Connection;
-}
-
-/** The server does not know the connection's stream (it restarted): nothing of the request ran. */
-function isStreamLost(error: KernelError): boolean {
-  return (
-    error.code === DatabaseErrorCode.unavailable && /invalid baton|stream (not found|expired)/i.test(error.message)
-  );
 }
 
 export class LibsqlDatabase implements Database {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrations.ts";
 import { openDatabase } from "./open-database.ts";
-import { mapSqliteError } from "./sqlite-errors.ts";
+import { isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 import { acquireDatabase } from "./store-database.ts";
 
 const NOTES = {
@@ -158,6 +158,13 @@ describe("openDatabase on a served URL (sqld)", () => {
     ]) {
       expect(mapSqliteError(new Error(message)).code).toBe("DATABASE_UNAVAILABLE");
     }
+    // The first two are a lost stream (nothing ran: tried once more); a 502 may have run.
+    const lost = [
+      'Hrana(Api("status=400 Bad Request, body={\\"message\\":\\"The stream has expired due to inactivity\\",\\"code\\":\\"STREAM_EXPIRED\\"}"))',
+      'Hrana(Api("status=400 Bad Request, body=Received an invalid baton"))',
+    ];
+    for (const message of lost) expect(isStreamLost(mapSqliteError(new Error(message)))).toBe(true);
+    expect(isStreamLost(mapSqliteError(new Error('Hrana(Api("status=502 Bad Gateway, body="))')))).toBe(false);
     expect(mapSqliteError(new Error('Hrana(Api("status=401 Unauthorized, body={}"))')).code).toBe(
       "DATABASE_OPEN_FAILED",
     );

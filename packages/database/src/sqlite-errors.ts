@@ -82,3 +82,12 @@ export function mapSqliteError(error: unknown, statement?: string): KernelError 
   if (statement !== undefined) details.statement = statement.slice(0, 200);
   return new KernelError(codeFor(sqliteCode, error, message), `database: ${message}`, { cause: error, details });
 }
+
+/**
+ * A served database did not know the connection's stream: it restarted (`invalid baton`) or
+ * expired the stream after some idle seconds (`STREAM_EXPIRED`). Nothing of the request ran,
+ * so it may be tried once more on a fresh connection.
+ */
+export function isStreamLost(error: KernelError): boolean {
+  return error.code === DatabaseErrorCode.unavailable && /invalid baton|STREAM_EXPIRED/i.test(error.message);
+}

@@ -65,6 +65,42 @@ describe("loadConfig", () => {
     expect(config.notices).toEqual(["OXIOS_LLM_MODEL is not read: the model is set with OXIOS_MODEL (now demo)"]);
   });
 
+  it("database_url: oxios.db in the home by default, another file, or a sqld URL with its token", () => {
+    const dir = home();
+    expect(loadConfig({ OXIOS_HOME: dir })).toMatchObject({
+      databaseUrl: `file://${join(dir, "oxios.db")}`,
+      databaseAuthToken: undefined,
+    });
+    expect(loadConfig({ OXIOS_HOME: dir, OXIOS_DATABASE_URL: "/srv/oxios/shared db.db" }).databaseUrl).toBe(
+      "file:///srv/oxios/shared%20db.db",
+    );
+    const served = home('database_url = "http://10.0.0.5:8080"\ndatabase_auth_token = "eyJ.a.b"\n');
+    expect(loadConfig({ OXIOS_HOME: served })).toMatchObject({
+      databaseUrl: "http://10.0.0.5:8080",
+      databaseAuthToken: "eyJ.a.b",
+    });
+    expect(
+      loadConfig({
+        OXIOS_HOME: served,
+        OXIOS_DATABASE_URL: "libsql://db.example.com",
+        OXIOS_DATABASE_AUTH_TOKEN: "t2",
+      }),
+    ).toMatchObject({ databaseUrl: "libsql://db.example.com", databaseAuthToken: "t2" });
+    for (const bad of ["ftp://x", "relative.db", "http://"]) {
+      expect(() => loadConfig({ OXIOS_HOME: dir, OXIOS_DATABASE_URL: bad })).toThrowError(
+        /OXIOS_DATABASE_URL must be a file: URL or an absolute path/,
+      );
+    }
+    const secret = "not a token";
+    expect(() => loadConfig({ OXIOS_HOME: dir, OXIOS_DATABASE_AUTH_TOKEN: secret })).toThrowError(/not shown/);
+    try {
+      loadConfig({ OXIOS_HOME: dir, OXIOS_DATABASE_AUTH_TOKEN: secret });
+    } catch (error) {
+      expect(JSON.stringify(error)).not.toContain(secret);
+      expect((error as Error).message).not.toContain(secret);
+    }
+  });
+
   it("the environment overrides config.toml", () => {
     const dir = home('port = 5000\nmodel = "ollama/llama3"\nmax_concurrent = 2\n');
     const config = loadConfig({ OXIOS_HOME: dir, OXIOS_PORT: "6000", OXIOS_RATE_PER_MIN: "30" });

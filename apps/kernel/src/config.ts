@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
 import { KernelErrorCode } from "./error-codes.ts";
@@ -97,6 +98,13 @@ export interface KernelConfig {
   execBinaries: string[] | undefined;
   /** Host paths the exec sandbox shows read-only (a runtime installed outside /usr). */
   execReadOnlyPaths: string[];
+  /**
+   * The database every store opens: `file:$OXIOS_HOME/oxios.db` unless `database_url` names
+   * another file or a served one (sqld, `http(s)://` / `libsql://`).
+   */
+  databaseUrl: string;
+  /** The token a served database asks for (`database_auth_token`); unused for a file. */
+  databaseAuthToken: string | undefined;
 }
 
 /** One key of config.toml. */
@@ -371,6 +379,30 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     example: ["git", "node", "python3", "cat", "ls"],
     parse: list((name) => /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)),
   },
+  database_url: {
+    env: "OXIOS_DATABASE_URL",
+    form: "a file: URL or an absolute path (embedded), or an http(s):// or libsql:// URL of a sqld server",
+    description: "the one database every store opens: a file, or a sqld server",
+    defaultText: "file:$OXIOS_HOME/oxios.db",
+    example: "http://127.0.0.1:8080",
+    parse: (value) => {
+      const url = text(value);
+      if (url === undefined) return undefined;
+      if (url.startsWith("/")) return pathToFileURL(url).href;
+      return /^(file:\S+|(https?|libsql):\/\/[^\s/]+\S*)$/.test(url) ? url : undefined;
+    },
+  },
+  database_auth_token: {
+    env: "OXIOS_DATABASE_AUTH_TOKEN",
+    form: "the token (a JWT) the database server accepts, without spaces",
+    description: "the token a served database asks for; prefer the environment to this file",
+    defaultText: "none (a file needs no token)",
+    example: "eyJ…",
+    parse: (value) => {
+      const token = text(value);
+      return token !== undefined && /^\S+$/.test(token) ? token : undefined;
+    },
+  },
   exec_read_only_paths: {
     env: "OXIOS_EXEC_READ_ONLY_PATHS",
     form: "a list of absolute host paths shown read-only inside the exec sandbox (comma-separated in the environment)",
@@ -428,7 +460,7 @@ export function readConfigFile(path: string): Record<string, unknown> {
 }
 
 /** Keys whose values are secrets: an error about them never repeats the value. */
-const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens"]);
+const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens", "database_auth_token"]);
 
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
   const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
@@ -622,6 +654,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execSandbox: values.exec_sandbox as ExecSandboxChoice,
     execBinaries: values.exec_binaries as string[] | undefined,
     execReadOnlyPaths: values.exec_read_only_paths as string[],
+    databaseUrl: (values.database_url as string | undefined) ?? pathToFileURL(join(home, "oxios.db")).href,
+    databaseAuthToken: values.database_auth_token as string | undefined,
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
     throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {

@@ -15,7 +15,6 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import type { ShutdownSequence } from "@oxios/daemon";
 import { type Database, openDatabase } from "@oxios/database";
@@ -129,8 +128,12 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
   const redactor = options.redactor ?? noRedaction;
   const startedAt = clock.now();
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
-  // One URL for every store; each opens its own connection to the one WAL file.
-  const databaseUrl = pathToFileURL(join(config.home, "oxios.db")).href;
+  // One database for every store (`database_url`: the file `oxios.db` in the home, another file,
+  // or a sqld server); each store opens its own connection to it.
+  const database = {
+    url: config.databaseUrl,
+    ...(config.databaseAuthToken === undefined ? {} : { authToken: config.databaseAuthToken }),
+  };
   const stateRoot = join(config.home, "state");
   const closers: Array<{ name: string; close: () => Promise<unknown> | unknown }> = [];
   const step = (name: string, started: number) =>
@@ -144,7 +147,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 
     started = clock.now();
     const bus = new EventBus({ logger, now: () => clock.now(), source: "kernel" });
-    const auditStore = await LibsqlAuditStore.open({ url: databaseUrl, logger });
+    const auditStore = await LibsqlAuditStore.open({ ...database, logger });
     closers.push({ name: "audit store", close: () => auditStore.close() });
     const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
     // Events are gathered for 50 ms per audit transaction: under load that is a few fsyncs a
@@ -156,7 +159,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     const embedder = embedderFor(config);
     if (embedder instanceof UniversalSentenceEncoderEmbedder) progress("loading the embedding model (USE lite)…");
     const memory = await MemoryStore.open({
-      url: databaseUrl,
+      ...database,
       clock,
       logger,
       events: bus,
@@ -171,7 +174,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("memory", started);
 
     started = clock.now();
-    const spaceStore = await LibsqlSpaceStore.open({ url: databaseUrl, logger });
+    const spaceStore = await LibsqlSpaceStore.open({ ...database, logger });
     closers.push({ name: "spaces", close: () => spaceStore.close() });
     const spaces = new SpaceManager({ store: spaceStore, publisher: bus, clock, logger, redactor });
     await spaces.ensureDefault();
@@ -183,7 +186,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     // are written in one group commit: acknowledging a run is one transaction. `normal`: in WAL
     // mode a commit survives any crash of the process (the journal's promise) without an fsync
     // on the event loop per commit; a power loss may take the last commits (never corrupts).
-    const runsDatabase = await openDatabase({ url: databaseUrl, logger, synchronous: "normal" });
+    const runsDatabase = await openDatabase({ ...database, logger, synchronous: "normal" });
     closers.push({ name: "runs database", close: () => runsDatabase.close() });
     const taskStore = await LibsqlTaskStore.open({ database: runsDatabase, logger });
     closers.push({ name: "task queue", close: () => taskStore.close() });

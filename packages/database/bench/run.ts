@@ -1,11 +1,14 @@
 // What the access layer costs over the bare driver: point reads by primary key and batched
 // inserts, through `Database` (cached statement, array parameters, coded errors, `_metadata`
 // stripped) beside a raw libsql prepared statement on the same file, measured round-robin.
+// Then what a served database (sqld on 127.0.0.1, started here) costs beside the file: the
+// same point reads and a transaction of inserts, each statement an HTTP round trip.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compareOpsPerSecond, writeBenchResults } from "@oxios/tooling/bench";
+import { startSqld } from "@oxios/tooling/sqld";
 import Libsql from "libsql";
 import { openDatabase } from "../src/index.ts";
 
@@ -60,6 +63,47 @@ const inserts = await compareOpsPerSecond(
   { iterations: 20_000, rounds: 7 },
 );
 
+const server = await startSqld();
+const served = await openDatabase({ url: server.url });
+served.exec(
+  "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data BLOB); CREATE TABLE batch (n INTEGER)",
+);
+served.transaction(() => {
+  for (let id = 1; id <= 1_000; id++) served.run("INSERT INTO items (id, name) VALUES (?, ?)", [id, `item ${id}`]);
+});
+const servedReads = await compareOpsPerSecond(
+  {
+    served: (count) => {
+      for (let index = 0; index < count; index++) {
+        sink += served.get<{ id: number }>("SELECT id, name FROM items WHERE id = ?", [(index % 1_000) + 1])?.id ?? 0;
+      }
+    },
+    file: (count) => {
+      for (let index = 0; index < count; index++) {
+        sink += ours.get<{ id: number }>("SELECT id, name FROM items WHERE id = ?", [(index % 1_000) + 1])?.id ?? 0;
+      }
+    },
+  },
+  { iterations: 500, rounds: 5 },
+);
+const servedInserts = await compareOpsPerSecond(
+  {
+    served: (count) => {
+      served.transaction(() => {
+        for (let index = 0; index < count; index++) served.run("INSERT INTO batch (n) VALUES (?)", [index]);
+      });
+    },
+    file: (count) => {
+      ours.transaction(() => {
+        for (let index = 0; index < count; index++) ours.run("INSERT INTO batch (n) VALUES (?)", [index]);
+      });
+    },
+  },
+  { iterations: 500, rounds: 5 },
+);
+served.close();
+await server.close();
+
 ours.close();
 raw.close();
 rmSync(directory, { recursive: true, force: true });
@@ -83,5 +127,23 @@ writeBenchResults(fileURLToPath(new URL("..", import.meta.url)), [
     unit: "rows/s",
     better: "higher",
     goal: { atLeast: 0.8 },
+  },
+  {
+    name: "point read by primary key on sqld (127.0.0.1, HTTP)",
+    ours: servedReads.served ?? Number.NaN,
+    baseline: servedReads.file ?? Number.NaN,
+    baselineName: "the same read on a file",
+    unit: "reads/s",
+    better: "higher",
+    notes: "each statement is one HTTP round trip the process waits for",
+  },
+  {
+    name: "insert, 500 rows in one transaction on sqld (127.0.0.1, HTTP)",
+    ours: servedInserts.served ?? Number.NaN,
+    baseline: servedInserts.file ?? Number.NaN,
+    baselineName: "the same transaction on a file",
+    unit: "rows/s",
+    better: "higher",
+    notes: "each statement is one HTTP round trip the process waits for",
   },
 ]);

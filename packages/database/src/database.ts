@@ -30,6 +30,8 @@ export type Row = Record<string, unknown>;
 export interface Database {
   /** The URL the handle was opened from, as given. */
   readonly url: string;
+  /** True for a served database (sqld, `http(s)://` or `libsql://`), false for a file. */
+  readonly served: boolean;
   /** False once `close()` ran. */
   readonly isOpen: boolean;
   /** True while a transaction is open on this connection. */
@@ -49,7 +51,10 @@ export interface Database {
    * `DATABASE_TRANSACTION_ASYNC`.
    */
   transaction<T>(body: () => T): T;
-  /** Loads a SQLite extension (sqlite-vec) into this connection. */
+  /**
+   * Loads a SQLite extension (sqlite-vec) into this connection. A served database refuses with
+   * `DATABASE_REMOTE_UNSUPPORTED`: sqld loads its extensions itself (`--extensions-path`).
+   */
   loadExtension(path: string): void;
   /** Closes the connection. Idempotent. */
   close(): void;

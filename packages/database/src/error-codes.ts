@@ -16,7 +16,14 @@ export const DatabaseErrorCode = defineErrorCodes("@oxios/database", {
   remoteUnsupported: {
     code: "DATABASE_REMOTE_UNSUPPORTED",
     kind: "invalid",
-    description: "An `http(s)://`, `libsql://` or `ws(s)://` URL: served databases (sqld) are not supported yet.",
+    description:
+      "What a served database (sqld) cannot do through this driver: a `ws(s)://` URL (use `http(s)://` or `libsql://`), or loading an extension into the connection (sqld loads its own with `--extensions-path`).",
+  },
+  unavailable: {
+    code: "DATABASE_UNAVAILABLE",
+    kind: "unavailable",
+    description:
+      "A served database (sqld) cannot be reached: connection refused, reset or timed out. A statement whose answer was cut off may or may not have run; try again when the server is back.",
   },
   openFailed: {
     code: "DATABASE_OPEN_FAILED",

@@ -7,13 +7,37 @@
 import { KernelError } from "@oxios/core";
 import { DatabaseErrorCode, type DatabaseErrorCodeValue } from "./error-codes.ts";
 
-/** The driver's code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`, …), when it has one. */
-function sqliteCodeOf(error: unknown): string | undefined {
+/**
+ * The driver's code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`, …), when it has one. A served
+ * database's error carries it only inside the message (`Hrana(StreamError(Error { message: …,
+ * code: "SQLITE_CONSTRAINT" }))`).
+ */
+function sqliteCodeOf(error: unknown, message: string): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_") ? code : undefined;
+  if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
+  return /\bcode: "(SQLITE_[A-Z_]+)"/.exec(message)?.[1];
+}
+
+/**
+ * A served database the driver could not talk to: the connection was refused, reset, closed
+ * or timed out, the server no longer knows the connection's stream (`invalid baton`,
+ * `STREAM_EXPIRED`), or it answered with an HTTP error instead of a result (a proxy's 502, a
+ * server shutting down).
+ */
+function isUnreachable(message: string): boolean {
+  return /^Hrana\((Http|Io)\(|error trying to connect|connection (refused|reset|closed)|broken pipe|timed out|invalid baton|STREAM_EXPIRED|os error 1(04|10|11)\b|status=5\d\d/i.test(
+    message,
+  );
+}
+
+/** A served database refused the token (HTTP 401 or 403). */
+function isUnauthorized(message: string): boolean {
+  return /status=40[13]\b/.test(message);
 }
 
 function codeFor(sqliteCode: string | undefined, error: unknown, message: string): DatabaseErrorCodeValue {
+  if (sqliteCode === undefined && isUnreachable(message)) return DatabaseErrorCode.unavailable;
+  if (sqliteCode === undefined && isUnauthorized(message)) return DatabaseErrorCode.openFailed;
   if (sqliteCode !== undefined) {
     const base = sqliteCode.replace(/^(SQLITE_[A-Z]+).*$/, "$1");
     switch (base) {
@@ -52,9 +76,18 @@ function codeFor(sqliteCode: string | undefined, error: unknown, message: string
 export function mapSqliteError(error: unknown, statement?: string): KernelError {
   if (KernelError.isInstance(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const sqliteCode = sqliteCodeOf(error);
+  const sqliteCode = sqliteCodeOf(error, message);
   const details: Record<string, unknown> = {};
   if (sqliteCode !== undefined) details.sqliteCode = sqliteCode;
   if (statement !== undefined) details.statement = statement.slice(0, 200);
   return new KernelError(codeFor(sqliteCode, error, message), `database: ${message}`, { cause: error, details });
+}
+
+/**
+ * A served database did not know the connection's stream: it restarted (`invalid baton`) or
+ * expired the stream after some idle seconds (`STREAM_EXPIRED`). Nothing of the request ran,
+ * so it may be tried once more on a fresh connection.
+ */
+export function isStreamLost(error: KernelError): boolean {
+  return error.code === DatabaseErrorCode.unavailable && /invalid baton|STREAM_EXPIRED/i.test(error.message);
 }

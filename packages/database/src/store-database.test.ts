@@ -23,8 +23,8 @@ describe("acquireDatabase", () => {
     shared.close();
   });
 
-  it("refuses a served URL like openDatabase does", async () => {
-    await expect(acquireDatabase({ url: "libsql://db.example.com", authToken: "t" })).rejects.toMatchObject({
+  it("refuses a ws:// URL like openDatabase does", async () => {
+    await expect(acquireDatabase({ url: "ws://127.0.0.1:1", authToken: "t" })).rejects.toMatchObject({
       code: "DATABASE_REMOTE_UNSUPPORTED",
     });
   });

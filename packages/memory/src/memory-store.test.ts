@@ -419,8 +419,8 @@ describe("vector availability", () => {
     await expectCode(store.search("memories", { mode: "vector" }), "MEMORY_VECTOR_UNAVAILABLE");
   });
 
-  it("rejects served URLs with the database's one code", async () => {
-    await expectCode(MemoryStore.open({ url: "libsql://example.turso.io" }), "DATABASE_REMOTE_UNSUPPORTED");
+  it("rejects ws:// URLs with the database's one code", async () => {
+    await expectCode(MemoryStore.open({ url: "ws://127.0.0.1:8080" }), "DATABASE_REMOTE_UNSUPPORTED");
   });
 
   it("works over a shared database, records its schema version, and leaves the database open on close", async () => {

@@ -146,11 +146,11 @@ describe("LibsqlAuditStore", () => {
     expect(failed[0]?.payload.error.code).toBe("AUDIT_STORE_FAILED");
   });
 
-  it("translates open failures and rejects served URLs", async () => {
+  it("translates open failures and rejects ws:// URLs", async () => {
     await expect(LibsqlAuditStore.open({ url: "file:/nonexistent-dir/x/y/audit.db" })).rejects.toMatchObject({
       code: "DATABASE_OPEN_FAILED",
     });
-    await expect(LibsqlAuditStore.open({ url: "http://127.0.0.1:8080" })).rejects.toMatchObject({
+    await expect(LibsqlAuditStore.open({ url: "ws://127.0.0.1:8080" })).rejects.toMatchObject({
       code: "DATABASE_REMOTE_UNSUPPORTED",
     });
   });

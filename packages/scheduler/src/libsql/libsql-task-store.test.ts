@@ -218,8 +218,8 @@ describe("libsql task store", () => {
     await store.close();
   });
 
-  it("refuses served URLs with the database's one code", async () => {
-    const attempt = LibsqlTaskStore.open({ url: "http://127.0.0.1:8080" });
+  it("refuses ws:// URLs with the database's one code", async () => {
+    const attempt = LibsqlTaskStore.open({ url: "ws://127.0.0.1:8080" });
     await expect(attempt).rejects.toBeInstanceOf(KernelError);
     await expect(attempt).rejects.toMatchObject({ code: "DATABASE_REMOTE_UNSUPPORTED" });
   });

@@ -36,7 +36,8 @@ describe("the config.toml of `oxios init`", () => {
     const environment = { HOME: "/nowhere" };
     const written = loadConfig({ ...environment, OXIOS_HOME: homeWith(configTemplate()) });
     const empty = loadConfig({ ...environment, OXIOS_HOME: homeWith("") });
-    expect({ ...written, home: "", configPath: "" }).toEqual({ ...empty, home: "", configPath: "" });
+    const paths = { home: "", configPath: "", databaseUrl: "" };
+    expect({ ...written, ...paths }).toEqual({ ...empty, ...paths });
   });
 
   it("parses with every line uncommented, and each default it shows is the loader's default", () => {

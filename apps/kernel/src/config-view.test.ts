@@ -9,6 +9,7 @@ const LLM_KEY = "sk-llm-secret-value-1";
 const API_TOKEN = "api-token-secret-value-2";
 const A2A_TOKEN = "a2a-token-secret-value-3";
 const URL_PASSWORD = "url-password-secret-4";
+const DATABASE_TOKEN = "database-token-secret-5";
 
 function home(toml: string): string {
   const dir = mkdtempSync(join(tmpdir(), "oxios-config-view-"));
@@ -29,6 +30,8 @@ describe("configView", () => {
         `api_token = "${API_TOKEN}"`,
         `llm_base_url = "https://me:${URL_PASSWORD}@llm.example/v1"`,
         `a2a_agents = ["https://agent:${URL_PASSWORD}@peer.example"]`,
+        `database_url = "https://db:${URL_PASSWORD}@sqld.example"`,
+        `database_auth_token = "${DATABASE_TOKEN}"`,
         `[a2a_tokens]`,
         `"https://peer.example" = "${A2A_TOKEN}"`,
         `[mcp.servers.files]`,
@@ -42,10 +45,12 @@ describe("configView", () => {
     );
     const view = configView(loadConfig({ OXIOS_HOME: dir, OXIOS_LLM_API_KEY: LLM_KEY }));
     const shown = [JSON.stringify(view), ...Object.values(view).map(formatConfigValue)].join("\n");
-    for (const secret of [LLM_KEY, API_TOKEN, A2A_TOKEN, URL_PASSWORD]) expect(shown).not.toContain(secret);
+    for (const secret of [LLM_KEY, API_TOKEN, A2A_TOKEN, URL_PASSWORD, DATABASE_TOKEN])
+      expect(shown).not.toContain(secret);
     expect(view).toMatchObject({
       llm_api_key: "(set, from OXIOS_LLM_API_KEY)",
       api_token: "(set)",
+      database_auth_token: "(set)",
       llm_base_url: "https://***@llm.example/v1",
       a2a_agents: ["https://***@peer.example/"],
       a2a_tokens: { "https://peer.example/": "(set)" },

@@ -54,6 +54,8 @@ export function configView(config: KernelConfig): Record<string, ConfigValue> {
     exec_sandbox: config.execSandbox,
     exec_binaries: config.execBinaries ?? null,
     exec_read_only_paths: config.execReadOnlyPaths,
+    database_url: withoutCredentials(config.databaseUrl),
+    database_auth_token: secret(config.databaseAuthToken),
     mcp_servers: config.mcpServers.map((server) => server.name),
   };
 }

@@ -71,7 +71,7 @@ describe("the kernel on sqld (database_url)", () => {
         .all<{ prefix: string }>("SELECT DISTINCT prefix FROM database_migrations ORDER BY prefix")
         .map((row) => row.prefix);
       expect(prefixes).toEqual(expect.arrayContaining(["audit_", "memory_", "run_", "scheduler_", "space_"]));
-      expect(database.get("SELECT count(*) AS n FROM memory_vectors")).toEqual({ n: 1 });
+      expect(database.get("SELECT count(*) AS n FROM memory_codes")).toEqual({ n: 1 });
       expect((database.get<{ n: number }>("SELECT count(*) AS n FROM audit_entries")?.n ?? 0) > 0).toBe(true);
     } finally {
       database.close();

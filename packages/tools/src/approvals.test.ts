@@ -2,7 +2,7 @@ import { ManualClock, settle } from "@oxios/core/testing";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ApprovalBroker, type ApprovalDecision } from "./approvals.ts";
+import { ApprovalBroker, type ApprovalDecision, InMemoryApprovalStore } from "./approvals.ts";
 
 describe("ApprovalBroker", () => {
   it("settles every approval exactly once under any interleaving of answers, timeouts and aborts (property)", async () => {
@@ -86,5 +86,98 @@ describe("ApprovalBroker", () => {
     expect(() => broker.resolve(id, { approved: true, by: "timeout" })).toThrowError(
       expect.objectContaining({ code: "APPROVAL_RESOLVER_INVALID" }),
     );
+  });
+
+  it("records the approval with its call, and a decision once: deciding it again is APPROVAL_ALREADY_DECIDED", async () => {
+    const clock = new ManualClock(1_000);
+    const publisher = new RecordingPublisher();
+    const store = new InMemoryApprovalStore();
+    const broker = new ApprovalBroker({ clock, publisher, store });
+    const decision = broker.request({
+      agentId: "a1",
+      tool: "exec",
+      reason: "shell",
+      timeoutMs: 60_000,
+      input: { command: "make release" },
+      callId: "c1",
+      runId: "run-1",
+      profile: "release-notes",
+    });
+    const [pending] = broker.list({ status: "pending" });
+    expect(pending).toMatchObject({
+      agentId: "a1",
+      tool: "exec",
+      input: { command: "make release" },
+      callId: "c1",
+      runId: "run-1",
+      profile: "release-notes",
+      requestedAt: 1_000,
+      deadlineAt: 61_000,
+      defaultDecision: "reject",
+      status: "pending",
+    });
+    const id = pending?.approvalId ?? "";
+    clock.advance(5);
+    expect(broker.decide(id, { approved: true, by: "operator:alice", reason: "ok" })).toMatchObject({
+      status: "approved",
+      decidedBy: "operator:alice",
+      decidedAt: 1_005,
+      decisionReason: "ok",
+    });
+    expect(await decision).toEqual({ approvalId: id, approved: true, by: "operator:alice", reason: "ok" });
+    expect(() => broker.decide(id, { approved: false, by: "bob" })).toThrowError(
+      expect.objectContaining({
+        code: "APPROVAL_ALREADY_DECIDED",
+        details: expect.objectContaining({ status: "approved", decidedBy: "operator:alice" }),
+      }),
+    );
+    expect(() => broker.decide("nope", { approved: true, by: "bob" })).toThrowError(
+      expect.objectContaining({ code: "APPROVAL_NOT_FOUND" }),
+    );
+    expect(publisher.ofType("approval.resolved")).toHaveLength(1);
+    expect(store.get(id)?.status).toBe("approved");
+  });
+
+  it("applies the default decision at the deadline: approve when so configured", async () => {
+    const clock = new ManualClock(0);
+    const publisher = new RecordingPublisher();
+    const broker = new ApprovalBroker({ clock, publisher });
+    const decision = broker.request({
+      agentId: "a",
+      tool: "write",
+      reason: "r",
+      timeoutMs: 100,
+      defaultDecision: "approve",
+    });
+    clock.advance(99);
+    expect(broker.pending()).toHaveLength(1);
+    clock.advance(1);
+    expect(await decision).toMatchObject({ approved: true, by: "timeout" });
+    expect(broker.list()[0]).toMatchObject({ status: "expired", decidedBy: "timeout", defaultDecision: "approve" });
+  });
+
+  it("cancels the approvals a previous process left pending in a shared store", async () => {
+    const store = new InMemoryApprovalStore();
+    const clock = new ManualClock(0);
+    const before = new ApprovalBroker({ clock, publisher: new RecordingPublisher(), store });
+    const abandoned = before.request({ agentId: "a", tool: "exec", reason: "r", timeoutMs: 1_000 });
+    const after = new ApprovalBroker({ clock, publisher: new RecordingPublisher(), store });
+    const interrupted = after.recoverInterrupted();
+    expect(interrupted).toEqual([expect.objectContaining({ status: "cancelled", decidedBy: "restart" })]);
+    expect(() => after.decide(interrupted[0]?.approvalId ?? "", { approved: true, by: "op" })).toThrowError(
+      expect.objectContaining({ code: "APPROVAL_ALREADY_DECIDED" }),
+    );
+    clock.advance(1_000);
+    expect(await abandoned).toMatchObject({ approved: false, by: "timeout" });
+  });
+
+  it("the in-memory store keeps every pending record and the newest decided ones", () => {
+    const store = new InMemoryApprovalStore({ retain: 2 });
+    const base = { agentId: "a", tool: "t", reason: "r", deadlineAt: 0, defaultDecision: "reject" as const };
+    store.insert({ ...base, approvalId: "p", requestedAt: 0, status: "pending" });
+    for (let index = 1; index <= 4; index++) {
+      store.insert({ ...base, approvalId: `d${index}`, requestedAt: index, status: "rejected" });
+    }
+    expect(store.list({ limit: 10 }).map((record) => record.approvalId)).toEqual(["d4", "d3", "p"]);
   });
 });

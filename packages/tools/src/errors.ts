@@ -48,6 +48,8 @@ export const ToolErrorCode = {
   spaceNotFound: "TOOL_SPACE_NOT_FOUND",
   /** space_activate has no session to activate the space in. */
   sessionMissing: "TOOL_SESSION_MISSING",
+  /** skill_read found no skill of that name for the agent, or no such file in it. */
+  skillNotFound: "TOOL_SKILL_NOT_FOUND",
   /** exec could not start the process (binary missing on PATH, spawn failure). */
   execFailed: "TOOL_EXEC_FAILED",
   /** exec refused: no OS sandbox can start here (bubblewrap missing, user namespaces off). */

@@ -9,9 +9,13 @@
  * - Several tool calls in one step run in parallel.
  * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_MALFORMED`
  *   tool error and may retry, bounded by `maxSteps`.
- * - Every model call goes through the provider's circuit breaker and retry policy; its
+ * - Every model call goes through the model's circuit breaker and retry policy; its
  *   token usage is recorded for the agent, and no call is made once the agent's budget is
  *   spent (`AGENT_BUDGET_EXCEEDED`).
+ * - With `fallbacks`, a call the model cannot take (its breaker is open, or it failed with a
+ *   retryable error before any text streamed) goes to the next model at once, announced as
+ *   `model.failed-over`; only the last model retries with backoff. The result names the model
+ *   that answered.
  * - When the context passes `compactAt` (80 %) of the model window, older messages are
  *   summarized and the summary is stored through the memory port — awaited — before the
  *   loop makes its next model call.
@@ -38,10 +42,11 @@ import {
   timeoutSignal,
 } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import { modelSpec, type SkillSummary } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
 import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
-import { toProviderError } from "./provider-errors.ts";
+import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
 import { estimateTokens, truncateChars } from "./text.ts";
@@ -59,6 +64,8 @@ export const AGENT_DEFAULTS = {
 
 export interface AgentLoopOptions {
   model: ResolvedModel;
+  /** Models that take a call `model` cannot, in order (a profile's `fallback_models`). */
+  fallbacks?: readonly ResolvedModel[];
   clock: Clock;
   breakers: CircuitBreakers;
   budgets: TokenBudgets;
@@ -76,6 +83,8 @@ export interface AgentRunRequest {
   runId?: string;
   seed: Seed;
   persona?: string;
+  /** Skills the system prompt lists (loaded with `skill_read`). */
+  skills?: readonly SkillSummary[];
   /** The user's message; defaults to the seed's goal. */
   input?: string;
   sessionId?: string;
@@ -111,6 +120,8 @@ export interface AgentRunResult {
   usage: TokenUsage;
   toolCalls: ToolCallRecord[];
   compactions: number;
+  /** The model that answered the last call, `provider/modelId`. */
+  model: string;
 }
 
 interface StepResult {
@@ -174,21 +185,30 @@ export class AgentLoop {
     const definitions = tools ? await tools.definitions(request.agentId) : [];
     const modelTools = definitions.map(toModelTool);
     const prompt: LanguageModelV3Message[] = [
-      { role: "system", content: buildSystemPrompt({ seed: request.seed, persona: request.persona, memories }) },
+      {
+        role: "system",
+        content: buildSystemPrompt({
+          seed: request.seed,
+          persona: request.persona,
+          memories,
+          ...(request.skills === undefined ? {} : { skills: request.skills }),
+        }),
+      },
       { role: "user", content: [{ type: "text", text: input }] },
     ];
 
     const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
     const records: ToolCallRecord[] = [];
+    const answered = { model: modelSpec(this.#options.model) };
     let compactions = 0;
     for (let step = 1; step <= maxSteps; step++) {
       throwIfAborted(signal);
       if (estimateTokens(JSON.stringify(prompt)) > window * compactAt && prompt.length > 3) {
-        await this.#compact(request, prompt, usage, signal);
+        await this.#compact(request, runId, prompt, usage, signal, answered);
         compactions++;
       }
       budgets.ensureAvailable(request.agentId);
-      const result = await this.#step(request, runId, prompt, modelTools, usage, signal);
+      const result = await this.#step(request, runId, prompt, modelTools, usage, signal, answered);
       const assistant: LanguageModelV3Message = { role: "assistant", content: [] };
       if (result.text) assistant.content.push({ type: "text", text: result.text });
       for (const call of result.toolCalls) assistant.content.push(toolCallPart(call));
@@ -203,6 +223,7 @@ export class AgentLoop {
           usage,
           toolCalls: records,
           compactions,
+          model: answered.model,
         };
       }
       const outcomes = await this.#runTools(request, runId, result.toolCalls, signal);
@@ -223,13 +244,14 @@ export class AgentLoop {
           usage,
           toolCalls: records,
           compactions,
+          model: answered.model,
         };
       }
     }
     throw new KernelError("INTERNAL", "agent loop ended without a result");
   }
 
-  /** One streamed model call through the breaker and retry policy. */
+  /** One streamed model call through the breaker and retry policy (and the fallbacks). */
   async #step(
     request: AgentRunRequest,
     runId: string,
@@ -237,8 +259,8 @@ export class AgentLoop {
     tools: LanguageModelV3FunctionTool[],
     usage: TokenUsage,
     signal: AbortSignal,
+    answered: { model: string },
   ): Promise<StepResult> {
-    const { model, provider } = this.#options.model;
     const options: LanguageModelV3CallOptions = {
       prompt: [...prompt],
       temperature: request.temperature ?? AGENT_DEFAULTS.temperature,
@@ -246,7 +268,7 @@ export class AgentLoop {
       abortSignal: signal,
       ...(tools.length > 0 ? { tools, toolChoice: { type: "auto" as const } } : {}),
     };
-    const result = await this.#guarded(signal, async () => {
+    const result = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
       let emitted = false;
       try {
         return await streamStep(model, options, (delta) => {
@@ -263,7 +285,7 @@ export class AgentLoop {
         });
       } catch (error) {
         const failure = toProviderError(error, provider, signal);
-        // Text already streamed to the caller cannot be taken back, so never retry then.
+        // Text already streamed to the caller cannot be taken back, so never retry (or fall back) then.
         if (emitted && failure.details?.retryable === true) {
           throw new KernelError(failure.code, failure.message, {
             cause: failure,
@@ -277,17 +299,67 @@ export class AgentLoop {
     return result;
   }
 
-  #guarded<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    const { provider } = this.#options.model;
-    return callProvider(attempt, {
-      provider,
-      breaker: this.#options.breakers.for(provider),
-      clock: this.#options.clock,
-      signal,
-      ...(this.#options.retry ? { retry: this.#options.retry } : {}),
-      onRetry: (error, attempt, delayMs) =>
-        this.#options.logger?.warn("retrying model call", { provider, code: error.code, attempt, delayMs }),
-    });
+  /**
+   * Runs `attempt` with the model, then each fallback in turn while the call fails in a way
+   * another model may not share (an open breaker, a retryable error). Each model has its own
+   * breaker; only the last one retries with backoff, so a fallback answers without waiting.
+   */
+  async #guarded<T>(
+    request: AgentRunRequest,
+    runId: string,
+    signal: AbortSignal,
+    answered: { model: string },
+    attempt: (model: ResolvedModel) => Promise<T>,
+  ): Promise<T> {
+    const models = [this.#options.model, ...(this.#options.fallbacks ?? [])];
+    for (const [index, model] of models.entries()) {
+      const spec = modelSpec(model);
+      const next = models[index + 1];
+      const retry = next === undefined ? this.#options.retry : { maxRetries: 0 };
+      try {
+        const value = await callProvider(() => attempt(model), {
+          provider: model.provider,
+          breaker: this.#options.breakers.for(spec),
+          clock: this.#options.clock,
+          signal,
+          ...(retry === undefined ? {} : { retry }),
+          onRetry: (error, count, delayMs) =>
+            this.#options.logger?.warn("retrying model call", {
+              model: spec,
+              code: error.code,
+              attempt: count,
+              delayMs,
+            }),
+        });
+        answered.model = spec;
+        return value;
+      } catch (error) {
+        const failure = KernelError.from(error, "PROVIDER_FAILED");
+        if (next === undefined || signal.aborted || !canFallBack(failure)) throw failure;
+        const to = modelSpec(next);
+        this.#options.logger?.warn("model failed; the next fallback model takes the call", {
+          agentId: request.agentId,
+          from: spec,
+          to,
+          code: failure.code,
+        });
+        this.#options.publisher?.publish(
+          createEvent(
+            "model.failed-over",
+            {
+              agentId: request.agentId,
+              runId,
+              from: spec,
+              to,
+              error: { code: failure.code, message: failure.message },
+            },
+            this.#source,
+            this.#options.clock.now(),
+          ),
+        );
+      }
+    }
+    throw new KernelError("INTERNAL", "no model to call");
   }
 
   #account(agentId: string, total: TokenUsage, step: TokenUsage): void {
@@ -359,15 +431,16 @@ export class AgentLoop {
    */
   async #compact(
     request: AgentRunRequest,
+    runId: string,
     prompt: LanguageModelV3Message[],
     usage: TokenUsage,
     signal: AbortSignal,
+    answered: { model: string },
   ): Promise<void> {
     const older = prompt.slice(2);
     const transcript = older.map(describeMessage).join("\n");
-    const { model } = this.#options.model;
     this.#options.budgets.ensureAvailable(request.agentId);
-    const response = await this.#guarded(signal, () =>
+    const response = await this.#guarded(request, runId, signal, answered, ({ model }) =>
       Promise.resolve(
         model.doGenerate({
           prompt: [
@@ -455,6 +528,11 @@ async function streamStep(
     reader.releaseLock();
   }
   return { text, toolCalls, usage };
+}
+
+/** A failure another model may not share: an open breaker, or a retryable provider error. */
+function canFallBack(error: KernelError): boolean {
+  return error.code === "PROVIDER_CIRCUIT_OPEN" || isRetryableProviderError(error);
 }
 
 function fromUsage(usage: LanguageModelV3Usage): TokenUsage {

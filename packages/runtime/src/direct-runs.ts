@@ -30,6 +30,8 @@ export interface RunGoalRequest {
   acceptanceCriteria?: string[];
   /** Run again as an existing idle agent started by this runtime (its token budget applies). */
   agentId?: string;
+  /** The agent profile to run as (a new agent; `AGENT_PROFILE_NOT_FOUND` when unknown). */
+  agent?: string;
   /** Streamed text and tool activity of the run. */
   onTextDelta?: AgentJob["onTextDelta"];
   onToolActivity?: AgentJob["onToolActivity"];
@@ -44,6 +46,10 @@ export interface RunRecord {
   status: RunStatus;
   sessionId?: string;
   spaceId?: string;
+  /** The agent profile the run used. */
+  agent?: string;
+  /** The model that answered (`provider/modelId`); a fallback when the profile's first model could not. */
+  model?: string;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -98,7 +104,14 @@ export class DirectRuns {
     }
     const { runner, clock } = this.#options;
     const priority = request.priority ?? "normal";
-    const agentId = request.agentId ?? runner.spawn({ name: `run: ${goal.slice(0, 40)}`, priority }).id;
+    const agentId =
+      request.agentId ??
+      runner.spawn({
+        name: `run: ${goal.slice(0, 40)}`,
+        priority,
+        ...(request.agent === undefined ? {} : { profile: request.agent }),
+      }).id;
+    const profile = runner.profileOf(agentId)?.name;
     const taskId = newId(clock.now());
     const record: RunRecord = {
       taskId,
@@ -109,9 +122,11 @@ export class DirectRuns {
       createdAt: clock.now(),
       ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
       ...(request.spaceId === undefined ? {} : { spaceId: request.spaceId }),
+      ...(profile === undefined ? {} : { agent: profile }),
     };
     this.#records.set(taskId, record);
     const job: AgentJob = {
+      taskId,
       seed: {
         id: taskId,
         goal,
@@ -188,6 +203,7 @@ export class DirectRuns {
       record.text = redactor.redact(output.text);
       record.finishReason = output.finishReason;
       record.steps = output.steps;
+      record.model = output.model;
       record.usage = { ...output.usage };
       record.toolCalls = output.toolCalls.map((call) => ({
         callId: call.callId,

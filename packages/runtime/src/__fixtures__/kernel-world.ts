@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "@oxios/core";
+import { type Clock, systemClock } from "@oxios/core";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { MemoryStore } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
@@ -16,7 +16,7 @@ import { Scheduler } from "@oxios/scheduler";
 import { InMemorySpaceStore, SpaceManager, type SpaceStore } from "@oxios/space";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
-import { type AnyTool, builtinTools, ToolRegistry } from "@oxios/tools";
+import { type AnyTool, builtinTools, ToolRegistry, type ToolPorts } from "@oxios/tools";
 import { InMemoryAuditSink } from "@oxios/tools/testing";
 import { MemoryStoreToolPort } from "../adapters/memory-adapters.ts";
 import { SpaceManagerToolPort } from "../adapters/space-tool-port.ts";
@@ -31,7 +31,11 @@ export interface WorldOptions {
   dir?: string;
   spaceStore?: SpaceStore;
   extraTools?: AnyTool[];
+  /** Ports besides memory and space (skills, schedules). */
+  ports?: Partial<ToolPorts>;
   runtime?: Partial<RuntimeOptions>;
+  /** The clock profile budget windows are measured on (default the system clock). */
+  budgetClock?: Clock;
 }
 
 export interface World {
@@ -55,13 +59,19 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   const clock = systemClock;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "oxios-runtime-")));
   const publisher = new RecordingPublisher();
-  const budgets = new TokenBudgets();
-  const scheduler = new Scheduler({
+  let runtime: Runtime | undefined;
+  let scheduler: Scheduler | undefined;
+  const budgets = new TokenBudgets({
+    clock: options.budgetClock ?? clock,
+    onWindowReset: () => scheduler?.reconsider(),
+  });
+  scheduler = new Scheduler({
     clock,
     events: publisher,
     maxConcurrent: options.maxConcurrent ?? 20,
     ratePerMinute: Number.POSITIVE_INFINITY,
-    canAdmit: budgets.canAdmit,
+    // The runtime's hook (budgets, profile windows and caps) once it exists.
+    canAdmit: (task) => runtime?.canAdmit(task) ?? budgets.canAdmit(task),
   });
   const supervisor = new Supervisor({ scheduler, events: publisher, clock });
   const spaceStore = options.spaceStore ?? new InMemorySpaceStore();
@@ -79,9 +89,9 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     audit,
     publisher,
     clock,
-    ports: { memory: new MemoryStoreToolPort(memory), space: new SpaceManagerToolPort(spaces) },
+    ports: { memory: new MemoryStoreToolPort(memory), space: new SpaceManagerToolPort(spaces), ...options.ports },
   }).register(...builtinTools(), ...(options.extraTools ?? []));
-  const runtime = createRuntime({
+  runtime = createRuntime({
     model: options.model,
     clock,
     publisher,

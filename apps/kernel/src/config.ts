@@ -1,8 +1,8 @@
 /**
- * Kernel configuration: `$OXIOS_HOME/config.toml` (flat keys, plus `[mcp.servers.<name>]`
- * tables) overridden by `OXIOS_*` environment variables, validated with messages that name
- * the key and the expected form. An unreadable or invalid file is a `CONFIG_INVALID` naming
- * the file (and line).
+ * Kernel configuration: `$OXIOS_HOME/config.toml` (flat keys, plus `[mcp.servers.<name>]`,
+ * `[agents.<name>]` and `[schedules.<name>]` tables) overridden by `OXIOS_*` environment
+ * variables, validated with messages that name the key and the expected form. An unreadable
+ * or invalid file is a `CONFIG_INVALID` naming the file (and line).
  */
 
 import { existsSync, readFileSync } from "node:fs";
@@ -10,6 +10,15 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
+import { type ConfigLines, configLines } from "./config-lines.ts";
+import {
+  type AgentProfileSetting,
+  MODEL_FORM,
+  MODEL_SPEC,
+  parseAgentProfiles,
+  parseScheduleSettings,
+  type ScheduleSetting,
+} from "./control-config.ts";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
 export type BrowserChoice = "auto" | "on" | "off";
@@ -74,6 +83,16 @@ export interface KernelConfig {
   execBinaries: string[] | undefined;
   /** Host paths the exec sandbox shows read-only (a runtime installed outside /usr). */
   execReadOnlyPaths: string[];
+  /** How long a tool call waits for an operator's approval. */
+  approvalTimeoutMs: number;
+  /** What nobody answering in time means. */
+  approvalDefault: "reject" | "approve";
+  /** Agent profiles (`[agents.<name>]`). */
+  agents: AgentProfileSetting[];
+  /** Scheduled goals (`[schedules.<name>]`). */
+  schedules: ScheduleSetting[];
+  /** The line of each key of config.toml, for errors found at boot. */
+  configLines: ConfigLines;
 }
 
 interface KeySpec {
@@ -138,12 +157,10 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
   port: { env: "OXIOS_PORT", form: "an integer from 0 to 65535", parse: integer(0, 65535) },
   model: {
     env: "OXIOS_MODEL",
-    form: 'a model as "provider/model" (openai, anthropic, openai-compatible, ollama) or "demo"',
+    form: MODEL_FORM,
     parse: (value) => {
       const model = text(value);
-      return model === undefined || /^(demo(\/.*)?|(openai|anthropic|openai-compatible|ollama)\/.+)$/.test(model)
-        ? model
-        : undefined;
+      return model === undefined || MODEL_SPEC.test(model) ? model : undefined;
     },
   },
   llm_base_url: {
@@ -247,10 +264,20 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     form: "a list of absolute host paths shown read-only inside the exec sandbox (comma-separated in the environment)",
     parse: list((path) => path.startsWith("/") && !path.split("/").includes("..")),
   },
+  approval_timeout_ms: {
+    env: "OXIOS_APPROVAL_TIMEOUT_MS",
+    form: "an integer from 1000 to 86400000 (how long a call waits for an approval)",
+    parse: integer(1_000, 86_400_000),
+  },
+  approval_default: {
+    env: "OXIOS_APPROVAL_DEFAULT",
+    form: '"reject" or "approve" (what nobody answering an approval in time means)',
+    parse: (value) => (value === "reject" || value === "approve" ? value : undefined),
+  },
 };
 
 /** Tables of config.toml that are not flat keys. */
-const TABLE_KEYS = ["mcp"] as const;
+const TABLE_KEYS = ["mcp", "agents", "schedules"] as const;
 
 const DEFAULTS: Record<string, unknown> = {
   host: "127.0.0.1",
@@ -267,6 +294,8 @@ const DEFAULTS: Record<string, unknown> = {
   agent_network: false,
   exec_sandbox: "auto",
   exec_read_only_paths: [],
+  approval_timeout_ms: 300_000,
+  approval_default: "reject",
 };
 
 /** `$OXIOS_HOME`, else `~/.oxios` (under `HOME` when set). */
@@ -282,19 +311,24 @@ export function configPath(home: string): string {
 
 /** Reads config.toml as a flat table; a missing file is an empty table. */
 export function readConfigFile(path: string): Record<string, unknown> {
+  return readConfigSource(path).table;
+}
+
+/** Reads config.toml: its table and the line of each key; a missing file is empty. */
+export function readConfigSource(path: string): { table: Record<string, unknown>; lines: ConfigLines } {
   let source: string;
   try {
     source = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return {};
+    if (code === "ENOENT") return { table: {}, lines: new Map() };
     throw new KernelError("CONFIG_INVALID", `cannot read ${path}: ${code ?? String(error)}`, {
       cause: error,
       details: { file: path, osCode: code },
     });
   }
   try {
-    return parse(source) as Record<string, unknown>;
+    return { table: parse(source) as Record<string, unknown>, lines: configLines(source) };
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split("\n")[0];
@@ -435,14 +469,25 @@ function check(key: string, raw: unknown, where: string): unknown {
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): KernelConfig {
   const home = oxiosHome(environment);
   const path = configPath(home);
-  const file = readConfigFile(path);
+  const { table: file, lines } = readConfigSource(path);
   const values: Record<string, unknown> = { ...DEFAULTS };
   let mcpServers: McpServerSetting[] = [];
+  const source = { file: path, lines };
+  const agents = file.agents === undefined ? [] : parseAgentProfiles(file.agents, source);
+  const schedules =
+    file.schedules === undefined
+      ? []
+      : parseScheduleSettings(
+          file.schedules,
+          source,
+          agents.map((agent) => agent.name),
+        );
   for (const [key, raw] of Object.entries(file)) {
     if (key === "mcp") {
       mcpServers = parseMcpServerSettings(raw, path);
       continue;
     }
+    if (key === "agents" || key === "schedules") continue;
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
         "CONFIG_INVALID",
@@ -494,6 +539,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execSandbox: values.exec_sandbox as ExecSandboxChoice,
     execBinaries: values.exec_binaries as string[] | undefined,
     execReadOnlyPaths: values.exec_read_only_paths as string[],
+    approvalTimeoutMs: values.approval_timeout_ms as number,
+    approvalDefault: values.approval_default as "reject" | "approve",
+    agents,
+    schedules,
+    configLines: lines,
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
     throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {

@@ -3,12 +3,15 @@
  * `$OXIOS_HOME` and registers the reverse shutdown with the daemon's ShutdownSequence.
  *
  * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
- * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler → supervisor →
- * exec sandbox → tool registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → runtime
- * (model, breakers, budgets) → runs (recovery) → the A2A server.
- * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays too) →
- * drain the scheduler → stop agents → close the exec sandbox (spares) → close interop (MCP clients, browser) → flush memory
- * writes → flush audit → flush git commits → close databases → remove the pid file.
+ * AuditSubscriber → approval records → memory (embedder loaded) → spaces → durable scheduler
+ * → supervisor → exec sandbox → tool registry (gate + ports) → interop (MCP servers, remote
+ * A2A agents, browser) → the control plane (profiles, skills, schedules checked against the
+ * kernel) → runtime (model, breakers, budgets, profiles) → runs (recovery) → scheduled goals
+ * (missed firings) → the A2A server.
+ * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays and
+ * schedule firings too) → drain the scheduler → stop agents → close the exec sandbox (spares)
+ * → close interop (MCP clients, browser) → flush memory writes → flush audit → flush git
+ * commits → close databases → remove the pid file.
  */
 
 import { mkdirSync } from "node:fs";
@@ -27,24 +30,29 @@ import {
   type ResolvedModel,
   type Runtime,
   resolveModel,
+  SkillToolPort,
   SpaceManagerToolPort,
   TokenBudgets,
 } from "@oxios/runtime";
 import { Scheduler } from "@oxios/scheduler";
-import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { LibsqlGoalScheduleStore, LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
 import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
-import { builtinTools, type Sandbox, ToolRegistry } from "@oxios/tools";
+import { type ApprovalBroker, builtinTools, type Sandbox, type SchedulePort, ToolRegistry } from "@oxios/tools";
 import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
+import { LibsqlApprovalStore } from "./approval-store.ts";
 import type { KernelConfig } from "./config.ts";
+import { ControlPlane, resolveControlPlane } from "./control-plane.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
 import { RunService } from "./runs.ts";
+import { ScheduleService } from "./schedules.ts";
+import { SessionService } from "./sessions.ts";
 
 export const KERNEL_VERSION = "0.1.0";
 
@@ -66,6 +74,14 @@ export interface Kernel {
   model: ResolvedModel;
   runtime: Runtime;
   runs: RunService;
+  /** Agent profiles and skills of the configuration, replaced on reload. */
+  control: ControlPlane;
+  /** Pending and decided approvals of tool calls (the gate's broker). */
+  approvals: ApprovalBroker;
+  schedules: ScheduleService;
+  sessions: SessionService;
+  /** Ready once booted (and the HTTP server listens); draining from the first shutdown step on. */
+  lifecycle: { ready: boolean; draining: boolean };
   /** MCP servers, remote A2A agents and the browser. */
   interop: Interop;
   housekeeping: Housekeeping;
@@ -135,6 +151,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     closers.push({ name: "audit store", close: () => auditStore.close() });
     const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
     const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger });
+    const approvalStore = await LibsqlApprovalStore.open({ url: databaseUrl, logger });
+    closers.push({ name: "approval records", close: () => approvalStore.close() });
     step("audit", started);
 
     started = clock.now();
@@ -163,7 +181,11 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("spaces", started);
 
     started = clock.now();
-    const budgets = new TokenBudgets();
+    // The runtime (made below) admits by budgets, profile windows and profile caps; until it
+    // exists, the budgets alone.
+    let runtimeRef: Runtime | undefined;
+    let schedulerRef: Scheduler | undefined;
+    const budgets = new TokenBudgets({ clock, onWindowReset: () => schedulerRef?.reconsider() });
     const taskStore = await LibsqlTaskStore.open({ url: databaseUrl, logger });
     closers.push({ name: "task queue", close: () => taskStore.close() });
     const scheduler = new Scheduler({
@@ -173,8 +195,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       store: taskStore,
       maxConcurrent: config.maxConcurrent,
       ratePerMinute: config.ratePerMinute,
-      canAdmit: (task) => budgets.canAdmit(task),
+      canAdmit: (task) => runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task),
     });
+    schedulerRef = scheduler;
     const recovery = await scheduler.recover(
       async (task) => {
         throw new KernelError("RUN_INTERRUPTED", `task ${task.id} was interrupted by a kernel restart`);
@@ -201,18 +224,37 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         reason: sandboxStatus.reason,
       });
     }
+    let schedulesRef: ScheduleService | undefined;
+    const schedulePort: SchedulePort = {
+      list: (options) => requireSchedules(schedulesRef).toolPort().list(options),
+      put: (input, caller, options) => requireSchedules(schedulesRef).toolPort().put(input, caller, options),
+      remove: (name, caller, options) => requireSchedules(schedulesRef).toolPort().remove(name, caller, options),
+      run: (name, caller, options) => requireSchedules(schedulesRef).toolPort().run(name, caller, options),
+    };
+    let controlRef: ControlPlane | undefined;
     const tools = new ToolRegistry({
       audit: auditSink(audit),
       publisher: bus,
       clock,
       logger,
       redactor,
+      approvalStore,
+      approvalTimeoutMs: config.approvalTimeoutMs,
+      approvalDefault: config.approvalDefault,
       ports: {
         memory: new MemoryStoreToolPort(memory),
         space: new SpaceManagerToolPort(spaces),
         kernel: kernelToolPort(supervisor, scheduler),
+        skills: new SkillToolPort((agentId) => runtimeRef?.skillsOf(agentId) ?? controlRef?.skills() ?? []),
+        schedules: schedulePort,
       },
     }).register(...builtinTools({ exec: { sandbox: execSandbox } }));
+    const cancelledApprovals = tools.approvals.recoverInterrupted();
+    if (cancelledApprovals.length > 0) {
+      logger.warn("approvals left pending by the previous process were cancelled", {
+        approvals: cancelledApprovals.map((record) => record.approvalId),
+      });
+    }
     step("tools", started);
 
     started = clock.now();
@@ -227,6 +269,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
       ...(config.llmBaseUrl ? { baseUrl: config.llmBaseUrl } : {}),
     });
+    // Profiles, skills and schedules, checked against the tools and models of this kernel.
+    const control = new ControlPlane(await resolveControlPlane(config, { model, toolNames: tools.names() }), budgets);
+    controlRef = control;
     const runtime = createRuntime({
       identity: {
         permissions: {
@@ -248,13 +293,33 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       budgets,
       redactor,
       workspaceRoot: join(config.home, "agents"),
+      profiles: control.profile,
+      skills: control.skills,
     });
+    runtimeRef = runtime;
     const runs = new RunService({ runtime, state, clock, logger });
     const interrupted = await runs.recoverInterrupted();
     for (const run of interrupted) {
       logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
     }
     step("runtime", started);
+
+    started = clock.now();
+    const scheduleStore = await LibsqlGoalScheduleStore.open({ url: databaseUrl, logger });
+    closers.push({ name: "schedule store", close: () => scheduleStore.close() });
+    const schedules = new ScheduleService({
+      clock,
+      logger: logger.child({ module: "schedules" }),
+      events: bus,
+      store: scheduleStore,
+      runs,
+      profileExists: (name) => control.profile(name) !== undefined,
+    });
+    schedules.open(control.schedules());
+    schedulesRef = schedules;
+    closers.push({ name: "schedules", close: () => schedules.close() });
+    const sessions = new SessionService({ spaces, state });
+    step("schedules", started);
 
     started = clock.now();
     const housekeeping = new Housekeeping({ clock, logger: logger.child({ module: "housekeeping" }), state, memory });
@@ -299,6 +364,11 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       model,
       runtime,
       runs,
+      control,
+      approvals: tools.approvals,
+      schedules,
+      sessions,
+      lifecycle: { ready: false, draining: false },
       interop,
       housekeeping,
       a2a,
@@ -319,10 +389,11 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         mcp: interop.mcpState(),
         browser: interop.browser === undefined ? "off" : "ready",
         runtime: "ready",
+        schedules: "ready",
         a2a: "ready",
       },
     };
-    registerShutdown(kernel, shutdown, taskStore, spaceStore);
+    registerShutdown(kernel, shutdown, { taskStore, spaceStore, scheduleStore, approvalStore });
     closers.length = 0;
     return kernel;
   } catch (error) {
@@ -340,12 +411,33 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
   }
 }
 
-function registerShutdown(
-  kernel: Kernel,
-  shutdown: ShutdownSequence,
-  taskStore: LibsqlTaskStore,
-  spaceStore: LibsqlSpaceStore,
-): void {
+/**
+ * Applies a reloaded configuration's profiles, skills and schedules (SIGHUP): checked like at
+ * boot, then swapped whole; runs going on keep the profile they started with. Throws
+ * `CONFIG_INVALID` (and changes nothing) when the new configuration is refused.
+ */
+export async function reloadControlPlane(kernel: Kernel, config: KernelConfig): Promise<void> {
+  const resolved = await resolveControlPlane(config, { model: kernel.model, toolNames: kernel.tools.names() });
+  kernel.control.apply(resolved);
+  kernel.schedules.reconfigure(resolved.schedules);
+}
+
+function requireSchedules(schedules: ScheduleService | undefined): ScheduleService {
+  if (schedules === undefined) {
+    throw new KernelError("SCHEDULE_STATE_INVALID", "scheduled goals are not open yet (the kernel is booting)");
+  }
+  return schedules;
+}
+
+interface KernelStores {
+  taskStore: LibsqlTaskStore;
+  spaceStore: LibsqlSpaceStore;
+  scheduleStore: LibsqlGoalScheduleStore;
+  approvalStore: LibsqlApprovalStore;
+}
+
+function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: KernelStores): void {
+  const { taskStore, spaceStore, scheduleStore, approvalStore } = stores;
   const { config } = kernel;
   shutdown
     .add(
@@ -361,6 +453,7 @@ function registerShutdown(
       async () => {
         await kernel.runtime.close();
         await kernel.runs.settled();
+        await kernel.schedules.close();
         const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
         kernel.logger.info("agents stopped", { ...report });
       },
@@ -394,6 +487,8 @@ function registerShutdown(
         await kernel.memory.close();
         await spaceStore.close();
         await taskStore.close();
+        await scheduleStore.close();
+        await approvalStore.close();
         await kernel.audit.close();
         kernel.bus.close();
       },

@@ -1,12 +1,11 @@
 /**
  * The `oxios` command line: daemon control (start, stop, restart, status), talking to the
- * running kernel over HTTP (run, chat, agent, memory, space, audit, git), configuration and
- * doctor. It loads no part of the kernel (no libsql, embedder, AI SDK, hono or zod): only
+ * running kernel over HTTP (run, chat, agent, approvals, schedule, sessions, memory, space,
+ * audit, git), configuration and doctor. It loads no part of the kernel (no libsql, embedder, AI SDK, hono or zod): only
  * `doctor` needs those, and imports them when it runs.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { createLogger, KernelError, type Logger } from "@oxios/core";
 import { stringify } from "smol-toml";
 import {
@@ -19,8 +18,10 @@ import {
   readConfigFile,
 } from "../config.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
+import { chat } from "./chat.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
 import { type CommandLine, USAGE } from "./command-line.ts";
+import { approvals, auditExport, git, profiles, schedule, sessions } from "./control-commands.ts";
 
 export interface CliIo {
   environment: Readonly<Record<string, string | undefined>>;
@@ -68,29 +69,33 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       case "run":
         return await run(config, [sub, ...rest].filter((part) => part !== undefined).join(" "), values, out);
       case "chat":
-        return await chat(config, io, out);
+        return await chat(
+          await KernelClient.connect(config),
+          { input: io.stdin ?? process.stdin, write: (text) => io.stdout.write(text) },
+          {
+            agent: values.agent,
+            session: values.session,
+          },
+        );
       case "agent":
         return await agent(config, sub, rest, out);
+      case "approvals":
+        return await approvals(await KernelClient.connect(config), sub, rest, values, out);
+      case "schedule":
+        return await schedule(await KernelClient.connect(config), sub, rest, values, out);
+      case "sessions":
+        return await sessions(await KernelClient.connect(config), sub, rest, limit, out);
       case "memory":
         return await memory(config, sub, rest, values, limit, out);
       case "space":
         return await space(config, sub, rest, values, out);
       case "audit":
-        return await audit(config, sub, limit, out);
-      case "git": {
-        if (sub !== "log") throw usage("git log [--depth N]");
-        const depth = values.depth === undefined ? 20 : Number(values.depth);
-        const client = await KernelClient.connect(config);
-        const { commits } = await client.request<{
-          commits: Array<{ oid: string; message: string; timestamp: number }>;
-        }>("GET", `/api/git/log?depth=${depth}`);
-        for (const commit of commits) {
-          out(
-            `${commit.oid.slice(0, 10)}  ${new Date(commit.timestamp * 1000).toISOString()}  ${commit.message.trim()}`,
-          );
+        if (sub === "export") {
+          return await auditExport(await KernelClient.connect(config), values, (text) => io.stdout.write(text));
         }
-        return 0;
-      }
+        return await audit(config, sub, limit, out);
+      case "git":
+        return await git(await KernelClient.connect(config), sub, rest, values, out);
       case "config": {
         if (sub === "get") {
           const key = rest[0];
@@ -144,6 +149,8 @@ function configValue(config: KernelConfig, key: string): unknown {
     exec_sandbox: config.execSandbox,
     exec_binaries: config.execBinaries?.join(","),
     exec_read_only_paths: config.execReadOnlyPaths.join(","),
+    approval_timeout_ms: config.approvalTimeoutMs,
+    approval_default: config.approvalDefault,
   };
   return map[key];
 }
@@ -216,34 +223,18 @@ interface ChatResult {
 async function run(
   config: KernelConfig,
   message: string,
-  values: { json?: boolean; session?: string; "exit-code"?: boolean },
+  values: { json?: boolean; session?: string; "exit-code"?: boolean; agent?: string },
   out: (line: string) => void,
 ): Promise<number> {
-  if (message.trim().length === 0) throw usage('run "<goal or message>"');
+  if (message.trim().length === 0) throw usage('run "<goal or message>" [--agent NAME]');
   const client = await KernelClient.connect(config);
   const result = await client.request<ChatResult>("POST", "/api/chat", {
     message,
     ...(values.session ? { sessionId: values.session } : {}),
+    ...(values.agent ? { agent: values.agent } : {}),
   });
   out(values.json ? JSON.stringify(result, null, 2) : result.response);
   return values["exit-code"] ? result.exitCode : 0;
-}
-
-async function chat(config: KernelConfig, io: CliIo, out: (line: string) => void): Promise<number> {
-  const client = await KernelClient.connect(config);
-  const lines = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
-  out("oxios chat — one message per line, Ctrl-D to leave");
-  let sessionId: string | undefined;
-  for await (const line of lines) {
-    if (line.trim().length === 0) continue;
-    const result: ChatResult = await client.request<ChatResult>("POST", "/api/chat", {
-      message: line,
-      ...(sessionId ? { sessionId } : {}),
-    });
-    sessionId = result.sessionId;
-    out(result.response);
-  }
-  return 0;
 }
 
 async function agent(config: KernelConfig, sub: string | undefined, rest: string[], out: (line: string) => void) {
@@ -260,7 +251,8 @@ async function agent(config: KernelConfig, sub: string | undefined, rest: string
     out(`${killed.id} ${killed.status}`);
     return 0;
   }
-  throw usage("agent list | agent kill ID");
+  if (sub === "profiles") return profiles(client, out);
+  throw usage("agent list | agent kill ID | agent profiles");
 }
 
 async function memory(

@@ -10,13 +10,18 @@ export const USAGE = `usage: oxios <command>
 
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
-  run "<goal>" [--json] [--session ID] [--exit-code]
-  chat                        interactive: each line is a run
-  agent list | agent kill ID
+  run "<goal>" [--agent NAME] [--json] [--session ID] [--exit-code]
+  chat [--agent NAME] [--session ID]   interactive, streamed; .session .agent .space .reset .help
+  agent list | agent kill ID | agent profiles
+  approvals [list] [--all] | approvals approve ID [--reason T] | approvals reject ID [--reason T]
+  schedule [list] | schedule show NAME | schedule rm NAME | schedule run NAME
+  schedule add NAME (--cron "0 9 * * 1-5" [--tz ZONE] | --every 1h) --goal TEXT [--agent NAME]
+           [--missed skip|run-once] [--overlap skip|queue]
+  sessions [list] [--limit N] | sessions show ID | sessions rm ID
   memory add TEXT [--type T] [--tags a,b] | memory search QUERY [--limit N] | memory list [--limit N]
   space list | space create NAME [--description TEXT]
-  audit verify | audit tail [--limit N]
-  git log [--depth N]
+  audit verify | audit tail [--limit N] | audit export [--from SEQ] > audit.jsonl
+  git log [--depth N] | git tags | git tag NAME [--commit REF] | git verify | git restore PATH --commit REF
   config get KEY | config set KEY VALUE | config path
   doctor                      check Node, sqlite-vec, embedder, model, port, permissions
   --version                   print the version
@@ -32,6 +37,18 @@ export interface CommandLineOptions {
   limit?: string;
   depth?: string;
   description?: string;
+  agent?: string;
+  reason?: string;
+  by?: string;
+  all?: boolean;
+  cron?: string;
+  every?: string;
+  tz?: string;
+  goal?: string;
+  missed?: string;
+  overlap?: string;
+  from?: string;
+  commit?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -69,6 +86,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       limit: { type: "string" },
       depth: { type: "string" },
       description: { type: "string" },
+      agent: { type: "string" },
+      reason: { type: "string" },
+      by: { type: "string" },
+      all: { type: "boolean" },
+      cron: { type: "string" },
+      every: { type: "string" },
+      tz: { type: "string" },
+      goal: { type: "string" },
+      missed: { type: "string" },
+      overlap: { type: "string" },
+      from: { type: "string" },
+      commit: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },

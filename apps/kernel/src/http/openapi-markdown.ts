@@ -24,6 +24,8 @@ type Schema = {
 };
 interface Operation {
   summary?: string;
+  /** Shown under the summary: how to call it, with an example. */
+  description?: string;
   security?: unknown[];
   parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
@@ -103,6 +105,7 @@ export function renderHttpApiMarkdown(): string {
   }
   for (const { path, method, operation } of entries) {
     lines.push("", `### \`${method} ${path}\``, "", operation.summary ?? "", "");
+    if (operation.description !== undefined) lines.push(operation.description, "");
     for (const parameter of operation.parameters ?? []) {
       lines.push(
         `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`,

@@ -23,6 +23,9 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       method: "post",
       path: "/api/runs",
       summary: "Start a direct run of a goal",
+      description:
+        "`agent` runs it as an agent profile (404 AGENT_PROFILE_NOT_FOUND when unknown). " +
+        `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"goal": "Write release notes for the last week", "agent": "release-notes"}' http://127.0.0.1:4200/api/runs\``,
       request: { body: { content: { "application/json": { schema: RunRequestSchema } }, required: true } },
       responses: { 202: json(RunStartedSchema, "Queued"), 422: errors[422] },
     }),

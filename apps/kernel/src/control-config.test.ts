@@ -94,21 +94,28 @@ describe("agent profiles and schedules in config.toml", () => {
 
   it("refuses an unknown template, role or model naming the file, the line and the key", () => {
     expect(refusal('\n[agents.a]\ntemplate = "wizard"\n')).toEqual({
-      message: 'config.toml:3: agents.a.template must be one of "worker", "standard", "operator", "supervisor", got "wizard"',
+      message:
+        'config.toml:3: agents.a.template must be one of "worker", "standard", "operator", "supervisor", got "wizard"',
       details: expect.objectContaining({ key: "agents.a.template", line: 3 }),
     });
     expect(refusal('[agents.a]\ndescription = "x"\nrole = "root"\n').message).toBe(
       'config.toml:3: agents.a.role must be one of "user", "superuser", "admin", got "root"',
     );
-    expect(refusal('[agents.a]\nmodel = "gpt-4"\n').message).toMatch(/^config\.toml:2: agents\.a\.model must be a model as "provider\/model"/);
+    expect(refusal('[agents.a]\nmodel = "gpt-4"\n').message).toMatch(
+      /^config\.toml:2: agents\.a\.model must be a model as "provider\/model"/,
+    );
     expect(refusal('[agents.a]\nfallback_models = ["openai/x", "nope"]\n').message).toMatch(
       /^config\.toml:2: agents\.a\.fallback_models must be a list of/,
     );
     expect(refusal("[agents.a]\n[agents.a.token_budget]\ncalls = 5\n").message).toBe(
       'config.toml:2: agents.a.token_budget.window is required ("hour" or "day")',
     );
-    expect(refusal('[agents.a]\ntools = { allow = ["rm -rf"] }\n').message).toMatch(/^config\.toml:2: agents\.a\.tools\.allow must be/);
-    expect(refusal('[agents.a]\ncolour = "blue"\n').message).toMatch(/^config\.toml:2: agents\.a\.colour is not a known field/);
+    expect(refusal('[agents.a]\ntools = { allow = ["rm -rf"] }\n').message).toMatch(
+      /^config\.toml:2: agents\.a\.tools\.allow must be/,
+    );
+    expect(refusal('[agents.a]\ncolour = "blue"\n').message).toMatch(
+      /^config\.toml:2: agents\.a\.colour is not a known field/,
+    );
     expect(refusal('[agents."Bad Name"]\n').message).toMatch(/agents\.Bad Name is not a valid profile name/);
   });
 

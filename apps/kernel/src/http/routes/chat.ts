@@ -18,6 +18,7 @@ export function chatRoutes(kernel: Pick<Kernel, "runtime" | "logger">, streams: 
     signal,
     ...(body.sessionId ? { sessionId: body.sessionId } : {}),
     ...(body.spaceId ? { spaceId: body.spaceId } : {}),
+    ...(body.agent ? { agent: body.agent } : {}),
   });
   app.openapi(
     securedRoute({

@@ -1,3 +1,3 @@
 import { oxiosVitest } from "@oxios/tooling/vitest";
 
-export default oxiosVitest({ testTimeout: 30_000 });
+export default oxiosVitest();

@@ -9,8 +9,11 @@ export function oxiosVitest(options = {}) {
     ssr: { resolve: { conditions: ["@oxios/source"] } },
     test: {
       include: options.include ?? ["src/**/*.test.ts", "test/**/*.test.ts"],
-      testTimeout: options.testTimeout ?? 20_000,
-      hookTimeout: 30_000,
+      // A timeout only guards against a hang: tests wait for events, never for time. Stress and
+      // race tests are bound by a count (2,000 reads, 10 rounds), and on a shared two-core
+      // machine under load that count can take several times its quiet duration.
+      testTimeout: options.testTimeout ?? 60_000,
+      hookTimeout: 60_000,
       // expect.poll waits for an event; its 1 s default is a wall-clock window a loaded machine
       // can miss. The test's own timeout is the real bound.
       expect: { poll: { timeout: 15_000 } },

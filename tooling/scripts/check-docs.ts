@@ -1,10 +1,18 @@
 // Keeps the docs honest where code can check them:
 // - docs/lock-ordering.md and KERNEL_LOCK_RANKS say the same thing;
 // - every file the guarantee table of docs/architecture.md names exists. A name with a slash is
-//   a path from the repository root; a bare name must match exactly one file in the repository.
+//   a path from the repository root; a bare name must match exactly one file in the repository;
+// - docs/errors.md is what the declared error codes render to;
+// - no source file writes an error code inline: codes are declared in a package's
+//   src/error-codes.ts and used through its table (see error-code-literals.ts).
+// Run with `--conditions=@oxios/source` (the `check:docs` script does), so the packages load
+// from their sources.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { errorCatalog } from "../../apps/kernel/src/error-catalog.ts";
+import { readErrorsDoc, renderErrorsMarkdown } from "../../apps/kernel/src/http/errors-markdown.ts";
 import { KERNEL_LOCK_RANKS } from "../../packages/core/src/lock-ranks.ts";
+import { inlineErrorCodes } from "./error-code-literals.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const problems: string[] = [];
@@ -62,10 +70,20 @@ if (section === undefined) {
   }
 }
 
+if (readErrorsDoc() !== renderErrorsMarkdown()) {
+  problems.push(
+    "docs/errors.md is out of date: run `node --conditions=@oxios/source --import tsx apps/kernel/src/http/errors-markdown.ts --write` in the repository root",
+  );
+}
+const declaredCodes = new Set(errorCatalog().map((declared) => declared.code));
+const inline = inlineErrorCodes(root, declaredCodes);
+for (const finding of inline) problems.push(`${finding.file}:${finding.line}: ${finding.problem}`);
+
 if (problems.length > 0) {
   console.error(`docs out of step:\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
 console.log(
-  `lock docs match KERNEL_LOCK_RANKS (${documented.size} locks); the guarantee table's ${cited} file names all exist`,
+  `lock docs match KERNEL_LOCK_RANKS (${documented.size} locks); the guarantee table's ${cited} file names all exist; ` +
+    `docs/errors.md matches the ${declaredCodes.size} declared error codes, and no source writes one inline`,
 );

@@ -9,6 +9,7 @@
 import { abortError, KernelError, type Logger } from "@oxios/core";
 import type { EventBus, Priority } from "@oxios/event-bus";
 import type { A2aKernelPort, A2aKernelTaskUpdate, A2aTaskRequest } from "@oxios/tools/a2a";
+import { KernelErrorCode } from "./error-codes.ts";
 import type { RunRecord, RunService } from "./runs.ts";
 
 const PRIORITIES: ReadonlySet<string> = new Set(["low", "normal", "high", "critical"]);
@@ -85,7 +86,7 @@ export class KernelA2aPort implements A2aKernelPort {
   async *events(taskId: string, options: { signal?: AbortSignal } = {}): AsyncIterable<A2aKernelTaskUpdate> {
     const { signal } = options;
     const first = await this.#runs.load(taskId);
-    if (first === undefined) throw new KernelError("RUN_NOT_FOUND", `no run ${taskId}`);
+    if (first === undefined) throw new KernelError(KernelErrorCode.runNotFound, `no run ${taskId}`);
     let pending = false;
     let started = first.status !== "queued";
     let wake: () => void = () => undefined;

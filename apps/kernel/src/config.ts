@@ -19,6 +19,7 @@ import {
   parseScheduleSettings,
   type ScheduleSetting,
 } from "./control-config.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
 export type BrowserChoice = "auto" | "on" | "off";
@@ -322,7 +323,7 @@ export function readConfigSource(path: string): { table: Record<string, unknown>
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { table: {}, lines: new Map() };
-    throw new KernelError("CONFIG_INVALID", `cannot read ${path}: ${code ?? String(error)}`, {
+    throw new KernelError(KernelErrorCode.configInvalid, `cannot read ${path}: ${code ?? String(error)}`, {
       cause: error,
       details: { file: path, osCode: code },
     });
@@ -332,7 +333,7 @@ export function readConfigSource(path: string): { table: Record<string, unknown>
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split("\n")[0];
-      throw new KernelError("CONFIG_INVALID", `${path}:${error.line}:${error.column}: ${first}`, {
+      throw new KernelError(KernelErrorCode.configInvalid, `${path}:${error.line}:${error.column}: ${first}`, {
         cause: error,
         details: { file: path, line: error.line, column: error.column },
       });
@@ -347,7 +348,7 @@ const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens"]);
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
   const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
   const got = secret ? "a value that is not shown (it may be a secret)" : JSON.stringify(raw);
-  return new KernelError("CONFIG_INVALID", `${where} must be ${form}, got ${got}`, {
+  return new KernelError(KernelErrorCode.configInvalid, `${where} must be ${form}, got ${got}`, {
     details: secret ? { key } : { key, value: raw },
   });
 }
@@ -490,7 +491,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     if (key === "agents" || key === "schedules") continue;
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         `${path}: unknown key "${key}" (known: ${[...Object.keys(CONFIG_KEYS), ...TABLE_KEYS].join(", ")})`,
         { details: { file: path, key } },
       );
@@ -508,7 +509,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       parsed = JSON.parse(mcpJson);
     } catch (error) {
       throw new KernelError(
-        "CONFIG_INVALID",
+        KernelErrorCode.configInvalid,
         'OXIOS_MCP_SERVERS must be JSON like {"name": {"command": "…", "args": []}}',
         { cause: error, details: { key: "mcp.servers" } },
       );
@@ -546,7 +547,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     configLines: lines,
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
-    throw new KernelError("CONFIG_INVALID", "OXIOS_API_TOKEN must not equal the LLM API key", {
+    throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {
       details: { key: "api_token" },
     });
   }
@@ -556,9 +557,13 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
 /** Validates one value for `oxios config set`; returns the TOML-ready value. */
 export function parseConfigValue(key: string, raw: string): string | number | boolean | string[] {
   if (!(key in CONFIG_KEYS)) {
-    throw new KernelError("CONFIG_INVALID", `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`, {
-      details: { key },
-    });
+    throw new KernelError(
+      KernelErrorCode.configInvalid,
+      `unknown key "${key}" (known: ${Object.keys(CONFIG_KEYS).join(", ")})`,
+      {
+        details: { key },
+      },
+    );
   }
   return check(key, raw, key) as string | number | boolean | string[];
 }

@@ -10,6 +10,7 @@
 
 import { KernelError } from "@oxios/core";
 import { type ConfigLines, lineOf } from "./config-lines.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export type ProfileRole = "user" | "superuser" | "admin";
 export type ProfileTemplate = "worker" | "standard" | "operator" | "supervisor";
@@ -71,7 +72,7 @@ export interface ConfigSource {
 export function configError(source: ConfigSource, key: string, problem: string): KernelError {
   const line = lineOf(source.lines, key);
   const where = line === undefined ? source.file : `${source.file}:${line}`;
-  return new KernelError("CONFIG_INVALID", `${where}: ${key} ${problem}`, {
+  return new KernelError(KernelErrorCode.configInvalid, `${where}: ${key} ${problem}`, {
     details: { file: source.file, key, ...(line === undefined ? {} : { line }) },
   });
 }

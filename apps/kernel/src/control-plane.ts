@@ -23,6 +23,7 @@ import { type GoalSchedule, parseGoalSchedule } from "@oxios/scheduler";
 import { type AgentPermissions, toolNameMatches } from "@oxios/tools";
 import type { KernelConfig } from "./config.ts";
 import { type AgentProfileSetting, type ConfigSource, configError } from "./control-config.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 
 /** A profile as `GET /api/agents/profiles` shows it. */
 export interface ProfileView {
@@ -68,7 +69,7 @@ export async function resolveControlPlane(
   try {
     globalSkills = await loadSkills([global], [global]);
   } catch (error) {
-    throw new KernelError("CONFIG_INVALID", `skills in ${global}: ${KernelError.from(error).message}`, {
+    throw new KernelError(KernelErrorCode.configInvalid, `skills in ${global}: ${KernelError.from(error).message}`, {
       cause: error,
       details: { file: global },
     });

@@ -58,7 +58,7 @@ async function waitRun(kernel: KernelProcess, taskId: string): Promise<Run> {
   return eventually(async () => {
     const run = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
     return TERMINAL.has(run.status) ? run : undefined;
-  }, 30_000);
+  }, 60_000);
 }
 
 describe("the escape table against a kernel on its defaults", () => {

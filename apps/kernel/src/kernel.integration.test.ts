@@ -95,7 +95,7 @@ async function waitRun(kernel: KernelProcess, taskId: string): Promise<Run> {
   return eventually(async () => {
     const run = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
     return TERMINAL.has(run.status) ? run : undefined;
-  }, 30_000);
+  }, 60_000);
 }
 
 describe("the kernel, end to end", () => {
@@ -171,7 +171,7 @@ describe("the kernel, end to end", () => {
     expect(runs.map((run) => run.status)).toEqual(Array(8).fill("completed"));
     expect(runs[0]?.text).toContain("answer to: HELD goal 0");
     expect(fake.maxInFlight).toBe(3);
-  }, 30_000);
+  }, 60_000);
 
   it("long-polls a run with waitMs: one GET answers once the run has finished", async () => {
     gate.close();
@@ -182,7 +182,7 @@ describe("the kernel, end to end", () => {
     gate.open();
     expect((await longPoll).status).toBe("completed");
     expect((await kernel.request("GET", `/api/runs/${taskId}?waitMs=600000`)).status).toBe(422);
-  }, 30_000);
+  }, 60_000);
 
   it("streams a run's events in order over SSE", async () => {
     const controller = new AbortController();
@@ -233,7 +233,7 @@ describe("the kernel, end to end", () => {
     expect(events).toContain("phase");
     expect(events.at(-1)).toBe("result");
     expect(body).toContain('"kind":"task"');
-  }, 30_000);
+  }, 60_000);
 
   it("serves the CLI commands against the running daemon", async () => {
     // Asynchronous: the fake model answers from this process, so it must not be blocked.
@@ -271,7 +271,7 @@ describe("the kernel, end to end", () => {
     // The tail never ends by itself: only the cancel can take it away. The exec tool kills the
     // child's whole process group (SIGTERM, then SIGKILL after its grace).
     await eventually(() => (processWithMarker(marker) ? undefined : true));
-  }, 30_000);
+  }, 60_000);
 
   it("stores memories and spaces, and keeps them across a SIGTERM restart with the audit chain intact", async () => {
     const memory = await kernel.json<{ id: string }>("POST", "/api/memory", {

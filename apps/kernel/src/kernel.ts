@@ -47,6 +47,7 @@ import { auditSink, kernelToolPort } from "./adapters.ts";
 import { LibsqlApprovalStore } from "./approval-store.ts";
 import type { KernelConfig } from "./config.ts";
 import { ControlPlane, resolveControlPlane } from "./control-plane.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
@@ -200,7 +201,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     schedulerRef = scheduler;
     const recovery = await scheduler.recover(
       async (task) => {
-        throw new KernelError("RUN_INTERRUPTED", `task ${task.id} was interrupted by a kernel restart`);
+        throw new KernelError(KernelErrorCode.runInterrupted, `task ${task.id} was interrupted by a kernel restart`);
       },
       { maxAttempts: 1 },
     );
@@ -233,6 +234,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     };
     let controlRef: ControlPlane | undefined;
     const tools = new ToolRegistry({
+      ...(execSandbox.workspaceOwner === undefined ? {} : { workspaceOwner: execSandbox.workspaceOwner }),
       audit: auditSink(audit),
       publisher: bus,
       clock,
@@ -424,7 +426,10 @@ export async function reloadControlPlane(kernel: Kernel, config: KernelConfig): 
 
 function requireSchedules(schedules: ScheduleService | undefined): ScheduleService {
   if (schedules === undefined) {
-    throw new KernelError("SCHEDULE_STATE_INVALID", "scheduled goals are not open yet (the kernel is booting)");
+    throw new KernelError(
+      KernelErrorCode.controlPlaneNotReady,
+      "scheduled goals are not open yet (the kernel is booting)",
+    );
   }
   return schedules;
 }

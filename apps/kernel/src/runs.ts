@@ -8,6 +8,7 @@
 import { type Clock, KernelError, type Logger } from "@oxios/core";
 import type { RunGoalRequest, RunRecord, Runtime } from "@oxios/runtime";
 import type { StateStore } from "@oxios/state-store";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export type { RunRecord };
 
@@ -42,7 +43,7 @@ export class RunService {
         ...stored,
         status: "failed",
         finishedAt: clock.now(),
-        error: { code: "RUN_INTERRUPTED", message: "the kernel stopped before this run finished" },
+        error: { code: KernelErrorCode.runInterrupted, message: "the kernel stopped before this run finished" },
       };
       await state.save(CATEGORY, record.taskId, record);
       interrupted.push(record);

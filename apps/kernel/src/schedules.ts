@@ -5,13 +5,14 @@
  * API, the CLI and the operator-tier `schedule_*` tools.
  *
  * Who may define what: `config.toml` schedules are read-only to the API and the tools
- * (`SCHEDULE_READ_ONLY`); the API may name any profile; an agent may schedule goals only for
+ * (`SCHEDULER_SCHEDULE_READ_ONLY`); the API may name any profile; an agent may schedule goals only for
  * the default agent or for its own profile (`SCHEDULE_AGENT_DENIED`), so a tool call cannot
  * hand work to a more powerful profile.
  */
 
 import { type Clock, KernelError, type Logger } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
+import { RuntimeErrorCode } from "@oxios/runtime";
 import {
   type GoalSchedule,
   type GoalScheduleInput,
@@ -21,8 +22,10 @@ import {
   type GoalScheduleView,
   type ManualRunResult,
   parseGoalSchedule,
+  SchedulerErrorCode,
 } from "@oxios/scheduler";
 import type { AgentIdentity, ScheduleInfo, SchedulePort } from "@oxios/tools";
+import { KernelErrorCode } from "./error-codes.ts";
 import type { RunService } from "./runs.ts";
 
 export interface ScheduleServiceOptions {
@@ -72,35 +75,35 @@ export class ScheduleService {
     return this.#schedules.list();
   }
 
-  /** Throws `SCHEDULE_NOT_FOUND`. */
+  /** Throws `SCHEDULER_SCHEDULE_NOT_FOUND`. */
   get(name: string): GoalScheduleView {
     const view = this.#schedules.get(name);
     if (view === undefined) {
-      throw new KernelError("SCHEDULE_NOT_FOUND", `no schedule named ${name}`, { details: { name } });
+      throw new KernelError(SchedulerErrorCode.scheduleNotFound, `no schedule named ${name}`, { details: { name } });
     }
     return view;
   }
 
   /**
-   * Creates (`replace: false`) or replaces a schedule. Throws `SCHEDULE_INVALID` naming the
-   * field, `AGENT_PROFILE_NOT_FOUND`, `SCHEDULE_EXISTS`, `SCHEDULE_READ_ONLY`.
+   * Creates (`replace: false`) or replaces a schedule. Throws `SCHEDULER_SCHEDULE_INVALID` naming the
+   * field, `AGENT_PROFILE_NOT_FOUND`, `SCHEDULER_SCHEDULE_EXISTS`, `SCHEDULER_SCHEDULE_READ_ONLY`.
    */
   put(input: GoalScheduleInput, source: GoalScheduleSource, options: { replace: boolean }): GoalScheduleView {
     const schedule = parseGoalSchedule(input, source);
     if (schedule.agent !== undefined && !this.#options.profileExists(schedule.agent)) {
-      throw new KernelError("AGENT_PROFILE_NOT_FOUND", `no agent profile named ${schedule.agent}`, {
+      throw new KernelError(RuntimeErrorCode.agentProfileNotFound, `no agent profile named ${schedule.agent}`, {
         details: { field: "agent", agent: schedule.agent },
       });
     }
     return this.#schedules.put(schedule, options);
   }
 
-  /** Throws `SCHEDULE_NOT_FOUND`, `SCHEDULE_READ_ONLY`. */
+  /** Throws `SCHEDULER_SCHEDULE_NOT_FOUND`, `SCHEDULER_SCHEDULE_READ_ONLY`. */
   remove(name: string): void {
     this.#schedules.remove(name);
   }
 
-  /** Throws `SCHEDULE_NOT_FOUND`, `SCHEDULE_BUSY`; rejects with what starting the run rejects with. */
+  /** Throws `SCHEDULER_SCHEDULE_NOT_FOUND`, `SCHEDULER_SCHEDULE_BUSY`; rejects with what starting the run rejects with. */
   run(name: string): Promise<ManualRunResult> {
     return this.#schedules.runNow(name);
   }
@@ -125,7 +128,7 @@ export class ScheduleService {
     const allowed = (agent: string | undefined, caller: AgentIdentity) => {
       if (agent === undefined || agent === caller.profile) return;
       throw new KernelError(
-        "SCHEDULE_AGENT_DENIED",
+        KernelErrorCode.scheduleAgentDenied,
         `an agent may schedule goals only for the default agent or its own profile${caller.profile === undefined ? "" : ` (${caller.profile})`}, not for ${agent}`,
         { details: { field: "agent", agent } },
       );

@@ -133,7 +133,7 @@ describe("secrets never reach agents or disk in clear", () => {
     });
     expect(journal).toContain("[redacted:llm-api-key]");
     expectClean(journal, "the run journal");
-  }, 30_000);
+  }, 60_000);
 
   it("and in the memory episode and the audit trail of a chat task", async () => {
     const chat = await kernel.json<{ kind: string; evaluationPassed: boolean }>("POST", "/api/chat", {
@@ -151,7 +151,7 @@ describe("secrets never reach agents or disk in clear", () => {
     const audit = JSON.stringify(entries);
     expect(audit).toContain("missing-[redacted:llm-api-key].txt");
     expectClean(audit, "the audit trail");
-  }, 30_000);
+  }, 60_000);
 
   it("leaves no secret in any file of the home, the git history, the conversation buffer or the output", async () => {
     kernel.child.kill("SIGTERM");

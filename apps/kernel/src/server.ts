@@ -10,6 +10,7 @@
 import { type Clock, KernelError, type Logger, redactingLogger, systemClock } from "@oxios/core";
 import {
   acquirePidFile,
+  DaemonErrorCode,
   installSignalHandlers,
   type PidFile,
   type ServedHttp,
@@ -17,6 +18,7 @@ import {
   serve,
 } from "@oxios/daemon";
 import { type KernelConfig, loadConfig } from "./config.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 import { restrictUmask, secureHome } from "./home-permissions.ts";
 import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
@@ -51,10 +53,13 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   } catch (error) {
     const failure = KernelError.from(error);
     options.print(`oxios: ${failure.message}`);
-    options.logger.error(failure.code === "CONFIG_INVALID" ? "configuration invalid" : "cannot prepare the home", {
-      code: failure.code,
-      message: failure.message,
-    });
+    options.logger.error(
+      failure.code === KernelErrorCode.configInvalid ? "configuration invalid" : "cannot prepare the home",
+      {
+        code: failure.code,
+        message: failure.message,
+      },
+    );
     return 1;
   }
   const token = provided.token;
@@ -121,7 +126,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   } catch (error) {
     const failure = KernelError.from(error);
     print(
-      failure.code === "DAEMON_ALREADY_RUNNING"
+      failure.code === DaemonErrorCode.alreadyRunning
         ? `oxios is already running (pid ${String((failure.details as { pid?: number } | undefined)?.pid ?? "?")}); not starting a second kernel`
         : `oxios: ${failure.message}`,
     );
@@ -168,7 +173,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   } catch (error) {
     const failure = KernelError.from(error);
     print(
-      failure.code === "DAEMON_PORT_IN_USE"
+      failure.code === DaemonErrorCode.portInUse
         ? `oxios: port ${config.port} on ${config.host} is already in use (set OXIOS_PORT or port in ${config.configPath})`
         : `oxios: failed to start: ${failure.message}`,
     );

@@ -7,6 +7,7 @@
 import { KernelError } from "@oxios/core";
 import type { ConversationTurn, SpaceManager } from "@oxios/space";
 import type { StateStore } from "@oxios/state-store";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export interface SessionSummaryView {
   id: string;
@@ -75,5 +76,5 @@ export class SessionService {
 }
 
 function notFound(id: string): KernelError {
-  return new KernelError("SESSION_NOT_FOUND", `no session ${id}`, { details: { sessionId: id } });
+  return new KernelError(KernelErrorCode.sessionNotFound, `no session ${id}`, { details: { sessionId: id } });
 }

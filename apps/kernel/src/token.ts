@@ -9,6 +9,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
+import { KernelErrorCode } from "./error-codes.ts";
 
 export const TOKEN_FILE = "api-token";
 
@@ -44,7 +45,9 @@ export function provideApiToken(
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new KernelError("TOKEN_UNREADABLE", `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      throw new KernelError(KernelErrorCode.tokenUnreadable, `cannot read ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   const token = `oxt_${randomBytes(32).toString("base64url")}`;
@@ -80,9 +83,13 @@ export function readApiToken(home: string, override: string | undefined): string
     return readFileSync(tokenPath(home), "utf8").trim() || undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new KernelError("TOKEN_UNREADABLE", `cannot read ${tokenPath(home)}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new KernelError(
+      KernelErrorCode.tokenUnreadable,
+      `cannot read ${tokenPath(home)}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

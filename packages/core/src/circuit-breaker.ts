@@ -13,6 +13,7 @@
  */
 
 import type { Clock } from "./clock.ts";
+import { CoreErrorCode } from "./error-codes.ts";
 import { KernelError } from "./errors.ts";
 
 export type CircuitState = "closed" | "open" | "half-open";
@@ -43,10 +44,13 @@ export class CircuitBreaker {
     this.#clock = options.clock;
     this.#threshold = options.failureThreshold ?? 5;
     this.#openMs = options.openMs ?? 30_000;
-    this.#openErrorCode = options.openErrorCode ?? "CIRCUIT_OPEN";
+    this.#openErrorCode = options.openErrorCode ?? CoreErrorCode.circuitOpen;
     this.name = options.name ?? "circuit";
     if (!Number.isInteger(this.#threshold) || this.#threshold < 1 || !(this.#openMs > 0)) {
-      throw new KernelError("CIRCUIT_INVALID", `circuit ${this.name}: failureThreshold must be ≥ 1 and openMs > 0`);
+      throw new KernelError(
+        CoreErrorCode.circuitInvalid,
+        `circuit ${this.name}: failureThreshold must be ≥ 1 and openMs > 0`,
+      );
     }
   }
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { defineErrorCodes } from "./error-catalog.ts";
+import { CoreErrorCode } from "./error-codes.ts";
 import { KernelError } from "./errors.ts";
 
 describe("KernelError", () => {
@@ -20,6 +22,23 @@ describe("KernelError", () => {
     expect(foreign instanceof KernelError).toBe(false);
     expect(KernelError.isInstance(foreign)).toBe(true);
     expect(KernelError.hasCode(foreign, "ABORTED")).toBe(true);
+  });
+
+  it("carries the kind its code was declared with, and internal for an undeclared code", () => {
+    const codes = defineErrorCodes("@test/errors", {
+      gone: { code: "ERRORS_TEST_GONE", kind: "not-found", description: "Gone." },
+    });
+    expect(new KernelError(codes.gone, "gone").kind).toBe("not-found");
+    expect(new KernelError(CoreErrorCode.aborted, "stopped").kind).toBe("aborted");
+    expect(new KernelError(CoreErrorCode.timedOut, "late").kind).toBe("timeout");
+    expect(new KernelError("ERRORS_TEST_UNDECLARED", "?").kind).toBe("internal");
+    expect(KernelError.from(new TypeError("bad")).kind).toBe("internal");
+  });
+
+  it("a second copy of the package finds the kinds declared through the first", async () => {
+    const secondCopy = "./errors.ts?kind-copy";
+    const copy = (await import(/* @vite-ignore */ secondCopy)) as typeof import("./errors.ts");
+    expect(new copy.KernelError(CoreErrorCode.circuitOpen, "open").kind).toBe("unavailable");
   });
 
   it("isInstance rejects look-alikes", () => {

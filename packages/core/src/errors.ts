@@ -1,10 +1,15 @@
 /**
  * KernelError: the one error type every Oxios package throws across its public API.
  *
- * `code` is a stable string callers branch on (`LOCK_ORDER`, `SCHEDULER_QUEUE_FULL`, …);
- * messages are for people and may change. `isInstance` checks a `Symbol.for` marker instead
- * of `instanceof`, so it still works when two copies of this package are loaded.
+ * `code` is a stable string callers branch on (`LOCK_ORDER`, `SCHEDULER_DRAINING`, …), declared
+ * by its package in `error-codes.ts`; `kind` says what sort of failure it is, looked up from that
+ * declaration (`internal` for a code nobody declared). Messages are for people and may change.
+ * `isInstance` checks a `Symbol.for` marker instead of `instanceof`, so it still works when two
+ * copies of this package are loaded.
  */
+
+import { type ErrorKind, errorKindOf } from "./error-catalog.ts";
+import { CoreErrorCode } from "./error-codes.ts";
 
 const kernelErrorMarker = Symbol.for("oxios.kernel-error");
 
@@ -16,12 +21,15 @@ export interface KernelErrorOptions {
 export class KernelError extends Error {
   readonly [kernelErrorMarker] = true;
   readonly code: string;
+  /** The declared kind of `code`; `internal` when no loaded package declares it. */
+  readonly kind: ErrorKind;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: string, message: string, options: KernelErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "KernelError";
     this.code = code;
+    this.kind = errorKindOf(code);
     this.details = options.details;
   }
 
@@ -41,7 +49,7 @@ export class KernelError extends Error {
    * Wraps any thrown value: a KernelError passes through unchanged, anything else becomes a
    * KernelError with `code` and the original as `cause`.
    */
-  static from(value: unknown, code = "INTERNAL", message?: string): KernelError {
+  static from(value: unknown, code: string = CoreErrorCode.internal, message?: string): KernelError {
     if (KernelError.isInstance(value)) return value;
     const text = message ?? (value instanceof Error ? value.message : String(value));
     return new KernelError(code, text, { cause: value });

@@ -1,5 +1,5 @@
 /**
- * @module @oxios/core — the primitives every Oxios package shares: coded errors,
+ * @module @oxios/core — the primitives every Oxios package shares: coded errors with kinds,
  * time-ordered ids, the Clock port, cancellation helpers, ranked async locks with a
  * lock-order check, the Logger port and the Redactor port for secrets. Portable:
  * web-standard APIs only.
@@ -8,6 +8,18 @@
 export { type AsyncContextSupport, asyncContextSupport } from "./async-context.ts";
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.ts";
 export { type Clock, SystemClock, sleepOn, systemClock, type Timer } from "./clock.ts";
+export {
+  type DeclaredErrorCode,
+  declaredErrorCodes,
+  defineErrorCodes,
+  ERROR_KINDS,
+  type ErrorCodeSpec,
+  type ErrorCodes,
+  type ErrorKind,
+  errorCodeInfo,
+  errorKindOf,
+} from "./error-catalog.ts";
+export { CoreErrorCode } from "./error-codes.ts";
 export { KernelError, type KernelErrorOptions } from "./errors.ts";
 export { idTimestamp, isId, newId } from "./ids.ts";
 export {

@@ -10,6 +10,7 @@
  */
 
 import { AsyncContext, asyncContextSupport } from "./async-context.ts";
+import { CoreErrorCode } from "./error-codes.ts";
 import { KernelError } from "./errors.ts";
 
 /** What the order check knows about a lock. */
@@ -58,13 +59,17 @@ export function assertMayAcquire(lock: RankedLockIdentity): void {
   if (held === undefined) return;
   for (const other of held) {
     if (other === lock) {
-      throw new KernelError("LOCK_REENTRANT", `re-entrant acquire of ${describe(lock)}: this flow already holds it`, {
-        details: { lock: lock.name, label: lock.label },
-      });
+      throw new KernelError(
+        CoreErrorCode.lockReentrant,
+        `re-entrant acquire of ${describe(lock)}: this flow already holds it`,
+        {
+          details: { lock: lock.name, label: lock.label },
+        },
+      );
     }
     if (other.rank >= lock.rank) {
       throw new KernelError(
-        "LOCK_ORDER",
+        CoreErrorCode.lockOrder,
         `lock order violation: acquiring ${describe(lock)} while holding ${describe(other)}; ranks must strictly increase`,
         {
           details: {

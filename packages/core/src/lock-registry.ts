@@ -3,6 +3,7 @@
  * `kernelLocks` is built from `KERNEL_LOCK_RANKS`; tests and embedders may build their own.
  */
 
+import { CoreErrorCode } from "./error-codes.ts";
 import { KernelError } from "./errors.ts";
 import { KERNEL_LOCK_RANKS, type KernelLockName } from "./lock-ranks.ts";
 import { Mutex } from "./mutex.ts";
@@ -15,7 +16,7 @@ export class LockRegistry<Name extends string> {
     const entries = Object.entries(ranks) as Array<[string, number]>;
     for (const [name, rank] of entries) {
       if (typeof rank !== "number" || !Number.isFinite(rank)) {
-        throw new KernelError("LOCK_INVALID", `lock rank for ${name} must be a finite number`);
+        throw new KernelError(CoreErrorCode.lockInvalid, `lock rank for ${name} must be a finite number`);
       }
     }
     this.#ranks = new Map(entries);
@@ -24,7 +25,7 @@ export class LockRegistry<Name extends string> {
   /** The rank registered for `name`; `LOCK_UNKNOWN` if there is none. */
   rank(name: Name): number {
     const rank = this.#ranks.get(name);
-    if (rank === undefined) throw new KernelError("LOCK_UNKNOWN", `no lock named ${name} in this registry`);
+    if (rank === undefined) throw new KernelError(CoreErrorCode.lockUnknown, `no lock named ${name} in this registry`);
     return rank;
   }
 

@@ -6,6 +6,7 @@
  * line and rejects its promise with the signal's KernelError.
  */
 
+import { CoreErrorCode } from "./error-codes.ts";
 import { KernelError } from "./errors.ts";
 import { assertMayAcquire, type RankedLockIdentity, runHolding } from "./lock-order.ts";
 import { abortError } from "./signals.ts";
@@ -65,12 +66,12 @@ export class Semaphore implements RankedLockIdentity {
 
   constructor(options: SemaphoreOptions) {
     if (!Number.isInteger(options.permits) || options.permits < 1) {
-      throw new KernelError("LOCK_INVALID", `lock ${options.name}: permits must be an integer ≥ 1`, {
+      throw new KernelError(CoreErrorCode.lockInvalid, `lock ${options.name}: permits must be an integer ≥ 1`, {
         details: { permits: options.permits },
       });
     }
     if (!Number.isFinite(options.rank)) {
-      throw new KernelError("LOCK_INVALID", `lock ${options.name}: rank must be a finite number`);
+      throw new KernelError(CoreErrorCode.lockInvalid, `lock ${options.name}: rank must be a finite number`);
     }
     this.name = options.name;
     this.rank = options.rank;
@@ -137,10 +138,13 @@ export class Semaphore implements RankedLockIdentity {
   /** Gives a permit back. `LOCK_NOT_HELD` for a guard of another lock or one already released. */
   release(guard: LockGuard): void {
     if (!(guard instanceof Guard) || guard.lock !== this) {
-      throw new KernelError("LOCK_NOT_HELD", `release of ${this.name} with a guard that does not belong to it`);
+      throw new KernelError(
+        CoreErrorCode.lockNotHeld,
+        `release of ${this.name} with a guard that does not belong to it`,
+      );
     }
     if (guard.released) {
-      throw new KernelError("LOCK_NOT_HELD", `${this.name} released twice by the same holder`);
+      throw new KernelError(CoreErrorCode.lockNotHeld, `${this.name} released twice by the same holder`);
     }
     guard.released = true;
     const next = this.#nextWaiter();

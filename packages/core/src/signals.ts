@@ -4,6 +4,7 @@
  */
 
 import type { Clock, Timer } from "./clock.ts";
+import { CoreErrorCode } from "./error-codes.ts";
 import { KernelError } from "./errors.ts";
 
 /** The KernelError that describes why `signal` aborted. */
@@ -11,10 +12,10 @@ export function abortError(signal: AbortSignal): KernelError {
   const reason: unknown = signal.reason;
   if (KernelError.isInstance(reason)) return reason;
   if (reason instanceof Error && reason.name === "TimeoutError") {
-    return new KernelError("TIMED_OUT", reason.message || "operation timed out", { cause: reason });
+    return new KernelError(CoreErrorCode.timedOut, reason.message || "operation timed out", { cause: reason });
   }
   const message = reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "operation aborted";
-  return new KernelError("ABORTED", message, { cause: reason });
+  return new KernelError(CoreErrorCode.aborted, message, { cause: reason });
 }
 
 /** Throws the signal's KernelError (`ABORTED` / `TIMED_OUT`) if it has aborted. */
@@ -38,7 +39,7 @@ export interface TimeoutSignal {
 export function timeoutSignal(clock: Clock, ms: number, message = `timed out after ${ms} ms`): TimeoutSignal {
   const controller = new AbortController();
   const timer: Timer = clock.setTimer(() => {
-    controller.abort(new KernelError("TIMED_OUT", message, { details: { timeoutMs: ms } }));
+    controller.abort(new KernelError(CoreErrorCode.timedOut, message, { details: { timeoutMs: ms } }));
   }, ms);
   return { signal: controller.signal, cancel: () => timer.cancel() };
 }

@@ -121,7 +121,7 @@ describe("pid file", () => {
     const seen = await inspectPidFile(home);
     expect(seen.state === "running" && seen.record.url).toBe("http://127.0.0.1:4200");
     await writeRecord({ ...pidFile.record, token: "someone-else" });
-    await expect(pidFile.update({ url: "http://x" })).rejects.toMatchObject({ code: "DAEMON_PID_FILE_ERROR" });
+    await expect(pidFile.update({ url: "http://x" })).rejects.toMatchObject({ code: "DAEMON_PID_FILE_FAILED" });
     expect(await pidFile.release()).toBe(false);
     expect(logger.find("warn", "belongs to another process")).toHaveLength(1);
     expect(parsePidRecord(await readFile(pidFilePath(home), "utf8"))?.token).toBe("someone-else");
@@ -142,11 +142,11 @@ describe("pid file", () => {
     });
   });
 
-  it("translates file system failures into DAEMON_PID_FILE_ERROR", async () => {
+  it("translates file system failures into DAEMON_PID_FILE_FAILED", async () => {
     const file = join(home, "not-a-directory");
     await writeFile(file, "");
     await expect(acquirePidFile({ home: join(file, "home") })).rejects.toMatchObject({
-      code: "DAEMON_PID_FILE_ERROR",
+      code: "DAEMON_PID_FILE_FAILED",
     });
   });
 });

@@ -6,7 +6,7 @@
  * that throws gets a logged 500 JSON error instead of a runtime-specific error page.
  */
 
-import { abortError, createConsoleLogger, KernelError, type Logger } from "@oxios/core";
+import { abortError, CoreErrorCode, createConsoleLogger, KernelError, type Logger } from "@oxios/core";
 import { DaemonErrorCode } from "./error-codes.ts";
 import { serveOnBun } from "./serve-bun.ts";
 import { serveOnDeno } from "./serve-deno.ts";
@@ -52,7 +52,7 @@ export async function serve(handler: FetchHandler, options: ServeOptions): Promi
     } catch (error) {
       const failure = KernelError.from(error);
       logger.error("request handler failed", { method: request.method, url: request.url, error: failure });
-      return Response.json({ error: { code: "INTERNAL", message: "internal error" } }, { status: 500 });
+      return Response.json({ error: { code: CoreErrorCode.internal, message: "internal error" } }, { status: 500 });
     }
   };
   const runtime = detectRuntime();

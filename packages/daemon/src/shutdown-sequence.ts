@@ -7,7 +7,7 @@
  * with every step's outcome and duration, and every step is logged.
  */
 
-import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
+import { type Clock, CoreErrorCode, KernelError, type Logger, systemClock } from "@oxios/core";
 import { DaemonErrorCode } from "./error-codes.ts";
 
 /** A shutdown step. `signal` aborts (code `TIMED_OUT`) when the step's timeout passes. */
@@ -136,13 +136,16 @@ export class ShutdownSequence {
       .then(() => hook(controller.signal))
       .then(
         () => ({ status: "ok" as const }),
-        (error: unknown) => ({ status: "failed" as const, error: KernelError.from(error, "SHUTDOWN_STEP_FAILED") }),
+        (error: unknown) => ({
+          status: "failed" as const,
+          error: KernelError.from(error, DaemonErrorCode.shutdownStepFailed),
+        }),
       );
     const outcome = await Promise.race([work, timedOut]);
     timer?.cancel();
     const durationMs = this.#clock.now() - started;
     if (outcome === "timed-out") {
-      const error = new KernelError("TIMED_OUT", `shutdown step "${name}" timed out after ${timeoutMs} ms`, {
+      const error = new KernelError(CoreErrorCode.timedOut, `shutdown step "${name}" timed out after ${timeoutMs} ms`, {
         details: { step: name, timeoutMs },
       });
       controller.abort(error);

@@ -4,37 +4,86 @@
  * hit it. Callers branch on these; messages are for people and may change. `details.sqliteCode`
  * carries the driver's code (`SQLITE_CONSTRAINT_UNIQUE`, …) where there is one.
  */
-export const DatabaseErrorCode = {
-  /** The URL is empty or names a scheme that is not a database (`ftp:`, …). */
-  urlInvalid: "DATABASE_URL_INVALID",
-  /** An `http(s)://`, `libsql://` or `ws(s)://` URL: served databases (sqld) are not supported yet. */
-  remoteUnsupported: "DATABASE_REMOTE_UNSUPPORTED",
-  /** The file could not be opened (missing directory, no permission, a directory in its place). */
-  openFailed: "DATABASE_OPEN_FAILED",
-  /** Another connection held the lock for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`). */
-  busy: "DATABASE_BUSY",
-  /** The disk, or the database's page limit, is full (`SQLITE_FULL`). */
-  full: "DATABASE_FULL",
-  /** The file is damaged or is not a database (`SQLITE_CORRUPT`, `SQLITE_NOTADB`). */
-  corrupt: "DATABASE_CORRUPT",
-  /** A UNIQUE, PRIMARY KEY, CHECK, NOT NULL or FOREIGN KEY constraint refused a write (`SQLITE_CONSTRAINT*`). */
-  constraint: "DATABASE_CONSTRAINT",
-  /** The file or its directory is read-only for this process (`SQLITE_READONLY*`). */
-  readonly: "DATABASE_READONLY",
-  /** The operating system failed a read or write (`SQLITE_IOERR*`). */
-  ioFailed: "DATABASE_IO_FAILED",
-  /** The handle was closed; nothing ran. */
-  closed: "DATABASE_CLOSED",
-  /** A transaction body returned a promise: the body must be synchronous; nothing was committed. */
-  transactionAsync: "DATABASE_TRANSACTION_ASYNC",
-  /** A migration set is malformed: a bad prefix, or versions that are not 1, 2, 3… in order. */
-  migrationInvalid: "DATABASE_MIGRATION_INVALID",
-  /** A migration's SQL failed; its transaction was rolled back and the recorded version is unchanged. */
-  migrationFailed: "DATABASE_MIGRATION_FAILED",
-  /** The database records a newer schema version for a prefix than this code knows; nothing was changed. */
-  schemaTooNew: "DATABASE_SCHEMA_TOO_NEW",
-  /** Any other database failure (a statement SQLite refuses, an unexpected driver error). */
-  failed: "DATABASE_FAILED",
-} as const;
+
+import { defineErrorCodes } from "@oxios/core";
+
+export const DatabaseErrorCode = defineErrorCodes("@oxios/database", {
+  urlInvalid: {
+    code: "DATABASE_URL_INVALID",
+    kind: "invalid",
+    description: "The URL is empty or names a scheme that is not a database (`ftp:`, …).",
+  },
+  remoteUnsupported: {
+    code: "DATABASE_REMOTE_UNSUPPORTED",
+    kind: "invalid",
+    description: "An `http(s)://`, `libsql://` or `ws(s)://` URL: served databases (sqld) are not supported yet.",
+  },
+  openFailed: {
+    code: "DATABASE_OPEN_FAILED",
+    kind: "internal",
+    description: "The file could not be opened (missing directory, no permission, a directory in its place).",
+  },
+  busy: {
+    code: "DATABASE_BUSY",
+    kind: "unavailable",
+    description: "Another connection held the lock for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`).",
+  },
+  full: {
+    code: "DATABASE_FULL",
+    kind: "unavailable",
+    description: "The disk, or the database's page limit, is full (`SQLITE_FULL`).",
+  },
+  corrupt: {
+    code: "DATABASE_CORRUPT",
+    kind: "internal",
+    description: "The file is damaged or is not a database (`SQLITE_CORRUPT`, `SQLITE_NOTADB`).",
+  },
+  constraint: {
+    code: "DATABASE_CONSTRAINT",
+    kind: "conflict",
+    description:
+      "A UNIQUE, PRIMARY KEY, CHECK, NOT NULL or FOREIGN KEY constraint refused a write (`SQLITE_CONSTRAINT*`).",
+  },
+  readonly: {
+    code: "DATABASE_READONLY",
+    kind: "internal",
+    description: "The file or its directory is read-only for this process (`SQLITE_READONLY*`).",
+  },
+  ioFailed: {
+    code: "DATABASE_IO_FAILED",
+    kind: "internal",
+    description: "The operating system failed a read or write (`SQLITE_IOERR*`).",
+  },
+  closed: {
+    code: "DATABASE_CLOSED",
+    kind: "unavailable",
+    description: "The handle was closed; nothing ran.",
+  },
+  transactionAsync: {
+    code: "DATABASE_TRANSACTION_ASYNC",
+    kind: "internal",
+    description: "A transaction body returned a promise: the body must be synchronous; nothing was committed.",
+  },
+  migrationInvalid: {
+    code: "DATABASE_MIGRATION_INVALID",
+    kind: "invalid",
+    description: "A migration set is malformed: a bad prefix, or versions that are not 1, 2, 3… in order.",
+  },
+  migrationFailed: {
+    code: "DATABASE_MIGRATION_FAILED",
+    kind: "internal",
+    description: "A migration's SQL failed; its transaction was rolled back and the recorded version is unchanged.",
+  },
+  schemaTooNew: {
+    code: "DATABASE_SCHEMA_TOO_NEW",
+    kind: "conflict",
+    description: "The database records a newer schema version for a prefix than this code knows; nothing was changed.",
+  },
+  failed: {
+    code: "DATABASE_FAILED",
+    kind: "internal",
+    description: "Any other database failure (a statement SQLite refuses, an unexpected driver error).",
+  },
+});
 
 export type DatabaseErrorCodeValue = (typeof DatabaseErrorCode)[keyof typeof DatabaseErrorCode];

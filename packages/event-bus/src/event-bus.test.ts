@@ -109,7 +109,7 @@ describe("a throwing listener", () => {
     expect(failures[0]?.payload).toEqual({
       listener: "exploder",
       eventType: "task.admitted",
-      error: { code: "LISTENER_THREW", message: "boom" },
+      error: { code: "BUS_LISTENER_FAILED", message: "boom" },
     });
     expect(bus.stats().listenerFailures).toBe(1);
     expect(logger.records.some((record) => record.level === "error" && record.fields.listener === "exploder")).toBe(

@@ -22,6 +22,7 @@
 
 import { KernelError, type Logger } from "@oxios/core";
 import { createNanoEvents, type Emitter } from "nanoevents";
+import { EventBusErrorCode } from "./error-codes.ts";
 import type { KernelEvent, KernelEventOf, KernelEventType } from "./events.ts";
 import { createEvent, type EventPublisher, type PublishResult } from "./publisher.ts";
 import { Subscription, type SubscriptionHost, type SubscriptionStats } from "./subscription.ts";
@@ -94,19 +95,19 @@ export function selectEventTypes(selector: EventSelector): KernelEventType[] {
   }
   for (const type of listed) {
     if (!isKernelEventType(type)) {
-      throw new KernelError("BUS_SELECTOR_INVALID", `unknown event type ${JSON.stringify(type)}`, {
+      throw new KernelError(EventBusErrorCode.busSelectorInvalid, `unknown event type ${JSON.stringify(type)}`, {
         details: { type },
       });
     }
   }
   if (prefix !== undefined && typeof prefix !== "string") {
-    throw new KernelError("BUS_SELECTOR_INVALID", "prefix must be a string");
+    throw new KernelError(EventBusErrorCode.busSelectorInvalid, "prefix must be a string");
   }
   const selected = kernelEventTypes.filter(
     (type) => listed.includes(type) || (typeof prefix === "string" && type.startsWith(prefix)),
   );
   if (selected.length === 0) {
-    throw new KernelError("BUS_SELECTOR_INVALID", "the selector matches no event type", {
+    throw new KernelError(EventBusErrorCode.busSelectorInvalid, "the selector matches no event type", {
       details: { types: listed, prefix },
     });
   }
@@ -115,7 +116,7 @@ export function selectEventTypes(selector: EventSelector): KernelEventType[] {
 
 function errorOf(value: unknown): { code: string; message: string } {
   if (KernelError.isInstance(value)) return { code: value.code, message: value.message };
-  return { code: "LISTENER_THREW", message: value instanceof Error ? value.message : String(value) };
+  return { code: EventBusErrorCode.busListenerFailed, message: value instanceof Error ? value.message : String(value) };
 }
 
 export class EventBus implements EventPublisher {
@@ -154,7 +155,7 @@ export class EventBus implements EventPublisher {
    */
   publish(event: KernelEventOf<KernelEventType>): PublishResult {
     if (this.#closed) {
-      throw new KernelError("BUS_CLOSED", `publish of ${event.type} after the bus was closed`, {
+      throw new KernelError(EventBusErrorCode.busClosed, `publish of ${event.type} after the bus was closed`, {
         details: { type: event.type },
       });
     }
@@ -211,15 +212,19 @@ export class EventBus implements EventPublisher {
     this.#assertOpen("subscribe");
     const { name, bufferSize } = options;
     if (typeof name !== "string" || name.length === 0) {
-      throw new KernelError("BUS_SUBSCRIPTION_INVALID", "a subscription needs a name");
+      throw new KernelError(EventBusErrorCode.busSubscriptionInvalid, "a subscription needs a name");
     }
     if (!Number.isInteger(bufferSize) || bufferSize < 1) {
-      throw new KernelError("BUS_SUBSCRIPTION_INVALID", `subscription ${name}: bufferSize must be an integer ≥ 1`, {
-        details: { bufferSize },
-      });
+      throw new KernelError(
+        EventBusErrorCode.busSubscriptionInvalid,
+        `subscription ${name}: bufferSize must be an integer ≥ 1`,
+        {
+          details: { bufferSize },
+        },
+      );
     }
     if (this.#open.has(name)) {
-      throw new KernelError("BUS_SUBSCRIPTION_EXISTS", `a subscription named ${name} is already open`);
+      throw new KernelError(EventBusErrorCode.busSubscriptionExists, `a subscription named ${name} is already open`);
     }
     const selector =
       options.types === undefined && options.prefix === undefined
@@ -308,6 +313,6 @@ export class EventBus implements EventPublisher {
   }
 
   #assertOpen(operation: string): void {
-    if (this.#closed) throw new KernelError("BUS_CLOSED", `${operation} after the bus was closed`);
+    if (this.#closed) throw new KernelError(EventBusErrorCode.busClosed, `${operation} after the bus was closed`);
   }
 }

@@ -33,6 +33,7 @@ export {
   DEFAULT_AUDIT_RETENTION,
 } from "./audit/audit-trail.ts";
 export { MemoryAuditStore, type MemoryAuditStoreSeed } from "./audit/memory-audit-store.ts";
+export { EventBusErrorCode } from "./error-codes.ts";
 export {
   EventBus,
   type EventBusOptions,

@@ -7,6 +7,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { EventBusErrorCode } from "./error-codes.ts";
 import type { KernelEventPayloads, KernelEventType } from "./events.ts";
 
 type FieldKind = "string" | "number" | "boolean" | "array" | "object";
@@ -194,7 +195,7 @@ function hasKind(value: unknown, kind: number): boolean {
 }
 
 function invalid(reason: string, type: unknown, field?: string): KernelError {
-  return new KernelError("EVENT_INVALID", `event rejected: ${reason}`, {
+  return new KernelError(EventBusErrorCode.eventInvalid, `event rejected: ${reason}`, {
     details: field === undefined ? { type } : { type, field },
   });
 }

@@ -12,9 +12,9 @@
  * intervals on the injected Clock; its handle's `stop()` cancels and joins the current run.
  */
 
-import { type Clock, KernelError, type Logger, newId, type Timer, throwIfAborted } from "@oxios/core";
+import { type Clock, CoreErrorCode, KernelError, type Logger, newId, type Timer, throwIfAborted } from "@oxios/core";
 import type { KernelEventPayloads, KernelEventType } from "@oxios/event-bus";
-import { MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 import {
   decayScore,
   isMemoryType,
@@ -435,7 +435,7 @@ export async function runDream(host: DreamHost): Promise<DreamReport> {
     host.logger.info("dream completed", { runId, merged: result.merged, pruned: result.pruned });
     return result;
   }
-  throw new KernelError(MEMORY_ERROR_CODES.storageFailed, "dream ended without applying its plan");
+  throw new KernelError(MemoryErrorCode.storageFailed, "dream ended without applying its plan");
 }
 
 export interface DreamScheduleOptions {
@@ -470,7 +470,7 @@ export class DreamScheduler {
 
   start(options: DreamScheduleOptions): DreamSchedule {
     if (this.#active !== undefined) {
-      throw new KernelError(MEMORY_ERROR_CODES.dreamBusy, "dreams are already scheduled on this store");
+      throw new KernelError(MemoryErrorCode.dreamBusy, "dreams are already scheduled on this store");
     }
     const intervalMs = options.intervalMs ?? DREAM_PRESETS[options.preset ?? "daily"];
     if (
@@ -479,7 +479,7 @@ export class DreamScheduler {
       (options.preset !== undefined && !(options.preset in DREAM_PRESETS))
     ) {
       throw new KernelError(
-        MEMORY_ERROR_CODES.configInvalid,
+        MemoryErrorCode.configInvalid,
         "dream interval must be a preset or a positive number of ms",
       );
     }
@@ -498,8 +498,8 @@ export class DreamScheduler {
             this.#logger.debug("scheduled dream finished", { runId: report.runId });
           },
           (error: unknown) => {
-            lastError = KernelError.from(error, MEMORY_ERROR_CODES.storageFailed);
-            if (stopped && KernelError.hasCode(error, "ABORTED")) {
+            lastError = KernelError.from(error, MemoryErrorCode.storageFailed);
+            if (stopped && KernelError.hasCode(error, CoreErrorCode.aborted)) {
               this.#logger.info("scheduled dream cancelled by stop; it resumes at its next phase", {});
             } else this.#logger.error("scheduled dream failed; the next one runs on schedule", { error });
           },
@@ -522,7 +522,7 @@ export class DreamScheduler {
       stop: async () => {
         stopped = true;
         timer?.cancel();
-        controller.abort(new KernelError("ABORTED", "dream schedule stopped"));
+        controller.abort(new KernelError(CoreErrorCode.aborted, "dream schedule stopped"));
         await current;
         if (this.#active === schedule) this.#active = undefined;
       },

@@ -4,8 +4,8 @@
  * so a query that arrives while a model is still loading waits, but not forever.
  */
 
-import { type Clock, KernelError, timeoutSignal } from "@oxios/core";
-import { MEMORY_ERROR_CODES } from "./errors.ts";
+import { type Clock, CoreErrorCode, KernelError, timeoutSignal } from "@oxios/core";
+import { MemoryErrorCode } from "./error-codes.ts";
 
 export interface Embedder {
   /** Stable model id; stored with the vectors, and a change triggers a re-embed. */
@@ -32,15 +32,15 @@ export async function embedWithin(
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
       const reason: unknown = signal.reason;
-      if (KernelError.hasCode(reason, "TIMED_OUT")) {
+      if (KernelError.hasCode(reason, CoreErrorCode.timedOut)) {
         reject(
           new KernelError(
-            MEMORY_ERROR_CODES.embedderTimeout,
+            MemoryErrorCode.embedderTimeout,
             `embedder ${embedder.id} produced no vectors within ${options.timeoutMs} ms`,
             { cause: reason, details: { embedder: embedder.id, timeoutMs: options.timeoutMs } },
           ),
         );
-      } else reject(KernelError.from(reason, "ABORTED"));
+      } else reject(KernelError.from(reason, CoreErrorCode.aborted));
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
@@ -50,7 +50,7 @@ export async function embedWithin(
     const vectors = await Promise.race([work, aborted]);
     if (vectors.length !== texts.length || vectors.some((vector) => vector.length !== embedder.dimensions)) {
       throw new KernelError(
-        MEMORY_ERROR_CODES.embeddingFailed,
+        MemoryErrorCode.embeddingFailed,
         `embedder ${embedder.id} returned ${vectors.length} vectors for ${texts.length} texts or a wrong dimension`,
       );
     }
@@ -59,7 +59,7 @@ export async function embedWithin(
     // The race was lost: the embed call may still settle later; its failure is logged, not lost.
     work.then(undefined, options.onLateFailure);
     if (KernelError.isInstance(error)) throw error;
-    throw new KernelError(MEMORY_ERROR_CODES.embeddingFailed, `embedder ${embedder.id} failed`, { cause: error });
+    throw new KernelError(MemoryErrorCode.embeddingFailed, `embedder ${embedder.id} failed`, { cause: error });
   } finally {
     timeout.cancel();
     if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);

@@ -5,8 +5,9 @@
  */
 
 import { KernelError } from "@oxios/core";
-import { MAX_TAG_LENGTH, MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 import type { MemoryTier, MemoryType } from "./lifecycle.ts";
+import { MAX_TAG_LENGTH } from "./limits.ts";
 import { validateOptionalId, validateTier, validateType } from "./memory-entry.ts";
 import type { SqlValue } from "./sql.ts";
 import type { SqlFilter } from "./vector-index.ts";
@@ -23,14 +24,14 @@ export interface MemoryFilter {
 function listOf<T>(value: unknown, name: string, check: (item: unknown) => T): T[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0 || value.length > 64) {
-    throw new KernelError(MEMORY_ERROR_CODES.filterInvalid, `${name} must be a non-empty array of at most 64 items`);
+    throw new KernelError(MemoryErrorCode.filterInvalid, `${name} must be a non-empty array of at most 64 items`);
   }
   return [...new Set(value.map(check))];
 }
 
 function tag(value: unknown): string {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_TAG_LENGTH) {
-    throw new KernelError(MEMORY_ERROR_CODES.filterInvalid, `a tag filter must be 1–${MAX_TAG_LENGTH} characters`);
+    throw new KernelError(MemoryErrorCode.filterInvalid, `a tag filter must be 1–${MAX_TAG_LENGTH} characters`);
   }
   return value;
 }
@@ -38,7 +39,7 @@ function tag(value: unknown): string {
 /** Validates `filter` and compiles it; throws `MEMORY_TYPE_INVALID` / `MEMORY_FILTER_INVALID`. */
 export function compileFilter(filter: MemoryFilter = {}): SqlFilter {
   if (typeof filter !== "object" || filter === null) {
-    throw new KernelError(MEMORY_ERROR_CODES.filterInvalid, "filters must be an object");
+    throw new KernelError(MemoryErrorCode.filterInvalid, "filters must be an object");
   }
   const conditions: string[] = [];
   const params: SqlValue[] = [];

@@ -14,14 +14,7 @@ export {
   type DreamScheduleOptions,
 } from "./dream.ts";
 export { type Embedder, embedWithin } from "./embedder.ts";
-export {
-  MAX_CONTENT_LENGTH,
-  MAX_QUERY_LENGTH,
-  MAX_SUMMARY_LENGTH,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  MEMORY_ERROR_CODES,
-} from "./errors.ts";
+export { MemoryErrorCode } from "./error-codes.ts";
 export type { MemoryFilter } from "./filters.ts";
 export { ftsQuery, queryTerms } from "./fts-query.ts";
 export {
@@ -42,6 +35,13 @@ export {
   type PrunableInput,
   type TierCaps,
 } from "./lifecycle.ts";
+export {
+  MAX_CONTENT_LENGTH,
+  MAX_QUERY_LENGTH,
+  MAX_SUMMARY_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+} from "./limits.ts";
 export type { MemoryEntry, MemoryPatch, RememberInput } from "./memory-entry.ts";
 export {
   contentHash,

@@ -5,7 +5,7 @@
  */
 
 import { KernelError } from "@oxios/core";
-import { MAX_CONTENT_LENGTH, MAX_SUMMARY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 import {
   isMemoryTier,
   isMemoryType,
@@ -17,6 +17,7 @@ import {
   PROTECTION_NAMES,
   type ProtectionLevel,
 } from "./lifecycle.ts";
+import { MAX_CONTENT_LENGTH, MAX_SUMMARY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS } from "./limits.ts";
 
 export interface MemoryEntry {
   id: string;
@@ -105,11 +106,11 @@ function invalid(code: string, message: string, details?: Record<string, unknown
 
 export function validateContent(content: unknown): string {
   if (typeof content !== "string" || content.trim().length === 0) {
-    throw invalid(MEMORY_ERROR_CODES.contentInvalid, "memory content must be a non-empty string");
+    throw invalid(MemoryErrorCode.contentInvalid, "memory content must be a non-empty string");
   }
   if (content.length > MAX_CONTENT_LENGTH) {
     throw invalid(
-      MEMORY_ERROR_CODES.contentInvalid,
+      MemoryErrorCode.contentInvalid,
       `memory content is ${content.length} characters; the limit is ${MAX_CONTENT_LENGTH}`,
       { length: content.length, limit: MAX_CONTENT_LENGTH },
     );
@@ -120,7 +121,7 @@ export function validateContent(content: unknown): string {
 export function validateType(type: unknown): MemoryType {
   if (!isMemoryType(type)) {
     throw invalid(
-      MEMORY_ERROR_CODES.typeInvalid,
+      MemoryErrorCode.typeInvalid,
       `unknown memory type ${JSON.stringify(type)}; expected one of ${MEMORY_TYPE_NAMES.join(", ")}`,
     );
   }
@@ -130,7 +131,7 @@ export function validateType(type: unknown): MemoryType {
 export function validateTier(tier: unknown): MemoryTier {
   if (!isMemoryTier(tier)) {
     throw invalid(
-      MEMORY_ERROR_CODES.filterInvalid,
+      MemoryErrorCode.filterInvalid,
       `unknown tier ${JSON.stringify(tier)}; expected ${MEMORY_TIERS.join(", ")}`,
     );
   }
@@ -140,7 +141,7 @@ export function validateTier(tier: unknown): MemoryTier {
 export function validateProtection(protection: unknown): ProtectionLevel {
   if (!isProtectionLevel(protection)) {
     throw invalid(
-      MEMORY_ERROR_CODES.filterInvalid,
+      MemoryErrorCode.filterInvalid,
       `unknown protection ${JSON.stringify(protection)}; expected ${PROTECTION_NAMES.join(", ")}`,
     );
   }
@@ -149,11 +150,11 @@ export function validateProtection(protection: unknown): ProtectionLevel {
 
 export function validateTags(tags: unknown): string[] {
   if (!Array.isArray(tags) || tags.length > MAX_TAGS) {
-    throw invalid(MEMORY_ERROR_CODES.filterInvalid, `tags must be an array of at most ${MAX_TAGS} strings`);
+    throw invalid(MemoryErrorCode.filterInvalid, `tags must be an array of at most ${MAX_TAGS} strings`);
   }
   for (const tag of tags) {
     if (typeof tag !== "string" || tag.length === 0 || tag.length > MAX_TAG_LENGTH) {
-      throw invalid(MEMORY_ERROR_CODES.filterInvalid, `each tag must be a string of 1–${MAX_TAG_LENGTH} characters`);
+      throw invalid(MemoryErrorCode.filterInvalid, `each tag must be a string of 1–${MAX_TAG_LENGTH} characters`);
     }
   }
   return [...new Set(tags as string[])];
@@ -161,7 +162,7 @@ export function validateTags(tags: unknown): string[] {
 
 export function validateImportance(importance: unknown): number {
   if (typeof importance !== "number" || !Number.isFinite(importance) || importance < 0 || importance > 1) {
-    throw invalid(MEMORY_ERROR_CODES.filterInvalid, "importance must be a number from 0 to 1");
+    throw invalid(MemoryErrorCode.filterInvalid, "importance must be a number from 0 to 1");
   }
   return importance;
 }
@@ -169,7 +170,7 @@ export function validateImportance(importance: unknown): number {
 export function validateSummary(summary: unknown): string {
   if (typeof summary !== "string" || summary.length > MAX_SUMMARY_LENGTH) {
     throw invalid(
-      MEMORY_ERROR_CODES.contentInvalid,
+      MemoryErrorCode.contentInvalid,
       `summary must be a string of at most ${MAX_SUMMARY_LENGTH} characters`,
     );
   }
@@ -179,14 +180,14 @@ export function validateSummary(summary: unknown): string {
 export function validateOptionalId(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value.length === 0 || value.length > 256) {
-    throw invalid(MEMORY_ERROR_CODES.filterInvalid, `${name} must be a string of 1–256 characters`);
+    throw invalid(MemoryErrorCode.filterInvalid, `${name} must be a string of 1–256 characters`);
   }
   return value;
 }
 
 export function validateMetadata(value: unknown): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalid(MEMORY_ERROR_CODES.filterInvalid, "metadata must be a plain object");
+    throw invalid(MemoryErrorCode.filterInvalid, "metadata must be a plain object");
   }
   return value as Record<string, unknown>;
 }

@@ -6,7 +6,7 @@ import { openDatabase } from "@oxios/database";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_CONTENT_LENGTH, MAX_QUERY_LENGTH } from "./errors.ts";
+import { MAX_CONTENT_LENGTH, MAX_QUERY_LENGTH } from "./limits.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { recallQuery } from "./recall-query.ts";
 import { openTestStore, removeTempDatabases, type TestStore, tempDatabase } from "./test-support.ts";

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import {
   type Clock,
+  CoreErrorCode,
   createLogger,
   KernelError,
   type Logger,
@@ -24,10 +25,11 @@ import { acquireDatabase, type Database, type DatabaseSource, migrate } from "@o
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
 import { type Embedder, embedWithin } from "./embedder.ts";
-import { MAX_QUERY_LENGTH, MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";
 import { ftsQuery } from "./fts-query.ts";
 import { DEFAULT_TIER_CAPS, MEMORY_TIERS, MEMORY_TYPES, type MemoryTier, type TierCaps } from "./lifecycle.ts";
+import { MAX_QUERY_LENGTH } from "./limits.ts";
 import {
   decodeRow,
   MEMORY_COLUMNS,
@@ -174,7 +176,7 @@ export function contentHash(content: string): string {
 }
 
 function invalid(message: string): KernelError {
-  return new KernelError(MEMORY_ERROR_CODES.filterInvalid, message);
+  return new KernelError(MemoryErrorCode.filterInvalid, message);
 }
 
 function boundedInteger(value: unknown, name: string, min: number, max: number, fallback: number): number {
@@ -294,6 +296,13 @@ export class MemoryStore {
    * Stores a memory, or returns the existing one when it duplicates one (same normalised
    * content, or a vector within `nearDuplicateDistance`); a duplicate gains the new tags and
    * space link. Resolves once committed. Waits when the write queue is full.
+   *
+   * Throws: `MEMORY_CLOSED` once the store is closing; `MEMORY_CONTENT_INVALID`,
+   * `MEMORY_TYPE_INVALID` or `MEMORY_FILTER_INVALID` for bad input (nothing is written);
+   * `MEMORY_EMBEDDER_TIMEOUT` / `MEMORY_EMBEDDING_FAILED` when the embedder fails; the
+   * database's `DATABASE_*` codes when the commit fails.
+   * Abort: `signal` is honoured only while the call waits for room in a full write queue
+   * (`ABORTED`, nothing written); once queued, the write commits.
    */
   async remember(input: RememberInput, options: { signal?: AbortSignal } = {}): Promise<MemoryEntry> {
     this.#assertOpen();
@@ -389,7 +398,7 @@ export class MemoryStore {
     return seqs.map((seq) => {
       const entry = this.#getBySeq(seq);
       if (entry === undefined) {
-        throw new KernelError(MEMORY_ERROR_CODES.storageFailed, "a memory was removed before its write returned");
+        throw new KernelError(MemoryErrorCode.storageFailed, "a memory was removed before its write returned");
       }
       return entry;
     });
@@ -520,7 +529,7 @@ export class MemoryStore {
       if (vector !== undefined) this.#index?.upsert(found.seq, vector);
       return found.seq;
     });
-    if (seq === undefined) throw new KernelError(MEMORY_ERROR_CODES.notFound, `no memory ${id}`, { details: { id } });
+    if (seq === undefined) throw new KernelError(MemoryErrorCode.notFound, `no memory ${id}`, { details: { id } });
     return this.#mustGet(seq, id);
   }
 
@@ -537,7 +546,7 @@ export class MemoryStore {
   async #setColumns(id: string, assignment: string, params: Array<string | number>): Promise<MemoryEntry> {
     this.#assertOpen();
     const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
-    if (found === undefined) throw new KernelError(MEMORY_ERROR_CODES.notFound, `no memory ${id}`, { details: { id } });
+    if (found === undefined) throw new KernelError(MemoryErrorCode.notFound, `no memory ${id}`, { details: { id } });
     this.#sql.run(`UPDATE memories SET ${assignment}, updated_at = ? WHERE seq = ?`, [
       ...params,
       this.#clock.now(),
@@ -594,6 +603,13 @@ export class MemoryStore {
    * (at least 20) candidates with the filters inside the query, then reciprocal rank fusion
    * (k = 60) merges them. `vector` and `keyword` modes return one list alone. Read-only:
    * it does not count as an access (use `recall`).
+   *
+   * Throws: `MEMORY_CLOSED` once the store is closing; `MEMORY_FILTER_INVALID` for an empty or
+   * over-long query, a bad limit, mode or filter; `MEMORY_VECTOR_UNAVAILABLE` for `vector`
+   * mode without sqlite-vec; `MEMORY_EMBEDDER_TIMEOUT` / `MEMORY_EMBEDDING_FAILED` when the
+   * query cannot be embedded.
+   * Abort: `options.signal` stops the wait for the query's embedding (`ABORTED`); nothing is
+   * changed either way.
    */
   async search(query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     this.#assertOpen();
@@ -606,7 +622,7 @@ export class MemoryStore {
       throw invalid("mode must be hybrid, vector or keyword");
     }
     if (mode === "vector" && this.#index === undefined) {
-      throw new KernelError(MEMORY_ERROR_CODES.vectorUnavailable, `vector search is off: ${this.#vectorReason}`);
+      throw new KernelError(MemoryErrorCode.vectorUnavailable, `vector search is off: ${this.#vectorReason}`);
     }
     const filter = compileFilter(options);
     const pool = Math.max(limit * 2, 20);
@@ -760,7 +776,7 @@ export class MemoryStore {
   /** Runs one dream (consolidation) now, resuming an interrupted run at its next phase. */
   async dream(options: { signal?: AbortSignal } = {}): Promise<DreamReport> {
     this.#assertOpen();
-    if (this.#dreamRunning) throw new KernelError(MEMORY_ERROR_CODES.dreamBusy, "a dream is already running");
+    if (this.#dreamRunning) throw new KernelError(MemoryErrorCode.dreamBusy, "a dream is already running");
     this.#dreamRunning = true;
     try {
       return await runDream({
@@ -802,7 +818,7 @@ export class MemoryStore {
 
   async #embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const embedder = this.#embedder;
-    if (embedder === undefined) throw new KernelError(MEMORY_ERROR_CODES.vectorUnavailable, "no embedder configured");
+    if (embedder === undefined) throw new KernelError(MemoryErrorCode.vectorUnavailable, "no embedder configured");
     return embedWithin(embedder, texts, {
       clock: this.#clock,
       timeoutMs: this.#embedTimeoutMs,
@@ -873,7 +889,7 @@ export class MemoryStore {
       },
       (error: unknown) => {
         this.#reembed.running = false;
-        if (KernelError.hasCode(error, "ABORTED") && this.#reembedController.signal.aborted) {
+        if (KernelError.hasCode(error, CoreErrorCode.aborted) && this.#reembedController.signal.aborted) {
           this.#logger.info("re-embed stopped by close; it resumes on the next open", { done: this.#reembed.done });
           return;
         }
@@ -953,7 +969,7 @@ export class MemoryStore {
   #mustGet(seq: number, id: string): MemoryEntry {
     const entry = this.#getBySeq(seq);
     if (entry === undefined) {
-      throw new KernelError(MEMORY_ERROR_CODES.notFound, `memory ${id} is gone or unreadable`, { details: { id } });
+      throw new KernelError(MemoryErrorCode.notFound, `memory ${id} is gone or unreadable`, { details: { id } });
     }
     return entry;
   }
@@ -977,7 +993,7 @@ export class MemoryStore {
 
   #assertOpen(): void {
     if (this.#closed || this.#closing !== undefined) {
-      throw new KernelError(MEMORY_ERROR_CODES.closed, "the memory store is closed");
+      throw new KernelError(MemoryErrorCode.closed, "the memory store is closed");
     }
   }
 
@@ -986,7 +1002,7 @@ export class MemoryStore {
     if (this.#closing === undefined) {
       this.#closing = (async () => {
         await this.#dreamScheduler.stopAll();
-        this.#reembedController.abort(new KernelError("ABORTED", "memory store closing"));
+        this.#reembedController.abort(new KernelError(CoreErrorCode.aborted, "memory store closing"));
         await this.#reembedTask;
         await this.#queue.close();
         this.#release();

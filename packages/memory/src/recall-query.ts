@@ -6,7 +6,7 @@
  * text has no space in its second half).
  */
 
-import { MAX_QUERY_LENGTH } from "./errors.ts";
+import { MAX_QUERY_LENGTH } from "./limits.ts";
 
 export function recallQuery(text: string, maxLength = MAX_QUERY_LENGTH): string {
   const collapsed = text.replace(/\s+/g, " ").trim();

@@ -7,7 +7,7 @@
 import { KernelError } from "@oxios/core";
 import type { Database } from "@oxios/database";
 import * as sqliteVec from "sqlite-vec";
-import { MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 
 /** Loads the sqlite-vec extension into a connection; replaceable so tests can make it fail. */
 export type VectorExtensionLoader = (database: Database) => void;
@@ -30,7 +30,7 @@ export function loadVectorSupport(
     options.loadExtension(database);
   } catch (error) {
     throw new KernelError(
-      MEMORY_ERROR_CODES.vectorUnavailable,
+      MemoryErrorCode.vectorUnavailable,
       "sqlite-vec could not be loaded; configure keywordOnly to run without vector search",
       { cause: error },
     );

@@ -10,7 +10,7 @@
  */
 
 import { abortError, KernelError, throwIfAborted } from "@oxios/core";
-import { MEMORY_ERROR_CODES } from "./errors.ts";
+import { MemoryErrorCode } from "./error-codes.ts";
 
 interface Pending<Item, Result> {
   item: Item;
@@ -45,7 +45,7 @@ export class WriteQueue<Item, Result> {
       !Number.isInteger(options.maxBatch) ||
       options.maxBatch < 1
     ) {
-      throw new KernelError(MEMORY_ERROR_CODES.configInvalid, "write queue capacity and batch must be integers ≥ 1");
+      throw new KernelError(MemoryErrorCode.configInvalid, "write queue capacity and batch must be integers ≥ 1");
     }
     this.#options = options;
   }
@@ -62,7 +62,7 @@ export class WriteQueue<Item, Result> {
 
   push(item: Item, signal?: AbortSignal): Promise<Result> {
     if (this.#closed) {
-      return Promise.reject(new KernelError(MEMORY_ERROR_CODES.closed, "the memory store is closing"));
+      return Promise.reject(new KernelError(MemoryErrorCode.closed, "the memory store is closing"));
     }
     try {
       throwIfAborted(signal);

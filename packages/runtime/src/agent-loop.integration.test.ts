@@ -110,10 +110,10 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
     const result = await loop.run({ agentId: "a", seed });
     expect(result.text).toBe("listed");
     expect(result.toolCalls.map((call) => call.outcome.ok)).toEqual([false, true]);
-    expect(result.toolCalls[0]?.outcome).toMatchObject({ errorCode: "TOOL_INPUT_MALFORMED" });
+    expect(result.toolCalls[0]?.outcome).toMatchObject({ errorCode: "TOOL_INPUT_INVALID" });
     expect(tools.calls).toHaveLength(1);
     const errorMessage = server.requests[1]?.body.messages?.find((message) => message.role === "tool");
-    expect(String(errorMessage?.content)).toContain("TOOL_INPUT_MALFORMED");
+    expect(String(errorMessage?.content)).toContain("TOOL_INPUT_INVALID");
   });
 
   it("stops a model that never stops calling tools at max steps", async () => {
@@ -198,7 +198,7 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
       },
       { budgets, tools },
     );
-    await expect(loop.run({ agentId: "spender", seed })).rejects.toMatchObject({ code: "AGENT_BUDGET_EXCEEDED" });
+    await expect(loop.run({ agentId: "spender", seed })).rejects.toMatchObject({ code: "RUNTIME_BUDGET_EXCEEDED" });
     expect(server.requestCount).toBe(2);
     expect(budgets.usage("spender")).toEqual({ inputTokens: 800, outputTokens: 400 });
     expect(budgets.canAdmit({ agentId: "spender" })).toBe(false);
@@ -293,7 +293,7 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
   it("rejects an empty message", async () => {
     const { loop } = await setup({});
     await expect(loop.run({ agentId: "a", seed: { goal: "  " } })).rejects.toMatchObject({
-      code: "RUNTIME_EMPTY_MESSAGE",
+      code: "RUNTIME_MESSAGE_EMPTY",
     });
   });
 });

@@ -7,11 +7,11 @@
  *   request to the model and every tool call; an abort ends the run with `ABORTED` /
  *   `TIMED_OUT` after the tools it started have settled.
  * - Several tool calls in one step run in parallel.
- * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_MALFORMED`
+ * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_INVALID`
  *   tool error and may retry, bounded by `maxSteps`.
  * - Every model call goes through the model's circuit breaker and retry policy; its
  *   token usage is recorded for the agent, and no call is made once the agent's budget is
- *   spent (`AGENT_BUDGET_EXCEEDED`).
+ *   spent (`RUNTIME_BUDGET_EXCEEDED`).
  * - With `fallbacks`, a call the model cannot take (its breaker is open, or it failed with a
  *   retryable error before any text streamed) goes to the next model at once, announced as
  *   `model.failed-over`; only the last model retries with backoff. The result names the model
@@ -35,6 +35,7 @@ import {
   abortError,
   anySignal,
   type Clock,
+  CoreErrorCode,
   KernelError,
   type Logger,
   newId,
@@ -42,8 +43,10 @@ import {
   timeoutSignal,
 } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import { ToolErrorCode } from "@oxios/tools";
 import { modelSpec, type SkillSummary } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
@@ -145,7 +148,7 @@ export class AgentLoop {
 
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
     if (request.seed.goal.trim().length === 0 && (request.input ?? "").trim().length === 0) {
-      throw new KernelError("RUNTIME_EMPTY_MESSAGE", "an agent run needs a goal or a message; both were empty");
+      throw new KernelError(RuntimeErrorCode.messageEmpty, "an agent run needs a goal or a message; both were empty");
     }
     const { clock } = this.#options;
     const timeout = timeoutSignal(
@@ -248,7 +251,7 @@ export class AgentLoop {
         };
       }
     }
-    throw new KernelError("INTERNAL", "agent loop ended without a result");
+    throw new KernelError(CoreErrorCode.internal, "agent loop ended without a result");
   }
 
   /** One streamed model call through the breaker and retry policy (and the fallbacks). */
@@ -334,7 +337,7 @@ export class AgentLoop {
         answered.model = spec;
         return value;
       } catch (error) {
-        const failure = KernelError.from(error, "PROVIDER_FAILED");
+        const failure = KernelError.from(error, RuntimeErrorCode.providerFailed);
         if (next === undefined || signal.aborted || !canFallBack(failure)) throw failure;
         const to = modelSpec(next);
         this.#options.logger?.warn("model failed; the next fallback model takes the call", {
@@ -359,7 +362,7 @@ export class AgentLoop {
         );
       }
     }
-    throw new KernelError("INTERNAL", "no model to call");
+    throw new KernelError(CoreErrorCode.internal, "no model to call");
   }
 
   #account(agentId: string, total: TokenUsage, step: TokenUsage): void {
@@ -386,7 +389,7 @@ export class AgentLoop {
             input: call.rawInput,
             outcome: {
               ok: false,
-              errorCode: "TOOL_INPUT_MALFORMED",
+              errorCode: ToolErrorCode.inputInvalid,
               message: `the arguments for ${call.name} are not valid JSON (${(error as Error).message}); send a JSON object`,
             },
           };
@@ -397,7 +400,7 @@ export class AgentLoop {
             callId: call.callId,
             name: call.name,
             input,
-            outcome: { ok: false, errorCode: "TOOL_UNKNOWN", message: `no tool named ${call.name}` },
+            outcome: { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` },
           };
         }
         const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
@@ -406,7 +409,7 @@ export class AgentLoop {
           return { callId: call.callId, name: call.name, input, outcome };
         } catch (error) {
           if (signal.aborted) throw abortError(signal);
-          const failure = KernelError.from(error, "TOOL_FAILED");
+          const failure = KernelError.from(error, ToolErrorCode.failed);
           return {
             callId: call.callId,
             name: call.name,
@@ -532,7 +535,7 @@ async function streamStep(
 
 /** A failure another model may not share: an open breaker, or a retryable provider error. */
 function canFallBack(error: KernelError): boolean {
-  return error.code === "PROVIDER_CIRCUIT_OPEN" || isRetryableProviderError(error);
+  return error.code === RuntimeErrorCode.providerCircuitOpen || isRetryableProviderError(error);
 }
 
 function fromUsage(usage: LanguageModelV3Usage): TokenUsage {

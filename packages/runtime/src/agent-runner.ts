@@ -15,6 +15,7 @@ import { GatedToolExecutor, type ToolActivity } from "./adapters/gated-tool-exec
 import { AgentLoop, type AgentRunResult } from "./agent-loop.ts";
 import type { AgentProfile, ProfileLookup, Skill } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { MemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
@@ -94,7 +95,7 @@ export class AgentRunner {
   profile(name: string): AgentProfile {
     const profile = this.#options.profiles?.(name);
     if (profile === undefined) {
-      throw new KernelError("AGENT_PROFILE_NOT_FOUND", `no agent profile named ${name}`, {
+      throw new KernelError(RuntimeErrorCode.agentProfileNotFound, `no agent profile named ${name}`, {
         details: { field: "agent", agent: name },
       });
     }

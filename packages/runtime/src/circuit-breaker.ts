@@ -6,6 +6,7 @@
  */
 
 import { CircuitBreaker, type CircuitBreakerOptions } from "@oxios/core";
+import { RuntimeErrorCode } from "./error-codes.ts";
 
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "@oxios/core";
 
@@ -21,7 +22,11 @@ export class CircuitBreakers {
   for(key: string): CircuitBreaker {
     let breaker = this.#breakers.get(key);
     if (breaker === undefined) {
-      breaker = new CircuitBreaker({ ...this.#options, name: key, openErrorCode: "PROVIDER_CIRCUIT_OPEN" });
+      breaker = new CircuitBreaker({
+        ...this.#options,
+        name: key,
+        openErrorCode: RuntimeErrorCode.providerCircuitOpen,
+      });
       this.#breakers.set(key, breaker);
     }
     return breaker;

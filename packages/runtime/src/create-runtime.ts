@@ -71,7 +71,16 @@ export interface Runtime {
   handle(request: OrchestrationRequest): Promise<OrchestrationResult>;
   /** The same as a stream of events (phases, text deltas, tool activity, the result). */
   stream(request: OrchestrationRequest): OrchestrationStream;
-  /** Starts a direct run; ids at once, the final record through `result`. */
+  /**
+   * Starts a direct run; ids at once, the final record through `result` (which never rejects:
+   * a failed or cancelled run is a record with `status` and `error.code`).
+   *
+   * Throws: `RUNTIME_CLOSED` after `close()`; `RUNTIME_MESSAGE_EMPTY` for a blank goal;
+   * `AGENT_BUSY` when `agentId` already has a run; `SUPERVISOR_SHUTTING_DOWN` while the
+   * supervisor stops.
+   * Abort: `request.signal` (or `cancelRun`) cancels the run, queued or running; its record
+   * ends `cancelled` with `ABORTED` (or `AGENT_KILLED`).
+   */
   runGoal(request: RunGoalRequest): RunHandle;
   getRun(taskId: string): RunRecord | undefined;
   listRuns(): RunRecord[];

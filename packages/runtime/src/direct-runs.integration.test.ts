@@ -121,7 +121,7 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
   it("refuses an empty goal", async () => {
     world = await openWorld({ model: resolveModel("demo", {}) });
     expect(() => world?.runtime.runGoal({ goal: "  " })).toThrowError(
-      expect.objectContaining({ code: "RUNTIME_EMPTY_MESSAGE" }),
+      expect.objectContaining({ code: "RUNTIME_MESSAGE_EMPTY" }),
     );
   });
 });

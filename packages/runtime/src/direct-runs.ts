@@ -11,10 +11,13 @@
  * model quoted is in no run record, live or journalled.
  */
 
-import { type Clock, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
+import { type Clock, CoreErrorCode, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
 import type { Priority } from "@oxios/event-bus";
+import { SchedulerErrorCode } from "@oxios/scheduler";
+import { SupervisorErrorCode } from "@oxios/supervisor";
 import type { AgentRunResult, ToolCallRecord } from "./agent-loop.ts";
 import type { AgentJob, AgentRunner } from "./agent-runner.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { TokenUsage } from "./token-budgets.ts";
 
 export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
@@ -80,7 +83,12 @@ export interface DirectRunsOptions {
   redactor?: Redactor;
 }
 
-const CANCEL_CODES = new Set(["AGENT_KILLED", "ABORTED", "SCHEDULER_TASK_CANCELLED", "SCHEDULER_DRAINING"]);
+const CANCEL_CODES = new Set<string>([
+  SupervisorErrorCode.agentKilled,
+  CoreErrorCode.aborted,
+  SchedulerErrorCode.taskCancelled,
+  SchedulerErrorCode.draining,
+]);
 
 export class DirectRuns {
   readonly #options: DirectRunsOptions;
@@ -94,11 +102,11 @@ export class DirectRuns {
   }
 
   runGoal(request: RunGoalRequest): RunHandle {
-    if (this.#closed) throw new KernelError("RUNTIME_CLOSED", "the runtime is closed");
+    if (this.#closed) throw new KernelError(RuntimeErrorCode.closed, "the runtime is closed");
     const goal = request.goal.trim();
-    if (goal.length === 0) throw new KernelError("RUNTIME_EMPTY_MESSAGE", "runGoal needs a non-empty goal");
+    if (goal.length === 0) throw new KernelError(RuntimeErrorCode.messageEmpty, "runGoal needs a non-empty goal");
     if (request.agentId !== undefined && this.#liveAgent(request.agentId)) {
-      throw new KernelError("AGENT_BUSY", `agent ${request.agentId} already has a run`, {
+      throw new KernelError(SupervisorErrorCode.agentBusy, `agent ${request.agentId} already has a run`, {
         details: { agentId: request.agentId },
       });
     }
@@ -211,7 +219,7 @@ export class DirectRuns {
         ok: call.outcome.ok,
       }));
     } else {
-      const error = KernelError.from(outcome.error, "RUNTIME_RUN_FAILED");
+      const error = KernelError.from(outcome.error, RuntimeErrorCode.runFailed);
       record.status = CANCEL_CODES.has(error.code) ? "cancelled" : "failed";
       record.error = { code: error.code, message: redactor.redact(error.message) };
       this.#options.logger?.info("direct run ended without a result", {

@@ -53,6 +53,7 @@ export {
   type RunRecord,
   type RunStatus,
 } from "./direct-runs.ts";
+export { RuntimeErrorCode } from "./error-codes.ts";
 export {
   type CriterionVerdict,
   type EvaluateOptions,

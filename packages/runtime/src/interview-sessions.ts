@@ -7,6 +7,7 @@
 
 import { KernelError } from "@oxios/core";
 import type { StateStore } from "@oxios/state-store";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { ConversationTurn } from "./interview.ts";
 import { truncateChars } from "./text.ts";
 
@@ -27,7 +28,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export function assertSessionId(sessionId: string): void {
   if (!SESSION_ID.test(sessionId)) {
     throw new KernelError(
-      "RUNTIME_SESSION_INVALID",
+      RuntimeErrorCode.sessionInvalid,
       "a session id is 1–128 characters of letters, digits, '_' and '-'",
       { details: { sessionId: truncateChars(sessionId, 140) } },
     );
@@ -46,7 +47,7 @@ export class InterviewSessions {
     if (value === undefined) return undefined;
     const session = value as Partial<InterviewSession>;
     if (!Array.isArray(session.turns) || typeof session.questionRounds !== "number") {
-      throw new KernelError("RUNTIME_SESSION_CORRUPT", `interview session ${sessionId} is not readable`, {
+      throw new KernelError(RuntimeErrorCode.sessionCorrupt, `interview session ${sessionId} is not readable`, {
         details: { sessionId },
       });
     }

@@ -98,6 +98,6 @@ describe("interview", () => {
   });
 
   it("rejects an empty message", async () => {
-    await expect(run([], "   ")).rejects.toMatchObject({ code: "RUNTIME_EMPTY_MESSAGE" });
+    await expect(run([], "   ")).rejects.toMatchObject({ code: "RUNTIME_MESSAGE_EMPTY" });
   });
 });

@@ -12,6 +12,7 @@
 import { type Clock, KernelError } from "@oxios/core";
 import { z } from "zod";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import { structuredCall } from "./structured-call.ts";
@@ -83,7 +84,7 @@ const interviewInstructions = `You are the intake of an agent operating system. 
 export async function interview(turns: ConversationTurn[], options: InterviewOptions): Promise<InterviewDecision> {
   const last = turns.at(-1);
   if (last === undefined || last.text.trim().length === 0) {
-    throw new KernelError("RUNTIME_EMPTY_MESSAGE", "the interview needs a non-empty message");
+    throw new KernelError(RuntimeErrorCode.messageEmpty, "the interview needs a non-empty message");
   }
   const transcript = renderTranscript(turns, options.maxChars ?? 12_000);
   const answer = await structuredCall(options, interviewSchema, interviewInstructions, transcript);

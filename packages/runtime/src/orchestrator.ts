@@ -26,6 +26,7 @@ import { spaceTag } from "@oxios/space";
 import type { GitLayer, StateStore } from "@oxios/state-store";
 import type { ToolActivity } from "./adapters/gated-tool-executor.ts";
 import type { AgentJob, AgentRunner } from "./agent-runner.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import { type Evaluation, evaluate, type RunOutcome } from "./evaluate.ts";
 import { EventChannel } from "./event-channel.ts";
 import { type InterviewDecision, interview } from "./interview.ts";
@@ -123,7 +124,7 @@ export class Orchestrator {
     this.#sessions = new InterviewSessions(options.state);
     const max = options.maxEvolutions ?? MAX_EVOLUTIONS;
     if (!Number.isInteger(max) || max < 0 || max > MAX_EVOLUTIONS) {
-      throw new KernelError("RUNTIME_CONFIG_INVALID", `maxEvolutions must be an integer 0–${MAX_EVOLUTIONS}`);
+      throw new KernelError(RuntimeErrorCode.configInvalid, `maxEvolutions must be an integer 0–${MAX_EVOLUTIONS}`);
     }
     this.#maxEvolutions = max;
   }
@@ -154,7 +155,7 @@ export class Orchestrator {
     const { clock, spaces } = this.#options;
     const startedAt = clock.now();
     const text = request.text.trim();
-    if (text.length === 0) throw new KernelError("RUNTIME_EMPTY_MESSAGE", "the message is empty");
+    if (text.length === 0) throw new KernelError(RuntimeErrorCode.messageEmpty, "the message is empty");
     const sessionId = request.sessionId ?? newId(clock.now());
     assertSessionId(sessionId);
     const signal = request.signal;
@@ -385,7 +386,7 @@ export class Orchestrator {
     } catch (error) {
       // The caller's abort ends the pipeline; any other failure is a run that scored 0.
       throwIfAborted(context.signal);
-      const failure = KernelError.from(error, "RUNTIME_RUN_FAILED");
+      const failure = KernelError.from(error, RuntimeErrorCode.runFailed);
       this.#options.logger?.warn("agent run failed", { agentId, code: failure.code, message: failure.message });
       return { ok: false, code: failure.code, message: failure.message };
     } finally {
@@ -490,7 +491,7 @@ function combineOutcomes(outcomes: RunOutcome[]): RunOutcome {
   if (failed !== undefined) return failed;
   const results = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.result] : []));
   const head = results[0];
-  if (head === undefined) return { ok: false, code: "RUNTIME_RUN_FAILED", message: "no run" };
+  if (head === undefined) return { ok: false, code: RuntimeErrorCode.runFailed, message: "no run" };
   return {
     ok: true,
     result: {

@@ -4,7 +4,8 @@
  * drive the backoff with a ManualClock. The caller's AbortSignal cancels a wait at once.
  */
 
-import { type CircuitBreaker, type Clock, KernelError, type RetryPolicy, withRetry } from "@oxios/core";
+import { type CircuitBreaker, type Clock, CoreErrorCode, KernelError, type RetryPolicy, withRetry } from "@oxios/core";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 
 export type { RetryPolicy };
@@ -34,10 +35,11 @@ export function callProvider<T>(attempt: () => Promise<T>, options: ProviderCall
               throw toProviderError(error, options.provider, options.signal);
             }
           },
-          (error) => !(KernelError.hasCode(error, "ABORTED") || KernelError.hasCode(error, "TIMED_OUT")),
+          (error) =>
+            !(KernelError.hasCode(error, CoreErrorCode.aborted) || KernelError.hasCode(error, CoreErrorCode.timedOut)),
         );
       } catch (error) {
-        throw KernelError.from(error, "PROVIDER_FAILED");
+        throw KernelError.from(error, RuntimeErrorCode.providerFailed);
       }
     },
     {
@@ -45,7 +47,7 @@ export function callProvider<T>(attempt: () => Promise<T>, options: ProviderCall
       defaults: PROVIDER_RETRY_DEFAULTS,
       ...(options.retry === undefined ? {} : { policy: options.retry }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      shouldRetry: (error) => isRetryableProviderError(KernelError.from(error, "PROVIDER_FAILED")),
+      shouldRetry: (error) => isRetryableProviderError(KernelError.from(error, RuntimeErrorCode.providerFailed)),
       ...(options.onRetry === undefined
         ? {}
         : { onRetry: (error, retry, delayMs) => options.onRetry?.(KernelError.from(error), retry, delayMs) }),

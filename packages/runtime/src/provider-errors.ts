@@ -5,6 +5,7 @@
 
 import { APICallError } from "@ai-sdk/provider";
 import { abortError, KernelError } from "@oxios/core";
+import { RuntimeErrorCode } from "./error-codes.ts";
 
 export function isRetryableProviderError(error: unknown): boolean {
   return KernelError.isInstance(error) && error.details?.retryable === true;
@@ -19,14 +20,14 @@ export function toProviderError(error: unknown, provider: string, signal?: Abort
     const retryable = error.isRetryable || status === undefined || status === 429 || status >= 500;
     const code =
       status === 401 || status === 403
-        ? "PROVIDER_AUTH_FAILED"
+        ? RuntimeErrorCode.providerAuthFailed
         : status === 429
-          ? "PROVIDER_RATE_LIMITED"
+          ? RuntimeErrorCode.providerRateLimited
           : status === undefined
-            ? "PROVIDER_UNREACHABLE"
+            ? RuntimeErrorCode.providerUnreachable
             : status >= 500
-              ? "PROVIDER_UNAVAILABLE"
-              : "PROVIDER_REQUEST_FAILED";
+              ? RuntimeErrorCode.providerUnavailable
+              : RuntimeErrorCode.providerRequestFailed;
     return new KernelError(code, `${provider}: ${error.message}`, {
       cause: error,
       details: { provider, status, retryable },
@@ -34,8 +35,12 @@ export function toProviderError(error: unknown, provider: string, signal?: Abort
   }
   const message = error instanceof Error ? error.message : String(error);
   const network = error instanceof TypeError || /ECONNREFUSED|ECONNRESET|socket|fetch failed|terminated/i.test(message);
-  return new KernelError(network ? "PROVIDER_UNREACHABLE" : "PROVIDER_FAILED", `${provider}: ${message}`, {
-    cause: error,
-    details: { provider, retryable: network },
-  });
+  return new KernelError(
+    network ? RuntimeErrorCode.providerUnreachable : RuntimeErrorCode.providerFailed,
+    `${provider}: ${message}`,
+    {
+      cause: error,
+      details: { provider, retryable: network },
+    },
+  );
 }

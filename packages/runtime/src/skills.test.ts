@@ -53,14 +53,14 @@ describe("skills", () => {
   it("refuses a SKILL.md without a valid name or description, naming the file, and a missing folder", async () => {
     const bad = skill(join(root, "bad"), "name: Bad Name\ndescription: x");
     await expect(loadSkills([bad])).rejects.toMatchObject({
-      code: "SKILL_INVALID",
+      code: "RUNTIME_SKILL_INVALID",
       message: expect.stringContaining(join(bad, "SKILL.md")),
     });
     const noFront = join(root, "plain");
     mkdirSync(noFront);
     writeFileSync(join(noFront, "SKILL.md"), "just text");
-    await expect(loadSkills([noFront])).rejects.toMatchObject({ code: "SKILL_INVALID" });
-    await expect(loadSkills([join(root, "nowhere")])).rejects.toMatchObject({ code: "SKILL_FOLDER_MISSING" });
+    await expect(loadSkills([noFront])).rejects.toMatchObject({ code: "RUNTIME_SKILL_INVALID" });
+    await expect(loadSkills([join(root, "nowhere")])).rejects.toMatchObject({ code: "RUNTIME_SKILL_FOLDER_MISSING" });
   });
 
   it("reads no file outside the skill's folder, by .. or through a link", async () => {

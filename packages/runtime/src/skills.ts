@@ -6,7 +6,7 @@
  *
  * `loadSkills` reads folders once (at boot and on reload): a folder that is itself a skill,
  * or a folder of skill folders. A `SKILL.md` without a valid name and description is refused
- * with `SKILL_INVALID` naming the file, so a broken skill is seen at load, not when an agent
+ * with `RUNTIME_SKILL_INVALID` naming the file, so a broken skill is seen at load, not when an agent
  * needs it. `SkillToolPort` answers `skill_read` for one agent from its profile's skills (or
  * the kernel's, for agents without a profile), reading files only inside the skill's folder.
  */
@@ -17,6 +17,7 @@ import { KernelError } from "@oxios/core";
 import type { SkillContent, SkillInfo, SkillPort } from "@oxios/tools";
 import { parse } from "yaml";
 import type { Skill } from "./agent-profile.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const MAX_DESCRIPTION = 1_024;
@@ -25,7 +26,7 @@ export const MAX_SKILL_FILE_BYTES = 256 * 1024;
 const MAX_LISTED_FILES = 200;
 
 function invalid(file: string, message: string): KernelError {
-  return new KernelError("SKILL_INVALID", `${file}: ${message}`, { details: { file } });
+  return new KernelError(RuntimeErrorCode.skillInvalid, `${file}: ${message}`, { details: { file } });
 }
 
 /** Splits `SKILL.md` into its front matter (parsed) and body. */
@@ -70,16 +71,16 @@ async function exists(path: string): Promise<boolean> {
 /**
  * The skills in `roots`, in order; a later skill of the same name replaces an earlier one (a
  * profile's own skills come after the kernel's). A root that does not exist is an error
- * (`SKILL_FOLDER_MISSING`) unless it is listed in `optional`.
+ * (`RUNTIME_SKILL_FOLDER_MISSING`) unless it is listed in `optional`.
  *
- * Throws: `SKILL_INVALID` naming the `SKILL.md` that is wrong, `SKILL_FOLDER_MISSING`.
+ * Throws: `RUNTIME_SKILL_INVALID` naming the `SKILL.md` that is wrong, `RUNTIME_SKILL_FOLDER_MISSING`.
  */
 export async function loadSkills(roots: readonly string[], optional: readonly string[] = []): Promise<Skill[]> {
   const found = new Map<string, Skill>();
   for (const root of roots) {
     if (!(await exists(root))) {
       if (optional.includes(root)) continue;
-      throw new KernelError("SKILL_FOLDER_MISSING", `skills folder ${root} does not exist`, {
+      throw new KernelError(RuntimeErrorCode.skillFolderMissing, `skills folder ${root} does not exist`, {
         details: { path: root },
       });
     }
@@ -117,7 +118,7 @@ async function listFiles(dir: string): Promise<string[]> {
  * A skill's instructions (the `SKILL.md` body), or the text of `file` inside its folder;
  * undefined when that file does not exist or lies outside the folder (also through a link).
  *
- * Throws: `SKILL_INVALID` (the skill changed on disk and is now malformed), `SKILL_FILE_TOO_LARGE`.
+ * Throws: `RUNTIME_SKILL_INVALID` (the skill changed on disk and is now malformed), `RUNTIME_SKILL_FILE_TOO_LARGE`.
  */
 export async function readSkill(skill: Skill, file?: string): Promise<SkillContent | undefined> {
   const files = await listFiles(skill.dir);
@@ -137,7 +138,7 @@ export async function readSkill(skill: Skill, file?: string): Promise<SkillConte
   const info = await stat(real);
   if (!info.isFile()) return undefined;
   if (info.size > MAX_SKILL_FILE_BYTES) {
-    throw new KernelError("SKILL_FILE_TOO_LARGE", `${file} is larger than ${MAX_SKILL_FILE_BYTES} bytes`, {
+    throw new KernelError(RuntimeErrorCode.skillFileTooLarge, `${file} is larger than ${MAX_SKILL_FILE_BYTES} bytes`, {
       details: { skill: skill.name, file },
     });
   }

@@ -10,7 +10,9 @@ describe("TokenBudgets", () => {
     expect(budgets.remaining("a")).toBe(0);
     expect(budgets.canAdmit({ agentId: "a" })).toBe(false);
     expect(budgets.canAdmit({ agentId: "b" })).toBe(true);
-    expect(() => budgets.ensureAvailable("a")).toThrowError(expect.objectContaining({ code: "AGENT_BUDGET_EXCEEDED" }));
+    expect(() => budgets.ensureAvailable("a")).toThrowError(
+      expect.objectContaining({ code: "RUNTIME_BUDGET_EXCEEDED" }),
+    );
   });
 
   it("per-agent limits override the default", () => {
@@ -18,7 +20,9 @@ describe("TokenBudgets", () => {
     budgets.setLimit("big", 1_000);
     budgets.record("big", { inputTokens: 500, outputTokens: 0 });
     expect(budgets.canAdmit({ agentId: "big" })).toBe(true);
-    expect(() => budgets.setLimit("x", Number.NaN)).toThrowError(expect.objectContaining({ code: "BUDGET_INVALID" }));
+    expect(() => budgets.setLimit("x", Number.NaN)).toThrowError(
+      expect.objectContaining({ code: "RUNTIME_BUDGET_INVALID" }),
+    );
   });
 
   it("forget drops an agent's limit and usage", () => {
@@ -48,7 +52,7 @@ describe("TokenBudgets", () => {
     expect(budgets.canAdmit({ agentId: "other" })).toBe(true);
     expect(() => budgets.ensureAvailable("a2")).toThrowError(
       expect.objectContaining({
-        code: "AGENT_BUDGET_EXCEEDED",
+        code: "RUNTIME_BUDGET_EXCEEDED",
         details: expect.objectContaining({ profile: "writer", window: "hour", resetsAt: Date.UTC(2026, 0, 1, 11) }),
       }),
     );
@@ -74,7 +78,7 @@ describe("TokenBudgets", () => {
     budgets.forget("a");
     expect(budgets.tracked()).toBe(0);
     expect(() => budgets.setWindowBudget("p", { window: "day" })).toThrowError(
-      expect.objectContaining({ code: "BUDGET_INVALID" }),
+      expect.objectContaining({ code: "RUNTIME_BUDGET_INVALID" }),
     );
   });
 });

@@ -19,6 +19,7 @@
 
 import { type Clock, KernelError, systemClock, type Timer } from "@oxios/core";
 import type { TaskRecord } from "@oxios/scheduler";
+import { RuntimeErrorCode } from "./error-codes.ts";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -77,7 +78,7 @@ export class TokenBudgets {
   }
 
   setLimit(agentId: string, tokens: number): void {
-    if (!(tokens >= 0)) throw new KernelError("BUDGET_INVALID", `token limit must be ≥ 0, got ${tokens}`);
+    if (!(tokens >= 0)) throw new KernelError(RuntimeErrorCode.budgetInvalid, `token limit must be ≥ 0, got ${tokens}`);
     this.#limits.set(agentId, tokens);
   }
 
@@ -88,7 +89,7 @@ export class TokenBudgets {
   /**
    * Sets (or with `undefined` removes) a profile's windowed budget. Usage in the current
    * window is kept when the budget changes (a configuration reload does not hand out a fresh
-   * window). Throws `BUDGET_INVALID` for a budget without a positive integer `tokens` or `calls`.
+   * window). Throws `RUNTIME_BUDGET_INVALID` for a budget without a positive integer `tokens` or `calls`.
    */
   setWindowBudget(profile: string, budget: WindowBudget | undefined): void {
     const state = this.#windows.get(profile);
@@ -105,7 +106,7 @@ export class TokenBudgets {
       (budget.tokens === undefined && budget.calls === undefined)
     ) {
       throw new KernelError(
-        "BUDGET_INVALID",
+        RuntimeErrorCode.budgetInvalid,
         `profile ${profile}: a window budget needs positive integer tokens or calls`,
         {
           details: { profile, budget },
@@ -173,12 +174,12 @@ export class TokenBudgets {
   readonly canAdmit = (task: Pick<TaskRecord, "agentId">): boolean =>
     task.agentId === undefined || (this.remaining(task.agentId) > 0 && this.#windowRefusal(task.agentId) === undefined);
 
-  /** Throws `AGENT_BUDGET_EXCEEDED` when `agentId` has no tokens left, or its profile's window is spent. */
+  /** Throws `RUNTIME_BUDGET_EXCEEDED` when `agentId` has no tokens left, or its profile's window is spent. */
   ensureAvailable(agentId: string): void {
     if (this.remaining(agentId) <= 0) {
       const used = this.usage(agentId);
       throw new KernelError(
-        "AGENT_BUDGET_EXCEEDED",
+        RuntimeErrorCode.budgetExceeded,
         `agent ${agentId} has used ${used.inputTokens + used.outputTokens} of its ${this.limit(agentId)} tokens`,
         { details: { agentId, limit: this.limit(agentId), ...used } },
       );
@@ -252,7 +253,7 @@ export class TokenBudgets {
       }, resetsAt - this.#clock.now());
     }
     return new KernelError(
-      "AGENT_BUDGET_EXCEEDED",
+      RuntimeErrorCode.budgetExceeded,
       `profile ${profile} has spent its budget for this ${budget.window} (${state.calls} calls, ${state.tokens} tokens); it resets at ${new Date(resetsAt).toISOString()}`,
       { details: { agentId, profile, window: budget.window, calls: state.calls, tokens: state.tokens, resetsAt } },
     );

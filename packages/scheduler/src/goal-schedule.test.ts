@@ -46,7 +46,7 @@ describe("parseGoalSchedule", () => {
 
   it("refuses a bad cron naming the field, with croner's reason naming the cron field", () => {
     expect(refusal({ cron: "61 9 * * *" })).toMatchObject({
-      code: "SCHEDULE_INVALID",
+      code: "SCHEDULER_SCHEDULE_INVALID",
       field: "cron",
       message: expect.stringContaining("minute: 61"),
     });

@@ -5,13 +5,14 @@
  * while the previous run still goes (`skip` or `queue`).
  *
  * `parseGoalSchedule` checks untrusted input (HTTP, config, an agent's tool call) and throws
- * `SCHEDULE_INVALID` naming the field (`details.field`); `nextFireAfter` is the one place that
+ * `SCHEDULER_SCHEDULE_INVALID` naming the field (`details.field`); `nextFireAfter` is the one place that
  * computes when a schedule fires next. Croner evaluates cron in the schedule's time zone, so a
  * daily 09:00 stays 09:00 local across a daylight-saving change.
  */
 
 import { KernelError } from "@oxios/core";
 import { Cron } from "croner";
+import { SchedulerErrorCode } from "./error-codes.ts";
 
 export type MissedFirePolicy = "skip" | "run-once";
 export type OverlapPolicy = "skip" | "queue";
@@ -58,12 +59,12 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
 export const MAX_GOAL_CHARS = 100_000;
 
 function invalid(field: string, message: string, value?: unknown): KernelError {
-  return new KernelError("SCHEDULE_INVALID", `${field}: ${message}`, {
+  return new KernelError(SchedulerErrorCode.scheduleInvalid, `${field}: ${message}`, {
     details: value === undefined ? { field } : { field, value },
   });
 }
 
-/** Milliseconds of an interval like `90s`, `15m`, `1h30m`; `SCHEDULE_INVALID` (field `every`) otherwise. */
+/** Milliseconds of an interval like `90s`, `15m`, `1h30m`; `SCHEDULER_SCHEDULE_INVALID` (field `every`) otherwise. */
 export function parseInterval(every: string): number {
   const text = every.trim();
   if (!DURATION.test(text)) throw invalid("every", 'must be a duration such as "30s", "15m", "1h30m" or "1d"', every);
@@ -73,7 +74,7 @@ export function parseInterval(every: string): number {
   return ms;
 }
 
-/** The croner pattern for `cron` in `timezone`; `SCHEDULE_INVALID` naming `cron` or `timezone`. */
+/** The croner pattern for `cron` in `timezone`; `SCHEDULER_SCHEDULE_INVALID` naming `cron` or `timezone`. */
 function cronOf(cron: string, timezone: string): Cron {
   try {
     return new Cron(cron, { timezone, paused: true });
@@ -110,7 +111,7 @@ function choice<T extends string>(field: string, value: unknown, choices: readon
 }
 
 /**
- * Validates a schedule definition. Throws `SCHEDULE_INVALID` with `details.field` naming the
+ * Validates a schedule definition. Throws `SCHEDULER_SCHEDULE_INVALID` with `details.field` naming the
  * first bad field: a cron expression croner refuses (its message names the cron field, such
  * as "Invalid value for minute: 61"), one that never fires, an unknown time zone, both or
  * neither of `cron` and `every`.

@@ -193,14 +193,14 @@ describe("GoalSchedules", () => {
     );
   });
 
-  it("runs a schedule on demand, refusing with SCHEDULE_BUSY while its run goes on under overlap = skip", async () => {
+  it("runs a schedule on demand, refusing with SCHEDULER_SCHEDULE_BUSY while its run goes on under overlap = skip", async () => {
     const w = world();
     w.schedules.open();
     w.schedules.put(schedule({ cron: "0 9 * * *", enabled: false }), { replace: false });
     expect(w.schedules.get("job")?.nextFireAt).toBeUndefined();
     expect(await w.schedules.runNow("job")).toEqual({ started: true, taskId: "task-1" });
-    await expect(w.schedules.runNow("job")).rejects.toMatchObject({ code: "SCHEDULE_BUSY" });
-    await expect(w.schedules.runNow("nothing")).rejects.toMatchObject({ code: "SCHEDULE_NOT_FOUND" });
+    await expect(w.schedules.runNow("job")).rejects.toMatchObject({ code: "SCHEDULER_SCHEDULE_BUSY" });
+    await expect(w.schedules.runNow("nothing")).rejects.toMatchObject({ code: "SCHEDULER_SCHEDULE_NOT_FOUND" });
     w.schedules.put(schedule({ cron: "0 9 * * *", enabled: false, overlap: "queue" }), { replace: true });
     expect(await w.schedules.runNow("job")).toEqual({ started: false, queued: true });
     expect(w.events.ofType("schedule.fired")[0]?.payload.trigger).toBe("manual");
@@ -222,13 +222,15 @@ describe("GoalSchedules", () => {
   it("keeps config-defined schedules read-only to the API and replaces them on reconfigure", async () => {
     const w = world();
     w.schedules.open([schedule({ name: "nightly", cron: "0 2 * * *" }, "config")]);
-    expect(() => w.schedules.remove("nightly")).toThrow(expect.objectContaining({ code: "SCHEDULE_READ_ONLY" }));
+    expect(() => w.schedules.remove("nightly")).toThrow(
+      expect.objectContaining({ code: "SCHEDULER_SCHEDULE_READ_ONLY" }),
+    );
     expect(() => w.schedules.put(schedule({ name: "nightly", every: "1h" }), { replace: true })).toThrow(
-      expect.objectContaining({ code: "SCHEDULE_READ_ONLY" }),
+      expect.objectContaining({ code: "SCHEDULER_SCHEDULE_READ_ONLY" }),
     );
     w.schedules.put(schedule({ name: "mine", every: "1h" }), { replace: false });
     expect(() => w.schedules.put(schedule({ name: "mine", every: "2h" }), { replace: false })).toThrow(
-      expect.objectContaining({ code: "SCHEDULE_EXISTS" }),
+      expect.objectContaining({ code: "SCHEDULER_SCHEDULE_EXISTS" }),
     );
     w.schedules.reconfigure([schedule({ name: "weekly", cron: "0 2 * * 1" }, "config")]);
     expect(w.schedules.list().map((view) => view.name)).toEqual(["mine", "weekly"]);

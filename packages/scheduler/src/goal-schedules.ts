@@ -20,6 +20,7 @@
 
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventOf, type KernelEventType } from "@oxios/event-bus";
+import { SchedulerErrorCode } from "./error-codes.ts";
 import { type GoalSchedule, nextFireAfter } from "./goal-schedule.ts";
 import type { GoalScheduleStore, StoredGoalSchedule } from "./goal-schedule-store.ts";
 
@@ -114,7 +115,8 @@ export class GoalSchedules {
    * Throws: `SCHEDULE_STORE_FAILED` / `DATABASE_*` from the store.
    */
   open(configured: readonly GoalSchedule[] = []): MissedReport {
-    if (this.#opened) throw new KernelError("SCHEDULE_STATE_INVALID", "GoalSchedules.open was already called");
+    if (this.#opened)
+      throw new KernelError(SchedulerErrorCode.schedulesNotOpen, "GoalSchedules.open was already called");
     this.#opened = true;
     for (const record of this.#options.store.load()) this.#records.set(record.schedule.name, record);
     this.#syncConfigured(configured, { keepDueTimes: true });
@@ -164,7 +166,7 @@ export class GoalSchedules {
 
   /**
    * Creates a schedule (or replaces one when `replace`), due next at its first instant after
-   * now. Throws `SCHEDULE_EXISTS` (creating a taken name), `SCHEDULE_READ_ONLY` (the name is
+   * now. Throws `SCHEDULER_SCHEDULE_EXISTS` (creating a taken name), `SCHEDULER_SCHEDULE_READ_ONLY` (the name is
    * defined in config.toml).
    */
   put(schedule: GoalSchedule, options: { replace: boolean }): GoalScheduleView {
@@ -174,7 +176,7 @@ export class GoalSchedules {
       throw readOnly(schedule.name);
     }
     if (existing !== undefined && !options.replace) {
-      throw new KernelError("SCHEDULE_EXISTS", `a schedule named ${schedule.name} already exists`, {
+      throw new KernelError(SchedulerErrorCode.scheduleExists, `a schedule named ${schedule.name} already exists`, {
         details: { field: "name", name: schedule.name },
       });
     }
@@ -185,7 +187,7 @@ export class GoalSchedules {
 
   /**
    * Removes a schedule; a run it started goes on, a queued firing is dropped. Throws
-   * `SCHEDULE_NOT_FOUND`, `SCHEDULE_READ_ONLY` (defined in config.toml).
+   * `SCHEDULER_SCHEDULE_NOT_FOUND`, `SCHEDULER_SCHEDULE_READ_ONLY` (defined in config.toml).
    */
   remove(name: string): void {
     this.#checkOpen();
@@ -198,8 +200,8 @@ export class GoalSchedules {
 
   /**
    * Fires a schedule now (even a disabled one), under its overlap policy: while its run goes
-   * on, `queue` waits behind it and `skip` refuses with `SCHEDULE_BUSY`. Resolves once the
-   * run has started (or the firing is queued). Throws `SCHEDULE_NOT_FOUND`; rejects with what
+   * on, `queue` waits behind it and `skip` refuses with `SCHEDULER_SCHEDULE_BUSY`. Resolves once the
+   * run has started (or the firing is queued). Throws `SCHEDULER_SCHEDULE_NOT_FOUND`; rejects with what
    * `start` rejected with.
    */
   async runNow(name: string): Promise<ManualRunResult> {
@@ -208,14 +210,19 @@ export class GoalSchedules {
     if (record === undefined) throw notFound(name);
     const live = this.#liveOf(name);
     if (live.running > 0 && record.schedule.overlap === "skip") {
-      throw new KernelError("SCHEDULE_BUSY", `schedule ${name} has a run going on and its overlap policy is skip`, {
-        details: { name },
-      });
+      throw new KernelError(
+        SchedulerErrorCode.scheduleBusy,
+        `schedule ${name} has a run going on and its overlap policy is skip`,
+        {
+          details: { name },
+        },
+      );
     }
     const outcome = this.#fire(record, this.#options.clock.now(), "manual", { rethrow: true });
     if (outcome.outcome !== "started") return { started: false, queued: true };
     const run = await outcome.run;
-    if (run === undefined) throw new KernelError("SCHEDULE_STATE_INVALID", `schedule ${name} did not start`);
+    if (run === undefined)
+      throw new KernelError(SchedulerErrorCode.scheduleFireFailed, `schedule ${name} did not start`);
     return { started: true, taskId: run.taskId };
   }
 
@@ -236,8 +243,10 @@ export class GoalSchedules {
   // ---- internals --------------------------------------------------------------------
 
   #checkOpen(): void {
-    if (!this.#opened) throw new KernelError("SCHEDULE_STATE_INVALID", "GoalSchedules.open has not been called");
-    if (this.#stopped) throw new KernelError("SCHEDULE_STOPPED", "schedules are stopped (the kernel is shutting down)");
+    if (!this.#opened)
+      throw new KernelError(SchedulerErrorCode.schedulesNotOpen, "GoalSchedules.open has not been called");
+    if (this.#stopped)
+      throw new KernelError(SchedulerErrorCode.schedulesStopped, "schedules are stopped (the kernel is shutting down)");
   }
 
   #syncConfigured(configured: readonly GoalSchedule[], options: { keepDueTimes: boolean }): void {
@@ -407,7 +416,7 @@ export class GoalSchedules {
       try {
         started = await this.#options.start({ schedule, scheduledAt, trigger });
       } catch (error) {
-        const failure = KernelError.from(error, "SCHEDULE_FIRE_FAILED");
+        const failure = KernelError.from(error, SchedulerErrorCode.scheduleFireFailed);
         const record = this.#records.get(name);
         if (record !== undefined) {
           record.skipped += 1;
@@ -517,12 +526,12 @@ function normalized(schedule: GoalSchedule): unknown[] {
 }
 
 function notFound(name: string): KernelError {
-  return new KernelError("SCHEDULE_NOT_FOUND", `no schedule named ${name}`, { details: { name } });
+  return new KernelError(SchedulerErrorCode.scheduleNotFound, `no schedule named ${name}`, { details: { name } });
 }
 
 function readOnly(name: string): KernelError {
   return new KernelError(
-    "SCHEDULE_READ_ONLY",
+    SchedulerErrorCode.scheduleReadOnly,
     `schedule ${name} is defined in config.toml; change it there and reload (SIGHUP)`,
     { details: { name } },
   );

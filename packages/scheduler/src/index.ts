@@ -7,6 +7,7 @@
  * (`GoalScheduleStore`). The libsql stores are on `@oxios/scheduler/libsql`. Portable:
  * web-standard APIs only.
  */
+export { SchedulerErrorCode } from "./error-codes.ts";
 export {
   type GoalSchedule,
   type GoalScheduleInput,

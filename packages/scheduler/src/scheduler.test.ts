@@ -282,8 +282,8 @@ describe("run, cancel, leases", () => {
 describe("bad input", () => {
   it("rejects unknown priorities, bad limits, duplicate ids", () => {
     const { scheduler } = setup();
-    expect(codeOf(() => scheduler.submit({ priority: "urgent" as never }))).toBe("SCHEDULER_INVALID_PRIORITY");
-    expect(codeOf(() => scheduler.submit({ priority: "toString" as never }))).toBe("SCHEDULER_INVALID_PRIORITY");
+    expect(codeOf(() => scheduler.submit({ priority: "urgent" as never }))).toBe("SCHEDULER_PRIORITY_INVALID");
+    expect(codeOf(() => scheduler.submit({ priority: "toString" as never }))).toBe("SCHEDULER_PRIORITY_INVALID");
     for (const options of [
       { maxConcurrent: 0 },
       { maxConcurrent: -1 },
@@ -296,13 +296,13 @@ describe("bad input", () => {
       { zombieAfterMs: Number.POSITIVE_INFINITY },
       { rateLimits: { a: 0 } },
     ]) {
-      expect(codeOf(() => new Scheduler(options))).toBe("SCHEDULER_INVALID_LIMIT");
+      expect(codeOf(() => new Scheduler(options))).toBe("SCHEDULER_LIMIT_INVALID");
     }
     scheduler.submit({ id: "x" });
-    expect(codeOf(() => scheduler.submit({ id: "x" }))).toBe("SCHEDULER_DUPLICATE_TASK");
+    expect(codeOf(() => scheduler.submit({ id: "x" }))).toBe("SCHEDULER_TASK_DUPLICATE");
     scheduler.complete("x");
-    expect(codeOf(() => scheduler.submit({ id: "x" }))).toBe("SCHEDULER_DUPLICATE_TASK");
-    expect(codeOf(() => scheduler.submit({ id: "" }))).toBe("SCHEDULER_INVALID_TASK");
+    expect(codeOf(() => scheduler.submit({ id: "x" }))).toBe("SCHEDULER_TASK_DUPLICATE");
+    expect(codeOf(() => scheduler.submit({ id: "" }))).toBe("SCHEDULER_TASK_INVALID");
   });
 
   it("completing twice or an unknown task is rejected and not double counted", () => {
@@ -311,7 +311,7 @@ describe("bad input", () => {
     scheduler.complete("x");
     expect(codeOf(() => scheduler.complete("x"))).toBe("SCHEDULER_TASK_NOT_RUNNING");
     expect(codeOf(() => scheduler.fail("x", new Error("late")))).toBe("SCHEDULER_TASK_NOT_RUNNING");
-    expect(codeOf(() => scheduler.complete("nope"))).toBe("SCHEDULER_UNKNOWN_TASK");
+    expect(codeOf(() => scheduler.complete("nope"))).toBe("SCHEDULER_TASK_NOT_FOUND");
     expect(scheduler.stats()).toMatchObject({ completed: 1, failed: 0 });
   });
 });
@@ -341,6 +341,6 @@ describe("drain", () => {
     expect(report).toMatchObject({ timedOut: true, aborted: ["slow"] });
     expect(lease.signal.aborted).toBe(true);
     expect(scheduler.get("slow")?.status).toBe("cancelled");
-    expect(codeOf(() => scheduler.drain({ timeoutMs: -1 }))).toBe("SCHEDULER_INVALID_LIMIT");
+    expect(codeOf(() => scheduler.drain({ timeoutMs: -1 }))).toBe("SCHEDULER_LIMIT_INVALID");
   });
 });

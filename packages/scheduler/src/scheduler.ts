@@ -13,6 +13,7 @@
  */
 import { type Clock, KernelError, type Logger, newId, systemClock, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
+import { SchedulerErrorCode } from "./error-codes.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
 import { LatencyWindow } from "./latency-window.ts";
 import type {
@@ -85,7 +86,7 @@ function before(a: TaskEntry, b: TaskEntry): boolean {
 function positiveInteger(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new KernelError("SCHEDULER_INVALID_LIMIT", `${name} must be a positive integer, got ${String(value)}`, {
+    throw new KernelError(SchedulerErrorCode.limitInvalid, `${name} must be a positive integer, got ${String(value)}`, {
       details: { option: name, value },
     });
   }
@@ -95,7 +96,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 function positiveOrInfinite(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
-    throw new KernelError("SCHEDULER_INVALID_LIMIT", `${name} must be a positive number, got ${String(value)}`, {
+    throw new KernelError(SchedulerErrorCode.limitInvalid, `${name} must be a positive number, got ${String(value)}`, {
       details: { option: name, value },
     });
   }
@@ -105,7 +106,7 @@ function positiveOrInfinite(name: string, value: number | undefined, fallback: n
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value.length === 0) {
-    throw new KernelError("SCHEDULER_INVALID_TASK", `${name} must be a non-empty string`, {
+    throw new KernelError(SchedulerErrorCode.taskInvalid, `${name} must be a non-empty string`, {
       details: { field: name },
     });
   }
@@ -171,14 +172,14 @@ export class Scheduler {
     this.#agingMs = positiveOrInfinite("agingMs", options.agingMs, 60_000);
     const zombie = positiveOrInfinite("zombieAfterMs", options.zombieAfterMs, 300_000);
     if (!Number.isFinite(zombie)) {
-      throw new KernelError("SCHEDULER_INVALID_LIMIT", "zombieAfterMs must be finite", {
+      throw new KernelError(SchedulerErrorCode.limitInvalid, "zombieAfterMs must be finite", {
         details: { option: "zombieAfterMs", value: zombie },
       });
     }
     this.#zombieAfterMs = zombie;
     this.#retainFinished = options.retainFinished ?? 1000;
     if (!Number.isInteger(this.#retainFinished) || this.#retainFinished < 0) {
-      throw new KernelError("SCHEDULER_INVALID_LIMIT", "retainFinished must be a non-negative integer", {
+      throw new KernelError(SchedulerErrorCode.limitInvalid, "retainFinished must be a non-negative integer", {
         details: { option: "retainFinished", value: options.retainFinished },
       });
     }
@@ -195,8 +196,15 @@ export class Scheduler {
 
   /**
    * Submits, waits for admission, runs `fn(signal, lease)` and completes or fails the task
-   * with its outcome. Rejects with `fn`'s error, or with the KernelError that revoked the
-   * lease (`SCHEDULER_TASK_CANCELLED`, `SCHEDULER_TASK_REAPED`, `SCHEDULER_DRAINING`).
+   * with its outcome.
+   *
+   * Throws: `SCHEDULER_DRAINING` while draining, `SCHEDULER_TASK_INVALID`,
+   * `SCHEDULER_PRIORITY_INVALID` or `SCHEDULER_TASK_DUPLICATE` for a bad spec (nothing is
+   * queued); `SCHEDULER_ADMISSION_HOOK_FAILED` when `canAdmit` threw; then `fn`'s error, or the
+   * KernelError that revoked the lease (`SCHEDULER_TASK_CANCELLED`, `SCHEDULER_TASK_REAPED`,
+   * `SCHEDULER_DRAINING`).
+   * Abort: takes no signal; `cancel(taskId)` removes a queued task before it starts and aborts
+   * a running one's lease signal, which `fn` must honour.
    */
   async run<T, P = unknown>(spec: TaskSpec<P>, fn: (signal: AbortSignal, lease: Lease) => Promise<T>): Promise<T> {
     const entry = this.#submit(spec);
@@ -205,17 +213,17 @@ export class Scheduler {
     return this.#drive(entry, lease, fn);
   }
 
-  /** Marks a running task completed. Throws SCHEDULER_UNKNOWN_TASK / SCHEDULER_TASK_NOT_RUNNING. */
+  /** Marks a running task completed. Throws SCHEDULER_TASK_NOT_FOUND / SCHEDULER_TASK_NOT_RUNNING. */
   complete(taskId: string, result?: unknown): void {
     const entry = this.#runningEntry(taskId, "complete");
     entry.result = result;
     this.#finish(entry, "completed", undefined, true);
   }
 
-  /** Marks a running task failed. Throws SCHEDULER_UNKNOWN_TASK / SCHEDULER_TASK_NOT_RUNNING. */
+  /** Marks a running task failed. Throws SCHEDULER_TASK_NOT_FOUND / SCHEDULER_TASK_NOT_RUNNING. */
   fail(taskId: string, error: unknown): void {
     const entry = this.#runningEntry(taskId, "fail");
-    this.#finish(entry, "failed", toTaskError(error, "SCHEDULER_TASK_FAILED"), true);
+    this.#finish(entry, "failed", toTaskError(error, SchedulerErrorCode.taskFailed), true);
   }
 
   /**
@@ -226,7 +234,7 @@ export class Scheduler {
   cancel(taskId: string, reason: string): boolean {
     const entry = this.#live.get(taskId);
     if (entry === undefined) return false;
-    this.#cancel(entry, "SCHEDULER_TASK_CANCELLED", reason, true);
+    this.#cancel(entry, SchedulerErrorCode.taskCancelled, reason, true);
     this.#pump();
     return true;
   }
@@ -286,7 +294,7 @@ export class Scheduler {
   drain(options: { timeoutMs: number }): Promise<DrainReport> {
     const timeoutMs = options?.timeoutMs;
     if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-      throw new KernelError("SCHEDULER_INVALID_LIMIT", `drain timeoutMs must be a non-negative number`, {
+      throw new KernelError(SchedulerErrorCode.limitInvalid, `drain timeoutMs must be a non-negative number`, {
         details: { option: "timeoutMs", value: timeoutMs },
       });
     }
@@ -303,8 +311,9 @@ export class Scheduler {
    */
   async recover(runner: TaskRunner, options: { maxAttempts?: number } = {}): Promise<RecoveryReport> {
     const store = this.#store;
-    if (store === undefined) throw new KernelError("SCHEDULER_NO_STORE", "recover needs a scheduler with a store");
-    if (this.#drain !== undefined) throw new KernelError("SCHEDULER_DRAINING", "the scheduler is draining");
+    if (store === undefined)
+      throw new KernelError(SchedulerErrorCode.storeMissing, "recover needs a scheduler with a store");
+    if (this.#drain !== undefined) throw new KernelError(SchedulerErrorCode.draining, "the scheduler is draining");
     const maxAttempts = positiveInteger("maxAttempts", options.maxAttempts, 3) as number;
     const recovered = await store.recover({ now: this.#clock.now(), owner: this.#ownerId, maxAttempts });
     const requeued: TaskHandle[] = [];
@@ -334,15 +343,15 @@ export class Scheduler {
 
   #submit<P>(spec: TaskSpec<P>): TaskEntry {
     if (this.#drain !== undefined) {
-      throw new KernelError("SCHEDULER_DRAINING", "the scheduler is draining and admits no new tasks");
+      throw new KernelError(SchedulerErrorCode.draining, "the scheduler is draining and admits no new tasks");
     }
     if (typeof spec !== "object" || spec === null) {
-      throw new KernelError("SCHEDULER_INVALID_TASK", "a task spec must be an object");
+      throw new KernelError(SchedulerErrorCode.taskInvalid, "a task spec must be an object");
     }
     const priority = spec.priority ?? "normal";
     const rank = RANKS[priority];
     if (rank === undefined || !Object.hasOwn(RANKS, priority)) {
-      throw new KernelError("SCHEDULER_INVALID_PRIORITY", `unknown priority ${JSON.stringify(priority)}`, {
+      throw new KernelError(SchedulerErrorCode.priorityInvalid, `unknown priority ${JSON.stringify(priority)}`, {
         details: { priority, allowed: Object.keys(RANKS) },
       });
     }
@@ -353,7 +362,7 @@ export class Scheduler {
     const now = this.#clock.now();
     const taskId = id ?? `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
     if (this.#live.has(taskId) || this.#finished.has(taskId)) {
-      throw new KernelError("SCHEDULER_DUPLICATE_TASK", `task ${taskId} already exists`, { details: { taskId } });
+      throw new KernelError(SchedulerErrorCode.taskDuplicate, `task ${taskId} already exists`, { details: { taskId } });
     }
     const entry = new TaskEntry({
       id: taskId,
@@ -501,7 +510,7 @@ export class Scheduler {
       this.#logger?.error("canAdmit threw; failing the task", { taskId: entry.id, error });
       this.#queued--;
       this.#live.delete(entry.id);
-      this.#finishQueued(entry, "failed", toTaskError(error, "SCHEDULER_ADMISSION_HOOK_FAILED"), true);
+      this.#finishQueued(entry, "failed", toTaskError(error, SchedulerErrorCode.admissionHookFailed), true);
       return false;
     }
   }
@@ -575,7 +584,7 @@ export class Scheduler {
           entry,
           "reaped",
           {
-            code: "SCHEDULER_TASK_REAPED",
+            code: SchedulerErrorCode.taskReaped,
             message: `no heartbeat for ${now - (entry.lastHeartbeatAt ?? now)} ms (zombieAfterMs ${this.#zombieAfterMs})`,
           },
           false,
@@ -591,10 +600,12 @@ export class Scheduler {
   #runningEntry(taskId: string, verb: string): TaskEntry {
     const entry = this.#live.get(taskId) ?? this.#finished.get(taskId);
     if (entry === undefined) {
-      throw new KernelError("SCHEDULER_UNKNOWN_TASK", `cannot ${verb} unknown task ${taskId}`, { details: { taskId } });
+      throw new KernelError(SchedulerErrorCode.taskNotFound, `cannot ${verb} unknown task ${taskId}`, {
+        details: { taskId },
+      });
     }
     if (entry.status !== "running") {
-      throw new KernelError("SCHEDULER_TASK_NOT_RUNNING", `cannot ${verb} task ${taskId}: it is ${entry.status}`, {
+      throw new KernelError(SchedulerErrorCode.taskNotRunning, `cannot ${verb} task ${taskId}: it is ${entry.status}`, {
         details: { taskId, status: entry.status },
       });
     }
@@ -739,7 +750,7 @@ export class Scheduler {
       value = await fn(lease.signal, lease);
     } catch (error) {
       if (entry.lease === lease && entry.status === "running") {
-        this.#finish(entry, "failed", toTaskError(error, "SCHEDULER_TASK_FAILED"), true);
+        this.#finish(entry, "failed", toTaskError(error, SchedulerErrorCode.taskFailed), true);
         throw error;
       }
       throw lease.abortReason ?? error;
@@ -749,7 +760,9 @@ export class Scheduler {
       this.#finish(entry, "completed", undefined, true);
       return value;
     }
-    throw lease.abortReason ?? new KernelError("SCHEDULER_TASK_NOT_RUNNING", `task ${entry.id} is ${entry.status}`);
+    throw (
+      lease.abortReason ?? new KernelError(SchedulerErrorCode.taskNotRunning, `task ${entry.id} is ${entry.status}`)
+    );
   }
 
   async #runRecovered(entry: TaskEntry, runner: TaskRunner): Promise<void> {
@@ -803,7 +816,7 @@ export class Scheduler {
       for (const entry of [...lane.heap.values()]) {
         released.push(entry.id);
         // With a store the task stays queued on disk: the next process runs it.
-        this.#cancel(entry, "SCHEDULER_DRAINING", "scheduler draining", false);
+        this.#cancel(entry, SchedulerErrorCode.draining, "scheduler draining", false);
       }
     }
     const releasedCount = this.#finishedCount();
@@ -826,7 +839,7 @@ export class Scheduler {
       this.#finish(
         entry,
         "cancelled",
-        { code: "SCHEDULER_DRAINING", message: "drain timed out" },
+        { code: SchedulerErrorCode.draining, message: "drain timed out" },
         false,
         "drain timed out",
       );

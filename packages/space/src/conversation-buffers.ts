@@ -14,6 +14,7 @@
  */
 
 import { type Clock, KernelError, noRedaction, type Redactor, systemClock } from "@oxios/core";
+import { SpaceErrorCode } from "./error-codes.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { validateId } from "./space.ts";
 import type { ConversationTurn, SessionSummary, SpaceStore, TurnRole } from "./space-store.ts";
@@ -69,7 +70,9 @@ const roles: readonly TurnRole[] = ["user", "assistant", "system", "tool"];
 function positiveInteger(field: string, value: number | undefined, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
-    throw new KernelError("SPACE_INPUT_INVALID", `${field} must be an integer ≥ 1`, { details: { field, value } });
+    throw new KernelError(SpaceErrorCode.inputInvalid, `${field} must be an integer ≥ 1`, {
+      details: { field, value },
+    });
   }
   return value;
 }
@@ -149,21 +152,23 @@ export class ConversationBuffers {
 
   #validateTurn(input: TurnInput): ConversationTurn {
     if (typeof input !== "object" || input === null) {
-      throw new KernelError("SPACE_INPUT_INVALID", "a turn must be an object {role, content}", {
+      throw new KernelError(SpaceErrorCode.inputInvalid, "a turn must be an object {role, content}", {
         details: { field: "turn" },
       });
     }
     if (!roles.includes(input.role)) {
-      throw new KernelError("SPACE_INPUT_INVALID", `turn role must be one of ${roles.join(", ")}`, {
+      throw new KernelError(SpaceErrorCode.inputInvalid, `turn role must be one of ${roles.join(", ")}`, {
         details: { field: "role", value: input.role },
       });
     }
     if (typeof input.content !== "string") {
-      throw new KernelError("SPACE_INPUT_INVALID", "turn content must be a string", { details: { field: "content" } });
+      throw new KernelError(SpaceErrorCode.inputInvalid, "turn content must be a string", {
+        details: { field: "content" },
+      });
     }
     const at = input.at ?? this.#clock.now();
     if (!Number.isFinite(at)) {
-      throw new KernelError("SPACE_INPUT_INVALID", "turn time must be a finite number", {
+      throw new KernelError(SpaceErrorCode.inputInvalid, "turn time must be a finite number", {
         details: { field: "at", value: at },
       });
     }

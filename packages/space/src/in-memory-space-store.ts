@@ -5,6 +5,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { SpaceErrorCode } from "./error-codes.ts";
 import { type Space, spaceNameKey } from "./space.ts";
 import type { ConversationTurn, SessionSummary, SpaceStore } from "./space-store.ts";
 
@@ -13,7 +14,7 @@ function copySpace(space: Space): Space {
 }
 
 function nameTaken(name: string, holder: Space): KernelError {
-  return new KernelError("SPACE_NAME_TAKEN", `a space named ${JSON.stringify(holder.name)} already exists`, {
+  return new KernelError(SpaceErrorCode.nameTaken, `a space named ${JSON.stringify(holder.name)} already exists`, {
     details: { name, spaceId: holder.id },
   });
 }
@@ -44,7 +45,7 @@ export class InMemorySpaceStore implements SpaceStore {
 
   async insertSpace(space: Space): Promise<void> {
     if (this.#spaces.has(space.id)) {
-      throw new KernelError("SPACE_ID_TAKEN", `a space with id ${space.id} already exists`, {
+      throw new KernelError(SpaceErrorCode.idTaken, `a space with id ${space.id} already exists`, {
         details: { spaceId: space.id },
       });
     }

@@ -22,6 +22,7 @@ export {
   type SpaceCandidate,
   spaceCandidate,
 } from "./detect.ts";
+export { SpaceErrorCode } from "./error-codes.ts";
 export { InMemorySpaceStore } from "./in-memory-space-store.ts";
 export { isPathWithin, normalizePath, normalizeSpacePath, type PathContext } from "./paths.ts";
 export {

@@ -15,6 +15,7 @@ import { type Clock, KernelError, kernelLocks, type Logger, newId, systemClock }
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
 import { type ConversationBufferOptions, ConversationBuffers } from "./conversation-buffers.ts";
 import { type Detection, type DetectionReason, type DetectOptions, detectSpace, spaceCandidate } from "./detect.ts";
+import { SpaceErrorCode } from "./error-codes.ts";
 import {
   type CreateSpaceInput,
   DEFAULT_SPACE_EMOJI,
@@ -62,7 +63,7 @@ export interface DetectOrCreateOptions extends DetectOptions {
 }
 
 function notFound(id: string): KernelError {
-  return new KernelError("SPACE_NOT_FOUND", `no space with id ${id}`, { details: { spaceId: id } });
+  return new KernelError(SpaceErrorCode.notFound, `no space with id ${id}`, { details: { spaceId: id } });
 }
 
 function byDisplayOrder(a: Space, b: Space): number {
@@ -182,7 +183,7 @@ export class SpaceManager {
   async remove(id: string): Promise<void> {
     validateId("spaceId", id);
     if (id === DEFAULT_SPACE_ID) {
-      throw new KernelError("SPACE_DEFAULT_PROTECTED", "the default space cannot be removed", {
+      throw new KernelError(SpaceErrorCode.defaultProtected, "the default space cannot be removed", {
         details: { spaceId: id },
       });
     }
@@ -315,7 +316,7 @@ export class SpaceManager {
 
   #build(input: CreateSpaceInput): Space {
     if (typeof input !== "object" || input === null) {
-      throw new KernelError("SPACE_NAME_INVALID", "create needs an object with a name");
+      throw new KernelError(SpaceErrorCode.nameInvalid, "create needs an object with a name");
     }
     const now = this.#clock.now();
     return {
@@ -335,7 +336,9 @@ export class SpaceManager {
 
   #validatePatch(patch: UpdateSpaceInput): Partial<Space> {
     if (typeof patch !== "object" || patch === null) {
-      throw new KernelError("SPACE_INPUT_INVALID", "update needs an object of fields", { details: { field: "patch" } });
+      throw new KernelError(SpaceErrorCode.inputInvalid, "update needs an object of fields", {
+        details: { field: "patch" },
+      });
     }
     const changes: { -readonly [K in keyof Space]?: Space[K] } = {};
     if (patch.name !== undefined) changes.name = validateSpaceName(patch.name);
@@ -350,7 +353,7 @@ export class SpaceManager {
 
   #validateMessage(message: unknown): void {
     if (typeof message !== "string") {
-      throw new KernelError("SPACE_INPUT_INVALID", "message must be a string", { details: { field: "message" } });
+      throw new KernelError(SpaceErrorCode.inputInvalid, "message must be a string", { details: { field: "message" } });
     }
   }
 

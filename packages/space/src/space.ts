@@ -5,6 +5,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { SpaceErrorCode } from "./error-codes.ts";
 import { normalizeSpacePath } from "./paths.ts";
 
 export type SpaceSource = "manual" | "auto_detected";
@@ -89,24 +90,28 @@ function codePoints(text: string): number {
 const controlCharacter = /\p{Cc}/u;
 
 function invalid(field: string, message: string, value: unknown): KernelError {
-  return new KernelError("SPACE_INPUT_INVALID", message, { details: { field, value } });
+  return new KernelError(SpaceErrorCode.inputInvalid, message, { details: { field, value } });
 }
 
 /** A trimmed, NFC name; `SPACE_NAME_INVALID` when empty, over 64 code points or holding control characters. */
 export function validateSpaceName(name: unknown): string {
   if (typeof name !== "string") {
-    throw new KernelError("SPACE_NAME_INVALID", "space name must be a string", { details: { name } });
+    throw new KernelError(SpaceErrorCode.nameInvalid, "space name must be a string", { details: { name } });
   }
   const trimmed = name.trim().normalize("NFC");
   if (trimmed === "")
-    throw new KernelError("SPACE_NAME_INVALID", "space name must not be empty", { details: { name } });
+    throw new KernelError(SpaceErrorCode.nameInvalid, "space name must not be empty", { details: { name } });
   if (codePoints(trimmed) > SPACE_LIMITS.nameMaxLength) {
-    throw new KernelError("SPACE_NAME_INVALID", `space name is longer than ${SPACE_LIMITS.nameMaxLength} characters`, {
-      details: { name, limit: SPACE_LIMITS.nameMaxLength },
-    });
+    throw new KernelError(
+      SpaceErrorCode.nameInvalid,
+      `space name is longer than ${SPACE_LIMITS.nameMaxLength} characters`,
+      {
+        details: { name, limit: SPACE_LIMITS.nameMaxLength },
+      },
+    );
   }
   if (controlCharacter.test(trimmed)) {
-    throw new KernelError("SPACE_NAME_INVALID", "space name must not contain control characters", {
+    throw new KernelError(SpaceErrorCode.nameInvalid, "space name must not contain control characters", {
       details: { name },
     });
   }

@@ -24,6 +24,7 @@ import {
 import git, { type CommitObject, type ReadObjectResult, type TreeObject } from "isomorphic-git";
 import { DirectorySyncer, makeDirectoryDurable, writeFileAtomic } from "./atomic-write.ts";
 import { type AutoCommitOptions, AutoCommitQueue, type AutoCommitReport } from "./auto-commit.ts";
+import { StateStoreErrorCode } from "./error-codes.ts";
 import { LooseObjectWriter, type StagePlan, stage } from "./git-objects.ts";
 import type { StateChangeSink } from "./state-store.ts";
 
@@ -99,11 +100,12 @@ const silentLogger: Logger = {
 function gitError(error: unknown, what: string): KernelError {
   if (KernelError.isInstance(error)) return error;
   const name = (error as { code?: string; name?: string } | undefined)?.code ?? "";
-  if (name === "NotFoundError") return new KernelError("GIT_NOT_FOUND", `${what}: ${String(error)}`, { cause: error });
+  if (name === "NotFoundError")
+    return new KernelError(StateStoreErrorCode.gitNotFound, `${what}: ${String(error)}`, { cause: error });
   if (name === "AlreadyExistsError") {
-    return new KernelError("GIT_ALREADY_EXISTS", `${what}: ${String(error)}`, { cause: error });
+    return new KernelError(StateStoreErrorCode.gitAlreadyExists, `${what}: ${String(error)}`, { cause: error });
   }
-  return new KernelError("GIT_FAILED", `${what}: ${String(error)}`, { cause: error });
+  return new KernelError(StateStoreErrorCode.gitFailed, `${what}: ${String(error)}`, { cause: error });
 }
 
 /** Throws `GIT_PATH_INVALID` unless `path` is a root-relative `/`-separated path outside `.git`. */
@@ -117,7 +119,7 @@ function assertRepoPath(path: string): void {
     path.split("/").some((segment) => segment === ".." || segment === "." || segment === "") ||
     path === ".git" ||
     path.startsWith(".git/");
-  if (bad) throw new KernelError("GIT_PATH_INVALID", `not a repository path: ${JSON.stringify(path)}`);
+  if (bad) throw new KernelError(StateStoreErrorCode.gitPathInvalid, `not a repository path: ${JSON.stringify(path)}`);
 }
 
 export class GitLayer implements StateChangeSink {
@@ -253,7 +255,8 @@ export class GitLayer implements StateChangeSink {
     }
     return this.#locked(`restore ${path} from ${commit}`, async () => {
       const bytes = await this.#fileAt(path, commit);
-      if (bytes === undefined) throw new KernelError("GIT_NOT_FOUND", `${path} is not in commit ${commit}`);
+      if (bytes === undefined)
+        throw new KernelError(StateStoreErrorCode.gitNotFound, `${path} is not in commit ${commit}`);
       const target = join(this.dir, path);
       await makeDirectoryDurable(dirname(target), this.#syncer);
       await writeFileAtomic(target, bytes, this.#syncer, this.#logger);

@@ -4,6 +4,7 @@
  */
 
 export type { AutoCommitOptions, AutoCommitReport } from "./auto-commit.ts";
+export { StateStoreErrorCode } from "./error-codes.ts";
 export {
   type ChangeKind,
   type CommitInfo,

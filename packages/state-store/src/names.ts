@@ -6,6 +6,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { StateStoreErrorCode } from "./error-codes.ts";
 
 /** Longest name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 255;
@@ -53,7 +54,7 @@ function describe(value: unknown): string {
 export function assertValidCategory(category: unknown): asserts category is string {
   const problem = typeof category === "string" ? reason(category, false) : "is not a string";
   if (problem !== undefined) {
-    throw new KernelError("STATE_NAME_INVALID", `state category ${describe(category)} ${problem}`, {
+    throw new KernelError(StateStoreErrorCode.nameInvalid, `state category ${describe(category)} ${problem}`, {
       details: { category: typeof category === "string" ? category : String(category), reason: problem },
     });
   }
@@ -63,7 +64,7 @@ export function assertValidCategory(category: unknown): asserts category is stri
 export function assertValidName(name: unknown): asserts name is string {
   const problem = typeof name === "string" ? reason(name, true) : "is not a string";
   if (problem !== undefined) {
-    throw new KernelError("STATE_NAME_INVALID", `state name ${describe(name)} ${problem}`, {
+    throw new KernelError(StateStoreErrorCode.nameInvalid, `state name ${describe(name)} ${problem}`, {
       details: { name: typeof name === "string" ? name : String(name), reason: problem },
     });
   }

@@ -5,6 +5,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { StateStoreErrorCode } from "./error-codes.ts";
 
 /** The Standard Schema v1 interface, as published by the spec. */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
@@ -65,7 +66,7 @@ export async function validateWithSchema<Output>(
       .slice(0, 3)
       .map((issue) => `${issue.path}: ${issue.message}`)
       .join("; ");
-    throw new KernelError("STATE_SCHEMA_INVALID", `${where} does not match its schema: ${summary}`, {
+    throw new KernelError(StateStoreErrorCode.schemaInvalid, `${where} does not match its schema: ${summary}`, {
       details: { where, issues },
     });
   }

@@ -18,6 +18,7 @@ import {
   writeFileAtomic,
 } from "./atomic-write.ts";
 import { CoalescingWriter, type KeyOperation, type StateFormat } from "./coalescing-writer.ts";
+import { StateStoreErrorCode } from "./error-codes.ts";
 import { type EntryMetadata, MetadataIndex } from "./metadata-index.ts";
 import { assertValidCategory, assertValidName } from "./names.ts";
 import { type StandardSchemaV1, validateWithSchema } from "./standard-schema.ts";
@@ -141,7 +142,7 @@ export class StateStore {
       const removed = await removeTempFiles(store.root, store.#syncer);
       if (removed.length > 0) store.#logger.info("removed leftover temp files", { count: removed.length, removed });
     } catch (error) {
-      throw new KernelError("STATE_OPEN_FAILED", `cannot open state root ${store.root}: ${String(error)}`, {
+      throw new KernelError(StateStoreErrorCode.openFailed, `cannot open state root ${store.root}: ${String(error)}`, {
         cause: error,
       });
     }
@@ -151,6 +152,12 @@ export class StateStore {
   /**
    * Stores `value` under `category/name`. Resolves once a write carrying this value or a
    * newer one for the same key is durable (see the coalescing contract in the README).
+   *
+   * Throws: `STATE_CLOSED` after `close()`; `STATE_NAME_INVALID` for a bad category or name;
+   * `STATE_VALUE_INVALID` for a value with no JSON form (or a Markdown value that is not a
+   * string) and `STATE_SCHEMA_INVALID` for one its schema refuses — nothing is written;
+   * `STATE_WRITE_FAILED` when the file system refuses the write (`cause` is the OS error).
+   * Abort: takes no signal; an accepted save always completes, and `close()` waits for it.
    */
   save(category: string, name: string, value: unknown, options: SaveOptions = {}): Promise<void> {
     try {
@@ -210,10 +217,14 @@ export class StateStore {
       try {
         value = JSON.parse(text);
       } catch (error) {
-        throw new KernelError("STATE_CORRUPT", `state file ${path} does not parse as JSON: ${String(error)}`, {
-          cause: error,
-          details: { path, category, name },
-        });
+        throw new KernelError(
+          StateStoreErrorCode.corrupt,
+          `state file ${path} does not parse as JSON: ${String(error)}`,
+          {
+            cause: error,
+            details: { path, category, name },
+          },
+        );
       }
     }
     if (options.schema !== undefined) return validateWithSchema(options.schema, value, path);
@@ -242,7 +253,7 @@ export class StateStore {
         if ((await stat(this.#path(category, name, format))).isFile()) return true;
       } catch (error) {
         if (errnoCode(error) !== "ENOENT" && errnoCode(error) !== "ENOTDIR") {
-          throw new KernelError("STATE_READ_FAILED", `cannot stat ${category}/${name}: ${String(error)}`, {
+          throw new KernelError(StateStoreErrorCode.readFailed, `cannot stat ${category}/${name}: ${String(error)}`, {
             cause: error,
           });
         }
@@ -263,7 +274,9 @@ export class StateStore {
     try {
       files = await walkFiles(directory, (_path, name) => name.startsWith("."));
     } catch (error) {
-      throw new KernelError("STATE_READ_FAILED", `cannot list ${category}: ${String(error)}`, { cause: error });
+      throw new KernelError(StateStoreErrorCode.readFailed, `cannot list ${category}: ${String(error)}`, {
+        cause: error,
+      });
     }
     const index = await this.#index.entries(category);
     const entries = new Map<string, StateEntry>();
@@ -285,7 +298,7 @@ export class StateStore {
         entries.set(name, { name, format, size: info.size, savedAt: Math.floor(info.mtimeMs) });
       } catch (error) {
         // Deleted between the listing and the stat: it is simply no longer there.
-        if (errnoCode(error) !== "ENOENT") throw KernelError.from(error, "STATE_READ_FAILED");
+        if (errnoCode(error) !== "ENOENT") throw KernelError.from(error, StateStoreErrorCode.readFailed);
       }
     }
     return [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -332,7 +345,7 @@ export class StateStore {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new KernelError("STATE_CLOSED", `state store at ${this.root} is closed`);
+    if (this.#closed) throw new KernelError(StateStoreErrorCode.closed, `state store at ${this.root} is closed`);
   }
 
   #path(category: string, name: string, format: StateFormat): string {
@@ -342,7 +355,7 @@ export class StateStore {
   #encode(key: string, format: StateFormat, value: unknown): Uint8Array {
     if (format === "md") {
       if (typeof value !== "string") {
-        throw new KernelError("STATE_VALUE_INVALID", `${key}: a Markdown value must be a string`, {
+        throw new KernelError(StateStoreErrorCode.valueInvalid, `${key}: a Markdown value must be a string`, {
           details: { key, type: typeof value },
         });
       }
@@ -352,12 +365,16 @@ export class StateStore {
     try {
       text = JSON.stringify(value, null, 2);
     } catch (error) {
-      throw new KernelError("STATE_VALUE_INVALID", `${key}: value cannot be serialized as JSON: ${String(error)}`, {
-        cause: error,
-      });
+      throw new KernelError(
+        StateStoreErrorCode.valueInvalid,
+        `${key}: value cannot be serialized as JSON: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (text === undefined) {
-      throw new KernelError("STATE_VALUE_INVALID", `${key}: value has no JSON form (${typeof value})`);
+      throw new KernelError(StateStoreErrorCode.valueInvalid, `${key}: value has no JSON form (${typeof value})`);
     }
     return encoder.encode(`${text}\n`);
   }
@@ -375,7 +392,7 @@ export class StateStore {
       } catch (error) {
         const code = errnoCode(error);
         if (code === "ENOENT" || code === "ENOTDIR") continue;
-        throw new KernelError("STATE_READ_FAILED", `cannot read state file ${path}: ${String(error)}`, {
+        throw new KernelError(StateStoreErrorCode.readFailed, `cannot read state file ${path}: ${String(error)}`, {
           cause: error,
           details: { path },
         });
@@ -420,7 +437,7 @@ export class StateStore {
       if (KernelError.isInstance(error)) throw error;
       const what = operation.kind === "write" ? "write" : "delete";
       throw new KernelError(
-        what === "write" ? "STATE_WRITE_FAILED" : "STATE_DELETE_FAILED",
+        what === "write" ? StateStoreErrorCode.writeFailed : StateStoreErrorCode.deleteFailed,
         `${what} of ${key} failed: ${String(error)}`,
         { cause: error, details: { key, errno: errnoCode(error) } },
       );

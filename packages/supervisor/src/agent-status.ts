@@ -9,6 +9,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { SupervisorErrorCode } from "./error-codes.ts";
 
 export type AgentStatus = "starting" | "running" | "idle" | "stopped" | "failed";
 
@@ -24,11 +25,15 @@ export function isTerminal(status: AgentStatus): boolean {
   return status === "stopped" || status === "failed";
 }
 
-/** Throws `AGENT_BAD_TRANSITION` unless `from → to` is allowed. */
+/** Throws `AGENT_TRANSITION_INVALID` unless `from → to` is allowed. */
 export function assertTransition(agentId: string, from: AgentStatus, to: AgentStatus): void {
   if (!allowed[from].includes(to)) {
-    throw new KernelError("AGENT_BAD_TRANSITION", `agent ${agentId} cannot go from ${from} to ${to}`, {
-      details: { agentId, from, to },
-    });
+    throw new KernelError(
+      SupervisorErrorCode.agentTransitionInvalid,
+      `agent ${agentId} cannot go from ${from} to ${to}`,
+      {
+        details: { agentId, from, to },
+      },
+    );
   }
 }

@@ -4,6 +4,7 @@
  */
 export type { AgentContext, AgentFunction, AgentHandle, AgentSpec, AgentStateHooks } from "./agent.ts";
 export { type AgentStatus, isTerminal } from "./agent-status.ts";
+export { SupervisorErrorCode } from "./error-codes.ts";
 export type { AdmissionLease, AgentScheduler, AgentTaskSpec } from "./ports.ts";
 export {
   type ChildInfo,

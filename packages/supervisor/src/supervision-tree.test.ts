@@ -233,10 +233,10 @@ describe("SupervisionTree", () => {
   it("rejects zero or negative intensity and duplicate children", () => {
     expect(
       () => new SupervisionTree({ name: "t", intensity: { maxRestarts: 0, periodMs: 1000 }, children: [] }),
-    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INVALID_INTENSITY" }));
+    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INTENSITY_INVALID" }));
     expect(
       () => new SupervisionTree({ name: "t", intensity: { maxRestarts: 3, periodMs: -1 }, children: [] }),
-    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INVALID_INTENSITY" }));
+    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INTENSITY_INVALID" }));
     const start = async (): Promise<void> => undefined;
     expect(
       () =>
@@ -247,7 +247,7 @@ describe("SupervisionTree", () => {
             { id: "a", start },
           ],
         }),
-    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_INVALID_CHILD" }));
+    ).toThrowError(expect.objectContaining({ code: "SUPERVISOR_CHILD_INVALID" }));
     expect(KernelError).toBeDefined();
   });
 });

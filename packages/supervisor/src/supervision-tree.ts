@@ -13,8 +13,9 @@
  * another; `stop()` joins it.
  */
 
-import { type Clock, createConsoleLogger, KernelError, type Logger, systemClock } from "@oxios/core";
+import { type Clock, CoreErrorCode, createConsoleLogger, KernelError, type Logger, systemClock } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import { SupervisorErrorCode } from "./error-codes.ts";
 
 export type RestartType = "permanent" | "transient" | "temporary";
 export type RestartStrategy = "one_for_one" | "one_for_all" | "rest_for_one";
@@ -88,17 +89,23 @@ export class SupervisionTree {
     const intensity = options.intensity ?? { maxRestarts: 3, periodMs: 5_000 };
     if (!Number.isInteger(intensity.maxRestarts) || intensity.maxRestarts <= 0) {
       throw new KernelError(
-        "SUPERVISOR_INVALID_INTENSITY",
+        SupervisorErrorCode.intensityInvalid,
         `maxRestarts must be a positive integer, got ${intensity.maxRestarts}`,
       );
     }
     if (!Number.isFinite(intensity.periodMs) || intensity.periodMs <= 0) {
-      throw new KernelError("SUPERVISOR_INVALID_INTENSITY", `periodMs must be positive, got ${intensity.periodMs}`);
+      throw new KernelError(
+        SupervisorErrorCode.intensityInvalid,
+        `periodMs must be positive, got ${intensity.periodMs}`,
+      );
     }
     const ids = new Set<string>();
     for (const child of options.children) {
       if (typeof child.id !== "string" || child.id === "" || ids.has(child.id) || typeof child.start !== "function") {
-        throw new KernelError("SUPERVISOR_INVALID_CHILD", `child spec "${String(child.id)}" is invalid or duplicated`);
+        throw new KernelError(
+          SupervisorErrorCode.childInvalid,
+          `child spec "${String(child.id)}" is invalid or duplicated`,
+        );
       }
       ids.add(child.id);
     }
@@ -124,7 +131,8 @@ export class SupervisionTree {
 
   /** Starts every child in order. */
   start(): void {
-    if (this.#state !== "new") throw new KernelError("SUPERVISOR_STATE", `tree ${this.name} was already started`);
+    if (this.#state !== "new")
+      throw new KernelError(SupervisorErrorCode.treeAlreadyStarted, `tree ${this.name} was already started`);
     this.#state = "running";
     for (const child of this.#children) this.#startChild(child);
   }
@@ -188,7 +196,7 @@ export class SupervisionTree {
     }
     child.running = running.then(
       () => this.#onExit(child, generation, undefined),
-      (error: unknown) => this.#onExit(child, generation, KernelError.from(error, "CHILD_CRASHED")),
+      (error: unknown) => this.#onExit(child, generation, KernelError.from(error, SupervisorErrorCode.childCrashed)),
     );
   }
 
@@ -253,7 +261,7 @@ export class SupervisionTree {
   async #escalate(child: ChildState, error: KernelError | undefined): Promise<void> {
     this.#state = "stopping";
     const failure = new KernelError(
-      "SUPERVISOR_INTENSITY_EXCEEDED",
+      SupervisorErrorCode.intensityExceeded,
       `tree ${this.name}: more than ${this.#intensity.maxRestarts} restarts in ${this.#intensity.periodMs} ms (last: ${child.spec.id})`,
       { cause: error, details: { tree: this.name, child: child.spec.id } },
     );
@@ -275,7 +283,7 @@ export class SupervisionTree {
     for (const child of children) {
       if (child.status !== "running" || child.controller === undefined || child.running === undefined) continue;
       child.stopping = true;
-      child.controller.abort(new KernelError("ABORTED", `stopped by supervision tree ${this.name}`));
+      child.controller.abort(new KernelError(CoreErrorCode.aborted, `stopped by supervision tree ${this.name}`));
       const timeoutMs = child.spec.shutdownTimeoutMs ?? 5_000;
       let timer: { cancel(): void } | undefined;
       const timedOut = new Promise<"timeout">((resolve) => {

@@ -20,10 +20,20 @@
  * whichever settles the run first, and a terminal agent ignores later kills.
  */
 
-import { abortError, type Clock, createConsoleLogger, KernelError, type Logger, newId, systemClock } from "@oxios/core";
+import {
+  abortError,
+  type Clock,
+  CoreErrorCode,
+  createConsoleLogger,
+  KernelError,
+  type Logger,
+  newId,
+  systemClock,
+} from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventOf, type KernelEventType } from "@oxios/event-bus";
 import type { AgentHandle, AgentSpec } from "./agent.ts";
 import { type AgentStatus, assertTransition, isTerminal } from "./agent-status.ts";
+import { SupervisorErrorCode } from "./error-codes.ts";
 import type { AdmissionLease, AgentScheduler } from "./ports.ts";
 
 export interface SupervisorOptions {
@@ -122,12 +132,20 @@ export class Supervisor {
     this.#killGraceMs = positive(options.killGraceMs ?? 1_000, "killGraceMs");
     const retain = options.retainEndedAgents ?? 1_000;
     if (!Number.isInteger(retain) || retain < 0) {
-      throw new KernelError("AGENT_SPEC_INVALID", `retainEndedAgents must be an integer ≥ 0, got ${retain}`);
+      throw new KernelError(
+        SupervisorErrorCode.agentSpecInvalid,
+        `retainEndedAgents must be an integer ≥ 0, got ${retain}`,
+      );
     }
     this.#retainEnded = retain;
   }
 
-  /** Registers an agent; it starts `idle`, ready to run. */
+  /**
+   * Registers an agent; it starts `idle`, ready to run.
+   *
+   * Throws: `SUPERVISOR_SHUTTING_DOWN` once shutdown began; `AGENT_SPEC_INVALID` for a spec
+   * without a name or run function, or with a bad timeout or state hooks.
+   */
   spawn<Input, Output>(spec: AgentSpec<Input, Output>): AgentHandle {
     this.#assertOpen();
     validateSpec(spec as AgentSpec<never, unknown>);
@@ -153,19 +171,32 @@ export class Supervisor {
 
   /**
    * Runs the agent once with `input`, through the scheduler. Resolves with the function's
-   * output (agent back to `idle`); rejects with `AGENT_KILLED` (agent `stopped`), `TIMED_OUT`
-   * or the function's error (agent `failed`).
+   * output (agent back to `idle`).
+   *
+   * Throws: `SUPERVISOR_SHUTTING_DOWN` once shutdown began; `AGENT_NOT_FOUND`;
+   * `AGENT_NOT_RUNNABLE` for a stopped or failed agent; `AGENT_BUSY` while it has a run;
+   * `AGENT_KILLED` (agent `stopped`); `TIMED_OUT` or the function's error (agent `failed`);
+   * the scheduler's refusal (`SCHEDULER_DRAINING`, …).
+   * Abort: `options.signal` cancels a queued run before it starts (`ABORTED`, no slot or rate
+   * token taken) and aborts a running one's signal; the promise rejects once the function
+   * honours it, at the latest `killGraceMs` later, and the slot is held until it settles.
    */
   async run<Output = unknown>(agentId: string, input: unknown, options: RunOptions = {}): Promise<Output> {
     this.#assertOpen();
     const record = this.#require(agentId);
     if (isTerminal(record.status)) {
-      throw new KernelError("AGENT_NOT_RUNNABLE", `agent ${agentId} is ${record.status} and cannot run again`, {
-        details: { agentId, status: record.status },
-      });
+      throw new KernelError(
+        SupervisorErrorCode.agentNotRunnable,
+        `agent ${agentId} is ${record.status} and cannot run again`,
+        {
+          details: { agentId, status: record.status },
+        },
+      );
     }
     if (record.active !== undefined) {
-      throw new KernelError("AGENT_BUSY", `agent ${agentId} is already running`, { details: { agentId } });
+      throw new KernelError(SupervisorErrorCode.agentBusy, `agent ${agentId} is already running`, {
+        details: { agentId },
+      });
     }
     const runId = newId(this.#clock.now());
 
@@ -229,7 +260,7 @@ export class Supervisor {
         });
         throw error;
       }
-      const error = active.cancelledBy ?? KernelError.from(caught, "AGENT_FAILED");
+      const error = active.cancelledBy ?? KernelError.from(caught, SupervisorErrorCode.agentFailed);
       this.#counters.runsFailed += 1;
       record.lastError = { code: error.code, message: error.message };
       this.#transition(record, "failed");
@@ -252,6 +283,9 @@ export class Supervisor {
   /**
    * Stops the agent. A queued run is cancelled, a running one aborted; resolves once the run
    * has settled (bounded by the kill grace). Killing a terminal agent changes nothing.
+   *
+   * Throws: `AGENT_NOT_FOUND` for an unknown id. The killed run rejects with `AGENT_KILLED`.
+   * Abort: takes no signal; it waits at most the kill grace for the run to settle.
    */
   async kill(agentId: string, reason = "killed"): Promise<AgentHandle> {
     const record = this.#require(agentId);
@@ -263,7 +297,9 @@ export class Supervisor {
       return this.#handle(record);
     }
     if (active.killedBy === undefined && active.cancelledBy === undefined) {
-      active.killedBy = new KernelError("AGENT_KILLED", `agent ${agentId} killed: ${reason}`, { details: { reason } });
+      active.killedBy = new KernelError(SupervisorErrorCode.agentKilled, `agent ${agentId} killed: ${reason}`, {
+        details: { reason },
+      });
       // A queued run leaves the queue; a running one is aborted and keeps its slot until it settles.
       if (active.started) this.#scheduler.abort(active.runId, active.killedBy);
       else this.#scheduler.cancel(active.runId, reason);
@@ -291,7 +327,7 @@ export class Supervisor {
     const record = this.#agents.get(agentId);
     if (record === undefined) return false;
     if (record.active !== undefined) {
-      throw new KernelError("AGENT_BUSY", `agent ${agentId} is running; kill it before removing it`, {
+      throw new KernelError(SupervisorErrorCode.agentBusy, `agent ${agentId} is running; kill it before removing it`, {
         details: { agentId },
       });
     }
@@ -314,19 +350,27 @@ export class Supervisor {
     const record = this.#require(agentId);
     const hooks = record.spec.state;
     if (hooks === undefined) {
-      throw new KernelError("AGENT_STATE_UNSUPPORTED", `agent ${agentId} declares no serialisable state`, {
-        details: { agentId },
-      });
+      throw new KernelError(
+        SupervisorErrorCode.agentStateUnsupported,
+        `agent ${agentId} declares no serialisable state`,
+        {
+          details: { agentId },
+        },
+      );
     }
     try {
       const state = hooks.export();
       if (state === undefined) throw new Error("export() returned undefined");
       return structuredClone(state);
     } catch (error) {
-      throw new KernelError("AGENT_STATE_EXPORT_FAILED", `exporting the state of agent ${agentId} failed`, {
-        cause: error,
-        details: { agentId },
-      });
+      throw new KernelError(
+        SupervisorErrorCode.agentStateExportFailed,
+        `exporting the state of agent ${agentId} failed`,
+        {
+          cause: error,
+          details: { agentId },
+        },
+      );
     }
   }
 
@@ -334,17 +378,25 @@ export class Supervisor {
     const record = this.#require(agentId);
     const hooks = record.spec.state;
     if (hooks === undefined) {
-      throw new KernelError("AGENT_STATE_UNSUPPORTED", `agent ${agentId} declares no serialisable state`, {
-        details: { agentId },
-      });
+      throw new KernelError(
+        SupervisorErrorCode.agentStateUnsupported,
+        `agent ${agentId} declares no serialisable state`,
+        {
+          details: { agentId },
+        },
+      );
     }
     try {
       hooks.import(structuredClone(state));
     } catch (error) {
-      throw new KernelError("AGENT_STATE_IMPORT_FAILED", `importing the state of agent ${agentId} failed`, {
-        cause: error,
-        details: { agentId },
-      });
+      throw new KernelError(
+        SupervisorErrorCode.agentStateImportFailed,
+        `importing the state of agent ${agentId} failed`,
+        {
+          cause: error,
+          details: { agentId },
+        },
+      );
     }
   }
 
@@ -405,7 +457,7 @@ export class Supervisor {
     const timeout = this.#clock.setTimer(() => {
       this.#scheduler.abort(
         runId,
-        new KernelError("TIMED_OUT", `agent ${record.spec.name} timed out after ${timeoutMs} ms`, {
+        new KernelError(CoreErrorCode.timedOut, `agent ${record.spec.name} timed out after ${timeoutMs} ms`, {
           details: { timeoutMs },
         }),
       );
@@ -529,13 +581,13 @@ export class Supervisor {
   #require(agentId: string): AgentRecord {
     const record = this.#agents.get(agentId);
     if (record === undefined) {
-      throw new KernelError("AGENT_NOT_FOUND", `no agent with id ${agentId}`, { details: { agentId } });
+      throw new KernelError(SupervisorErrorCode.agentNotFound, `no agent with id ${agentId}`, { details: { agentId } });
     }
     return record;
   }
 
   #assertOpen(): void {
-    if (this.#closing) throw new KernelError("SUPERVISOR_SHUTTING_DOWN", "the supervisor is shutting down");
+    if (this.#closing) throw new KernelError(SupervisorErrorCode.shuttingDown, "the supervisor is shutting down");
   }
 
   #handle(record: AgentRecord): AgentHandle {
@@ -553,24 +605,30 @@ export class Supervisor {
 
 function positive(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new KernelError("AGENT_SPEC_INVALID", `${name} must be a positive number of milliseconds, got ${value}`);
+    throw new KernelError(
+      SupervisorErrorCode.agentSpecInvalid,
+      `${name} must be a positive number of milliseconds, got ${value}`,
+    );
   }
   return value;
 }
 
 function validateSpec(spec: AgentSpec<never, unknown>): void {
   if (typeof spec !== "object" || spec === null)
-    throw new KernelError("AGENT_SPEC_INVALID", "agent spec must be an object");
+    throw new KernelError(SupervisorErrorCode.agentSpecInvalid, "agent spec must be an object");
   if (typeof spec.name !== "string" || spec.name.trim() === "" || spec.name.length > 200) {
-    throw new KernelError("AGENT_SPEC_INVALID", "agent spec needs a name of 1–200 characters");
+    throw new KernelError(SupervisorErrorCode.agentSpecInvalid, "agent spec needs a name of 1–200 characters");
   }
   if (typeof spec.run !== "function")
-    throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: run must be a function`);
+    throw new KernelError(SupervisorErrorCode.agentSpecInvalid, `agent ${spec.name}: run must be a function`);
   if (spec.timeoutMs !== undefined) positive(spec.timeoutMs, "timeoutMs");
   if (
     spec.state !== undefined &&
     (typeof spec.state.export !== "function" || typeof spec.state.import !== "function")
   ) {
-    throw new KernelError("AGENT_SPEC_INVALID", `agent ${spec.name}: state needs export() and import()`);
+    throw new KernelError(
+      SupervisorErrorCode.agentSpecInvalid,
+      `agent ${spec.name}: state needs export() and import()`,
+    );
   }
 }

@@ -84,11 +84,11 @@ describe("ApprovalBroker", () => {
     expect(broker.resolve(id, { approved: true, by: "late" })).toBe(false);
     expect(publisher.ofType("approval.resolved")).toHaveLength(1);
     expect(() => broker.resolve(id, { approved: true, by: "timeout" })).toThrowError(
-      expect.objectContaining({ code: "APPROVAL_RESOLVER_INVALID" }),
+      expect.objectContaining({ code: "TOOL_APPROVAL_RESOLVER_INVALID" }),
     );
   });
 
-  it("records the approval with its call, and a decision once: deciding it again is APPROVAL_ALREADY_DECIDED", async () => {
+  it("records the approval with its call, and a decision once: deciding it again is TOOL_APPROVAL_ALREADY_DECIDED", async () => {
     const clock = new ManualClock(1_000);
     const publisher = new RecordingPublisher();
     const store = new InMemoryApprovalStore();
@@ -127,12 +127,12 @@ describe("ApprovalBroker", () => {
     expect(await decision).toEqual({ approvalId: id, approved: true, by: "operator:alice", reason: "ok" });
     expect(() => broker.decide(id, { approved: false, by: "bob" })).toThrowError(
       expect.objectContaining({
-        code: "APPROVAL_ALREADY_DECIDED",
+        code: "TOOL_APPROVAL_ALREADY_DECIDED",
         details: expect.objectContaining({ status: "approved", decidedBy: "operator:alice" }),
       }),
     );
     expect(() => broker.decide("nope", { approved: true, by: "bob" })).toThrowError(
-      expect.objectContaining({ code: "APPROVAL_NOT_FOUND" }),
+      expect.objectContaining({ code: "TOOL_APPROVAL_NOT_FOUND" }),
     );
     expect(publisher.ofType("approval.resolved")).toHaveLength(1);
     expect(store.get(id)?.status).toBe("approved");
@@ -165,7 +165,7 @@ describe("ApprovalBroker", () => {
     const interrupted = after.recoverInterrupted();
     expect(interrupted).toEqual([expect.objectContaining({ status: "cancelled", decidedBy: "restart" })]);
     expect(() => after.decide(interrupted[0]?.approvalId ?? "", { approved: true, by: "op" })).toThrowError(
-      expect.objectContaining({ code: "APPROVAL_ALREADY_DECIDED" }),
+      expect.objectContaining({ code: "TOOL_APPROVAL_ALREADY_DECIDED" }),
     );
     clock.advance(1_000);
     expect(await abandoned).toMatchObject({ approved: false, by: "timeout" });

@@ -6,7 +6,7 @@
  * unless configured otherwise), and the caller aborting cancels it — so by default a call
  * that needs an approval never runs unanswered. Each approval is decided once and publishes
  * exactly one `approval.resolved` naming who decided (`by`); deciding it again is
- * `APPROVAL_ALREADY_DECIDED`. All state changes are synchronous, so no lock is needed.
+ * `TOOL_APPROVAL_ALREADY_DECIDED`. All state changes are synchronous, so no lock is needed.
  *
  * The record names the run and the call (`runId`, `callId`) and keeps the call's input, so a
  * run journal can find a pending approval again after a restart. Until runs resume after a
@@ -16,6 +16,7 @@
 
 import { type Clock, KernelError, type Logger, newId, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
+import { ToolErrorCode } from "./error-codes.ts";
 
 /** What happens when nobody answers in time. */
 export type ApprovalDefault = "approve" | "reject";
@@ -189,11 +190,14 @@ export class ApprovalBroker {
    * Waits for a decision; resolves (never rejects) — with the default decision when nobody
    * answered by the deadline, with `approved: false` when `signal` aborts.
    *
-   * Throws: `APPROVAL_TIMEOUT_INVALID` (synchronously) for a negative or non-finite timeout.
+   * Throws: `TOOL_APPROVAL_TIMEOUT_INVALID` (synchronously) for a negative or non-finite timeout.
    */
   request(request: ApprovalRequest): Promise<ApprovalDecision> {
     if (!Number.isFinite(request.timeoutMs) || request.timeoutMs < 0) {
-      throw new KernelError("APPROVAL_TIMEOUT_INVALID", `approval timeout must be ≥ 0, got ${request.timeoutMs}`);
+      throw new KernelError(
+        ToolErrorCode.approvalTimeoutInvalid,
+        `approval timeout must be ≥ 0, got ${request.timeoutMs}`,
+      );
     }
     const now = this.#clock.now();
     const approvalId = newId(now);
@@ -265,21 +269,22 @@ export class ApprovalBroker {
   /**
    * Decides a pending approval and returns its record.
    *
-   * Throws: `APPROVAL_NOT_FOUND` (no such approval), `APPROVAL_ALREADY_DECIDED` (decided
-   * before, by anyone: `details.status` and `details.decidedBy` say how),
-   * `APPROVAL_RESOLVER_INVALID` (`by` is `timeout` or `aborted`, which only the broker uses).
+   * Throws: `TOOL_APPROVAL_NOT_FOUND` (no such approval), `TOOL_APPROVAL_ALREADY_DECIDED`
+   * (decided before, by anyone: `details.status` and `details.decidedBy` say how),
+   * `TOOL_APPROVAL_RESOLVER_INVALID` (`by` is `timeout`, `aborted` or empty, which only the
+   * broker uses).
    */
   decide(approvalId: string, decision: { approved: boolean; by: string; reason?: string }): ApprovalRecord {
     if (decision.by === "timeout" || decision.by === "aborted" || decision.by.trim() === "") {
-      throw new KernelError("APPROVAL_RESOLVER_INVALID", `"${decision.by}" cannot decide an approval`);
+      throw new KernelError(ToolErrorCode.approvalResolverInvalid, `"${decision.by}" cannot decide an approval`);
     }
     if (!this.#pending.has(approvalId)) {
       const stored = this.#store.get(approvalId);
       if (stored === undefined) {
-        throw new KernelError("APPROVAL_NOT_FOUND", `no approval ${approvalId}`, { details: { approvalId } });
+        throw new KernelError(ToolErrorCode.approvalNotFound, `no approval ${approvalId}`, { details: { approvalId } });
       }
       throw new KernelError(
-        "APPROVAL_ALREADY_DECIDED",
+        ToolErrorCode.approvalAlreadyDecided,
         `approval ${approvalId} was already decided (${stored.status}${stored.decidedBy === undefined ? "" : ` by ${stored.decidedBy}`})`,
         { details: { approvalId, status: stored.status, decidedBy: stored.decidedBy } },
       );
@@ -292,7 +297,10 @@ export class ApprovalBroker {
   /** Answers a pending approval; false when it is unknown or already decided. */
   resolve(approvalId: string, decision: { approved: boolean; by: string; reason?: string }): boolean {
     if (decision.by === "timeout" || decision.by === "aborted") {
-      throw new KernelError("APPROVAL_RESOLVER_INVALID", `"${decision.by}" is reserved for the broker itself`);
+      throw new KernelError(
+        ToolErrorCode.approvalResolverInvalid,
+        `"${decision.by}" is reserved for the broker itself`,
+      );
     }
     if (!this.#pending.has(approvalId)) {
       this.#logger?.debug("approval already settled or unknown; ignoring the late answer", {

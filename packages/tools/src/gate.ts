@@ -24,7 +24,7 @@ import { abortError, type Clock, KernelError, type Logger, newId, noRedaction, t
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
 import { z } from "zod";
 import type { ApprovalBroker, ApprovalDefault } from "./approvals.ts";
-import { ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
 import { execRefusal } from "./exec/exec-policy.ts";
 import type { PathAccess, PathGuard } from "./path-guard.ts";
 import { type AgentIdentity, type EffectivePermissions, type ToolFamily, toolNameMatches } from "./permissions.ts";

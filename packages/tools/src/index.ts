@@ -20,7 +20,8 @@ export {
   type PendingApproval,
 } from "./approvals.ts";
 export { type BuiltinToolOptions, builtinTools } from "./builtin-tools.ts";
-export { fsError, ToolErrorCode, type ToolErrorCodeValue } from "./errors.ts";
+export { ToolErrorCode, type ToolErrorCodeValue } from "./error-codes.ts";
+export { fsError } from "./errors.ts";
 export { EXEC_METACHARACTERS, execRefusal } from "./exec/exec-policy.ts";
 export {
   clampTimeoutMs,

@@ -12,7 +12,8 @@ import { lstat, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import picomatch from "picomatch";
-import { fsError, ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
+import { fsError } from "./errors.ts";
 
 export type PathAccess = "read" | "write";
 

@@ -152,7 +152,7 @@ export interface ScheduleInput {
  */
 export interface SchedulePort {
   list(options?: PortCallOptions): Promise<ScheduleInfo[]>;
-  /** Creates or replaces a schedule; invalid input is `SCHEDULE_INVALID` naming the field. */
+  /** Creates or replaces a schedule; invalid input is `SCHEDULER_SCHEDULE_INVALID` naming the field. */
   put(input: ScheduleInput, caller: AgentIdentity, options?: PortCallOptions): Promise<ScheduleInfo>;
   remove(name: string, caller: AgentIdentity, options?: PortCallOptions): Promise<void>;
   run(

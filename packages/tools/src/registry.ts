@@ -6,13 +6,14 @@
  * `TOOL_INPUT_INVALID` results, never as exceptions out of the loop.
  */
 
-import { mkdir, realpath } from "node:fs/promises";
+import { chown, mkdir, realpath, stat } from "node:fs/promises";
 import { anySignal, type Clock, KernelError, type Logger, newId, type Redactor, systemClock } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
 import { ApprovalBroker, type ApprovalDefault, type ApprovalStore } from "./approvals.ts";
-import { fsError, ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
+import { fsError } from "./errors.ts";
 import { AccessGate } from "./gate.ts";
 import { PathGuard, realGlobs, workspaceGlobs } from "./path-guard.ts";
 import {
@@ -49,6 +50,11 @@ export interface ToolRegistryOptions {
   source?: string;
   /** Replaces known secrets in every tool result and audit record before anyone sees them. */
   redactor?: Redactor;
+  /**
+   * The owner of every agent workspace (see `Sandbox.workspaceOwner`): a new workspace is
+   * created owned by it, before any tool writes in it. Default: the kernel's user.
+   */
+  workspaceOwner?: { uid: number; gid: number };
 }
 
 export class ToolRegistry {
@@ -57,8 +63,10 @@ export class ToolRegistry {
   readonly #gate: AccessGate;
   readonly #templates: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
   readonly #logger: Logger;
+  readonly #workspaceOwner: { uid: number; gid: number } | undefined;
 
   constructor(options: ToolRegistryOptions) {
+    this.#workspaceOwner = options.workspaceOwner;
     const clock = options.clock ?? systemClock;
     const source = options.source ?? "tools";
     this.#logger = options.logger ?? silentLogger;
@@ -110,6 +118,11 @@ export class ToolRegistry {
     try {
       await mkdir(agent.workspaceDir, { recursive: true });
       workspace = await realpath(agent.workspaceDir);
+      const owner = this.#workspaceOwner;
+      if (owner !== undefined) {
+        const stats = await stat(workspace);
+        if (stats.uid !== owner.uid || stats.gid !== owner.gid) await chown(workspace, owner.uid, owner.gid);
+      }
     } catch (error) {
       throw fsError(error, agent.workspaceDir);
     }
@@ -163,7 +176,16 @@ export class ToolSession {
     return [...this.#tools.values()].filter((tool) => this.#gate.offers(tool, this.permissions));
   }
 
-  /** Runs one call through the gate. Never throws: failures are `{ok: false, error}` results. */
+  /**
+   * Runs one call through the gate. Never throws: failures are `{ok: false, error}` results.
+   *
+   * Throws: nothing; `error.code` is `TOOL_NOT_FOUND` for an unknown name, the gate's refusal
+   * (`TOOL_INPUT_INVALID`, `TOOL_DENIED`, `TOOL_NETWORK_DENIED`, `TOOL_PATH_DENIED`,
+   * `TOOL_EXEC_DENIED`, `TOOL_APPROVAL_DENIED`, `TOOL_AUDIT_FAILED`), the tool's own KernelError
+   * code, or `TOOL_FAILED` for anything else.
+   * Abort: the session's signal or `options.signal` settles the call `ABORTED` at once; the
+   * tool sees the same signal and must stop.
+   */
   execute(name: string, input: unknown, options: { signal?: AbortSignal; callId?: string } = {}): Promise<ToolResult> {
     const tool = this.#tools.get(name);
     if (tool === undefined) {

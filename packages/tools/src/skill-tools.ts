@@ -2,7 +2,7 @@
 
 import { KernelError } from "@oxios/core";
 import { z } from "zod";
-import { ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
 import { requirePort } from "./require-port.ts";
 import { defineTool } from "./tool.ts";
 

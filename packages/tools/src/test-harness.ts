@@ -42,6 +42,7 @@ export async function createHarness(
     redactor?: Redactor;
     /** Ports besides the fake memory, space and kernel ports (skills, schedules). */
     ports?: Partial<ToolPorts>;
+    workspaceOwner?: { uid: number; gid: number };
   } = {},
 ): Promise<Harness> {
   const root = await realpath(await mkdtemp(join(tmpdir(), "oxios-tools-")));
@@ -67,6 +68,7 @@ export async function createHarness(
     approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
     ...(options.approvalDefault === undefined ? {} : { approvalDefault: options.approvalDefault }),
     ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
+    ...(options.workspaceOwner === undefined ? {} : { workspaceOwner: options.workspaceOwner }),
   }).register(...builtinTools(options.tools));
   const workspace = join(root, "workspace");
   const sessionFor = (agent: Partial<AgentIdentity>): Promise<ToolSession> =>

@@ -8,7 +8,7 @@
 import type { Clock, Logger } from "@oxios/core";
 import { KernelError } from "@oxios/core";
 import type { z } from "zod";
-import { ToolErrorCode } from "./errors.ts";
+import { ToolErrorCode } from "./error-codes.ts";
 import type { PathAccess } from "./path-guard.ts";
 import type { AgentIdentity, EffectivePermissions, ToolFamily } from "./permissions.ts";
 import type { AuditSink, ToolPorts } from "./ports.ts";

@@ -12,6 +12,7 @@
 
 import { createInterface } from "node:readline";
 import { KernelError } from "@oxios/core";
+import { KernelErrorCode } from "../error-codes.ts";
 import { type KernelClient, serverSentEvents } from "./client.ts";
 
 export interface ChatOptions {
@@ -118,7 +119,7 @@ async function send(
     } else if (event === "error") {
       const error = (payload as { error?: { code?: string; message?: string } }).error;
       if (open) write("\n");
-      throw new KernelError(error?.code ?? "CHAT_FAILED", error?.message ?? "the message failed");
+      throw new KernelError(error?.code ?? KernelErrorCode.cliRequestFailed, error?.message ?? "the message failed");
     }
   }
   write(open ? "\n" : "");

@@ -17,6 +17,7 @@ import {
   parseConfigValue,
   readConfigFile,
 } from "../config.ts";
+import { KernelErrorCode } from "../error-codes.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
 import { chat } from "./chat.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
@@ -124,7 +125,7 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
 }
 
 function usage(text: string): KernelError {
-  return new KernelError("CLI_USAGE", `usage: oxios ${text}`);
+  return new KernelError(KernelErrorCode.cliUsageInvalid, `usage: oxios ${text}`);
 }
 
 function configValue(config: KernelConfig, key: string): unknown {

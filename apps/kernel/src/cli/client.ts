@@ -3,6 +3,7 @@
 import { KernelError } from "@oxios/core";
 import { DaemonController, inspectPidFile } from "@oxios/daemon";
 import type { KernelConfig } from "../config.ts";
+import { KernelErrorCode } from "../error-codes.ts";
 import { readApiToken } from "../token.ts";
 
 export class KernelClient {
@@ -14,14 +15,14 @@ export class KernelClient {
     this.token = token;
   }
 
-  /** The client of the kernel running in `config.home`, or NOT_RUNNING. */
+  /** The client of the kernel running in `config.home`, or CLI_KERNEL_NOT_RUNNING. */
   static async connect(config: KernelConfig): Promise<KernelClient> {
     const state = await inspectPidFile(config.home);
     if (state.state !== "running") {
-      throw new KernelError("NOT_RUNNING", "oxios is not running (start it with `oxios start`)");
+      throw new KernelError(KernelErrorCode.cliKernelNotRunning, "oxios is not running (start it with `oxios start`)");
     }
     const token = readApiToken(config.home, config.apiToken);
-    if (token === undefined) throw new KernelError("TOKEN_MISSING", `no API token in ${config.home}`);
+    if (token === undefined) throw new KernelError(KernelErrorCode.tokenMissing, `no API token in ${config.home}`);
     return new KernelClient(state.record.url ?? localUrl(config), token);
   }
 
@@ -32,7 +33,7 @@ export class KernelClient {
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } }).error;
       throw new KernelError(
-        error?.code ?? "HTTP_ERROR",
+        error?.code ?? KernelErrorCode.cliRequestFailed,
         error?.message ?? `${response.status} ${response.statusText}`,
         {
           details: { status: response.status },
@@ -57,9 +58,13 @@ export class KernelClient {
       // Not a JSON error body: the status line says what went wrong.
       error = undefined;
     }
-    throw new KernelError(error?.code ?? "HTTP_ERROR", error?.message ?? `${response.status} ${response.statusText}`, {
-      details: { status: response.status },
-    });
+    throw new KernelError(
+      error?.code ?? KernelErrorCode.cliRequestFailed,
+      error?.message ?? `${response.status} ${response.statusText}`,
+      {
+        details: { status: response.status },
+      },
+    );
   }
 
   #fetch(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {

@@ -143,5 +143,5 @@ describe("what each oxios command loads", () => {
     expect(beyond(doctor, THIN_PACKAGES)).toEqual(
       expect.arrayContaining(["@oxios/memory", "@oxios/runtime", "libsql"]),
     );
-  }, 30_000);
+  }, 60_000);
 });

@@ -6,13 +6,14 @@
 
 import { userInfo } from "node:os";
 import { KernelError } from "@oxios/core";
+import { KernelErrorCode } from "../error-codes.ts";
 import type { KernelClient } from "./client.ts";
 import type { CommandLineOptions } from "./command-line.ts";
 
 type Out = (line: string) => void;
 
 function usage(text: string): KernelError {
-  return new KernelError("CLI_USAGE", `usage: oxios ${text}`);
+  return new KernelError(KernelErrorCode.cliUsageInvalid, `usage: oxios ${text}`);
 }
 
 const time = (ms: number | undefined) => (ms === undefined ? "-" : new Date(ms).toISOString());

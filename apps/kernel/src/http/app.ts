@@ -17,11 +17,12 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { A2aServer } from "@oxios/tools/a2a";
 import { HTTPException } from "hono/http-exception";
+import { KernelErrorCode } from "../error-codes.ts";
 import type { Kernel } from "../kernel.ts";
 import { KERNEL_VERSION } from "../kernel.ts";
 import { requireToken } from "./auth.ts";
 import { BODY_LIMIT_BYTES, bodyGuard, JSON_MAX_DEPTH, JSON_MAX_VALUES } from "./body-guard.ts";
-import { errorBody, statusOf, toKernelError } from "./errors.ts";
+import { errorBody, errorResponse, statusOf, toKernelError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
 import { createRouter } from "./router.ts";
@@ -77,12 +78,15 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.use("/api/*", guard);
   app.use("/a2a", guard);
 
-  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => errorResponse(c, KernelErrorCode.notFound, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    if (error instanceof HTTPException) {
-      if (error.status === 400) return c.json(errorBody("JSON_MALFORMED", "the request body is not valid JSON"), 400);
-      if (error.status === 413) return c.json(errorBody("BODY_TOO_LARGE", "request body too large"), 413);
-      return c.json(errorBody("HTTP_ERROR", error.message), error.status);
+    // The framework's own refusals: a body that does not parse (400) or is too large (413).
+    // Any other HTTPException is unexpected here and answered as an internal error below.
+    if (error instanceof HTTPException && error.status === 400) {
+      return errorResponse(c, KernelErrorCode.jsonMalformed, "the request body is not valid JSON");
+    }
+    if (error instanceof HTTPException && error.status === 413) {
+      return errorResponse(c, KernelErrorCode.bodyTooLarge, "request body too large");
     }
     const kernelError = toKernelError(error);
     const status = statusOf(kernelError);

@@ -5,8 +5,9 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { KernelErrorCode } from "../error-codes.ts";
 import { tokenMatches } from "../token.ts";
-import { errorBody } from "./errors.ts";
+import { errorResponse } from "./errors.ts";
 
 export interface AuthOptions {
   /** The API token in force. */
@@ -26,7 +27,11 @@ export function requireToken(options: AuthOptions): MiddlewareHandler {
   return async (c, next) => {
     const presented = presentedToken(c);
     if (presented === "" || !tokenMatches(presented, token, llmApiKey)) {
-      return c.json(errorBody("UNAUTHORIZED", "a valid `Authorization: Bearer <token>` header is required"), 401);
+      return errorResponse(
+        c,
+        KernelErrorCode.unauthorized,
+        "a valid `Authorization: Bearer <token>` header is required",
+      );
     }
     await next();
   };

@@ -12,7 +12,8 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { errorBody } from "./errors.ts";
+import { KernelErrorCode } from "../error-codes.ts";
+import { errorResponse } from "./errors.ts";
 import { JsonShapeScanner } from "./json-shape.ts";
 
 /** Largest request body of the kernel's API, in bytes. */
@@ -40,7 +41,7 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
 
 export function bodyGuard(limits: BodyGuardLimits): MiddlewareHandler {
   const tooLarge = (c: Context) =>
-    c.json(errorBody("BODY_TOO_LARGE", `request bodies are limited to ${limits.maxBytes} bytes`), 413);
+    errorResponse(c, KernelErrorCode.bodyTooLarge, `request bodies are limited to ${limits.maxBytes} bytes`);
   return async (c, next) => {
     const stream = c.req.raw.body;
     if (stream === null) return next();
@@ -58,18 +59,17 @@ export function bodyGuard(limits: BodyGuardLimits): MiddlewareHandler {
         if (size > limits.maxBytes) return tooLarge(c);
         const refusal = scanner.push(value);
         if (refusal === "too-deep") {
-          return c.json(
-            errorBody("JSON_TOO_DEEP", `JSON nested deeper than ${limits.maxDepth} levels is refused`),
-            400,
+          return errorResponse(
+            c,
+            KernelErrorCode.jsonTooDeep,
+            `JSON nested deeper than ${limits.maxDepth} levels is refused`,
           );
         }
         if (refusal === "too-many-values") {
-          return c.json(
-            errorBody(
-              "JSON_TOO_MANY_VALUES",
-              `JSON with more than ${limits.maxValues} array elements and object members is refused`,
-            ),
-            400,
+          return errorResponse(
+            c,
+            KernelErrorCode.jsonTooManyValues,
+            `JSON with more than ${limits.maxValues} array elements and object members is refused`,
           );
         }
         chunks.push(value);

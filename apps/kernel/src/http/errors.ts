@@ -1,55 +1,56 @@
-/** JSON errors `{error: {code, message}}` and the HTTP status each kernel error code maps to. */
+/**
+ * JSON errors `{error: {code, message}}` and their HTTP status. The status comes from the
+ * code's kind, declared with the code in its package's `error-codes.ts`, through the one table
+ * below; an undeclared code is `internal` (500).
+ */
 
-import { KernelError } from "@oxios/core";
+import { CoreErrorCode, type ErrorKind, errorKindOf, KernelError } from "@oxios/core";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
-  NOT_FOUND: 404,
-  MEMORY_NOT_FOUND: 404,
-  SPACE_NOT_FOUND: 404,
-  AGENT_NOT_FOUND: 404,
-  RUN_NOT_FOUND: 404,
-  STATE_NOT_FOUND: 404,
-  AGENT_PROFILE_NOT_FOUND: 404,
-  APPROVAL_NOT_FOUND: 404,
-  SCHEDULE_NOT_FOUND: 404,
-  SESSION_NOT_FOUND: 404,
-  GIT_NOT_FOUND: 404,
-  SPACE_NAME_TAKEN: 409,
-  AGENT_NOT_RUNNABLE: 409,
-  APPROVAL_ALREADY_DECIDED: 409,
-  SCHEDULE_EXISTS: 409,
-  SCHEDULE_READ_ONLY: 409,
-  SCHEDULE_BUSY: 409,
-  GIT_ALREADY_EXISTS: 409,
-  SCHEDULE_STOPPED: 503,
-  SCHEDULER_DRAINING: 503,
-  SUPERVISOR_SHUTTING_DOWN: 503,
-  MEMORY_CLOSED: 503,
-  RATE_LIMITED: 429,
-  UNAUTHORIZED: 401,
-  BODY_TOO_LARGE: 413,
-  JSON_MALFORMED: 400,
-  JSON_TOO_DEEP: 400,
-  JSON_TOO_MANY_VALUES: 400,
-};
+/** The HTTP status of every error kind. */
+export const STATUS_BY_KIND = {
+  invalid: 422,
+  malformed: 400,
+  unauthenticated: 401,
+  denied: 403,
+  "not-found": 404,
+  conflict: 409,
+  aborted: 409,
+  "too-large": 413,
+  "rate-limited": 429,
+  internal: 500,
+  upstream: 502,
+  unavailable: 503,
+  timeout: 504,
+} as const satisfies Record<ErrorKind, ContentfulStatusCode>;
 
-/** 422 for input a module refused as invalid; 500 for everything unexpected. */
-export function statusOf(error: KernelError): number {
-  const known = STATUS_BY_CODE[error.code];
-  if (known !== undefined) return known;
-  if (/_(INVALID|EMPTY_MESSAGE|CONTENT_INVALID|TYPE_INVALID|FILTER_INVALID)$/.test(error.code)) return 422;
-  if (error.code.startsWith("PROVIDER_")) return 502;
-  return 500;
+/** The status of `code`, from its declared kind. */
+export function statusOfCode(code: string): ContentfulStatusCode {
+  return STATUS_BY_KIND[errorKindOf(code)];
+}
+
+/**
+ * The status of `error`. Looked up by code rather than read from `error.kind`, so an error
+ * built by an older copy of `@oxios/core` (without `kind`) still gets its status.
+ */
+export function statusOf(error: KernelError): ContentfulStatusCode {
+  return statusOfCode(error.code);
 }
 
 export function errorBody(code: string, message: string, field?: string): ErrorBody {
   return { error: { code, message, ...(field === undefined ? {} : { field }) } };
 }
 
+/** The JSON error response for `code`, with the status of its kind. */
+export function errorResponse(c: Context, code: string, message: string, field?: string): Response {
+  return c.json(errorBody(code, message, field), statusOfCode(code));
+}
+
 export function toKernelError(error: unknown): KernelError {
-  return KernelError.from(error, "INTERNAL");
+  return KernelError.from(error, CoreErrorCode.internal);
 }

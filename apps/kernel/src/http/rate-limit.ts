@@ -3,8 +3,9 @@
 import type { Clock } from "@oxios/core";
 import { TokenBucket } from "@oxios/scheduler";
 import type { MiddlewareHandler } from "hono";
+import { KernelErrorCode } from "../error-codes.ts";
 import { presentedToken } from "./auth.ts";
-import { errorBody } from "./errors.ts";
+import { errorResponse } from "./errors.ts";
 
 export class RateLimiter {
   readonly #buckets = new Map<string, TokenBucket>();
@@ -38,7 +39,7 @@ export class RateLimiter {
 export function rateLimit(limiter: RateLimiter): MiddlewareHandler {
   return async (c, next) => {
     if (!limiter.take(presentedToken(c))) {
-      return c.json(errorBody("RATE_LIMITED", `more than ${limiter.perMinute} requests per minute`), 429);
+      return errorResponse(c, KernelErrorCode.rateLimited, `more than ${limiter.perMinute} requests per minute`);
     }
     await next();
   };

@@ -5,7 +5,8 @@
  */
 
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { errorBody } from "./errors.ts";
+import { KernelErrorCode } from "../error-codes.ts";
+import { errorResponse } from "./errors.ts";
 
 export function createRouter(): OpenAPIHono {
   return new OpenAPIHono({
@@ -13,10 +14,7 @@ export function createRouter(): OpenAPIHono {
       if (result.success) return;
       const issue = result.error.issues[0];
       const field = issue?.path.join(".") || result.target;
-      return c.json(
-        errorBody("BODY_INVALID", `${field}: ${issue?.message ?? "invalid"}`, field),
-        result.target === "json" ? 422 : 422,
-      );
+      return errorResponse(c, KernelErrorCode.bodyInvalid, `${field}: ${issue?.message ?? "invalid"}`, field);
     },
   });
 }

@@ -1,11 +1,12 @@
 /** Request and response schemas of the HTTP API; the OpenAPI document is generated from them. */
 
 import { z } from "@hono/zod-openapi";
+import { KernelErrorCode } from "../error-codes.ts";
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "BODY_INVALID" }),
+      code: z.string().openapi({ example: KernelErrorCode.bodyInvalid }),
       message: z.string(),
       field: z.string().optional(),
     }),

@@ -8,6 +8,7 @@
  */
 
 import { type Clock, sleepOn, type Timer } from "../clock.ts";
+import { CoreErrorCode } from "../error-codes.ts";
 import { KernelError } from "../errors.ts";
 
 interface ScheduledTimer {
@@ -88,7 +89,7 @@ export class ManualClock implements Clock {
 
   #checkStep(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) {
-      throw new KernelError("CLOCK_INVALID", `ManualClock cannot move by ${ms} ms`);
+      throw new KernelError(CoreErrorCode.clockInvalid, `ManualClock cannot move by ${ms} ms`);
     }
   }
 

@@ -16,6 +16,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { EventBusErrorCode } from "../error-codes.ts";
 import { sha256HexSync } from "./sha256.ts";
 
 export const AUDIT_DOMAIN_TAG = "oxios-audit-v1";
@@ -75,7 +76,7 @@ export const EMPTY_CHAIN: AuditChainState = Object.freeze({
 });
 
 function invalid(message: string, details?: Record<string, unknown>): KernelError {
-  return new KernelError("AUDIT_INVALID", message, details === undefined ? {} : { details });
+  return new KernelError(EventBusErrorCode.auditInvalid, message, details === undefined ? {} : { details });
 }
 
 function canonicalValue(value: unknown, seen: Set<object>): JsonValue | undefined {

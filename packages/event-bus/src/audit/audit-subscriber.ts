@@ -10,6 +10,7 @@
  */
 
 import { type Clock, KernelError, type Logger, systemClock, type Timer } from "@oxios/core";
+import { EventBusErrorCode } from "../error-codes.ts";
 import type { EventBus } from "../event-bus.ts";
 import type { KernelEvent, KernelEventType } from "../events.ts";
 import { kernelEventTypes } from "../validate-event.ts";
@@ -141,7 +142,7 @@ export class AuditSubscriber {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
-      throw new KernelError("AUDIT_INVALID", "batchSize must be an integer ≥ 1");
+      throw new KernelError(EventBusErrorCode.auditInvalid, "batchSize must be an integer ≥ 1");
     }
     this.#unsubscribe = options.bus.on(options.types ?? AUDITED_EVENT_TYPES, (event) => this.#receive(event), {
       name: "audit",
@@ -234,7 +235,7 @@ export class AuditSubscriber {
     try {
       await this.#trail.appendMany(batch.map(auditInputOf));
     } catch (error) {
-      if (!KernelError.hasCode(error, "AUDIT_INVALID")) throw error;
+      if (!KernelError.hasCode(error, EventBusErrorCode.auditInvalid)) throw error;
       // A payload the canonical encoding cannot hold (a bigint, a cycle) must not block the
       // backlog forever: record that event as unrecordable, with its identity, instead.
       await this.#trail.appendMany(batch.map(recordableInputOf));

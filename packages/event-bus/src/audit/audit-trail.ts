@@ -25,6 +25,7 @@ import {
   type Redactor,
   systemClock,
 } from "@oxios/core";
+import { EventBusErrorCode } from "../error-codes.ts";
 import { createEvent, type EventPublisher } from "../publisher.ts";
 import {
   type AuditChainState,
@@ -111,7 +112,9 @@ export class AuditTrail {
   private constructor(options: AuditTrailOptions, head: AuditChainState) {
     const retention = options.retention ?? DEFAULT_AUDIT_RETENTION;
     if (!Number.isInteger(retention) || retention < 1) {
-      throw new KernelError("AUDIT_INVALID", "retention must be an integer ≥ 1", { details: { retention } });
+      throw new KernelError(EventBusErrorCode.auditInvalid, "retention must be an integer ≥ 1", {
+        details: { retention },
+      });
     }
     this.#store = options.store;
     this.#clock = options.clock ?? systemClock;
@@ -131,14 +134,24 @@ export class AuditTrail {
     return new AuditTrail(options, head);
   }
 
-  /** Appends one entry; resolves with it once it is durable. */
+  /**
+   * Appends one entry; resolves with it once it is durable.
+   *
+   * Throws: `AUDIT_CLOSED` after `close()`; `AUDIT_INVALID` for an entry the canonical encoding
+   * cannot hold (nothing is appended); `AUDIT_STORE_FAILED` when the store fails the write
+   * (`details.cause` has the store's code, such as `DATABASE_BUSY`). Another writer moving the
+   * head (`AUDIT_HEAD_MOVED`) is re-chained and retried; after three tries it is
+   * `AUDIT_STORE_FAILED` too.
+   * Abort: takes no signal; an accepted entry is written, and `close()` waits for it.
+   */
   append(input: AuditInput): Promise<AuditEntry> {
     return this.appendMany([input]).then((entries) => entries[0] as AuditEntry);
   }
 
   /** Appends entries contiguously, in order, in one transaction; resolves once all are durable. */
   appendMany(inputs: readonly AuditInput[]): Promise<AuditEntry[]> {
-    if (this.#closed) return Promise.reject(new KernelError("AUDIT_CLOSED", "append after the audit trail was closed"));
+    if (this.#closed)
+      return Promise.reject(new KernelError(EventBusErrorCode.auditClosed, "append after the audit trail was closed"));
     let normalized: NormalizedAuditInput[];
     try {
       normalized = inputs.map((input) => normalizeAuditInput(this.#redact(input)));
@@ -259,9 +272,9 @@ export class AuditTrail {
     } catch (error) {
       this.#head = undefined;
       this.#failures += 1;
-      const failure = KernelError.hasCode(error, "AUDIT_STORE_FAILED")
+      const failure = KernelError.hasCode(error, EventBusErrorCode.auditStoreFailed)
         ? error
-        : new KernelError("AUDIT_STORE_FAILED", `audit store failed: ${messageOf(error)}`, {
+        : new KernelError(EventBusErrorCode.auditStoreFailed, `audit store failed: ${messageOf(error)}`, {
             cause: error,
             details: { cause: KernelError.isInstance(error) ? error.code : undefined },
           });
@@ -280,7 +293,7 @@ export class AuditTrail {
         await this.#store.append(entries, head.lastSeq);
       } catch (error) {
         // Another writer on the same store moved the head: re-chain onto it and try again.
-        if (KernelError.hasCode(error, "AUDIT_HEAD_MOVED") && attempt < 3) {
+        if (KernelError.hasCode(error, EventBusErrorCode.auditHeadMoved) && attempt < 3) {
           head = await this.#store.state();
           continue;
         }
@@ -331,7 +344,7 @@ export class AuditTrail {
       // The entries are durable already; a failed prune only leaves the trail longer than
       // its retention. Reported, and retried after the next commit.
       this.#head = undefined;
-      this.#reportFailure(KernelError.from(error, "AUDIT_STORE_FAILED"), 0);
+      this.#reportFailure(KernelError.from(error, EventBusErrorCode.auditStoreFailed), 0);
     }
   }
 
@@ -400,6 +413,8 @@ async function storeCall<T>(operation: () => Promise<T>, what: string): Promise<
     return await operation();
   } catch (error) {
     if (KernelError.isInstance(error)) throw error;
-    throw new KernelError("AUDIT_STORE_FAILED", `audit store could not ${what}: ${messageOf(error)}`, { cause: error });
+    throw new KernelError(EventBusErrorCode.auditStoreFailed, `audit store could not ${what}: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
 }

@@ -8,6 +8,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { EventBusErrorCode } from "../error-codes.ts";
 import { type AuditChainState, type AuditEntry, EMPTY_CHAIN, PRUNED_HASH } from "./audit-entry.ts";
 import { type AuditQuery, type AuditStore, DEFAULT_QUERY_LIMIT } from "./audit-store.ts";
 
@@ -34,7 +35,7 @@ export class MemoryAuditStore implements AuditStore {
   append(entries: readonly AuditEntry[], expectedLastSeq: number): Promise<void> {
     return this.#guard(() => {
       if (this.#state.lastSeq !== expectedLastSeq) {
-        throw new KernelError("AUDIT_HEAD_MOVED", "the audit chain head moved; another writer appended", {
+        throw new KernelError(EventBusErrorCode.auditHeadMoved, "the audit chain head moved; another writer appended", {
           details: { expectedLastSeq, lastSeq: this.#state.lastSeq },
         });
       }
@@ -51,7 +52,7 @@ export class MemoryAuditStore implements AuditStore {
       const index = this.#indexOf(firstSeq);
       const first = this.#entries[index];
       if (first === undefined || first.seq !== firstSeq) {
-        throw new KernelError("AUDIT_STORE_FAILED", `cannot prune to seq ${firstSeq}: no such entry`);
+        throw new KernelError(EventBusErrorCode.auditStoreFailed, `cannot prune to seq ${firstSeq}: no such entry`);
       }
       this.#entries[index] = Object.freeze({ ...first, prevHash: PRUNED_HASH });
       this.#start = index;
@@ -107,7 +108,8 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   #guard<T>(operation: () => T): Promise<T> {
-    if (this.#closed) return Promise.reject(new KernelError("AUDIT_STORE_CLOSED", "the audit store is closed"));
+    if (this.#closed)
+      return Promise.reject(new KernelError(EventBusErrorCode.auditStoreClosed, "the audit store is closed"));
     try {
       return Promise.resolve(operation());
     } catch (error) {

@@ -20,6 +20,7 @@ import {
   PRUNED_HASH,
 } from "../audit/audit-entry.ts";
 import { type AuditQuery, type AuditStore, DEFAULT_QUERY_LIMIT } from "../audit/audit-store.ts";
+import { EventBusErrorCode } from "../error-codes.ts";
 
 export type LibsqlAuditStoreOptions = DatabaseSource & {
   /** How long a writer waits for another connection's lock (ms), when the store opens the URL. Default 5,000. */
@@ -137,9 +138,13 @@ export class LibsqlAuditStore implements AuditStore {
       this.#database.transaction(() => {
         const head = this.#chainState();
         if (head.lastSeq !== expectedLastSeq) {
-          throw new KernelError("AUDIT_HEAD_MOVED", "the audit chain head moved; another writer appended", {
-            details: { expectedLastSeq, lastSeq: head.lastSeq },
-          });
+          throw new KernelError(
+            EventBusErrorCode.auditHeadMoved,
+            "the audit chain head moved; another writer appended",
+            {
+              details: { expectedLastSeq, lastSeq: head.lastSeq },
+            },
+          );
         }
         for (const entry of entries) {
           this.#database.run(
@@ -171,7 +176,7 @@ export class LibsqlAuditStore implements AuditStore {
         if (firstSeq <= head.firstSeq) return head;
         const row = this.#database.get<EntryRow>("SELECT * FROM audit_entries WHERE seq = ?", [firstSeq]);
         if (row === undefined) {
-          throw new KernelError("AUDIT_STORE_FAILED", `cannot prune to seq ${firstSeq}: no such entry`);
+          throw new KernelError(EventBusErrorCode.auditStoreFailed, `cannot prune to seq ${firstSeq}: no such entry`);
         }
         this.#database.run("DELETE FROM audit_entries WHERE seq < ?", [firstSeq]);
         this.#database.run("UPDATE audit_entries SET prev_hash = ? WHERE seq = ?", [PRUNED_HASH, firstSeq]);
@@ -232,7 +237,7 @@ export class LibsqlAuditStore implements AuditStore {
     const row = this.#database.get<ChainRow>(
       "SELECT first_seq, last_seq, last_hash, anchor FROM audit_chain WHERE id = 1",
     );
-    if (row === undefined) throw new KernelError("AUDIT_STORE_FAILED", "the audit_chain row is missing");
+    if (row === undefined) throw new KernelError(EventBusErrorCode.auditStoreFailed, "the audit_chain row is missing");
     return {
       firstSeq: Number(row.first_seq),
       lastSeq: Number(row.last_seq),
@@ -243,11 +248,12 @@ export class LibsqlAuditStore implements AuditStore {
 
   /** Runs a synchronous operation as a promise; database failures keep their `DATABASE_*` code. */
   #call<T>(operation: () => T): Promise<T> {
-    if (this.#closed) return Promise.reject(new KernelError("AUDIT_STORE_CLOSED", "the audit store is closed"));
+    if (this.#closed)
+      return Promise.reject(new KernelError(EventBusErrorCode.auditStoreClosed, "the audit store is closed"));
     try {
       return Promise.resolve(operation());
     } catch (error) {
-      return Promise.reject(KernelError.from(error, "AUDIT_STORE_FAILED"));
+      return Promise.reject(KernelError.from(error, EventBusErrorCode.auditStoreFailed));
     }
   }
 }

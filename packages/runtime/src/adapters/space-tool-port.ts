@@ -2,6 +2,7 @@
 
 import { KernelError } from "@oxios/core";
 import type { Space, SpaceManager } from "@oxios/space";
+import { SpaceErrorCode } from "@oxios/space";
 import type { SpaceInfo, SpacePort } from "@oxios/tools";
 
 export class SpaceManagerToolPort implements SpacePort {
@@ -20,7 +21,7 @@ export class SpaceManagerToolPort implements SpacePort {
       return toInfo(await this.#spaces.get(spaceId));
     } catch (error) {
       // An unknown id is an answer ("no such space"), not a failure of the port.
-      if (error instanceof KernelError && error.code === "SPACE_NOT_FOUND") return undefined;
+      if (error instanceof KernelError && error.code === SpaceErrorCode.notFound) return undefined;
       throw error;
     }
   }

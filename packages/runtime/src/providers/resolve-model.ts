@@ -13,6 +13,7 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { KernelError } from "@oxios/core";
+import { RuntimeErrorCode } from "../error-codes.ts";
 import { DemoLanguageModel } from "./demo-model.ts";
 
 export type ProviderName = "openai" | "anthropic" | "openai-compatible" | "ollama" | "demo";
@@ -54,7 +55,7 @@ export function parseModelSpec(spec: string): { provider: ProviderName; modelId:
   const known = ["openai", "anthropic", "openai-compatible", "ollama"];
   if (!known.includes(provider) || modelId.length === 0) {
     throw new KernelError(
-      "PROVIDER_UNKNOWN",
+      RuntimeErrorCode.providerUnknown,
       `unknown model "${spec}": expected provider/model with provider one of ${known.join(", ")}, or "demo"`,
       { details: { spec } },
     );
@@ -87,7 +88,7 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
     case "openai-compatible": {
       if (baseUrl === undefined) {
         throw new KernelError(
-          "PROVIDER_BASE_URL_MISSING",
+          RuntimeErrorCode.providerBaseUrlMissing,
           `model "${spec}" needs a base URL: set OXIOS_LLM_BASE_URL (for example http://127.0.0.1:8000/v1)`,
           { details: { spec, variable: "OXIOS_LLM_BASE_URL" } },
         );
@@ -126,7 +127,7 @@ function requireKey(
     if (value !== undefined) return value;
   }
   const names = keyVariables[provider].join(" or ");
-  throw new KernelError("PROVIDER_KEY_MISSING", `provider "${provider}" needs an API key: set ${names}`, {
+  throw new KernelError(RuntimeErrorCode.providerKeyMissing, `provider "${provider}" needs an API key: set ${names}`, {
     details: { provider, variables: keyVariables[provider] },
   });
 }

@@ -4,6 +4,7 @@
  */
 
 import { abortError } from "@oxios/core";
+import { ToolErrorCode } from "@oxios/tools";
 import type { ToolCallContext, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "../ports.ts";
 
 export interface ScriptedTool {
@@ -39,7 +40,8 @@ export class ScriptedToolExecutor implements ToolExecutor {
   async execute(call: ToolCallRequest, context: ToolCallContext): Promise<ToolOutcome> {
     this.calls.push(call);
     const tool = this.#tools[call.name];
-    if (tool === undefined) return { ok: false, errorCode: "TOOL_UNKNOWN", message: `no tool named ${call.name}` };
+    if (tool === undefined)
+      return { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` };
     const onAbort = (): void => {
       this.aborted.push(call);
     };

@@ -7,6 +7,7 @@
  */
 import { KernelError, type Logger } from "@oxios/core";
 import { acquireDatabase, type Database, type DatabaseSource, type MigrationSet, migrate } from "@oxios/database";
+import { SchedulerErrorCode } from "../error-codes.ts";
 import { type GoalSchedule, parseGoalSchedule } from "../goal-schedule.ts";
 import type { GoalScheduleStore, StoredGoalSchedule } from "../goal-schedule-store.ts";
 
@@ -122,7 +123,7 @@ export class LibsqlGoalScheduleStore implements GoalScheduleStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new KernelError("SCHEDULE_STORE_CLOSED", "the schedule store is closed");
+    if (this.#closed) throw new KernelError(SchedulerErrorCode.scheduleStoreClosed, "the schedule store is closed");
   }
 
   #decode(row: Row): StoredGoalSchedule | undefined {

@@ -189,7 +189,7 @@ describe("libsql task store", () => {
     const second = await LibsqlTaskStore.open({ url });
     const scheduler = new Scheduler({ store: second });
     expect(() => scheduler.submit({ id: "once" })).toThrow(
-      expect.objectContaining({ code: "SCHEDULER_DUPLICATE_TASK" }),
+      expect.objectContaining({ code: "SCHEDULER_TASK_DUPLICATE" }),
     );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

@@ -13,6 +13,7 @@ import {
   migrate,
   type SqlValue,
 } from "@oxios/database";
+import { SchedulerErrorCode } from "../error-codes.ts";
 import type { Priority, TaskError, TaskStatus } from "../task.ts";
 import type { RecoveredTasks, StoredTask, TaskStore, TaskStoreWrite } from "../task-store.ts";
 
@@ -168,7 +169,7 @@ export class LibsqlTaskStore implements TaskStore {
         for (const row of expired) {
           if (row.attempts >= maxAttempts) {
             const error = {
-              code: "SCHEDULER_ATTEMPTS_EXHAUSTED",
+              code: SchedulerErrorCode.attemptsExhausted,
               message: `task ${row.id} was still running after ${row.attempts} attempts (maxAttempts ${maxAttempts})`,
             };
             this.#database.run(
@@ -194,7 +195,7 @@ export class LibsqlTaskStore implements TaskStore {
             queued.push(task);
             continue;
           }
-          const error = { code: "SCHEDULER_STORE_CORRUPT", message: `task ${row.id} cannot be read back` };
+          const error = { code: SchedulerErrorCode.storeCorrupt, message: `task ${row.id} cannot be read back` };
           this.#logger?.error("unreadable task row; failing it", { taskId: row.id });
           this.#database.run(
             "UPDATE scheduler_tasks SET status = 'failed', finished_at = ?, error_code = ?, error_message = ? WHERE id = ?",
@@ -217,7 +218,7 @@ export class LibsqlTaskStore implements TaskStore {
         ...(next === null || next === undefined ? {} : { nextLeaseExpiryAt: next }),
       };
     } catch (error) {
-      throw KernelError.from(error, "SCHEDULER_STORE_FAILED", "task store recovery failed");
+      throw KernelError.from(error, SchedulerErrorCode.storeFailed, "task store recovery failed");
     }
   }
 
@@ -238,7 +239,7 @@ export class LibsqlTaskStore implements TaskStore {
   // ---- internals --------------------------------------------------------------------
 
   #checkUsable(): void {
-    if (this.#closed) throw new KernelError("SCHEDULER_STORE_CLOSED", "the task store is closed");
+    if (this.#closed) throw new KernelError(SchedulerErrorCode.storeClosed, "the task store is closed");
     if (this.#failure !== undefined) throw this.#failure;
   }
 
@@ -251,17 +252,21 @@ export class LibsqlTaskStore implements TaskStore {
           try {
             payload = JSON.stringify(task.payload) ?? null;
           } catch (error) {
-            throw new KernelError("SCHEDULER_STORE_INVALID", `task ${task.id}: payload is not JSON-serializable`, {
-              cause: error,
-              details: { taskId: task.id },
-            });
+            throw new KernelError(
+              SchedulerErrorCode.storeInvalid,
+              `task ${task.id}: payload is not JSON-serializable`,
+              {
+                cause: error,
+                details: { taskId: task.id },
+              },
+            );
           }
         }
         if (
           this.#pendingIds.has(task.id) ||
           this.#database.get("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?", [task.id]) !== undefined
         ) {
-          throw new KernelError("SCHEDULER_DUPLICATE_TASK", `task ${task.id} already exists in the store`, {
+          throw new KernelError(SchedulerErrorCode.taskDuplicate, `task ${task.id} already exists in the store`, {
             details: { taskId: task.id },
           });
         }
@@ -323,7 +328,7 @@ export class LibsqlTaskStore implements TaskStore {
       });
       this.commits++;
     } catch (error) {
-      this.#failure = new KernelError("SCHEDULER_STORE_FAILED", "task store write failed", { cause: error });
+      this.#failure = new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
       throw this.#failure;
     }
   }

@@ -19,6 +19,7 @@ import {
   type Row,
   type SqlValue,
 } from "@oxios/database";
+import { SpaceErrorCode } from "../error-codes.ts";
 import { type Space, type SpaceSource, spaceNameKey } from "../space.ts";
 import type { ConversationTurn, SessionSummary, SpaceStore, TurnRole } from "../space-store.ts";
 import { SPACE_MIGRATIONS } from "./migrations.ts";
@@ -36,10 +37,10 @@ const roles: readonly string[] = ["user", "assistant", "system", "tool"];
 function translate(error: unknown): unknown {
   if (KernelError.hasCode(error, DatabaseErrorCode.constraint)) {
     if (error.message.includes("space_spaces.name_key")) {
-      return new KernelError("SPACE_NAME_TAKEN", "a space with that name already exists", { cause: error });
+      return new KernelError(SpaceErrorCode.nameTaken, "a space with that name already exists", { cause: error });
     }
     if (error.message.includes("space_spaces.id")) {
-      return new KernelError("SPACE_ID_TAKEN", "a space with that id already exists", { cause: error });
+      return new KernelError(SpaceErrorCode.idTaken, "a space with that id already exists", { cause: error });
     }
   }
   return error;
@@ -148,7 +149,7 @@ export class LibsqlSpaceStore implements SpaceStore {
     if (row === undefined) return undefined;
     const space = this.#decodeSpace(row);
     if (space === undefined) {
-      throw new KernelError("SPACE_STORE_CORRUPT", `space ${id} is stored in a form that cannot be read`, {
+      throw new KernelError(SpaceErrorCode.storeCorrupt, `space ${id} is stored in a form that cannot be read`, {
         details: { spaceId: id },
       });
     }

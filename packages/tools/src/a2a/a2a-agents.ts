@@ -21,14 +21,15 @@ import {
   CircuitBreaker,
   type CircuitState,
   type Clock,
+  CoreErrorCode,
   KernelError,
   type Logger,
   type RetryPolicy,
   systemClock,
   withRetry,
 } from "@oxios/core";
+import { A2aErrorCode } from "../error-codes.ts";
 import { silentLogger } from "../silent-logger.ts";
-import { A2aErrorCode } from "./a2a-errors.ts";
 import { type AgentCardJson, toSdkAgentCard, validateAgentCard } from "./agent-card.ts";
 
 export interface A2aAgentsOptions {
@@ -216,7 +217,9 @@ export class A2aAgents {
       const controller = new AbortController();
       const timer = this.#clock.setTimer(
         () =>
-          controller.abort(new KernelError("TIMED_OUT", `no agent card from ${cardUrl.href} within ${timeoutMs} ms`)),
+          controller.abort(
+            new KernelError(CoreErrorCode.timedOut, `no agent card from ${cardUrl.href} within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
       const onAbort = (): void => controller.abort(options.signal?.reason);

@@ -23,7 +23,8 @@ import {
   UnauthenticatedUser,
   validateVersion,
 } from "@a2a-js/sdk/server";
-import { KernelError, type Logger } from "@oxios/core";
+import { CoreErrorCode, KernelError, type Logger } from "@oxios/core";
+import { A2aErrorCode } from "../error-codes.ts";
 import { silentLogger } from "../silent-logger.ts";
 import { buildKernelAgentCard, type KernelAgentCardInput } from "./agent-card.ts";
 import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
@@ -169,7 +170,7 @@ class KernelAgentExecutor implements AgentExecutor {
         status({ state: "failed", message: "the kernel stopped reporting on the task before it finished" });
       }
     } catch (error) {
-      const kernelError = KernelError.from(error, "A2A_KERNEL_FAILED");
+      const kernelError = KernelError.from(error, A2aErrorCode.kernelFailed);
       this.#logger.warn("A2A task relay failed", { taskId, error: kernelError.toJSON() });
       status(
         run.cancelRequested
@@ -290,7 +291,7 @@ export function createA2aServer(options: A2aServerOptions): A2aServer {
     async close(): Promise<void> {
       for (const run of executor.runs.values()) {
         run.cancelRequested = true;
-        run.abort.abort(new KernelError("ABORTED", "the A2A server is closing"));
+        run.abort.abort(new KernelError(CoreErrorCode.aborted, "the A2A server is closing"));
       }
       await Promise.allSettled([...executor.relays]);
     },

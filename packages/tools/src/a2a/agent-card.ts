@@ -8,7 +8,7 @@
 import { AgentCard } from "@a2a-js/sdk";
 import { KernelError } from "@oxios/core";
 import { z } from "zod";
-import { A2aErrorCode } from "./a2a-errors.ts";
+import { A2aErrorCode } from "../error-codes.ts";
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 

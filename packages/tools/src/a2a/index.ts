@@ -4,6 +4,8 @@
  * and the client side — a registry of local and remote agents behind a circuit breaker and
  * retries on the Clock — with the tools `a2a_delegate`, `a2a_send` and `a2a_query`.
  */
+
+export { A2aErrorCode } from "../error-codes.ts";
 export {
   type A2aAgentSummary,
   A2aAgents,
@@ -12,7 +14,6 @@ export {
   type A2aStatusUpdate,
   type A2aTaskOutcome,
 } from "./a2a-agents.ts";
-export { A2aErrorCode } from "./a2a-errors.ts";
 export { type A2aServer, type A2aServerOptions, AGENT_CARD_PATH, createA2aServer } from "./a2a-server.ts";
 export { a2aTools } from "./a2a-tools.ts";
 export {

@@ -12,9 +12,10 @@ import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { abortError, anySignal, type Clock, KernelError, type Logger, systemClock, timeoutSignal } from "@oxios/core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { BrowserErrorCode } from "../error-codes.ts";
 import { raceAbort } from "../race-abort.ts";
 import { silentLogger } from "../silent-logger.ts";
-import { BrowserErrorCode, checkUrl, type SsrfPolicy } from "./ssrf-guard.ts";
+import { checkUrl, type SsrfPolicy } from "./ssrf-guard.ts";
 
 /** The flags the system Chromium runs with (headless, no sandbox for containers, quiet). */
 export const CHROMIUM_FLAGS: readonly string[] = [

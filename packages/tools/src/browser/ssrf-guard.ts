@@ -9,21 +9,7 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import { KernelError } from "@oxios/core";
-
-export const BrowserErrorCode = {
-  /** Chromium is not installed (or cannot start). */
-  unavailable: "BROWSER_UNAVAILABLE",
-  /** The URL is not http(s) (file:, data:, javascript:, chrome: …) or not a URL at all. */
-  urlInvalid: "BROWSER_URL_INVALID",
-  /** The URL's host resolves into a blocked address range. */
-  urlBlocked: "BROWSER_URL_BLOCKED",
-  /** Navigation or an action did not finish within its timeout. */
-  timeout: "BROWSER_TIMEOUT",
-  /** No element matched the selector (click, type, wait_for). */
-  elementNotFound: "BROWSER_ELEMENT_NOT_FOUND",
-  /** Any other failure of the page or the browser. */
-  failed: "BROWSER_FAILED",
-} as const;
+import { BrowserErrorCode } from "../error-codes.ts";
 
 export interface SsrfPolicy {
   /** Allow 127.0.0.0/8 and ::1. Default false. */

@@ -6,7 +6,7 @@
 
 import { KernelError } from "@oxios/core";
 import { z } from "zod";
-import { ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
 import { defineTool } from "../tool.ts";
 import { readTextFile, writeFileAtomic } from "./file-io.ts";
 import { type FileToolLimits, fileLimits } from "./file-limits.ts";

@@ -65,7 +65,7 @@ describe("read, write, edit", () => {
     h = await createHarness();
     await mkdir(join(h.workspace, "dir"));
     expect(errorCode(await h.session.execute("read", { path: "nope.txt" }))).toBe("TOOL_FILE_NOT_FOUND");
-    expect(errorCode(await h.session.execute("read", { path: "dir" }))).toBe("TOOL_WRONG_FILE_TYPE");
+    expect(errorCode(await h.session.execute("read", { path: "dir" }))).toBe("TOOL_FILE_TYPE_INVALID");
   });
 
   it("edit replaces exactly one match and refuses zero or several", async () => {

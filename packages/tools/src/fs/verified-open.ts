@@ -23,7 +23,8 @@ import { constants, existsSync, type Stats } from "node:fs";
 import { chown, type FileHandle, mkdir, open, readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KernelError } from "@oxios/core";
-import { fsError, ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
+import { fsError } from "../errors.ts";
 import type { CallPaths } from "../tool.ts";
 
 const hasProcFd = process.platform === "linux" && existsSync("/proc/self/fd");
@@ -48,7 +49,9 @@ function denied(message: string, details: Record<string, unknown>): KernelError 
 async function descriptorRealPath(handle: FileHandle, path: string, stats: Stats): Promise<string> {
   if (hasProcFd) {
     const real = await readlink(`/proc/self/fd/${handle.fd}`);
-    if (real.endsWith(" (deleted)")) throw fsError(Object.assign(new Error("deleted"), { code: "ENOENT" }), path);
+    if (real.endsWith(" (deleted)")) {
+      throw new KernelError(ToolErrorCode.fileNotFound, `no such file or directory: ${path}`, { details: { path } });
+    }
     return real;
   }
   const real = await realpath(path);

@@ -9,7 +9,8 @@
 import { opendir } from "node:fs/promises";
 import { join } from "node:path";
 import { KernelError, throwIfAborted } from "@oxios/core";
-import { fsError, ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
+import { fsError } from "../errors.ts";
 import type { CallPaths } from "../tool.ts";
 import { type OpenedEntry, openVerified, pathIn } from "./verified-open.ts";
 

@@ -4,6 +4,8 @@
  * `mcp__<server>__<tool>`, per-request timeouts, cancellation that reaches the server, and
  * reconnection with backoff when a server dies.
  */
+
+export { McpErrorCode } from "../error-codes.ts";
 export {
   type McpCallOutput,
   McpClientManager,
@@ -15,7 +17,6 @@ export {
 } from "./mcp-client-manager.ts";
 export {
   MCP_SERVER_NAME_PATTERN,
-  McpErrorCode,
   type McpServerConfig,
   type McpServerConfigInput,
   type McpTransportConfig,

@@ -119,7 +119,7 @@ describe("MCP client against server-everything over stdio", () => {
     expect(errorCode(await worker.execute("mcp__everything__get-sum", { a: 1, b: 1 }))).toBe("TOOL_DENIED");
     await expect(manager.callTool("nobody", "x", {})).rejects.toMatchObject({ code: "MCP_SERVER_UNKNOWN" });
     await expect(manager.callTool("everything", "no-such-tool", {})).rejects.toMatchObject({
-      code: "MCP_TOOL_ERROR",
+      code: "MCP_TOOL_FAILED",
     });
   });
 

@@ -17,9 +17,10 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { abortError, anySignal, type Clock, KernelError, type Logger, systemClock, timeoutSignal } from "@oxios/core";
 import { z } from "zod";
+import { McpErrorCode } from "../error-codes.ts";
 import { silentLogger } from "../silent-logger.ts";
 import { type AnyTool, defineTool } from "../tool.ts";
-import { McpErrorCode, type McpServerConfig, type McpServerConfigInput, parseMcpServers } from "./mcp-config.ts";
+import { type McpServerConfig, type McpServerConfigInput, parseMcpServers } from "./mcp-config.ts";
 import { mcpToolName } from "./mcp-tool-name.ts";
 
 /** Node's setTimeout limit; the SDK's own timer is pushed out of the way, ours runs on the Clock. */
@@ -421,7 +422,7 @@ export class McpClientManager {
 
   /**
    * Calls `tool` on `server`. Fails with `MCP_SERVER_UNKNOWN`, `MCP_SERVER_UNAVAILABLE`,
-   * `MCP_TIMEOUT`, `MCP_TOOL_ERROR`, or `ABORTED` when `signal` aborts (the server is sent
+   * `MCP_TIMEOUT`, `MCP_TOOL_FAILED`, or `ABORTED` when `signal` aborts (the server is sent
    * `notifications/cancelled`).
    */
   callTool(

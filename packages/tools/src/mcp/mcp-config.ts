@@ -5,6 +5,7 @@
 
 import { KernelError } from "@oxios/core";
 import { z } from "zod";
+import { McpErrorCode } from "../error-codes.ts";
 
 /** Server names become part of tool names (`mcp__<server>__<tool>`), so they are kept short and plain. */
 export const MCP_SERVER_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,32}$/;
@@ -36,19 +37,6 @@ export const mcpServerConfigSchema = z.object({
 export type McpServerConfig = z.output<typeof mcpServerConfigSchema>;
 export type McpServerConfigInput = z.input<typeof mcpServerConfigSchema>;
 export type McpTransportConfig = McpServerConfig["transport"];
-
-export const McpErrorCode = {
-  /** The server configuration failed validation (or two servers share a name). */
-  configInvalid: "MCP_CONFIG_INVALID",
-  /** No server with that name is configured. */
-  serverUnknown: "MCP_SERVER_UNKNOWN",
-  /** The server is not connected: it crashed, exited, failed to start or is restarting. */
-  serverUnavailable: "MCP_SERVER_UNAVAILABLE",
-  /** The server did not answer within the request timeout; the request was cancelled. */
-  timeout: "MCP_TIMEOUT",
-  /** The server ran the tool and reported an error (`isError`), or rejected the request. */
-  toolError: "MCP_TOOL_ERROR",
-} as const;
 
 /** Parses a list of server configurations; names must be unique. */
 export function parseMcpServers(input: readonly unknown[]): McpServerConfig[] {

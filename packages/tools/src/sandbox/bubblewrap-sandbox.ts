@@ -139,6 +139,10 @@ export class BubblewrapSandbox implements Sandbox {
     });
   }
 
+  get workspaceOwner(): { uid: number; gid: number } | undefined {
+    return this.identity === "user-namespace" ? undefined : this.identity;
+  }
+
   /** Spare sandboxes waiting right now. */
   get spares(): number {
     return this.#pool.size;

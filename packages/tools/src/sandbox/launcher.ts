@@ -13,7 +13,7 @@
  */
 
 import { KernelError } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
 import type { ResourceLimits, SandboxCommand } from "./sandbox.ts";
 
 /** The launcher's source, passed as `sh -c`. `N` holds a newline for `launchLine`'s words. */

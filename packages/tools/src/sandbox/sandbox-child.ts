@@ -11,8 +11,8 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
-import { KernelError, type Logger } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { CoreErrorCode, KernelError, type Logger } from "@oxios/core";
+import { ToolErrorCode } from "../error-codes.ts";
 import { LAUNCHER_NOT_FOUND, LAUNCHER_READY } from "./launcher.ts";
 import type { SandboxProcess } from "./sandbox.ts";
 
@@ -133,7 +133,7 @@ export class SandboxChild implements SandboxProcess {
 
   /** Sends the launcher its command line (once). */
   start(file: string, line: string): void {
-    if (this.#started) throw new KernelError("INTERNAL", "a prepared sandbox runs one command only");
+    if (this.#started) throw new KernelError(CoreErrorCode.internal, "a prepared sandbox runs one command only");
     this.#started = true;
     this.#file = file;
     this.#control?.write(line);

@@ -20,7 +20,7 @@
 
 import type { Readable } from "node:stream";
 import { KernelError } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
 
 /**
  * Resource limits on every process in a sandbox, set when the sandbox is set up. CPU seconds
@@ -105,6 +105,12 @@ export interface Sandbox {
   prepare(policy: SandboxPolicy, signal: AbortSignal): Promise<PreparedSandbox>;
   /** Ends every prepared sandbox that is still waiting (at shutdown). Running ones are their callers'. */
   close(): Promise<void>;
+  /**
+   * The host user the confined programs run as, when it is not the kernel's own (a root
+   * kernel's bubblewrap sandbox): workspaces must be created owned by it, so that files the
+   * file tools write there (under the kernel's umask 077) stay usable by the agent's programs.
+   */
+  readonly workspaceOwner?: { uid: number; gid: number };
 }
 
 /** The `EXEC_SANDBOX_UNAVAILABLE` error for `reason`. */

@@ -8,7 +8,7 @@
 
 import { spawn } from "node:child_process";
 import { abortError, KernelError, type Logger } from "@oxios/core";
-import { ToolErrorCode } from "../errors.ts";
+import { ToolErrorCode } from "../error-codes.ts";
 import { silentLogger } from "../silent-logger.ts";
 import type { PreparedSandbox, Sandbox, SandboxAvailability, SandboxPolicy } from "./sandbox.ts";
 import { SandboxChild } from "./sandbox-child.ts";

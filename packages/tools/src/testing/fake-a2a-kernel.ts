@@ -6,6 +6,7 @@
 
 import { abortError, KernelError } from "@oxios/core";
 import type { A2aKernelPort, A2aKernelTaskUpdate, A2aTaskRequest } from "../a2a/kernel-port.ts";
+import { A2aErrorCode } from "../error-codes.ts";
 import type { PortCallOptions } from "../ports.ts";
 
 interface FakeTask {
@@ -80,7 +81,7 @@ export class FakeA2aKernelPort implements A2aKernelPort {
 
   #task(taskId: string): FakeTask {
     const task = this.tasks.get(taskId);
-    if (task === undefined) throw new KernelError("A2A_KERNEL_TASK_UNKNOWN", `no kernel task ${taskId}`);
+    if (task === undefined) throw new KernelError(A2aErrorCode.kernelTaskUnknown, `no kernel task ${taskId}`);
     return task;
   }
 }

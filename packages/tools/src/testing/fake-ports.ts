@@ -4,6 +4,8 @@
  */
 
 import { type Clock, KernelError, newId, systemClock } from "@oxios/core";
+import { EventBusErrorCode } from "@oxios/event-bus";
+import { ToolErrorCode } from "../error-codes.ts";
 import type {
   AgentInfo,
   AuditEntryInput,
@@ -98,7 +100,7 @@ export class InMemorySpacePort implements SpacePort {
   async activate(spaceId: string, sessionId: string, options?: PortCallOptions): Promise<SpaceInfo> {
     await this.control.pass(options?.signal);
     const space = this.spaces.find((candidate) => candidate.id === spaceId);
-    if (space === undefined) throw new KernelError("TOOL_SPACE_NOT_FOUND", `no space with id ${spaceId}`);
+    if (space === undefined) throw new KernelError(ToolErrorCode.spaceNotFound, `no space with id ${spaceId}`);
     this.active.set(sessionId, spaceId);
     return space;
   }
@@ -145,7 +147,7 @@ export class InMemoryAuditSink implements AuditSink {
   failAppends = false;
 
   async append(entry: AuditEntryInput): Promise<{ seq: number }> {
-    if (this.failAppends) throw new KernelError("AUDIT_UNAVAILABLE", "audit sink is failing (test)");
+    if (this.failAppends) throw new KernelError(EventBusErrorCode.auditStoreFailed, "audit sink is failing (test)");
     const recorded = { ...entry, seq: this.entries.length + 1 };
     this.entries.push(recorded);
     return { seq: recorded.seq };

@@ -2,6 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
+import { SupervisorErrorCode } from "@oxios/supervisor";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -49,7 +50,7 @@ export function agentsRoutes(kernel: Pick<Kernel, "supervisor" | "control">) {
     }),
     (c) => {
       const agent = kernel.supervisor.get(c.req.valid("param").id);
-      if (agent === undefined) throw new KernelError("AGENT_NOT_FOUND", "no such agent");
+      if (agent === undefined) throw new KernelError(SupervisorErrorCode.agentNotFound, "no such agent");
       return c.json(agentView(agent), 200);
     },
   );
@@ -63,7 +64,8 @@ export function agentsRoutes(kernel: Pick<Kernel, "supervisor" | "control">) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (kernel.supervisor.get(id) === undefined) throw new KernelError("AGENT_NOT_FOUND", "no such agent");
+      if (kernel.supervisor.get(id) === undefined)
+        throw new KernelError(SupervisorErrorCode.agentNotFound, "no such agent");
       return c.json(agentView(await kernel.supervisor.kill(id, "killed over HTTP")), 200);
     },
   );

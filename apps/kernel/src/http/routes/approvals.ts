@@ -2,7 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
-import type { ApprovalRecord } from "@oxios/tools";
+import { type ApprovalRecord, ToolErrorCode } from "@oxios/tools";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -18,7 +18,7 @@ const ApprovalParam = z.object({
 });
 
 const conflict = {
-  description: "Already decided (APPROVAL_ALREADY_DECIDED, naming its status and who decided)",
+  description: "Already decided (TOOL_APPROVAL_ALREADY_DECIDED, naming its status and who decided)",
   content: { "application/json": { schema: ErrorSchema } },
 };
 
@@ -61,7 +61,7 @@ export function approvalsRoutes(kernel: Pick<Kernel, "approvals" | "clock">) {
     (c) => {
       const { id } = c.req.valid("param");
       const record = kernel.approvals.get(id);
-      if (record === undefined) throw new KernelError("APPROVAL_NOT_FOUND", `no approval ${id}`);
+      if (record === undefined) throw new KernelError(ToolErrorCode.approvalNotFound, `no approval ${id}`);
       return c.json(view(record), 200);
     },
   );
@@ -75,7 +75,7 @@ export function approvalsRoutes(kernel: Pick<Kernel, "approvals" | "clock">) {
             ? "Approve a pending call: the tool runs"
             : "Reject a pending call: the model gets the rejection with its reason",
         description:
-          "Recorded and audited as decided by `operator` (or `operator:<by>`); deciding it again is 409 APPROVAL_ALREADY_DECIDED. " +
+          "Recorded and audited as decided by `operator` (or `operator:<by>`); deciding it again is 409 TOOL_APPROVAL_ALREADY_DECIDED. " +
           `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"reason": "not on Fridays", "by": "alice"}' ${URL}/api/approvals/0190…/${action}\``,
         request: {
           params: ApprovalParam,

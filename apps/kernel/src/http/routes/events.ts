@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
 import { isKernelEventType, type KernelEvent, type KernelEventType } from "@oxios/event-bus";
 import { streamSSE } from "hono/streaming";
+import { KernelErrorCode } from "../../error-codes.ts";
 import type { Kernel } from "../../kernel.ts";
 import { errors, sse } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -37,7 +38,9 @@ export function eventsRoutes(kernel: Pick<Kernel, "bus" | "logger">, streams: St
       const types = list(c.req.valid("query").types);
       for (const type of types ?? []) {
         if (!isKernelEventType(type)) {
-          throw new KernelError("EVENT_TYPES_INVALID", `unknown event type "${type}"`, { details: { field: "types" } });
+          throw new KernelError(KernelErrorCode.eventTypesInvalid, `unknown event type "${type}"`, {
+            details: { field: "types" },
+          });
         }
       }
       const controller = streams.open();

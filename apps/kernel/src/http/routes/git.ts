@@ -2,6 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
+import { StateStoreErrorCode } from "@oxios/state-store";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -135,14 +136,14 @@ export function gitRoutes(kernel: Pick<Kernel, "git" | "state">) {
       const { path, commit } = c.req.valid("json");
       const [, category, name, extension] = STATE_PATH.exec(path) as RegExpExecArray;
       const bytes = await kernel.git.fileAtCommit(path, commit);
-      if (bytes === undefined) throw new KernelError("GIT_NOT_FOUND", `${path} is not in ${commit}`);
+      if (bytes === undefined) throw new KernelError(StateStoreErrorCode.gitNotFound, `${path} is not in ${commit}`);
       const text = new TextDecoder().decode(bytes);
       let value: unknown = text;
       if (extension === "json") {
         try {
           value = JSON.parse(text);
         } catch (error) {
-          throw new KernelError("STATE_CORRUPT", `${path} at ${commit} is not JSON`, { cause: error });
+          throw new KernelError(StateStoreErrorCode.corrupt, `${path} at ${commit} is not JSON`, { cause: error });
         }
       }
       // Through the state store, so the restore is ordered with other writes to the key.

@@ -2,7 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
-import type { MemoryEntry, MemoryTier, MemoryType } from "@oxios/memory";
+import { type MemoryEntry, MemoryErrorCode, type MemoryTier, type MemoryType } from "@oxios/memory";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -115,7 +115,7 @@ export function memoryRoutes(kernel: Pick<Kernel, "memory">) {
     }),
     async (c) => {
       const entry = await kernel.memory.get(c.req.valid("param").id);
-      if (entry === undefined) throw new KernelError("MEMORY_NOT_FOUND", "no such memory");
+      if (entry === undefined) throw new KernelError(MemoryErrorCode.notFound, "no such memory");
       return c.json(memoryView(entry), 200);
     },
   );
@@ -133,7 +133,7 @@ export function memoryRoutes(kernel: Pick<Kernel, "memory">) {
     async (c) => {
       const { id } = c.req.valid("param");
       if (!(await kernel.memory.forget(id, "deleted over HTTP"))) {
-        throw new KernelError("MEMORY_NOT_FOUND", "no such memory");
+        throw new KernelError(MemoryErrorCode.notFound, "no such memory");
       }
       return c.json({ id, deleted: true as const }, 200);
     },

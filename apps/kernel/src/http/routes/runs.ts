@@ -2,6 +2,7 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
+import { KernelErrorCode } from "../../error-codes.ts";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
@@ -60,7 +61,7 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       const { waitMs } = c.req.valid("query");
       if (waitMs !== undefined && waitMs > 0) await kernel.runs.waitFor(taskId, waitMs, c.req.raw.signal);
       const run = await kernel.runs.load(taskId);
-      if (run === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
+      if (run === undefined) throw new KernelError(KernelErrorCode.runNotFound, "no such run");
       return c.json(run, 200);
     },
   );
@@ -74,7 +75,8 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
     }),
     async (c) => {
       const { taskId } = c.req.valid("param");
-      if ((await kernel.runs.load(taskId)) === undefined) throw new KernelError("RUN_NOT_FOUND", "no such run");
+      if ((await kernel.runs.load(taskId)) === undefined)
+        throw new KernelError(KernelErrorCode.runNotFound, "no such run");
       return c.json({ taskId, cancelled: await kernel.runs.cancel(taskId, "cancelled over HTTP") }, 200);
     },
   );

@@ -22,7 +22,8 @@ const NameParam = z.object({
 });
 
 const invalid = {
-  description: "Wrong types, or an invalid schedule (SCHEDULE_INVALID naming the field: cron, every, timezone, …)",
+  description:
+    "Wrong types, or an invalid schedule (SCHEDULER_SCHEDULE_INVALID naming the field: cron, every, timezone, …)",
   content: { "application/json": { schema: ErrorSchema } },
 };
 const conflict = (what: string) => ({ description: what, content: { "application/json": { schema: ErrorSchema } } });
@@ -47,13 +48,15 @@ export function schedulesRoutes(kernel: Pick<Kernel, "schedules">) {
       path: "/api/schedules",
       summary: "Create a scheduled goal (cron in a time zone, or an interval)",
       description:
-        'A bad cron expression is 422 SCHEDULE_INVALID with `field: "cron"` and croner\'s reason ("Invalid value for minute: 61"). ' +
+        'A bad cron expression is 422 SCHEDULER_SCHEDULE_INVALID with `field: "cron"` and croner\'s reason ("Invalid value for minute: 61"). ' +
         `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"name": "release-notes", "cron": "0 9 * * 1-5", "timezone": "Europe/Berlin", "goal": "Write release notes from git log", "agent": "release-notes"}' ${URL}/api/schedules\``,
       request: { body: { content: { "application/json": { schema: ScheduleCreateSchema } }, required: true } },
       responses: {
         201: json(ScheduleSchema, "Created"),
         404: errors[404],
-        409: conflict("The name is taken (SCHEDULE_EXISTS) or defined in config.toml (SCHEDULE_READ_ONLY)"),
+        409: conflict(
+          "The name is taken (SCHEDULER_SCHEDULE_EXISTS) or defined in config.toml (SCHEDULER_SCHEDULE_READ_ONLY)",
+        ),
         422: invalid,
       },
     }),
@@ -83,7 +86,7 @@ export function schedulesRoutes(kernel: Pick<Kernel, "schedules">) {
       responses: {
         200: json(ScheduleSchema, "The schedule"),
         404: errors[404],
-        409: conflict("Defined in config.toml (SCHEDULE_READ_ONLY)"),
+        409: conflict("Defined in config.toml (SCHEDULER_SCHEDULE_READ_ONLY)"),
         422: invalid,
       },
     }),
@@ -103,7 +106,7 @@ export function schedulesRoutes(kernel: Pick<Kernel, "schedules">) {
       responses: {
         200: json(z.object({ name: z.string(), deleted: z.boolean() }), "Deleted"),
         404: errors[404],
-        409: conflict("Defined in config.toml (SCHEDULE_READ_ONLY)"),
+        409: conflict("Defined in config.toml (SCHEDULER_SCHEDULE_READ_ONLY)"),
       },
     }),
     (c) => {
@@ -122,7 +125,7 @@ export function schedulesRoutes(kernel: Pick<Kernel, "schedules">) {
       responses: {
         202: json(ScheduleRunSchema, "Started (taskId) or queued behind the running one"),
         404: errors[404],
-        409: conflict("Its run goes on and its overlap policy is skip (SCHEDULE_BUSY)"),
+        409: conflict("Its run goes on and its overlap policy is skip (SCHEDULER_SCHEDULE_BUSY)"),
       },
     }),
     async (c) => c.json(await kernel.schedules.run(c.req.valid("param").name), 202),

@@ -18,6 +18,7 @@ const allowed = {
   "@oxios/tools": ["@oxios/core", "@oxios/event-bus"],
   "@oxios/runtime": [
     "@oxios/core",
+    "@oxios/database",
     "@oxios/event-bus",
     "@oxios/state-store",
     "@oxios/memory",

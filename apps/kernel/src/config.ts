@@ -69,6 +69,14 @@ export interface KernelConfig {
   embedder: EmbedderChoice;
   /** Drain timeout of the scheduler at shutdown. */
   drainTimeoutMs: number;
+  /** How often one run may continue from its journal after the kernel stopped mid-run. */
+  maxResumes: number;
+  /** Finished runs (and scheduler tasks) kept, newest first. */
+  runRetentionCount: number;
+  /** Finished runs (and scheduler tasks) older than this many days are removed. */
+  runRetentionDays: number;
+  /** Keep a finished run's workspace directory instead of removing it with its agent. */
+  keepWorkspaces: boolean;
   /** MCP servers started at boot (`[mcp.servers.<name>]`, or `OXIOS_MCP_SERVERS` as JSON). */
   mcpServers: McpServerSetting[];
   /** Base URLs of remote A2A agents whose cards are fetched at boot. */
@@ -198,6 +206,18 @@ export const CONFIG_KEYS: Record<string, KeySpec> = {
     form: "an integer from 0 to 600000",
     parse: integer(0, 600_000),
   },
+  max_resumes: { env: "OXIOS_MAX_RESUMES", form: "an integer from 0 to 100", parse: integer(0, 100) },
+  run_retention_count: {
+    env: "OXIOS_RUN_RETENTION_COUNT",
+    form: "an integer from 1 to 10000000",
+    parse: integer(1, 10_000_000),
+  },
+  run_retention_days: {
+    env: "OXIOS_RUN_RETENTION_DAYS",
+    form: "an integer from 1 to 36500",
+    parse: integer(1, 36_500),
+  },
+  keep_workspaces: { env: "OXIOS_KEEP_WORKSPACES", form: "true or false", parse: flag },
   a2a_agents: {
     env: "OXIOS_A2A_AGENTS",
     form: "a list of http(s) base URLs of A2A agents (comma-separated in the environment)",
@@ -288,6 +308,10 @@ const DEFAULTS: Record<string, unknown> = {
   http_rate_per_min: 1200,
   embedder: "use-lite",
   drain_timeout_ms: 20_000,
+  max_resumes: 3,
+  run_retention_count: 10_000,
+  run_retention_days: 30,
+  keep_workspaces: false,
   a2a_agents: [],
   a2a_tokens: {},
   browser: "auto",
@@ -532,6 +556,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     httpRatePerMinute: values.http_rate_per_min as number,
     embedder: values.embedder as EmbedderChoice,
     drainTimeoutMs: values.drain_timeout_ms as number,
+    maxResumes: values.max_resumes as number,
+    runRetentionCount: values.run_retention_count as number,
+    runRetentionDays: values.run_retention_days as number,
+    keepWorkspaces: values.keep_workspaces as boolean,
     mcpServers,
     a2aAgents: values.a2a_agents as string[],
     a2aTokens: values.a2a_tokens as Record<string, string>,

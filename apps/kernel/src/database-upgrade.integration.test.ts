@@ -16,6 +16,7 @@ import { AuditTrail } from "@oxios/event-bus";
 import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
 import { MemoryStore } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
+import { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import { Scheduler } from "@oxios/scheduler";
 import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
@@ -78,6 +79,11 @@ async function openAndCheck(url: string, round: number): Promise<void> {
   }
   expect(taskStore.list().every((task) => task.status === "completed")).toBe(true);
   await taskStore.close();
+
+  // The run journal is new: its tables are created beside the old ones.
+  const journal = await LibsqlRunJournal.open({ url });
+  expect(await journal.unfinished()).toEqual([]);
+  await journal.close();
 }
 
 describe("a database from before @oxios/database", () => {
@@ -91,7 +97,9 @@ describe("a database from before @oxios/database", () => {
     expect(database.all("SELECT prefix, version FROM database_migrations ORDER BY prefix")).toEqual([
       { prefix: "audit_", version: 1 },
       { prefix: "memory_", version: 1 },
+      { prefix: "run_", version: 1 },
       { prefix: "scheduler_", version: 1 },
+      { prefix: "scheduler_", version: 2 },
       { prefix: "space_", version: 1 },
     ]);
     // The earlier bookkeeping is left as it was.

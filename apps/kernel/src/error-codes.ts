@@ -58,6 +58,11 @@ export const KernelErrorCode = defineErrorCodes("@oxios/kernel", {
     kind: "not-found",
     description: "No run with that task id (HTTP and A2A).",
   },
+  stopping: {
+    code: "KERNEL_STOPPING",
+    kind: "unavailable",
+    description: "The kernel is shutting down: a long poll answers now, and the run resumes at the next start.",
+  },
   runInterrupted: {
     code: "RUN_INTERRUPTED",
     kind: "aborted",

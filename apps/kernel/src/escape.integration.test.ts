@@ -88,15 +88,15 @@ describe("the escape table against a kernel on its defaults", () => {
     await fake.close();
   });
 
-  /** Runs plan `name` to its end; returns the run, its workspace and what the agent saw. */
+  /** Runs plan `name` to its end; returns the run and what the agent saw (each tool result, and all of them). */
   async function runPlan(name: string, calls: FakeToolCall[]) {
     plans.set(name, calls);
     const started = await kernel.json<Run>("POST", "/api/runs", { goal: `PLAN ${name}` });
     const run = await waitRun(kernel, started.taskId);
     // The last request of the plan carries every tool result of the run.
     const last = fake.requests.filter((request) => lastUserText(request.body) === `PLAN ${name}`).at(-1);
-    const seen = last === undefined ? "" : toolResults(last).join("\n");
-    return { run, workspace: join(home, "agents", run.agentId), seen };
+    const results = last === undefined ? [] : toolResults(last);
+    return { run, results, seen: results.join("\n") };
   }
 
   it("reports the sandbox in /api/status", async () => {
@@ -118,24 +118,28 @@ describe("the escape table against a kernel on its defaults", () => {
         (_, index) => `# padding so sort spills to its compressor ${index} ${"x".repeat(40)}`,
       ),
     ].join("\n");
-    const { run, workspace, seen } = await runPlan("sort", [
+    // A concluded run's workspace goes with it: the agent reads back what its script left.
+    const { run, results, seen } = await runPlan("sort", [
       { name: "write", arguments: { path: "evil.sh", content: `${script}\n` } },
       {
         name: "exec",
         arguments: { binary: "sort", args: ["-S", "1", "--compress-program=sh", "-o", "/dev/null", "evil.sh"] },
       },
+      { name: "read", arguments: { path: "proof" } },
       { name: "read", arguments: { path: "stolen-token" } },
       { name: "read", arguments: { path: "stolen-environ" } },
+      { name: "read", arguments: { path: "home-listing" } },
     ]);
     expect(run.status).toBe("completed");
-    expect(readFileSync(join(workspace, "proof"), "utf8")).toBe("executed\n");
-    for (const name of ["stolen-token", "stolen-environ"]) {
-      const stolen = readFileSync(join(workspace, name), "utf8");
+    const read = results.slice(2).map((result) => (JSON.parse(result) as { content?: string }).content);
+    expect(read[0]).toBe("executed\n");
+    for (const stolen of [read[1], read[2]]) {
       expect(stolen).toMatch(/No such file/);
       expect(stolen).not.toContain(token);
       expect(stolen).not.toContain(LLM_KEY);
     }
-    expect(readFileSync(join(workspace, "home-listing"), "utf8").split("\n")).not.toContain("api-token");
+    expect(read[3]).toEqual(expect.any(String));
+    expect(read[3]?.split("\n")).not.toContain("api-token");
     expect(seen).not.toContain(token);
     expect(seen).not.toContain(LLM_KEY);
     expect(readFileSync(config, "utf8")).toBe("# operator's configuration\n");
@@ -188,7 +192,7 @@ describe("the escape table against a kernel on its defaults", () => {
     await eventually(() => (processWithMarker(detached) && processWithMarker(foreground) ? true : undefined));
     const cancel = await kernel.json<{ cancelled: boolean }>("POST", `/api/runs/${started.taskId}/cancel`);
     expect(cancel.cancelled).toBe(true);
-    await eventually(() => (processWithMarker(detached) || processWithMarker(foreground) ? undefined : true), 5_000);
+    await eventually(() => (processWithMarker(detached) || processWithMarker(foreground) ? undefined : true));
     expect((await waitRun(kernel, started.taskId)).status).toBe("cancelled");
   });
 
@@ -211,7 +215,7 @@ describe("the escape table against a kernel on its defaults", () => {
     await eventually(() => (processWithMarker(marker) ? true : undefined));
     kernel.child.kill("SIGTERM");
     expect((await kernel.exited).code).toBe(0);
-    await eventually(() => (processWithMarker(marker) ? undefined : true), 5_000);
+    await eventually(() => (processWithMarker(marker) ? undefined : true));
   }, 60_000);
 });
 
@@ -235,7 +239,8 @@ describe("programs granted by exec_binaries", () => {
         { name: "exec", arguments: { binary: "node", args: ["hello.js"] } },
         { name: "exec", arguments: { binary: "git", args: ["init", "-q"] } },
         { name: "exec", arguments: { binary: "git", args: ["add", "hello.py", "hello.js"] } },
-        { name: "exec", arguments: { binary: "git", args: [...identity, "commit", "-qm", "first"] } },
+        // A concluded run's workspace goes with it: the commit's own report is the evidence.
+        { name: "exec", arguments: { binary: "git", args: [...identity, "commit", "-m", "first"] } },
       ]);
       const started = await kernel.json<Run>("POST", "/api/runs", { goal: "PLAN toolchain" });
       expect((await waitRun(kernel, started.taskId)).status).toBe("completed");
@@ -246,11 +251,7 @@ describe("programs granted by exec_binaries", () => {
       expect(outputs[1]).toMatchObject({ exitCode: 0, stdout: "42\n" });
       expect(outputs[3]).toMatchObject({ exitCode: 0, stdout: "42\n" });
       expect(outputs.slice(4).map((output) => output.exitCode)).toEqual([0, 0, 0]);
-      const workspace = join(home, "agents", started.agentId);
-      const log = execFileSync("git", ["-c", "safe.directory=*", "-C", workspace, "log", "--format=%s"], {
-        encoding: "utf8",
-      });
-      expect(log).toBe("first\n");
+      expect(outputs[6]?.stdout).toMatch(/^\[\S+ \(root-commit\) [0-9a-f]+\] first\n/);
     } finally {
       kernel.child.kill("SIGTERM");
       await kernel.exited;

@@ -1,24 +1,34 @@
 /**
  * The kernel's recurring upkeep, owned and stopped at shutdown:
  * - memory consolidation (the dream) on its preset schedule;
- * - pruning of state that grows with use: the run journal (`runs`, newest 1,000 within 30 days)
- *   and interview sessions (`interviews`, 168 h / 100, the state store's session defaults),
- *   once at boot and then hourly on the Clock.
+ * - retention of what grows with use, once at boot and then hourly on the Clock: finished
+ *   runs in the run journal (with their steps) and finished scheduler tasks, by count and age
+ *   (`run_retention_count`, `run_retention_days`; queued and running ones are never touched);
+ *   interview sessions (168 h / 100, the state store's session defaults); and the per-run
+ *   files that versions before the run journal kept in the state store (`runs`).
  */
 
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
 import type { MemoryStore } from "@oxios/memory";
+import type { RunJournal } from "@oxios/runtime";
 import type { StateStore } from "@oxios/state-store";
+
+/** The task store's retention, as `LibsqlTaskStore` offers it. */
+export interface PrunableTasks {
+  prune(options: { finishedBefore: number; keep: number }): number;
+}
 
 export interface HousekeepingOptions {
   clock: Clock;
   logger: Logger;
   state: StateStore;
   memory: MemoryStore;
+  journal: RunJournal;
+  taskStore: PrunableTasks;
+  /** Finished runs and tasks kept: the newest `count`, none older than `days`. Default 10,000 / 30. */
+  runRetention?: { count: number; days: number };
   /** Default hourly. */
   intervalMs?: number;
-  /** Run journal entries kept. Default 1,000. */
-  maxRuns?: number;
   /** Dream preset; `off` disables the schedule. Default `daily`. */
   dream?: "frequent" | "daily" | "relaxed" | "off";
 }
@@ -44,21 +54,28 @@ export class Housekeeping {
     this.#schedule();
   }
 
-  /** One pruning round; failures are logged with their reason and retried next round. */
+  /** One pruning round; each part's failure is logged with its reason and retried next round. */
   async pruneNow(): Promise<void> {
-    const { state, logger } = this.#options;
-    for (const [category, options] of [
-      ["runs", { ttlMs: 30 * DAY_MS, maxEntries: this.#options.maxRuns ?? 1_000 }],
-      ["interviews", {}],
-    ] as const) {
+    const { state, logger, journal, taskStore, clock } = this.#options;
+    const retention = this.#options.runRetention ?? { count: 10_000, days: 30 };
+    const limits = { finishedBefore: clock.now() - retention.days * DAY_MS, keep: retention.count };
+    const parts: Array<[string, () => Promise<number>]> = [
+      ["runs", () => journal.prune(limits)],
+      ["scheduler tasks", async () => taskStore.prune(limits)],
+      [
+        "legacy run files",
+        async () =>
+          (await state.pruneSessions({ category: "runs", ttlMs: retention.days * DAY_MS, maxEntries: retention.count }))
+            .removed.length,
+      ],
+      ["interviews", async () => (await state.pruneSessions({ category: "interviews" })).removed.length],
+    ];
+    for (const [what, prune] of parts) {
       try {
-        const { removed } = await state.pruneSessions({ category, ...options });
-        if (removed.length > 0) logger.info("pruned state", { category, removed: removed.length });
+        const removed = await prune();
+        if (removed > 0) logger.info("pruned", { what, removed });
       } catch (error) {
-        logger.warn("pruning state failed; it is tried again next round", {
-          category,
-          error: KernelError.from(error).toJSON(),
-        });
+        logger.warn("pruning failed; it is tried again next round", { what, error: KernelError.from(error).toJSON() });
       }
     }
   }

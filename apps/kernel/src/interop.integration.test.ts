@@ -200,6 +200,7 @@ describe("the kernel's interop: A2A server, MCP servers, remote agents, browser"
 
   it("CancelTask cancels the running kernel run (its model request is aborted)", async () => {
     const abortedBefore = fake.abortedRequests;
+    const inFlightBefore = fake.inFlight;
     const states: TaskState[] = [];
     let kernelTaskId = "";
     let a2aTaskId = "";
@@ -217,6 +218,8 @@ describe("the kernel's interop: A2A server, MCP servers, remote agents, browser"
         kernelTaskId = String(payload.value.metadata?.kernelTaskId ?? kernelTaskId);
         if (state === TaskState.TASK_STATE_WORKING) {
           expect((await kernel.json<Run>("GET", `/api/runs/${kernelTaskId}`)).status).toBe("running");
+          // Cancel once the model request hangs at the fake, so there is a request to abort.
+          await eventually(() => (fake.inFlight > inFlightBefore ? true : undefined));
           const cancelled = await client.cancelTask({ tenant: "", id: a2aTaskId, metadata: undefined });
           expect(cancelled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
         }

@@ -317,20 +317,26 @@ describe("the kernel, end to end", () => {
     expect((await kernel.request("GET", "/api/status")).status).toBe(200);
   }, 60_000);
 
-  it("after SIGKILL mid-run the next start recovers the stale pid file and reports the interrupted run", async () => {
-    const run = await kernel.json<Run>("POST", "/api/runs", { goal: "HANG forever" });
-    await eventually(async () =>
-      (await kernel.json<Run>("GET", `/api/runs/${run.taskId}`)).status === "running" ? true : undefined,
-    );
+  it("after SIGKILL mid-run the next start recovers the stale pid file and resumes the run from its journal", async () => {
+    gate.close();
+    const run = await kernel.json<Run>("POST", "/api/runs", { goal: "HELD across a crash" });
+    // The run is at the model, its reply held, when the kernel dies.
+    await eventually(() => (gate.waiters.length === 1 ? true : undefined));
     kernel.child.kill("SIGKILL");
     await kernel.exited;
     expect(existsSync(join(home, "oxios.pid"))).toBe(true);
+    gate.open();
 
     kernel = await startKernel(home, env);
-    const status = await kernel.json<{ interruptedRuns: Array<{ taskId: string }> }>("GET", "/api/status");
-    expect(status.interruptedRuns.map((item) => item.taskId)).toContain(run.taskId);
-    const recovered = await kernel.json<Run>("GET", `/api/runs/${run.taskId}`);
-    expect(recovered).toMatchObject({ status: "failed", error: { code: "RUN_INTERRUPTED" } });
+    const resumed = await waitRun(kernel, run.taskId);
+    expect(resumed).toMatchObject({ status: "completed", resumes: 1, text: "answer to: HELD across a crash" });
+    const status = await kernel.json<{ interruptedRuns: unknown[] }>("GET", "/api/status");
+    expect(status.interruptedRuns).toEqual([]);
+    const { entries } = await kernel.json<{ entries: Array<{ action: string; resource?: string }> }>(
+      "GET",
+      "/api/audit?limit=1000",
+    );
+    expect(JSON.stringify(entries.filter((entry) => entry.action.includes("run.resumed")))).toContain(run.taskId);
     expect((await kernel.json<{ ok: boolean }>("GET", "/api/audit/verify")).ok).toBe(true);
     kernel.child.kill("SIGTERM");
     expect((await kernel.exited).code).toBe(0);

@@ -4,9 +4,10 @@
  *
  * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
  * AuditSubscriber → approval records → memory (embedder loaded) → spaces → durable scheduler
- * → supervisor → exec sandbox → tool registry (gate + ports) → interop (MCP servers, remote
- * A2A agents, browser) → the control plane (profiles, skills, schedules checked against the
- * kernel) → runtime (model, breakers, budgets, profiles) → runs (recovery) → scheduled goals
+ * and run journal (one shared handle, one group commit) → supervisor → exec sandbox → tool
+ * registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → the control
+ * plane (profiles, skills, schedules checked against the kernel) → runtime (model, breakers,
+ * budgets, journal, profiles) → runs (the previous process's runs resumed) → scheduled goals
  * (missed firings) → the A2A server.
  * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays and
  * schedule firings too) → drain the scheduler → stop agents → close the exec sandbox (spares)
@@ -20,6 +21,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import type { ShutdownSequence } from "@oxios/daemon";
+import { type Database, openDatabase } from "@oxios/database";
 import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
 import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
 import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
@@ -34,6 +36,7 @@ import {
   SpaceManagerToolPort,
   TokenBudgets,
 } from "@oxios/runtime";
+import { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import { Scheduler } from "@oxios/scheduler";
 import { LibsqlGoalScheduleStore, LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
@@ -51,7 +54,7 @@ import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
-import { RunService } from "./runs.ts";
+import { type RunRecovery, RunService } from "./runs.ts";
 import { ScheduleService } from "./schedules.ts";
 import { SessionService } from "./sessions.ts";
 
@@ -83,6 +86,8 @@ export interface Kernel {
   sessions: SessionService;
   /** Ready once booted (and the HTTP server listens); draining from the first shutdown step on. */
   lifecycle: { ready: boolean; draining: boolean };
+  /** Runs and their steps in `oxios.db`. */
+  journal: LibsqlRunJournal;
   /** MCP servers, remote A2A agents and the browser. */
   interop: Interop;
   housekeeping: Housekeeping;
@@ -90,8 +95,10 @@ export interface Kernel {
   a2a: A2aServer;
   state: StateStore;
   git: GitLayer;
-  /** Runs a previous process left unfinished, reported at boot. */
+  /** Runs a previous process left unfinished that could not continue (failed `RUN_INTERRUPTED`). */
   interrupted: Array<{ taskId: string; status: string }>;
+  /** What the boot did with the previous process's runs. */
+  recovery: RunRecovery;
   /** Module → ready; for `/api/status`. */
   modules: Record<string, string>;
 }
@@ -151,7 +158,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     const auditStore = await LibsqlAuditStore.open({ url: databaseUrl, logger });
     closers.push({ name: "audit store", close: () => auditStore.close() });
     const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
-    const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger });
+    // Events are gathered for 50 ms per audit transaction: under load that is a few fsyncs a
+    // second on the event loop instead of one per tick.
+    const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger, windowMs: 50 });
     const approvalStore = await LibsqlApprovalStore.open({ url: databaseUrl, logger });
     closers.push({ name: "approval records", close: () => approvalStore.close() });
     step("audit", started);
@@ -187,8 +196,16 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     let runtimeRef: Runtime | undefined;
     let schedulerRef: Scheduler | undefined;
     const budgets = new TokenBudgets({ clock, onWindowReset: () => schedulerRef?.reconsider() });
-    const taskStore = await LibsqlTaskStore.open({ url: databaseUrl, logger });
+    // The queue and the run journal share one handle, so a run's record and its scheduler task
+    // are written in one group commit: acknowledging a run is one transaction. `normal`: in WAL
+    // mode a commit survives any crash of the process (the journal's promise) without an fsync
+    // on the event loop per commit; a power loss may take the last commits (never corrupts).
+    const runsDatabase = await openDatabase({ url: databaseUrl, logger, synchronous: "normal" });
+    closers.push({ name: "runs database", close: () => runsDatabase.close() });
+    const taskStore = await LibsqlTaskStore.open({ database: runsDatabase, logger });
     closers.push({ name: "task queue", close: () => taskStore.close() });
+    const journal = await LibsqlRunJournal.open({ database: runsDatabase, logger, redactor });
+    closers.push({ name: "run journal", close: () => journal.close() });
     const scheduler = new Scheduler({
       clock,
       events: bus,
@@ -199,18 +216,6 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       canAdmit: (task) => runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task),
     });
     schedulerRef = scheduler;
-    const recovery = await scheduler.recover(
-      async (task) => {
-        throw new KernelError(KernelErrorCode.runInterrupted, `task ${task.id} was interrupted by a kernel restart`);
-      },
-      { maxAttempts: 1 },
-    );
-    if (recovery.requeued.length + recovery.failed.length > 0) {
-      logger.warn("scheduler recovered tasks of a previous process", {
-        requeued: recovery.requeued.length,
-        failed: recovery.failed.length,
-      });
-    }
     const supervisor = new Supervisor({ scheduler, events: bus, clock, logger });
     step("scheduler", started);
 
@@ -294,13 +299,16 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       memory,
       budgets,
       redactor,
+      journal,
+      keepWorkspaces: config.keepWorkspaces,
       workspaceRoot: join(config.home, "agents"),
       profiles: control.profile,
       skills: control.skills,
     });
     runtimeRef = runtime;
-    const runs = new RunService({ runtime, state, clock, logger });
-    const interrupted = await runs.recoverInterrupted();
+    const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
+    const recovery = await runs.recover();
+    const interrupted = recovery.concluded.filter((run) => run.status === "failed");
     for (const run of interrupted) {
       logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
     }
@@ -324,7 +332,15 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("schedules", started);
 
     started = clock.now();
-    const housekeeping = new Housekeeping({ clock, logger: logger.child({ module: "housekeeping" }), state, memory });
+    const housekeeping = new Housekeeping({
+      clock,
+      logger: logger.child({ module: "housekeeping" }),
+      state,
+      memory,
+      journal,
+      taskStore,
+      runRetention: { count: config.runRetentionCount, days: config.runRetentionDays },
+    });
     closers.push({ name: "housekeeping", close: () => housekeeping.stop() });
     await housekeeping.start();
     step("housekeeping", started);
@@ -371,12 +387,14 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       schedules,
       sessions,
       lifecycle: { ready: false, draining: false },
+      journal,
       interop,
       housekeeping,
       a2a,
       state,
       git,
       interrupted: interrupted.map((run) => ({ taskId: run.taskId, status: run.status })),
+      recovery,
       modules: {
         state: "ready",
         git: "ready",
@@ -395,7 +413,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         a2a: "ready",
       },
     };
-    registerShutdown(kernel, shutdown, { taskStore, spaceStore, scheduleStore, approvalStore });
+    registerShutdown(kernel, shutdown, { taskStore, spaceStore, scheduleStore, approvalStore, runsDatabase });
     closers.length = 0;
     return kernel;
   } catch (error) {
@@ -439,17 +457,23 @@ interface KernelStores {
   spaceStore: LibsqlSpaceStore;
   scheduleStore: LibsqlGoalScheduleStore;
   approvalStore: LibsqlApprovalStore;
+  runsDatabase: Database;
 }
 
 function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: KernelStores): void {
-  const { taskStore, spaceStore, scheduleStore, approvalStore } = stores;
+  const { taskStore, spaceStore, scheduleStore, approvalStore, runsDatabase } = stores;
   const { config } = kernel;
   shutdown
     .add(
       "drain scheduler",
       async () => {
+        // Queued runs stay queued and running ones stay running in the journal: they resume at the next start.
         const report = await kernel.scheduler.drain({ timeoutMs: config.drainTimeoutMs });
-        kernel.logger.info("scheduler drained", { ...report });
+        kernel.logger.info("scheduler drained", {
+          ...report,
+          released: report.released.length,
+          aborted: report.aborted.length,
+        });
       },
       { timeoutMs: config.drainTimeoutMs + 5_000 },
     )
@@ -494,6 +518,8 @@ function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: Ke
         await taskStore.close();
         await scheduleStore.close();
         await approvalStore.close();
+        await kernel.journal.close();
+        runsDatabase.close();
         await kernel.audit.close();
         kernel.bus.close();
       },

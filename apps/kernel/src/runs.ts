@@ -1,107 +1,143 @@
 /**
- * Direct runs with a durable journal: `runtime.runGoal` does the work (supervisor, scheduler,
- * agent loop through the gate); every run record is also kept in the state store (category
- * `runs`), so a run the process lost (SIGKILL, power loss) is found at the next start and
- * reported as interrupted.
+ * Durable direct runs for the HTTP API and A2A: `runtime.runs` does the work (journal,
+ * supervisor, scheduler, agent loop through the gate); this service acknowledges a run once
+ * it is durable, answers long polls, and at boot brings back every run a previous process
+ * left unfinished:
+ * - runs whose scheduler task the durable queue hands back are continued inside that task's
+ *   lease (`runtime.runs.resume`): a queued run starts, a running one continues from its last
+ *   journalled step — at most `maxResumes` times, then it fails with `RUN_INTERRUPTED`;
+ * - a run whose task never reached the queue is submitted again (`requeue`); one whose task
+ *   already ended is concluded from its journal (`conclude`).
  */
 
 import { type Clock, KernelError, type Logger } from "@oxios/core";
 import type { RunGoalRequest, RunRecord, Runtime } from "@oxios/runtime";
-import type { StateStore } from "@oxios/state-store";
+import type { LibsqlRunJournal } from "@oxios/runtime/libsql";
+import type { Scheduler } from "@oxios/scheduler";
 import { KernelErrorCode } from "./error-codes.ts";
 
 export type { RunRecord };
 
 export interface RunServiceOptions {
   runtime: Runtime;
-  state: StateStore;
+  scheduler: Scheduler;
+  journal: LibsqlRunJournal;
   clock: Clock;
   logger: Logger;
+  /** How often one run may continue after the kernel stopped mid-run. */
+  maxResumes: number;
 }
 
-const CATEGORY = "runs";
-const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What the boot found of the previous process's runs. */
+export interface RunRecovery {
+  /** Runs continued from their journal or started (they were queued). */
+  resumed: string[];
+  /** Runs that could not continue and were concluded (failed `RUN_INTERRUPTED`, or completed from the journal). */
+  concluded: RunRecord[];
+}
 
 export class RunService {
   readonly #options: RunServiceOptions;
-  readonly #inFlight = new Map<string, Promise<void>>();
-  /** Live runs' own results: long polls and A2A answer as soon as a run has finished. */
-  readonly #results = new Map<string, Promise<RunRecord>>();
+  /** Aborted when intake stops: every long poll answers at once. */
+  readonly #intake = new AbortController();
 
   constructor(options: RunServiceOptions) {
     this.#options = options;
   }
 
-  /** Marks runs a previous process left queued or running as failed (`RUN_INTERRUPTED`). */
-  async recoverInterrupted(): Promise<RunRecord[]> {
-    const { state, clock } = this.#options;
-    const interrupted: RunRecord[] = [];
-    for (const entry of await state.list(CATEGORY)) {
-      const stored = (await state.load(CATEGORY, entry.name)) as RunRecord | undefined;
-      if (stored === undefined || (stored.status !== "queued" && stored.status !== "running")) continue;
-      const record: RunRecord = {
-        ...stored,
-        status: "failed",
-        finishedAt: clock.now(),
-        error: { code: KernelErrorCode.runInterrupted, message: "the kernel stopped before this run finished" },
-      };
-      await state.save(CATEGORY, record.taskId, record);
-      interrupted.push(record);
-    }
-    return interrupted;
-  }
-
-  /** Starts a run; resolves once it is journalled (durable), not when it finishes. */
-  async start(request: RunGoalRequest): Promise<{ taskId: string; agentId: string }> {
-    const { runtime, state, logger } = this.#options;
-    const handle = runtime.runGoal(request);
-    const queued = runtime.getRun(handle.taskId);
-    if (queued !== undefined) await state.save(CATEGORY, handle.taskId, queued);
-    const work = handle.result
-      .then((record) => state.save(CATEGORY, record.taskId, record))
-      .catch((error: unknown) =>
-        logger.error("run record not journalled", { taskId: handle.taskId, error: KernelError.from(error).message }),
-      )
-      .finally(() => {
-        this.#inFlight.delete(handle.taskId);
-        this.#results.delete(handle.taskId);
+  /**
+   * Takes over the previous process's runs (see the module comment). Call once at boot,
+   * before the HTTP server accepts runs.
+   */
+  async recover(): Promise<RunRecovery> {
+    const { runtime, scheduler, journal, logger, maxResumes } = this.#options;
+    const report = await scheduler.recover((_task, _signal, lease) => runtime.runs.resume(lease), {
+      maxAttempts: maxResumes + 1,
+      takeOverRunning: true,
+    });
+    const handled = new Set(report.requeued.map((task) => task.id));
+    const concluded: RunRecord[] = [];
+    for (const task of report.failed) {
+      handled.add(task.id);
+      const record = await runtime.runs.conclude(task.id, {
+        code: KernelErrorCode.runInterrupted,
+        message: `the kernel stopped while this run was running, ${maxResumes} times; it is not resumed again`,
       });
-    this.#inFlight.set(handle.taskId, work);
-    this.#results.set(handle.taskId, handle.result);
-    return { taskId: handle.taskId, agentId: handle.agentId };
-  }
-
-  /** A run of this process, else one a previous process journalled. */
-  async load(taskId: string): Promise<RunRecord | undefined> {
-    const live = this.#options.runtime.getRun(taskId);
-    if (live !== undefined) return live;
-    if (!ID.test(taskId)) return undefined;
-    return (await this.#options.state.load(CATEGORY, taskId)) as RunRecord | undefined;
-  }
-
-  /** The final record of a run of this process that has not settled yet (never rejects). */
-  finished(taskId: string): Promise<RunRecord> | undefined {
-    return this.#results.get(taskId);
+      if (record !== undefined) concluded.push(record);
+    }
+    for (const run of await journal.unfinished()) {
+      const taskId = run.record.taskId;
+      if (handled.has(taskId)) continue;
+      if (scheduler.find(taskId) === undefined) {
+        await runtime.runs.requeue(taskId);
+        handled.add(taskId);
+        continue;
+      }
+      const record = await runtime.runs.conclude(taskId, {
+        code: KernelErrorCode.runInterrupted,
+        message: "the kernel stopped before this run was journalled as ended",
+      });
+      if (record !== undefined) concluded.push(record);
+    }
+    const resumed = [...handled].filter((taskId) => !concluded.some((record) => record.taskId === taskId));
+    if (resumed.length + concluded.length > 0) {
+      logger.warn("took over the runs of the previous process", {
+        resumed: resumed.length,
+        concluded: concluded.length,
+      });
+    }
+    return { resumed, concluded };
   }
 
   /**
-   * Resolves once the run has finished (its live record is then final; the journal write
-   * follows on its own), after `waitMs`, or when `signal` aborts (the client went away) —
-   * whichever comes first.
+   * Starts a run and resolves once it is durable — or, when `idempotencyKey` names a run
+   * the scheduler still holds, with that run (`created: false`).
+   *
+   * Throws: what `runGoal` throws (`RUNTIME_MESSAGE_EMPTY`, `RUNTIME_CLOSED`, …) and
+   * `RUN_JOURNAL_FAILED`.
+   */
+  async start(request: RunGoalRequest): Promise<{ taskId: string; agentId: string; created: boolean }> {
+    const handle = this.#options.runtime.runGoal(request);
+    await handle.accepted;
+    return { taskId: handle.taskId, agentId: handle.agentId, created: handle.created };
+  }
+
+  /** A run of this process, else one the journal keeps. */
+  load(taskId: string): Promise<RunRecord | undefined> {
+    return this.#options.runtime.runs.load(taskId);
+  }
+
+  /** The final record of a live run of this process (never rejects). */
+  finished(taskId: string): Promise<RunRecord> | undefined {
+    return this.#options.runtime.runs.whenFinished(taskId);
+  }
+
+  /**
+   * Resolves once the run has finished, after `waitMs`, when `signal` aborts (the client went
+   * away), or when intake stops (shutdown) — whichever comes first.
    */
   async waitFor(taskId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
     const work = this.finished(taskId);
-    if (work === undefined) return;
+    if (work === undefined || this.#intake.signal.aborted) return;
     let timer: { cancel(): void } | undefined;
     let onAbort: (() => void) | undefined;
     const gaveUp = new Promise<void>((resolve) => {
       timer = this.#options.clock.setTimer(resolve, waitMs);
       onAbort = resolve;
       signal?.addEventListener("abort", onAbort, { once: true });
+      this.#intake.signal.addEventListener("abort", onAbort, { once: true });
     });
     await Promise.race([work, gaveUp]);
     timer?.cancel();
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    if (onAbort !== undefined) {
+      signal?.removeEventListener("abort", onAbort);
+      this.#intake.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Shutdown's first step: every long poll answers now. */
+  stopIntake(): void {
+    this.#intake.abort(new KernelError(KernelErrorCode.stopping, "the kernel is stopping"));
   }
 
   list(): RunRecord[] {
@@ -112,8 +148,8 @@ export class RunService {
     return this.#options.runtime.cancelRun(taskId, reason);
   }
 
-  /** Waits until every run's final record is journalled. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.#inFlight.values()]);
+  /** Waits until every run has settled and its end is journalled. */
+  settled(): Promise<void> {
+    return this.#options.runtime.runs.settled();
   }
 }

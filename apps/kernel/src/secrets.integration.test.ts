@@ -123,14 +123,14 @@ describe("secrets never reach agents or disk in clear", () => {
       expect(toolMessages(request)).toContain("[redacted:llm-api-key]");
       expectClean(toolMessages(request), "a tool result sent to the model");
     }
-    const journal = await eventually(() => {
-      try {
-        const text = readFileSync(join(home, "state", "runs", `${runId}.json`), "utf8");
-        return text.includes('"completed"') ? text : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    // The run journal in oxios.db: the run's record and every step (the tool result among them).
+    const db = await openDatabase({ url: join(home, "oxios.db") });
+    const journal = JSON.stringify([
+      db.all("SELECT * FROM run_records WHERE task_id = ?", [runId]),
+      db.all("SELECT * FROM run_steps WHERE task_id = ?", [runId]),
+    ]);
+    db.close();
+    expect(journal).toContain('"completed"');
     expect(journal).toContain("[redacted:llm-api-key]");
     expectClean(journal, "the run journal");
   }, 60_000);
@@ -176,8 +176,8 @@ describe("secrets never reach agents or disk in clear", () => {
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
     });
-    expect(history).toContain(`runs/${runId}.json`);
-    expect(history).toContain("[redacted:llm-api-key]");
+    // Runs live in the journal, not in the state store's history.
+    expect(history).not.toContain(`runs/${runId}.json`);
     expectClean(history, "the git history");
     expectClean(kernel.output(), "the kernel's output");
     expect(kernel.output()).toContain(`token: created in ${join(home, "api-token")}`);

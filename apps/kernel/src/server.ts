@@ -112,6 +112,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
         kernel.lifecycle.draining = true;
         kernel.schedules.stop();
       }
+      // Long polls answer now and event streams end, so closing the server waits for nothing long.
+      kernel?.runs.stopIntake();
       streams.closeAll();
       // Ends the A2A relays and cancels the runs they were streaming (their callers are gone).
       await kernel?.a2a.close();
@@ -162,6 +164,8 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     print(
       `    curl -H "${notice.curlHeader}" -H 'content-type: application/json' -d '{"goal":"list the files"}' ${server.url}/api/runs`,
     );
+    const { resumed } = kernel.recovery;
+    if (resumed.length > 0) print(`  ${resumed.length} run(s) of the previous process continue from their journal`);
     for (const run of kernel.interrupted) print(`  run ${run.taskId} was interrupted by the previous shutdown`);
     logger.info("kernel ready", {
       url: server.url,

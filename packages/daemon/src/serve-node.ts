@@ -2,6 +2,15 @@
  * Node adapter for `serve`: Hono's node server (`@hono/node-server`) turns Node's
  * IncomingMessage/ServerResponse into web Requests and Responses. Loaded with a dynamic
  * import so Bun and Deno never load it.
+ *
+ * Timeouts and backlog are set for bursts of clients holding long polls and event streams:
+ * - `keepAliveTimeout` 65 s: an idle keep-alive socket is closed by the client first (undici
+ *   after 4 s), never by the server just as the client reuses it — that race resets requests;
+ * - `headersTimeout` 66 s: above `keepAliveTimeout`, as Node requires;
+ * - `requestTimeout` 5 min: receiving a request (not answering it: long polls and SSE are not
+ *   cut);
+ * - listen backlog 2,048: a thousand clients connecting at once wait in the accept queue
+ *   instead of having their SYNs dropped (the kernel caps it at `net.core.somaxconn`).
  */
 
 import type { Server } from "node:http";
@@ -9,9 +18,28 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "@oxios/core";
 import { type AdapterOptions, type AdapterServer, isAddressInUse, portInUse, serveFailed } from "./serve-types.ts";
 
+/** See the module comment. */
+export const NODE_SERVER_TIMEOUTS = {
+  keepAliveMs: 65_000,
+  headersMs: 66_000,
+  requestMs: 300_000,
+  backlog: 2_048,
+} as const;
+
 export async function serveOnNode(options: AdapterOptions, logger: Logger): Promise<AdapterServer> {
   const { createAdaptorServer } = await import("@hono/node-server");
   const server = createAdaptorServer({ fetch: (request: Request) => options.handler(request) }) as Server;
+  // Once closing, a keep-alive socket is closed as soon as its last response ends: `close()`
+  // must not wait out `keepAliveTimeout` on sockets that were busy when it was called.
+  let closing = false;
+  server.on("request", (_request, response) => {
+    response.once("close", () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  server.keepAliveTimeout = NODE_SERVER_TIMEOUTS.keepAliveMs;
+  server.headersTimeout = NODE_SERVER_TIMEOUTS.headersMs;
+  server.requestTimeout = NODE_SERVER_TIMEOUTS.requestMs;
   await new Promise<void>((resolve, reject) => {
     const onError = (error: unknown): void => {
       server.off("listening", onListening);
@@ -27,7 +55,7 @@ export async function serveOnNode(options: AdapterOptions, logger: Logger): Prom
     };
     server.once("error", onError);
     server.once("listening", onListening);
-    server.listen(options.port, options.hostname);
+    server.listen({ port: options.port, host: options.hostname, backlog: NODE_SERVER_TIMEOUTS.backlog });
   });
   server.on("error", (error) => logger.error("http server error", { error }));
   const port = (server.address() as AddressInfo).port;
@@ -35,6 +63,7 @@ export async function serveOnNode(options: AdapterOptions, logger: Logger): Prom
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         // Keep-alive connections with no request in flight would otherwise hold close() open.
         server.closeIdleConnections();

@@ -45,6 +45,42 @@ describe("serve on Node", () => {
     expect(await response.json()).toEqual({ method: "POST", path: "/health", body: "hello" });
   });
 
+  it("keeps idle keep-alive sockets 65 s, so clients (undici: 4 s) close them first and no reuse races a close", async () => {
+    const server = await served(serve(() => new Response("ok"), { port: 0, logger: createMemoryLogger() }));
+    const response = await fetch(`${server.url}/health`, { headers: { connection: "keep-alive" } });
+    await response.text();
+    expect(response.headers.get("keep-alive")).toBe("timeout=65");
+  });
+
+  it("close does not wait out the keep-alive of a socket whose request was in flight", async () => {
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    let enter: () => void = () => undefined;
+    const entered = new Promise<void>((resolve) => (enter = resolve));
+    const server = await serve(
+      async () => {
+        enter();
+        await answered;
+        return new Response("late");
+      },
+      { port: 0, logger: createMemoryLogger() },
+    );
+    const request = fetch(`${server.url}/slow`, { headers: { connection: "keep-alive" } }).then((response) =>
+      response.text(),
+    );
+    // The request is in the handler (its socket busy) when close starts.
+    await entered;
+    let closed = false;
+    const closing = server.close().then(() => {
+      closed = true;
+    });
+    answer();
+    expect(await request).toBe("late");
+    // Without closing the socket once idle, close would resolve only after 65 s.
+    await closing;
+    expect(closed).toBe(true);
+  });
+
   it("turns an occupied port into DAEMON_PORT_IN_USE naming the port", async () => {
     const port = await occupyPort();
     const error = await serve(() => new Response("no"), { port, logger: createMemoryLogger() }).catch(

@@ -7,6 +7,7 @@
 
 export type { Database, Row, RunResult, SqlValue } from "./database.ts";
 export { DatabaseErrorCode, type DatabaseErrorCodeValue } from "./error-codes.ts";
+export { GroupCommit, type GroupCommitOptions, type Statement } from "./group-commit.ts";
 export { type Migration, type MigrationResult, type MigrationSet, migrate } from "./migrations.ts";
 export { type OpenDatabaseOptions, openDatabase } from "./open-database.ts";
 export { type AcquiredDatabase, acquireDatabase, type DatabaseSource } from "./store-database.ts";

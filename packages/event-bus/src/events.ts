@@ -36,6 +36,8 @@ export interface KernelEventPayloads {
   "evaluation.completed": { seedId: string; score: number; passed: boolean; generation: number };
   "evolution.started": { seedId: string; generation: number };
   "evolution.max-reached": { seedId: string; generations: number; bestScore: number };
+  /** A durable run continues from its journal after the kernel stopped mid-run. */
+  "run.resumed": { taskId: string; agentId: string; resumes: number; fromStep: number };
 
   // Approvals (tools gate)
   "approval.requested": {

@@ -52,6 +52,7 @@ const requiredFields: FieldTable = {
   "evaluation.completed": { seedId: "string", score: "number", passed: "boolean", generation: "number" },
   "evolution.started": { seedId: "string", generation: "number" },
   "evolution.max-reached": { seedId: "string", generations: "number", bestScore: "number" },
+  "run.resumed": { taskId: "string", agentId: "string", resumes: "number", fromStep: "number" },
   "approval.requested": {
     approvalId: "string",
     agentId: "string",

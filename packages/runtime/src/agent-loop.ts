@@ -19,6 +19,11 @@
  * - When the context passes `compactAt` (80 %) of the model window, older messages are
  *   summarized and the summary is stored through the memory port — awaited — before the
  *   loop makes its next model call.
+ * - With a `journal`, every step is durable before the loop goes on: the prompt, each model
+ *   response, each tool call before it runs and its result after. A run given the steps of an
+ *   earlier attempt continues from the last one (`replaySteps`): it makes no model call and
+ *   runs no tool whose result is journalled; a call that was in flight runs again only when
+ *   its tool is idempotent, otherwise the model is told its outcome is unknown.
  */
 
 import type {
@@ -27,8 +32,6 @@ import type {
   LanguageModelV3FunctionTool,
   LanguageModelV3Message,
   LanguageModelV3Prompt,
-  LanguageModelV3ToolCallPart,
-  LanguageModelV3ToolResultPart,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
 import {
@@ -47,13 +50,21 @@ import { ToolErrorCode } from "@oxios/tools";
 import { modelSpec, type SkillSummary } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
 import { RuntimeErrorCode } from "./error-codes.ts";
-import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "./ports.ts";
+import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
+import type { RequestedToolCall, StepJournal } from "./run-journal.ts";
+import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
 import { estimateTokens, truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
+import { assistantMessage, compact, openingMessages, type ToolCallRecord } from "./transcript.ts";
+
+export type { ToolCallRecord };
+
+/** The code a tool call gets when the process stopped while it ran and its tool is not idempotent. */
+export const TOOL_OUTCOME_UNKNOWN = RuntimeErrorCode.toolOutcomeUnknown;
 
 export const AGENT_DEFAULTS = {
   maxSteps: 8,
@@ -103,13 +114,8 @@ export interface AgentRunRequest {
   compactAt?: number;
   /** Called with each streamed piece of text, in order. */
   onTextDelta?: (delta: string) => void;
-}
-
-export interface ToolCallRecord {
-  callId: string;
-  name: string;
-  input: unknown;
-  outcome: ToolOutcome;
+  /** Where each step is journalled, and the steps of an earlier attempt to continue from. */
+  journal?: StepJournal;
 }
 
 export interface AgentRunResult {
@@ -129,7 +135,7 @@ export interface AgentRunResult {
 
 interface StepResult {
   text: string;
-  toolCalls: Array<{ callId: string; name: string; rawInput: string }>;
+  toolCalls: RequestedToolCall[];
   usage: TokenUsage;
 }
 
@@ -169,89 +175,88 @@ export class AgentLoop {
 
   async #run(request: AgentRunRequest, signal: AbortSignal): Promise<AgentRunResult> {
     const { budgets, tools, memory } = this.#options;
+    const journal = request.journal;
     const runId = request.runId ?? newId(this.#options.clock.now());
     const maxSteps = Math.max(1, request.maxSteps ?? AGENT_DEFAULTS.maxSteps);
     const window = request.contextWindow ?? AGENT_DEFAULTS.contextWindow;
     const compactAt = request.compactAt ?? AGENT_DEFAULTS.compactAt;
     const input = request.input?.trim() || request.seed.goal;
 
-    const memories = memory
-      ? await memory.recall(input, {
-          agentId: request.agentId,
-          limit: AGENT_DEFAULTS.recallLimit,
-          signal,
-          ...(request.sessionId ? { sessionId: request.sessionId } : {}),
-          ...(request.spaceId ? { spaceId: request.spaceId } : {}),
-        })
-      : [];
-    throwIfAborted(signal);
+    const state = replaySteps(journal?.steps ?? []);
+    // A resumed run's earlier usage counts against the agent's budget in this process too.
+    if (state.modelSteps > 0 || state.compactions > 0) budgets.record(request.agentId, state.usage);
+    if (state.prompt.length === 0) {
+      const memories = memory
+        ? await memory.recall(input, {
+            agentId: request.agentId,
+            limit: AGENT_DEFAULTS.recallLimit,
+            signal,
+            ...(request.sessionId ? { sessionId: request.sessionId } : {}),
+            ...(request.spaceId ? { spaceId: request.spaceId } : {}),
+          })
+        : [];
+      throwIfAborted(signal);
+      const system = buildSystemPrompt({
+        seed: request.seed,
+        persona: request.persona,
+        memories,
+        ...(request.skills === undefined ? {} : { skills: request.skills }),
+      });
+      await journal?.append({ kind: "prompt", system, input });
+      state.prompt = openingMessages(system, input);
+    }
     const definitions = tools ? await tools.definitions(request.agentId) : [];
     const modelTools = definitions.map(toModelTool);
-    const prompt: LanguageModelV3Message[] = [
-      {
-        role: "system",
-        content: buildSystemPrompt({
-          seed: request.seed,
-          persona: request.persona,
-          memories,
-          ...(request.skills === undefined ? {} : { skills: request.skills }),
-        }),
-      },
-      { role: "user", content: [{ type: "text", text: input }] },
-    ];
-
-    const usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
-    const records: ToolCallRecord[] = [];
+    const idempotent = new Set(definitions.filter((definition) => definition.idempotent === true).map((d) => d.name));
     const answered = { model: modelSpec(this.#options.model) };
-    let compactions = 0;
-    for (let step = 1; step <= maxSteps; step++) {
+    const finish = (finishReason: AgentRunResult["finishReason"]): AgentRunResult => ({
+      agentId: request.agentId,
+      runId,
+      text: state.lastText,
+      finishReason,
+      steps: state.modelSteps,
+      usage: state.usage,
+      toolCalls: state.toolCalls,
+      compactions: state.compactions,
+      model: answered.model,
+    });
+    if (state.answered) return finish("stop");
+    if (state.open !== undefined) {
+      await this.#settleOpenCalls(request, runId, state, state.open, idempotent, signal);
+    }
+    if (state.modelSteps >= maxSteps) return this.#maxSteps(request, runId, maxSteps, finish);
+
+    for (let step = state.modelSteps + 1; step <= maxSteps; step++) {
       throwIfAborted(signal);
-      if (estimateTokens(JSON.stringify(prompt)) > window * compactAt && prompt.length > 3) {
-        await this.#compact(request, runId, prompt, usage, signal, answered);
-        compactions++;
+      if (estimateTokens(JSON.stringify(state.prompt)) > window * compactAt && state.prompt.length > 3) {
+        await this.#compact(request, runId, state, signal, answered);
       }
       budgets.ensureAvailable(request.agentId);
-      const result = await this.#step(request, runId, prompt, modelTools, usage, signal, answered);
-      const assistant: LanguageModelV3Message = { role: "assistant", content: [] };
-      if (result.text) assistant.content.push({ type: "text", text: result.text });
-      for (const call of result.toolCalls) assistant.content.push(toolCallPart(call));
-      prompt.push(assistant);
-      if (result.toolCalls.length === 0) {
-        return {
-          agentId: request.agentId,
-          runId,
-          text: result.text,
-          finishReason: "stop",
-          steps: step,
-          usage,
-          toolCalls: records,
-          compactions,
-          model: answered.model,
-        };
-      }
-      const outcomes = await this.#runTools(request, runId, result.toolCalls, signal);
-      records.push(...outcomes);
-      prompt.push({ role: "tool", content: outcomes.map(toolResultPart) });
-      if (step === maxSteps) {
-        this.#options.logger?.warn("agent reached max steps while still calling tools", {
-          agentId: request.agentId,
-          runId,
-          maxSteps,
-        });
-        return {
-          agentId: request.agentId,
-          runId,
-          text: result.text,
-          finishReason: "max-steps",
-          steps: step,
-          usage,
-          toolCalls: records,
-          compactions,
-          model: answered.model,
-        };
-      }
+      const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal, answered);
+      await journal?.append({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
+      state.modelSteps = step;
+      state.lastText = result.text;
+      state.prompt.push(assistantMessage(result.text, result.toolCalls));
+      if (result.toolCalls.length === 0) return finish("stop");
+      const open: OpenToolCalls = { calls: result.toolCalls, results: new Map(), started: new Set() };
+      state.open = open;
+      await this.#settleOpenCalls(request, runId, state, open, idempotent, signal);
     }
-    throw new KernelError(CoreErrorCode.internal, "agent loop ended without a result");
+    return this.#maxSteps(request, runId, maxSteps, finish);
+  }
+
+  #maxSteps(
+    request: AgentRunRequest,
+    runId: string,
+    maxSteps: number,
+    finish: (reason: AgentRunResult["finishReason"]) => AgentRunResult,
+  ): AgentRunResult {
+    this.#options.logger?.warn("agent reached max steps while still calling tools", {
+      agentId: request.agentId,
+      runId,
+      maxSteps,
+    });
+    return finish("max-steps");
   }
 
   /** One streamed model call through the breaker and retry policy (and the fallbacks). */
@@ -371,76 +376,105 @@ export class AgentLoop {
     this.#options.budgets.record(agentId, step);
   }
 
-  async #runTools(
+  /**
+   * Runs the tool calls of one model turn that have no result yet, in parallel, and adds
+   * their results to the transcript in the order the model requested them. A call that
+   * started in an earlier attempt (in flight when the process stopped) runs again only when
+   * its tool is idempotent; otherwise its outcome is `TOOL_OUTCOME_UNKNOWN` for the model.
+   */
+  async #settleOpenCalls(
     request: AgentRunRequest,
     runId: string,
-    calls: StepResult["toolCalls"],
+    state: ReplayedRun,
+    open: OpenToolCalls,
+    idempotent: ReadonlySet<string>,
     signal: AbortSignal,
-  ): Promise<ToolCallRecord[]> {
+  ): Promise<void> {
+    const pending = open.calls.filter((call) => !open.results.has(call.callId));
     const settled = await Promise.allSettled(
-      calls.map(async (call): Promise<ToolCallRecord> => {
-        let input: unknown;
-        try {
-          input = JSON.parse(call.rawInput || "{}");
-        } catch (error) {
-          return {
-            callId: call.callId,
-            name: call.name,
-            input: call.rawInput,
-            outcome: {
-              ok: false,
-              errorCode: ToolErrorCode.inputInvalid,
-              message: `the arguments for ${call.name} are not valid JSON (${(error as Error).message}); send a JSON object`,
-            },
-          };
-        }
-        const executor = this.#options.tools;
-        if (executor === undefined) {
-          return {
-            callId: call.callId,
-            name: call.name,
-            input,
-            outcome: { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` },
-          };
-        }
-        const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
-        try {
-          const outcome = await executor.execute(toolCall, { agentId: request.agentId, runId, signal });
-          return { callId: call.callId, name: call.name, input, outcome };
-        } catch (error) {
-          if (signal.aborted) throw abortError(signal);
-          const failure = KernelError.from(error, ToolErrorCode.failed);
-          return {
-            callId: call.callId,
-            name: call.name,
-            input,
-            outcome: { ok: false, errorCode: failure.code, message: failure.message },
-          };
-        }
+      pending.map(async (call) => {
+        const record =
+          open.started.has(call.callId) && !idempotent.has(call.name)
+            ? unknownOutcome(call)
+            : await this.#runTool(request, runId, call, signal);
+        await request.journal?.append({
+          kind: "tool-result",
+          callId: record.callId,
+          name: record.name,
+          input: record.input,
+          outcome: record.outcome,
+        });
+        open.results.set(call.callId, record);
       }),
     );
     // Every tool has settled here, so an abort never leaves one running behind the run.
     throwIfAborted(signal);
-    return settled.map((entry) => {
-      if (entry.status === "fulfilled") return entry.value;
-      throw entry.reason;
-    });
+    for (const entry of settled) if (entry.status === "rejected") throw entry.reason;
+    closeTurn(state, open);
+  }
+
+  /** One tool call: parsed, journalled as started, executed through the executor. */
+  async #runTool(
+    request: AgentRunRequest,
+    runId: string,
+    call: RequestedToolCall,
+    signal: AbortSignal,
+  ): Promise<ToolCallRecord> {
+    let input: unknown;
+    try {
+      input = JSON.parse(call.rawInput || "{}");
+    } catch (error) {
+      return {
+        callId: call.callId,
+        name: call.name,
+        input: call.rawInput,
+        outcome: {
+          ok: false,
+          errorCode: ToolErrorCode.inputInvalid,
+          message: `the arguments for ${call.name} are not valid JSON (${(error as Error).message}); send a JSON object`,
+        },
+      };
+    }
+    const executor = this.#options.tools;
+    if (executor === undefined) {
+      return {
+        callId: call.callId,
+        name: call.name,
+        input,
+        outcome: { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` },
+      };
+    }
+    // Written ahead: a call journalled as started without a result was in flight at a crash.
+    await request.journal?.append({ kind: "tool-call", callId: call.callId, name: call.name });
+    const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
+    try {
+      const outcome = await executor.execute(toolCall, { agentId: request.agentId, runId, signal });
+      return { callId: call.callId, name: call.name, input, outcome };
+    } catch (error) {
+      if (signal.aborted) throw abortError(signal);
+      const failure = KernelError.from(error, ToolErrorCode.failed);
+      return {
+        callId: call.callId,
+        name: call.name,
+        input,
+        outcome: { ok: false, errorCode: failure.code, message: failure.message },
+      };
+    }
   }
 
   /**
    * Replaces everything after the first user message with a summary, storing the summary
-   * as a memory first. Awaited: the next model call sees the compacted context and the
-   * memory exists before the loop continues.
+   * as a memory first and journalling it. Awaited: the next model call sees the compacted
+   * context and the memory exists before the loop continues.
    */
   async #compact(
     request: AgentRunRequest,
     runId: string,
-    prompt: LanguageModelV3Message[],
-    usage: TokenUsage,
+    state: ReplayedRun,
     signal: AbortSignal,
     answered: { model: string },
   ): Promise<void> {
-    const older = prompt.slice(2);
+    const older = state.prompt.slice(2);
     const transcript = older.map(describeMessage).join("\n");
     this.#options.budgets.ensureAvailable(request.agentId);
     const response = await this.#guarded(request, runId, signal, answered, ({ model }) =>
@@ -460,7 +494,8 @@ export class AgentLoop {
         }),
       ),
     );
-    this.#account(request.agentId, usage, fromUsage(response.usage));
+    const usage = fromUsage(response.usage);
+    this.#account(request.agentId, state.usage, usage);
     const summary = response.content
       .flatMap((part) => (part.type === "text" ? [part.text] : []))
       .join("")
@@ -481,15 +516,9 @@ export class AgentLoop {
       });
     }
     throwIfAborted(signal);
-    prompt.splice(2, prompt.length - 2, {
-      role: "user",
-      content: [
-        {
-          type: "text",
-          text: `Summary of the earlier work in this run (older messages were compacted):\n${text}\n\nContinue.`,
-        },
-      ],
-    });
+    await request.journal?.append({ kind: "compaction", summary: text, usage });
+    compact(state.prompt, text);
+    state.compactions++;
   }
 }
 
@@ -551,22 +580,24 @@ function toModelTool(definition: ToolDefinition): LanguageModelV3FunctionTool {
   };
 }
 
-function toolCallPart(call: StepResult["toolCalls"][number]): LanguageModelV3ToolCallPart {
+/** The result a call gets when the process stopped while it ran and its tool is not idempotent. */
+function unknownOutcome(call: RequestedToolCall): ToolCallRecord {
   let input: unknown;
   try {
     input = JSON.parse(call.rawInput || "{}");
   } catch {
-    // Malformed arguments are echoed back as the raw string so the model sees what it sent.
     input = call.rawInput;
   }
-  return { type: "tool-call", toolCallId: call.callId, toolName: call.name, input };
-}
-
-function toolResultPart(record: ToolCallRecord): LanguageModelV3ToolResultPart {
-  const output: LanguageModelV3ToolResultPart["output"] = record.outcome.ok
-    ? { type: "text", value: record.outcome.output }
-    : { type: "error-text", value: `${record.outcome.errorCode}: ${record.outcome.message}` };
-  return { type: "tool-result", toolCallId: record.callId, toolName: record.name, output };
+  return {
+    callId: call.callId,
+    name: call.name,
+    input,
+    outcome: {
+      ok: false,
+      errorCode: TOOL_OUTCOME_UNKNOWN,
+      message: `the kernel stopped while ${call.name} was running, so whether it took effect is unknown; check before calling it again`,
+    },
+  };
 }
 
 function describeMessage(message: LanguageModelV3Message): string {

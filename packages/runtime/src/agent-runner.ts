@@ -9,7 +9,7 @@
 import { rm } from "node:fs/promises";
 import { type Clock, KernelError, type Logger } from "@oxios/core";
 import type { EventPublisher, Priority } from "@oxios/event-bus";
-import type { AgentContext, AgentHandle, Supervisor } from "@oxios/supervisor";
+import type { AgentContext, AgentHandle, GrantedLease, Supervisor } from "@oxios/supervisor";
 import type { AgentIdentity, ToolRegistry } from "@oxios/tools";
 import { GatedToolExecutor, type ToolActivity } from "./adapters/gated-tool-executor.ts";
 import { AgentLoop, type AgentRunResult } from "./agent-loop.ts";
@@ -19,6 +19,7 @@ import { RuntimeErrorCode } from "./error-codes.ts";
 import type { MemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
+import type { StepJournal } from "./run-journal.ts";
 import type { Seed } from "./system-prompt.ts";
 import type { TokenBudgets } from "./token-budgets.ts";
 
@@ -68,6 +69,8 @@ export interface AgentJob {
   onStart?: (context: AgentContext) => void;
   onTextDelta?: (delta: string, agentId: string) => void;
   onToolActivity?: (activity: ToolActivity) => void;
+  /** Where the loop journals its steps, and the steps of an earlier attempt to continue from. */
+  journal?: StepJournal;
 }
 
 export interface SpawnOptions {
@@ -76,6 +79,15 @@ export interface SpawnOptions {
   priority?: Priority;
   /** The agent profile it runs as (`AGENT_PROFILE_NOT_FOUND` when unknown). */
   profile?: string;
+  /** Continue as this agent id (a resumed run keeps its agent's workspace). Default a fresh id. */
+  agentId?: string;
+}
+
+/** What a run is known by in the scheduler. */
+export interface RunIds {
+  /** The scheduler task's id. Default a fresh id. */
+  runId?: string;
+  idempotencyKey?: string;
 }
 
 export class AgentRunner {
@@ -122,6 +134,7 @@ export class AgentRunner {
     const primary = profile?.models?.[0] ?? this.#options.model;
     const handle = this.#options.supervisor.spawn<AgentJob, AgentRunResult>({
       name: options.name,
+      ...(options.agentId === undefined ? {} : { id: options.agentId }),
       rateKey: primary.provider,
       ...(options.seedId === undefined ? {} : { seedId: options.seedId }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
@@ -144,15 +157,29 @@ export class AgentRunner {
    * Ends an agent spawned for one job once that job has settled, so one-shot agents do not
    * pile up as idle entries; the supervisor keeps ended agents listed within its retention.
    */
-  async retire(agentId: string, reason: string): Promise<void> {
+  async retire(agentId: string, reason: string, removeWorkspace = false): Promise<void> {
     const supervisor = this.#options.supervisor;
-    if (supervisor.get(agentId) === undefined) return;
-    await supervisor.kill(agentId, reason);
+    if (supervisor.get(agentId) !== undefined) await supervisor.kill(agentId, reason);
+    if (removeWorkspace) await rm(this.workspaceOf(agentId), { recursive: true, force: true });
+  }
+
+  /** The agent's workspace directory. */
+  workspaceOf(agentId: string): string {
+    return `${this.#options.workspaceRoot}/${agentId}`;
   }
 
   /** Runs the agent once through the supervisor (and so the scheduler). */
-  run(agentId: string, job: AgentJob, signal?: AbortSignal): Promise<AgentRunResult> {
-    return this.#options.supervisor.run<AgentRunResult>(agentId, job, signal ? { signal } : {});
+  run(agentId: string, job: AgentJob, signal?: AbortSignal, ids: RunIds = {}): Promise<AgentRunResult> {
+    return this.#options.supervisor.run<AgentRunResult>(agentId, job, {
+      ...(signal === undefined ? {} : { signal }),
+      ...(ids.runId === undefined ? {} : { runId: ids.runId }),
+      ...(ids.idempotencyKey === undefined ? {} : { idempotencyKey: ids.idempotencyKey }),
+    });
+  }
+
+  /** Runs the agent once inside a lease the scheduler granted to a recovered task. */
+  runLeased(agentId: string, job: AgentJob, lease: GrantedLease): Promise<AgentRunResult> {
+    return this.#options.supervisor.runLeased<AgentRunResult>(agentId, job, lease);
   }
 
   async #execute(job: AgentJob, context: AgentContext): Promise<AgentRunResult> {
@@ -160,12 +187,14 @@ export class AgentRunner {
     const workspaceDir =
       profile?.workspace === "persistent"
         ? `${this.#options.workspaceRoot}/profiles/${profile.name}`
-        : `${this.#options.workspaceRoot}/${context.agentId}`;
+        : this.workspaceOf(context.agentId);
     try {
       return await this.#runLoop(job, context, profile, workspaceDir);
     } finally {
       // A per-run workspace ends with its run (its tools have settled: the loop waits for them).
-      if (profile !== undefined && profile.workspace !== "persistent") {
+      // A direct run's (`taskId`) goes when the run concludes, so a run that stopped with the
+      // kernel resumes with its workspace.
+      if (profile !== undefined && profile.workspace !== "persistent" && job.taskId === undefined) {
         await rm(workspaceDir, { recursive: true, force: true }).catch((error: unknown) =>
           this.#options.logger?.warn("per-run workspace not removed", {
             agentId: context.agentId,
@@ -238,6 +267,7 @@ export class AgentRunner {
       ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
       ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
       ...(settings.contextWindow === undefined ? {} : { contextWindow: settings.contextWindow }),
+      ...(job.journal === undefined ? {} : { journal: job.journal }),
       onTextDelta: (delta) => {
         context.heartbeat();
         job.onTextDelta?.(delta, context.agentId);

@@ -27,6 +27,7 @@ import {
 import type { MemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
+import type { RunJournal } from "./run-journal.ts";
 import { TokenBudgets } from "./token-budgets.ts";
 
 export interface RuntimeOptions {
@@ -60,6 +61,10 @@ export interface RuntimeOptions {
   maxEvolutions?: number;
   /** Replaces known secrets in direct runs' records (the kernel passes its one redactor). */
   redactor?: Redactor;
+  /** Makes direct runs durable: records and steps journalled, resumable after a crash. */
+  journal?: RunJournal;
+  /** Keep an ended direct run's workspace directory (default: removed with its agent). */
+  keepWorkspaces?: boolean;
 }
 
 export interface Runtime {
@@ -67,6 +72,8 @@ export interface Runtime {
   readonly breakers: CircuitBreakers;
   readonly orchestrator: Orchestrator;
   readonly runner: AgentRunner;
+  /** Direct runs: start, resume, requeue and conclude journalled runs, read and cancel them. */
+  readonly runs: DirectRuns;
   /** The Ouroboros pipeline for one message. */
   handle(request: OrchestrationRequest): Promise<OrchestrationResult>;
   /** The same as a stream of events (phases, text deltas, tool activity, the result). */
@@ -98,7 +105,10 @@ export interface Runtime {
   canAdmit(task: Pick<TaskRecord, "agentId">): boolean;
   /** The skills an agent is told about (`skill_read`'s port reads through it). */
   skillsOf(agentId: string): readonly Skill[];
-  /** Refuses new direct runs, cancels the live ones and joins them; stops forgetting ended agents' budgets. */
+  /**
+   * Refuses new direct runs, stops the live ones and joins them (journalled runs are left
+   * resumable); stops forgetting ended agents' budgets.
+   */
   close(): Promise<void>;
 }
 
@@ -143,8 +153,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const runs = new DirectRuns({
     runner,
     clock: options.clock,
+    keys: options.scheduler,
+    publisher: options.publisher,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.redactor ? { redactor: options.redactor } : {}),
+    ...(options.journal ? { journal: options.journal } : {}),
+    ...(options.keepWorkspaces === undefined ? {} : { keepWorkspaces: options.keepWorkspaces }),
   });
   // An agent's budget entry ends with the agent (every direct run spawns one).
   const stopForgetting = options.supervisor.onAgentEnded((agentId) => {
@@ -167,6 +181,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     breakers,
     orchestrator,
     runner,
+    runs,
     handle: (request) => orchestrator.handle(request),
     stream: (request) => orchestrator.stream(request),
     runGoal: (request) => runs.runGoal(request),

@@ -38,6 +38,27 @@ export const RuntimeErrorCode = defineErrorCodes("@oxios/runtime", {
     kind: "internal",
     description: "A run failed with something that was not a KernelError.",
   },
+  runNotResumable: {
+    code: "RUN_NOT_RESUMABLE",
+    kind: "conflict",
+    description: "A run to resume has no unfinished record in the journal (a chat run, or one already ended).",
+  },
+  journalFailed: {
+    code: "RUN_JOURNAL_FAILED",
+    kind: "unavailable",
+    description: "The run journal could not record or read a run; the store's coded error is the cause.",
+  },
+  journalClosed: {
+    code: "RUN_JOURNAL_CLOSED",
+    kind: "unavailable",
+    description: "The run journal is closed (the kernel is shutting down).",
+  },
+  toolOutcomeUnknown: {
+    code: "TOOL_OUTCOME_UNKNOWN",
+    kind: "unavailable",
+    description:
+      "A tool call was running when the process stopped and its tool is not idempotent: it is not repeated, and its outcome is unknown.",
+  },
   budgetInvalid: {
     code: "RUNTIME_BUDGET_INVALID",
     kind: "invalid",

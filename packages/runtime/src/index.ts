@@ -20,6 +20,7 @@ export {
   type AgentLoopOptions,
   type AgentRunRequest,
   type AgentRunResult,
+  TOOL_OUTCOME_UNKNOWN,
   type ToolCallRecord,
 } from "./agent-loop.ts";
 export {
@@ -35,6 +36,7 @@ export {
   AgentRunner,
   type AgentRunnerOptions,
   type AgentSettings,
+  type RunIds,
   type SpawnOptions,
 } from "./agent-runner.ts";
 export { type AgentStream, streamAgent } from "./agent-stream.ts";
@@ -48,10 +50,9 @@ export { createRuntime, type Runtime, type RuntimeOptions } from "./create-runti
 export {
   DirectRuns,
   type DirectRunsOptions,
+  type IdempotencyKeys,
   type RunGoalRequest,
   type RunHandle,
-  type RunRecord,
-  type RunStatus,
 } from "./direct-runs.ts";
 export { RuntimeErrorCode } from "./error-codes.ts";
 export {
@@ -109,6 +110,16 @@ export {
   type ResolvedModel,
   resolveModel,
 } from "./providers/resolve-model.ts";
+export type {
+  JournalledRun,
+  RequestedToolCall,
+  RunJournal,
+  RunRequestDetails,
+  RunStep,
+  StepJournal,
+} from "./run-journal.ts";
+export { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
+export { type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 export { loadSkills, MAX_SKILL_FILE_BYTES, readSkill, SkillToolPort } from "./skills.ts";
 export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";

@@ -10,6 +10,11 @@ export interface ToolDefinition {
   description: string;
   /** JSON Schema (draft 7) of the input object. */
   inputSchema: Record<string, unknown>;
+  /**
+   * Repeating a call with the same input has no further effect: a durable run that stopped
+   * while such a call was in flight runs it again when it resumes. Default false.
+   */
+  idempotent?: boolean;
 }
 
 export interface ToolCallRequest {

@@ -27,6 +27,11 @@ export const SchedulerErrorCode = defineErrorCodes("@oxios/scheduler", {
     kind: "conflict",
     description: "A task with that id is already live, finished or in the store; `details.taskId` names it.",
   },
+  idempotencyKeyDuplicate: {
+    code: "SCHEDULER_IDEMPOTENCY_KEY_DUPLICATE",
+    kind: "conflict",
+    description: "Another task holds that idempotency key (live, recent or stored); `details.taskId` names it.",
+  },
   taskNotFound: {
     code: "SCHEDULER_TASK_NOT_FOUND",
     kind: "not-found",

@@ -316,6 +316,32 @@ describe("bad input", () => {
   });
 });
 
+describe("idempotency keys", () => {
+  it("a key is taken while its task is live or retained, for the window, and freed after it", () => {
+    const { scheduler, clock } = setup({ idempotencyWindowMs: 1_000, retainFinished: 2 });
+    scheduler.submit({ id: "first", idempotencyKey: "k" });
+    expect(scheduler.findByIdempotencyKey("k")).toMatchObject({ id: "first", status: "running" });
+    expect(codeOf(() => scheduler.submit({ id: "second", idempotencyKey: "k" }))).toBe(
+      "SCHEDULER_IDEMPOTENCY_KEY_DUPLICATE",
+    );
+    scheduler.complete("first");
+    expect(scheduler.findByIdempotencyKey("k")).toMatchObject({ id: "first", status: "completed" });
+    clock.advance(1_001);
+    expect(scheduler.findByIdempotencyKey("k")).toBeUndefined();
+    expect(scheduler.submit({ id: "third", idempotencyKey: "k" }).id).toBe("third");
+    expect(scheduler.stats().submitted).toBe(2);
+  });
+
+  it("a key is forgotten with the finished task that held it once retention drops it", () => {
+    const { scheduler } = setup({ retainFinished: 1 });
+    scheduler.submit({ id: "keyed", idempotencyKey: "k" });
+    scheduler.complete("keyed");
+    scheduler.submit({ id: "other" });
+    scheduler.complete("other");
+    expect(scheduler.findByIdempotencyKey("k")).toBeUndefined();
+  });
+});
+
 describe("drain", () => {
   it("stops admitting, waits for running tasks, then reports", async () => {
     const { clock, scheduler } = setup({ maxConcurrent: 1 });

@@ -59,10 +59,26 @@ export interface SchedulerOptions {
   ownerId?: string;
   /** Finished tasks kept for `get` and duplicate-id checks. Default 1000. */
   retainFinished?: number;
+  /**
+   * How long an idempotency key stays taken: a submit with a key used by a task created
+   * within this window is refused (`SCHEDULER_IDEMPOTENCY_KEY_DUPLICATE`, naming that task).
+   * Default 24 h.
+   */
+  idempotencyWindowMs?: number;
 }
 
 /** Runs a recovered durable task; gets the record (payload, idempotencyKey, attempts). */
 export type TaskRunner = (task: TaskRecord, signal: AbortSignal, lease: Lease) => Promise<unknown>;
+
+export interface RecoverOptions {
+  /** Admissions a task may have had before it is failed instead of retried. Default 3. */
+  maxAttempts?: number;
+  /**
+   * Take over every running task of another owner now, not only those whose lease expired:
+   * for a process that knows it is the only live owner (the kernel holds the home's pid file).
+   */
+  takeOverRunning?: boolean;
+}
 
 export interface RecoveryReport {
   /** Handles of the tasks queued again (retries included), in admission order. */
@@ -135,12 +151,17 @@ export class Scheduler {
   readonly #idPrefix: string;
   #nextId = 0;
   readonly #retainFinished: number;
+  readonly #idempotencyWindowMs: number;
 
   /** Queued and running tasks. */
   readonly #live = new Map<string, TaskEntry>();
   /** Recently finished tasks, oldest first (bounded by retainFinished). */
   readonly #finished = new Map<string, TaskEntry>();
   readonly #lanes = new Map<string, Lane>();
+  /** Live and retained finished tasks by idempotency key. */
+  readonly #byKey = new Map<string, TaskEntry>();
+  /** The next recovery of tasks whose lease expires (armed by `recover`). */
+  #leaseTimer: Timer | undefined;
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #running = new Set<TaskEntry>();
   readonly #perAgent = new Map<string, number>();
@@ -183,6 +204,7 @@ export class Scheduler {
         details: { option: "retainFinished", value: options.retainFinished },
       });
     }
+    this.#idempotencyWindowMs = positiveOrInfinite("idempotencyWindowMs", options.idempotencyWindowMs, 86_400_000);
     this.#canAdmit = options.canAdmit;
     this.#store = options.store;
     this.#ownerId = options.ownerId ?? newId(this.#clock.now());
@@ -261,6 +283,28 @@ export class Scheduler {
     return (this.#live.get(taskId) ?? this.#finished.get(taskId))?.snapshot();
   }
 
+  /** A task this scheduler knows (live or recently finished), else the one its store keeps. */
+  find(taskId: string): TaskRecord | undefined {
+    const known = this.get(taskId);
+    if (known !== undefined) return known;
+    const stored = this.#store?.get?.(taskId);
+    return stored === undefined ? undefined : this.#recordFromStore(stored);
+  }
+
+  /**
+   * The task created with idempotency key `key` within `idempotencyWindowMs`, if any: one this
+   * scheduler knows (live or recently finished), else one its store keeps (a task of an
+   * earlier process). Synchronous, so "look up, else submit" in one synchronous function is
+   * one atomic step.
+   */
+  findByIdempotencyKey(key: string): TaskRecord | undefined {
+    const since = this.#clock.now() - this.#idempotencyWindowMs;
+    const entry = this.#byKey.get(key);
+    if (entry !== undefined && entry.createdAt >= since) return entry.snapshot();
+    const stored = this.#store?.findByIdempotencyKey?.(key, since);
+    return stored === undefined ? undefined : this.#recordFromStore(stored);
+  }
+
   /** Queued tasks in admission order (as if every limit allowed them all now). */
   queued(): TaskRecord[] {
     const entries: TaskEntry[] = [];
@@ -308,14 +352,26 @@ export class Scheduler {
    * store and queues them again in their original order; each is run by `runner`, which
    * gets the record (payload, idempotencyKey, attempts). At-least-once: a retried task may
    * have run partly before, so the runner should make its effect idempotent by the key.
+   *
+   * While this scheduler runs, the next foreign lease to expire is watched on the Clock: when
+   * it expires, `recover` runs again with the same runner, so a dead owner's tasks are taken
+   * over without waiting for a restart. `drain` stops the watch and joins what it started.
+   *
+   * Throws: `SCHEDULER_STORE_MISSING`, `SCHEDULER_DRAINING`, `SCHEDULER_LIMIT_INVALID`, and the
+   * store's `SCHEDULER_STORE_FAILED`.
    */
-  async recover(runner: TaskRunner, options: { maxAttempts?: number } = {}): Promise<RecoveryReport> {
+  async recover(runner: TaskRunner, options: RecoverOptions = {}): Promise<RecoveryReport> {
     const store = this.#store;
     if (store === undefined)
       throw new KernelError(SchedulerErrorCode.storeMissing, "recover needs a scheduler with a store");
     if (this.#drain !== undefined) throw new KernelError(SchedulerErrorCode.draining, "the scheduler is draining");
     const maxAttempts = positiveInteger("maxAttempts", options.maxAttempts, 3) as number;
-    const recovered = await store.recover({ now: this.#clock.now(), owner: this.#ownerId, maxAttempts });
+    const recovered = await store.recover({
+      now: this.#clock.now(),
+      owner: this.#ownerId,
+      maxAttempts,
+      ...(options.takeOverRunning === true ? { takeOverRunning: true } : {}),
+    });
     const requeued: TaskHandle[] = [];
     for (const stored of recovered.queued) {
       if (this.#live.has(stored.id)) continue;
@@ -324,13 +380,8 @@ export class Scheduler {
       this.#own(this.#runRecovered(entry, runner));
     }
     this.#pump();
-    const failed = recovered.failed.map((stored) => {
-      const entry = this.#entryFromStore(stored);
-      entry.status = "failed";
-      entry.finishedAt = stored.finishedAt;
-      entry.error = stored.error;
-      return entry.snapshot();
-    });
+    const failed = recovered.failed.map((stored) => this.#recordFromStore(stored));
+    this.#watchLeases(recovered.nextLeaseExpiryAt, runner, maxAttempts);
     return {
       requeued,
       retried: recovered.retried,
@@ -359,6 +410,16 @@ export class Scheduler {
     const rateKey = optionalString("rateKey", spec.rateKey) ?? DEFAULT_RATE_KEY;
     const agentId = optionalString("agentId", spec.agentId);
     const idempotencyKey = optionalString("idempotencyKey", spec.idempotencyKey);
+    if (idempotencyKey !== undefined) {
+      const taken = this.findByIdempotencyKey(idempotencyKey);
+      if (taken !== undefined) {
+        throw new KernelError(
+          SchedulerErrorCode.idempotencyKeyDuplicate,
+          `idempotency key ${JSON.stringify(idempotencyKey)} is taken by task ${taken.id}`,
+          { details: { taskId: taken.id, idempotencyKey } },
+        );
+      }
+    }
     const now = this.#clock.now();
     const taskId = id ?? `${this.#idPrefix}${(this.#nextId++).toString(36)}`;
     if (this.#live.has(taskId) || this.#finished.has(taskId)) {
@@ -382,6 +443,15 @@ export class Scheduler {
     this.#store?.write({ kind: "queued", task: this.#stored(entry) });
     this.#counters.submitted++;
     return this.#enqueue(entry, true);
+  }
+
+  /** A stored task as a read-only record (status, finish and error as stored). */
+  #recordFromStore(stored: StoredTask): TaskRecord {
+    const entry = this.#entryFromStore(stored);
+    entry.status = stored.status;
+    entry.finishedAt = stored.finishedAt;
+    entry.error = stored.error;
+    return entry.snapshot();
   }
 
   #entryFromStore(stored: StoredTask): TaskEntry {
@@ -408,6 +478,7 @@ export class Scheduler {
 
   #enqueue(entry: TaskEntry, pump: boolean): TaskEntry {
     this.#live.set(entry.id, entry);
+    if (entry.idempotencyKey !== undefined) this.#byKey.set(entry.idempotencyKey, entry);
     let lane = this.#lanes.get(entry.rateKey);
     if (lane === undefined) {
       lane = { heap: new IndexedHeap(before) };
@@ -732,10 +803,43 @@ export class Scheduler {
       this.#finished.set(entry.id, entry);
       if (this.#finished.size > this.#retainFinished) {
         const oldest = this.#finished.keys().next().value as string;
+        this.#forgetKey(this.#finished.get(oldest));
         this.#finished.delete(oldest);
       }
-    }
+    } else this.#forgetKey(entry);
     entry.settle();
+  }
+
+  #forgetKey(entry: TaskEntry | undefined): void {
+    if (entry?.idempotencyKey !== undefined && this.#byKey.get(entry.idempotencyKey) === entry) {
+      this.#byKey.delete(entry.idempotencyKey);
+    }
+  }
+
+  /** Arms the recovery of the next foreign lease to expire (see `recover`). */
+  #watchLeases(at: number | undefined, runner: TaskRunner, maxAttempts: number): void {
+    this.#leaseTimer?.cancel();
+    this.#leaseTimer = undefined;
+    if (at === undefined || this.#drain !== undefined) return;
+    this.#leaseTimer = this.#clock.setTimer(
+      () => {
+        this.#leaseTimer = undefined;
+        if (this.#drain !== undefined) return;
+        this.#own(
+          this.recover(runner, { maxAttempts }).then(
+            (report) => {
+              if (report.requeued.length + report.failed.length === 0) return;
+              this.#logger?.warn("took over tasks whose lease expired", {
+                requeued: report.requeued.length,
+                failed: report.failed.length,
+              });
+            },
+            (error: unknown) => this.#logger?.error("recovering tasks with expired leases failed", { error }),
+          ),
+        );
+      },
+      Math.max(0, at - this.#clock.now()),
+    );
   }
 
   // ---- running ----------------------------------------------------------------------
@@ -811,6 +915,8 @@ export class Scheduler {
     const startedAt = this.#clock.now();
     this.#refillTimer?.timer.cancel();
     this.#refillTimer = undefined;
+    this.#leaseTimer?.cancel();
+    this.#leaseTimer = undefined;
     const released: string[] = [];
     for (const lane of [...this.#lanes.values()]) {
       for (const entry of [...lane.heap.values()]) {

@@ -68,10 +68,24 @@ export interface TaskStore {
   flush(): Promise<void>;
   /**
    * Atomically takes over the work of dead owners: queued tasks, and running tasks whose
-   * lease expired at or before `now` (requeued, or failed with
-   * `SCHEDULER_ATTEMPTS_EXHAUSTED` once `attempts >= maxAttempts`). Flushes first.
+   * lease expired at or before `now` — or, with `takeOverRunning`, every running task of
+   * another owner (the caller knows it is the only live one) — requeued, or failed with
+   * `SCHEDULER_ATTEMPTS_EXHAUSTED` once `attempts >= maxAttempts`. Flushes first.
    */
-  recover(options: { now: number; owner: string; maxAttempts: number }): Promise<RecoveredTasks>;
+  recover(options: {
+    now: number;
+    owner: string;
+    maxAttempts: number;
+    takeOverRunning?: boolean;
+  }): Promise<RecoveredTasks>;
+  /**
+   * The newest task submitted with idempotency key `key` at or after `since`, if the store
+   * keeps one. Synchronous (a point read), so the scheduler's duplicate check stays one
+   * synchronous step; optional for stores that cannot answer synchronously.
+   */
+  findByIdempotencyKey?(key: string, since: number): StoredTask | undefined;
+  /** The stored task with this id, if any (synchronous, like `findByIdempotencyKey`; optional). */
+  get?(id: string): StoredTask | undefined;
   /** Flushes and releases the store. */
   close(): Promise<void>;
 }

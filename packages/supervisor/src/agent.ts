@@ -22,6 +22,8 @@ export interface AgentStateHooks {
 
 export interface AgentSpec<Input = unknown, Output = unknown> {
   name: string;
+  /** The agent's id (one that continues an earlier agent's work, such as a resumed run). Default a fresh id. */
+  id?: string;
   run: AgentFunction<Input, Output>;
   seedId?: string;
   priority?: Priority;

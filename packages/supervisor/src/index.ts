@@ -18,6 +18,7 @@ export {
   type SupervisionTreeOptions,
 } from "./supervision-tree.ts";
 export {
+  type GrantedLease,
   type RunOptions,
   type ShutdownReport,
   Supervisor,

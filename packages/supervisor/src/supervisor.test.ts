@@ -48,6 +48,39 @@ describe("Supervisor", () => {
     expect(scheduler.stats().completed).toBe(1);
   });
 
+  it("a chosen agent id, run id and idempotency key reach the agent and its scheduler task", async () => {
+    const { supervisor, scheduler } = setup();
+    const body = gate();
+    const agent = supervisor.spawn({ id: "agent-7", name: "chosen", run: body.run });
+    expect(agent.id).toBe("agent-7");
+    expect(() => supervisor.spawn({ id: "agent-7", name: "again", run: body.run })).toThrow(
+      expect.objectContaining({ code: "AGENT_SPEC_INVALID" }),
+    );
+    const running = supervisor.run(agent.id, null, { runId: "task-7", idempotencyKey: "key-7" });
+    await settle();
+    expect(body.seen[0]?.runId).toBe("task-7");
+    expect(scheduler.get("task-7")).toMatchObject({ agentId: "agent-7", idempotencyKey: "key-7", status: "running" });
+    body.release("done");
+    await expect(running).resolves.toBe("done");
+  });
+
+  it("runLeased runs inside a lease the scheduler already granted; kill aborts it through that task", async () => {
+    const { supervisor, scheduler, events } = setup({ maxConcurrent: 1 });
+    const task = scheduler.submit({ id: "recovered" });
+    const lease = await task.admitted;
+    const body = gate();
+    const agent = supervisor.spawn({ name: "heir", run: body.run });
+    const running = supervisor.runLeased(agent.id, null, lease);
+    await settle();
+    expect(body.seen[0]?.runId).toBe("recovered");
+    expect(supervisor.get(agent.id)?.status).toBe("running");
+    await supervisor.kill(agent.id, "stop");
+    await expect(running).rejects.toMatchObject({ code: "AGENT_KILLED" });
+    expect(lease.signal.aborted).toBe(true);
+    expect(events.types()).toEqual(["agent.created", "agent.started", "agent.stopped"]);
+    scheduler.fail("recovered", new KernelError("AGENT_KILLED", "stop"));
+  });
+
   it("kill during a run fires the agent's signal, settles the run and frees the scheduler slot", async () => {
     const { supervisor, scheduler } = setup();
     const body = gate();

@@ -55,6 +55,15 @@ export interface SupervisorOptions {
 export interface RunOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The run's id, which is also its scheduler task's id. Default a fresh id. */
+  runId?: string;
+  /** Given to the scheduler task: a second run with the same key is refused while the key is held. */
+  idempotencyKey?: string;
+}
+
+/** A lease the scheduler already granted (a recovered task), for `runLeased`. */
+export interface GrantedLease extends AdmissionLease {
+  readonly taskId: string;
 }
 
 export interface SupervisorStats {
@@ -149,7 +158,12 @@ export class Supervisor {
   spawn<Input, Output>(spec: AgentSpec<Input, Output>): AgentHandle {
     this.#assertOpen();
     validateSpec(spec as AgentSpec<never, unknown>);
-    const id = newId(this.#clock.now());
+    const id = spec.id ?? newId(this.#clock.now());
+    if (this.#agents.has(id)) {
+      throw new KernelError(SupervisorErrorCode.agentSpecInvalid, `an agent with id ${id} already exists`, {
+        details: { agentId: id },
+      });
+    }
     const record: AgentRecord = {
       id,
       spec: spec as AgentSpec<never, unknown>,
@@ -181,7 +195,46 @@ export class Supervisor {
    * token taken) and aborts a running one's signal; the promise rejects once the function
    * honours it, at the latest `killGraceMs` later, and the slot is held until it settles.
    */
-  async run<Output = unknown>(agentId: string, input: unknown, options: RunOptions = {}): Promise<Output> {
+  run<Output = unknown>(agentId: string, input: unknown, options: RunOptions = {}): Promise<Output> {
+    return this.#runOnce<Output>(agentId, options.runId, options, (record, active) =>
+      // The scheduler's promise settles with the function (the slot is held until then).
+      this.#scheduler.run(
+        {
+          id: active.runId,
+          agentId,
+          ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
+          ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
+          ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+        },
+        (signal, lease) => this.#execute(record, active, input, signal, lease, options),
+      ),
+    );
+  }
+
+  /**
+   * Runs the agent once inside a lease the scheduler has already granted — a recovered task
+   * of the durable queue (`Scheduler.recover`) — with everything `run` gives a run: events,
+   * kill, timeout and the caller's signal (through `scheduler.abort` on `lease.taskId`). The
+   * run's id is the task's id. Resolves and rejects like `run`; the caller's runner returns
+   * its promise to the scheduler, which completes or fails the task with it.
+   */
+  runLeased<Output = unknown>(
+    agentId: string,
+    input: unknown,
+    lease: GrantedLease,
+    options: Omit<RunOptions, "runId" | "idempotencyKey"> = {},
+  ): Promise<Output> {
+    return this.#runOnce<Output>(agentId, lease.taskId, options, (record, active) =>
+      this.#execute(record, active, input, lease.signal, lease, options),
+    );
+  }
+
+  async #runOnce<Output>(
+    agentId: string,
+    chosenRunId: string | undefined,
+    options: RunOptions,
+    start: (record: AgentRecord, active: ActiveRun) => Promise<unknown>,
+  ): Promise<Output> {
     this.#assertOpen();
     const record = this.#require(agentId);
     if (isTerminal(record.status)) {
@@ -198,7 +251,7 @@ export class Supervisor {
         details: { agentId },
       });
     }
-    const runId = newId(this.#clock.now());
+    const runId = chosenRunId ?? newId(this.#clock.now());
 
     let markDone: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
@@ -226,19 +279,8 @@ export class Supervisor {
 
     try {
       if (active.cancelledBy !== undefined) throw active.cancelledBy;
-      // The scheduler's promise settles with the function (the slot is held until then); an
-      // abandoned function answers the caller earlier.
-      this.#scheduler
-        .run(
-          {
-            id: runId,
-            agentId,
-            ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
-            ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
-          },
-          (signal, lease) => this.#execute(record, active, input, signal, lease, options),
-        )
-        .then(deliver, fail);
+      // An abandoned function answers the caller earlier than `start` settles.
+      start(record, active).then(deliver, fail);
       const output = await answered;
       if (active.killedBy !== undefined) throw active.killedBy;
       record.runs += 1;
@@ -618,6 +660,12 @@ function validateSpec(spec: AgentSpec<never, unknown>): void {
     throw new KernelError(SupervisorErrorCode.agentSpecInvalid, "agent spec must be an object");
   if (typeof spec.name !== "string" || spec.name.trim() === "" || spec.name.length > 200) {
     throw new KernelError(SupervisorErrorCode.agentSpecInvalid, "agent spec needs a name of 1–200 characters");
+  }
+  if (spec.id !== undefined && (typeof spec.id !== "string" || spec.id.length === 0 || spec.id.length > 200)) {
+    throw new KernelError(
+      SupervisorErrorCode.agentSpecInvalid,
+      `agent ${spec.name}: id must be a string of 1–200 characters`,
+    );
   }
   if (typeof spec.run !== "function")
     throw new KernelError(SupervisorErrorCode.agentSpecInvalid, `agent ${spec.name}: run must be a function`);

@@ -53,6 +53,7 @@ export function schedulerStatsTool() {
     description: "The scheduler's current statistics: queue lengths, running tasks, admissions.",
     input: z.object({}),
     family: "kernel.read",
+    idempotent: true,
     async execute(_input, context) {
       const kernel = requirePort(context.ports.kernel, "kernel", "scheduler_stats");
       return { output: await kernel.schedulerStats({ signal: context.signal }) };
@@ -66,6 +67,7 @@ export function auditVerifyTool() {
     description: "Verify the audit trail's hash chain; reports the first broken entry if any.",
     input: z.object({}),
     family: "audit.read",
+    idempotent: true,
     async execute(_input, context) {
       const verify = context.audit.verify?.bind(context.audit);
       if (verify === undefined) {
@@ -87,6 +89,7 @@ export function auditQueryTool() {
       limit: z.number().int().min(1).max(500).default(50),
     }),
     family: "audit.read",
+    idempotent: true,
     async execute(input, context) {
       const query = context.audit.query?.bind(context.audit);
       if (query === undefined) throw new KernelError(ToolErrorCode.unavailable, "this audit trail cannot be queried");

@@ -34,6 +34,7 @@ export function memoryReadTool() {
     description: "Read one memory by id, or the most recent memories (optionally of one type).",
     input: z.object({ id: z.string().min(1).optional(), type: z.string().min(1).optional(), limit }),
     family: "memory.read",
+    idempotent: true,
     async execute(input, context) {
       const memory = requirePort(context.ports.memory, "memory", "memory_read");
       if (input.id !== undefined) {
@@ -56,6 +57,7 @@ export function memorySearchTool() {
     description: "Search memories by meaning and keywords; best match first.",
     input: z.object({ query: z.string().min(1).max(2000), type: z.string().min(1).optional(), limit }),
     family: "memory.read",
+    idempotent: true,
     async execute(input, context) {
       const memory = requirePort(context.ports.memory, "memory", "memory_search");
       const query =

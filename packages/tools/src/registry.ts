@@ -216,13 +216,26 @@ export class ToolSession {
   }
 }
 
-/** A tool's input schema as JSON Schema (the input side: defaulted fields are optional). */
-export function toolJsonSchema(tool: AnyTool): Parameters<typeof jsonSchema>[0] & object {
+type ToolJsonSchema = Parameters<typeof jsonSchema>[0] & object;
+
+/** A tool's schema never changes; converting it is costly and happened once per run per tool. */
+const jsonSchemas = new WeakMap<AnyTool, ToolJsonSchema>();
+
+/**
+ * A tool's input schema as JSON Schema (the input side: defaulted fields are optional),
+ * computed once per tool and shared: treat it as read-only.
+ */
+export function toolJsonSchema(tool: AnyTool): ToolJsonSchema {
+  const cached = jsonSchemas.get(tool);
+  if (cached !== undefined) return cached;
+  let schema: Record<string, unknown>;
   if (tool.jsonSchema !== undefined) {
-    const { $schema: _dialect, ...schema } = tool.jsonSchema;
-    return schema as Parameters<typeof jsonSchema>[0] & object;
+    const { $schema: _dialect, ...rest } = tool.jsonSchema;
+    schema = rest;
+  } else {
+    schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    delete schema.$schema;
   }
-  const schema = z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  delete schema.$schema;
-  return schema as Parameters<typeof jsonSchema>[0] & object;
+  jsonSchemas.set(tool, schema as ToolJsonSchema);
+  return schema as ToolJsonSchema;
 }

@@ -12,6 +12,7 @@ export function spaceListTool() {
     description: "List the spaces (projects) this kernel knows.",
     input: z.object({}),
     family: "space.read",
+    idempotent: true,
     async execute(_input, context) {
       const space = requirePort(context.ports.space, "space", "space_list");
       return { output: await space.list({ signal: context.signal }) };
@@ -25,6 +26,7 @@ export function spaceGetTool() {
     description: "Get one space by id.",
     input: z.object({ spaceId: z.string().min(1) }),
     family: "space.read",
+    idempotent: true,
     async execute(input, context) {
       const space = requirePort(context.ports.space, "space", "space_get");
       const found = await space.get(input.spaceId, { signal: context.signal });

@@ -1,6 +1,7 @@
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { builtinTools } from "./builtin-tools.ts";
 import { ToolRegistry, toolJsonSchema } from "./registry.ts";
 import { createHarness, errorCode, type Harness, okOutput } from "./test-harness.ts";
 import { InMemoryAuditSink } from "./testing/fake-ports.ts";
@@ -12,18 +13,37 @@ afterEach(async () => {
   h = undefined;
 });
 
-const echo = () =>
-  defineTool({
-    name: "echo_back",
-    description: "Echo the text back, shouted.",
-    input: z.object({ text: z.string().describe("What to echo."), times: z.number().int().min(1).default(1) }),
-    family: "fs.read",
-    async execute(input) {
-      return { output: input.text.toUpperCase().repeat(input.times) };
-    },
-  });
+const echoDefinition = {
+  name: "echo_back",
+  description: "Echo the text back, shouted.",
+  input: z.object({ text: z.string().describe("What to echo."), times: z.number().int().min(1).default(1) }),
+  family: "fs.read" as const,
+  async execute(input: { text: string; times: number }) {
+    return { output: input.text.toUpperCase().repeat(input.times) };
+  },
+};
+const echo = () => defineTool(echoDefinition);
 
 describe("defineTool", () => {
+  it("a tool is not idempotent unless it says so; reads and whole-file writes say so, exec and edits do not", () => {
+    expect(echo().idempotent).toBe(false);
+    expect(defineTool({ ...echoDefinition, idempotent: true }).idempotent).toBe(true);
+    const idempotent = Object.fromEntries(builtinTools().map((tool) => [tool.name, tool.idempotent]));
+    expect(idempotent).toMatchObject({
+      read: true,
+      ls: true,
+      grep: true,
+      find: true,
+      write: true,
+      memory_read: true,
+      memory_search: true,
+      exec: false,
+      edit: false,
+      memory_write: false,
+      space_activate: false,
+    });
+  });
+
   const names: Array<[string, boolean]> = [
     ["read", true],
     ["memory_write", true],

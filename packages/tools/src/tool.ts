@@ -77,6 +77,12 @@ export interface ToolDefinition<S extends z.ZodType, O> {
    * schema was JSON Schema to begin with (MCP tools): the model sees the server's own schema.
    */
   jsonSchema?: Record<string, unknown>;
+  /**
+   * Calling the tool again with the same input has no further effect (reads; a write of a
+   * whole file). A durable run that crashed while such a call was in flight runs it again on
+   * resume; any other call's outcome is reported to the model as unknown instead. Default false.
+   */
+  idempotent?: boolean;
   execute(input: z.output<S>, context: ToolContext): Promise<ToolReturn<O>>;
 }
 
@@ -88,6 +94,8 @@ export interface Tool<I = unknown, O = unknown> {
   readonly family: ToolFamily;
   /** The JSON Schema shown to models, when it is not derived from `input`. */
   readonly jsonSchema?: Readonly<Record<string, unknown>>;
+  /** Whether a repeated call with the same input has no further effect (see `ToolDefinition.idempotent`). */
+  readonly idempotent: boolean;
   access(input: I): AccessRequest;
   /** Phantom marker carrying the output type. */
   readonly __output?: O;
@@ -124,6 +132,7 @@ export function defineTool<S extends z.ZodType, O>(definition: ToolDefinition<S,
     input: definition.input as unknown as z.ZodType<z.output<S>>,
     family: definition.family,
     ...(definition.jsonSchema === undefined ? {} : { jsonSchema: definition.jsonSchema }),
+    idempotent: definition.idempotent === true,
     access,
   });
   executors.set(tool, definition.execute as Executor);

@@ -141,6 +141,10 @@ function configValue(config: KernelConfig, key: string): unknown {
     http_rate_per_min: config.httpRatePerMinute,
     embedder: config.embedder,
     drain_timeout_ms: config.drainTimeoutMs,
+    max_resumes: config.maxResumes,
+    run_retention_count: config.runRetentionCount,
+    run_retention_days: config.runRetentionDays,
+    keep_workspaces: config.keepWorkspaces,
     a2a_agents: config.a2aAgents.join(","),
     a2a_tokens:
       Object.keys(config.a2aTokens).length === 0 ? undefined : `(set for ${Object.keys(config.a2aTokens).length})`,
@@ -224,11 +228,13 @@ interface ChatResult {
 async function run(
   config: KernelConfig,
   message: string,
-  values: { json?: boolean; session?: string; "exit-code"?: boolean; agent?: string },
+  values: { json?: boolean; session?: string; "exit-code"?: boolean; agent?: string; "idempotency-key"?: string },
   out: (line: string) => void,
 ): Promise<number> {
-  if (message.trim().length === 0) throw usage('run "<goal or message>" [--agent NAME]');
+  if (message.trim().length === 0) throw usage('run "<goal or message>" [--agent NAME] [--idempotency-key KEY]');
   const client = await KernelClient.connect(config);
+  const key = values["idempotency-key"];
+  if (key !== undefined) return durableRun(client, message, key, values, out);
   const result = await client.request<ChatResult>("POST", "/api/chat", {
     message,
     ...(values.session ? { sessionId: values.session } : {}),
@@ -236,6 +242,43 @@ async function run(
   });
   out(values.json ? JSON.stringify(result, null, 2) : result.response);
   return values["exit-code"] ? result.exitCode : 0;
+}
+
+interface RunView {
+  taskId: string;
+  status: string;
+  text?: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * A direct run submitted once: `POST /api/runs` with the `Idempotency-Key` header (running the
+ * same command again within 24 h follows the first run instead of starting another, also after
+ * a kernel restart), then long polls until it has finished.
+ */
+async function durableRun(
+  client: KernelClient,
+  goal: string,
+  key: string,
+  values: { json?: boolean; session?: string; "exit-code"?: boolean; agent?: string },
+  out: (line: string) => void,
+): Promise<number> {
+  const started = await client.request<{ taskId: string }>(
+    "POST",
+    "/api/runs",
+    {
+      goal,
+      ...(values.session ? { sessionId: values.session } : {}),
+      ...(values.agent ? { agent: values.agent } : {}),
+    },
+    { "idempotency-key": key },
+  );
+  let run: RunView;
+  do {
+    run = await client.request<RunView>("GET", `/api/runs/${started.taskId}?waitMs=30000`);
+  } while (run.status === "queued" || run.status === "running");
+  out(values.json ? JSON.stringify(run, null, 2) : (run.text ?? `${run.status}: ${run.error?.message ?? ""}`));
+  return values["exit-code"] && run.status !== "completed" ? 1 : 0;
 }
 
 async function agent(config: KernelConfig, sub: string | undefined, rest: string[], out: (line: string) => void) {

@@ -26,8 +26,8 @@ export class KernelClient {
     return new KernelClient(state.record.url ?? localUrl(config), token);
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.#fetch(method, path, body);
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const response = await this.#fetch(method, path, body, undefined, headers);
     const text = await response.text();
     const parsed = text.length > 0 && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text;
     if (!response.ok) {
@@ -67,12 +67,19 @@ export class KernelClient {
     );
   }
 
-  #fetch(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  #fetch(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     return fetch(`${this.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(signal === undefined ? {} : { signal }),

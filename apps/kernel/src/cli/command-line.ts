@@ -10,7 +10,7 @@ export const USAGE = `usage: oxios <command>
 
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
-  run "<goal>" [--agent NAME] [--json] [--session ID] [--exit-code]
+  run "<goal>" [--agent NAME] [--json] [--session ID] [--exit-code] [--idempotency-key KEY]
   chat [--agent NAME] [--session ID]   interactive, streamed; .session .agent .space .reset .help
   agent list | agent kill ID | agent profiles
   approvals [list] [--all] | approvals approve ID [--reason T] | approvals reject ID [--reason T]
@@ -49,6 +49,7 @@ export interface CommandLineOptions {
   overlap?: string;
   from?: string;
   commit?: string;
+  "idempotency-key"?: string;
   help?: boolean;
   version?: boolean;
 }
@@ -98,6 +99,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       overlap: { type: "string" },
       from: { type: "string" },
       commit: { type: "string" },
+      "idempotency-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },

@@ -27,7 +27,7 @@ interface Operation {
   /** Shown under the summary: how to call it, with an example. */
   description?: string;
   security?: unknown[];
-  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema; description?: string }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
 }
@@ -90,6 +90,11 @@ export function renderHttpApiMarkdown(): string {
     "  is 422 `SCHEDULER_SCHEDULE_INVALID` naming the field), sessions (`/api/sessions`), the audit",
     "  export and the state repository (`/api/git/*`); the kernel README shows them with `config.toml`",
     "  and the `oxios` commands. `$TOKEN` in the examples is the API token.",
+    "- **Durable runs**: `POST /api/runs` answers once the run is journalled in `oxios.db` (one group",
+    "  commit with its scheduler task); after a crash the kernel resumes it from its last journalled",
+    "  step (`run.resumed`). With an `Idempotency-Key` header (IETF httpapi draft; 1–255 visible ASCII",
+    "  characters, quoted or not) the same key within 24 h answers `200` with the first run's `taskId`",
+    "  and starts nothing; a new key answers `202`.",
     "- **Server-sent events**: `/api/events` sends each kernel event as `event: <type>` with the",
     "  event as JSON in `data:` and its id in `id:`, plus a `: keep-alive` comment every 15 s;",
     "  `/api/chat/stream` sends `phase`, `text`, tool activity and a final `result` event.",
@@ -116,7 +121,7 @@ export function renderHttpApiMarkdown(): string {
     if (operation.description !== undefined) lines.push(operation.description, "");
     for (const parameter of operation.parameters ?? []) {
       lines.push(
-        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}`,
+        `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}${parameter.description === undefined ? "" : ` — ${parameter.description}`}`,
       );
     }
     const body = operation.requestBody?.content["application/json"]?.schema;

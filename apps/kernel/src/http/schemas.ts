@@ -143,6 +143,10 @@ export const RunSchema = z
     startedAt: z.number().optional(),
     finishedAt: z.number().optional(),
     durationMs: z.number().optional(),
+    resumes: z
+      .number()
+      .optional()
+      .openapi({ description: "how often the run continued from its journal after a restart" }),
     text: z.string().optional(),
     finishReason: z.string().optional(),
     steps: z.number().optional(),

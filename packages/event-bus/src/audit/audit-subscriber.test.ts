@@ -1,6 +1,6 @@
 import { KernelError } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EventBus } from "../event-bus.ts";
 import type { KernelEventOf } from "../events.ts";
 import { createEvent } from "../publisher.ts";
@@ -39,6 +39,25 @@ class FlakyStore implements AuditStore {
 }
 
 describe("AuditSubscriber", () => {
+  it("with a window, events arriving within it share one transaction; flush does not wait for it", async () => {
+    const clock = new ManualClock();
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, windowMs: 50 });
+    for (let tick = 0; tick < 5; tick++) {
+      if (tick > 0) await clock.advanceAsync(10);
+      bus.publish({ ...admitted("t"), id: `w${tick}` });
+    }
+    expect(audit.stats().recorded).toBe(0);
+    await clock.advanceAsync(10);
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(5));
+    expect(trail.stats().commits).toBe(1);
+    bus.publish({ ...admitted("t"), id: "late" });
+    await audit.flush();
+    expect(audit.stats().recorded).toBe(6);
+    expect(trail.stats().commits).toBe(2);
+  });
+
   it("a burst past every internal bound ends with audit count = published count and a chain that verifies", async () => {
     const bus = new EventBus();
     const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus });

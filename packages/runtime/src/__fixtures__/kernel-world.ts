@@ -9,10 +9,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Clock, systemClock } from "@oxios/core";
+import { type Database, openDatabase } from "@oxios/database";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { MemoryStore } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
 import { Scheduler } from "@oxios/scheduler";
+import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { InMemorySpaceStore, SpaceManager, type SpaceStore } from "@oxios/space";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
@@ -21,6 +23,7 @@ import { InMemoryAuditSink } from "@oxios/tools/testing";
 import { MemoryStoreToolPort } from "../adapters/memory-adapters.ts";
 import { SpaceManagerToolPort } from "../adapters/space-tool-port.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "../create-runtime.ts";
+import { LibsqlRunJournal } from "../libsql/libsql-run-journal.ts";
 import type { ResolvedModel } from "../providers/resolve-model.ts";
 import { TokenBudgets } from "../token-budgets.ts";
 
@@ -36,6 +39,8 @@ export interface WorldOptions {
   runtime?: Partial<RuntimeOptions>;
   /** The clock profile budget windows are measured on (default the system clock). */
   budgetClock?: Clock;
+  /** Durable runs: the task queue and the run journal on one `oxios.db` handle in `dir`. */
+  durable?: boolean;
 }
 
 export interface World {
@@ -52,6 +57,10 @@ export interface World {
   audit: InMemoryAuditSink;
   tools: ToolRegistry;
   budgets: TokenBudgets;
+  /** With `durable`: the shared database, the task store and the run journal. */
+  database?: Database;
+  taskStore?: LibsqlTaskStore;
+  journal?: LibsqlRunJournal;
   close(options?: { keepDir?: boolean }): Promise<void>;
 }
 
@@ -65,9 +74,13 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     clock: options.budgetClock ?? clock,
     onWindowReset: () => scheduler?.reconsider(),
   });
+  const database = options.durable ? await openDatabase({ url: `file:${join(dir, "oxios.db")}` }) : undefined;
+  const taskStore = database === undefined ? undefined : await LibsqlTaskStore.open({ database });
+  const journal = database === undefined ? undefined : await LibsqlRunJournal.open({ database });
   scheduler = new Scheduler({
     clock,
     events: publisher,
+    ...(taskStore === undefined ? {} : { store: taskStore }),
     maxConcurrent: options.maxConcurrent ?? 20,
     ratePerMinute: Number.POSITIVE_INFINITY,
     // The runtime's hook (budgets, profile windows and caps) once it exists.
@@ -105,6 +118,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     budgets,
     retry: { maxRetries: 0 },
     workspaceRoot: join(dir, "agents"),
+    ...(journal === undefined ? {} : { journal }),
     ...options.runtime,
   });
   return {
@@ -121,10 +135,17 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     audit,
     tools,
     budgets,
+    ...(database === undefined ? {} : { database }),
+    ...(taskStore === undefined ? {} : { taskStore }),
+    ...(journal === undefined ? {} : { journal }),
     async close(closeOptions = {}) {
       await runtime.close();
       await supervisor.shutdown({ timeoutMs: 2_000 });
       await scheduler.drain({ timeoutMs: 2_000 });
+      await runtime.runs.settled();
+      await taskStore?.close();
+      await journal?.close();
+      database?.close();
       await memory.close();
       await state.close();
       await git.close();

@@ -38,6 +38,7 @@ export class GatedToolExecutor implements ToolExecutor {
       name: tool.name,
       description: tool.description,
       inputSchema: toolJsonSchema(tool) as Record<string, unknown>,
+      idempotent: tool.idempotent,
     }));
   }
 

@@ -18,6 +18,8 @@ import type { AddressInfo } from "node:net";
 export interface FakeToolCall {
   name: string;
   arguments: string | Record<string, unknown>;
+  /** The call's id; default `call_<request index>_<position>`. */
+  id?: string;
 }
 
 /** One scripted reply. Exactly one of text / toolCalls / json / error / hang applies. */
@@ -313,7 +315,7 @@ function toMessage(reply: Exclude<FakeReply, { error: unknown } | { hang: true }
       role: "assistant",
       content: reply.text ?? null,
       tool_calls: reply.toolCalls.map((call, index) => ({
-        id: `call_${requestIndex}_${index}`,
+        id: call.id ?? `call_${requestIndex}_${index}`,
         type: "function",
         function: {
           name: call.name,

@@ -1,6 +1,7 @@
 /**
  * @module @oxios/runtime/testing — a scripted OpenAI-compatible HTTP server for tests of
- * the runtime and of code built on it, and a small in-memory ToolExecutor / MemoryPort.
+ * the runtime and of code built on it, and a small in-memory ToolExecutor / MemoryPort /
+ * RunJournal.
  */
 export {
   type ChatCompletionBody,
@@ -14,4 +15,5 @@ export {
   lastUserText,
 } from "./fake-llm-server.ts";
 export { InMemoryMemoryPort, type InMemoryMemoryPortOptions } from "./in-memory-memory-port.ts";
+export { InMemoryRunJournal } from "./in-memory-run-journal.ts";
 export { type ScriptedTool, ScriptedToolExecutor } from "./scripted-tool-executor.ts";

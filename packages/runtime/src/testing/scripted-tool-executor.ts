@@ -10,6 +10,8 @@ import type { ToolCallContext, ToolCallRequest, ToolDefinition, ToolExecutor, To
 export interface ScriptedTool {
   description?: string;
   inputSchema?: Record<string, unknown>;
+  /** Declared to the loop as idempotent (run again when in flight at a crash). */
+  idempotent?: boolean;
   run(input: unknown, signal: AbortSignal): string | Promise<string>;
 }
 
@@ -34,6 +36,7 @@ export class ScriptedToolExecutor implements ToolExecutor {
       name,
       description: tool.description ?? name,
       inputSchema: tool.inputSchema ?? { type: "object", properties: {}, additionalProperties: true },
+      ...(tool.idempotent === undefined ? {} : { idempotent: tool.idempotent }),
     }));
   }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { KernelError } from "@oxios/core";
 import { ManualClock, settle } from "@oxios/core/testing";
 import { openDatabase } from "@oxios/database";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Scheduler } from "../scheduler.ts";
 import type { TaskRecord } from "../task.ts";
 import { LibsqlTaskStore } from "./libsql-task-store.ts";
@@ -239,7 +239,98 @@ describe("libsql task store", () => {
     ]);
     expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([
       { prefix: "scheduler_", version: 1 },
+      { prefix: "scheduler_", version: 2 },
     ]);
     database.close();
+  });
+
+  it("an idempotency key stays taken across a restart for the window, then frees", async () => {
+    const clock = new ManualClock();
+    const first = await LibsqlTaskStore.open({ url });
+    const before = new Scheduler({ clock, store: first, retainFinished: 0 });
+    before.submit({ id: "original", idempotencyKey: "order-42" });
+    before.complete("original");
+    expect(() => before.submit({ id: "again", idempotencyKey: "order-42" })).toThrow(
+      expect.objectContaining({
+        code: "SCHEDULER_IDEMPOTENCY_KEY_DUPLICATE",
+        details: expect.objectContaining({ taskId: "original" }),
+      }),
+    );
+    await first.close();
+
+    const second = await LibsqlTaskStore.open({ url });
+    const after = new Scheduler({ clock, store: second, idempotencyWindowMs: 1_000 });
+    expect(after.findByIdempotencyKey("order-42")).toMatchObject({ id: "original", status: "completed" });
+    expect(after.find("original")).toMatchObject({ id: "original", status: "completed" });
+    expect(after.find("never")).toBeUndefined();
+    expect(() => after.submit({ idempotencyKey: "order-42" })).toThrow(
+      expect.objectContaining({ code: "SCHEDULER_IDEMPOTENCY_KEY_DUPLICATE" }),
+    );
+    clock.advance(1_001);
+    expect(after.findByIdempotencyKey("order-42")).toBeUndefined();
+    expect(after.submit({ id: "later", idempotencyKey: "order-42" }).id).toBe("later");
+    await second.close();
+  });
+
+  it("takes over a dead owner's running task when its lease expires, while it runs", async () => {
+    const clock = new ManualClock();
+    const deadStore = await LibsqlTaskStore.open({ url });
+    const dead = new Scheduler({ clock, store: deadStore, zombieAfterMs: 10_000, ownerId: "dead" });
+    dead.submit({ id: "orphan", payload: { n: 1 } });
+    await deadStore.close(); // the owner dies holding the lease
+
+    const liveStore = await LibsqlTaskStore.open({ url });
+    const live = new Scheduler({ clock, store: liveStore, ownerId: "live" });
+    const ran: TaskRecord[] = [];
+    const report = await live.recover(async (task) => {
+      ran.push(task);
+    });
+    expect(report.requeued).toEqual([]);
+    expect(report.nextLeaseExpiryAt).toBe(clock.now() + 10_000);
+    await clock.advanceAsync(9_999);
+    expect(ran).toEqual([]);
+    await clock.advanceAsync(1);
+    await vi.waitFor(() => expect(liveStore.list()).toMatchObject([{ id: "orphan", status: "completed" }]));
+    expect(ran).toMatchObject([{ id: "orphan", attempts: 2, payload: { n: 1 } }]);
+    await live.drain({ timeoutMs: 0 });
+    await liveStore.close();
+  });
+
+  it("takeOverRunning takes every other owner's running task at once", async () => {
+    const clock = new ManualClock();
+    const deadStore = await LibsqlTaskStore.open({ url });
+    const dead = new Scheduler({ clock, store: deadStore, ownerId: "dead" });
+    dead.submit({ id: "mid-run" });
+    await deadStore.close();
+    const store = await LibsqlTaskStore.open({ url });
+    const scheduler = new Scheduler({ clock, store, ownerId: "heir" });
+    const report = await scheduler.recover(async () => "resumed", { takeOverRunning: true });
+    expect(report.retried).toEqual(["mid-run"]);
+    await Promise.all(report.requeued.map((handle) => handle.settled));
+    expect(store.list()).toMatchObject([{ id: "mid-run", status: "completed", attempts: 2 }]);
+    await store.close();
+  });
+
+  it("prunes finished tasks by age and count, never a queued or running one", async () => {
+    const clock = new ManualClock();
+    const store = await LibsqlTaskStore.open({ url });
+    const scheduler = new Scheduler({ clock, store, maxConcurrent: 1, ratePerMinute: Number.POSITIVE_INFINITY });
+    for (const id of ["a", "b", "c", "d"]) {
+      scheduler.submit({ id });
+      scheduler.complete(id);
+      clock.advance(1_000);
+    }
+    scheduler.submit({ id: "running" });
+    scheduler.submit({ id: "queued" });
+    await store.flush();
+    // "a" finished at 0, "b" at 1000: older than 1500 → gone; of the rest keep the newest one.
+    expect(store.prune({ finishedBefore: 1_500, keep: 1 })).toBe(3);
+    expect(store.list().map((task) => [task.id, task.status])).toEqual([
+      ["d", "completed"],
+      ["running", "running"],
+      ["queued", "queued"],
+    ]);
+    await scheduler.drain({ timeoutMs: 0 });
+    await store.close();
   });
 });

@@ -1,17 +1,20 @@
 /**
  * LibsqlTaskStore: the durable queue on a libsql database through `@oxios/database`, for one
  * kernel process. Writes are validated synchronously and buffered; with group commit (the
- * default) every write made within `groupCommitMs` lands in one transaction, otherwise each
- * write is its own transaction.
+ * default) every write made within `groupCommitMs` lands in one transaction — shared with
+ * every other store on the same `Database` handle (`GroupCommit.for`), so a caller's own row
+ * written in the same tick as a task commits together with it — otherwise each write is its
+ * own transaction.
  */
 import { KernelError, type Logger } from "@oxios/core";
 import {
   acquireDatabase,
   type Database,
   type DatabaseSource,
+  GroupCommit,
   type MigrationSet,
   migrate,
-  type SqlValue,
+  type Statement,
 } from "@oxios/database";
 import { SchedulerErrorCode } from "../error-codes.ts";
 import type { Priority, TaskError, TaskStatus } from "../task.ts";
@@ -80,6 +83,14 @@ export const SCHEDULER_MIGRATIONS: MigrationSet = {
         CREATE INDEX IF NOT EXISTS scheduler_tasks_by_status ON scheduler_tasks (status, lease_expires_at);
       `,
     },
+    {
+      version: 2,
+      sql: `
+        CREATE INDEX scheduler_tasks_by_idempotency_key ON scheduler_tasks (idempotency_key, created_at)
+          WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX scheduler_tasks_by_finished_at ON scheduler_tasks (finished_at) WHERE finished_at IS NOT NULL;
+      `,
+    },
   ],
 };
 
@@ -92,30 +103,36 @@ const FINISH = `UPDATE scheduler_tasks SET status = ?, finished_at = ?, error_co
   lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`;
 
 const PRIORITY_SET = new Set<string>(["low", "normal", "high", "critical"]);
-
-type Pending = { sql: string; params: SqlValue[] };
+const TERMINAL = "('completed', 'failed', 'cancelled', 'reaped')";
 
 export class LibsqlTaskStore implements TaskStore {
   readonly #database: Database;
   readonly #release: () => void;
   readonly #groupCommit: boolean;
-  readonly #groupCommitMs: number;
+  readonly #committer: GroupCommit;
   readonly #logger: Logger | undefined;
-  #pending: Pending[] = [];
   /** Ids inserted by buffered writes, so a duplicate is caught before it reaches the disk. */
-  #pendingIds = new Set<string>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #pendingIds = new Set<string>();
+  /** Tasks with an idempotency key inserted by buffered writes, for `findByIdempotencyKey`. */
+  readonly #pendingKeys = new Map<string, StoredTask>();
   #failure: KernelError | undefined;
   #closed = false;
-  /** Transactions committed (for tests and the benchmark). */
-  commits = 0;
+  #ownCommits = 0;
 
   private constructor(database: Database, release: () => void, options: LibsqlTaskStoreOptions) {
     this.#database = database;
     this.#release = release;
     this.#groupCommit = options.groupCommit ?? true;
-    this.#groupCommitMs = options.groupCommitMs ?? 2;
     this.#logger = options.logger?.child({ component: "scheduler.libsql-store" });
+    this.#committer = GroupCommit.for(database, {
+      windowMs: options.groupCommitMs ?? 2,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+  }
+
+  /** Transactions committed on this store's database handle (for tests and the benchmark). */
+  get commits(): number {
+    return this.#groupCommit ? this.#committer.commits : this.#ownCommits;
   }
 
   /**
@@ -140,31 +157,105 @@ export class LibsqlTaskStore implements TaskStore {
 
   write(change: TaskStoreWrite): void {
     this.#checkUsable();
-    const pending = this.#toStatement(change);
-    if (this.#groupCommit) {
-      this.#pending.push(pending);
-      this.#timer ??= setTimeout(() => this.#flushFromTimer(), this.#groupCommitMs);
+    const statement = this.#toStatement(change);
+    const inserted = change.kind === "queued" ? change.task : undefined;
+    if (!this.#groupCommit) {
+      this.#commitAlone(statement);
+      if (inserted !== undefined) this.#pendingIds.delete(inserted.id);
       return;
     }
-    this.#commit([pending]);
-    this.#pendingIds.clear();
+    const key = inserted?.idempotencyKey;
+    if (key !== undefined && inserted !== undefined) this.#pendingKeys.set(key, inserted);
+    this.#committer.write([statement]).then(
+      () => {
+        if (inserted === undefined) return;
+        this.#pendingIds.delete(inserted.id);
+        if (key !== undefined && this.#pendingKeys.get(key) === inserted) this.#pendingKeys.delete(key);
+      },
+      (error: unknown) => {
+        // Nobody awaits a write: keep the failure; the next write or flush throws it.
+        this.#failure ??= new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
+      },
+    );
   }
 
   async flush(): Promise<void> {
     this.#flushNow();
   }
 
-  async recover(options: { now: number; owner: string; maxAttempts: number }): Promise<RecoveredTasks> {
+  /**
+   * The newest task submitted with `key` at or after `since`, if the store holds one: a
+   * buffered insert, else a synchronous point read on an index.
+   */
+  findByIdempotencyKey(key: string, since: number): StoredTask | undefined {
+    this.#checkUsable();
+    const buffered = this.#pendingKeys.get(key);
+    if (buffered !== undefined && buffered.createdAt >= since) return structuredClone(buffered);
+    const row = this.#database.get<Row>(
+      "SELECT * FROM scheduler_tasks WHERE idempotency_key = ? AND created_at >= ? ORDER BY created_at DESC LIMIT 1",
+      [key, since],
+    );
+    return row === undefined ? undefined : this.#decodeLoose(row);
+  }
+
+  /** The stored task with this id: a buffered insert's task is not seen until it commits. */
+  get(id: string): StoredTask | undefined {
+    this.#checkUsable();
+    const row = this.#database.get<Row>("SELECT * FROM scheduler_tasks WHERE id = ?", [id]);
+    return row === undefined ? undefined : this.#decodeLoose(row);
+  }
+
+  /**
+   * Retention: deletes finished tasks (completed, failed, cancelled, reaped) that finished
+   * before `finishedBefore`, and the oldest finished ones beyond the newest `keep`. Queued and
+   * running tasks are never touched. Returns how many rows were deleted.
+   *
+   * Throws: `SCHEDULER_STORE_FAILED` (with the database's error as `cause`).
+   */
+  prune(options: { finishedBefore: number; keep: number }): number {
     this.#checkUsable();
     this.#flushNow();
-    const { now, maxAttempts } = options;
+    try {
+      return this.#database.transaction(() => {
+        const old = this.#database.run(`DELETE FROM scheduler_tasks WHERE status IN ${TERMINAL} AND finished_at < ?`, [
+          options.finishedBefore,
+        ]).changes;
+        const surplus = this.#database.run(
+          `DELETE FROM scheduler_tasks WHERE seq IN (SELECT seq FROM scheduler_tasks WHERE status IN ${TERMINAL}
+             ORDER BY finished_at DESC, seq DESC LIMIT -1 OFFSET ?)`,
+          [Math.max(0, Math.floor(options.keep))],
+        ).changes;
+        return old + surplus;
+      });
+    } catch (error) {
+      throw KernelError.from(error, SchedulerErrorCode.storeFailed, "task store pruning failed");
+    }
+  }
+
+  async recover(options: {
+    now: number;
+    owner: string;
+    maxAttempts: number;
+    takeOverRunning?: boolean;
+  }): Promise<RecoveredTasks> {
+    this.#checkUsable();
+    this.#flushNow();
+    const { now, maxAttempts, owner } = options;
     try {
       const { failed, retried, queued, next } = this.#database.transaction(() => {
         const failed: StoredTask[] = [];
-        const expired = this.#database.all<Row>(
-          "SELECT * FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at <= ? ORDER BY seq",
-          [now],
-        );
+        // With takeOverRunning every other owner is known to be dead (one kernel per home).
+        const expired =
+          options.takeOverRunning === true
+            ? this.#database.all<Row>(
+                `SELECT * FROM scheduler_tasks WHERE status = 'running'
+                   AND (lease_expires_at <= ? OR lease_owner IS NOT ?) ORDER BY seq`,
+                [now, owner],
+              )
+            : this.#database.all<Row>(
+                "SELECT * FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at <= ? ORDER BY seq",
+                [now],
+              );
         const retried: string[] = [];
         for (const row of expired) {
           if (row.attempts >= maxAttempts) {
@@ -209,7 +300,6 @@ export class LibsqlTaskStore implements TaskStore {
         )?.next;
         return { failed, retried, queued, next };
       });
-      this.commits++;
       const retriedSet = new Set(retried);
       return {
         queued,
@@ -243,7 +333,7 @@ export class LibsqlTaskStore implements TaskStore {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  #toStatement(change: TaskStoreWrite): Pending {
+  #toStatement(change: TaskStoreWrite): Statement {
     switch (change.kind) {
       case "queued": {
         const task = change.task;
@@ -298,35 +388,20 @@ export class LibsqlTaskStore implements TaskStore {
     }
   }
 
-  #flushFromTimer(): void {
-    this.#timer = undefined;
-    try {
-      this.#flushNow();
-    } catch (error) {
-      // Nobody awaits a timer: keep the failure; the next write or flush throws it.
-      this.#logger?.error("task store group commit failed", { error });
-    }
-  }
-
   #flushNow(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#pendingIds = new Set();
-    this.#commit(batch);
+    try {
+      this.#committer.flush();
+    } catch (error) {
+      this.#failure ??= new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
+      throw this.#failure;
+    }
   }
 
-  #commit(batch: Pending[]): void {
+  #commitAlone(statement: Statement): void {
     try {
-      this.#database.transaction(() => {
-        for (const { sql, params } of batch) this.#database.run(sql, params);
-      });
-      this.commits++;
+      this.#database.transaction(() => this.#database.run(statement.sql, statement.params));
+      this.#ownCommits++;
     } catch (error) {
       this.#failure = new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
       throw this.#failure;

@@ -137,7 +137,7 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
       await h.clock.advanceAsync(1); // clamped up to the 1 s minimum
       const output = okOutput<ExecOutput>(await call);
       expect(output).toMatchObject({ timedOut: true, stoppedBy: "timeout", exitCode: null, signal: "SIGTERM" });
-      await waitFor(() => groupGone(pgid as number), 1000);
+      await waitFor(() => groupGone(pgid as number));
     });
 
     it("kills a binary that never exits (ignores SIGTERM) once the timeout fires", async () => {
@@ -154,7 +154,7 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
         // and with pid 1 the whole pid namespace: the program is killed whatever it ignores.
         const output = okOutput<ExecOutput>(await call);
         expect(output).toMatchObject({ timedOut: true, signal: "SIGTERM" });
-        await waitFor(() => processesWithArgument(script).length === 0, 2000);
+        await waitFor(() => processesWithArgument(script).length === 0);
       } else {
         await waitFor(
           async () => (await stat(join(h.workspace, "stubborn.term")).catch(() => undefined)) !== undefined,
@@ -165,7 +165,7 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
         expect(output).toMatchObject({ timedOut: true, signal: "SIGKILL" });
         expect(h.logger.find("warn", "ignored SIGTERM")).toHaveLength(1);
       }
-      await waitFor(() => groupGone(pgid as number), 1000);
+      await waitFor(() => groupGone(pgid as number));
     });
 
     it("caps a flood of output, flags truncation and stops the flooding group", async () => {
@@ -180,7 +180,7 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
       expect(output.stoppedBy).toBe("output-limit");
       expect(Buffer.byteLength(output.stdout)).toBe(64 * 1024);
       expect(h.publisher.ofType("tool.completed")[0]?.payload.truncated).toBe(true);
-      await waitFor(() => groupGone(spawnedPids(h)[0] as number), 1000);
+      await waitFor(() => groupGone(spawnedPids(h)[0] as number));
     });
 
     it("terminates what the leader leaves running when it exits", async () => {
@@ -191,10 +191,10 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
       const pgid = spawnedPids(h)[0] as number;
       if (!sandboxed) {
         const grandchild = Number(await readFile(join(h.workspace, "grandchild.pid"), "utf8"));
-        await waitFor(() => noLiveMember(pgid), 1000);
+        await waitFor(() => noLiveMember(pgid));
         expect(liveGroupMembers(pgid)).not.toContain(grandchild);
       }
-      await waitFor(() => processesWithArgument(marker).length === 0, 2000);
+      await waitFor(() => processesWithArgument(marker).length === 0);
     });
   });
 
@@ -225,7 +225,7 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
       await waitFor(() => spawnedPids(h).length === 1);
       run.abort();
       expect(errorCode(await call)).toBe("ABORTED");
-      await waitFor(() => groupGone(spawnedPids(h)[0] as number), 1000);
+      await waitFor(() => groupGone(spawnedPids(h)[0] as number));
     });
 
     it("shell mode for an admin (no approval needed): abort kills the whole pipeline group", async () => {

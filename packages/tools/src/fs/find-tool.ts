@@ -20,6 +20,7 @@ export function findTool(limits: Partial<FileToolLimits> = {}) {
       type: z.enum(["file", "dir", "any"]).default("any"),
     }),
     family: "fs.read",
+    idempotent: true,
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
       const root = await context.paths.resolve(input.path, "read");

@@ -50,6 +50,7 @@ export function grepTool(limits: Partial<FileToolLimits> = {}) {
       ignoreCase: z.boolean().default(false),
     }),
     family: "fs.read",
+    idempotent: true,
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
       let regex: RegExp;

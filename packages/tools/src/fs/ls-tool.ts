@@ -27,6 +27,7 @@ export function lsTool(limits: Partial<FileToolLimits> = {}) {
     description: `List a directory (at most ${maxEntries} entries), sorted by name, with type and size.`,
     input: z.object({ path: z.string().min(1).default(".").describe("Directory to list.") }),
     family: "fs.read",
+    idempotent: true,
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
       const opened = await openVerified(await context.paths.resolve(input.path, "read"), "directory", context.paths);

@@ -12,6 +12,7 @@ export function readTool(limits: Partial<FileToolLimits> = {}) {
     description: `Read a UTF-8 text file (at most ${maxReadBytes} bytes). Paths are relative to your workspace.`,
     input: z.object({ path: z.string().min(1).describe("File to read.") }),
     family: "fs.read",
+    idempotent: true,
     access: (input) => ({ paths: [{ path: input.path, access: "read" }] }),
     async execute(input, context) {
       const real = await context.paths.resolve(input.path, "read");

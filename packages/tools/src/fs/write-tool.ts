@@ -15,6 +15,7 @@ export function writeTool(limits: Partial<FileToolLimits> = {}) {
       content: z.string().describe("The whole new content."),
     }),
     family: "fs.write",
+    idempotent: true,
     access: (input) => ({ paths: [{ path: input.path, access: "write" }] }),
     async execute(input, context) {
       const real = await context.paths.resolve(input.path, "write");

@@ -50,6 +50,11 @@ export interface McpToolInfo {
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
+  /**
+   * The server declares that repeating a call has no further effect: its `readOnlyHint` or
+   * `idempotentHint` annotation (hints a configured server is trusted to give).
+   */
+  idempotent: boolean;
 }
 
 /** What an MCP tool call returns: the server's content blocks and structured content. */
@@ -207,7 +212,12 @@ class McpServerConnection {
         timeout: SDK_TIMEOUT_DISABLED,
       });
       for (const tool of page.tools) {
-        tools.push({ name: tool.name, description: tool.description, inputSchema: tool.inputSchema });
+        tools.push({
+          name: tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+          idempotent: tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
+        });
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
@@ -459,6 +469,7 @@ export class McpClientManager {
             input: inputSchemaOf(info.inputSchema, this.#settings.logger, name),
             jsonSchema: info.inputSchema,
             family: "mcp",
+            idempotent: info.idempotent,
             access: () => (network ? { network: true } : {}),
             execute: async (input, context) => ({
               output: await this.callTool(server, info.name, input as Record<string, unknown>, {

@@ -116,12 +116,12 @@ describe("bubblewrap: lifetime", () => {
     const exited = new Promise<void>((resolve) => holder.once("exit", () => resolve()));
     try {
       await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
-      await waitFor(() => processesWithArgument(marker).length === 2, 10_000);
+      await waitFor(() => processesWithArgument(marker).length === 2);
     } finally {
       holder.kill("SIGKILL");
       await exited;
     }
-    await waitFor(() => processesWithArgument(marker).length === 0, 5_000);
+    await waitFor(() => processesWithArgument(marker).length === 0);
   });
 });
 

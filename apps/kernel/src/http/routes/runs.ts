@@ -16,6 +16,22 @@ const TaskParam = z.object({
     .max(256)
     .openapi({ param: { name: "taskId", in: "path" } }),
 });
+/** `Idempotency-Key` (IETF httpapi draft): a string of 1–255 visible ASCII characters, quoted or not. */
+const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^"?[\x21-\x7e]{1,255}"?$/, "1–255 visible ASCII characters")
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description: "The same key within 24 h answers 200 with the first run's taskId instead of starting another run",
+    }),
+});
+
+function idempotencyKeyOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header.length >= 2 && header.startsWith('"') && header.endsWith('"') ? header.slice(1, -1) : header;
+}
 
 export function runsRoutes(kernel: Pick<Kernel, "runs">) {
   const app = createRouter();
@@ -23,14 +39,31 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
     securedRoute({
       method: "post",
       path: "/api/runs",
-      summary: "Start a direct run of a goal",
+      summary: "Start a direct run of a goal (answered once it is journalled)",
       description:
         "`agent` runs it as an agent profile (404 AGENT_PROFILE_NOT_FOUND when unknown). " +
         `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"goal": "Write release notes for the last week", "agent": "release-notes"}' http://127.0.0.1:4200/api/runs\``,
-      request: { body: { content: { "application/json": { schema: RunRequestSchema } }, required: true } },
-      responses: { 202: json(RunStartedSchema, "Queued"), 422: errors[422] },
+      request: {
+        headers: IdempotencyHeaders,
+        body: { content: { "application/json": { schema: RunRequestSchema } }, required: true },
+      },
+      responses: {
+        200: json(RunStartedSchema, "The run this Idempotency-Key started within the last 24 h (none is started)"),
+        202: json(RunStartedSchema, "Journalled and queued"),
+        404: errors[404],
+        422: errors[422],
+      },
     }),
-    async (c) => c.json(await kernel.runs.start(c.req.valid("json")), 202),
+    async (c) => {
+      const key = idempotencyKeyOf(c.req.valid("header")["idempotency-key"]);
+      const started = await kernel.runs.start({
+        ...c.req.valid("json"),
+        ...(key === undefined ? {} : { idempotencyKey: key }),
+      });
+      return started.created
+        ? c.json({ taskId: started.taskId, agentId: started.agentId }, 202)
+        : c.json({ taskId: started.taskId, agentId: started.agentId }, 200);
+    },
   );
   app.openapi(
     securedRoute({

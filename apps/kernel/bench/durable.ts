@@ -1,0 +1,232 @@
+// Durable runs under load (issue #16), on kernels of their own:
+// - 1,000 concurrent POST /api/runs: acknowledgement p95; /health p99 meanwhile; connection
+//   errors of every request made meanwhile (the POSTs, /health, 100 long polls, one SSE stream);
+//   RSS after the burst has finished and 10 s of idle, minus RSS before (three rounds, medians);
+// - 1,000 runs at 200 ms model latency with cap 8: wall time against the ideal 1,000 × 200 / 8 ms;
+// - SIGTERM with those runs queued and running: the stop's duration against the drain timeout,
+//   and whether it reported ok (exit code 0).
+import { readFileSync } from "node:fs";
+import { FakeLlmServer } from "@oxios/runtime/testing";
+import { type BenchCase, median, percentile } from "@oxios/tooling/bench";
+import { type KernelProcess, startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Burst {
+  ackP50: number;
+  ackP95: number;
+  healthP99: number;
+  errors: number;
+  rssGrowth: number;
+}
+
+async function untilFinished(kernel: KernelProcess, taskId: string): Promise<string> {
+  for (;;) {
+    const run = await kernel.json<{ status: string }>("GET", `/api/runs/${taskId}?waitMs=30000`);
+    if (run.status !== "queued" && run.status !== "running") return run.status;
+  }
+}
+
+async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
+  const pid = kernel.child.pid as number;
+  const before = rssMb(pid);
+  let errors = 0;
+  const failed = (error: unknown) => {
+    errors++;
+    console.error(`  connection error: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  // One SSE stream for the whole burst: it must not be reset.
+  const sse = new AbortController();
+  const stream = (async () => {
+    const response = await fetch(`${kernel.url}/api/events?types=task.completed`, {
+      headers: { authorization: `Bearer ${kernel.token}`, accept: "text/event-stream" },
+      signal: sse.signal,
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (;;) if ((await reader.read()).done) return;
+    } finally {
+      reader.releaseLock();
+    }
+  })().catch((error: unknown) => {
+    if (!sse.signal.aborted) failed(error);
+  });
+  let polling = true;
+  const health: number[] = [];
+  const poller = (async () => {
+    while (polling) {
+      const started = performance.now();
+      try {
+        await (await fetch(`${kernel.url}/health`)).arrayBuffer();
+        health.push(performance.now() - started);
+      } catch (error) {
+        failed(error);
+      }
+      await sleep(10);
+    }
+  })();
+  const acks: number[] = [];
+  const ids: string[] = [];
+  await Promise.all(
+    Array.from({ length: size }, async (_, index) => {
+      const started = performance.now();
+      try {
+        const response = await kernel.request("POST", "/api/runs", { goal: `burst ${index}` });
+        const body = (await response.json()) as { taskId: string };
+        acks.push(performance.now() - started);
+        if (response.status === 202) ids.push(body.taskId);
+        else errors++;
+      } catch (error) {
+        failed(error);
+      }
+    }),
+  );
+  // Long polls while the runs flow (the first 100), then every run to its end.
+  await Promise.all(
+    ids.map((taskId) =>
+      untilFinished(kernel, taskId).catch((error: unknown) => {
+        failed(error);
+        return "error";
+      }),
+    ),
+  );
+  polling = false;
+  await poller;
+  sse.abort();
+  await stream;
+  await sleep(10_000);
+  const after = rssMb(pid);
+  return {
+    ackP50: percentile(acks, 50),
+    ackP95: percentile(acks, 95),
+    healthP99: percentile(health, 99),
+    errors,
+    rssGrowth: after - before,
+  };
+}
+
+export async function benchDurable(): Promise<BenchCase[]> {
+  // 1. Bursts against a zero-latency model.
+  const fast = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
+  const env = {
+    OXIOS_MODEL: "openai-compatible/fake",
+    OXIOS_LLM_BASE_URL: fast.baseUrl,
+    OXIOS_MAX_CONCURRENT: "8",
+    OXIOS_RATE_PER_MIN: "1000000",
+    OXIOS_HTTP_RATE_PER_MIN: "1000000",
+  };
+  const kernel = await startKernel(tempHome(), env);
+  for (let index = 0; index < 50; index++) {
+    const { taskId } = await kernel.json<{ taskId: string }>("POST", "/api/runs", { goal: `warm-up ${index}` });
+    await untilFinished(kernel, taskId);
+  }
+  await sleep(2_000);
+  const rounds: Burst[] = [];
+  for (let round = 0; round < 3; round++) {
+    const result = await burst(kernel, 1000);
+    console.log(
+      `burst ${round + 1}: ack p50 ${result.ackP50.toFixed(1)} ms, p95 ${result.ackP95.toFixed(1)} ms; /health p99 ${result.healthP99.toFixed(1)} ms; ${result.errors} connection errors; RSS +${result.rssGrowth.toFixed(1)} MB after 10 s idle`,
+    );
+    rounds.push(result);
+  }
+  kernel.child.kill("SIGTERM");
+  await kernel.exited;
+  await fast.close();
+
+  // 2. Throughput at 200 ms model latency, cap 8, then a SIGTERM under that load.
+  const slow = await FakeLlmServer.start({ script: () => ({ text: "done" }), latencyMs: 200 });
+  const drainTimeoutMs = 5_000;
+  const slowKernel = await startKernel(tempHome(), {
+    ...env,
+    OXIOS_LLM_BASE_URL: slow.baseUrl,
+    OXIOS_DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
+  });
+  const started = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: 1000 }, async (_, index) => {
+      const { taskId } = await slowKernel.json<{ taskId: string }>("POST", "/api/runs", { goal: `slow ${index}` });
+      return taskId;
+    }),
+  );
+  const statuses = await Promise.all(ids.map((taskId) => untilFinished(slowKernel, taskId)));
+  const wall = performance.now() - started;
+  const ideal = (1000 * 200) / 8;
+  console.log(
+    `1,000 runs at 200 ms, cap 8: ${(wall / 1000).toFixed(1)} s (ideal ${(ideal / 1000).toFixed(1)} s), ${statuses.filter((status) => status === "completed").length} completed`,
+  );
+  await Promise.all(
+    Array.from({ length: 1000 }, (_, index) => slowKernel.json("POST", "/api/runs", { goal: `stopped ${index}` })),
+  );
+  await sleep(500);
+  const stopping = performance.now();
+  slowKernel.child.kill("SIGTERM");
+  const exit = await slowKernel.exited;
+  const stopMs = performance.now() - stopping;
+  const ok = /shutdown complete[^\n]*"ok":true/.test(slowKernel.output());
+  console.log(`SIGTERM with 1,000 runs queued or running: ${Math.round(stopMs)} ms, exit ${exit.code}, ok ${ok}`);
+  await slow.close();
+
+  return [
+    {
+      name: "1,000 concurrent POST /api/runs: acknowledgement p95 (median of 3 bursts)",
+      ours: median(rounds.map((round) => round.ackP95)),
+      baseline: 100,
+      baselineName: "goal",
+      unit: "ms",
+      better: "lower",
+      goal: { atMost: 1 },
+      notes: `p50 ${median(rounds.map((round) => round.ackP50)).toFixed(1)} ms`,
+    },
+    {
+      name: "/health p99 during the burst (median of 3)",
+      ours: median(rounds.map((round) => round.healthP99)),
+      baseline: 100,
+      baselineName: "goal",
+      unit: "ms",
+      better: "lower",
+      goal: { atMost: 1 },
+    },
+    {
+      name: "connection errors during the bursts (POSTs, /health, long polls, SSE; total of 3)",
+      ours: rounds.reduce((sum, round) => sum + round.errors, 0),
+      baseline: 0,
+      baselineName: "goal",
+      unit: "errors",
+      better: "lower",
+    },
+    {
+      name: "RSS after a burst and 10 s idle, minus before (median of 3)",
+      ours: median(rounds.map((round) => round.rssGrowth)),
+      baseline: 64,
+      baselineName: "goal",
+      unit: "MB",
+      better: "lower",
+      goal: { atMost: 1 },
+      notes: rounds.map((round) => round.rssGrowth.toFixed(1)).join(", "),
+    },
+    {
+      name: "1,000 runs at 200 ms model latency, cap 8: wall time",
+      ours: wall,
+      baseline: ideal,
+      baselineName: "ideal 1,000 × 200 ms / 8",
+      unit: "ms",
+      better: "lower",
+      goal: { atMost: 1.2 },
+    },
+    {
+      name: "SIGTERM with 1,000 runs queued or running: time to exit",
+      ours: stopMs,
+      baseline: drainTimeoutMs,
+      baselineName: "drain timeout",
+      unit: "ms",
+      better: "lower",
+      goal: { atMost: 1 },
+      notes: `exit code ${exit.code}, shutdown ok ${ok}`,
+    },
+  ];
+}

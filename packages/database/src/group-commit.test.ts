@@ -1,0 +1,116 @@
+import { KernelError } from "@oxios/core";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { GroupCommit } from "./group-commit.ts";
+import { openDatabase } from "./open-database.ts";
+import { removeTempFiles, tempDatabasePath } from "./test-support.ts";
+
+afterEach(() => removeTempFiles());
+
+async function itemsDatabase(path = tempDatabasePath()) {
+  const database = await openDatabase({ url: `file:${path}` });
+  database.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+  return database;
+}
+
+const insert = (name: string) => ({ sql: "INSERT INTO items (name) VALUES (?)", params: [name] });
+
+describe("group commit", () => {
+  it("commits the writes of one window in one transaction and resolves each once it is durable", async () => {
+    const database = await itemsDatabase();
+    const committer = new GroupCommit(database);
+    const writes = Array.from({ length: 50 }, (_, index) => committer.write([insert(`n${index}`)]));
+    expect(committer.pending).toBe(50);
+    await Promise.all(writes);
+    expect(committer.commits).toBe(1);
+    expect(database.get("SELECT count(*) AS n FROM items")).toEqual({ n: 50 });
+    database.close();
+  });
+
+  it("a window that reaches maxBatch commits once the synchronous code that filled it ran, not at the timer", async () => {
+    const database = await itemsDatabase();
+    const committer = new GroupCommit(database, { maxBatch: 10, windowMs: 60_000 });
+    // Twelve writes in one tick: they stay together (one transaction), committed in a microtask.
+    const first = Array.from({ length: 12 }, (_, index) => committer.write([insert(`a${index}`)]));
+    expect(committer.pending).toBe(12);
+    await Promise.all(first);
+    expect(committer.commits).toBe(1);
+    const rest = committer.write([insert("b")]);
+    expect(committer.pending).toBe(1);
+    committer.flush();
+    await rest;
+    expect(committer.commits).toBe(2);
+    database.close();
+  });
+
+  it("is shared by every store on one handle: two stores' writes of one tick commit together", async () => {
+    const database = await itemsDatabase();
+    database.exec("CREATE TABLE other (id INTEGER PRIMARY KEY, name TEXT)");
+    const first = GroupCommit.for(database);
+    const second = GroupCommit.for(database);
+    expect(second).toBe(first);
+    const both = Promise.all([
+      first.write([insert("a")]),
+      second.write([{ sql: "INSERT INTO other (name) VALUES (?)", params: ["b"] }]),
+    ]);
+    await both;
+    expect(first.commits).toBe(1);
+    database.close();
+  });
+
+  it("a failed commit rejects every write of its batch and stores none of them; later windows go on", async () => {
+    const database = await itemsDatabase();
+    const committer = new GroupCommit(database);
+    const good = committer.write([insert("kept?")]);
+    const bad = committer.write([insert("dup"), insert("dup")]);
+    expect(() => committer.flush()).toThrow(KernelError);
+    await expect(good).rejects.toMatchObject({ code: "DATABASE_CONSTRAINT" });
+    await expect(bad).rejects.toMatchObject({ code: "DATABASE_CONSTRAINT" });
+    expect(database.get("SELECT count(*) AS n FROM items")).toEqual({ n: 0 });
+    await committer.write([insert("after")]);
+    expect(database.all("SELECT name FROM items")).toEqual([{ name: "after" }]);
+    database.close();
+  });
+
+  it("a write on a closed handle rejects with DATABASE_CLOSED", async () => {
+    const database = await itemsDatabase();
+    const committer = new GroupCommit(database);
+    database.close();
+    await expect(committer.write([insert("late")])).rejects.toMatchObject({ code: "DATABASE_CLOSED" });
+  });
+
+  it("any crash point keeps a prefix of the writes in call order (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        async (sizes, cut) => {
+          const path = tempDatabasePath();
+          const database = await itemsDatabase(path);
+          const committer = new GroupCommit(database);
+          const written: string[] = [];
+          const writes: Promise<void>[] = [];
+          const flushAt = cut % (sizes.length + 1);
+          sizes.forEach((size, index) => {
+            const names = Array.from({ length: size }, (_, item) => `w${index}-${item}`);
+            written.push(...names);
+            writes.push(committer.write(names.map(insert)));
+            if (index + 1 === flushAt) committer.flush();
+          });
+          // "Crash": the handle closes without flushing what is still buffered.
+          const durable = flushAt === 0 ? 0 : sizes.slice(0, flushAt).reduce((sum, size) => sum + size, 0);
+          database.close();
+          const outcomes = await Promise.allSettled(writes);
+          expect(outcomes.map((outcome) => outcome.status)).toEqual(
+            sizes.map((_, index) => (index < flushAt ? "fulfilled" : "rejected")),
+          );
+          const reopened = await itemsDatabase(path);
+          const names = reopened.all<{ name: string }>("SELECT name FROM items ORDER BY id").map((row) => row.name);
+          reopened.close();
+          expect(names).toEqual(written.slice(0, durable));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * Group commit: every write the stores on one `Database` handle make within a short window
+ * lands in one transaction. Stores opened on one shared handle share its committer
+ * (`GroupCommit.for(database)`), so a run's record and its scheduler task, written in the
+ * same tick, commit together or not at all — and thousands of writers pay for one
+ * transaction per window instead of one each.
+ *
+ * Contract:
+ * - Ordering: writes commit in call order; a write is durable only when every write made
+ *   before it on this handle is durable too (one FIFO queue per handle).
+ * - Atomicity: the statements of one `write` are never split across transactions.
+ * - Durability: `write` resolves once its transaction committed (with the handle's
+ *   `synchronous` setting); it rejects with the coded `KernelError` of a failed commit, and
+ *   then every write of that batch rejects and none of its statements is stored.
+ * - Timing: the first write of a window arms a timer of `windowMs`; a window that reaches
+ *   `maxBatch` writes commits in a microtask, once the synchronous code that filled it has
+ *   run (so writes made together in one tick still commit together) — under a burst the
+ *   event loop may not reach its timers until every queued request has been handled, and
+ *   the first writers should not wait for the last; `flush()` commits what is buffered at
+ *   once, synchronously.
+ */
+
+import { KernelError, type Logger } from "@oxios/core";
+import type { Database, SqlValue } from "./database.ts";
+import { DatabaseErrorCode } from "./error-codes.ts";
+
+/** One statement with its parameters. */
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
+export interface GroupCommitOptions {
+  /** The window in ms from the first buffered write to its commit. Default 2. */
+  windowMs?: number;
+  /** A window holding this many writes commits at once. Default 256. */
+  maxBatch?: number;
+  logger?: Logger;
+}
+
+interface Waiting {
+  readonly statements: readonly Statement[];
+  readonly resolve: () => void;
+  readonly reject: (error: KernelError) => void;
+}
+
+const committers = new WeakMap<Database, GroupCommit>();
+
+export class GroupCommit {
+  readonly #database: Database;
+  readonly #windowMs: number;
+  readonly #maxBatch: number;
+  readonly #logger: Logger | undefined;
+  #queue: Waiting[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #commits = 0;
+  #early = false;
+
+  constructor(database: Database, options: GroupCommitOptions = {}) {
+    this.#database = database;
+    this.#windowMs = options.windowMs ?? 2;
+    this.#maxBatch = options.maxBatch ?? 256;
+    this.#logger = options.logger?.child({ component: "database.group-commit" });
+  }
+
+  /**
+   * The committer of `database`: created on first use with `options`, then shared by every
+   * store on that handle (later `options` are ignored).
+   */
+  static for(database: Database, options: GroupCommitOptions = {}): GroupCommit {
+    let committer = committers.get(database);
+    if (committer === undefined) {
+      committer = new GroupCommit(database, options);
+      committers.set(database, committer);
+    }
+    return committer;
+  }
+
+  /** Transactions committed so far. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  /** Writes buffered and not yet committed. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Buffers `statements` for the next group commit. Resolves once they are durable.
+   *
+   * Throws: nothing synchronously. Rejects with the commit's coded error (`DATABASE_*`);
+   * `DATABASE_CLOSED` when the handle was closed before the commit.
+   */
+  write(statements: readonly Statement[]): Promise<void> {
+    const written = new Promise<void>((resolve, reject) => {
+      this.#queue.push({ statements, resolve, reject });
+    });
+    this.#timer ??= setTimeout(() => this.#commitFromTimer(), this.#windowMs);
+    if (this.#queue.length >= this.#maxBatch && !this.#early) {
+      this.#early = true;
+      queueMicrotask(() => {
+        this.#early = false;
+        this.#commitFromTimer();
+      });
+    }
+    return written;
+  }
+
+  /**
+   * Commits everything buffered now, in one transaction. Throws the commit's coded error
+   * (the writes' promises reject with it as well).
+   */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    try {
+      this.#database.transaction(() => {
+        for (const waiting of batch) {
+          for (const statement of waiting.statements) this.#database.run(statement.sql, statement.params);
+        }
+      });
+    } catch (error) {
+      const failure = KernelError.isInstance(error)
+        ? error
+        : new KernelError(DatabaseErrorCode.failed, "group commit failed", { cause: error });
+      for (const waiting of batch) waiting.reject(failure);
+      throw failure;
+    }
+    this.#commits++;
+    for (const waiting of batch) waiting.resolve();
+  }
+
+  #commitFromTimer(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      // Every write of the batch was rejected with this error; its owners decide what it means.
+      this.#logger?.error("group commit failed", { error });
+    }
+  }
+}

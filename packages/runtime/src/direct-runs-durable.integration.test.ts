@@ -1,0 +1,162 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GroupCommit } from "@oxios/database";
+import { defineTool } from "@oxios/tools";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
+import { TOOL_OUTCOME_UNKNOWN } from "./agent-loop.ts";
+import { resolveModel } from "./providers/resolve-model.ts";
+import { FakeLlmServer, type FakeRequest } from "./testing/fake-llm-server.ts";
+
+let server: FakeLlmServer | undefined;
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const world of worlds.splice(0)) await world.close();
+  await server?.close();
+  server = undefined;
+});
+
+const toolText = (request: FakeRequest) =>
+  JSON.stringify((request.body.messages ?? []).filter((message) => message.role === "tool"));
+
+/** Tools that count their executions; `poke` (not idempotent) waits while `held`. */
+function countingTools() {
+  const counts = { peek: 0, poke: 0 };
+  let release: () => void = () => undefined;
+  let startedPoke: () => void = () => undefined;
+  const held = { on: false, started: new Promise<void>((resolve) => (startedPoke = resolve)) };
+  const tools = [
+    defineTool({
+      name: "peek",
+      description: "Looks.",
+      input: z.object({}),
+      family: "fs.read",
+      idempotent: true,
+      async execute() {
+        counts.peek++;
+        return { output: "peeked" };
+      },
+    }),
+    defineTool({
+      name: "poke",
+      description: "Changes something.",
+      input: z.object({}),
+      family: "fs.read",
+      async execute() {
+        counts.poke++;
+        startedPoke();
+        if (held.on) await new Promise<void>((resolve) => (release = resolve));
+        return { output: "poked" };
+      },
+    }),
+  ];
+  return { counts, tools, held, release: () => release() };
+}
+
+async function durableWorld(extra: Parameters<typeof openWorld>[0] extends infer O ? Partial<O> : never = {}) {
+  const model = resolveModel("openai-compatible/fake", { baseUrl: (server as FakeLlmServer).baseUrl });
+  const world = await openWorld({ model, durable: true, ...extra });
+  worlds.push(world);
+  return world;
+}
+
+describe("durable direct runs", () => {
+  it("after a crash mid-tool-call the run resumes: journalled results are reused, the in-flight non-idempotent call is reported unknown", async () => {
+    server = await FakeLlmServer.start({
+      script: (request) =>
+        toolText(request) === "[]"
+          ? {
+              toolCalls: [
+                { name: "peek", arguments: {} },
+                { name: "poke", arguments: {} },
+              ],
+            }
+          : { text: `saw ${toolText(request)}` },
+    });
+    const before = countingTools();
+    before.held.on = true;
+    const first = await durableWorld({ extraTools: before.tools });
+    const handle = first.runtime.runGoal({ goal: "peek and poke" });
+    await handle.accepted;
+    await before.held.started;
+    // Wait for peek's result to be journalled, then take what a crash now would leave behind.
+    await vi.waitFor(async () => {
+      const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
+      expect(steps.some((step) => step.kind === "tool-result" && step.name === "peek")).toBe(true);
+    });
+    const crashDir = mkdtempSync(join(tmpdir(), "oxios-runtime-crash-"));
+    GroupCommit.for(first.database as NonNullable<World["database"]>).flush();
+    first.database?.exec(`VACUUM INTO '${join(crashDir, "oxios.db")}'`);
+
+    const after = countingTools();
+    const second = await durableWorld({ dir: crashDir, extraTools: after.tools });
+    const report = await second.scheduler.recover((_task, _signal, lease) => second.runtime.runs.resume(lease), {
+      takeOverRunning: true,
+    });
+    expect(report.retried).toEqual([handle.taskId]);
+    await Promise.all(report.requeued.map((task) => task.settled));
+    await second.runtime.runs.settled();
+    const record = await second.runtime.runs.load(handle.taskId);
+    expect(record).toMatchObject({ status: "completed", resumes: 1, agentId: handle.agentId });
+    expect(after.counts).toEqual({ peek: 0, poke: 0 });
+    const seen = server.requests.at(-1) as FakeRequest;
+    expect(toolText(seen)).toContain("peeked");
+    expect(toolText(seen)).toContain(TOOL_OUTCOME_UNKNOWN);
+    expect(second.publisher.ofType("run.resumed")).toMatchObject([
+      { payload: { taskId: handle.taskId, agentId: handle.agentId, resumes: 1 } },
+    ]);
+    expect(await second.journal?.get(handle.taskId)).toMatchObject({ status: "completed", resumes: 1 });
+    before.release();
+    await handle.result;
+  });
+
+  it("50 concurrent submissions with one idempotency key make one run", async () => {
+    server = await FakeLlmServer.start({ script: () => ({ text: "once" }) });
+    const world = await durableWorld();
+    const handles = Array.from({ length: 50 }, () =>
+      world.runtime.runGoal({ goal: "only once", idempotencyKey: "order-1" }),
+    );
+    await Promise.all(handles.map((handle) => handle.accepted));
+    expect(new Set(handles.map((handle) => handle.taskId)).size).toBe(1);
+    expect(handles.filter((handle) => handle.created)).toHaveLength(1);
+    const records = await Promise.all(handles.map((handle) => handle.result));
+    expect(records.every((record) => record.status === "completed")).toBe(true);
+    expect(server.requestCount).toBe(1);
+    const again = world.runtime.runGoal({ goal: "only once", idempotencyKey: "order-1" });
+    expect(again).toMatchObject({ taskId: handles[0]?.taskId, created: false });
+    expect(await again.result).toMatchObject({ status: "completed", text: "once" });
+  });
+
+  it("a drain leaves a running run resumable in the journal instead of ending it", async () => {
+    server = await FakeLlmServer.start({ script: () => ({ hang: true }) });
+    const world = await durableWorld();
+    const handle = world.runtime.runGoal({ goal: "hang" });
+    await vi.waitFor(() => expect(server?.inFlight).toBe(1));
+    const report = await world.scheduler.drain({ timeoutMs: 0 });
+    expect(report.aborted).toEqual([handle.taskId]);
+    const record = await handle.result;
+    expect(record.status).toBe("running");
+    expect(await world.journal?.get(handle.taskId)).toMatchObject({ status: "running" });
+    expect(existsSync(join(world.dir, "agents", handle.agentId))).toBe(true);
+  });
+
+  it("removes a finished run's workspace with its agent, unless asked to keep it", async () => {
+    server = await FakeLlmServer.start({
+      script: (request) =>
+        toolText(request) === "[]"
+          ? { toolCalls: [{ name: "write", arguments: { path: "notes.txt", content: "x" } }] }
+          : { text: "written" },
+    });
+    const world = await durableWorld();
+    const removed = world.runtime.runGoal({ goal: "write a note" });
+    expect(await removed.result).toMatchObject({ status: "completed", toolCalls: [{ name: "write", ok: true }] });
+    expect(existsSync(join(world.dir, "agents", removed.agentId))).toBe(false);
+
+    const keeping = await durableWorld({ runtime: { keepWorkspaces: true } });
+    const kept = keeping.runtime.runGoal({ goal: "write a note" });
+    expect(await kept.result).toMatchObject({ status: "completed" });
+    expect(existsSync(join(keeping.dir, "agents", kept.agentId, "notes.txt"))).toBe(true);
+  });
+});

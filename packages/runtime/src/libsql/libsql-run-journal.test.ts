@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SecretRedactor } from "@oxios/core";
+import { GroupCommit, openDatabase } from "@oxios/database";
+import { Scheduler } from "@oxios/scheduler";
+import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { JournalledRun, RunStep } from "../run-journal.ts";
+import { LibsqlRunJournal } from "./libsql-run-journal.ts";
+
+let directory: string;
+let url: string;
+
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), "oxios-run-journal-"));
+  url = `file:${join(directory, "oxios.db")}`;
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function run(taskId: string, createdAt = 1): JournalledRun {
+  return {
+    record: {
+      taskId,
+      agentId: `agent-${taskId}`,
+      goal: `goal ${taskId}`,
+      priority: "normal",
+      status: "queued",
+      createdAt,
+    },
+    request: { constraints: ["c"], acceptanceCriteria: [] },
+  };
+}
+
+const model: RunStep = {
+  kind: "model",
+  text: "",
+  toolCalls: [{ callId: "c1", name: "read", rawInput: '{"path":"a"}' }],
+  usage: { inputTokens: 3, outputTokens: 2 },
+};
+
+describe("LibsqlRunJournal", () => {
+  it("keeps a run's record and its steps in order across a reopen", async () => {
+    const journal = await LibsqlRunJournal.open({ url });
+    await journal.create(run("r1"));
+    await journal.append("r1", { kind: "prompt", system: "sys", input: "in" });
+    await journal.append("r1", model);
+    await journal.append("r1", { kind: "tool-call", callId: "c1", name: "read" });
+    await journal.update({ ...run("r1").record, status: "running", startedAt: 5 });
+    await journal.close();
+
+    const reopened = await LibsqlRunJournal.open({ url });
+    const loaded = await reopened.load("r1");
+    expect(loaded?.run.record).toMatchObject({ taskId: "r1", status: "running", startedAt: 5 });
+    expect(loaded?.run.request).toEqual({ constraints: ["c"], acceptanceCriteria: [] });
+    expect(loaded?.steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call"]);
+    expect(loaded?.steps[1]).toEqual(model);
+    expect((await reopened.unfinished()).map((item) => item.record.taskId)).toEqual(["r1"]);
+    await reopened.update({ ...run("r1").record, status: "completed", finishedAt: 9, text: "done" });
+    expect(await reopened.unfinished()).toEqual([]);
+    expect(await reopened.get("r1")).toMatchObject({ status: "completed", text: "done" });
+    expect(await reopened.get("missing")).toBeUndefined();
+    await reopened.close();
+  });
+
+  it("a run's record and its scheduler task on one handle commit in one transaction", async () => {
+    const database = await openDatabase({ url });
+    const journal = await LibsqlRunJournal.open({ database });
+    const store = await LibsqlTaskStore.open({ database });
+    const scheduler = new Scheduler({ store, maxConcurrent: 1 });
+    const before = GroupCommit.for(database).commits;
+    const created = Array.from({ length: 20 }, (_, index) => {
+      const accepted = journal.create(run(`r${index}`));
+      scheduler.submit({ id: `r${index}`, idempotencyKey: `k${index}` });
+      return accepted;
+    });
+    await Promise.all(created);
+    expect(GroupCommit.for(database).commits - before).toBe(1);
+    expect(database.get("SELECT count(*) AS n FROM scheduler_tasks")).toEqual({ n: 20 });
+    expect(database.get("SELECT count(*) AS n FROM run_records")).toEqual({ n: 20 });
+    await scheduler.drain({ timeoutMs: 0 });
+    await store.close();
+    await journal.close();
+    expect(database.isOpen).toBe(true);
+    database.close();
+  });
+
+  it("stores known secrets redacted, in records and in steps", async () => {
+    const secret = "sk-journal-secret-0123456789";
+    const journal = await LibsqlRunJournal.open({
+      url,
+      redactor: new SecretRedactor([{ label: "llm-api-key", value: secret }]),
+    });
+    await journal.create({ ...run("r1"), record: { ...run("r1").record, goal: `use ${secret}` } });
+    await journal.append("r1", {
+      kind: "tool-result",
+      callId: "c1",
+      name: "read",
+      input: { path: secret },
+      outcome: { ok: true, output: `the key is ${secret}` },
+    });
+    await journal.close();
+    const database = await openDatabase({ url });
+    const stored = JSON.stringify([database.all("SELECT * FROM run_records"), database.all("SELECT * FROM run_steps")]);
+    database.close();
+    expect(stored).toContain("[redacted:llm-api-key]");
+    expect(stored).not.toContain(secret);
+  });
+
+  it("prunes finished runs by age and count with their steps, never an unfinished one", async () => {
+    const journal = await LibsqlRunJournal.open({ url });
+    for (const [taskId, finishedAt] of [
+      ["old", 100],
+      ["mid", 200],
+      ["new", 300],
+    ] as const) {
+      await journal.create(run(taskId));
+      await journal.append(taskId, model);
+      await journal.update({ ...run(taskId).record, status: "completed", finishedAt });
+    }
+    await journal.create(run("live"));
+    await journal.append("live", model);
+    expect(await journal.prune({ finishedBefore: 150, keep: 1 })).toBe(2);
+    expect(await journal.get("old")).toBeUndefined();
+    expect(await journal.get("mid")).toBeUndefined();
+    expect(await journal.get("new")).toMatchObject({ status: "completed" });
+    expect(journal.stepCount("old")).toBe(0);
+    expect(journal.stepCount("live")).toBe(1);
+    expect((await journal.unfinished()).map((item) => item.record.taskId)).toEqual(["live"]);
+    await journal.close();
+  });
+
+  it("a closed journal refuses writes with RUN_JOURNAL_CLOSED; a duplicate run fails its write", async () => {
+    const journal = await LibsqlRunJournal.open({ url });
+    await journal.create(run("r1"));
+    await expect(journal.create(run("r1"))).rejects.toMatchObject({ code: "RUN_JOURNAL_FAILED" });
+    await journal.close();
+    await expect(journal.append("r1", model)).rejects.toMatchObject({ code: "RUN_JOURNAL_CLOSED" });
+  });
+});

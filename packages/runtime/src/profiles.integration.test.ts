@@ -246,4 +246,43 @@ describe("agent profiles", () => {
     expect((await slow.result).text).toBe("persona one");
     expect(fresh.text).toBe("persona two");
   });
+
+  it("a run resumed after the kernel stopped keeps its profile's model, and its per-run workspace until it concludes", async () => {
+    let hang = true;
+    server = await FakeLlmServer.start({
+      script: (request) => (hang ? { hang: true } : { text: `answered by ${request.body.model}` }),
+    });
+    const scribe = resolveModel("openai-compatible/scribe-model", { baseUrl: server.baseUrl });
+    const profiles = new Map<string, AgentProfile>([["scribe", { name: "scribe", models: [scribe] }]]);
+    const dir = mkdtempSync(join(tmpdir(), "oxios-profile-resume-"));
+    world = await profileWorld(profiles, { durable: true, dir });
+    const handle = world.runtime.runGoal({ goal: "write it down", agent: "scribe" });
+    await handle.accepted;
+    await vi.waitFor(() => expect(server?.inFlight).toBe(1));
+    const drained = await world.scheduler.drain({ timeoutMs: 0 });
+    expect(drained.aborted).toEqual([handle.taskId]);
+    expect((await handle.result).status).toBe("running");
+    // Stopped with the kernel, not concluded: the workspace waits for the resumed run.
+    expect(existsSync(join(dir, "agents", handle.agentId))).toBe(true);
+    await world.close({ keepDir: true });
+
+    hang = false;
+    const resumed = await profileWorld(profiles, { durable: true, dir });
+    world = resumed;
+    const report = await resumed.scheduler.recover((_task, _signal, lease) => resumed.runtime.runs.resume(lease), {
+      takeOverRunning: true,
+    });
+    expect(report.retried).toEqual([handle.taskId]);
+    await Promise.all(report.requeued.map((task) => task.settled));
+    await resumed.runtime.runs.settled();
+    expect(await resumed.runtime.runs.load(handle.taskId)).toMatchObject({
+      status: "completed",
+      resumes: 1,
+      agent: "scribe",
+      model: "openai-compatible/scribe-model",
+      text: "answered by scribe-model",
+    });
+    expect(server.requests.map((request) => request.body.model)).toEqual(["scribe-model", "scribe-model"]);
+    expect(existsSync(join(dir, "agents", handle.agentId))).toBe(false);
+  });
 });

@@ -171,6 +171,83 @@ describe("ApprovalBroker", () => {
     expect(await abandoned).toMatchObject({ approved: false, by: "timeout" });
   });
 
+  it("keeps the approval of a run that resumes across a restart: the resumed call waits on that same approval", async () => {
+    const store = new InMemoryApprovalStore();
+    const call = { agentId: "a", tool: "write", reason: "r", timeoutMs: 1_000 };
+    const beforeClock = new ManualClock(0);
+    const before = new ApprovalBroker({ clock: beforeClock, publisher: new RecordingPublisher(), store });
+    const abandoned = [
+      before.request({ ...call, runId: "run-1", callId: "c1", input: { path: "x" } }),
+      before.request({ ...call, runId: "run-2", callId: "c1" }),
+      before.request({ ...call, runId: "run-3", callId: "c1" }),
+    ];
+    const [kept] = store.list({ status: "pending", limit: 10 }).filter((record) => record.runId === "run-1");
+
+    const clock = new ManualClock(400);
+    const publisher = new RecordingPublisher();
+    const after = new ApprovalBroker({ clock, publisher, store });
+    const cancelled = after.recoverInterrupted({ resuming: (runId) => runId !== "run-3" });
+    expect(cancelled).toEqual([expect.objectContaining({ runId: "run-3", status: "cancelled", decidedBy: "restart" })]);
+    expect(
+      after
+        .pending()
+        .map((pending) => pending.approvalId)
+        .sort(),
+    ).toHaveLength(2);
+    expect(after.restoredCall("run-1", "c1")).toBe(true);
+    expect(after.restoredCall("run-1", "c2")).toBe(false);
+
+    // The resumed run asks again for the same call: no second approval, the same id.
+    const resumed = after.request({ ...call, runId: "run-1", callId: "c1", timeoutMs: 60_000 });
+    expect(after.restoredCall("run-1", "c1")).toBe(false);
+    expect(store.list({ limit: 10 })).toHaveLength(3);
+    expect(publisher.ofType("approval.requested")).toHaveLength(0);
+    after.decide(kept?.approvalId ?? "", { approved: true, by: "operator:alice" });
+    expect(await resumed).toMatchObject({ approvalId: kept?.approvalId, approved: true, by: "operator:alice" });
+
+    // Decided before its run asked again: the request gets that decision at once.
+    const [other] = store.list({ status: "pending", limit: 10 });
+    after.decide(other?.approvalId ?? "", { approved: false, by: "operator:bob", reason: "no" });
+    expect(await after.request({ ...call, runId: "run-2", callId: "c1" })).toMatchObject({
+      approvalId: other?.approvalId,
+      approved: false,
+      by: "operator:bob",
+    });
+    // The process that stopped never answers its own callers.
+    beforeClock.advance(1_000);
+    await Promise.all(abandoned);
+  });
+
+  it("a kept approval gets its default decision at its original deadline, and is cancelled when its run does not resume", async () => {
+    const store = new InMemoryApprovalStore();
+    const call = { agentId: "a", tool: "write", reason: "r", timeoutMs: 1_000, defaultDecision: "approve" as const };
+    const beforeClock = new ManualClock(0);
+    const before = new ApprovalBroker({ clock: beforeClock, publisher: new RecordingPublisher(), store });
+    const abandoned = [
+      before.request({ ...call, runId: "run-1", callId: "c1" }),
+      before.request({ ...call, runId: "run-2", callId: "c1" }),
+    ];
+
+    const clock = new ManualClock(400);
+    const after = new ApprovalBroker({ clock, publisher: new RecordingPublisher(), store });
+    expect(after.recoverInterrupted({ resuming: () => true })).toEqual([]);
+    expect(after.cancelRestored("run-2")).toBe(1);
+    expect(after.restoredCall("run-2", "c1")).toBe(false);
+    const resumed = after.request({ ...call, runId: "run-1", callId: "c1", timeoutMs: 60_000 });
+    clock.advance(599);
+    expect(after.pending()).toHaveLength(1);
+    clock.advance(1);
+    expect(await resumed).toMatchObject({ approved: true, by: "timeout" });
+    expect(
+      store
+        .list({ limit: 10 })
+        .map((record) => `${record.runId}:${record.status}`)
+        .sort(),
+    ).toEqual(["run-1:expired", "run-2:cancelled"]);
+    beforeClock.advance(1_000);
+    await Promise.all(abandoned);
+  });
+
   it("the in-memory store keeps every pending record and the newest decided ones", () => {
     const store = new InMemoryApprovalStore({ retain: 2 });
     const base = { agentId: "a", tool: "t", reason: "r", deadlineAt: 0, defaultDecision: "reject" as const };

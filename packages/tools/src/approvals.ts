@@ -9,9 +9,10 @@
  * `TOOL_APPROVAL_ALREADY_DECIDED`. All state changes are synchronous, so no lock is needed.
  *
  * The record names the run and the call (`runId`, `callId`) and keeps the call's input, so a
- * run journal can find a pending approval again after a restart. Until runs resume after a
- * restart, `recoverInterrupted` marks the approvals a previous process left pending as
- * `cancelled` (their runs are reported interrupted).
+ * pending approval survives a restart: `recoverInterrupted({ resuming })` keeps the records of
+ * runs that will resume pending — still listed, decided and timed out on their original
+ * deadline — and the resumed run's request for the same call waits on that same approval
+ * (`restoredCall` tells the run the call never ran). The others are `cancelled`.
  */
 
 import { type Clock, KernelError, type Logger, newId, type Timer } from "@oxios/core";
@@ -136,6 +137,11 @@ interface Waiter {
   settle(decision: ApprovalDecision): void;
 }
 
+/** The key of a call's approval: its run and call ids. */
+function callKey(runId: string, callId: string): string {
+  return `${runId}\u0000${callId}`;
+}
+
 export interface ApprovalBrokerOptions {
   clock: Clock;
   publisher: EventPublisher;
@@ -153,6 +159,11 @@ export class ApprovalBroker {
   readonly #source: string;
   readonly #store: ApprovalStore;
   readonly #pending = new Map<string, Waiter>();
+  /**
+   * Approvals kept from a previous process for a run that resumes, by call, until the resumed
+   * run asks again: the approval id, and the decision once one was made (nobody waited then).
+   */
+  readonly #restored = new Map<string, { approvalId: string; decision?: ApprovalDecision }>();
 
   constructor(options: ApprovalBrokerOptions) {
     this.#clock = options.clock;
@@ -199,6 +210,9 @@ export class ApprovalBroker {
         `approval timeout must be ≥ 0, got ${request.timeoutMs}`,
       );
     }
+    const key =
+      request.runId === undefined || request.callId === undefined ? undefined : callKey(request.runId, request.callId);
+    if (key !== undefined && this.#restored.has(key)) return this.#adopt(key, request.signal);
     const now = this.#clock.now();
     const approvalId = newId(now);
     const defaultDecision = request.defaultDecision ?? "reject";
@@ -314,14 +328,22 @@ export class ApprovalBroker {
   }
 
   /**
-   * Marks the records a previous process left pending as `cancelled` (nobody waits for them
-   * any more) and returns them. Call once at boot, before any request.
+   * Takes over the records a previous process left pending. One whose run `resuming` says will
+   * continue (it names a run and a call) stays pending: listed, decided with `decide`, given its
+   * default decision at its original deadline, and the resumed run's request for the same call
+   * waits on it. The others are marked `cancelled` and returned. Call once at boot, before any
+   * request and before runs resume.
    */
-  recoverInterrupted(reason = "the kernel restarted while the approval was pending"): ApprovalRecord[] {
+  recoverInterrupted(options: { resuming?: (runId: string) => boolean; reason?: string } = {}): ApprovalRecord[] {
+    const reason = options.reason ?? "the kernel restarted while the approval was pending";
     const now = this.#clock.now();
     const interrupted: ApprovalRecord[] = [];
     for (const record of this.#store.list({ status: "pending", limit: Number.MAX_SAFE_INTEGER })) {
       if (this.#pending.has(record.approvalId)) continue;
+      if (record.runId !== undefined && record.callId !== undefined && options.resuming?.(record.runId) === true) {
+        this.#restore(record, callKey(record.runId, record.callId));
+        continue;
+      }
       const cancelled: ApprovalRecord = {
         ...record,
         status: "cancelled",
@@ -333,6 +355,89 @@ export class ApprovalBroker {
       interrupted.push(cancelled);
     }
     return interrupted;
+  }
+
+  /**
+   * True while `runId`'s call `callId` waits on an approval kept from a previous process: the
+   * call never ran (it was waiting for the decision when the process stopped), so the resumed
+   * run may send it through the gate again.
+   */
+  restoredCall(runId: string, callId: string): boolean {
+    return this.#restored.has(callKey(runId, callId));
+  }
+
+  /**
+   * Cancels the approvals kept for `runId` (its run concluded instead of resuming); returns
+   * how many.
+   */
+  cancelRestored(runId: string, reason = "the run did not resume after the restart"): number {
+    let cancelled = 0;
+    for (const [key, restored] of this.#restored) {
+      if (!key.startsWith(`${runId}\u0000`)) continue;
+      this.#restored.delete(key);
+      if (
+        this.#settle(restored.approvalId, "cancelled", {
+          approvalId: restored.approvalId,
+          approved: false,
+          by: "restart",
+          reason,
+        })
+      ) {
+        cancelled += 1;
+      }
+    }
+    return cancelled;
+  }
+
+  /** Waits again for a record a previous process left pending (see `recoverInterrupted`). */
+  #restore(record: ApprovalRecord, key: string): void {
+    const entry: { approvalId: string; decision?: ApprovalDecision } = { approvalId: record.approvalId };
+    this.#restored.set(key, entry);
+    const timeoutMs = Math.max(0, record.deadlineAt - record.requestedAt);
+    this.#pending.set(record.approvalId, {
+      record,
+      timeoutMs,
+      timer: this.#clock.setTimer(
+        () => {
+          this.#settle(record.approvalId, "expired", {
+            approvalId: record.approvalId,
+            approved: record.defaultDecision === "approve",
+            by: "timeout",
+            reason: `nobody answered within ${timeoutMs} ms; the default decision (${record.defaultDecision}) applies`,
+          });
+        },
+        Math.max(0, record.deadlineAt - this.#clock.now()),
+      ),
+      // Nobody waits yet: the resumed run's request takes the decision.
+      settle: (decision) => {
+        entry.decision = decision;
+      },
+    });
+  }
+
+  /** The resumed run's request for a restored approval: its decision, or a wait for it. */
+  #adopt(key: string, signal: AbortSignal | undefined): Promise<ApprovalDecision> {
+    const entry = this.#restored.get(key) as { approvalId: string; decision?: ApprovalDecision };
+    this.#restored.delete(key);
+    if (entry.decision !== undefined) return Promise.resolve(entry.decision);
+    const waiter = this.#pending.get(entry.approvalId) as Waiter;
+    const approvalId = entry.approvalId;
+    return new Promise<ApprovalDecision>((resolvePromise) => {
+      const onAbort = (): void => {
+        this.#settle(approvalId, "cancelled", {
+          approvalId,
+          approved: false,
+          by: "aborted",
+          reason: "the call was cancelled",
+        });
+      };
+      waiter.settle = (decision) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolvePromise(decision);
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   #settle(approvalId: string, status: Exclude<ApprovalStatus, "pending">, decision: ApprovalDecision): boolean {

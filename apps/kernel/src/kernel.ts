@@ -28,6 +28,7 @@ import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@o
 import { HashingEmbedder } from "@oxios/memory/testing";
 import {
   createRuntime,
+  isFinished,
   MemoryStoreToolPort,
   type ResolvedModel,
   type Runtime,
@@ -256,7 +257,15 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         schedules: schedulePort,
       },
     }).register(...builtinTools({ exec: { sandbox: execSandbox } }));
-    const cancelledApprovals = tools.approvals.recoverInterrupted();
+    // An approval a previous process left pending survives when its run resumes from the
+    // journal: the resumed run waits on that same approval (cancelled below if the run does not).
+    const unfinishedRuns = new Set<string>();
+    for (const record of tools.approvals.list({ status: "pending", limit: Number.MAX_SAFE_INTEGER })) {
+      if (record.runId === undefined || unfinishedRuns.has(record.runId)) continue;
+      const run = await journal.get(record.runId);
+      if (run !== undefined && !isFinished(run.status)) unfinishedRuns.add(record.runId);
+    }
+    const cancelledApprovals = tools.approvals.recoverInterrupted({ resuming: (runId) => unfinishedRuns.has(runId) });
     if (cancelledApprovals.length > 0) {
       logger.warn("approvals left pending by the previous process were cancelled", {
         approvals: cancelledApprovals.map((record) => record.approvalId),
@@ -308,6 +317,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     runtimeRef = runtime;
     const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
     const recovery = await runs.recover();
+    for (const run of recovery.concluded) tools.approvals.cancelRestored(run.taskId);
     const interrupted = recovery.concluded.filter((run) => run.status === "failed");
     for (const run of interrupted) {
       logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });

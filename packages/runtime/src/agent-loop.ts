@@ -80,6 +80,12 @@ export interface AgentLoopOptions {
   model: ResolvedModel;
   /** Models that take a call `model` cannot, in order (a profile's `fallback_models`). */
   fallbacks?: readonly ResolvedModel[];
+  /**
+   * True for a call journalled as started that provably never ran: it was waiting for an
+   * approval the gate kept across the restart. Such a call goes through the gate again (to
+   * that same approval) instead of being reported `TOOL_OUTCOME_UNKNOWN`.
+   */
+  restoredCall?: (callId: string) => boolean;
   clock: Clock;
   breakers: CircuitBreakers;
   budgets: TokenBudgets;
@@ -380,7 +386,8 @@ export class AgentLoop {
    * Runs the tool calls of one model turn that have no result yet, in parallel, and adds
    * their results to the transcript in the order the model requested them. A call that
    * started in an earlier attempt (in flight when the process stopped) runs again only when
-   * its tool is idempotent; otherwise its outcome is `TOOL_OUTCOME_UNKNOWN` for the model.
+   * its tool is idempotent or it was still waiting for its approval (`restoredCall`);
+   * otherwise its outcome is `TOOL_OUTCOME_UNKNOWN` for the model.
    */
   async #settleOpenCalls(
     request: AgentRunRequest,
@@ -394,7 +401,9 @@ export class AgentLoop {
     const settled = await Promise.allSettled(
       pending.map(async (call) => {
         const record =
-          open.started.has(call.callId) && !idempotent.has(call.name)
+          open.started.has(call.callId) &&
+          !idempotent.has(call.name) &&
+          this.#options.restoredCall?.(call.callId) !== true
             ? unknownOutcome(call)
             : await this.#runTool(request, runId, call, signal);
         await request.journal?.append({

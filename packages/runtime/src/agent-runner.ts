@@ -240,6 +240,12 @@ export class AgentRunner {
     const loop = new AgentLoop({
       model,
       ...(fallbacks.length === 0 ? {} : { fallbacks }),
+      ...(options.tools === undefined || job.taskId === undefined
+        ? {}
+        : {
+            restoredCall: (callId: string) =>
+              options.tools?.approvals.restoredCall(job.taskId as string, callId) === true,
+          }),
       clock: options.clock,
       breakers: options.breakers,
       budgets: options.budgets,

@@ -18,7 +18,7 @@ import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { InMemorySpaceStore, SpaceManager, type SpaceStore } from "@oxios/space";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
-import { type AnyTool, builtinTools, ToolRegistry, type ToolPorts } from "@oxios/tools";
+import { type AnyTool, type ApprovalStore, builtinTools, ToolRegistry, type ToolPorts } from "@oxios/tools";
 import { InMemoryAuditSink } from "@oxios/tools/testing";
 import { MemoryStoreToolPort } from "../adapters/memory-adapters.ts";
 import { SpaceManagerToolPort } from "../adapters/space-tool-port.ts";
@@ -41,6 +41,8 @@ export interface WorldOptions {
   budgetClock?: Clock;
   /** Durable runs: the task queue and the run journal on one `oxios.db` handle in `dir`. */
   durable?: boolean;
+  /** Where the gate keeps approval records (one the test shares across a simulated restart). */
+  approvalStore?: ApprovalStore;
 }
 
 export interface World {
@@ -102,6 +104,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     audit,
     publisher,
     clock,
+    ...(options.approvalStore === undefined ? {} : { approvalStore: options.approvalStore }),
     ports: { memory: new MemoryStoreToolPort(memory), space: new SpaceManagerToolPort(spaces), ...options.ports },
   }).register(...builtinTools(), ...(options.extraTools ?? []));
   runtime = createRuntime({

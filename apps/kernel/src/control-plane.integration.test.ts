@@ -116,6 +116,7 @@ describe("the operator's control plane, end to end", () => {
   const plans = new Map<string, FakeToolCall[]>();
   let fake: FakeLlmServer;
   let kernel: KernelProcess;
+  let env: Record<string, string>;
 
   /** Runs `oxios …args` against the kernel; `input` goes to its stdin. */
   function cli(args: string[], input = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -161,11 +162,12 @@ describe("the operator's control plane, end to end", () => {
   beforeAll(async () => {
     fake = await FakeLlmServer.start({ script: responder(plans) });
     writeFileSync(join(home, "config.toml"), CONFIG, { mode: 0o600 });
-    kernel = await startKernel(home, {
+    env = {
       OXIOS_MODEL: "openai-compatible/fake",
       OXIOS_LLM_BASE_URL: fake.baseUrl,
       OXIOS_LLM_API_KEY: "sk-control-plane-llm-key",
-    });
+    };
+    kernel = await startKernel(home, env);
   }, 60_000);
 
   afterAll(async () => {
@@ -426,5 +428,34 @@ describe("the operator's control plane, end to end", () => {
     expect(
       (await execFileAsync(process.execPath, [BIN, "status"], { env: { ...process.env, OXIOS_HOME: home } })).stdout,
     ).toContain("oxios is running");
+  });
+
+  it("a pending approval survives a SIGKILL: the resumed run waits on the same approval, and approving it runs the tool", async () => {
+    plans.set("crash", [
+      { name: "write", arguments: { path: "after-crash.txt", content: "approved across a restart" } },
+    ]);
+    const started = await kernel.json<Run>("POST", "/api/runs", { goal: "PLAN crash", agent: "careful" });
+    const pending = await pendingApproval();
+    expect(pending).toMatchObject({ runId: started.taskId, status: "pending", tool: "write" });
+    kernel.child.kill("SIGKILL");
+    await kernel.exited;
+
+    kernel = await startKernel(home, env);
+    const { approvals } = await kernel.json<{ approvals: Approval[] }>("GET", "/api/approvals");
+    expect(approvals).toEqual([
+      expect.objectContaining({ approvalId: pending.approvalId, status: "pending", runId: started.taskId }),
+    ]);
+    expect(existsSync(join(home, "agents", "profiles", "careful", "after-crash.txt"))).toBe(false);
+    const approved = await cli(["approvals", "approve", pending.approvalId, "--by", "carol"]);
+    expect(approved).toMatchObject({ code: 0, stdout: `${pending.approvalId} approved by operator:carol\n` });
+    expect(await waitRun(started.taskId)).toMatchObject({ status: "completed", resumes: 1 });
+    expect(readFileSync(join(home, "agents", "profiles", "careful", "after-crash.txt"), "utf8")).toBe(
+      "approved across a restart",
+    );
+    expect(seenBy("PLAN crash")).not.toContain("TOOL_OUTCOME_UNKNOWN");
+    const all = await kernel.json<{ approvals: Approval[] }>("GET", "/api/approvals?status=all");
+    expect(all.approvals.filter((approval) => approval.runId === started.taskId)).toEqual([
+      expect.objectContaining({ approvalId: pending.approvalId, status: "approved", decidedBy: "operator:carol" }),
+    ]);
   });
 });

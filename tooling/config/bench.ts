@@ -81,8 +81,15 @@ function format(value: number): string {
   return value.toPrecision(4);
 }
 
-/** Prints the table and writes `<packageDir>/bench/results/latest.json`. */
-export function writeBenchResults(packageDir: string, cases: readonly BenchCase[]): void {
+/**
+ * Prints the table and writes `latest.json` to `options.directory`, by default
+ * `<packageDir>/bench/results`.
+ */
+export function writeBenchResults(
+  packageDir: string,
+  cases: readonly BenchCase[],
+  options: { directory?: string } = {},
+): void {
   const rows = cases.map((entry) => {
     const ratio = entry.ours / entry.baseline;
     let verdict = "";
@@ -113,7 +120,7 @@ export function writeBenchResults(packageDir: string, cases: readonly BenchCase[
   print(widths.map((width) => "-".repeat(width)));
   for (const line of table) print(line);
 
-  const directory = join(packageDir, "bench", "results");
+  const directory = options.directory ?? join(packageDir, "bench", "results");
   mkdirSync(directory, { recursive: true });
   const target = join(directory, "latest.json");
   const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;

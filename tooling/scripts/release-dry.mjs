@@ -11,11 +11,15 @@
 // 3. Installs all tarballs into a fresh project outside the workspace (npm, no workspace links)
 //    and imports every entry point of every package on Node 20, 22 and 24 (22 and 24 from the
 //    npm registry's `node` package), Bun and Deno.
+// 4. Runs the installed `oxios` command of the packed @oxios/kernel there (no workspace, no tsx):
+//    --version, --help, status, then start, status and a graceful stop of a daemon on a free
+//    port with a home of its own.
 //
 // Usage: node tooling/scripts/release-dry.mjs [--runtimes node20,node22,node24,bun,deno] [--keep]
 // Needs `pnpm build` first (the tarballs carry dist/).
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { runtimeBinary } from "./runtime-binaries.mjs";
@@ -45,6 +49,18 @@ function run(command, argv, options = {}) {
 
 const pnpm = (argv, options) => run("npx", ["-y", pnpmVersion, ...argv], options);
 const readManifest = (dir) => JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
 
 function workspacePackageDirs(base) {
   return ["packages", "apps"].flatMap((group) =>
@@ -116,6 +132,11 @@ try {
       if (packedManifest.includes(leak))
         throw new Error(`release:dry: ${entry.name}'s packed package.json still contains "${leak}"`);
     run(process.execPath, [publint, "run", entry.file, "--strict"], { cwd: work });
+    if (entry.manifest.exports === undefined) {
+      // A command, not a library (the kernel): no entry points, so no types to check.
+      console.log(`  ${entry.name}: publint clean (a command: no types to check)`);
+      continue;
+    }
     // ESM-only packages: the CommonJS resolution modes do not apply.
     run(process.execPath, [attw, entry.file, "--profile", "esm-only", "--format", "table-flipped"], { cwd: work });
     console.log(`  ${entry.name}: publint and attw clean`);
@@ -143,7 +164,7 @@ try {
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: consumer });
 
   const entryPoints = packed.flatMap((entry) =>
-    Object.keys(entry.manifest.exports ?? { ".": {} })
+    Object.keys(entry.manifest.exports ?? {})
       .filter((key) => key !== "./package.json" && !key.includes("*"))
       .map((key) => (key === "." ? entry.name : `${entry.name}/${key.slice(2)}`)),
   );
@@ -177,6 +198,34 @@ try {
       env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     });
     process.stdout.write(out);
+  }
+
+  const kernel = packed.find((entry) => entry.name === "@oxios/kernel");
+  if (kernel === undefined) throw new Error("release:dry: @oxios/kernel was not packed");
+  step("the packed oxios command, outside the workspace");
+  const home = join(work, "oxios-home");
+  const port = await freePort();
+  const env = { ...process.env, OXIOS_HOME: home, OXIOS_PORT: String(port), NO_COLOR: "1" };
+  const oxios = join(consumer, "node_modules", ".bin", "oxios");
+  const cli = (argv) => spawnSync(oxios, argv, { cwd: consumer, env, encoding: "utf8", timeout: 120_000 });
+  const expectOutput = (argv, status, pattern) => {
+    const result = cli(argv);
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    if (result.status !== status || !pattern.test(output))
+      throw new Error(`release:dry: \`oxios ${argv.join(" ")}\` gave exit ${result.status}, wanted ${status} and ${pattern}:\n${output}`);
+    console.log(`  oxios ${argv.join(" ")}: exit ${status}`);
+  };
+  expectOutput(["--version"], 0, new RegExp(`^${kernel.version.replaceAll(".", "\\.")}\\s*$`));
+  expectOutput(["--help"], 0, /usage: oxios <command>[\s\S]*start/);
+  expectOutput(["status"], 3, /oxios is stopped/);
+  let started = false;
+  try {
+    expectOutput(["start"], 0, new RegExp(`oxios started \\(pid \\d+\\) on http://127\\.0\\.0\\.1:${port}`));
+    started = true;
+    expectOutput(["status"], 0, /oxios is running/);
+  } finally {
+    // A daemon that started is stopped (and must stop gracefully) even when a check failed.
+    if (started) expectOutput(["stop"], 0, /oxios stopped \(graceful/);
   }
 
   console.log(

@@ -1,7 +1,8 @@
 /**
  * @module @oxios/core — the primitives every Oxios package shares: coded errors with kinds,
  * time-ordered ids, the Clock port, cancellation helpers, ranked async locks with a
- * lock-order check, the Logger port and the Redactor port for secrets. Portable:
+ * lock-order check, the Logger port, the Redactor port for secrets and the one token
+ * estimate every package uses. Portable:
  * web-standard APIs only.
  */
 
@@ -38,6 +39,7 @@ export {
   type Logger,
   type LogLevel,
   type LogRecord,
+  silentLogger,
 } from "./logger.ts";
 export { Mutex, type MutexOptions } from "./mutex.ts";
 export { redactingLogger } from "./redacting-logger.ts";
@@ -54,3 +56,4 @@ export {
 export { backoffDelay, type RetryOptions, type RetryPolicy, withRetry } from "./retry.ts";
 export { type LockGuard, type LockOptions, Semaphore, type SemaphoreOptions } from "./semaphore.ts";
 export { abortError, anySignal, type TimeoutSignal, throwIfAborted, timeoutSignal } from "./signals.ts";
+export { estimateTokens } from "./tokens.ts";

@@ -44,6 +44,18 @@ export function createLogger(options: {
   };
 }
 
+/**
+ * The logger that drops everything, for those who want a package silent. Every package's
+ * default is `createConsoleLogger({ level: "warn" })`, so problems are seen unless silenced.
+ */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};
+
 function serializeField(value: unknown): unknown {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;

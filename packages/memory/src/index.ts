@@ -10,9 +10,8 @@ export {
   type DreamPhase,
   type DreamPreset,
   type DreamReport,
-  type DreamSchedule,
-  type DreamScheduleOptions,
 } from "./dream.ts";
+export type { DreamSchedule, DreamScheduleOptions } from "./dream-scheduler.ts";
 export { type Embedder, embedWithin } from "./embedder.ts";
 export { MemoryErrorCode } from "./error-codes.ts";
 export type { MemoryFilter } from "./filters.ts";
@@ -21,7 +20,6 @@ export {
   DEFAULT_TIER_CAPS,
   type DecayInput,
   decayScore,
-  estimateTokens,
   isPrunable,
   MEMORY_TIERS,
   MEMORY_TYPE_NAMES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decayScore, estimateTokens, isPrunable, MEMORY_TYPES, PROTECTION_LEVELS } from "./lifecycle.ts";
+import { decayScore, isPrunable, MEMORY_TYPES, PROTECTION_LEVELS } from "./lifecycle.ts";
 
 const HOUR = 3_600_000;
 const base = { decayRate: 0.01, importance: 0.5, protection: "none" as const, accessCount: 0, accessedAt: 0 };
@@ -44,6 +44,5 @@ describe("decay", () => {
       expect(decayRate).toBeGreaterThanOrEqual(0.001);
       expect(decayRate).toBeLessThanOrEqual(0.06);
     }
-    expect(estimateTokens("abcdefgh")).toBe(2);
   });
 });

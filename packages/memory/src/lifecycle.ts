@@ -90,11 +90,6 @@ export function isPrunable(input: PrunableInput, now: number): boolean {
   return decayScore(input, now) < PRUNE_THRESHOLD;
 }
 
-/** Rough token count used for the hot tier's budget: four characters per token. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
 export function isMemoryType(value: unknown): value is MemoryType {
   return typeof value === "string" && Object.hasOwn(MEMORY_TYPES, value);
 }

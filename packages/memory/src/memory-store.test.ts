@@ -98,12 +98,12 @@ describe("MemoryStore CRUD", () => {
     await store.update(first.id, { content: "coffee is brewed at seven every morning" });
     const seqAfter = (db.prepare("SELECT seq FROM memories WHERE id = ?").get([first.id]) as { seq: number }).seq;
     expect(seqAfter).toBe(seqBefore);
-    const vectorRows = db.prepare("SELECT count(*) AS n FROM memory_vectors").get([]) as { n: number };
+    const vectorRows = db.prepare("SELECT count(*) AS n FROM memory_codes").get([]) as { n: number };
     const embeddingRows = db.prepare("SELECT count(*) AS n FROM memory_embeddings").get([]) as { n: number };
     expect(vectorRows.n).toBe(2);
     expect(embeddingRows.n).toBe(2);
     const orphans = db
-      .prepare("SELECT count(*) AS n FROM memory_vectors WHERE rowid NOT IN (SELECT seq FROM memories)")
+      .prepare("SELECT count(*) AS n FROM memory_codes WHERE memory_seq NOT IN (SELECT seq FROM memories)")
       .get([]) as { n: number };
     expect(orphans.n).toBe(0);
     db.close();
@@ -433,6 +433,7 @@ describe("vector availability", () => {
     expect(database.get("SELECT count(*) AS n FROM memories")).toEqual({ n: 1 });
     expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([
       { prefix: "memory_", version: 1 },
+      { prefix: "memory_", version: 2 },
     ]);
     database.close();
   });
@@ -441,16 +442,23 @@ describe("vector availability", () => {
     const { store, path } = await fresh();
     await store.remember({ content: "written before the database layer", type: "fact" });
     await store.close();
-    // What the store's earlier bookkeeping left: tables at user_version 1, no shared record.
+    // What the store's earlier bookkeeping left: tables at user_version 1, no shared record,
+    // no code table (version 2), no recorded code format.
     const db = raw(path);
-    db.exec("DROP TABLE database_migrations; PRAGMA user_version = 1;");
+    db.exec(
+      "DROP TABLE database_migrations; DROP TABLE memory_codes; DROP TABLE memory_index_snapshot; DELETE FROM memory_meta WHERE key = 'vector_code_format'; PRAGMA user_version = 1;",
+    );
     db.close();
     const again = await MemoryStore.open({ url: path, embedder: new HashingEmbedder() });
     expect((await again.list()).map((entry) => entry.content)).toEqual(["written before the database layer"]);
+    // The codes were rebuilt from the stored vectors, so the memory is found by meaning.
+    expect((await again.search("written before the database layer", { mode: "vector" })).length).toBe(1);
+    expect(again.stats().vectors).toBe(1);
     await again.close();
     const check = raw(path);
     expect(check.prepare("SELECT prefix, version FROM database_migrations").all([])).toEqual([
       { prefix: "memory_", version: 1 },
+      { prefix: "memory_", version: 2 },
     ]);
     check.close();
   });

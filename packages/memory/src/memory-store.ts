@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import {
   type Clock,
   CoreErrorCode,
-  createLogger,
+  createConsoleLogger,
   KernelError,
   type Logger,
   newId,
@@ -23,7 +23,8 @@ import {
 } from "@oxios/core";
 import { acquireDatabase, type Database, type DatabaseSource, migrate } from "@oxios/database";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
-import { type DreamReport, type DreamSchedule, type DreamScheduleOptions, DreamScheduler, runDream } from "./dream.ts";
+import { type DreamReport, runDream } from "./dream.ts";
+import { type DreamSchedule, type DreamScheduleOptions, DreamScheduler } from "./dream-scheduler.ts";
 import { type Embedder, embedWithin } from "./embedder.ts";
 import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";
@@ -165,10 +166,17 @@ interface ValidatedInput {
   metadata: Record<string, unknown>;
 }
 
+/** A vector the embedder just computed, not yet in the embedding cache. */
+interface FreshVector {
+  hash: string;
+  vector: Float32Array;
+}
+
 const SOURCE = "memory";
+/** Set in `memory_meta` while some memories may lack a vector; the next open re-embeds them. */
+const VECTORS_INCOMPLETE = "vectors_incomplete";
 const QUERY_CACHE_SIZE = 256;
 const REEMBED_BATCH = 64;
-const DUPLICATE_CANDIDATES = 8;
 
 /** The normalised-content hash used for exact dedup and the embedding cache. */
 export function contentHash(content: string): string {
@@ -214,7 +222,7 @@ export class MemoryStore {
 
   private constructor(options: MemoryStoreOptions, database: Database, release: () => void) {
     this.#clock = options.clock ?? systemClock;
-    this.#logger = (options.logger ?? createLogger({ write: () => undefined })).child({ component: SOURCE });
+    this.#logger = (options.logger ?? createConsoleLogger({ level: "warn" })).child({ component: SOURCE });
     this.#events = options.events;
     this.#caps = options.tierCaps ?? DEFAULT_TIER_CAPS;
     this.#embedTimeoutMs = options.embedTimeoutMs ?? 60_000;
@@ -275,7 +283,8 @@ export class MemoryStore {
   #prepareVectors(embedder: Embedder): VectorIndex {
     const storedModel = readMeta(this.#sql, "embedder_id");
     const storedDimensions = readMeta(this.#sql, "dimensions");
-    const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions);
+    const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions, this.#logger);
+    if (index.codesRebuilt) writeMeta(this.#sql, VECTORS_INCOMPLETE, "1");
     if (storedModel !== embedder.id || storedDimensions !== String(embedder.dimensions)) {
       if (storedModel !== undefined) {
         this.#logger.info("embedder changed; vectors will be rebuilt in the background", {
@@ -284,6 +293,7 @@ export class MemoryStore {
         });
       }
       index.clear();
+      writeMeta(this.#sql, VECTORS_INCOMPLETE, "1");
       writeMeta(this.#sql, "embedder_id", embedder.id);
       writeMeta(this.#sql, "dimensions", String(embedder.dimensions));
     }
@@ -330,7 +340,7 @@ export class MemoryStore {
               options.signal,
             );
       const now = this.#clock.now();
-      this.#sql.transaction(() => {
+      this.#write(() => {
         chunk.forEach((item, index) => {
           if (this.#sql.get("SELECT 1 FROM memories WHERE content_hash = ?", [item.hash]) !== undefined) {
             duplicates += 1;
@@ -367,11 +377,13 @@ export class MemoryStore {
   }
 
   async #commitBatch(items: ValidatedInput[]): Promise<MemoryEntry[]> {
-    const vectors = this.#index === undefined ? undefined : await this.#embedCached(items);
+    const embedded = this.#index === undefined ? undefined : await this.#embedCached(items);
+    const vectors = embedded?.vectors;
     const now = this.#clock.now();
     const stored: Array<{ id: string; type: string; tier: string; spaceId: string | undefined }> = [];
     const pruned: string[] = [];
-    const seqs = this.#sql.transaction(() => {
+    const seqs = this.#write(() => {
+      const inserted = new Set<string>();
       const result = items.map((item, index) => {
         const vector = vectors?.[index];
         const duplicate = this.#findDuplicate(item.hash, vector);
@@ -379,10 +391,19 @@ export class MemoryStore {
           this.#mergeInto(duplicate, item, now);
           return duplicate;
         }
-        const seq = this.#insert(item, vector, now);
-        stored.push({ id: this.#idOf(seq), type: item.type, tier: item.tier, spaceId: item.spaceId });
+        const { seq, id } = this.#insert(item, vector, now);
+        inserted.add(item.hash);
+        stored.push({ id, type: item.type, tier: item.tier, spaceId: item.spaceId });
         return seq;
       });
+      // A vector stored with its memory is found by content hash there; only the vectors of
+      // merged duplicates need the cache.
+      if (embedded !== undefined) {
+        this.#cacheVectors(
+          embedded.fresh.filter((fresh) => !inserted.has(fresh.hash)),
+          now,
+        );
+      }
       pruned.push(...this.#enforceCaps(now).pruned);
       return result;
     });
@@ -395,8 +416,9 @@ export class MemoryStore {
       });
     }
     for (const id of pruned) this.#publish("memory.forgotten", { memoryId: id, reason: "cold tier over capacity" });
+    const entries = this.#entriesBySeq(seqs);
     return seqs.map((seq) => {
-      const entry = this.#getBySeq(seq);
+      const entry = entries.get(seq);
       if (entry === undefined) {
         throw new KernelError(MemoryErrorCode.storageFailed, "a memory was removed before its write returned");
       }
@@ -404,18 +426,11 @@ export class MemoryStore {
     });
   }
 
-  #idOf(seq: number): string {
-    return this.#sql.get<{ id: string }>("SELECT id FROM memories WHERE seq = ?", [seq])?.id ?? "";
-  }
-
   #findDuplicate(hash: string, vector: Float32Array | undefined): number | undefined {
     const exact = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE content_hash = ? LIMIT 1", [hash]);
     if (exact !== undefined) return exact.seq;
     if (vector === undefined || this.#index === undefined) return undefined;
-    // A near-duplicate (cosine distance < 0.05) differs in very few code bits, so a handful
-    // of coarse candidates is enough to find it.
-    const nearest = this.#index.nearest(vector, 1, { where: "", params: [] }, DUPLICATE_CANDIDATES)[0];
-    return nearest !== undefined && nearest.distance < this.#nearDuplicate ? nearest.seq : undefined;
+    return this.#index.nearDuplicate(vector, this.#nearDuplicate)?.seq;
   }
 
   #mergeInto(seq: number, item: ValidatedInput, now: number): void {
@@ -444,13 +459,14 @@ export class MemoryStore {
     );
   }
 
-  #insert(item: ValidatedInput, vector: Float32Array | undefined, now: number): number {
+  #insert(item: ValidatedInput, vector: Float32Array | undefined, now: number): { seq: number; id: string } {
+    const id = newId(now);
     const result = this.#sql.run(
       `INSERT INTO memories(id, memory_type, content, summary, importance, tier, protection, source, session_id,
          tags, metadata, pinned, content_hash, created_at, updated_at, accessed_at, decay_rate)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
-        newId(now),
+        id,
         item.type,
         item.content,
         item.summary ?? null,
@@ -472,7 +488,7 @@ export class MemoryStore {
     const seq = Number(result.lastInsertRowid);
     if (vector !== undefined) this.#index?.upsert(seq, vector);
     if (item.spaceId !== undefined) this.#link(seq, item.spaceId, now);
-    return seq;
+    return { seq, id };
   }
 
   /** Enforces tier caps inside the current transaction; returns how many moved and the ids deleted for space. */
@@ -482,7 +498,13 @@ export class MemoryStore {
     return { demoted: outcome.demoted, pruned: outcome.pruned.map((victim) => victim.id) };
   }
 
+  /** A write transaction; with vectors on, one in which the index stamps once (see `VectorIndex.transaction`). */
+  #write<T>(body: () => T): T {
+    return this.#index === undefined ? this.#sql.transaction(body) : this.#index.transaction(body);
+  }
+
   #deleteSeq(seq: number): void {
+    this.#keepVectorCached(seq, this.#clock.now());
     this.#index?.remove(seq);
     this.#sql.run("DELETE FROM memories WHERE seq = ?", [seq]);
   }
@@ -513,18 +535,20 @@ export class MemoryStore {
     if (patch.tags !== undefined) set("tags", JSON.stringify(validateTags(patch.tags)));
     if (patch.importance !== undefined) set("importance", validateImportance(patch.importance));
     if (patch.metadata !== undefined) set("metadata", JSON.stringify(validateMetadata(patch.metadata)));
-    let vector: Float32Array | undefined;
+    let embedded: { vectors: Float32Array[]; fresh: FreshVector[] } | undefined;
     if (content !== undefined) {
       const hash = contentHash(content);
       set("content", content);
       set("content_hash", hash);
-      if (this.#index !== undefined) [vector] = await this.#embedCached([{ content, hash }]);
+      if (this.#index !== undefined) embedded = await this.#embedCached([{ content, hash }]);
     }
+    const vector = embedded?.vectors[0];
     const now = this.#clock.now();
     set("updated_at", now);
-    const seq = this.#sql.transaction(() => {
+    const seq = this.#write(() => {
       const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
       if (found === undefined) return undefined;
+      if (vector !== undefined) this.#keepVectorCached(found.seq, now);
       this.#sql.run(`UPDATE memories SET ${sets.join(", ")} WHERE seq = ?`, [...params, found.seq]);
       if (vector !== undefined) this.#index?.upsert(found.seq, vector);
       return found.seq;
@@ -558,7 +582,7 @@ export class MemoryStore {
   /** Deletes a memory with its vector, FTS entry and space links. False if there was none. */
   async forget(id: string, reason = "forgotten"): Promise<boolean> {
     this.#assertOpen();
-    const removed = this.#sql.transaction(() => {
+    const removed = this.#write(() => {
       const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
       if (found === undefined) return false;
       this.#deleteSeq(found.seq);
@@ -657,6 +681,16 @@ export class MemoryStore {
   #keywordCandidates(query: string, pool: number, filter: SqlFilter): number[] {
     const match = ftsQuery(query);
     if (match === undefined) return [];
+    if (filter.where === "") {
+      // No filter: rank the FTS rows alone; joining every match to its memory costs as much again.
+      return this.#sql
+        .all<{ seq: number }>(
+          `SELECT rowid AS seq FROM memories_fts WHERE memories_fts MATCH ?
+           ORDER BY bm25(memories_fts, 1.0, 0.5, 0.5), rowid LIMIT ?`,
+          [match, pool],
+        )
+        .map((row) => row.seq);
+    }
     return this.#sql
       .all<{ seq: number }>(
         `SELECT m.seq AS seq FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
@@ -828,13 +862,23 @@ export class MemoryStore {
     });
   }
 
-  /** Vectors for `items`, from the (model, content hash) cache where present; misses embedded in one batch. */
-  async #embedCached(items: ReadonlyArray<{ content: string; hash: string }>): Promise<Float32Array[]> {
+  /**
+   * Vectors for `items`, from the (model, content hash) cache where present; misses embedded in
+   * one batch and returned as `fresh`, for the caller to cache in its write transaction.
+   */
+  async #embedCached(
+    items: ReadonlyArray<{ content: string; hash: string }>,
+  ): Promise<{ vectors: Float32Array[]; fresh: FreshVector[] }> {
     const model = this.#embedder?.id ?? "";
     const hashes = [...new Set(items.map((item) => item.hash))];
     const cached = new Map<string, Float32Array>();
+    // The cache holds the vectors no memory holds (see #keepVectorCached); a live memory's
+    // vector is read from memory_embeddings by its content hash.
     for (const row of this.#sql.all<{ content_hash: string; vector: unknown }>(
-      "SELECT content_hash, vector FROM embedding_cache WHERE model = ? AND content_hash IN (SELECT value FROM json_each(?))",
+      `SELECT content_hash, vector FROM embedding_cache WHERE model = ?1 AND content_hash IN (SELECT value FROM json_each(?2))
+       UNION ALL
+       SELECT m.content_hash, e.vector FROM memories m JOIN memory_embeddings e ON e.memory_seq = m.seq
+       WHERE e.model = ?1 AND m.content_hash IN (SELECT value FROM json_each(?2))`,
       [model, JSON.stringify(hashes)],
     )) {
       cached.set(row.content_hash, floatsFromBlob(row.vector));
@@ -842,22 +886,43 @@ export class MemoryStore {
     const missing = items.filter(
       (item, index) => !cached.has(item.hash) && items.findIndex((other) => other.hash === item.hash) === index,
     );
+    const fresh: FreshVector[] = [];
     if (missing.length > 0) {
       const vectors = await this.#embed(missing.map((item) => item.content));
-      const now = this.#clock.now();
-      this.#sql.transaction(() => {
-        missing.forEach((item, index) => {
-          const vector = vectors[index] as Float32Array;
-          cached.set(item.hash, vector);
-          this.#sql.run(
-            `INSERT INTO embedding_cache(model, content_hash, vector, used_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
-            [model, item.hash, blob(vector), now],
-          );
-        });
+      missing.forEach((item, index) => {
+        const vector = vectors[index] as Float32Array;
+        cached.set(item.hash, vector);
+        fresh.push({ hash: item.hash, vector });
       });
     }
-    return items.map((item) => cached.get(item.hash) as Float32Array);
+    return { vectors: items.map((item) => cached.get(item.hash) as Float32Array), fresh };
+  }
+
+  /**
+   * Keeps the vector of memory `seq` in the embedding cache before the memory is deleted or its
+   * content replaced, so the same content later needs no embedder call.
+   */
+  #keepVectorCached(seq: number, now: number): void {
+    if (this.#index === undefined) return;
+    this.#sql.run(
+      `INSERT INTO embedding_cache(model, content_hash, vector, used_at)
+       SELECT e.model, m.content_hash, e.vector, ? FROM memories m JOIN memory_embeddings e ON e.memory_seq = m.seq
+       WHERE m.seq = ?
+       ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
+      [now, seq],
+    );
+  }
+
+  /** Caches freshly computed vectors; call inside the write transaction that uses them. */
+  #cacheVectors(fresh: readonly FreshVector[], now: number): void {
+    const model = this.#embedder?.id ?? "";
+    for (const { hash, vector } of fresh) {
+      this.#sql.run(
+        `INSERT INTO embedding_cache(model, content_hash, vector, used_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
+        [model, hash, blob(vector), now],
+      );
+    }
   }
 
   async #embedQuery(query: string, signal?: AbortSignal): Promise<Float32Array> {
@@ -878,8 +943,14 @@ export class MemoryStore {
 
   #startReembedIfNeeded(): void {
     if (this.#index === undefined) return;
+    // Only a change of embedder (or of code format, on upgrade) leaves memories without a
+    // vector; counting them on every open would read the whole table at a million memories.
+    if (readMeta(this.#sql, VECTORS_INCOMPLETE) === undefined) return;
     const missing = this.#countMissingVectors();
-    if (missing === 0) return;
+    if (missing === 0) {
+      this.#sql.run("DELETE FROM memory_meta WHERE key = ?", [VECTORS_INCOMPLETE]);
+      return;
+    }
     this.#reembed.running = true;
     this.#reembed.total = missing;
     this.#reembed.done = 0;
@@ -900,11 +971,10 @@ export class MemoryStore {
   }
 
   #countMissingVectors(): number {
-    return (
-      this.#sql.get<{ n: number }>(
-        "SELECT count(*) AS n FROM memories m LEFT JOIN memory_embeddings e ON e.memory_seq = m.seq WHERE e.memory_seq IS NULL",
-      )?.n ?? 0
-    );
+    // Every vector has a code (same transaction) and every code a memory (cascade), so the
+    // difference of the counts is the number of memories without a vector; no join needed.
+    const memories = this.#sql.get<{ n: number }>("SELECT count(*) AS n FROM memories")?.n ?? 0;
+    return memories - (this.#index?.count() ?? 0);
   }
 
   async #runReembed(): Promise<void> {
@@ -917,10 +987,14 @@ export class MemoryStore {
          WHERE e.memory_seq IS NULL ORDER BY m.seq LIMIT ?`,
         [REEMBED_BATCH],
       );
-      if (rows.length === 0) return;
-      const vectors = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
+      if (rows.length === 0) {
+        this.#sql.run("DELETE FROM memory_meta WHERE key = ?", [VECTORS_INCOMPLETE]);
+        return;
+      }
+      const embedded = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
+      const vectors = embedded.vectors;
       throwIfAborted(signal);
-      this.#sql.transaction(() => {
+      this.#write(() => {
         rows.forEach((row, index) => {
           // Skip a memory changed or deleted meanwhile: its own write embedded it.
           const still = this.#sql.get("SELECT 1 FROM memories WHERE seq = ? AND content_hash = ?", [
@@ -991,6 +1065,16 @@ export class MemoryStore {
       this.#logger.warn("a memory event was dropped by a subscriber", { type, dropped: result.dropped });
   }
 
+  #saveIndexSnapshot(): void {
+    try {
+      this.#index?.saveSnapshot();
+    } catch (error) {
+      this.#logger.warn("the vector index snapshot was not stored; the next open reads the code table instead", {
+        error,
+      });
+    }
+  }
+
   #assertOpen(): void {
     if (this.#closed || this.#closing !== undefined) {
       throw new KernelError(MemoryErrorCode.closed, "the memory store is closed");
@@ -1005,6 +1089,7 @@ export class MemoryStore {
         this.#reembedController.abort(new KernelError(CoreErrorCode.aborted, "memory store closing"));
         await this.#reembedTask;
         await this.#queue.close();
+        this.#saveIndexSnapshot();
         this.#release();
         this.#closed = true;
       })();

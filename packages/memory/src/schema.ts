@@ -2,9 +2,7 @@
  * Versioned schema migrations of the memory tables, run by `@oxios/database`'s `migrate` under
  * the prefix `memory_` (the tables of version 1 predate the prefix rule: `memories`,
  * `embedding_cache`, `dream_*`). Files written before the shared migration table recorded the
- * version in SQLite's `user_version`; it is adopted once and then left alone. The vector
- * table is not a migration: its width depends on the embedder and it exists only when
- * sqlite-vec loads (see `vector-index.ts`).
+ * version in SQLite's `user_version`; it is adopted once and then left alone.
  */
 
 import type { Database, MigrationSet } from "@oxios/database";
@@ -103,6 +101,21 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE memory_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+  );
+  `,
+  // 2: the sign code of every vector (512 bits), which the in-process bit index loads at open
+  // instead of the sqlite-vec table of codes (dropped when sqlite-vec loads, see
+  // vector-index.ts), and the snapshot a clean close leaves of that index (see
+  // index-persistence.ts). Codes are rebuilt from memory_embeddings when their format changes.
+  `
+  CREATE TABLE memory_codes (
+    memory_seq INTEGER PRIMARY KEY REFERENCES memories(seq) ON DELETE CASCADE,
+    code BLOB NOT NULL
+  );
+  CREATE TABLE memory_index_snapshot (
+    part INTEGER PRIMARY KEY,
+    seqs BLOB NOT NULL,
+    codes BLOB NOT NULL
   );
   `,
 ];

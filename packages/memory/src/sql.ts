@@ -10,7 +10,7 @@ export type { SqlValue } from "@oxios/database";
 export type Sql = Database;
 
 /** Turns a typed array into a Buffer view (no copy) so libsql binds it as a BLOB. */
-export function blob(bytes: Uint8Array | Float32Array): Uint8Array {
+export function blob(bytes: Uint8Array | Float32Array | Float64Array): Uint8Array {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -7,8 +7,8 @@
  * Runs inside the caller's write transaction.
  */
 
-import type { Logger } from "@oxios/core";
-import { estimateTokens, type TierCaps } from "./lifecycle.ts";
+import { estimateTokens, type Logger } from "@oxios/core";
+import type { TierCaps } from "./lifecycle.ts";
 import type { Sql } from "./sql.ts";
 
 export interface TierCapOutcome {

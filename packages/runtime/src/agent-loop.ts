@@ -39,6 +39,7 @@ import {
   anySignal,
   type Clock,
   CoreErrorCode,
+  estimateTokens,
   KernelError,
   type Logger,
   newId,
@@ -57,7 +58,7 @@ import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RequestedToolCall, StepJournal } from "./run-journal.ts";
 import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
-import { estimateTokens, truncateChars } from "./text.ts";
+import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
 import { assistantMessage, compact, openingMessages, type ToolCallRecord } from "./transcript.ts";
 

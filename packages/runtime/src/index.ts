@@ -123,7 +123,7 @@ export { type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.
 export { loadSkills, MAX_SKILL_FILE_BYTES, readSkill, SkillToolPort } from "./skills.ts";
 export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
-export { estimateTokens, truncateChars } from "./text.ts";
+export { truncateChars } from "./text.ts";
 export {
   TokenBudgets,
   type TokenBudgetsOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateTokens, truncateChars } from "./text.ts";
+import { truncateChars } from "./text.ts";
 
 describe("truncateChars", () => {
   it("cuts by characters, never inside a multi-byte or astral character", () => {
@@ -13,9 +13,5 @@ describe("truncateChars", () => {
   it("leaves short text alone and handles zero", () => {
     expect(truncateChars("abc", 3)).toBe("abc");
     expect(truncateChars("abc", 0)).toBe("");
-  });
-
-  it("estimates tokens from characters", () => {
-    expect(estimateTokens("🌍🌍🌍🌍")).toBe(1);
   });
 });

@@ -10,8 +10,3 @@ export function truncateChars(text: string, max: number): string {
   if (points.length <= max) return text;
   return `${points.slice(0, max - 1).join("")}…`;
 }
-
-/** A rough token estimate (4 characters per token), used only to decide on compaction. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(Array.from(text).length / 4);
-}

@@ -13,7 +13,7 @@
  * model quoted never reaches the buffer.
  */
 
-import { type Clock, KernelError, noRedaction, type Redactor, systemClock } from "@oxios/core";
+import { type Clock, estimateTokens, KernelError, noRedaction, type Redactor, systemClock } from "@oxios/core";
 import { SpaceErrorCode } from "./error-codes.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { validateId } from "./space.ts";
@@ -40,12 +40,13 @@ export interface TurnInput {
 }
 
 /**
- * The default token estimate: one token per 4 UTF-16 code units of content, rounded up, plus
- * 4 for the turn's role and framing. A rough, model-independent figure (English text runs
- * about 4 characters per token in common tokenizers); pass `estimateTokens` for a real one.
+ * The default token estimate: core's `estimateTokens` of the content (4 code points a token,
+ * rounded up) plus 4 for the turn's role and framing. A rough, model-independent figure
+ * (English text runs about 4 characters per token in common tokenizers); pass
+ * `estimateTokens` for a real one.
  */
 export function estimateTurnTokens(turn: ConversationTurn): number {
-  return Math.ceil(turn.content.length / 4) + 4;
+  return estimateTokens(turn.content) + 4;
 }
 
 /** How many of the newest `turns` to keep under the bound and budget (at least 1 when there are turns). */

@@ -13,6 +13,7 @@ import { lstat, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import {
   type Clock,
+  createConsoleLogger,
   KernelError,
   kernelLocks,
   type Logger,
@@ -89,14 +90,6 @@ export const STATE_GITIGNORE_LINES: readonly string[] = [
 
 const DEFAULT_AUTHOR: GitAuthor = { name: "Oxios", email: "oxios@localhost" };
 
-const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silentLogger,
-};
-
 function gitError(error: unknown, what: string): KernelError {
   if (KernelError.isInstance(error)) return error;
   const name = (error as { code?: string; name?: string } | undefined)?.code ?? "";
@@ -141,7 +134,7 @@ export class GitLayer implements StateChangeSink {
     this.dir = resolve(options.dir);
     this.gitdir = join(this.dir, ".git");
     this.#clock = options.clock ?? systemClock;
-    this.#logger = (options.logger ?? silentLogger).child({ component: "git-layer" });
+    this.#logger = (options.logger ?? createConsoleLogger({ level: "warn" })).child({ component: "git-layer" });
     this.#author = options.author ?? DEFAULT_AUTHOR;
     this.#redactor = options.redactor ?? noRedaction;
     this.#objects = new LooseObjectWriter(this.gitdir, this.#logger);

@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KernelError } from "@oxios/core";
+import { KernelError, silentLogger } from "@oxios/core";
 import { createMemoryLogger, ManualClock } from "@oxios/core/testing";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { StateStore } from "./state-store.ts";
 
@@ -132,6 +132,26 @@ describe("StateStore basics", () => {
     expect(entry?.savedAt).toBeGreaterThan(0);
     expect(logger.find("warn", "index does not parse")).toHaveLength(1);
     await store.close();
+  });
+
+  it("warns on the console when no logger is passed, and is silent with core's silentLogger", async () => {
+    await mkdir(join(root, ".state-index"), { recursive: true });
+    await mkdir(join(root, "c"), { recursive: true });
+    await writeFile(join(root, ".state-index", "c.json"), "{torn");
+    const warnings = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const store = await StateStore.open({ root });
+      await store.list("c");
+      await store.close();
+      expect(warnings.mock.calls.map((call) => String(call[0])).join("\n")).toContain("index does not parse");
+      warnings.mockClear();
+      const silent = await StateStore.open({ root, logger: silentLogger });
+      await silent.list("c");
+      await silent.close();
+      expect(warnings).not.toHaveBeenCalled();
+    } finally {
+      warnings.mockRestore();
+    }
   });
 
   it("gives STATE_CORRUPT naming the file, and leaves it in place", async () => {

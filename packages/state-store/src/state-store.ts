@@ -8,7 +8,15 @@
 
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type Clock, KernelError, type Logger, noRedaction, type Redactor, systemClock } from "@oxios/core";
+import {
+  type Clock,
+  createConsoleLogger,
+  KernelError,
+  type Logger,
+  noRedaction,
+  type Redactor,
+  systemClock,
+} from "@oxios/core";
 import {
   DirectorySyncer,
   makeDirectoryDurable,
@@ -79,14 +87,6 @@ export interface PruneResult {
   removed: string[];
 }
 
-const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silentLogger,
-};
-
 const encoder = new TextEncoder();
 const FORMATS: readonly StateFormat[] = ["json", "md"];
 const HOUR_MS = 3_600_000;
@@ -115,7 +115,7 @@ export class StateStore {
   private constructor(options: StateStoreOptions) {
     this.root = resolve(options.root);
     this.#clock = options.clock ?? systemClock;
-    this.#logger = (options.logger ?? silentLogger).child({ component: "state-store" });
+    this.#logger = (options.logger ?? createConsoleLogger({ level: "warn" })).child({ component: "state-store" });
     this.#sink = options.changeSink;
     this.#redactor = options.redactor ?? noRedaction;
     this.#sessions = {

@@ -7,7 +7,16 @@
  */
 
 import { chown, mkdir, realpath, stat } from "node:fs/promises";
-import { anySignal, type Clock, KernelError, type Logger, newId, type Redactor, systemClock } from "@oxios/core";
+import {
+  anySignal,
+  type Clock,
+  createConsoleLogger,
+  KernelError,
+  type Logger,
+  newId,
+  type Redactor,
+  systemClock,
+} from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
@@ -25,7 +34,6 @@ import {
   type ToolFamily,
 } from "./permissions.ts";
 import type { AuditSink, ToolPorts } from "./ports.ts";
-import { silentLogger } from "./silent-logger.ts";
 import type { AnyTool, ToolResult } from "./tool.ts";
 
 export interface ToolRegistryOptions {
@@ -69,7 +77,7 @@ export class ToolRegistry {
     this.#workspaceOwner = options.workspaceOwner;
     const clock = options.clock ?? systemClock;
     const source = options.source ?? "tools";
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
     this.approvals =
       options.approvals ??
       new ApprovalBroker({

@@ -58,6 +58,91 @@ describe("AuditSubscriber", () => {
     expect(trail.stats().commits).toBe(2);
   });
 
+  it("with a window, gathered events join the transaction another append starts, ahead of its entry", async () => {
+    const clock = new ManualClock();
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, windowMs: 50 });
+    bus.publish({ ...admitted("t"), id: "w1" });
+    bus.publish({ ...admitted("t"), id: "w2" });
+    const decision = await trail.append({ actor: "agent:a", action: "tool.allowed", resource: "add" });
+    expect(trail.stats().commits).toBe(1);
+    expect(decision.seq).toBe(3);
+    await audit.flush();
+    expect(audit.stats().recorded).toBe(2);
+    expect((await trail.query()).map((entry) => entry.details.eventId ?? entry.action)).toEqual([
+      "w1",
+      "w2",
+      "tool.allowed",
+    ]);
+    // The window ended with the hand-over: nothing is left to write when it would have closed.
+    await clock.advanceAsync(50);
+    expect(trail.stats().commits).toBe(1);
+    expect(await trail.verify()).toMatchObject({ ok: true, count: 3 });
+  });
+
+  it("events arriving right after a joined transaction gather for a new window", async () => {
+    const clock = new ManualClock();
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, windowMs: 50 });
+    bus.publish({ ...admitted("t"), id: "before" });
+    const decision = trail.append({ actor: "agent:a", action: "tool.allowed", resource: "add" });
+    // Published while the joined transaction is being written, as the gate's next event is.
+    bus.publish({ ...admitted("t"), id: "during" });
+    await decision;
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(1));
+    expect(trail.stats().commits).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advanceAsync(50);
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(2));
+    expect(trail.stats().commits).toBe(2);
+  });
+
+  it("a joined transaction that fails keeps the events in the backlog, and they are retried", async () => {
+    const clock = new ManualClock();
+    const bus = new EventBus();
+    const store = new FlakyStore();
+    const trail = await AuditTrail.open({ store, publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, windowMs: 50, retryMs: 1000 });
+    bus.publish({ ...admitted("t"), id: "w1" });
+    store.failing = true;
+    await expect(trail.append({ actor: "agent:a", action: "tool.allowed", resource: "add" })).rejects.toMatchObject({
+      code: "AUDIT_STORE_FAILED",
+    });
+    await vi.waitFor(() => expect(audit.stats().failures).toBe(1));
+    expect(audit.stats()).toMatchObject({ recorded: 0, backlog: 1 });
+    store.failing = false;
+    // The retry timer starts a new drain, which gathers for its window again; flush ends it.
+    await clock.advanceAsync(1000);
+    await audit.flush();
+    expect(audit.stats()).toMatchObject({ recorded: 1, backlog: 0, failures: 1 });
+    expect((await trail.query()).map((entry) => entry.details.eventId)).toEqual(["w1"]);
+  });
+
+  it("onTransactionStart calls its listener once per new transaction until it is removed", async () => {
+    const clock = new ManualClock();
+    const bus = new EventBus();
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus, clock });
+    const audit = new AuditSubscriber({ bus, trail, clock, windowMs: 50 });
+    await audit.detach();
+    let called = 0;
+    const stop = trail.onTransactionStart(() => {
+      called += 1;
+    });
+    const decide = async () => {
+      await trail.append({ actor: "agent:a", action: "tool.allowed", resource: "add" });
+      await trail.flush();
+    };
+    await decide();
+    await decide();
+    expect(called).toBe(2);
+    stop();
+    await decide();
+    expect(called).toBe(2);
+    expect(trail.stats().commits).toBe(3);
+  });
+
   it("a burst past every internal bound ends with audit count = published count and a chain that verifies", async () => {
     const bus = new EventBus();
     const trail = await AuditTrail.open({ store: new MemoryAuditStore(), publisher: bus });

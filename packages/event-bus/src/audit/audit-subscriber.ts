@@ -7,6 +7,10 @@
  * everything received so far is durable. When the store fails, the failed events stay at the
  * head of the backlog (the trail has already reported the failure) and are retried after
  * `retryMs` on the injected clock, or at once by `flush()`.
+ *
+ * With a window, the gathered events do not wait for it to end when another writer starts a
+ * transaction on the trail (the tool gate recording a decision before the call runs): they
+ * join that transaction, ahead of its entry, so a run pays one durable write where it paid two.
  */
 
 import { type Clock, KernelError, type Logger, systemClock, type Timer } from "@oxios/core";
@@ -143,6 +147,11 @@ export class AuditSubscriber {
   #drain: Promise<boolean> | undefined;
   #retry: Timer | undefined;
   #detached = false;
+  /** A batch handed to another writer's transaction during the window; the drain settles it. */
+  #joined: { size: number; written: Promise<{ ok: true } | { ok: false; error: unknown }> } | undefined;
+  readonly #stopJoining: () => void;
+  /** Flushes waiting: no new window starts while one does. */
+  #flushing = 0;
 
   constructor(options: AuditSubscriberOptions) {
     this.#trail = options.trail;
@@ -157,6 +166,7 @@ export class AuditSubscriber {
     if (!(this.#windowMs >= 0) || !Number.isFinite(this.#windowMs)) {
       throw new KernelError(EventBusErrorCode.auditInvalid, "windowMs must be a finite number ≥ 0");
     }
+    this.#stopJoining = this.#trail.onTransactionStart(() => this.#joinTransaction());
     this.#unsubscribe = options.bus.on(options.types ?? AUDITED_EVENT_TYPES, (event) => this.#receive(event), {
       name: "audit",
     });
@@ -180,16 +190,21 @@ export class AuditSubscriber {
   async flush(): Promise<void> {
     const target = this.#received;
     let retried = false;
-    this.#endWindow?.();
-    while (this.#recorded < target) {
-      this.#retry?.cancel();
-      this.#retry = undefined;
-      this.#drain ??= this.#runDrain();
-      const ok = await this.#drain;
-      if (!ok) {
-        if (retried) throw this.#lastError;
-        retried = true;
+    this.#flushing += 1;
+    try {
+      this.#endWindow?.();
+      while (this.#recorded < target) {
+        this.#retry?.cancel();
+        this.#retry = undefined;
+        this.#drain ??= this.#runDrain();
+        const ok = await this.#drain;
+        if (!ok) {
+          if (retried) throw this.#lastError;
+          retried = true;
+        }
       }
+    } finally {
+      this.#flushing -= 1;
     }
   }
 
@@ -198,6 +213,7 @@ export class AuditSubscriber {
     if (!this.#detached) {
       this.#detached = true;
       this.#unsubscribe();
+      this.#stopJoining();
     }
     await this.flush();
     this.#retry?.cancel();
@@ -212,41 +228,77 @@ export class AuditSubscriber {
     if (this.#retry === undefined) this.#drain ??= this.#runDrain();
   }
 
+  /**
+   * Another writer is starting a transaction while this subscriber gathers events: start the
+   * first batch's append now, so it joins that transaction, and end the window; the drain
+   * then settles that append as it would its own.
+   */
+  #joinTransaction(): void {
+    const endWindow = this.#endWindow;
+    if (endWindow === undefined || this.#joined !== undefined) return;
+    const batch = this.#backlog.slice(this.#head, this.#head + this.#batchSize);
+    if (batch.length === 0) return;
+    this.#joined = {
+      size: batch.length,
+      written: this.#record(batch).then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    };
+    endWindow();
+  }
+
   /** Drains the backlog; resolves false if a write failed (a retry is then scheduled). */
+  /** Yields (for the window, if any, unless a flush waits) so a burst lands in few, large batches. */
+  #gather(): Promise<void> {
+    if (this.#windowMs === 0 || this.#flushing > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimer(() => this.#endWindow?.(), this.#windowMs);
+      this.#endWindow = () => {
+        timer.cancel();
+        this.#endWindow = undefined;
+        resolve();
+      };
+    });
+  }
+
   async #runDrain(): Promise<boolean> {
-    // Yield first (for the window, if any) so a burst of publishes lands in few, large batches.
-    if (this.#windowMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = this.#clock.setTimer(() => this.#endWindow?.(), this.#windowMs);
-        this.#endWindow = () => {
-          timer.cancel();
-          this.#endWindow = undefined;
-          resolve();
-        };
-      });
-    } else await Promise.resolve();
+    await this.#gather();
     try {
       while (this.#head < this.#backlog.length) {
-        const batch = this.#backlog.slice(this.#head, this.#head + this.#batchSize);
+        const joined = this.#joined;
+        this.#joined = undefined;
+        let size: number;
         try {
-          await this.#record(batch);
+          if (joined === undefined) {
+            const batch = this.#backlog.slice(this.#head, this.#head + this.#batchSize);
+            size = batch.length;
+            await this.#record(batch);
+          } else {
+            size = joined.size;
+            const outcome = await joined.written;
+            if (!outcome.ok) throw outcome.error;
+          }
         } catch (error) {
           this.#failures += 1;
           this.#lastError = error;
           this.#logger?.warn("audit batch not recorded; kept in the backlog for retry", {
             error,
-            events: batch.length,
+            events: joined?.size ?? Math.min(this.#batchSize, this.#backlog.length - this.#head),
             retryMs: this.#retryMs,
           });
           this.#scheduleRetry();
           return false;
         }
-        this.#head += batch.length;
-        this.#recorded += batch.length;
+        this.#head += size;
+        this.#recorded += size;
         if (this.#head > 4096 && this.#head * 2 > this.#backlog.length) {
           this.#backlog = this.#backlog.slice(this.#head);
           this.#head = 0;
         }
+        // The joined write ended the window early: what arrived since gathers for a new one
+        // rather than paying a transaction of its own at once.
+        if (joined !== undefined && this.#head < this.#backlog.length) await this.#gather();
       }
       return true;
     } finally {

@@ -108,6 +108,8 @@ export class AuditTrail {
   #appended = 0;
   #failures = 0;
   #closed = false;
+  readonly #transactionListeners = new Set<() => void>();
+  #notifying = false;
 
   private constructor(options: AuditTrailOptions, head: AuditChainState) {
     const retention = options.retention ?? DEFAULT_AUDIT_RETENTION;
@@ -159,11 +161,42 @@ export class AuditTrail {
       return Promise.reject(error);
     }
     if (normalized.length === 0) return Promise.resolve([]);
+    if (this.#drain === undefined) this.#notifyTransactionStart();
     return new Promise<AuditEntry[]>((resolve, reject) => {
       this.#queue.push({ inputs: normalized, resolve, reject });
       this.#queued += normalized.length;
       this.#drain ??= this.#runDrain();
     });
+  }
+
+  /**
+   * Calls `listener` synchronously whenever an append is about to start a new transaction
+   * (nothing is queued or being written), before that append is queued. Appends the listener
+   * makes go first into that same transaction: a writer that gathers entries for a while (the
+   * `AuditSubscriber`'s window) can hand them over now instead of paying a durable transaction
+   * of its own shortly after. Returns the function that removes the listener.
+   */
+  onTransactionStart(listener: () => void): () => void {
+    this.#transactionListeners.add(listener);
+    return () => {
+      this.#transactionListeners.delete(listener);
+    };
+  }
+
+  #notifyTransactionStart(): void {
+    if (this.#notifying || this.#transactionListeners.size === 0) return;
+    this.#notifying = true;
+    try {
+      for (const listener of this.#transactionListeners) {
+        try {
+          listener();
+        } catch (error) {
+          this.#logger?.error("an audit transaction-start listener threw; the append goes on", { error });
+        }
+      }
+    } finally {
+      this.#notifying = false;
+    }
   }
 
   /** The input with its strings redacted (whatever its prototype); an invalid input as it is. */

@@ -22,6 +22,7 @@ import {
   type CircuitState,
   type Clock,
   CoreErrorCode,
+  createConsoleLogger,
   KernelError,
   type Logger,
   type RetryPolicy,
@@ -29,7 +30,6 @@ import {
   withRetry,
 } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
-import { silentLogger } from "../silent-logger.ts";
 import { type AgentCardJson, toSdkAgentCard, validateAgentCard } from "./agent-card.ts";
 
 export interface A2aAgentsOptions {
@@ -190,7 +190,7 @@ export class A2aAgents {
   constructor(options: A2aAgentsOptions = {}) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
     for (const card of options.local ?? []) this.addLocal(card);
   }
 

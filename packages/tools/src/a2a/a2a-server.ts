@@ -23,9 +23,8 @@ import {
   UnauthenticatedUser,
   validateVersion,
 } from "@a2a-js/sdk/server";
-import { CoreErrorCode, KernelError, type Logger } from "@oxios/core";
+import { CoreErrorCode, createConsoleLogger, KernelError, type Logger } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
-import { silentLogger } from "../silent-logger.ts";
 import { buildKernelAgentCard, type KernelAgentCardInput } from "./agent-card.ts";
 import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
 
@@ -234,7 +233,7 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
 }
 
 export function createA2aServer(options: A2aServerOptions): A2aServer {
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? createConsoleLogger({ level: "warn" });
   const rpcPath = options.rpcPath ?? "/a2a";
   const card = buildKernelAgentCard(options.card);
   const executor = new KernelAgentExecutor(options.kernel, logger);

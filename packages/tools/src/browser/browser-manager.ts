@@ -10,11 +10,19 @@
 
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
-import { abortError, anySignal, type Clock, KernelError, type Logger, systemClock, timeoutSignal } from "@oxios/core";
+import {
+  abortError,
+  anySignal,
+  type Clock,
+  createConsoleLogger,
+  KernelError,
+  type Logger,
+  systemClock,
+  timeoutSignal,
+} from "@oxios/core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { BrowserErrorCode } from "../error-codes.ts";
 import { raceAbort } from "../race-abort.ts";
-import { silentLogger } from "../silent-logger.ts";
 import { checkUrl, type SsrfPolicy } from "./ssrf-guard.ts";
 
 /** The flags the system Chromium runs with (headless, no sandbox for containers, quiet). */
@@ -71,7 +79,7 @@ export class BrowserManager {
     this.actionTimeoutMs = options.actionTimeoutMs ?? 10_000;
     this.maxContentChars = options.maxContentChars ?? 50_000;
     this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
   }
 
   /** Runs `action` on the agent's page under a deadline and `signal`. */

@@ -15,10 +15,18 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import { abortError, anySignal, type Clock, KernelError, type Logger, systemClock, timeoutSignal } from "@oxios/core";
+import {
+  abortError,
+  anySignal,
+  type Clock,
+  createConsoleLogger,
+  KernelError,
+  type Logger,
+  systemClock,
+  timeoutSignal,
+} from "@oxios/core";
 import { z } from "zod";
 import { McpErrorCode } from "../error-codes.ts";
-import { silentLogger } from "../silent-logger.ts";
 import { type AnyTool, defineTool } from "../tool.ts";
 import { type McpServerConfig, type McpServerConfigInput, parseMcpServers } from "./mcp-config.ts";
 import { mcpToolName } from "./mcp-tool-name.ts";
@@ -407,7 +415,7 @@ export class McpClientManager {
   constructor(options: McpClientManagerOptions) {
     this.#settings = {
       clock: options.clock ?? systemClock,
-      logger: options.logger ?? silentLogger,
+      logger: options.logger ?? createConsoleLogger({ level: "warn" }),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       initialDelayMs: options.restart?.initialDelayMs ?? 500,
       maxDelayMs: options.restart?.maxDelayMs ?? 30_000,

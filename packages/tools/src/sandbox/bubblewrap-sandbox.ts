@@ -28,8 +28,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chownSync, existsSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type Clock, KernelError, type Logger, systemClock } from "@oxios/core";
-import { silentLogger } from "../silent-logger.ts";
+import { type Clock, createConsoleLogger, KernelError, type Logger, systemClock } from "@oxios/core";
 import { LAUNCHER_SCRIPT, launchLine, prlimitArgs } from "./launcher.ts";
 import {
   DEFAULT_RESOURCE_LIMITS,
@@ -120,7 +119,7 @@ export class BubblewrapSandbox implements Sandbox {
 
   constructor(options: BubblewrapSandboxOptions = {}) {
     this.#bwrap = options.bwrapPath ?? "bwrap";
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
     const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
     this.identity = options.identity ?? (isRoot ? { ...DEFAULT_SANDBOX_HOST_USER } : "user-namespace");
     if (isRoot && this.identity === "user-namespace") {

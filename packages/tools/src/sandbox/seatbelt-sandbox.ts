@@ -15,8 +15,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "@oxios/core";
-import { silentLogger } from "../silent-logger.ts";
+import { createConsoleLogger, type Logger } from "@oxios/core";
 import { LAUNCHER_SCRIPT, launchLine } from "./launcher.ts";
 import {
   DEFAULT_RESOURCE_LIMITS,
@@ -88,7 +87,7 @@ export class SeatbeltSandbox implements Sandbox {
   constructor(options: SeatbeltSandboxOptions = {}) {
     this.#sandboxExec = options.sandboxExecPath ?? "/usr/bin/sandbox-exec";
     this.#readOnlyPaths = options.readOnlyPaths ?? [];
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
   }
 
   async availability(): Promise<SandboxAvailability> {

@@ -7,9 +7,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { abortError, KernelError, type Logger } from "@oxios/core";
+import { abortError, createConsoleLogger, KernelError, type Logger } from "@oxios/core";
 import { ToolErrorCode } from "../error-codes.ts";
-import { silentLogger } from "../silent-logger.ts";
 import type { PreparedSandbox, Sandbox, SandboxAvailability, SandboxPolicy } from "./sandbox.ts";
 import { SandboxChild } from "./sandbox-child.ts";
 
@@ -18,7 +17,7 @@ export class Unsandboxed implements Sandbox {
   readonly #logger: Logger;
 
   constructor(options: { logger?: Logger } = {}) {
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
   }
 
   async availability(): Promise<SandboxAvailability> {

@@ -1,0 +1,39 @@
+/**
+ * The systems under test, by name, in the order a round runs them. Each is imported only in
+ * the child that runs it, so no system's RSS includes another's modules.
+ */
+import type { System } from "../workload.ts";
+
+export interface SystemEntry {
+  label: string;
+  create(baseUrl: string): Promise<System>;
+}
+
+export const SYSTEMS: Record<string, SystemEntry> = {
+  "ai-sdk": {
+    label: "bare `generateText` + `stopWhen: stepCountIs(2)` (ai 6.0.325)",
+    create: async (baseUrl) => (await import("./ai-sdk.ts")).createAiSdk(baseUrl),
+  },
+  "openai-agents": {
+    label: "`@openai/agents` 0.14.3 `run()`",
+    create: async (baseUrl) => (await import("./openai-agents.ts")).createOpenAiAgents(baseUrl),
+  },
+  langgraph: {
+    label: "LangGraph 1.7.3 `createReactAgent`",
+    create: async (baseUrl) => (await import("./langgraph.ts")).createLangGraph(baseUrl),
+  },
+  mastra: {
+    label: "Mastra 0.24.9 `Agent.generate`",
+    create: async (baseUrl) => (await import("./mastra.ts")).createMastra(baseUrl),
+  },
+  "oxios-in-process": {
+    label: "Oxios `runGoal` in-process, the kernel's own wiring",
+    create: async (baseUrl) => (await import("./oxios-in-process.ts")).createOxiosInProcess(baseUrl),
+  },
+  "oxios-http": {
+    label: "Oxios over HTTP (`POST /api/runs` + long poll)",
+    create: async (baseUrl) => (await import("./oxios-http.ts")).createOxiosHttp(baseUrl),
+  },
+};
+
+export const BASELINE = "ai-sdk";

@@ -212,7 +212,9 @@ try {
     const result = cli(argv);
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
     if (result.status !== status || !pattern.test(output))
-      throw new Error(`release:dry: \`oxios ${argv.join(" ")}\` gave exit ${result.status}, wanted ${status} and ${pattern}:\n${output}`);
+      throw new Error(
+        `release:dry: \`oxios ${argv.join(" ")}\` gave exit ${result.status}, wanted ${status} and ${pattern}:\n${output}`,
+      );
     console.log(`  oxios ${argv.join(" ")}: exit ${status}`);
   };
   expectOutput(["--version"], 0, new RegExp(`^${kernel.version.replaceAll(".", "\\.")}\\s*$`));

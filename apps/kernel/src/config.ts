@@ -1,8 +1,8 @@
 /**
- * Kernel configuration: `$OXIOS_HOME/config.toml` (flat keys, plus `[mcp.servers.<name>]`
- * tables) overridden by `OXIOS_*` environment variables, validated with messages that name
- * the key and the expected form. An unreadable or invalid file is a `CONFIG_INVALID` naming
- * the file (and line).
+ * Kernel configuration: `$OXIOS_HOME/config.toml` (flat keys, plus `[mcp.servers.<name>]`,
+ * `[agents.<name>]` and `[schedules.<name>]` tables) overridden by `OXIOS_*` environment
+ * variables, validated with messages that name the key and the expected form. An unreadable
+ * or invalid file is a `CONFIG_INVALID` naming the file (and line).
  */
 
 import { existsSync, readFileSync } from "node:fs";
@@ -11,6 +11,15 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { KernelError } from "@oxios/core";
 import { parse, TomlError } from "smol-toml";
+import { type ConfigLines, configLines } from "./config-lines.ts";
+import {
+  type AgentProfileSetting,
+  MODEL_FORM,
+  MODEL_SPEC,
+  parseAgentProfiles,
+  parseScheduleSettings,
+  type ScheduleSetting,
+} from "./control-config.ts";
 import { KernelErrorCode } from "./error-codes.ts";
 
 export type EmbedderChoice = "use-lite" | "hashing" | "keyword-only";
@@ -105,6 +114,16 @@ export interface KernelConfig {
   databaseUrl: string;
   /** The token a served database asks for (`database_auth_token`); unused for a file. */
   databaseAuthToken: string | undefined;
+  /** How long a tool call waits for an operator's approval. */
+  approvalTimeoutMs: number;
+  /** What nobody answering in time means. */
+  approvalDefault: "reject" | "approve";
+  /** Agent profiles (`[agents.<name>]`). */
+  agents: AgentProfileSetting[];
+  /** Scheduled goals (`[schedules.<name>]`). */
+  schedules: ScheduleSetting[];
+  /** The line of each key of config.toml, for errors found at boot. */
+  configLines: ConfigLines;
 }
 
 /** One key of config.toml. */
@@ -194,15 +213,13 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
   },
   model: {
     env: "OXIOS_MODEL",
-    form: 'a model as "provider/model" (openai, anthropic, openai-compatible, ollama) or "demo"',
+    form: MODEL_FORM,
     description: "the language model agents use",
     defaultText: `"demo" without a key; "${DEFAULT_OPENAI_MODEL}" with OXIOS_LLM_API_KEY or OPENAI_API_KEY; "${DEFAULT_ANTHROPIC_MODEL}" with ANTHROPIC_API_KEY`,
     example: DEFAULT_OPENAI_MODEL,
     parse: (value) => {
       const model = text(value);
-      return model === undefined || /^(demo(\/.*)?|(openai|anthropic|openai-compatible|ollama)\/.+)$/.test(model)
-        ? model
-        : undefined;
+      return model === undefined || MODEL_SPEC.test(model) ? model : undefined;
     },
   },
   llm_base_url: {
@@ -410,10 +427,24 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     default: [],
     parse: list((path) => path.startsWith("/") && !path.split("/").includes("..")),
   },
+  approval_timeout_ms: {
+    env: "OXIOS_APPROVAL_TIMEOUT_MS",
+    form: "an integer from 1000 to 86400000 (how long a call waits for an approval)",
+    description: "how long a tool call that needs an operator's approval waits for one",
+    default: 300_000,
+    parse: integer(1_000, 86_400_000),
+  },
+  approval_default: {
+    env: "OXIOS_APPROVAL_DEFAULT",
+    form: '"reject" or "approve" (what nobody answering an approval in time means)',
+    description: "the decision an approval nobody answers in time gets",
+    default: "reject",
+    parse: (value) => (value === "reject" || value === "approve" ? value : undefined),
+  },
 };
 
 /** Tables of config.toml that are not flat keys. */
-const TABLE_KEYS = ["mcp"] as const;
+const TABLE_KEYS = ["mcp", "agents", "schedules"] as const;
 
 const DEFAULTS: Record<string, unknown> = Object.fromEntries(
   Object.entries(CONFIG_KEYS)
@@ -434,19 +465,24 @@ export function configPath(home: string): string {
 
 /** Reads config.toml as a flat table; a missing file is an empty table. */
 export function readConfigFile(path: string): Record<string, unknown> {
+  return readConfigSource(path).table;
+}
+
+/** Reads config.toml: its table and the line of each key; a missing file is empty. */
+export function readConfigSource(path: string): { table: Record<string, unknown>; lines: ConfigLines } {
   let source: string;
   try {
     source = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return {};
+    if (code === "ENOENT") return { table: {}, lines: new Map() };
     throw new KernelError(KernelErrorCode.configInvalid, `cannot read ${path}: ${code ?? String(error)}`, {
       cause: error,
       details: { file: path, osCode: code },
     });
   }
   try {
-    return parse(source) as Record<string, unknown>;
+    return { table: parse(source) as Record<string, unknown>, lines: configLines(source) };
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split("\n")[0];
@@ -587,16 +623,27 @@ function check(key: string, raw: unknown, where: string): unknown {
 export function loadConfig(environment: Readonly<Record<string, string | undefined>>): KernelConfig {
   const home = oxiosHome(environment);
   const path = configPath(home);
-  const file = readConfigFile(path);
+  const { table: file, lines } = readConfigSource(path);
   const values: Record<string, unknown> = { ...DEFAULTS };
   /** Where each value that is not a default came from, for messages. */
   const origins: Record<string, string> = {};
   let mcpServers: McpServerSetting[] = [];
+  const source = { file: path, lines };
+  const agents = file.agents === undefined ? [] : parseAgentProfiles(file.agents, source);
+  const schedules =
+    file.schedules === undefined
+      ? []
+      : parseScheduleSettings(
+          file.schedules,
+          source,
+          agents.map((agent) => agent.name),
+        );
   for (const [key, raw] of Object.entries(file)) {
     if (key === "mcp") {
       mcpServers = parseMcpServerSettings(raw, path);
       continue;
     }
+    if (key === "agents" || key === "schedules") continue;
     if (!(key in CONFIG_KEYS)) {
       throw new KernelError(
         KernelErrorCode.configInvalid,
@@ -656,6 +703,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execReadOnlyPaths: values.exec_read_only_paths as string[],
     databaseUrl: (values.database_url as string | undefined) ?? pathToFileURL(join(home, "oxios.db")).href,
     databaseAuthToken: values.database_auth_token as string | undefined,
+    approvalTimeoutMs: values.approval_timeout_ms as number,
+    approvalDefault: values.approval_default as "reject" | "approve",
+    agents,
+    schedules,
+    configLines: lines,
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
     throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {

@@ -103,4 +103,20 @@ export const KernelErrorCode = defineErrorCodes("@oxios/kernel", {
     kind: "upstream",
     description: "The kernel answered the CLI with an error status and no error body; `details.status` has it.",
   },
+  sessionNotFound: {
+    code: "SESSION_NOT_FOUND",
+    kind: "not-found",
+    description: "Nothing is kept for that session id (no turns, no open interview).",
+  },
+  scheduleAgentDenied: {
+    code: "SCHEDULE_AGENT_DENIED",
+    kind: "denied",
+    description:
+      "An agent's schedule_* tool named a profile other than its own: agents may schedule goals only for the default agent or their own profile.",
+  },
+  controlPlaneNotReady: {
+    code: "CONTROL_PLANE_NOT_READY",
+    kind: "unavailable",
+    description: "A schedule tool was called while the kernel was still booting.",
+  },
 });

@@ -3,13 +3,16 @@
  * `$OXIOS_HOME` and registers the reverse shutdown with the daemon's ShutdownSequence.
  *
  * Boot: state/ (StateStore + GitLayer) → oxios.db audit store → EventBus + AuditTrail +
- * AuditSubscriber → memory (embedder loaded) → spaces → durable scheduler and run journal
- * (one shared handle, one group commit) → supervisor → exec sandbox → tool registry (gate +
- * ports) → interop (MCP servers, remote A2A agents, browser) → runtime (model, breakers,
- * budgets, journal) → runs (the previous process's runs resumed) → the A2A server.
- * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays too) →
- * drain the scheduler → stop agents → close the exec sandbox (spares) → close interop (MCP clients, browser) → flush memory
- * writes → flush audit → flush git commits → close databases → remove the pid file.
+ * AuditSubscriber → approval records → memory (embedder loaded) → spaces → durable scheduler
+ * and run journal (one shared handle, one group commit) → supervisor → exec sandbox → tool
+ * registry (gate + ports) → interop (MCP servers, remote A2A agents, browser) → the control
+ * plane (profiles, skills, schedules checked against the kernel) → runtime (model, breakers,
+ * budgets, journal, profiles) → runs (the previous process's runs resumed) → scheduled goals
+ * (missed firings) → the A2A server.
+ * Shutdown (steps added by `main.ts` around the HTTP server): stop intake (A2A relays and
+ * schedule firings too) → drain the scheduler → stop agents → close the exec sandbox (spares)
+ * → close interop (MCP clients, browser) → flush memory writes → flush audit → flush git
+ * commits → close databases → remove the pid file.
  */
 
 import { mkdirSync } from "node:fs";
@@ -24,29 +27,36 @@ import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@o
 import { HashingEmbedder } from "@oxios/memory/testing";
 import {
   createRuntime,
+  isFinished,
   MemoryStoreToolPort,
   type ResolvedModel,
   type Runtime,
   resolveModel,
+  SkillToolPort,
   SpaceManagerToolPort,
   TokenBudgets,
 } from "@oxios/runtime";
 import { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import { Scheduler } from "@oxios/scheduler";
-import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { LibsqlGoalScheduleStore, LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
 import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
-import { builtinTools, type Sandbox, ToolRegistry } from "@oxios/tools";
+import { type ApprovalBroker, builtinTools, type Sandbox, type SchedulePort, ToolRegistry } from "@oxios/tools";
 import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
+import { LibsqlApprovalStore } from "./approval-store.ts";
 import type { KernelConfig } from "./config.ts";
+import { ControlPlane, resolveControlPlane } from "./control-plane.ts";
+import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
 import { type RunRecovery, RunService } from "./runs.ts";
+import { ScheduleService } from "./schedules.ts";
+import { SessionService } from "./sessions.ts";
 
 export const KERNEL_VERSION = "0.1.0";
 
@@ -68,6 +78,14 @@ export interface Kernel {
   model: ResolvedModel;
   runtime: Runtime;
   runs: RunService;
+  /** Agent profiles and skills of the configuration, replaced on reload. */
+  control: ControlPlane;
+  /** Pending and decided approvals of tool calls (the gate's broker). */
+  approvals: ApprovalBroker;
+  schedules: ScheduleService;
+  sessions: SessionService;
+  /** Ready once booted (and the HTTP server listens); draining from the first shutdown step on. */
+  lifecycle: { ready: boolean; draining: boolean };
   /** Runs and their steps in `oxios.db`. */
   journal: LibsqlRunJournal;
   /** MCP servers, remote A2A agents and the browser. */
@@ -153,6 +171,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     // Events are gathered for 50 ms per audit transaction: under load that is a few fsyncs a
     // second on the event loop instead of one per tick.
     const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger, windowMs: 50 });
+    const approvalStore = await LibsqlApprovalStore.open({ ...database, logger });
+    closers.push({ name: "approval records", close: () => approvalStore.close() });
     step("audit", started);
 
     started = clock.now();
@@ -181,7 +201,11 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("spaces", started);
 
     started = clock.now();
-    const budgets = new TokenBudgets();
+    // The runtime (made below) admits by budgets, profile windows and profile caps; until it
+    // exists, the budgets alone.
+    let runtimeRef: Runtime | undefined;
+    let schedulerRef: Scheduler | undefined;
+    const budgets = new TokenBudgets({ clock, onWindowReset: () => schedulerRef?.reconsider() });
     // The queue and the run journal share one handle, so a run's record and its scheduler task
     // are written in one group commit: acknowledging a run is one transaction. `normal`: in WAL
     // mode a commit survives any crash of the process (the journal's promise) without an fsync
@@ -199,8 +223,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       store: taskStore,
       maxConcurrent: config.maxConcurrent,
       ratePerMinute: config.ratePerMinute,
-      canAdmit: (task) => budgets.canAdmit(task),
+      canAdmit: (task) => runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task),
     });
+    schedulerRef = scheduler;
     const supervisor = new Supervisor({ scheduler, events: bus, clock, logger });
     step("scheduler", started);
 
@@ -215,6 +240,14 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         reason: sandboxStatus.reason,
       });
     }
+    let schedulesRef: ScheduleService | undefined;
+    const schedulePort: SchedulePort = {
+      list: (options) => requireSchedules(schedulesRef).toolPort().list(options),
+      put: (input, caller, options) => requireSchedules(schedulesRef).toolPort().put(input, caller, options),
+      remove: (name, caller, options) => requireSchedules(schedulesRef).toolPort().remove(name, caller, options),
+      run: (name, caller, options) => requireSchedules(schedulesRef).toolPort().run(name, caller, options),
+    };
+    let controlRef: ControlPlane | undefined;
     const tools = new ToolRegistry({
       ...(execSandbox.workspaceOwner === undefined ? {} : { workspaceOwner: execSandbox.workspaceOwner }),
       audit: auditSink(audit),
@@ -222,12 +255,31 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       clock,
       logger,
       redactor,
+      approvalStore,
+      approvalTimeoutMs: config.approvalTimeoutMs,
+      approvalDefault: config.approvalDefault,
       ports: {
         memory: new MemoryStoreToolPort(memory),
         space: new SpaceManagerToolPort(spaces),
         kernel: kernelToolPort(supervisor, scheduler),
+        skills: new SkillToolPort((agentId) => runtimeRef?.skillsOf(agentId) ?? controlRef?.skills() ?? []),
+        schedules: schedulePort,
       },
     }).register(...builtinTools({ exec: { sandbox: execSandbox } }));
+    // An approval a previous process left pending survives when its run resumes from the
+    // journal: the resumed run waits on that same approval (cancelled below if the run does not).
+    const unfinishedRuns = new Set<string>();
+    for (const record of tools.approvals.list({ status: "pending", limit: Number.MAX_SAFE_INTEGER })) {
+      if (record.runId === undefined || unfinishedRuns.has(record.runId)) continue;
+      const run = await journal.get(record.runId);
+      if (run !== undefined && !isFinished(run.status)) unfinishedRuns.add(record.runId);
+    }
+    const cancelledApprovals = tools.approvals.recoverInterrupted({ resuming: (runId) => unfinishedRuns.has(runId) });
+    if (cancelledApprovals.length > 0) {
+      logger.warn("approvals left pending by the previous process were cancelled", {
+        approvals: cancelledApprovals.map((record) => record.approvalId),
+      });
+    }
     step("tools", started);
 
     started = clock.now();
@@ -243,6 +295,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ...(config.llmApiKey ? { apiKey: config.llmApiKey } : {}),
       ...(config.llmBaseUrl ? { baseUrl: config.llmBaseUrl } : {}),
     });
+    // Profiles, skills and schedules, checked against the tools and models of this kernel.
+    const control = new ControlPlane(await resolveControlPlane(config, { model, toolNames: tools.names() }), budgets);
+    controlRef = control;
     const runtime = createRuntime({
       identity: {
         permissions: {
@@ -266,14 +321,35 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       journal,
       keepWorkspaces: config.keepWorkspaces,
       workspaceRoot: join(config.home, "agents"),
+      profiles: control.profile,
+      skills: control.skills,
     });
+    runtimeRef = runtime;
     const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
     const recovery = await runs.recover();
+    for (const run of recovery.concluded) tools.approvals.cancelRestored(run.taskId);
     const interrupted = recovery.concluded.filter((run) => run.status === "failed");
     for (const run of interrupted) {
       logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
     }
     step("runtime", started);
+
+    started = clock.now();
+    const scheduleStore = await LibsqlGoalScheduleStore.open({ ...database, logger });
+    closers.push({ name: "schedule store", close: () => scheduleStore.close() });
+    const schedules = new ScheduleService({
+      clock,
+      logger: logger.child({ module: "schedules" }),
+      events: bus,
+      store: scheduleStore,
+      runs,
+      profileExists: (name) => control.profile(name) !== undefined,
+    });
+    schedules.open(control.schedules());
+    schedulesRef = schedules;
+    closers.push({ name: "schedules", close: () => schedules.close() });
+    const sessions = new SessionService({ spaces, state });
+    step("schedules", started);
 
     started = clock.now();
     const housekeeping = new Housekeeping({
@@ -326,6 +402,11 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       model,
       runtime,
       runs,
+      control,
+      approvals: tools.approvals,
+      schedules,
+      sessions,
+      lifecycle: { ready: false, draining: false },
       journal,
       interop,
       housekeeping,
@@ -348,10 +429,11 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         mcp: interop.mcpState(),
         browser: interop.browser === undefined ? "off" : "ready",
         runtime: "ready",
+        schedules: "ready",
         a2a: "ready",
       },
     };
-    registerShutdown(kernel, shutdown, { taskStore, spaceStore, runsDatabase });
+    registerShutdown(kernel, shutdown, { taskStore, spaceStore, scheduleStore, approvalStore, runsDatabase });
     closers.length = 0;
     return kernel;
   } catch (error) {
@@ -369,12 +451,37 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
   }
 }
 
-function registerShutdown(
-  kernel: Kernel,
-  shutdown: ShutdownSequence,
-  stores: { taskStore: LibsqlTaskStore; spaceStore: LibsqlSpaceStore; runsDatabase: Database },
-): void {
-  const { taskStore, spaceStore, runsDatabase } = stores;
+/**
+ * Applies a reloaded configuration's profiles, skills and schedules (SIGHUP): checked like at
+ * boot, then swapped whole; runs going on keep the profile they started with. Throws
+ * `CONFIG_INVALID` (and changes nothing) when the new configuration is refused.
+ */
+export async function reloadControlPlane(kernel: Kernel, config: KernelConfig): Promise<void> {
+  const resolved = await resolveControlPlane(config, { model: kernel.model, toolNames: kernel.tools.names() });
+  kernel.control.apply(resolved);
+  kernel.schedules.reconfigure(resolved.schedules);
+}
+
+function requireSchedules(schedules: ScheduleService | undefined): ScheduleService {
+  if (schedules === undefined) {
+    throw new KernelError(
+      KernelErrorCode.controlPlaneNotReady,
+      "scheduled goals are not open yet (the kernel is booting)",
+    );
+  }
+  return schedules;
+}
+
+interface KernelStores {
+  taskStore: LibsqlTaskStore;
+  spaceStore: LibsqlSpaceStore;
+  scheduleStore: LibsqlGoalScheduleStore;
+  approvalStore: LibsqlApprovalStore;
+  runsDatabase: Database;
+}
+
+function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: KernelStores): void {
+  const { taskStore, spaceStore, scheduleStore, approvalStore, runsDatabase } = stores;
   const { config } = kernel;
   shutdown
     .add(
@@ -395,6 +502,7 @@ function registerShutdown(
       async () => {
         await kernel.runtime.close();
         await kernel.runs.settled();
+        await kernel.schedules.close();
         const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
         kernel.logger.info("agents stopped", { ...report });
       },
@@ -428,6 +536,8 @@ function registerShutdown(
         await kernel.memory.close();
         await spaceStore.close();
         await taskStore.close();
+        await scheduleStore.close();
+        await approvalStore.close();
         await kernel.journal.close();
         runsDatabase.close();
         await kernel.audit.close();

@@ -23,7 +23,7 @@ import { restrictUmask, secureHome } from "./home-permissions.ts";
 import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
-import { bootKernel, KERNEL_VERSION, type Kernel } from "./kernel.ts";
+import { bootKernel, KERNEL_VERSION, type Kernel, reloadControlPlane } from "./kernel.ts";
 import { describeModel, modelSetupProblem } from "./model-setup.ts";
 import { kernelRedactor } from "./secrets.ts";
 import { type ProvidedToken, provideApiToken, tokenNotice } from "./token.ts";
@@ -93,10 +93,19 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       logger.info("shutdown complete", { ok: report.ok, durationMs: report.durationMs });
       finished(report.ok ? 0 : 1);
     },
-    onReload: () => {
+    onReload: async () => {
       const next = loadConfig(options.environment);
-      const changed = (Object.keys(next) as Array<keyof KernelConfig>).filter((key) => next[key] !== config[key]);
-      logger.info("configuration reloaded; changed keys apply at the next restart", { changed });
+      // Profiles, skills and schedules apply now (runs going on keep theirs); the rest at the next restart.
+      if (kernel !== undefined) await reloadControlPlane(kernel, next);
+      const live = new Set<keyof KernelConfig>(["agents", "schedules", "configLines"]);
+      const changed = (Object.keys(next) as Array<keyof KernelConfig>).filter(
+        (key) => !live.has(key) && JSON.stringify(next[key]) !== JSON.stringify(config[key]),
+      );
+      logger.info("configuration reloaded: agent profiles and schedules applied", {
+        profiles: next.agents.map((agent) => agent.name),
+        schedules: next.schedules.map((schedule) => schedule.name),
+        ...(changed.length === 0 ? {} : { changedAtNextRestart: changed }),
+      });
     },
   });
 
@@ -106,6 +115,10 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   shutdown.add(
     "stop intake",
     async () => {
+      if (kernel !== undefined) {
+        kernel.lifecycle.draining = true;
+        kernel.schedules.stop();
+      }
       // Long polls answer now and event streams end, so closing the server waits for nothing long.
       kernel?.runs.stopIntake();
       streams.closeAll();
@@ -166,6 +179,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       pid: process.pid,
       bootMs: Math.round(clock.now() - kernel.startedAt),
     });
+    kernel.lifecycle.ready = true;
     markBooted();
   } catch (error) {
     const failure = KernelError.from(error);

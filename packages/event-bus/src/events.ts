@@ -40,8 +40,26 @@ export interface KernelEventPayloads {
   "run.resumed": { taskId: string; agentId: string; resumes: number; fromStep: number };
 
   // Approvals (tools gate)
-  "approval.requested": { approvalId: string; agentId: string; tool: string; reason: string; timeoutMs: number };
+  "approval.requested": {
+    approvalId: string;
+    agentId: string;
+    tool: string;
+    reason: string;
+    timeoutMs: number;
+    callId?: string;
+    runId?: string;
+  };
   "approval.resolved": { approvalId: string; approved: boolean; by: string; reason?: string };
+
+  // Scheduled goals (scheduler)
+  "schedule.created": { scheduleId: string; source: string };
+  "schedule.updated": { scheduleId: string; source: string };
+  "schedule.removed": { scheduleId: string; source: string };
+  "schedule.fired": { scheduleId: string; scheduledAt: number; trigger: string; taskId: string; agent?: string };
+  "schedule.skipped": { scheduleId: string; scheduledAt: number; reason: string; missed?: number; error?: EventError };
+
+  // Models (runtime)
+  "model.failed-over": { agentId: string; runId?: string; from: string; to: string; error: EventError };
 
   // Memory
   "memory.stored": { memoryId: string; memoryType: string; tier: string; spaceId?: string };

@@ -9,9 +9,13 @@
  * - Several tool calls in one step run in parallel.
  * - Malformed tool arguments never reach a tool: the model gets a `TOOL_INPUT_INVALID`
  *   tool error and may retry, bounded by `maxSteps`.
- * - Every model call goes through the provider's circuit breaker and retry policy; its
+ * - Every model call goes through the model's circuit breaker and retry policy; its
  *   token usage is recorded for the agent, and no call is made once the agent's budget is
  *   spent (`RUNTIME_BUDGET_EXCEEDED`).
+ * - With `fallbacks`, a call the model cannot take (its breaker is open, or it failed with a
+ *   retryable error before any text streamed) goes to the next model at once, announced as
+ *   `model.failed-over`; only the last model retries with backoff. The result names the model
+ *   that answered.
  * - When the context passes `compactAt` (80 %) of the model window, older messages are
  *   summarized and the summary is stored through the memory port — awaited — before the
  *   loop makes its next model call.
@@ -34,6 +38,7 @@ import {
   abortError,
   anySignal,
   type Clock,
+  CoreErrorCode,
   estimateTokens,
   KernelError,
   type Logger,
@@ -43,11 +48,12 @@ import {
 } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
 import { ToolErrorCode } from "@oxios/tools";
+import { modelSpec, type SkillSummary } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
 import { RuntimeErrorCode } from "./error-codes.ts";
 import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
-import { toProviderError } from "./provider-errors.ts";
+import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RequestedToolCall, StepJournal } from "./run-journal.ts";
 import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
@@ -73,6 +79,14 @@ export const AGENT_DEFAULTS = {
 
 export interface AgentLoopOptions {
   model: ResolvedModel;
+  /** Models that take a call `model` cannot, in order (a profile's `fallback_models`). */
+  fallbacks?: readonly ResolvedModel[];
+  /**
+   * True for a call journalled as started that provably never ran: it was waiting for an
+   * approval the gate kept across the restart. Such a call goes through the gate again (to
+   * that same approval) instead of being reported `TOOL_OUTCOME_UNKNOWN`.
+   */
+  restoredCall?: (callId: string) => boolean;
   clock: Clock;
   breakers: CircuitBreakers;
   budgets: TokenBudgets;
@@ -90,6 +104,8 @@ export interface AgentRunRequest {
   runId?: string;
   seed: Seed;
   persona?: string;
+  /** Skills the system prompt lists (loaded with `skill_read`). */
+  skills?: readonly SkillSummary[];
   /** The user's message; defaults to the seed's goal. */
   input?: string;
   sessionId?: string;
@@ -120,6 +136,8 @@ export interface AgentRunResult {
   usage: TokenUsage;
   toolCalls: ToolCallRecord[];
   compactions: number;
+  /** The model that answered the last call, `provider/modelId`. */
+  model: string;
 }
 
 interface StepResult {
@@ -185,13 +203,19 @@ export class AgentLoop {
           })
         : [];
       throwIfAborted(signal);
-      const system = buildSystemPrompt({ seed: request.seed, persona: request.persona, memories });
+      const system = buildSystemPrompt({
+        seed: request.seed,
+        persona: request.persona,
+        memories,
+        ...(request.skills === undefined ? {} : { skills: request.skills }),
+      });
       await journal?.append({ kind: "prompt", system, input });
       state.prompt = openingMessages(system, input);
     }
     const definitions = tools ? await tools.definitions(request.agentId) : [];
     const modelTools = definitions.map(toModelTool);
     const idempotent = new Set(definitions.filter((definition) => definition.idempotent === true).map((d) => d.name));
+    const answered = { model: modelSpec(this.#options.model) };
     const finish = (finishReason: AgentRunResult["finishReason"]): AgentRunResult => ({
       agentId: request.agentId,
       runId,
@@ -201,6 +225,7 @@ export class AgentLoop {
       usage: state.usage,
       toolCalls: state.toolCalls,
       compactions: state.compactions,
+      model: answered.model,
     });
     if (state.answered) return finish("stop");
     if (state.open !== undefined) {
@@ -211,10 +236,10 @@ export class AgentLoop {
     for (let step = state.modelSteps + 1; step <= maxSteps; step++) {
       throwIfAborted(signal);
       if (estimateTokens(JSON.stringify(state.prompt)) > window * compactAt && state.prompt.length > 3) {
-        await this.#compact(request, state, signal);
+        await this.#compact(request, runId, state, signal, answered);
       }
       budgets.ensureAvailable(request.agentId);
-      const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal);
+      const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal, answered);
       await journal?.append({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
       state.modelSteps = step;
       state.lastText = result.text;
@@ -241,7 +266,7 @@ export class AgentLoop {
     return finish("max-steps");
   }
 
-  /** One streamed model call through the breaker and retry policy. */
+  /** One streamed model call through the breaker and retry policy (and the fallbacks). */
   async #step(
     request: AgentRunRequest,
     runId: string,
@@ -249,8 +274,8 @@ export class AgentLoop {
     tools: LanguageModelV3FunctionTool[],
     usage: TokenUsage,
     signal: AbortSignal,
+    answered: { model: string },
   ): Promise<StepResult> {
-    const { model, provider } = this.#options.model;
     const options: LanguageModelV3CallOptions = {
       prompt: [...prompt],
       temperature: request.temperature ?? AGENT_DEFAULTS.temperature,
@@ -258,7 +283,7 @@ export class AgentLoop {
       abortSignal: signal,
       ...(tools.length > 0 ? { tools, toolChoice: { type: "auto" as const } } : {}),
     };
-    const result = await this.#guarded(signal, async () => {
+    const result = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
       let emitted = false;
       try {
         return await streamStep(model, options, (delta) => {
@@ -275,7 +300,7 @@ export class AgentLoop {
         });
       } catch (error) {
         const failure = toProviderError(error, provider, signal);
-        // Text already streamed to the caller cannot be taken back, so never retry then.
+        // Text already streamed to the caller cannot be taken back, so never retry (or fall back) then.
         if (emitted && failure.details?.retryable === true) {
           throw new KernelError(failure.code, failure.message, {
             cause: failure,
@@ -289,17 +314,67 @@ export class AgentLoop {
     return result;
   }
 
-  #guarded<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    const { provider } = this.#options.model;
-    return callProvider(attempt, {
-      provider,
-      breaker: this.#options.breakers.for(provider),
-      clock: this.#options.clock,
-      signal,
-      ...(this.#options.retry ? { retry: this.#options.retry } : {}),
-      onRetry: (error, attempt, delayMs) =>
-        this.#options.logger?.warn("retrying model call", { provider, code: error.code, attempt, delayMs }),
-    });
+  /**
+   * Runs `attempt` with the model, then each fallback in turn while the call fails in a way
+   * another model may not share (an open breaker, a retryable error). Each model has its own
+   * breaker; only the last one retries with backoff, so a fallback answers without waiting.
+   */
+  async #guarded<T>(
+    request: AgentRunRequest,
+    runId: string,
+    signal: AbortSignal,
+    answered: { model: string },
+    attempt: (model: ResolvedModel) => Promise<T>,
+  ): Promise<T> {
+    const models = [this.#options.model, ...(this.#options.fallbacks ?? [])];
+    for (const [index, model] of models.entries()) {
+      const spec = modelSpec(model);
+      const next = models[index + 1];
+      const retry = next === undefined ? this.#options.retry : { maxRetries: 0 };
+      try {
+        const value = await callProvider(() => attempt(model), {
+          provider: model.provider,
+          breaker: this.#options.breakers.for(spec),
+          clock: this.#options.clock,
+          signal,
+          ...(retry === undefined ? {} : { retry }),
+          onRetry: (error, count, delayMs) =>
+            this.#options.logger?.warn("retrying model call", {
+              model: spec,
+              code: error.code,
+              attempt: count,
+              delayMs,
+            }),
+        });
+        answered.model = spec;
+        return value;
+      } catch (error) {
+        const failure = KernelError.from(error, RuntimeErrorCode.providerFailed);
+        if (next === undefined || signal.aborted || !canFallBack(failure)) throw failure;
+        const to = modelSpec(next);
+        this.#options.logger?.warn("model failed; the next fallback model takes the call", {
+          agentId: request.agentId,
+          from: spec,
+          to,
+          code: failure.code,
+        });
+        this.#options.publisher?.publish(
+          createEvent(
+            "model.failed-over",
+            {
+              agentId: request.agentId,
+              runId,
+              from: spec,
+              to,
+              error: { code: failure.code, message: failure.message },
+            },
+            this.#source,
+            this.#options.clock.now(),
+          ),
+        );
+      }
+    }
+    throw new KernelError(CoreErrorCode.internal, "no model to call");
   }
 
   #account(agentId: string, total: TokenUsage, step: TokenUsage): void {
@@ -312,7 +387,8 @@ export class AgentLoop {
    * Runs the tool calls of one model turn that have no result yet, in parallel, and adds
    * their results to the transcript in the order the model requested them. A call that
    * started in an earlier attempt (in flight when the process stopped) runs again only when
-   * its tool is idempotent; otherwise its outcome is `TOOL_OUTCOME_UNKNOWN` for the model.
+   * its tool is idempotent or it was still waiting for its approval (`restoredCall`);
+   * otherwise its outcome is `TOOL_OUTCOME_UNKNOWN` for the model.
    */
   async #settleOpenCalls(
     request: AgentRunRequest,
@@ -326,7 +402,9 @@ export class AgentLoop {
     const settled = await Promise.allSettled(
       pending.map(async (call) => {
         const record =
-          open.started.has(call.callId) && !idempotent.has(call.name)
+          open.started.has(call.callId) &&
+          !idempotent.has(call.name) &&
+          this.#options.restoredCall?.(call.callId) !== true
             ? unknownOutcome(call)
             : await this.#runTool(request, runId, call, signal);
         await request.journal?.append({
@@ -399,12 +477,17 @@ export class AgentLoop {
    * as a memory first and journalling it. Awaited: the next model call sees the compacted
    * context and the memory exists before the loop continues.
    */
-  async #compact(request: AgentRunRequest, state: ReplayedRun, signal: AbortSignal): Promise<void> {
+  async #compact(
+    request: AgentRunRequest,
+    runId: string,
+    state: ReplayedRun,
+    signal: AbortSignal,
+    answered: { model: string },
+  ): Promise<void> {
     const older = state.prompt.slice(2);
     const transcript = older.map(describeMessage).join("\n");
-    const { model } = this.#options.model;
     this.#options.budgets.ensureAvailable(request.agentId);
-    const response = await this.#guarded(signal, () =>
+    const response = await this.#guarded(request, runId, signal, answered, ({ model }) =>
       Promise.resolve(
         model.doGenerate({
           prompt: [
@@ -487,6 +570,11 @@ async function streamStep(
     reader.releaseLock();
   }
   return { text, toolCalls, usage };
+}
+
+/** A failure another model may not share: an open breaker, or a retryable provider error. */
+function canFallBack(error: KernelError): boolean {
+  return error.code === RuntimeErrorCode.providerCircuitOpen || isRetryableProviderError(error);
 }
 
 function fromUsage(usage: LanguageModelV3Usage): TokenUsage {

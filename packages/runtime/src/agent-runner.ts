@@ -7,13 +7,15 @@
  */
 
 import { rm } from "node:fs/promises";
-import type { Clock, Logger } from "@oxios/core";
+import { type Clock, KernelError, type Logger } from "@oxios/core";
 import type { EventPublisher, Priority } from "@oxios/event-bus";
 import type { AgentContext, AgentHandle, GrantedLease, Supervisor } from "@oxios/supervisor";
 import type { AgentIdentity, ToolRegistry } from "@oxios/tools";
 import { GatedToolExecutor, type ToolActivity } from "./adapters/gated-tool-executor.ts";
 import { AgentLoop, type AgentRunResult } from "./agent-loop.ts";
+import type { AgentProfile, ProfileLookup, Skill } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
+import { RuntimeErrorCode } from "./error-codes.ts";
 import type { MemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
@@ -50,11 +52,17 @@ export interface AgentRunnerOptions {
   workspaceRoot: string;
   identity?: AgentIdentityTemplate;
   settings?: AgentSettings;
+  /** Agent profiles by name; `spawn({profile})` looks them up here. */
+  profiles?: ProfileLookup;
+  /** Skills listed to agents without a profile (the kernel's own skills folder). */
+  skills?: () => readonly Skill[];
 }
 
 /** What one run of an agent is asked to do. */
 export interface AgentJob {
   seed: Seed;
+  /** The run's id in its caller's terms (a direct run's task id): the gate names it in approvals. */
+  taskId?: string;
   input?: string;
   sessionId?: string;
   spaceId?: string;
@@ -69,6 +77,8 @@ export interface SpawnOptions {
   name: string;
   seedId?: string;
   priority?: Priority;
+  /** The agent profile it runs as (`AGENT_PROFILE_NOT_FOUND` when unknown). */
+  profile?: string;
   /** Continue as this agent id (a resumed run keeps its agent's workspace). Default a fresh id. */
   agentId?: string;
 }
@@ -82,6 +92,8 @@ export interface RunIds {
 
 export class AgentRunner {
   readonly #options: AgentRunnerOptions;
+  /** The profile each agent was spawned with, as it was then (a reload does not change a live agent). */
+  readonly #profiles = new Map<string, AgentProfile>();
 
   constructor(options: AgentRunnerOptions) {
     this.#options = options;
@@ -91,17 +103,54 @@ export class AgentRunner {
     return this.#options;
   }
 
-  /** Registers an agent with the supervisor (synchronous: the id is known at once). */
+  /** The profile `name` as the runtime would use it now; throws `AGENT_PROFILE_NOT_FOUND`. */
+  profile(name: string): AgentProfile {
+    const profile = this.#options.profiles?.(name);
+    if (profile === undefined) {
+      throw new KernelError(RuntimeErrorCode.agentProfileNotFound, `no agent profile named ${name}`, {
+        details: { field: "agent", agent: name },
+      });
+    }
+    return profile;
+  }
+
+  /** The profile an agent was spawned with, if any. */
+  profileOf(agentId: string): AgentProfile | undefined {
+    return this.#profiles.get(agentId);
+  }
+
+  /** The skills an agent is told about: its profile's, else the kernel's. */
+  skillsOf(agentId: string): readonly Skill[] {
+    return this.#profiles.get(agentId)?.skills ?? this.#options.skills?.() ?? [];
+  }
+
+  /**
+   * Registers an agent with the supervisor (synchronous: the id is known at once).
+   *
+   * Throws: `AGENT_PROFILE_NOT_FOUND` for an unknown `profile`.
+   */
   spawn(options: SpawnOptions): AgentHandle {
-    return this.#options.supervisor.spawn<AgentJob, AgentRunResult>({
+    const profile = options.profile === undefined ? undefined : this.profile(options.profile);
+    const primary = profile?.models?.[0] ?? this.#options.model;
+    const handle = this.#options.supervisor.spawn<AgentJob, AgentRunResult>({
       name: options.name,
       ...(options.agentId === undefined ? {} : { id: options.agentId }),
-      rateKey: this.#options.model.provider,
+      rateKey: primary.provider,
       ...(options.seedId === undefined ? {} : { seedId: options.seedId }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
       ...(this.#options.settings?.timeoutMs === undefined ? {} : { timeoutMs: this.#options.settings.timeoutMs }),
       run: (job, context) => this.#execute(job, context),
     });
+    if (profile !== undefined) {
+      this.#profiles.set(handle.id, profile);
+      this.#options.budgets.assign(handle.id, profile.name);
+    }
+    return handle;
+  }
+
+  /** Drops what the runner keeps of an ended agent (`createRuntime` calls it with the budgets' `forget`). */
+  forget(agentId: string): void {
+    this.#profiles.delete(agentId);
   }
 
   /**
@@ -134,6 +183,35 @@ export class AgentRunner {
   }
 
   async #execute(job: AgentJob, context: AgentContext): Promise<AgentRunResult> {
+    const profile = this.#profiles.get(context.agentId);
+    const workspaceDir =
+      profile?.workspace === "persistent"
+        ? `${this.#options.workspaceRoot}/profiles/${profile.name}`
+        : this.workspaceOf(context.agentId);
+    try {
+      return await this.#runLoop(job, context, profile, workspaceDir);
+    } finally {
+      // A per-run workspace ends with its run (its tools have settled: the loop waits for them).
+      // A direct run's (`taskId`) goes when the run concludes, so a run that stopped with the
+      // kernel resumes with its workspace.
+      if (profile !== undefined && profile.workspace !== "persistent" && job.taskId === undefined) {
+        await rm(workspaceDir, { recursive: true, force: true }).catch((error: unknown) =>
+          this.#options.logger?.warn("per-run workspace not removed", {
+            agentId: context.agentId,
+            workspaceDir,
+            error: KernelError.from(error).message,
+          }),
+        );
+      }
+    }
+  }
+
+  async #runLoop(
+    job: AgentJob,
+    context: AgentContext,
+    profile: AgentProfile | undefined,
+    workspaceDir: string,
+  ): Promise<AgentRunResult> {
     const options = this.#options;
     job.onStart?.(context);
     const tools =
@@ -142,10 +220,12 @@ export class AgentRunner {
         : new GatedToolExecutor(
             await options.tools.session(
               {
-                ...options.identity,
+                ...(profile?.identity ?? options.identity),
                 agentId: context.agentId,
-                workspaceDir: this.workspaceOf(context.agentId),
+                workspaceDir,
                 ...(job.sessionId === undefined ? {} : { sessionId: job.sessionId }),
+                ...(profile === undefined ? {} : { profile: profile.name }),
+                ...(job.taskId === undefined ? {} : { runId: job.taskId }),
               },
               { signal: context.signal },
             ),
@@ -156,8 +236,16 @@ export class AgentRunner {
               },
             },
           );
+    const [model = options.model, ...fallbacks] = profile?.models ?? [options.model];
     const loop = new AgentLoop({
-      model: options.model,
+      model,
+      ...(fallbacks.length === 0 ? {} : { fallbacks }),
+      ...(options.tools === undefined || job.taskId === undefined
+        ? {}
+        : {
+            restoredCall: (callId: string) =>
+              options.tools?.approvals.restoredCall(job.taskId as string, callId) === true,
+          }),
       clock: options.clock,
       breakers: options.breakers,
       budgets: options.budgets,
@@ -168,6 +256,8 @@ export class AgentRunner {
       ...(options.retry ? { retry: options.retry } : {}),
     });
     const settings = options.settings ?? {};
+    const persona = profile?.systemPrompt ?? settings.persona;
+    const skills = this.skillsOf(context.agentId).map(({ name, description }) => ({ name, description }));
     return loop.run({
       agentId: context.agentId,
       runId: context.runId,
@@ -176,7 +266,8 @@ export class AgentRunner {
       ...(job.input === undefined ? {} : { input: job.input }),
       ...(job.sessionId === undefined ? {} : { sessionId: job.sessionId }),
       ...(job.spaceId === undefined ? {} : { spaceId: job.spaceId }),
-      ...(settings.persona === undefined ? {} : { persona: settings.persona }),
+      ...(persona === undefined ? {} : { persona }),
+      ...(skills.length === 0 ? {} : { skills }),
       ...(settings.maxSteps === undefined ? {} : { maxSteps: settings.maxSteps }),
       ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
       ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),

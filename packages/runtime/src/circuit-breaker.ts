@@ -1,7 +1,8 @@
 /**
- * One circuit breaker per provider (the breaker itself is `@oxios/core`'s): 5 consecutive
- * failures open it for 30 s, then one probe; while open every model call fails fast with
- * `PROVIDER_CIRCUIT_OPEN`. Upstream recorded failures but never refused a call.
+ * One circuit breaker per model, keyed `provider/modelId` (the breaker itself is
+ * `@oxios/core`'s): 5 consecutive failures open it for 30 s, then one probe; while open every
+ * call to that model fails fast with `PROVIDER_CIRCUIT_OPEN` — and a profile's fallback model,
+ * with a breaker of its own, takes the call. Upstream recorded failures but never refused a call.
  */
 
 import { CircuitBreaker, type CircuitBreakerOptions } from "@oxios/core";
@@ -17,16 +18,16 @@ export class CircuitBreakers {
     this.#options = options;
   }
 
-  /** The provider's breaker, created on first use. */
-  for(provider: string): CircuitBreaker {
-    let breaker = this.#breakers.get(provider);
+  /** The breaker named `key` (a model's `provider/modelId`), created on first use. */
+  for(key: string): CircuitBreaker {
+    let breaker = this.#breakers.get(key);
     if (breaker === undefined) {
       breaker = new CircuitBreaker({
         ...this.#options,
-        name: provider,
+        name: key,
         openErrorCode: RuntimeErrorCode.providerCircuitOpen,
       });
-      this.#breakers.set(provider, breaker);
+      this.#breakers.set(key, breaker);
     }
     return breaker;
   }

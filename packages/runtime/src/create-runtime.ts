@@ -1,18 +1,20 @@
 /**
  * The composition helper: wires the agent runner, the orchestrator and direct runs from the
- * kernel's instances. The scheduler must have been built with `canAdmit: budgets.canAdmit`
- * (pass the same `budgets` here) so token budgets gate admission.
+ * kernel's instances. The scheduler must have been built with a `canAdmit` that asks the
+ * runtime's `canAdmit` (or at least `budgets.canAdmit`, passing the same `budgets` here), so
+ * token budgets, profile windows and profile caps gate admission.
  */
 
 import type { Clock, Logger, Redactor } from "@oxios/core";
 import type { EventPublisher } from "@oxios/event-bus";
 import type { MemoryStore } from "@oxios/memory";
-import type { Scheduler } from "@oxios/scheduler";
+import type { Scheduler, TaskRecord } from "@oxios/scheduler";
 import type { SpaceManager } from "@oxios/space";
 import type { GitLayer, StateStore } from "@oxios/state-store";
 import type { Supervisor } from "@oxios/supervisor";
 import type { ToolRegistry } from "@oxios/tools";
 import { MemoryStorePort } from "./adapters/memory-adapters.ts";
+import type { AgentProfile, ProfileLookup, Skill } from "./agent-profile.ts";
 import { type AgentIdentityTemplate, AgentRunner, type AgentSettings } from "./agent-runner.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
 import { DirectRuns, type RunGoalRequest, type RunHandle, type RunRecord } from "./direct-runs.ts";
@@ -51,6 +53,10 @@ export interface RuntimeOptions {
   workspaceRoot: string;
   identity?: AgentIdentityTemplate;
   agent?: AgentSettings;
+  /** Agent profiles by name (`agent` on runs and chat); looked up at each spawn, so a reload applies to new runs. */
+  profiles?: ProfileLookup;
+  /** Skills listed to agents without a profile. */
+  skills?: () => readonly Skill[];
   /** Reruns after a failed evaluation, 0–3. Default 3. */
   maxEvolutions?: number;
   /** Replaces known secrets in direct runs' records (the kernel passes its one redactor). */
@@ -89,6 +95,16 @@ export interface Runtime {
   cancelRun(taskId: string, reason?: string): Promise<boolean>;
   /** Sets an agent's token limit and lets the scheduler reconsider waiting tasks. */
   setBudget(agentId: string, tokens: number): void;
+  /** A profile as runs would use it now; throws `AGENT_PROFILE_NOT_FOUND`. */
+  profile(name: string): AgentProfile;
+  /**
+   * The scheduler's admission hook: the budgets (agent limits, profile windows) and each
+   * profile's `maxConcurrent`, counted over the scheduler's running tasks — so it holds in the
+   * scheduler's one synchronous admission step.
+   */
+  canAdmit(task: Pick<TaskRecord, "agentId">): boolean;
+  /** The skills an agent is told about (`skill_read`'s port reads through it). */
+  skillsOf(agentId: string): readonly Skill[];
   /**
    * Refuses new direct runs, stops the live ones and joins them (journalled runs are left
    * resumable); stops forgetting ended agents' budgets.
@@ -119,6 +135,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.agent ? { settings: options.agent } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.skills ? { skills: options.skills } : {}),
   });
   const orchestrator = new Orchestrator({
     runner,
@@ -143,7 +161,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.keepWorkspaces === undefined ? {} : { keepWorkspaces: options.keepWorkspaces }),
   });
   // An agent's budget entry ends with the agent (every direct run spawns one).
-  const stopForgetting = options.supervisor.onAgentEnded((agentId) => budgets.forget(agentId));
+  const stopForgetting = options.supervisor.onAgentEnded((agentId) => {
+    budgets.forget(agentId);
+    runner.forget(agentId);
+  });
+  const withinProfileCap = (agentId: string): boolean => {
+    const spawnedWith = runner.profileOf(agentId);
+    if (spawnedWith === undefined) return true;
+    const cap = options.profiles?.(spawnedWith.name)?.maxConcurrent ?? spawnedWith.maxConcurrent;
+    if (cap === undefined) return true;
+    let running = 0;
+    for (const task of options.scheduler.running()) {
+      if (task.agentId !== undefined && runner.profileOf(task.agentId)?.name === spawnedWith.name) running += 1;
+    }
+    return running < cap;
+  };
   return {
     budgets,
     breakers,
@@ -160,9 +192,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       budgets.setLimit(agentId, tokens);
       options.scheduler.reconsider();
     },
+    profile: (name) => runner.profile(name),
+    skillsOf: (agentId) => runner.skillsOf(agentId),
+    canAdmit: (task) => budgets.canAdmit(task) && (task.agentId === undefined || withinProfileCap(task.agentId)),
     async close() {
       await runs.close();
       stopForgetting();
+      budgets.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GroupCommit } from "@oxios/database";
-import { defineTool } from "@oxios/tools";
+import { defineTool, InMemoryApprovalStore } from "@oxios/tools";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
@@ -110,6 +110,59 @@ describe("durable direct runs", () => {
     expect(await second.journal?.get(handle.taskId)).toMatchObject({ status: "completed", resumes: 1 });
     before.release();
     await handle.result;
+  });
+
+  it("a call waiting for its approval when the process stopped waits on that same approval after the resume, and runs once approved", async () => {
+    server = await FakeLlmServer.start({
+      script: (request) =>
+        toolText(request) === "[]"
+          ? { toolCalls: [{ name: "poke", arguments: {} }] }
+          : { text: `saw ${toolText(request)}` },
+    });
+    const approvalStore = new InMemoryApprovalStore();
+    const needsApproval = { runtime: { identity: { permissions: { approvalRequired: ["poke"] } } }, approvalStore };
+    const before = countingTools();
+    const first = await durableWorld({ extraTools: before.tools, ...needsApproval });
+    const handle = first.runtime.runGoal({ goal: "poke once approved" });
+    await handle.accepted;
+    await vi.waitFor(async () => {
+      expect(first.tools.approvals.pending()).toHaveLength(1);
+      const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
+      expect(steps.some((step) => step.kind === "tool-call" && step.name === "poke")).toBe(true);
+    });
+    const [approval] = approvalStore.list({ status: "pending", limit: 10 });
+    expect(approval).toMatchObject({ runId: handle.taskId, tool: "poke" });
+    const crashDir = mkdtempSync(join(tmpdir(), "oxios-runtime-crash-"));
+    GroupCommit.for(first.database as NonNullable<World["database"]>).flush();
+    first.database?.exec(`VACUUM INTO '${join(crashDir, "oxios.db")}'`);
+
+    const after = countingTools();
+    const second = await durableWorld({ dir: crashDir, extraTools: after.tools, ...needsApproval });
+    expect(second.tools.approvals.recoverInterrupted({ resuming: (runId) => runId === handle.taskId })).toEqual([]);
+    const report = await second.scheduler.recover((_task, _signal, lease) => second.runtime.runs.resume(lease), {
+      takeOverRunning: true,
+    });
+    expect(report.retried).toEqual([handle.taskId]);
+    // The resumed run asks for the same call's approval again: it waits on the kept one.
+    await vi.waitFor(() =>
+      expect(second.tools.approvals.restoredCall(handle.taskId, approval?.callId ?? "")).toBe(false),
+    );
+    expect(after.counts.poke).toBe(0);
+    second.tools.approvals.decide(approval?.approvalId ?? "", { approved: true, by: "operator:alice" });
+    await Promise.all(report.requeued.map((task) => task.settled));
+    await second.runtime.runs.settled();
+    expect(await second.runtime.runs.load(handle.taskId)).toMatchObject({
+      status: "completed",
+      resumes: 1,
+      toolCalls: [{ name: "poke", ok: true }],
+    });
+    expect(after.counts.poke).toBe(1);
+    const seen = toolText(server.requests.at(-1) as FakeRequest);
+    expect(seen).toContain("poked");
+    expect(seen).not.toContain(TOOL_OUTCOME_UNKNOWN);
+    expect(approvalStore.list({ limit: 10 })).toEqual([
+      expect.objectContaining({ approvalId: approval?.approvalId, status: "approved", decidedBy: "operator:alice" }),
+    ]);
   });
 
   it("50 concurrent submissions with one idempotency key make one run", async () => {

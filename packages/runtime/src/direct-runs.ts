@@ -42,6 +42,8 @@ export interface RunGoalRequest {
   acceptanceCriteria?: string[];
   /** Run again as an existing idle agent started by this runtime (its token budget applies). */
   agentId?: string;
+  /** The agent profile to run as (a new agent; `AGENT_PROFILE_NOT_FOUND` when unknown). */
+  agent?: string;
   /**
    * A run submitted with a key the scheduler still holds (24 h by default) is not started
    * again: the handle is the first run's (`created: false`).
@@ -133,7 +135,14 @@ export class DirectRuns {
     const { runner, clock, journal } = this.#options;
     const priority = request.priority ?? "normal";
     const spawned = request.agentId === undefined;
-    const agentId = request.agentId ?? runner.spawn({ name: `run: ${goal.slice(0, 40)}`, priority }).id;
+    const agentId =
+      request.agentId ??
+      runner.spawn({
+        name: `run: ${goal.slice(0, 40)}`,
+        priority,
+        ...(request.agent === undefined ? {} : { profile: request.agent }),
+      }).id;
+    const profile = runner.profileOf(agentId)?.name;
     const taskId = newId(clock.now());
     const record: RunRecord = {
       taskId,
@@ -144,6 +153,7 @@ export class DirectRuns {
       createdAt: clock.now(),
       ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
       ...(request.spaceId === undefined ? {} : { spaceId: request.spaceId }),
+      ...(profile === undefined ? {} : { agent: profile }),
     };
     const details = { constraints: request.constraints ?? [], acceptanceCriteria: request.acceptanceCriteria ?? [] };
     // Buffered before the scheduler's write below: both land in the same group commit.
@@ -213,6 +223,7 @@ export class DirectRuns {
       name: `run: ${record.goal.slice(0, 40)}`,
       priority: record.priority,
       agentId: record.agentId,
+      ...(record.agent === undefined ? {} : { profile: record.agent }),
     }).id;
     if (resumed) {
       this.#options.logger?.info("resuming a run from its journal", {
@@ -339,6 +350,7 @@ export class DirectRuns {
         ? undefined
         : { steps: journalled.steps, append: (step) => journal.append(record.taskId, step) };
     return {
+      taskId: record.taskId,
       seed: {
         id: record.taskId,
         goal: record.goal,
@@ -434,6 +446,7 @@ export class DirectRuns {
       record.text = this.#redact(output.text);
       record.finishReason = output.finishReason;
       record.steps = output.steps;
+      record.model = output.model;
       record.usage = { ...output.usage };
       record.toolCalls = output.toolCalls.map((call) => ({
         callId: call.callId,

@@ -119,4 +119,26 @@ export const RuntimeErrorCode = defineErrorCodes("@oxios/runtime", {
     kind: "upstream",
     description: "Any other provider failure.",
   },
+  agentProfileNotFound: {
+    code: "AGENT_PROFILE_NOT_FOUND",
+    kind: "not-found",
+    description:
+      "A run, chat message or schedule names an agent profile the kernel does not have; `details.field` is `agent`.",
+  },
+  skillInvalid: {
+    code: "RUNTIME_SKILL_INVALID",
+    kind: "invalid",
+    description:
+      "A SKILL.md without YAML front matter naming a valid `name` and `description`; `details.file` names it.",
+  },
+  skillFolderMissing: {
+    code: "RUNTIME_SKILL_FOLDER_MISSING",
+    kind: "invalid",
+    description: "A skills folder the configuration names does not exist; `details.path` names it.",
+  },
+  skillFileTooLarge: {
+    code: "RUNTIME_SKILL_FILE_TOO_LARGE",
+    kind: "too-large",
+    description: "A file of a skill's folder is larger than `MAX_SKILL_FILE_BYTES` (256 KiB).",
+  },
 });

@@ -24,6 +24,13 @@ export {
   type ToolCallRecord,
 } from "./agent-loop.ts";
 export {
+  type AgentProfile,
+  modelSpec,
+  type ProfileLookup,
+  type Skill,
+  type SkillSummary,
+} from "./agent-profile.ts";
+export {
   type AgentIdentityTemplate,
   type AgentJob,
   AgentRunner,
@@ -113,7 +120,14 @@ export type {
 } from "./run-journal.ts";
 export { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
 export { type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
+export { loadSkills, MAX_SKILL_FILE_BYTES, readSkill, SkillToolPort } from "./skills.ts";
 export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
 export { truncateChars } from "./text.ts";
-export { TokenBudgets, type TokenBudgetsOptions, type TokenUsage } from "./token-budgets.ts";
+export {
+  TokenBudgets,
+  type TokenBudgetsOptions,
+  type TokenUsage,
+  type WindowBudget,
+  type WindowUsage,
+} from "./token-budgets.ts";

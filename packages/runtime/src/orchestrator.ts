@@ -32,6 +32,7 @@ import { EventChannel } from "./event-channel.ts";
 import { type InterviewDecision, interview } from "./interview.ts";
 import { assertSessionId, type InterviewSession, InterviewSessions } from "./interview-sessions.ts";
 import type { MemoryPort } from "./ports.ts";
+import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
 
@@ -50,6 +51,8 @@ export interface OrchestrationRequest {
   cwd?: string;
   priority?: Priority;
   signal?: AbortSignal;
+  /** The agent profile the task's agents run as (its first model also interviews and evaluates). */
+  agent?: string;
 }
 
 export interface OrchestrationResult {
@@ -156,6 +159,9 @@ export class Orchestrator {
     const sessionId = request.sessionId ?? newId(clock.now());
     assertSessionId(sessionId);
     const signal = request.signal;
+    // An unknown profile is refused before anything is stored.
+    const profile = request.agent === undefined ? undefined : this.#options.runner.profile(request.agent);
+    const model = profile?.models?.[0] ?? this.#options.runner.options.model;
 
     const resolution = await this.#phase(sessionId, "space", observe, async () => {
       const found = await spaces.detectOrCreate(text, {
@@ -191,7 +197,7 @@ export class Orchestrator {
     const decision: InterviewDecision = await this.#phase(sessionId, "interview", observe, () =>
       interview(session.turns, {
         questionRounds: session.questionRounds,
-        model: runner.options.model,
+        model,
         clock,
         breakers: runner.options.breakers,
         ...(runner.options.retry ? { retry: runner.options.retry } : {}),
@@ -239,7 +245,15 @@ export class Orchestrator {
     session.updatedAt = clock.now();
     await this.#sessions.save(session);
 
-    const context = { sessionId, spaceId: space.id, signal, observe, priority: request.priority };
+    const context = {
+      sessionId,
+      spaceId: space.id,
+      signal,
+      observe,
+      priority: request.priority,
+      model,
+      profile: request.agent,
+    };
     let best = await this.#attempt(seed, seedId, 0, context);
     let current = best;
     let generation = 0;
@@ -292,6 +306,8 @@ export class Orchestrator {
       signal: AbortSignal | undefined;
       observe: Observer;
       priority: Priority | undefined;
+      model: ResolvedModel;
+      profile: string | undefined;
     },
   ): Promise<Attempt> {
     const { sessionId, observe } = context;
@@ -303,6 +319,7 @@ export class Orchestrator {
           name: parts.length > 1 ? `seed ${seedId} part ${index + 1}` : `seed ${seedId}`,
           seedId,
           ...(context.priority ? { priority: context.priority } : {}),
+          ...(context.profile === undefined ? {} : { profile: context.profile }),
         }),
       );
       const groupId = parts.length > 1 ? newId(this.#options.clock.now()) : undefined;
@@ -316,7 +333,7 @@ export class Orchestrator {
           const evaluation =
             groupId === undefined
               ? undefined
-              : await this.#evaluate(part.acceptanceCriteria ?? [], outcome, context.signal);
+              : await this.#evaluate(part.acceptanceCriteria ?? [], outcome, context.signal, context.model);
           if (groupId !== undefined) {
             this.#publish("agent-group.member-completed", {
               groupId,
@@ -331,7 +348,7 @@ export class Orchestrator {
     throwIfAborted(context.signal);
     const evaluation = await this.#phase(sessionId, "evaluate", observe, async () => {
       if (runs.length === 1 && runs[0] !== undefined) {
-        return this.#evaluate(criteria, runs[0].outcome, context.signal);
+        return this.#evaluate(criteria, runs[0].outcome, context.signal, context.model);
       }
       const verdicts = runs.flatMap((run) => run.evaluation?.verdicts ?? []);
       const score = Math.round((verdicts.reduce((sum, item) => sum + item.score, 0) / verdicts.length) * 1e6) / 1e6;
@@ -378,10 +395,15 @@ export class Orchestrator {
     }
   }
 
-  #evaluate(criteria: readonly string[], outcome: RunOutcome, signal: AbortSignal | undefined): Promise<Evaluation> {
+  #evaluate(
+    criteria: readonly string[],
+    outcome: RunOutcome,
+    signal: AbortSignal | undefined,
+    model: ResolvedModel,
+  ): Promise<Evaluation> {
     const runner = this.#options.runner.options;
     return evaluate(criteria, outcome, {
-      model: runner.model,
+      model,
       clock: this.#options.clock,
       breakers: runner.breakers,
       ...(runner.retry ? { retry: runner.retry } : {}),

@@ -15,6 +15,10 @@ export interface RunRecord {
   status: RunStatus;
   sessionId?: string;
   spaceId?: string;
+  /** The agent profile the run used. */
+  agent?: string;
+  /** The model that answered (`provider/modelId`); a fallback when the profile's first model could not. */
+  model?: string;
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;

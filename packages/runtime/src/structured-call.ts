@@ -7,6 +7,7 @@
 import type { Clock } from "@oxios/core";
 import { generateText, Output } from "ai";
 import type { z } from "zod";
+import { modelSpec } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
@@ -41,7 +42,7 @@ export async function structuredCall<T>(
     },
     {
       provider,
-      breaker: options.breakers.for(provider),
+      breaker: options.breakers.for(modelSpec(options.model)),
       clock: options.clock,
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

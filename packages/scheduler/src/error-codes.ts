@@ -97,4 +97,50 @@ export const SchedulerErrorCode = defineErrorCodes("@oxios/scheduler", {
     kind: "internal",
     description: "A task store write or recovery failed; the store refuses further writes (`cause` has why).",
   },
+  scheduleInvalid: {
+    code: "SCHEDULER_SCHEDULE_INVALID",
+    kind: "invalid",
+    description:
+      "A scheduled goal's definition is refused: a cron expression croner rejects or that never fires, an unknown time zone, a bad interval, both or neither of cron and every; `details.field` names the field.",
+  },
+  scheduleNotFound: {
+    code: "SCHEDULER_SCHEDULE_NOT_FOUND",
+    kind: "not-found",
+    description: "No scheduled goal has that name; `details.name` names it.",
+  },
+  scheduleExists: {
+    code: "SCHEDULER_SCHEDULE_EXISTS",
+    kind: "conflict",
+    description: "Creating a scheduled goal whose name is taken (replace it instead).",
+  },
+  scheduleReadOnly: {
+    code: "SCHEDULER_SCHEDULE_READ_ONLY",
+    kind: "conflict",
+    description: "The scheduled goal is defined in the configuration file; change it there and reload.",
+  },
+  scheduleBusy: {
+    code: "SCHEDULER_SCHEDULE_BUSY",
+    kind: "conflict",
+    description: "Running a scheduled goal now while its run goes on, under the overlap policy skip.",
+  },
+  scheduleFireFailed: {
+    code: "SCHEDULER_SCHEDULE_FIRE_FAILED",
+    kind: "internal",
+    description: "A firing's run could not start for a reason that was not a KernelError (the cause is kept).",
+  },
+  schedulesNotOpen: {
+    code: "SCHEDULER_SCHEDULES_NOT_OPEN",
+    kind: "unavailable",
+    description: "Scheduled goals were used before `open`, or opened twice.",
+  },
+  schedulesStopped: {
+    code: "SCHEDULER_SCHEDULES_STOPPED",
+    kind: "unavailable",
+    description: "Scheduled goals were changed or run after `stop` (the kernel is shutting down).",
+  },
+  scheduleStoreClosed: {
+    code: "SCHEDULER_SCHEDULE_STORE_CLOSED",
+    kind: "unavailable",
+    description: "The libsql schedule store was used after `close()`.",
+  },
 });

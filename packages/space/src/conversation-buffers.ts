@@ -17,7 +17,7 @@ import { type Clock, estimateTokens, KernelError, noRedaction, type Redactor, sy
 import { SpaceErrorCode } from "./error-codes.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { validateId } from "./space.ts";
-import type { ConversationTurn, SpaceStore, TurnRole } from "./space-store.ts";
+import type { ConversationTurn, SessionSummary, SpaceStore, TurnRole } from "./space-store.ts";
 
 export const DEFAULT_MAX_TURNS = 50;
 
@@ -134,6 +134,15 @@ export class ConversationBuffers {
   async clear(sessionId: string): Promise<void> {
     validateId("sessionId", sessionId);
     await this.#locks.withLock(sessionId, () => this.#store.clearTurns(sessionId));
+  }
+
+  /**
+   * Sessions with turns or an active space, most recently active first. `turns` counts what
+   * is kept, which may exceed a bound lowered since it was written until its next append.
+   */
+  async sessions(query: { limit?: number } = {}): Promise<SessionSummary[]> {
+    const limit = positiveInteger("limit", query.limit, 100) as number;
+    return this.#store.sessions({ limit });
   }
 
   /** Drops everything kept for the session: its turns and its active space. */

@@ -7,7 +7,7 @@
 import { KernelError } from "@oxios/core";
 import { SpaceErrorCode } from "./error-codes.ts";
 import { type Space, spaceNameKey } from "./space.ts";
-import type { ConversationTurn, SpaceStore } from "./space-store.ts";
+import type { ConversationTurn, SessionSummary, SpaceStore } from "./space-store.ts";
 
 function copySpace(space: Space): Space {
   return { ...space, paths: [...space.paths], tags: [...space.tags] };
@@ -24,6 +24,7 @@ export class InMemorySpaceStore implements SpaceStore {
   readonly #links = new Map<string, Map<string, number>>();
   readonly #active = new Map<string, string>();
   readonly #turns = new Map<string, ConversationTurn[]>();
+  readonly #activatedAt = new Map<string, number>();
 
   #holderOf(name: string, exceptId: string): Space | undefined {
     const key = spaceNameKey(name);
@@ -77,7 +78,11 @@ export class InMemorySpaceStore implements SpaceStore {
   async deleteSpace(id: string): Promise<boolean> {
     if (!this.#spaces.delete(id)) return false;
     this.#links.delete(id);
-    for (const [sessionId, spaceId] of this.#active) if (spaceId === id) this.#active.delete(sessionId);
+    for (const [sessionId, spaceId] of this.#active) {
+      if (spaceId !== id) continue;
+      this.#active.delete(sessionId);
+      this.#activatedAt.delete(sessionId);
+    }
     return true;
   }
 
@@ -106,9 +111,10 @@ export class InMemorySpaceStore implements SpaceStore {
     return this.#active.get(sessionId);
   }
 
-  async setActiveSpace(sessionId: string, spaceId: string, _at: number): Promise<boolean> {
+  async setActiveSpace(sessionId: string, spaceId: string, at: number): Promise<boolean> {
     if (!this.#spaces.has(spaceId)) return false;
     this.#active.set(sessionId, spaceId);
+    this.#activatedAt.set(sessionId, at);
     return true;
   }
 
@@ -129,6 +135,24 @@ export class InMemorySpaceStore implements SpaceStore {
 
   async forgetSession(sessionId: string): Promise<void> {
     this.#active.delete(sessionId);
+    this.#activatedAt.delete(sessionId);
     this.#turns.delete(sessionId);
+  }
+
+  async sessions(query: { limit: number }): Promise<SessionSummary[]> {
+    const ids = new Set([...this.#turns.keys(), ...this.#active.keys()]);
+    const summaries = [...ids].map((sessionId): SessionSummary => {
+      const turns = this.#turns.get(sessionId) ?? [];
+      const spaceId = this.#active.get(sessionId);
+      const lastTurn = turns.reduce((last, turn) => Math.max(last, turn.at), 0);
+      return {
+        sessionId,
+        turns: turns.length,
+        lastActivityAt: Math.max(lastTurn, this.#activatedAt.get(sessionId) ?? 0),
+        ...(spaceId === undefined ? {} : { spaceId }),
+      };
+    });
+    summaries.sort((a, b) => b.lastActivityAt - a.lastActivityAt || (a.sessionId < b.sessionId ? -1 : 1));
+    return summaries.slice(0, query.limit);
   }
 }

@@ -45,4 +45,4 @@ export {
   type SpaceManagerOptions,
   type SpaceResolution,
 } from "./space-manager.ts";
-export type { ConversationTurn, SpaceStore, TurnRole } from "./space-store.ts";
+export type { ConversationTurn, SessionSummary, SpaceStore, TurnRole } from "./space-store.ts";

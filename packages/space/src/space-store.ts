@@ -26,6 +26,16 @@ export interface ConversationTurn {
   readonly at: number;
 }
 
+/** A session as `sessions` lists it: its active space, its kept turns, its last activity. */
+export interface SessionSummary {
+  readonly sessionId: string;
+  readonly spaceId?: string;
+  /** Turns kept in its conversation buffer. */
+  readonly turns: number;
+  /** The newest of its last turn and its space's activation, Unix ms. */
+  readonly lastActivityAt: number;
+}
+
 export interface SpaceStore {
   /** Every space, in no particular order. */
   listSpaces(): Promise<Space[]>;
@@ -62,4 +72,6 @@ export interface SpaceStore {
   clearTurns(sessionId: string): Promise<boolean>;
   /** Removes the session's active space and turns. */
   forgetSession(sessionId: string): Promise<void>;
+  /** Sessions with turns or an active space, most recently active first, at most `limit`. */
+  sessions(query: { limit: number }): Promise<SessionSummary[]>;
 }

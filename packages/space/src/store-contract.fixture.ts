@@ -177,6 +177,29 @@ export function describeSpaceStoreContract(name: string, open: () => Promise<Sto
       }
     });
 
+    it("lists sessions with their space, turns and last activity, most recent first", async () => {
+      const harness = await open();
+      try {
+        const { store } = harness;
+        await store.insertSpace(sample("a", "Alpha", 1));
+        await store.appendTurn("old", { role: "user", content: "hi", at: 10 }, 50);
+        await store.appendTurn("new", { role: "user", content: "one", at: 20 }, 50);
+        await store.appendTurn("new", { role: "assistant", content: "two", at: 30 }, 50);
+        await store.setActiveSpace("new", "a", 25);
+        await store.setActiveSpace("idle", "a", 40);
+        expect(await store.sessions({ limit: 10 })).toEqual([
+          { sessionId: "idle", spaceId: "a", turns: 0, lastActivityAt: 40 },
+          { sessionId: "new", spaceId: "a", turns: 2, lastActivityAt: 30 },
+          { sessionId: "old", turns: 1, lastActivityAt: 10 },
+        ]);
+        expect((await store.sessions({ limit: 1 })).map((session) => session.sessionId)).toEqual(["idle"]);
+        await store.forgetSession("new");
+        expect((await store.sessions({ limit: 10 })).map((session) => session.sessionId)).toEqual(["idle", "old"]);
+      } finally {
+        await harness.close();
+      }
+    });
+
     it("creates exactly one space for 100 concurrent ensureDefault and detectOrCreate calls", async () => {
       const harness = await open();
       try {

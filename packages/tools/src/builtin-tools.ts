@@ -10,6 +10,8 @@ import { readTool } from "./fs/read-tool.ts";
 import { writeTool } from "./fs/write-tool.ts";
 import { auditQueryTool, auditVerifyTool, kernelAgentsTool, schedulerStatsTool } from "./kernel-tools.ts";
 import { memoryReadTool, memorySearchTool, memoryWriteTool } from "./memory-tools.ts";
+import { scheduleDeleteTool, scheduleListTool, schedulePutTool, scheduleRunTool } from "./schedule-tools.ts";
+import { skillReadTool } from "./skill-tools.ts";
 import { spaceActivateTool, spaceGetTool, spaceListTool } from "./space-tools.ts";
 import type { AnyTool } from "./tool.ts";
 
@@ -37,5 +39,10 @@ export function builtinTools(options: BuiltinToolOptions = {}): AnyTool[] {
     schedulerStatsTool(),
     auditVerifyTool(),
     auditQueryTool(),
+    skillReadTool(),
+    scheduleListTool(),
+    schedulePutTool(),
+    scheduleDeleteTool(),
+    scheduleRunTool(),
   ];
 }

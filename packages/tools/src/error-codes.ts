@@ -53,7 +53,18 @@ export const ToolErrorCode = defineErrorCodes("@oxios/tools", {
   approvalResolverInvalid: {
     code: "TOOL_APPROVAL_RESOLVER_INVALID",
     kind: "invalid",
-    description: "An approval was resolved by `timeout` or `aborted`, names reserved for the broker itself.",
+    description: "An approval was decided by `timeout`, `aborted` or an empty name, which only the broker uses.",
+  },
+  approvalNotFound: {
+    code: "TOOL_APPROVAL_NOT_FOUND",
+    kind: "not-found",
+    description: "No approval has that id (in this kernel's approval records).",
+  },
+  approvalAlreadyDecided: {
+    code: "TOOL_APPROVAL_ALREADY_DECIDED",
+    kind: "conflict",
+    description:
+      "The approval was decided before (approved, rejected, expired or cancelled); `details.status` and `details.decidedBy` say how.",
   },
   notFound: {
     code: "TOOL_NOT_FOUND",
@@ -124,6 +135,11 @@ export const ToolErrorCode = defineErrorCodes("@oxios/tools", {
     code: "TOOL_SPACE_NOT_FOUND",
     kind: "not-found",
     description: "space_get / space_activate found no space with the id.",
+  },
+  skillNotFound: {
+    code: "TOOL_SKILL_NOT_FOUND",
+    kind: "not-found",
+    description: "skill_read found no skill of that name for the agent, or no such file in it.",
   },
   sessionMissing: {
     code: "TOOL_SESSION_MISSING",

@@ -328,14 +328,19 @@ describe("approvals", () => {
 
   it("a rejection denies with the rejecter's reason; the kill never happens", async () => {
     h = await createHarness();
-    const session = await h.sessionFor({
+    // admin skips the approval a tool asks for itself (kill), but not one its permissions ask for
+    const admin = await h.sessionFor({ ...killer, role: "admin" });
+    okOutput(await admin.execute("kernel_agents", { action: "kill", agentId: "agent-2" }));
+    const guarded = await h.sessionFor({
       ...killer,
       role: "admin",
-      permissions: { approvalRequired: ["kernel_agents"] },
+      permissions: { approvalRequired: ["kernel_*"] },
     });
-    // admin skips approval for dangerous calls, but not for tools its permissions mark as needing one
-    const adminKill = await session.execute("kernel_agents", { action: "kill", agentId: "agent-2" });
-    okOutput(adminKill);
+    const guardedKill = guarded.execute("kernel_agents", { action: "kill", agentId: "agent-2" });
+    await waitFor(() => h.registry.approvals.pending().length === 1);
+    const killApproval = h.registry.approvals.pending()[0]?.approvalId ?? "";
+    h.registry.approvals.decide(killApproval, { approved: false, by: "alice" });
+    expect(errorCode(await guardedKill)).toBe("TOOL_APPROVAL_DENIED");
 
     const userSession = await h.sessionFor({ permissions: { approvalRequired: ["write"] } });
     const pending = userSession.execute("write", { path: "x.txt", content: "x" });
@@ -345,6 +350,44 @@ describe("approvals", () => {
     const result = await pending;
     expect(errorCode(result)).toBe("TOOL_APPROVAL_DENIED");
     if (!result.ok) expect(result.error.message).toContain("rejected by alice: not now");
+  });
+
+  it("records the call's redacted input, run and profile, and matches approval_required globs", async () => {
+    h = await createHarness({ redactor: new SecretRedactor([{ value: "sk-secret-value-123", label: "key" }]) });
+    const session = await h.sessionFor({
+      profile: "release-notes",
+      runId: "run-7",
+      permissions: { approvalRequired: ["wr?te", "memory_*"] },
+    });
+    const pending = session.execute("write", { path: "notes.md", content: "token sk-secret-value-123" });
+    await waitFor(() => h.registry.approvals.pending().length === 1);
+    const [record] = h.registry.approvals.list({ status: "pending" });
+    expect(record).toMatchObject({
+      tool: "write",
+      runId: "run-7",
+      profile: "release-notes",
+      input: { path: "notes.md", content: "token [redacted:key]" },
+    });
+    expect(h.publisher.ofType("approval.requested")[0]?.payload).toMatchObject({ runId: "run-7" });
+    h.registry.approvals.decide(record?.approvalId ?? "", { approved: true, by: "operator" });
+    okOutput(await pending);
+    expect(h.audit.entries.at(-1)?.details).toMatchObject({ profile: "release-notes", runId: "run-7" });
+    const search = session.execute("memory_search", { query: "x" });
+    await waitFor(() => h.registry.approvals.pending().length === 1);
+    h.registry.approvals.decide(h.registry.approvals.pending()[0]?.approvalId ?? "", { approved: false, by: "op" });
+    expect(errorCode(await search)).toBe("TOOL_APPROVAL_DENIED");
+    okOutput(await session.execute("ls", {}));
+  });
+
+  it("runs the call when nobody answers and the default decision is approve", async () => {
+    h = await createHarness({ approvalTimeoutMs: 1_000, approvalDefault: "approve" });
+    const session = await h.sessionFor({ permissions: { approvalRequired: ["write"] } });
+    const pending = session.execute("write", { path: "y.txt", content: "y" });
+    await waitFor(() => h.registry.approvals.pending().length === 1);
+    await h.clock.advanceAsync(1_000);
+    okOutput(await pending);
+    expect(String(h.audit.entries.at(-1)?.details.reason)).toContain("approved by default");
+    expect(h.registry.approvals.list()[0]).toMatchObject({ status: "expired", decidedBy: "timeout" });
   });
 
   it("aborting while waiting for approval settles ABORTED and resolves the approval as aborted", async () => {

@@ -23,11 +23,11 @@
 import { abortError, type Clock, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
 import { createEvent, type EventPublisher } from "@oxios/event-bus";
 import { z } from "zod";
-import type { ApprovalBroker } from "./approvals.ts";
+import type { ApprovalBroker, ApprovalDefault } from "./approvals.ts";
 import { ToolErrorCode } from "./error-codes.ts";
 import { execRefusal } from "./exec/exec-policy.ts";
 import type { PathAccess, PathGuard } from "./path-guard.ts";
-import type { AgentIdentity, EffectivePermissions, ToolFamily } from "./permissions.ts";
+import { type AgentIdentity, type EffectivePermissions, type ToolFamily, toolNameMatches } from "./permissions.ts";
 import type { AuditSink, ToolPorts } from "./ports.ts";
 import { raceAbort } from "./race-abort.ts";
 import {
@@ -53,8 +53,10 @@ export interface AccessGateOptions {
   clock: Clock;
   logger: Logger;
   ports: ToolPorts;
-  /** How long a dangerous call waits for an approval before it is denied. */
+  /** How long a call waits for an approval before the default decision applies. */
   approvalTimeoutMs: number;
+  /** What nobody answering in time means; default `reject`. */
+  approvalDefault?: ApprovalDefault;
   source: string;
   /** Applied to every result and audit record; default `noRedaction`. */
   redactor?: Redactor;
@@ -135,7 +137,7 @@ export class AccessGate {
 
     let decision: Decision;
     try {
-      decision = await this.#decide(tool, parsed.data, session, callId, call.signal);
+      decision = await this.#decide(tool, parsed.data, session, callId, call.signal, redactor);
     } catch (error) {
       const kernelError = KernelError.from(error, ToolErrorCode.denied);
       logger.warn("the gate could not evaluate the call; denying it", { error });
@@ -195,8 +197,8 @@ export class AccessGate {
   }
 
   #toolRefusal(name: string, family: ToolFamily, permissions: EffectivePermissions): string | undefined {
-    if (permissions.tools.deny.has(name)) return `tool ${name} is denied by the agent's permissions`;
-    if (permissions.tools.allow !== undefined && !permissions.tools.allow.has(name)) {
+    if (toolNameMatches(permissions.tools.deny, name)) return `tool ${name} is denied by the agent's permissions`;
+    if (permissions.tools.allow !== undefined && !toolNameMatches(permissions.tools.allow, name)) {
       return `tool ${name} is not in the agent's tool allowlist`;
     }
     if (!permissions.families.has(family)) {
@@ -215,6 +217,7 @@ export class AccessGate {
     session: GateSession,
     callId: string,
     signal: AbortSignal,
+    redactor: Redactor,
   ): Promise<Decision> {
     const { permissions, guard } = session;
     const request = tool.access(input);
@@ -246,27 +249,37 @@ export class AccessGate {
       const refusal = execRefusal(request.exec, permissions);
       if (refusal !== undefined) return deny(ToolErrorCode.execDenied, refusal);
     }
-    const dangerous =
-      request.dangerous ??
-      (permissions.approvalRequired.has(tool.name)
-        ? `the agent's permissions require approval for ${tool.name}`
-        : undefined);
+    // An approval the profile asks for binds every role; one the tool asks for itself
+    // (shell mode, killing an agent) is skipped for the admin role.
+    const required = toolNameMatches(permissions.approvalRequired, tool.name)
+      ? `the agent's permissions require approval for ${tool.name}`
+      : undefined;
+    const dangerous = required ?? request.dangerous;
     if (dangerous === undefined) {
       return { allowed: true, reason: "permitted by template, role and permissions", family, request, resolved };
     }
-    if (permissions.role === "admin") {
+    if (required === undefined && permissions.role === "admin") {
       return { allowed: true, reason: `admin role: approval not required (${dangerous})`, family, request, resolved };
     }
+    const { agent } = session;
     const approval = await this.#options.approvals.request({
-      agentId: session.agent.agentId,
+      agentId: agent.agentId,
       tool: tool.name,
       reason: dangerous,
       timeoutMs: this.#options.approvalTimeoutMs,
       signal,
+      input: redactor.redactValue(input),
+      callId,
+      ...(agent.runId === undefined ? {} : { runId: agent.runId }),
+      ...(agent.profile === undefined ? {} : { profile: agent.profile }),
+      ...(this.#options.approvalDefault === undefined ? {} : { defaultDecision: this.#options.approvalDefault }),
     });
     this.#options.logger.debug("approval settled", { callId, approvalId: approval.approvalId, by: approval.by });
     if (approval.approved) {
-      const reason = `approved by ${approval.by}: ${dangerous}`;
+      const reason =
+        approval.by === "timeout"
+          ? `approved by default after the approval timed out: ${dangerous}`
+          : `approved by ${approval.by}: ${dangerous}`;
       return { allowed: true, reason, family, approvalId: approval.approvalId, request, resolved };
     }
     const why =
@@ -292,6 +305,8 @@ export class AccessGate {
       role: session.permissions.role,
       template: session.permissions.effectiveTemplate,
     };
+    if (session.agent.profile !== undefined) details.profile = session.agent.profile;
+    if (session.agent.runId !== undefined) details.runId = session.agent.runId;
     if (decision.code !== undefined) details.code = decision.code;
     if (decision.approvalId !== undefined) details.approvalId = decision.approvalId;
     if (request.paths !== undefined) {

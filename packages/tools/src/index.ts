@@ -11,7 +11,12 @@ export {
   ApprovalBroker,
   type ApprovalBrokerOptions,
   type ApprovalDecision,
+  type ApprovalDefault,
+  type ApprovalRecord,
   type ApprovalRequest,
+  type ApprovalStatus,
+  type ApprovalStore,
+  InMemoryApprovalStore,
   type PendingApproval,
 } from "./approvals.ts";
 export { type BuiltinToolOptions, builtinTools } from "./builtin-tools.ts";
@@ -48,6 +53,7 @@ export {
   type Role,
   TEMPLATE_ORDER,
   type ToolFamily,
+  toolNameMatches,
 } from "./permissions.ts";
 export type {
   AgentInfo,
@@ -59,6 +65,12 @@ export type {
   MemoryPort,
   MemoryRecord,
   PortCallOptions,
+  ScheduleInfo,
+  ScheduleInput,
+  SchedulePort,
+  SkillContent,
+  SkillInfo,
+  SkillPort,
   SpaceInfo,
   SpacePort,
   ToolPorts,
@@ -85,6 +97,8 @@ export {
 export { SeatbeltSandbox, type SeatbeltSandboxOptions, seatbeltProfile } from "./sandbox/seatbelt-sandbox.ts";
 export { UnavailableSandbox } from "./sandbox/unavailable-sandbox.ts";
 export { Unsandboxed } from "./sandbox/unsandboxed.ts";
+export { scheduleDeleteTool, scheduleListTool, schedulePutTool, scheduleRunTool } from "./schedule-tools.ts";
+export { skillReadTool } from "./skill-tools.ts";
 export { spaceActivateTool, spaceGetTool, spaceListTool } from "./space-tools.ts";
 export {
   type AccessRequest,

@@ -20,6 +20,9 @@ export type ToolFamily =
   | "kernel.read"
   | "kernel.control"
   | "audit.read"
+  | "skill.read"
+  | "schedule.read"
+  | "schedule.write"
   | "mcp"
   | "a2a"
   | "browser"
@@ -30,11 +33,18 @@ export type Role = "user" | "superuser" | "admin";
 
 export const TEMPLATE_ORDER: readonly CapabilityTemplate[] = ["worker", "standard", "operator", "supervisor"];
 
-const worker: ToolFamily[] = ["fs.read", "fs.write", "memory.read"];
+const worker: ToolFamily[] = ["fs.read", "fs.write", "memory.read", "skill.read"];
 // MCP servers, remote agents and the browser reach outside the kernel like exec does; the
 // browser and A2A tools also declare network use, so they need `permissions.network` too.
 const standard: ToolFamily[] = [...worker, "exec", "memory.write", "space.read", "mcp", "a2a", "browser"];
-const operator: ToolFamily[] = [...standard, "space.write", "kernel.read", "audit.read"];
+const operator: ToolFamily[] = [
+  ...standard,
+  "space.write",
+  "kernel.read",
+  "audit.read",
+  "schedule.read",
+  "schedule.write",
+];
 const supervisor: ToolFamily[] = [...operator, "kernel.control"];
 
 /** The families each template grants; each template includes everything of the one before. */
@@ -71,7 +81,10 @@ export const DEFAULT_EXEC_BINARIES: readonly string[] = [
 
 /** Per-agent permissions as configured; every field is optional. */
 export interface AgentPermissions {
-  /** `allow` (when present) limits the agent to these tool names; `deny` removes names. */
+  /**
+   * `allow` (when present) limits the agent to these tool names; `deny` removes names. Both
+   * take globs (`*` any run of characters, `?` one), such as `memory_*` or `mcp__github__*`.
+   */
   tools?: { allow?: string[]; deny?: string[] };
   /**
    * Path globs, absolute or relative to the workspace. `allow` defaults to the workspace and
@@ -82,7 +95,11 @@ export interface AgentPermissions {
   network?: boolean;
   /** exec policy: structured-mode binary allowlist (bare names) and whether shell mode is on. */
   exec?: { binaries?: string[]; shell?: boolean };
-  /** Tool names that always need an approval for this agent. */
+  /**
+   * Tool names (or globs) whose every call needs an approval for this agent, whatever its
+   * role: an operator asked for them explicitly (the admin role skips only the approvals a
+   * tool asks for itself, such as shell mode).
+   */
   approvalRequired?: string[];
 }
 
@@ -91,6 +108,10 @@ export interface AgentIdentity {
   agentId: string;
   name?: string;
   sessionId?: string;
+  /** The agent profile it runs under (approval records and audit entries name it). */
+  profile?: string;
+  /** The run this session belongs to (a direct run's task id), named in approval records. */
+  runId?: string;
   role?: Role;
   template?: CapabilityTemplate;
   /** The agent's own directory; created if missing. Relative tool paths resolve here. */
@@ -106,11 +127,13 @@ export interface EffectivePermissions {
   /** The template in force after the role ceiling. */
   effectiveTemplate: CapabilityTemplate;
   families: ReadonlySet<ToolFamily>;
+  /** Tool name globs (see `toolNameMatches`). */
   tools: { allow: ReadonlySet<string> | undefined; deny: ReadonlySet<string> };
   /** Globs over real paths (workspace and glob bases resolved through symlinks). */
   paths: { allow: readonly string[]; deny: readonly string[] };
   network: boolean;
   exec: { binaries: ReadonlySet<string>; shell: boolean };
+  /** Tool name globs whose calls need an approval. */
   approvalRequired: ReadonlySet<string>;
 }
 
@@ -142,6 +165,23 @@ export function effectivePermissions(
     },
     approvalRequired: new Set(permissions.approvalRequired ?? []),
   };
+}
+
+/**
+ * Whether `name` matches one of the tool name globs: `*` is any run of characters, `?` one
+ * character, everything else itself (tool names are `[a-zA-Z0-9_-]`, so nothing else is special).
+ */
+export function toolNameMatches(patterns: Iterable<string>, name: string): boolean {
+  for (const pattern of patterns) {
+    if (pattern === name) return true;
+    if (!pattern.includes("*") && !pattern.includes("?")) continue;
+    const source = pattern
+      .split("")
+      .map((char) => (char === "*" ? ".*" : char === "?" ? "." : char.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+      .join("");
+    if (new RegExp(`^${source}$`).test(name)) return true;
+  }
+  return false;
 }
 
 /** True when `role` is at least `minimum`. */

@@ -1,6 +1,7 @@
 import { settle } from "@oxios/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentIdentity } from "./permissions.ts";
+import type { SchedulePort, SkillPort } from "./ports.ts";
 import { createHarness, errorCode, type Harness, okOutput } from "./test-harness.ts";
 import type { Hold } from "./testing/hold.ts";
 
@@ -153,4 +154,76 @@ describe("port tools honour abort mid-execution (even when the port ignores the 
       });
     }
   }
+});
+
+describe("skill and schedule tools", () => {
+  const skills: SkillPort = {
+    async list() {
+      return [{ name: "changelog", description: "Write a changelog" }];
+    },
+    async read(agentId, name, file) {
+      if (agentId !== "agent-1" || name !== "changelog") return undefined;
+      if (file !== undefined && file !== "template.md") return undefined;
+      return {
+        name,
+        description: "Write a changelog",
+        text: file === undefined ? "Group commits by type." : "## Added",
+        files: ["template.md"],
+      };
+    },
+  };
+
+  it("skill_read loads a skill's instructions or one of its files, and names what is missing", async () => {
+    h = await createHarness({ agent: { template: "worker" }, ports: { skills } });
+    expect(okOutput(await h.session.execute("skill_read", { name: "changelog" }))).toMatchObject({
+      text: "Group commits by type.",
+      files: ["template.md"],
+    });
+    expect(okOutput(await h.session.execute("skill_read", { name: "changelog", file: "template.md" }))).toMatchObject({
+      text: "## Added",
+    });
+    const missing = await h.session.execute("skill_read", { name: "deploy" });
+    expect(errorCode(missing)).toBe("TOOL_SKILL_NOT_FOUND");
+  });
+
+  it("schedule_* are operator-tier and pass the calling agent to the port", async () => {
+    const calls: Array<{ op: string; caller?: string; name?: string }> = [];
+    const schedules: SchedulePort = {
+      async list() {
+        calls.push({ op: "list" });
+        return [];
+      },
+      async put(input, caller) {
+        calls.push({ op: "put", caller: caller.agentId, name: input.name });
+        return {
+          ...input,
+          timezone: input.timezone ?? "UTC",
+          missed: "skip",
+          overlap: "skip",
+          enabled: true,
+          source: "agent",
+        };
+      },
+      async remove(name, caller) {
+        calls.push({ op: "remove", caller: caller.agentId, name });
+      },
+      async run(name, caller) {
+        calls.push({ op: "run", caller: caller.agentId, name });
+        return { started: true, taskId: "t1" };
+      },
+    };
+    h = await createHarness({ ports: { schedules } });
+    expect(errorCode(await h.session.execute("schedule_list", {}))).toBe("TOOL_DENIED");
+    const session = await h.sessionFor(operator);
+    okOutput(await session.execute("schedule_list", {}));
+    okOutput(await session.execute("schedule_put", { name: "daily", every: "1d", goal: "summarize" }));
+    expect(okOutput(await session.execute("schedule_run", { name: "daily" }))).toEqual({ started: true, taskId: "t1" });
+    okOutput(await session.execute("schedule_delete", { name: "daily" }));
+    expect(calls).toEqual([
+      { op: "list" },
+      { op: "put", caller: "agent-1", name: "daily" },
+      { op: "run", caller: "agent-1", name: "daily" },
+      { op: "remove", caller: "agent-1", name: "daily" },
+    ]);
+  });
 });

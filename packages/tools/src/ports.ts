@@ -6,6 +6,8 @@
  * aborts, and the gate settles the call as `ABORTED` even when one does not.
  */
 
+import type { AgentIdentity } from "./permissions.ts";
+
 export interface PortCallOptions {
   signal?: AbortSignal;
 }
@@ -91,9 +93,80 @@ export interface AuditSink {
   query?(query: AuditQuery, options?: PortCallOptions): Promise<unknown[]>;
 }
 
+export interface SkillInfo {
+  name: string;
+  description: string;
+}
+
+export interface SkillContent extends SkillInfo {
+  /** The `SKILL.md` body (after its front matter), or the text of the file asked for. */
+  text: string;
+  /** The other files of the skill's folder, relative to it. */
+  files: string[];
+}
+
+/** Skills (folders with a `SKILL.md`) offered to an agent: the kernel's and its profile's. */
+export interface SkillPort {
+  list(agentId: string, options?: PortCallOptions): Promise<SkillInfo[]>;
+  /** The skill's instructions, or one `file` of its folder; undefined when the agent has no such skill or file. */
+  read(
+    agentId: string,
+    name: string,
+    file: string | undefined,
+    options?: PortCallOptions,
+  ): Promise<SkillContent | undefined>;
+}
+
+/** A scheduled goal as the schedule tools see it. */
+export interface ScheduleInfo {
+  name: string;
+  cron?: string;
+  every?: string;
+  timezone: string;
+  goal: string;
+  agent?: string;
+  missed: string;
+  overlap: string;
+  enabled: boolean;
+  source: string;
+  nextFireAt?: number;
+  lastFiredAt?: number;
+  lastTaskId?: string;
+}
+
+export interface ScheduleInput {
+  name: string;
+  cron?: string | undefined;
+  every?: string | undefined;
+  timezone?: string | undefined;
+  goal: string;
+  agent?: string | undefined;
+  missed?: "skip" | "run-once" | undefined;
+  overlap?: "skip" | "queue" | undefined;
+  enabled?: boolean | undefined;
+}
+
+/**
+ * Scheduled goals for the operator-tier `schedule_*` tools. The calling agent is passed so
+ * the implementation can refuse what it may not schedule (another profile's goals).
+ */
+export interface SchedulePort {
+  list(options?: PortCallOptions): Promise<ScheduleInfo[]>;
+  /** Creates or replaces a schedule; invalid input is `SCHEDULER_SCHEDULE_INVALID` naming the field. */
+  put(input: ScheduleInput, caller: AgentIdentity, options?: PortCallOptions): Promise<ScheduleInfo>;
+  remove(name: string, caller: AgentIdentity, options?: PortCallOptions): Promise<void>;
+  run(
+    name: string,
+    caller: AgentIdentity,
+    options?: PortCallOptions,
+  ): Promise<{ started: boolean; taskId?: string; queued?: boolean }>;
+}
+
 /** The ports handed to tools in their context; absent ones make their tools fail `TOOL_UNAVAILABLE`. */
 export interface ToolPorts {
   memory?: MemoryPort;
   space?: SpacePort;
   kernel?: KernelPort;
+  skills?: SkillPort;
+  schedules?: SchedulePort;
 }

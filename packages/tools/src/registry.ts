@@ -20,7 +20,7 @@ import {
 import type { EventPublisher } from "@oxios/event-bus";
 import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
-import { ApprovalBroker } from "./approvals.ts";
+import { ApprovalBroker, type ApprovalDefault, type ApprovalStore } from "./approvals.ts";
 import { ToolErrorCode } from "./error-codes.ts";
 import { fsError } from "./errors.ts";
 import { AccessGate } from "./gate.ts";
@@ -44,10 +44,14 @@ export interface ToolRegistryOptions {
   clock?: Clock;
   logger?: Logger;
   ports?: ToolPorts;
-  /** Shared broker for pending approvals; one is created when absent. */
+  /** Shared broker for pending approvals; one is created when absent (over `approvalStore`). */
   approvals?: ApprovalBroker;
-  /** How long a dangerous call waits for approval before it is denied. Default 5 minutes. */
+  /** Where the created broker keeps approval records; default in memory. */
+  approvalStore?: ApprovalStore;
+  /** How long a call waits for an approval before the default decision applies. Default 5 minutes. */
   approvalTimeoutMs?: number;
+  /** What nobody answering in time means. Default `reject`: the call is denied. */
+  approvalDefault?: ApprovalDefault;
   /** Replaces the families a template grants (keep worker ⊂ standard ⊂ operator ⊂ supervisor). */
   templates?: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
   /** Event source name. Default `tools`. */
@@ -76,7 +80,13 @@ export class ToolRegistry {
     this.#logger = options.logger ?? createConsoleLogger({ level: "warn" });
     this.approvals =
       options.approvals ??
-      new ApprovalBroker({ clock, publisher: options.publisher, logger: this.#logger, source: `${source}.gate` });
+      new ApprovalBroker({
+        clock,
+        publisher: options.publisher,
+        logger: this.#logger,
+        source: `${source}.gate`,
+        ...(options.approvalStore === undefined ? {} : { store: options.approvalStore }),
+      });
     this.#templates = options.templates ?? CAPABILITY_TEMPLATES;
     this.#gate = new AccessGate({
       audit: options.audit,
@@ -86,6 +96,7 @@ export class ToolRegistry {
       logger: this.#logger,
       ports: options.ports ?? {},
       approvalTimeoutMs: options.approvalTimeoutMs ?? 5 * 60_000,
+      ...(options.approvalDefault === undefined ? {} : { approvalDefault: options.approvalDefault }),
       source,
       ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     });

@@ -7,8 +7,10 @@ import { join } from "node:path";
 import type { Clock, Redactor } from "@oxios/core";
 import { createMemoryLogger, ManualClock, type MemoryLogger } from "@oxios/core/testing";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
+import type { ApprovalDefault } from "./approvals.ts";
 import { type BuiltinToolOptions, builtinTools } from "./builtin-tools.ts";
 import type { AgentIdentity } from "./permissions.ts";
+import type { ToolPorts } from "./ports.ts";
 import { ToolRegistry, type ToolSession } from "./registry.ts";
 import { FakeKernelPort, InMemoryAuditSink, InMemoryMemoryPort, InMemorySpacePort } from "./testing/fake-ports.ts";
 import type { ToolResult } from "./tool.ts";
@@ -36,7 +38,10 @@ export async function createHarness(
     tools?: BuiltinToolOptions;
     clock?: Clock;
     approvalTimeoutMs?: number;
+    approvalDefault?: ApprovalDefault;
     redactor?: Redactor;
+    /** Ports besides the fake memory, space and kernel ports (skills, schedules). */
+    ports?: Partial<ToolPorts>;
     workspaceOwner?: { uid: number; gid: number };
   } = {},
 ): Promise<Harness> {
@@ -59,8 +64,9 @@ export async function createHarness(
     publisher,
     clock: options.clock ?? clock,
     logger,
-    ports: { memory, space, kernel },
+    ports: { memory, space, kernel, ...options.ports },
     approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
+    ...(options.approvalDefault === undefined ? {} : { approvalDefault: options.approvalDefault }),
     ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     ...(options.workspaceOwner === undefined ? {} : { workspaceOwner: options.workspaceOwner }),
   }).register(...builtinTools(options.tools));

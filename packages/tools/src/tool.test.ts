@@ -96,6 +96,7 @@ describe("Vercel AI SDK conversion", () => {
       "memory_read",
       "memory_search",
       "read",
+      "skill_read",
       "write",
     ]);
     const read = tools.read as { description?: string; inputSchema: { jsonSchema: unknown } };

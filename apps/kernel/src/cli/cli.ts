@@ -1,12 +1,11 @@
 /**
  * The `oxios` command line: daemon control (start, stop, restart, status), talking to the
- * running kernel over HTTP (run, chat, agent, memory, space, audit, git), configuration and
- * doctor. It loads no part of the kernel (no libsql, embedder, AI SDK, hono or zod): only
+ * running kernel over HTTP (run, chat, agent, approvals, schedule, sessions, memory, space,
+ * audit, git), configuration and doctor. It loads no part of the kernel (no libsql, embedder, AI SDK, hono or zod): only
  * `doctor` needs those, and imports them when it runs.
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { createLogger, KernelError, type Logger } from "@oxios/core";
 import { inspectPidFile } from "@oxios/daemon";
 import { stringify } from "smol-toml";
@@ -24,8 +23,10 @@ import { type ConfigValue, configView, formatConfigValue } from "../config-view.
 import { KernelErrorCode } from "../error-codes.ts";
 import { modelSetupProblem } from "../model-setup.ts";
 import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.ts";
+import { chat } from "./chat.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
-import { type CommandLine, USAGE } from "./command-line.ts";
+import { type CommandLine, INTERRUPTED, USAGE } from "./command-line.ts";
+import { approvals, auditExport, git, profiles, schedule, sessions } from "./control-commands.ts";
 
 export interface CliIo {
   environment: Readonly<Record<string, string | undefined>>;
@@ -37,9 +38,6 @@ export interface CliIo {
   /** Aborted by the first Ctrl-C (SIGINT) of `run` and `chat`: the run in the kernel is stopped. */
   interrupt?: AbortSignal;
 }
-
-/** The exit status of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
-export const INTERRUPTED = 130;
 
 function silentLogger(): Logger {
   return createLogger({ level: "error", write: () => undefined });
@@ -86,29 +84,38 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
           err,
         );
       case "chat":
-        return await chat(config, io, out, err);
+        return await chat(
+          await KernelClient.connect(config),
+          {
+            input: io.stdin ?? process.stdin,
+            write: (text) => io.stdout.write(text),
+            error: err,
+            ...(io.interrupt === undefined ? {} : { interrupt: io.interrupt }),
+          },
+          {
+            agent: values.agent,
+            session: values.session,
+          },
+        );
       case "agent":
         return await agent(config, sub, rest, out);
+      case "approvals":
+        return await approvals(await KernelClient.connect(config), sub, rest, values, out);
+      case "schedule":
+        return await schedule(await KernelClient.connect(config), sub, rest, values, out);
+      case "sessions":
+        return await sessions(await KernelClient.connect(config), sub, rest, limit, out);
       case "memory":
         return await memory(config, sub, rest, values, limit, out);
       case "space":
         return await space(config, sub, rest, values, out);
       case "audit":
-        return await audit(config, sub, limit, out);
-      case "git": {
-        if (sub !== "log") throw usage("git log [--depth N]");
-        const depth = values.depth === undefined ? 20 : Number(values.depth);
-        const client = await KernelClient.connect(config);
-        const { commits } = await client.request<{
-          commits: Array<{ oid: string; message: string; timestamp: number }>;
-        }>("GET", `/api/git/log?depth=${depth}`);
-        for (const commit of commits) {
-          out(
-            `${commit.oid.slice(0, 10)}  ${new Date(commit.timestamp * 1000).toISOString()}  ${commit.message.trim()}`,
-          );
+        if (sub === "export") {
+          return await auditExport(await KernelClient.connect(config), values, (text) => io.stdout.write(text));
         }
-        return 0;
-      }
+        return await audit(config, sub, limit, out);
+      case "git":
+        return await git(await KernelClient.connect(config), sub, rest, values, out);
       case "config": {
         if (sub === "get") return await configGet(config, rest[0], out, err);
         throw usage("config get [KEY] | config set KEY VALUE | config path");
@@ -294,12 +301,12 @@ interface ChatResult {
 async function run(
   config: KernelConfig,
   message: string,
-  values: { json?: boolean; session?: string; "idempotency-key"?: string },
+  values: { json?: boolean; session?: string; agent?: string; "idempotency-key"?: string },
   interrupt: AbortSignal | undefined,
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
-  if (message.trim().length === 0) throw usage('run "<goal or message>"');
+  if (message.trim().length === 0) throw usage('run "<goal or message>" [--agent NAME] [--idempotency-key KEY]');
   const client = await KernelClient.connect(config);
   const key = values["idempotency-key"];
   if (key !== undefined) return durableRun(client, message, key, values, interrupt, out, err);
@@ -308,7 +315,11 @@ async function run(
     result = await client.request<ChatResult>(
       "POST",
       "/api/chat",
-      { message, ...(values.session ? { sessionId: values.session } : {}) },
+      {
+        message,
+        ...(values.session ? { sessionId: values.session } : {}),
+        ...(values.agent ? { agent: values.agent } : {}),
+      },
       {},
       interrupt,
     );
@@ -343,7 +354,7 @@ async function durableRun(
   client: KernelClient,
   goal: string,
   key: string,
-  values: { json?: boolean; session?: string },
+  values: { json?: boolean; session?: string; agent?: string },
   interrupt: AbortSignal | undefined,
   out: (line: string) => void,
   err: (line: string) => void,
@@ -352,7 +363,11 @@ async function durableRun(
   const started = await client.request<{ taskId: string }>(
     "POST",
     "/api/runs",
-    { goal, ...(values.session ? { sessionId: values.session } : {}) },
+    {
+      goal,
+      ...(values.session ? { sessionId: values.session } : {}),
+      ...(values.agent ? { agent: values.agent } : {}),
+    },
     { "idempotency-key": key },
   );
   let run: RunView | undefined;
@@ -376,46 +391,6 @@ async function durableRun(
   return 1;
 }
 
-/** `oxios chat`: each line a message of one session; Ctrl-D leaves, Ctrl-C stops the reply in progress and leaves. */
-async function chat(
-  config: KernelConfig,
-  io: CliIo,
-  out: (line: string) => void,
-  err: (line: string) => void,
-): Promise<number> {
-  const client = await KernelClient.connect(config);
-  const lines = createInterface({ input: io.stdin ?? process.stdin, terminal: false });
-  const interrupt = io.interrupt;
-  const leave = () => lines.close();
-  interrupt?.addEventListener("abort", leave, { once: true });
-  out("oxios chat — one message per line, Ctrl-D to leave");
-  let sessionId: string | undefined;
-  try {
-    for await (const line of lines) {
-      if (line.trim().length === 0) continue;
-      const result: ChatResult = await client.request<ChatResult>(
-        "POST",
-        "/api/chat",
-        { message: line, ...(sessionId ? { sessionId } : {}) },
-        {},
-        interrupt,
-      );
-      sessionId = result.sessionId;
-      out(result.response);
-    }
-  } catch (error) {
-    if (interrupt?.aborted !== true) throw error;
-  } finally {
-    interrupt?.removeEventListener("abort", leave);
-    lines.close();
-  }
-  if (interrupt?.aborted === true) {
-    err("oxios: cancelled (Ctrl-C)");
-    return INTERRUPTED;
-  }
-  return 0;
-}
-
 async function agent(config: KernelConfig, sub: string | undefined, rest: string[], out: (line: string) => void) {
   const client = await KernelClient.connect(config);
   if (sub === "list") {
@@ -430,7 +405,8 @@ async function agent(config: KernelConfig, sub: string | undefined, rest: string
     out(`${killed.id} ${killed.status}`);
     return 0;
   }
-  throw usage("agent list | agent kill ID");
+  if (sub === "profiles") return profiles(client, out);
+  throw usage("agent list | agent kill ID | agent profiles");
 }
 
 async function memory(

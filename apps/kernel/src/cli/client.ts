@@ -37,16 +37,7 @@ export class KernelClient {
     headers: Record<string, string> = {},
     signal?: AbortSignal,
   ): Promise<T> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      ...(signal === undefined ? {} : { signal }),
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const response = await this.#fetch(method, path, body, signal, headers);
     const text = await response.text();
     const parsed = text.length > 0 && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text;
     if (!response.ok) {
@@ -60,6 +51,71 @@ export class KernelClient {
       );
     }
     return parsed as T;
+  }
+
+  /**
+   * A request whose answer is read as a stream (server-sent events, JSON lines); an error
+   * status is thrown like `request` does.
+   */
+  async stream(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const response = await this.#fetch(method, path, body, signal);
+    if (response.ok) return response;
+    const text = await response.text();
+    let error: { code?: string; message?: string } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    } catch {
+      // Not a JSON error body: the status line says what went wrong.
+      error = undefined;
+    }
+    throw new KernelError(
+      error?.code ?? KernelErrorCode.cliRequestFailed,
+      error?.message ?? `${response.status} ${response.statusText}`,
+      {
+        details: { status: response.status },
+      },
+    );
+  }
+
+  #fetch(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    return fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+}
+
+/** The server-sent events of a response body, as `{event, data}` (data lines joined). */
+export async function* serverSentEvents(response: Response): AsyncGenerator<{ event: string; data: string }> {
+  const body = response.body;
+  if (body === null) return;
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length > 0) yield { event, data: data.join("\n") };
+    }
   }
 }
 

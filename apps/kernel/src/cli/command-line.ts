@@ -6,19 +6,29 @@
 
 import { parseArgs } from "node:util";
 
+/** The exit status of a command ended by Ctrl-C (128 + SIGINT), as a shell reports it. */
+export const INTERRUPTED = 130;
+
 export const USAGE = `usage: oxios <command>
 
   init [--print]              write a commented config.toml (every key, its default, its variable)
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
-  run "<goal>" [--json] [--session ID] [--idempotency-key KEY]   prints the answer; exits 1 when the run or its evaluation failed
-  chat                        interactive: each line is a run (Ctrl-C stops a run of run/chat, exit 130)
-  agent list | agent kill ID
+  run "<goal>" [--agent NAME] [--json] [--session ID] [--idempotency-key KEY]
+                              prints the answer; exits 1 when the run or its evaluation failed
+  chat [--agent NAME] [--session ID]   interactive, streamed; .session .agent .space .reset .help
+                              (Ctrl-C stops a run of run/chat, exit 130)
+  agent list | agent kill ID | agent profiles
+  approvals [list] [--all] | approvals approve ID [--reason T] | approvals reject ID [--reason T]
+  schedule [list] | schedule show NAME | schedule rm NAME | schedule run NAME
+  schedule add NAME (--cron "0 9 * * 1-5" [--tz ZONE] | --every 1h) --goal TEXT [--agent NAME]
+           [--missed skip|run-once] [--overlap skip|queue]
+  sessions [list] [--limit N] | sessions show ID | sessions rm ID
   memory add TEXT [--type T] [--tags a,b] | memory list [--limit N]
   memory search QUERY [--limit N] [--include-episodes]   (run episodes only when asked for)
   space list | space create NAME [--description TEXT]
-  audit verify | audit tail [--limit N]
-  git log [--depth N]
+  audit verify | audit tail [--limit N] | audit export [--from SEQ] > audit.jsonl
+  git log [--depth N] | git tags | git tag NAME [--commit REF] | git verify | git restore PATH --commit REF
   config get [KEY] | config set KEY VALUE | config path   (get: the running kernel's, else the local)
   doctor                      check Node, sqlite-vec, embedder, model, port, permissions
   --version                   print the version
@@ -34,6 +44,18 @@ export interface CommandLineOptions {
   limit?: string;
   depth?: string;
   description?: string;
+  agent?: string;
+  reason?: string;
+  by?: string;
+  all?: boolean;
+  cron?: string;
+  every?: string;
+  tz?: string;
+  goal?: string;
+  missed?: string;
+  overlap?: string;
+  from?: string;
+  commit?: string;
   "idempotency-key"?: string;
   help?: boolean;
   version?: boolean;
@@ -73,6 +95,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       limit: { type: "string" },
       depth: { type: "string" },
       description: { type: "string" },
+      agent: { type: "string" },
+      reason: { type: "string" },
+      by: { type: "string" },
+      all: { type: "boolean" },
+      cron: { type: "string" },
+      every: { type: "string" },
+      tz: { type: "string" },
+      goal: { type: "string" },
+      missed: { type: "string" },
+      overlap: { type: "string" },
+      from: { type: "string" },
+      commit: { type: "string" },
       "idempotency-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },

@@ -23,6 +23,7 @@ function testApi(options: { ratePerMinute?: number; clock?: ManualClock } = {}) 
     config: { httpRatePerMinute: options.ratePerMinute ?? 1000, llmApiKey: "sk-llm-key-never-a-token" },
     clock,
     startedAt: clock.now(),
+    lifecycle: { ready: true, draining: false },
   } as unknown as Kernel;
   const a2a = { fetch: async () => Response.json({ name: "card" }) } as unknown as A2aServer;
   return createApi({ kernel, token: TOKEN, streams: new StreamRegistry(), a2a });

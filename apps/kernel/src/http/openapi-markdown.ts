@@ -24,6 +24,8 @@ type Schema = {
 };
 interface Operation {
   summary?: string;
+  /** Shown under the summary: how to call it, with an example. */
+  description?: string;
   security?: unknown[];
   parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema; description?: string }>;
   requestBody?: { content: Record<string, { schema: Schema }> };
@@ -82,6 +84,12 @@ export function renderHttpApiMarkdown(): string {
     "  `invalid` code; 413 `BODY_TOO_LARGE`; 401 `UNAUTHORIZED`; 404 `NOT_FOUND` (also unknown routes)",
     "  or another `not-found` code; 429 `RATE_LIMITED` (per token, `OXIOS_HTTP_RATE_PER_MIN`, default",
     "  1200); 409 a conflict or a run stopped before it finished; 503 while shutting down.",
+    "- **The control plane**: agent profiles (`GET /api/agents/profiles`; `agent` on runs and chat,",
+    "  404 `AGENT_PROFILE_NOT_FOUND` when unknown), approvals (`/api/approvals`; a second decision is",
+    "  409 `TOOL_APPROVAL_ALREADY_DECIDED`), scheduled goals (`/api/schedules`; a bad cron expression",
+    "  is 422 `SCHEDULER_SCHEDULE_INVALID` naming the field), sessions (`/api/sessions`), the audit",
+    "  export and the state repository (`/api/git/*`); the kernel README shows them with `config.toml`",
+    "  and the `oxios` commands. `$TOKEN` in the examples is the API token.",
     "- **Durable runs**: `POST /api/runs` answers once the run is journalled in `oxios.db` (one group",
     "  commit with its scheduler task); after a crash the kernel resumes it from its last journalled",
     "  step (`run.resumed`). With an `Idempotency-Key` header (IETF httpapi draft; 1–255 visible ASCII",
@@ -110,6 +118,7 @@ export function renderHttpApiMarkdown(): string {
   }
   for (const { path, method, operation } of entries) {
     lines.push("", `### \`${method} ${path}\``, "", operation.summary ?? "", "");
+    if (operation.description !== undefined) lines.push(operation.description, "");
     for (const parameter of operation.parameters ?? []) {
       lines.push(
         `- ${parameter.in} \`${parameter.name}\`${parameter.required ? "" : "?"}: ${typeOf(parameter.schema)}${parameter.description === undefined ? "" : ` — ${parameter.description}`}`,

@@ -18,6 +18,19 @@ export const HealthSchema = z
   .object({ status: z.literal("ok"), version: z.string(), uptimeMs: z.number() })
   .openapi("Health");
 
+export const ReadinessSchema = z
+  .object({
+    status: z.enum(["ready", "not-ready"]),
+    reason: z.string().optional().openapi({ description: "booting or draining" }),
+  })
+  .openapi("Readiness");
+
+/** The `agent` field of runs and chat: a profile of `[agents.<name>]`. */
+const AgentField = z.string().min(1).max(64).optional().openapi({
+  description: "Agent profile to run as (404 AGENT_PROFILE_NOT_FOUND when unknown)",
+  example: "release-notes",
+});
+
 export const StatusSchema = z
   .object({
     version: z.string(),
@@ -107,6 +120,7 @@ export const RunRequestSchema = z
     priority: Priority.optional(),
     spaceId: z.string().min(1).max(256).optional(),
     sessionId: z.string().min(1).max(256).optional(),
+    agent: AgentField,
   })
   .openapi("RunRequest");
 
@@ -121,6 +135,11 @@ export const RunSchema = z
     status: z.enum(["queued", "running", "completed", "failed", "cancelled"]),
     sessionId: z.string().optional(),
     spaceId: z.string().optional(),
+    agent: z.string().optional().openapi({ description: "the agent profile the run used" }),
+    model: z
+      .string()
+      .optional()
+      .openapi({ description: "the model that answered (a fallback when the first could not)" }),
     createdAt: z.number(),
     startedAt: z.number().optional(),
     finishedAt: z.number().optional(),
@@ -143,6 +162,7 @@ export const ChatRequestSchema = z
     message: z.string().min(1).max(100_000),
     sessionId: z.string().min(1).max(256).optional(),
     spaceId: z.string().min(1).max(256).optional(),
+    agent: AgentField,
   })
   .openapi("ChatRequest");
 
@@ -288,6 +308,139 @@ export const AuditVerifySchema = z
 export const GitCommitSchema = z
   .object({ oid: z.string(), message: z.string(), author: z.string(), timestamp: z.number() })
   .openapi("GitCommit");
+
+export const ProfileSchema = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    model: z.string(),
+    fallbackModels: z.array(z.string()),
+    role: z.string(),
+    template: z.string(),
+    execAllow: z.array(z.string()).nullable().openapi({ description: "null: the default read-only allowlist" }),
+    paths: z.array(z.string()),
+    network: z.boolean(),
+    tools: z.object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }),
+    approvalRequired: z.array(z.string()),
+    tokenBudget: z
+      .object({ tokens: z.number().optional(), calls: z.number().optional(), window: z.enum(["hour", "day"]) })
+      .optional(),
+    maxConcurrent: z.number().optional(),
+    workspace: z.enum(["persistent", "per-run"]),
+    skills: z.array(z.string()),
+  })
+  .openapi("AgentProfile");
+
+const ApprovalStatus = z.enum(["pending", "approved", "rejected", "expired", "cancelled"]);
+
+export const ApprovalSchema = z
+  .object({
+    approvalId: z.string(),
+    agentId: z.string(),
+    runId: z.string().optional().openapi({ description: "the direct run's task id" }),
+    callId: z.string().optional(),
+    profile: z.string().optional(),
+    tool: z.string(),
+    input: z.unknown().optional().openapi({ description: "the call's input, secrets redacted" }),
+    reason: z.string(),
+    requestedAt: z.number(),
+    ageMs: z.number(),
+    deadlineAt: z.number(),
+    defaultDecision: z.enum(["approve", "reject"]),
+    status: ApprovalStatus,
+    decidedBy: z.string().optional(),
+    decidedAt: z.number().optional(),
+    decisionReason: z.string().optional(),
+  })
+  .openapi("Approval");
+
+export const ApprovalDecisionSchema = z
+  .object({
+    reason: z.string().min(1).max(2_000).optional(),
+    by: z
+      .string()
+      .regex(/^[A-Za-z0-9._@-]{1,64}$/)
+      .optional()
+      .openapi({ description: "who decides, recorded as operator:<by> (default: operator)", example: "alice" }),
+  })
+  .openapi("ApprovalDecision");
+
+export const ApprovalStatusQuery = z.object({
+  status: z
+    .enum(["pending", "approved", "rejected", "expired", "cancelled", "all"])
+    .optional()
+    .openapi({ description: "default pending" }),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+const ScheduleFields = {
+  cron: z
+    .string()
+    .max(256)
+    .optional()
+    .openapi({ description: "five cron fields (or six with seconds)", example: "0 9 * * 1-5" }),
+  every: z.string().max(64).optional().openapi({ description: 'an interval instead of cron: "15m", "1h30m", "1d"' }),
+  timezone: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: "IANA time zone of the cron expression (default UTC)", example: "Europe/Berlin" }),
+  goal: z.string().max(100_000),
+  agent: z.string().max(64).optional().openapi({ description: "agent profile to run the goal as" }),
+  missed: z.enum(["skip", "run-once"]).optional().openapi({ description: "firings missed while down (default skip)" }),
+  overlap: z
+    .enum(["skip", "queue"])
+    .optional()
+    .openapi({ description: "a firing while the previous run goes on (default skip)" }),
+  enabled: z.boolean().optional(),
+};
+
+export const ScheduleCreateSchema = z.object({ name: z.string().max(64), ...ScheduleFields }).openapi("ScheduleCreate");
+export const ScheduleReplaceSchema = z.object(ScheduleFields).openapi("ScheduleReplace");
+
+export const ScheduleSchema = z
+  .object({
+    name: z.string(),
+    cron: z.string().optional(),
+    every: z.string().optional(),
+    timezone: z.string(),
+    goal: z.string(),
+    agent: z.string().optional(),
+    missed: z.enum(["skip", "run-once"]),
+    overlap: z.enum(["skip", "queue"]),
+    enabled: z.boolean(),
+    source: z.enum(["config", "api", "agent"]),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    nextFireAt: z.number().optional(),
+    lastFiredAt: z.number().optional(),
+    lastTaskId: z.string().optional(),
+    fired: z.number(),
+    skipped: z.number(),
+    running: z.number(),
+    queued: z.boolean(),
+  })
+  .openapi("Schedule");
+
+export const ScheduleRunSchema = z
+  .object({ started: z.boolean(), taskId: z.string().optional(), queued: z.boolean().optional() })
+  .openapi("ScheduleRun");
+
+export const SessionSummarySchema = z
+  .object({ id: z.string(), spaceId: z.string().optional(), turns: z.number(), lastActivityAt: z.number() })
+  .openapi("SessionSummary");
+
+export const SessionSchema = z
+  .object({
+    id: z.string(),
+    spaceId: z.string(),
+    turns: z.array(
+      z.object({ role: z.enum(["user", "assistant", "system", "tool"]), content: z.string(), at: z.number() }),
+    ),
+    lastActivityAt: z.number(),
+    interviewing: z.boolean(),
+  })
+  .openapi("Session");
 
 /** The `{id}` path parameter of agents, memories and spaces. */
 export const IdParam = z.object({

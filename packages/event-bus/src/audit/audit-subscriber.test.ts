@@ -185,6 +185,26 @@ describe("AuditSubscriber", () => {
     });
   });
 
+  it("records who decided an approval as the actor, and a schedule by its name", () => {
+    const decided = auditInputOf(
+      createEvent("approval.resolved", { approvalId: "ap1", approved: true, by: "operator:alice" }, "tools.gate", 7),
+    );
+    expect(decided).toMatchObject({ actor: "operator:alice", action: "approval.resolved", resource: "approval:ap1" });
+    const fired = auditInputOf(
+      createEvent(
+        "schedule.fired",
+        { scheduleId: "release-notes", scheduledAt: 5, trigger: "timer", taskId: "t1" },
+        "scheduler.schedules",
+        7,
+      ),
+    );
+    expect(fired).toMatchObject({ actor: "scheduler.schedules", resource: "task:t1" });
+    const created = auditInputOf(
+      createEvent("schedule.created", { scheduleId: "release-notes", source: "api" }, "scheduler.schedules", 7),
+    );
+    expect(created.resource).toBe("schedule:release-notes");
+  });
+
   it("skips telemetry types by default and records only what it listens to", async () => {
     const bus = new EventBus();
     const trail = await AuditTrail.open({ store: new MemoryAuditStore() });

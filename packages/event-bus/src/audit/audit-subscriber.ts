@@ -47,6 +47,7 @@ const resourceFields = [
   "taskId",
   "callId",
   "approvalId",
+  "scheduleId",
   "memoryId",
   "seedId",
   "groupId",
@@ -58,13 +59,15 @@ const resourceFields = [
 ] as const;
 
 /**
- * How an event becomes an audit entry: the action is the event type, the actor the agent
- * when the payload names one (else the publishing component), the resource the payload's
+ * How an event becomes an audit entry: the action is the event type, the actor who decided
+ * when the payload says so (`by`: an approval's decider), else the agent when the payload
+ * names one, else the publishing component; the resource the payload's
  * most specific id, and the details carry the event id, source and payload.
  */
 export function auditInputOf(event: KernelEvent): AuditInput {
   const payload = event.payload as Record<string, unknown>;
   const agentId = payload.agentId;
+  const decidedBy = payload.by;
   let resource = "";
   for (const field of resourceFields) {
     const value = payload[field];
@@ -75,7 +78,12 @@ export function auditInputOf(event: KernelEvent): AuditInput {
   }
   return {
     at: event.at,
-    actor: typeof agentId === "string" && agentId.length > 0 ? `agent:${agentId}` : event.source || "unknown",
+    actor:
+      typeof decidedBy === "string" && decidedBy.length > 0
+        ? decidedBy
+        : typeof agentId === "string" && agentId.length > 0
+          ? `agent:${agentId}`
+          : event.source || "unknown",
     action: event.type,
     resource,
     details: { eventId: event.id, source: event.source, payload },

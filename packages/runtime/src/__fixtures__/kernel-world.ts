@@ -8,7 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { systemClock } from "@oxios/core";
+import { type Clock, systemClock } from "@oxios/core";
 import { type Database, openDatabase } from "@oxios/database";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { MemoryStore } from "@oxios/memory";
@@ -18,7 +18,7 @@ import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { InMemorySpaceStore, SpaceManager, type SpaceStore } from "@oxios/space";
 import { GitLayer, StateStore } from "@oxios/state-store";
 import { Supervisor } from "@oxios/supervisor";
-import { type AnyTool, builtinTools, ToolRegistry } from "@oxios/tools";
+import { type AnyTool, type ApprovalStore, builtinTools, ToolRegistry, type ToolPorts } from "@oxios/tools";
 import { InMemoryAuditSink } from "@oxios/tools/testing";
 import { MemoryStoreToolPort } from "../adapters/memory-adapters.ts";
 import { SpaceManagerToolPort } from "../adapters/space-tool-port.ts";
@@ -34,9 +34,15 @@ export interface WorldOptions {
   dir?: string;
   spaceStore?: SpaceStore;
   extraTools?: AnyTool[];
+  /** Ports besides memory and space (skills, schedules). */
+  ports?: Partial<ToolPorts>;
   runtime?: Partial<RuntimeOptions>;
+  /** The clock profile budget windows are measured on (default the system clock). */
+  budgetClock?: Clock;
   /** Durable runs: the task queue and the run journal on one `oxios.db` handle in `dir`. */
   durable?: boolean;
+  /** Where the gate keeps approval records (one the test shares across a simulated restart). */
+  approvalStore?: ApprovalStore;
 }
 
 export interface World {
@@ -64,17 +70,23 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   const clock = systemClock;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "oxios-runtime-")));
   const publisher = new RecordingPublisher();
-  const budgets = new TokenBudgets();
+  let runtime: Runtime | undefined;
+  let scheduler: Scheduler | undefined;
+  const budgets = new TokenBudgets({
+    clock: options.budgetClock ?? clock,
+    onWindowReset: () => scheduler?.reconsider(),
+  });
   const database = options.durable ? await openDatabase({ url: `file:${join(dir, "oxios.db")}` }) : undefined;
   const taskStore = database === undefined ? undefined : await LibsqlTaskStore.open({ database });
   const journal = database === undefined ? undefined : await LibsqlRunJournal.open({ database });
-  const scheduler = new Scheduler({
+  scheduler = new Scheduler({
     clock,
     events: publisher,
     ...(taskStore === undefined ? {} : { store: taskStore }),
     maxConcurrent: options.maxConcurrent ?? 20,
     ratePerMinute: Number.POSITIVE_INFINITY,
-    canAdmit: budgets.canAdmit,
+    // The runtime's hook (budgets, profile windows and caps) once it exists.
+    canAdmit: (task) => runtime?.canAdmit(task) ?? budgets.canAdmit(task),
   });
   const supervisor = new Supervisor({ scheduler, events: publisher, clock });
   const spaceStore = options.spaceStore ?? new InMemorySpaceStore();
@@ -92,9 +104,10 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     audit,
     publisher,
     clock,
-    ports: { memory: new MemoryStoreToolPort(memory), space: new SpaceManagerToolPort(spaces) },
+    ...(options.approvalStore === undefined ? {} : { approvalStore: options.approvalStore }),
+    ports: { memory: new MemoryStoreToolPort(memory), space: new SpaceManagerToolPort(spaces), ...options.ports },
   }).register(...builtinTools(), ...(options.extraTools ?? []));
-  const runtime = createRuntime({
+  runtime = createRuntime({
     model: options.model,
     clock,
     publisher,

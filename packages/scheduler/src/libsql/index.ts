@@ -1,7 +1,7 @@
 /**
- * @module @oxios/scheduler/libsql — the durable queue's `TaskStore` on a libsql database
- * through `@oxios/database` (WAL, group commit). Node, Bun and Deno load it; the scheduler
- * itself stays portable.
+ * @module @oxios/scheduler/libsql — the durable queue's `TaskStore` (WAL, group commit) and
+ * the scheduled goals' `GoalScheduleStore` on a libsql database through `@oxios/database`.
+ * Node, Bun and Deno load it; the scheduler itself stays portable.
  */
 
 export {
@@ -12,4 +12,9 @@ export {
   reclaimExpired,
   renewLease,
 } from "./cluster-admission.ts";
+export {
+  GOAL_SCHEDULE_MIGRATIONS,
+  LibsqlGoalScheduleStore,
+  type LibsqlGoalScheduleStoreOptions,
+} from "./libsql-goal-schedule-store.ts";
 export { LibsqlTaskStore, type LibsqlTaskStoreOptions } from "./libsql-task-store.ts";

@@ -21,7 +21,7 @@ import {
 } from "@oxios/database";
 import { SpaceErrorCode } from "../error-codes.ts";
 import { type Space, type SpaceSource, spaceNameKey } from "../space.ts";
-import type { ConversationTurn, SpaceStore, TurnRole } from "../space-store.ts";
+import type { ConversationTurn, SessionSummary, SpaceStore, TurnRole } from "../space-store.ts";
 import { SPACE_MIGRATIONS } from "./migrations.ts";
 
 export type LibsqlSpaceStoreOptions = DatabaseSource & {
@@ -297,6 +297,27 @@ export class LibsqlSpaceStore implements SpaceStore {
 
   async clearTurns(sessionId: string): Promise<boolean> {
     return this.#atomic(() => this.#run("DELETE FROM conversation_turns WHERE session_id = ?", [sessionId]) > 0);
+  }
+
+  async sessions(query: { limit: number }): Promise<SessionSummary[]> {
+    const rows = this.#database.all<{ session_id: string; space_id: string | null; turns: number; last: number }>(
+      `WITH ids AS (SELECT session_id FROM conversation_turns UNION SELECT session_id FROM space_session_active),
+            counted AS (SELECT session_id, COUNT(*) AS turns, MAX(at) AS last FROM conversation_turns GROUP BY session_id)
+       SELECT ids.session_id, active.space_id, COALESCE(counted.turns, 0) AS turns,
+              MAX(COALESCE(counted.last, 0), COALESCE(active.activated_at, 0)) AS last
+         FROM ids
+         LEFT JOIN counted ON counted.session_id = ids.session_id
+         LEFT JOIN space_session_active AS active ON active.session_id = ids.session_id
+        ORDER BY last DESC, ids.session_id
+        LIMIT ?`,
+      [query.limit],
+    );
+    return rows.map((row) => ({
+      sessionId: row.session_id,
+      turns: Number(row.turns),
+      lastActivityAt: Number(row.last),
+      ...(row.space_id === null ? {} : { spaceId: row.space_id }),
+    }));
   }
 
   async forgetSession(sessionId: string): Promise<void> {

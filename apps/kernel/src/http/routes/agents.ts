@@ -1,4 +1,4 @@
-/** `/api/agents`: list agents, read one, kill one. */
+/** `/api/agents`: the agent profiles, list agents, read one, kill one. */
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
@@ -6,10 +6,10 @@ import { SupervisorErrorCode } from "@oxios/supervisor";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
-import { AgentSchema, IdParam } from "../schemas.ts";
+import { AgentSchema, IdParam, ProfileSchema } from "../schemas.ts";
 import { securedRoute } from "../secured-route.ts";
 
-export function agentsRoutes(kernel: Pick<Kernel, "supervisor">) {
+export function agentsRoutes(kernel: Pick<Kernel, "supervisor" | "control">) {
   const app = createRouter();
   const agentView = (agent: ReturnType<Kernel["supervisor"]["list"]>[number]) => ({
     id: agent.id,
@@ -19,6 +19,18 @@ export function agentsRoutes(kernel: Pick<Kernel, "supervisor">) {
     runs: agent.runs,
     ...(agent.lastError ? { lastError: agent.lastError } : {}),
   });
+  // Before /api/agents/{id}, so "profiles" is never read as an agent id.
+  app.openapi(
+    securedRoute({
+      method: "get",
+      path: "/api/agents/profiles",
+      summary: "Agent profiles of config.toml ([agents.<name>]), as runs would use them now",
+      description:
+        'Example: `curl -H "authorization: Bearer $TOKEN" http://127.0.0.1:4200/api/agents/profiles` → `{"profiles": [{"name": "release-notes", "model": "openai/gpt-4o-mini", "execAllow": ["git"], "workspace": "persistent", …}]}`',
+      responses: { 200: json(z.object({ profiles: z.array(ProfileSchema) }), "Profiles") },
+    }),
+    (c) => c.json({ profiles: [...kernel.control.profiles()] }, 200),
+  );
   app.openapi(
     securedRoute({
       method: "get",

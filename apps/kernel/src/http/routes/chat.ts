@@ -18,6 +18,7 @@ export function chatRoutes(kernel: Pick<Kernel, "runtime" | "logger">, streams: 
     signal,
     ...(body.sessionId ? { sessionId: body.sessionId } : {}),
     ...(body.spaceId ? { spaceId: body.spaceId } : {}),
+    ...(body.agent ? { agent: body.agent } : {}),
   });
   app.openapi(
     securedRoute({
@@ -37,6 +38,9 @@ export function chatRoutes(kernel: Pick<Kernel, "runtime" | "logger">, streams: 
       method: "post",
       path: "/api/chat/stream",
       summary: "One message as server-sent events: phases, text deltas, tool events, the result",
+      description:
+        "`oxios chat` reads this stream. " +
+        `Example: \`curl -N -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"message": "what changed this week?", "agent": "release-notes"}' http://127.0.0.1:4200/api/chat/stream\``,
       request: { body: { content: { "application/json": { schema: ChatRequestSchema } }, required: true } },
       responses: { 200: sse, 422: errors[422] },
     }),

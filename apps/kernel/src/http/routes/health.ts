@@ -1,13 +1,13 @@
-/** `GET /health`: liveness, without auth. */
+/** `GET /health` (liveness) and `GET /health/ready` (readiness), without auth. */
 
 import { createRoute } from "@hono/zod-openapi";
 import type { Kernel } from "../../kernel.ts";
 import { KERNEL_VERSION } from "../../kernel.ts";
 import { json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
-import { HealthSchema } from "../schemas.ts";
+import { HealthSchema, ReadinessSchema } from "../schemas.ts";
 
-export function healthRoutes(kernel: Pick<Kernel, "clock" | "startedAt">) {
+export function healthRoutes(kernel: Pick<Kernel, "clock" | "startedAt" | "lifecycle">) {
   const app = createRouter();
   app.openapi(
     createRoute({
@@ -18,6 +18,23 @@ export function healthRoutes(kernel: Pick<Kernel, "clock" | "startedAt">) {
     }),
     (c) =>
       c.json({ status: "ok" as const, version: KERNEL_VERSION, uptimeMs: kernel.clock.now() - kernel.startedAt }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health/ready",
+      summary: "Readiness (no auth): 200 once booted, 503 while booting or draining",
+      description: 'Example: `curl http://127.0.0.1:4200/health/ready` → `{"status": "ready"}`',
+      responses: {
+        200: json(ReadinessSchema, "Ready for work"),
+        503: json(ReadinessSchema, "Booting, or draining for shutdown"),
+      },
+    }),
+    (c) => {
+      const { ready, draining } = kernel.lifecycle;
+      if (ready && !draining) return c.json({ status: "ready" as const }, 200);
+      return c.json({ status: "not-ready" as const, reason: draining ? "draining" : "booting" }, 503);
+    },
   );
   return app;
 }

@@ -40,6 +40,9 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       method: "post",
       path: "/api/runs",
       summary: "Start a direct run of a goal (answered once it is journalled)",
+      description:
+        "`agent` runs it as an agent profile (404 AGENT_PROFILE_NOT_FOUND when unknown). " +
+        `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"goal": "Write release notes for the last week", "agent": "release-notes"}' http://127.0.0.1:4200/api/runs\``,
       request: {
         headers: IdempotencyHeaders,
         body: { content: { "application/json": { schema: RunRequestSchema } }, required: true },
@@ -47,6 +50,7 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       responses: {
         200: json(RunStartedSchema, "The run this Idempotency-Key started within the last 24 h (none is started)"),
         202: json(RunStartedSchema, "Journalled and queued"),
+        404: errors[404],
         422: errors[422],
       },
     }),

@@ -1,13 +1,12 @@
-/** `GET /api/state/{category}` and `GET /api/git/log`: the state store and its git history. */
+/** `GET /api/state/{category}`: the entries of a state store category. */
 
 import { z } from "@hono/zod-openapi";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
-import { GitCommitSchema } from "../schemas.ts";
 import { securedRoute } from "../secured-route.ts";
 
-export function stateRoutes(kernel: Pick<Kernel, "state" | "git">) {
+export function stateRoutes(kernel: Pick<Kernel, "state">) {
   const app = createRouter();
   app.openapi(
     securedRoute({
@@ -45,29 +44,6 @@ export function stateRoutes(kernel: Pick<Kernel, "state" | "git">) {
             format: entry.format,
             size: entry.size,
             savedAt: entry.savedAt,
-          })),
-        },
-        200,
-      );
-    },
-  );
-  app.openapi(
-    securedRoute({
-      method: "get",
-      path: "/api/git/log",
-      summary: "Commits of the state repository, newest first",
-      request: { query: z.object({ depth: z.coerce.number().int().min(1).max(1000).optional() }) },
-      responses: { 200: json(z.object({ commits: z.array(GitCommitSchema) }), "Commits") },
-    }),
-    async (c) => {
-      const commits = await kernel.git.log({ depth: c.req.valid("query").depth ?? 20 });
-      return c.json(
-        {
-          commits: commits.map((commit) => ({
-            oid: commit.oid,
-            message: commit.message,
-            author: commit.author.name,
-            timestamp: commit.author.timestamp,
           })),
         },
         200,

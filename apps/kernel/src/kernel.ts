@@ -23,8 +23,7 @@ import type { ShutdownSequence } from "@oxios/daemon";
 import { type Database, openDatabase } from "@oxios/database";
 import { AuditSubscriber, AuditTrail, EventBus } from "@oxios/event-bus";
 import { LibsqlAuditStore } from "@oxios/event-bus/libsql";
-import { type Embedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
-import { HashingEmbedder } from "@oxios/memory/testing";
+import { type Embedder, HashingEmbedder, MemoryStore, UniversalSentenceEncoderEmbedder } from "@oxios/memory";
 import {
   createRuntime,
   isFinished,

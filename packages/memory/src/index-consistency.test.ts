@@ -4,9 +4,9 @@
 // search over the table returns.
 import fc from "fast-check";
 import { afterEach, it } from "vitest";
+import { HashingEmbedder } from "./hashing-embedder.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { expectIndexConsistent, removeTempDatabases, tempDatabase } from "./test-support.ts";
-import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 const TEXTS = [
   "the deploy key lives in the ops vault",

@@ -3,9 +3,9 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";
+import { HashingEmbedder } from "./hashing-embedder.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { expectIndexConsistent, removeTempDatabases, tempDatabase } from "./test-support.ts";
-import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 const fixture = fileURLToPath(new URL("./__fixtures__/remember-until-killed.ts", import.meta.url));
 const packageDir = fileURLToPath(new URL("..", import.meta.url));

@@ -16,6 +16,7 @@ export { type Embedder, embedWithin } from "./embedder.ts";
 export { MemoryErrorCode } from "./error-codes.ts";
 export type { MemoryFilter } from "./filters.ts";
 export { ftsQuery, queryTerms } from "./fts-query.ts";
+export { HashingEmbedder } from "./hashing-embedder.ts";
 export {
   DEFAULT_TIER_CAPS,
   type DecayInput,

@@ -6,11 +6,11 @@ import { openDatabase } from "@oxios/database";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { HashingEmbedder } from "./hashing-embedder.ts";
 import { MAX_CONTENT_LENGTH, MAX_QUERY_LENGTH } from "./limits.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { recallQuery } from "./recall-query.ts";
 import { openTestStore, removeTempDatabases, type TestStore, tempDatabase } from "./test-support.ts";
-import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 const open: TestStore[] = [];
 async function fresh(options: Parameters<typeof openTestStore>[0] = {}): Promise<TestStore> {

@@ -10,9 +10,9 @@ import { RecordingPublisher } from "@oxios/event-bus/testing";
 import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { expect } from "vitest";
+import { HashingEmbedder } from "./hashing-embedder.ts";
 import { MemoryStore, type MemoryStoreOptions, type MemoryStoreSettings } from "./memory-store.ts";
 import { SignQuantizer } from "./sign-quantizer.ts";
-import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 import { CODE_BITS } from "./vector-index.ts";
 
 export interface TestStore {

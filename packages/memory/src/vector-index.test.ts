@@ -6,9 +6,9 @@ import Database from "libsql";
 import * as sqliteVec from "sqlite-vec";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SyntheticCorpus } from "./__fixtures__/synthetic-corpus.ts";
+import { HashingEmbedder } from "./hashing-embedder.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { openTestStore, removeTempDatabases, type TestStore, tempDatabase } from "./test-support.ts";
-import { HashingEmbedder } from "./testing/hashing-embedder.ts";
 
 type RawDatabase = InstanceType<typeof Database>;
 

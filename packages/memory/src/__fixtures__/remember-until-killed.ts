@@ -2,7 +2,7 @@
 // commits), with forgets and updates between them. It prints "COMMITTED <n>" after each batch.
 // Run: node --conditions=@oxios/source --import tsx remember-until-killed.ts <path>
 import { MemoryStore } from "../memory-store.ts";
-import { HashingEmbedder } from "../testing/hashing-embedder.ts";
+import { HashingEmbedder } from "../hashing-embedder.ts";
 
 const path = process.argv[2] as string;
 const store = await MemoryStore.open({

@@ -1,2 +1,2 @@
-/** @module @oxios/memory/testing — a deterministic feature-hashing embedder for tests and benchmarks. */
-export { HashingEmbedder } from "./hashing-embedder.ts";
+/** @module @oxios/memory/testing — the deterministic feature-hashing embedder, for tests and benchmarks. */
+export { HashingEmbedder } from "../hashing-embedder.ts";

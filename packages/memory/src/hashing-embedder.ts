@@ -1,10 +1,11 @@
 /**
  * A deterministic feature-hashing embedder: each word and each character trigram is hashed
  * (FNV-1a) to a signed slot of the vector, then the vector is L2-normalised. No model, no
- * I/O, microseconds per text — for tests and benchmarks. Texts sharing words land close.
+ * I/O, microseconds per text. Texts sharing words land close; paraphrases with other words do
+ * not (the kernel's `embedder = "hashing"`, tests and benchmarks).
  */
 
-import type { Embedder } from "../embedder.ts";
+import type { Embedder } from "./embedder.ts";
 
 function fnv1a(text: string, seed: number): number {
   let hash = seed;

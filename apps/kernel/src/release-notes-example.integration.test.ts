@@ -22,7 +22,7 @@ const README = fileURLToPath(new URL("../README.md", import.meta.url));
 function readmeExample(): string {
   const text = readFileSync(README, "utf8");
   const marker = text.indexOf("<!-- release-notes-example");
-  const start = text.indexOf("```toml\n", marker) + "```toml\n".length;
+  const start = text.indexOf("```toml config\n", marker) + "```toml config\n".length;
   return text.slice(start, text.indexOf("```", start));
 }
 

@@ -40,6 +40,8 @@ describe("pnpm dev", () => {
         XDG_STATE_HOME: state,
         XDG_CONFIG_HOME: config,
         NO_COLOR: "1",
+        // A newcomer's terminal, not a CI job: pnpm stays quiet in CI whatever its settings.
+        CI: "false",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -78,6 +80,7 @@ describe("pnpm dev", () => {
         ...process.env,
         XDG_STATE_HOME: mkdtempSync(join(tmpdir(), "oxios-pnpm-state-")),
         pnpm_config_update_notifier: "true",
+        CI: "false",
       },
     });
     expect(`${notifying.stdout}${notifying.stderr}`).toContain("Update available");

@@ -6,6 +6,7 @@
 
 import { userInfo } from "node:os";
 import { KernelError } from "@oxios/core";
+import type { ProfileView } from "../control-plane.ts";
 import { KernelErrorCode } from "../error-codes.ts";
 import type { KernelClient } from "./client.ts";
 import type { CommandLineOptions } from "./command-line.ts";
@@ -192,18 +193,7 @@ export async function sessions(
 }
 
 export async function profiles(client: KernelClient, out: Out): Promise<number> {
-  const { profiles: list } = await client.request<{
-    profiles: Array<{
-      name: string;
-      description?: string;
-      model: string;
-      fallbackModels: string[];
-      role: string;
-      template: string;
-      execAllow: string[] | null;
-      workspace: string;
-    }>;
-  }>("GET", "/api/agents/profiles");
+  const { profiles: list } = await client.request<{ profiles: ProfileView[] }>("GET", "/api/agents/profiles");
   if (list.length === 0) out("no agent profiles (add [agents.<name>] to config.toml)");
   for (const item of list) {
     const models = [item.model, ...item.fallbackModels].join(" → ");

@@ -3,7 +3,8 @@
  * are one cluster: runs submitted round-robin never have more than the global
  * `max_concurrent` at the model at once (the fake model counts the requests it holds), every
  * run completes once; a node killed with SIGKILL mid-load has its runs finished by the others
- * after its leases expire, none twice; and the one audit chain all nodes wrote verifies.
+ * after its leases expire, none twice; `oxios status` shows the cluster; and the one audit
+ * chain all nodes wrote verifies (no node gave up on an append).
  *
  * 36 runs per phase rather than the issue's 300: three nodes booted from source on a shared
  * two-core machine, and the cap is what is tested — it is saturated either way (asserted).
@@ -13,7 +14,7 @@ import { openDatabase } from "@oxios/database";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, type KernelProcess, startKernel, tempHome } from "./__fixtures__/kernel-process.ts";
+import { eventually, type KernelProcess, spawnKernel, startKernel, tempHome } from "./__fixtures__/kernel-process.ts";
 
 const CAP = 4;
 const RUNS = 36;
@@ -181,6 +182,12 @@ describe("three kernels on one sqld", () => {
 
     const cluster = await a.json<{ nodes: Array<{ id: string; live: boolean }> }>("GET", "/api/cluster");
     expect(cluster.nodes.find((node) => node.id === "node-c")?.live).toBe(false);
+    // `oxios status` on node a's machine shows the cluster.
+    const status = spawnKernel({ OXIOS_HOME: a.home, OXIOS_DATABASE_URL: sqld.url }, ["status"]);
+    expect((await status.exited).code).toBe(0);
+    expect(status.output()).toMatch(/cluster: node node-a, 2 of 3 nodes live/);
+    expect(status.output()).toMatch(/node-a\s+live .*\(this node\)/);
+    expect(status.output()).toMatch(/node-c\s+gone\s+runs=0/);
     const verified = await b.json<{ ok: boolean }>("GET", "/api/audit/verify");
     expect(verified.ok).toBe(true);
     // Every node's appends went into the one chain: none was given up on.

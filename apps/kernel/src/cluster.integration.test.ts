@@ -7,7 +7,8 @@
  * chain all nodes wrote verifies (no node gave up on an append).
  *
  * 36 runs per phase rather than the issue's 300: three nodes booted from source on a shared
- * two-core machine, and the cap is what is tested — it is saturated either way (asserted).
+ * two-core machine, and the cap is what is tested — it is saturated either way (asserted), in
+ * nine waves where every node races for the slots the previous wave freed.
  */
 
 import { openDatabase } from "@oxios/database";
@@ -38,17 +39,28 @@ describe("three kernels on one sqld", () => {
   let sqld: SqldServer;
   let fake: FakeLlmServer;
   const nodes: KernelProcess[] = [];
-  /**
-   * Replies wait until every run is submitted and the model holds CAP requests: then they all
-   * end at once, and every node races for the freed slots.
-   */
+  /** The second test's replies wait until the model holds CAP requests: the cap is reached. */
   let saturated = gate();
   /** Goals whose replies wait for `released` (the runs of the node about to be killed). */
   const held = new Set<string>();
   let released = gate();
+  /**
+   * Waves (the first test): a reply waits until CAP requests wait (or every run of the phase has
+   * asked), then those CAP end together — each wave a race of all nodes for the freed slots.
+   */
+  let waves: { expected: number; arrived: number; waiting: Array<() => void> } | undefined;
 
   async function respond(request: FakeRequest) {
     const goal = lastUserText(request.body);
+    if (waves !== undefined) {
+      const wave = waves;
+      wave.arrived++;
+      const turn = new Promise<void>((resolve) => wave.waiting.push(resolve));
+      if (wave.waiting.length >= CAP || wave.arrived >= wave.expected) {
+        for (const resolve of wave.waiting.splice(0)) resolve();
+      }
+      await turn;
+    }
     if (held.has(goal)) await released.opened;
     await saturated.opened;
     return { text: `finished ${goal}` };
@@ -119,9 +131,9 @@ describe("three kernels on one sqld", () => {
       ["node-c", true],
     ]);
 
-    const runs = await submit("round robin", RUNS, nodes);
-    await eventually(() => (fake.inFlight >= CAP ? true : undefined));
+    waves = { expected: RUNS, arrived: 0, waiting: [] };
     saturated.open();
+    const runs = await submit("round robin", RUNS, nodes);
     for (const run of runs) {
       // Any node answers for any run: ask the next one over.
       const other = nodes[(run.node + 1) % nodes.length] as KernelProcess;
@@ -141,6 +153,7 @@ describe("three kernels on one sqld", () => {
   }, 180_000);
 
   it("finishes the runs of a node killed mid-load on the others after its leases expire, none twice", async () => {
+    waves = undefined;
     fake.resetCounters();
     saturated = gate();
     released = gate();

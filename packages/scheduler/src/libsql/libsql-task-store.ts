@@ -1,6 +1,7 @@
 /**
  * LibsqlTaskStore: the durable queue on a libsql database through `@oxios/database`, for one
- * kernel process. Writes are validated synchronously and buffered; with group commit (the
+ * kernel process — or, with the `cluster` option, for one node of several sharing a served
+ * database (see `cluster-admission.ts`). Writes are validated synchronously and buffered; with group commit (the
  * default) every write made within `groupCommitMs` lands in one transaction — shared with
  * every other store on the same `Database` handle (`GroupCommit.for`), so a caller's own row
  * written in the same tick as a task commits together with it — otherwise each write is its

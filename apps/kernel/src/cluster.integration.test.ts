@@ -135,13 +135,10 @@ describe("three kernels on one sqld", () => {
     saturated.open();
     const runs = await submit("round robin", RUNS, nodes);
     for (const run of runs) {
-      // Any node answers for any run: ask the next one over.
+      // Any node answers for any run, and waits for it: ask the next one over with a long poll.
       const other = nodes[(run.node + 1) % nodes.length] as KernelProcess;
-      const done = await eventually(async () => {
-        const record = await other.json<Run>("GET", `/api/runs/${run.taskId}`);
-        return record.status === "completed" ? record : undefined;
-      });
-      expect(done.text).toBe(`finished ${run.goal}`);
+      const done = await other.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
     }
     expect(fake.maxInFlight).toBe(CAP);
     // One model call per run: none ran twice.
@@ -172,12 +169,10 @@ describe("three kernels on one sqld", () => {
     released.open();
 
     for (const run of runs) {
+      // A long poll on a live node: the killed node's runs end there only after its leases expire.
       const asked = run.node === 0 ? b : a;
-      const done = await eventually(async () => {
-        const record = await asked.json<Run>("GET", `/api/runs/${run.taskId}`);
-        return record.status === "completed" ? record : undefined;
-      });
-      expect(done.text).toBe(`finished ${run.goal}`);
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
     }
     expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
     const tasks = await tasksInDatabase();

@@ -337,7 +337,16 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       skills: control.skills,
     });
     runtimeRef = runtime;
-    const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
+    const runs = new RunService({
+      runtime,
+      scheduler,
+      journal,
+      clock,
+      logger,
+      maxResumes: config.maxResumes,
+      // A long poll for a run another node holds reads the shared journal until it ends.
+      ...(clustered ? { journalPollMs: 250 } : {}),
+    });
     const cluster = clustered
       ? new ClusterNode({
           id: config.nodeId,

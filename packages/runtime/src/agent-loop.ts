@@ -48,6 +48,7 @@ import {
   compactionCallOptions,
   contentText,
   fromUsage,
+  generateStep,
   type StepResult,
   stepCallOptions,
   streamStep,
@@ -263,7 +264,11 @@ export class AgentLoop {
     return finish("max-steps");
   }
 
-  /** One streamed model call through the breaker and retry policy (and the fallbacks). */
+  /**
+   * One model call through the breaker and retry policy (and the fallbacks): streamed when
+   * someone follows the text (`onTextDelta`, or an `agent.output` observer on the bus), else
+   * read whole.
+   */
   async #step(
     request: AgentRunRequest,
     runId: string,
@@ -278,6 +283,20 @@ export class AgentLoop {
       maxOutputTokens: request.maxTokens ?? AGENT_DEFAULTS.maxTokens,
       signal,
     });
+    const publisher = this.#options.publisher;
+    // Nobody follows this run's text as it comes: read the whole response instead of a stream.
+    const followed = request.onTextDelta !== undefined || publisher?.isObserved?.("agent.output") !== false;
+    if (!followed) {
+      const whole = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
+        try {
+          return await generateStep(model, options);
+        } catch (error) {
+          throw toProviderError(error, provider, signal);
+        }
+      });
+      this.#account(request.agentId, usage, whole.usage);
+      return whole;
+    }
     const result = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
       let emitted = false;
       try {

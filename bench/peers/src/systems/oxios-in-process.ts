@@ -24,7 +24,8 @@ export async function createOxiosInProcess(baseUrl: string, allTools = false): P
   );
   return {
     async run() {
-      const record = await kernel.runtime.runGoal({ goal: PROMPT, ...(allTools ? {} : { agent: BENCH_PROFILE }) }).result;
+      const record = await kernel.runtime.runGoal({ goal: PROMPT, ...(allTools ? {} : { agent: BENCH_PROFILE }) })
+        .result;
       if (record.status !== "completed") {
         throw new Error(`oxios: run ${record.status}: ${JSON.stringify(record.error ?? record.finishReason)}`);
       }

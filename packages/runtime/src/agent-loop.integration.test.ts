@@ -59,7 +59,9 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
       { script: [{ toolCalls: [{ name: "ls", arguments: {} }] }, { text: "one file" }, { text: "followed" }] },
       { publisher: bus, tools },
     );
-    const quiet = await loop.run({ agentId: "a", seed });
+    let modelCalls = 0;
+    const quiet = await loop.run({ agentId: "a", seed, onModelCall: () => modelCalls++ });
+    expect(modelCalls).toBe(4);
     expect(quiet).toMatchObject({ text: "one file", finishReason: "stop", steps: 2 });
     expect(quiet.toolCalls).toMatchObject([{ name: "ls", outcome: { ok: true, output: "a.txt" } }]);
     expect(quiet.usage.outputTokens).toBeGreaterThan(0);

@@ -123,8 +123,13 @@ export interface AgentRunRequest {
   contextWindow?: number;
   /** Fraction of the window at which the context is compacted. Default 0.8. */
   compactAt?: number;
-  /** Called with each streamed piece of text, in order. */
+  /**
+   * Called with each streamed piece of text, in order. Setting it makes every step stream; without
+   * it (and without an `agent.output` observer on the bus) each model response is read whole.
+   */
   onTextDelta?: (delta: string) => void;
+  /** Called when each model call starts and ends, streamed or not: a sign of life for a lease. */
+  onModelCall?: () => void;
   /** Where each step is journalled, and the steps of an earlier attempt to continue from. */
   journal?: StepJournal;
 }
@@ -237,7 +242,9 @@ export class AgentLoop {
         await this.#compact(request, runId, state, signal, answered);
       }
       budgets.ensureAvailable(request.agentId);
+      request.onModelCall?.();
       const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal, answered);
+      request.onModelCall?.();
       await journal?.append({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
       state.modelSteps = step;
       state.lastText = result.text;

@@ -148,7 +148,6 @@ describe("the console in Chromium against a real kernel", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await visible(page.getByRole("heading", { level: 1, name: "Overview" }));
     await visible(page.getByText("Audit entries"));
-    await screenshot(page, "overview");
   });
 
   it("submits goals and shows queued → running → completed live, and cancels a slow run", async () => {
@@ -250,5 +249,8 @@ describe("the console in Chromium against a real kernel", () => {
     }
     await page.getByRole("link", { name: "Agents", exact: true }).click();
     await visible(page.getByText(/^careful — Writes only after/));
+    await page.getByRole("link", { name: "Overview", exact: true }).click();
+    await visible(page.getByRole("figure").getByText(/^[1-9]\d* runs in the last hour/));
+    await screenshot(page, "overview");
   });
 });

@@ -53,6 +53,7 @@ export function OverviewPage() {
     stats.reload();
     runs.reload();
     status.reload();
+    audit.reload();
   });
   const s = status.data;
   const g = stats.data;

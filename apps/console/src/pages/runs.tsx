@@ -112,6 +112,7 @@ function RunList() {
   const [error, setError] = useState<string | undefined>(undefined);
   const loading = useRef(false);
   const generation = useRef(0);
+  const known = useRef(new Set<string>());
 
   const loadPage = useCallback(
     async (offset: number) => {
@@ -122,10 +123,10 @@ function RunList() {
         const page = await api.get<{ runs: Run[]; total: number }>(query(filter, offset));
         if (mine !== generation.current) return;
         setTotal(page.total);
-        setRuns((current) => {
-          const known = new Set(current.map((run) => run.taskId));
-          return [...current, ...page.runs.filter((run) => !known.has(run.taskId))];
-        });
+        // Only the new page is looked at: `known` holds every id in the list already.
+        const fresh = page.runs.filter((run) => !known.current.has(run.taskId));
+        for (const run of fresh) known.current.add(run.taskId);
+        setRuns((current) => current.concat(fresh));
         setError(undefined);
       } catch (failure) {
         setError(message(failure));
@@ -139,6 +140,7 @@ function RunList() {
   useEffect(() => {
     generation.current += 1;
     loading.current = false;
+    known.current = new Set();
     setRuns([]);
     setTotal(0);
     void loadPage(0);
@@ -160,6 +162,7 @@ function RunList() {
             return current.filter((item) => item.taskId !== taskId);
           }
           if (index < 0) {
+            known.current.add(taskId);
             setTotal((value) => value + 1);
             return [run, ...current];
           }

@@ -70,7 +70,7 @@ async function visible(locator: Locator): Promise<void> {
 
 /** The run's row in the list: a link reading its status, then its goal. */
 function runLink(page: Page, goal: string, status: string): Locator {
-  return page.getByRole("link", { name: new RegExp(`^${status} ${goal} `) });
+  return page.getByRole("link", { name: new RegExp(`^${status} ${goal}( |$)`) });
 }
 
 /** No serious or critical accessibility violation on the page as it is now. */
@@ -252,5 +252,29 @@ describe("the console in Chromium against a real kernel", () => {
     await page.getByRole("link", { name: "Overview", exact: true }).click();
     await visible(page.getByRole("figure").getByText(/^[1-9]\d* runs in the last hour/));
     await screenshot(page, "overview");
+  });
+  it("works from the keyboard, in dark mode and on a narrow screen", async () => {
+    // A fresh load (the token stays for the tab): Tab reaches the skip link first, then the
+    // navigation; Enter on a link opens its page.
+    await page.goto(`${kernel.url}/#/overview`);
+    await page.reload();
+    await visible(page.getByRole("heading", { level: 1, name: "Overview" }));
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Runs");
+    await page.keyboard.press("Enter");
+    await visible(page.getByRole("heading", { level: 1, name: "Runs" }));
+
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await visible(runLink(page, "HELD second goal", "completed"));
+    await expectAccessible(page, "runs, dark, narrow");
+    await screenshot(page, "runs-dark-narrow");
+    await runLink(page, "HELD second goal", "completed").click();
+    await visible(page.getByRole("status", { name: "Status: completed" }));
+    await expectAccessible(page, "run detail, dark, narrow");
+    await screenshot(page, "run-detail-dark-narrow");
   });
 });

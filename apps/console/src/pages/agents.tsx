@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { useKernelEvents, useLoad, useSession } from "../context.ts";
 import { dateTime, message } from "../format.ts";
+import { ScrollRegion } from "../scroll-region.tsx";
 import type { Agent, Profile } from "../types.ts";
 
 export function AgentsPage() {
@@ -31,7 +32,7 @@ export function AgentsPage() {
       )}
       <section class="card" aria-labelledby="live-agents-heading">
         <h2 id="live-agents-heading">Live agents</h2>
-        <div class="scroll-x">
+        <ScrollRegion label="Live agents">
           <table>
             <thead>
               <tr>
@@ -65,7 +66,7 @@ export function AgentsPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       </section>
       <section class="card" aria-labelledby="profiles-heading">
         <h2 id="profiles-heading">Agent profiles</h2>

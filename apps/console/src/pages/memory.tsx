@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { useLoad, useSession } from "../context.ts";
 import { message } from "../format.ts";
+import { ScrollRegion } from "../scroll-region.tsx";
 import type { Memory, MemoryHit } from "../types.ts";
 
 function stage(hit: MemoryHit): string {
@@ -98,7 +99,7 @@ export function MemoryPage() {
 function MemoryTable(props: { memories: Array<Memory | MemoryHit>; onForget: (id: string) => void; scored?: boolean }) {
   if (props.memories.length === 0) return <p>No memory.</p>;
   return (
-    <div class="scroll-x">
+    <ScrollRegion label={props.scored === true ? "Search results" : "Recent memories"}>
       <table>
         <thead>
           <tr>
@@ -129,6 +130,6 @@ function MemoryTable(props: { memories: Array<Memory | MemoryHit>; onForget: (id
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

@@ -9,6 +9,7 @@ import { useKernelEvents, useLoad, useSession } from "../context.ts";
 import type { KernelEvent } from "../events.ts";
 import { dateTime, duration, json, message, time } from "../format.ts";
 import { href } from "../router.ts";
+import { ScrollRegion } from "../scroll-region.tsx";
 import type { AuditEntry, Run, RunStep } from "../types.ts";
 
 const ACTIVE = new Set(["queued", "running"]);
@@ -214,7 +215,7 @@ function StepView(props: { step: RunStep }) {
 export function AuditTable(props: { entries: AuditEntry[] }) {
   if (props.entries.length === 0) return <p>No audit entry.</p>;
   return (
-    <div class="scroll-x">
+    <ScrollRegion label="Audit entries">
       <table>
         <thead>
           <tr>
@@ -241,6 +242,6 @@ export function AuditTable(props: { entries: AuditEntry[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { useKernelEvents, useLoad, useSession } from "../context.ts";
 import { dateTime, message } from "../format.ts";
+import { ScrollRegion } from "../scroll-region.tsx";
 import type { Schedule } from "../types.ts";
 
 export function SchedulesPage() {
@@ -56,7 +57,7 @@ export function SchedulesPage() {
         </p>
       )}
       {list.length === 0 ? <p>No scheduled goal.</p> : null}
-      <div class="scroll-x">
+      <ScrollRegion label="Scheduled goals">
         <table>
           <thead>
             <tr>
@@ -98,7 +99,7 @@ export function SchedulesPage() {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </>
   );
 }

@@ -44,6 +44,11 @@ export function OverviewPage() {
   const status = useLoad((api) => api.get<Status>("/api/status"));
   const stats = useLoad((api) => api.get<Stats>("/api/scheduler/stats"));
   const audit = useLoad((api) => api.get<{ ok: boolean; entries: number }>("/api/audit/verify"));
+  const config = useLoad((api) => api.get<{ values: Record<string, unknown> }>("/api/config"));
+  const cap = (key: string) => {
+    const value = config.data?.values[key];
+    return value === undefined || value === null ? "—" : String(value);
+  };
   const runs = useLoad((api) => api.get<{ runs: Run[] }>("/api/runs?order=newest&limit=1000"));
   const last = useRef(0);
   useKernelEvents(() => {
@@ -94,8 +99,10 @@ export function OverviewPage() {
             <p>Loading…</p>
           ) : (
             <dl class="gauges">
-              <dt>Running</dt>
-              <dd>{g.running}</dd>
+              <dt>Running (cap)</dt>
+              <dd>
+                {g.running} of {cap("max_concurrent")}
+              </dd>
               <dt>Queued</dt>
               <dd>{g.queued}</dd>
               <dt>Completed</dt>

@@ -28,7 +28,8 @@ import type { Embedder } from "./embedder.ts";
 import { type CachedVectors, cachedEmbeddingCount, EmbeddingCache } from "./embedding-cache.ts";
 import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";
-import { ftsQuery } from "./fts-query.ts";
+import { ftsQuery } from "./internal/fts-query.ts";
+import { reciprocalRankFusion } from "./internal/rank-fusion.ts";
 import { DEFAULT_TIER_CAPS, MEMORY_TIERS, MEMORY_TYPES, type MemoryTier, type TierCaps } from "./lifecycle.ts";
 import { MAX_QUERY_LENGTH } from "./limits.ts";
 import {
@@ -48,7 +49,6 @@ import {
   validateTier,
   validateType,
 } from "./memory-entry.ts";
-import { reciprocalRankFusion } from "./rank-fusion.ts";
 import { recallQuery } from "./recall-query.ts";
 import { markVectorsIncomplete, Reembed } from "./reembed.ts";
 import { MEMORY_MIGRATIONS, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";

@@ -54,7 +54,7 @@ import {
   toModelTool,
   transcriptText,
 } from "./model-step.ts";
-import type { MemoryPort, ToolCallRequest, ToolExecutor } from "./ports.ts";
+import type { AgentMemoryPort, ToolCallRequest, ToolExecutor } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
@@ -94,7 +94,7 @@ export interface AgentLoopOptions {
   breakers: CircuitBreakers;
   budgets: TokenBudgets;
   tools?: ToolExecutor;
-  memory?: MemoryPort;
+  memory?: AgentMemoryPort;
   publisher?: EventPublisher;
   logger?: Logger;
   retry?: RetryPolicy;

@@ -24,7 +24,7 @@ import {
   type OrchestrationStream,
   Orchestrator,
 } from "./orchestrator.ts";
-import type { MemoryPort } from "./ports.ts";
+import type { AgentMemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RunJournal } from "./run-journal.ts";
@@ -43,8 +43,8 @@ export interface RuntimeOptions {
   git?: GitLayer;
   /** The gate. Build it with `ports.memory: new MemoryStoreToolPort(memory)` for memory tools. */
   tools?: ToolRegistry;
-  /** A MemoryStore (wrapped in `MemoryStorePort`) or any `MemoryPort`. */
-  memory?: MemoryStore | MemoryPort;
+  /** A MemoryStore (wrapped in `MemoryStorePort`) or any `AgentMemoryPort`. */
+  memory?: MemoryStore | AgentMemoryPort;
   /** The budgets behind the scheduler's `canAdmit`; default a new `TokenBudgets()`. */
   budgets?: TokenBudgets;
   breakers?: CircuitBreakers;
@@ -115,7 +115,7 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const budgets = options.budgets ?? new TokenBudgets();
   const breakers = options.breakers ?? new CircuitBreakers({ clock: options.clock });
-  const memory: MemoryPort | undefined =
+  const memory: AgentMemoryPort | undefined =
     options.memory === undefined
       ? undefined
       : isMemoryPort(options.memory)
@@ -203,6 +203,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 }
 
-function isMemoryPort(memory: MemoryStore | MemoryPort): memory is MemoryPort {
-  return typeof (memory as Partial<MemoryPort>).store === "function";
+function isMemoryPort(memory: MemoryStore | AgentMemoryPort): memory is AgentMemoryPort {
+  return typeof (memory as Partial<AgentMemoryPort>).store === "function";
 }

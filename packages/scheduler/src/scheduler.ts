@@ -14,7 +14,7 @@
 import { type Clock, KernelError, type Logger, newId, systemClock, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { SchedulerErrorCode } from "./error-codes.ts";
-import { IndexedHeap } from "./indexed-heap.ts";
+import { IndexedHeap } from "./internal/indexed-heap.ts";
 import { LatencyWindow } from "./latency-window.ts";
 import type {
   DrainReport,

@@ -79,7 +79,7 @@ export interface SupervisorStats {
   abandonedStillRunning: number;
 }
 
-export interface ShutdownReport {
+export interface SupervisorShutdownReport {
   /** Runs that settled on their own after the abort. */
   stoppedCleanly: number;
   /** Runs settled by the grace timer because their function ignored the abort. */
@@ -457,7 +457,7 @@ export class Supervisor {
    * Stops intake, kills every agent, and waits up to `timeoutMs` for their runs to settle.
    * Idle agents end `stopped`.
    */
-  async shutdown(options: { timeoutMs: number }): Promise<ShutdownReport> {
+  async shutdown(options: { timeoutMs: number }): Promise<SupervisorShutdownReport> {
     this.#closing = true;
     const active = [...this.#agents.values()].flatMap((record) => (record.active === undefined ? [] : [record.active]));
     const kills = [...this.#agents.values()].map((record) => this.kill(record.id, "supervisor shutdown"));
@@ -468,7 +468,7 @@ export class Supervisor {
     const completed = await Promise.race([Promise.all(kills).then(() => true as const), timedOut]);
     timer?.cancel();
     const forced = active.filter((run) => run.forced).length;
-    const report: ShutdownReport = {
+    const report: SupervisorShutdownReport = {
       stoppedCleanly: active.length - forced,
       forced,
       abandoned: this.#abandonedWork.size,

@@ -1,7 +1,9 @@
 // Keeps the docs honest where code can check them:
 // - docs/lock-ordering.md and KERNEL_LOCK_RANKS say the same thing;
 // - every file the guarantee table of docs/architecture.md names exists. A name with a slash is
-//   a path from the repository root; a bare name must match exactly one file in the repository;
+//   a path from the repository root; a bare name must match exactly one file in the repository.
+//   Its Code column names files by their path, each followed by the functions, methods or
+//   classes that keep the guarantee, and each of those is declared in that file;
 // - docs/errors.md is what the declared error codes render to;
 // - no source file writes an error code inline: codes are declared in a package's
 //   src/error-codes.ts and used through its table (see error-code-literals.ts);
@@ -54,8 +56,27 @@ if (section === undefined) {
   const files = repositoryFiles(root);
   const paths = new Set(files);
   const rows = section.split("\n").filter((line) => line.startsWith("|") && !/^\|[-\s|]+\|$/.test(line));
+  const header = cells(rows[0] ?? "");
+  const codeColumn = header.indexOf("Code");
+  if (codeColumn === -1) problems.push("the guarantee table of docs/architecture.md has no Code column");
   for (const row of rows.slice(1)) {
     const guarantee = cells(row)[0] ?? "?";
+    const code = codeColumn === -1 ? undefined : cells(row)[codeColumn];
+    if (code !== undefined) {
+      const named = codeReferences(code);
+      if (named.length === 0) problems.push(`guarantee "${guarantee}" names no code`);
+      for (const { path, names } of named) {
+        if (!paths.has(path)) {
+          problems.push(`guarantee "${guarantee}" names ${path} as its code, which does not exist`);
+          continue;
+        }
+        const source = readFileSync(resolve(root, path), "utf8");
+        for (const name of names) {
+          if (!declares(source, name))
+            problems.push(`guarantee "${guarantee}" names ${name} in ${path}, which does not declare it`);
+        }
+      }
+    }
     for (const match of row.matchAll(/`([A-Za-z0-9_./-]+\.(?:ts|mjs|js|md|json|toml))`/g)) {
       const name = match[1] as string;
       cited += 1;
@@ -81,6 +102,28 @@ function cells(row: string): string[] {
     .replace(/\|$/, "")
     .split(/(?<!\\)\|/)
     .map((cell) => cell.trim());
+}
+
+/** The Code cell as files (paths from the root) with the names given after each. */
+function codeReferences(cell: string): Array<{ path: string; names: string[] }> {
+  const references: Array<{ path: string; names: string[] }> = [];
+  for (const match of cell.matchAll(/`([^`]+)`/g)) {
+    const token = match[1] as string;
+    if (/\.(?:ts|mjs|js|md|json|toml)$/.test(token)) references.push({ path: token, names: [] });
+    else references.at(-1)?.names.push(token);
+  }
+  return references;
+}
+
+/** Whether `source` declares `name`: a function, class, interface, type, constant, method or key. */
+function declares(source: string, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const declarations = [
+    String.raw`\b(?:function\*?|class|interface|type|const|let)\s+${escaped}\b`,
+    String.raw`^\s*(?:(?:static|async|get|readonly|private|public)\s+)*${escaped}\s*[<(=:]`,
+    String.raw`"${escaped}"\s*:`,
+  ];
+  return declarations.some((pattern) => new RegExp(pattern, "m").test(source));
 }
 
 if (readErrorsDoc() !== renderErrorsMarkdown()) {

@@ -190,6 +190,15 @@ export class EventBus implements EventPublisher {
   }
 
   /**
+   * Whether an event of `type` published now would reach any listener or subscription.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
+   */
+  isObserved(type: KernelEventType): boolean {
+    return (this.#listeners.events[type]?.length ?? 0) > 0 || (this.#subscriptions.events[type]?.length ?? 0) > 0;
+  }
+
+  /**
    * Registers a synchronous listener. It must be fast and should not throw (a throw is
    * isolated and reported). Returns the function that unregisters it.
    *

@@ -2,7 +2,7 @@
  * The agent loop's conversions to and from the AI SDK's provider types, kept beside
  * `agent-loop.ts` (as vercel/ai keeps `do-stream-text-step.ts` beside `generate-text.ts`):
  * a tool definition as a model tool, the call options of a step and of a compaction, one
- * streamed response read into text, tool calls and usage, and a message as plain text.
+ * response (streamed or whole) read into text, tool calls and usage, and a message as plain text.
  */
 
 import type {
@@ -19,7 +19,7 @@ import type { RequestedToolCall } from "./run-journal.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenUsage } from "./token-budgets.ts";
 
-/** What one streamed model call produced. */
+/** What one model call produced. */
 export interface StepResult {
   text: string;
   toolCalls: RequestedToolCall[];
@@ -106,6 +106,23 @@ export async function streamStep(
     reader.releaseLock();
   }
   return { text, toolCalls, usage };
+}
+
+/**
+ * Reads one whole (non-streamed) model response: the step of a run whose text deltas nobody
+ * follows, which spares the stream's parsing.
+ */
+export async function generateStep(model: LanguageModelV3, options: LanguageModelV3CallOptions): Promise<StepResult> {
+  const { content, usage } = await model.doGenerate(options);
+  let text = "";
+  const toolCalls: StepResult["toolCalls"] = [];
+  for (const part of content) {
+    if (part.type === "text") text += part.text;
+    else if (part.type === "tool-call") {
+      toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
+    }
+  }
+  return { text, toolCalls, usage: fromUsage(usage) };
 }
 
 /** The SDK's usage as the token counts a budget records. */

@@ -10,11 +10,11 @@ const allowed = {
   "@oxios/core": [],
   "@oxios/database": ["@oxios/core"],
   "@oxios/event-bus": ["@oxios/core", "@oxios/database"],
-  "@oxios/state-store": ["@oxios/core", "@oxios/event-bus"],
+  "@oxios/state-store": ["@oxios/core"],
   "@oxios/memory": ["@oxios/core", "@oxios/database", "@oxios/event-bus"],
   "@oxios/space": ["@oxios/core", "@oxios/database", "@oxios/event-bus"],
   "@oxios/scheduler": ["@oxios/core", "@oxios/database", "@oxios/event-bus"],
-  "@oxios/supervisor": ["@oxios/core", "@oxios/event-bus", "@oxios/scheduler"],
+  "@oxios/supervisor": ["@oxios/core", "@oxios/event-bus"],
   "@oxios/tools": ["@oxios/core", "@oxios/event-bus"],
   "@oxios/runtime": [
     "@oxios/core",

@@ -27,6 +27,11 @@ export interface RunResult {
 /** Rows come back as plain objects keyed by column name (no driver metadata). */
 export type Row = Record<string, unknown>;
 
+/**
+ * Every method is synchronous and takes no signal ("Abort:" for all of them: a statement runs
+ * to its end; a served database's request is bounded by the driver's own timeout). What each
+ * throws is in its comment ("Throws:").
+ */
 export interface Database {
   /** The URL the handle was opened from, as given. */
   readonly url: string;
@@ -36,26 +41,56 @@ export interface Database {
   readonly isOpen: boolean;
   /** True while a transaction is open on this connection. */
   readonly inTransaction: boolean;
-  /** Every row the statement returns. Prepared statements are cached by their SQL text. */
+  /**
+   * Every row the statement returns. Prepared statements are cached by their SQL text.
+   *
+   * Throws: `DATABASE_CLOSED` after `close()`; `DATABASE_BUSY`, `DATABASE_CORRUPT`,
+   * `DATABASE_IO_FAILED`, `DATABASE_UNAVAILABLE` (a served database out of reach) or
+   * `DATABASE_FAILED` (a bad statement) from SQLite.
+   */
   all<T = Row>(sql: string, params?: readonly SqlValue[]): T[];
-  /** The first row, or `undefined`. */
+  /**
+   * The first row, or `undefined`.
+   *
+   * Throws: as `all`.
+   */
   get<T = Row>(sql: string, params?: readonly SqlValue[]): T | undefined;
-  /** Runs a write statement. */
+  /**
+   * Runs a write statement.
+   *
+   * Throws: as `all`, and `DATABASE_CONSTRAINT`, `DATABASE_FULL`, `DATABASE_READONLY` for a
+   * write SQLite refuses.
+   */
   run(sql: string, params?: readonly SqlValue[]): RunResult;
-  /** Runs parameterless SQL that may hold several statements (DDL, pragmas). Not cached. */
+  /**
+   * Runs parameterless SQL that may hold several statements (DDL, pragmas). Not cached.
+   *
+   * Throws: as `run`; statements before the failing one stay applied unless inside a transaction.
+   */
   exec(sql: string): void;
   /**
    * Runs `body` in one `BEGIN IMMEDIATE` transaction: commits when it returns, rolls back when
    * it throws (and rethrows, coded). Inside an open transaction, `body` simply joins it. The
    * body must be synchronous: one that returns a promise is rolled back with
    * `DATABASE_TRANSACTION_ASYNC`.
+   *
+   * Throws: `DATABASE_CLOSED`; `DATABASE_BUSY` when the write lock cannot be taken within the
+   * busy timeout; `DATABASE_TRANSACTION_ASYNC`; the body's own error, unchanged, after the
+   * rollback; a failed `COMMIT` as its `DATABASE_*` code, after the rollback.
    */
   transaction<T>(body: () => T): T;
   /**
    * Loads a SQLite extension (sqlite-vec) into this connection. A served database refuses with
    * `DATABASE_REMOTE_UNSUPPORTED`: sqld loads its extensions itself (`--extensions-path`).
+   *
+   * Throws: `DATABASE_CLOSED`, `DATABASE_REMOTE_UNSUPPORTED`, `DATABASE_FAILED` when SQLite
+   * cannot load the file.
    */
   loadExtension(path: string): void;
-  /** Closes the connection. Idempotent. */
+  /**
+   * Closes the connection. Idempotent.
+   *
+   * Throws: the `DATABASE_*` code of a driver that fails to close; the handle is closed either way.
+   */
   close(): void;
 }

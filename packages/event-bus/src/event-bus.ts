@@ -119,6 +119,11 @@ function errorOf(value: unknown): { code: string; message: string } {
   return { code: EventBusErrorCode.busListenerFailed, message: value instanceof Error ? value.message : String(value) };
 }
 
+/**
+ * The kernel's event bus. Each public method's comment says how it fails ("Throws:") and
+ * what a cancellation does to it ("Abort:"); every method is synchronous and takes no
+ * signal: a subscription's consumer stops by leaving its iterator (`return()` / `close()`).
+ */
 export class EventBus implements EventPublisher {
   readonly #listeners: Emitter<Record<string, Callback>> = createNanoEvents();
   readonly #subscriptions: Emitter<Record<string, Offer>> = createNanoEvents();
@@ -151,7 +156,10 @@ export class EventBus implements EventPublisher {
 
   /**
    * Delivers `event` to every matching listener and subscription, synchronously.
-   * Throws `EVENT_INVALID` (nothing delivered) for a malformed event, `BUS_CLOSED` after `close()`.
+   *
+   * Throws: `EVENT_INVALID` (nothing delivered) for a malformed event, `BUS_CLOSED` after
+   * `close()`; never a listener's error (it is isolated and reported as `bus.listener-failed`).
+   * Abort: takes no signal (synchronous).
    */
   publish(event: KernelEventOf<KernelEventType>): PublishResult {
     if (this.#closed) {
@@ -181,12 +189,23 @@ export class EventBus implements EventPublisher {
     return { delivered, dropped };
   }
 
-  /** Whether an event of `type` published now would reach any listener or subscription. */
+  /**
+   * Whether an event of `type` published now would reach any listener or subscription.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
+   */
   isObserved(type: KernelEventType): boolean {
     return (this.#listeners.events[type]?.length ?? 0) > 0 || (this.#subscriptions.events[type]?.length ?? 0) > 0;
   }
 
-  /** Registers a synchronous listener. It must be fast and should not throw (a throw is isolated and reported). */
+  /**
+   * Registers a synchronous listener. It must be fast and should not throw (a throw is
+   * isolated and reported). Returns the function that unregisters it.
+   *
+   * Throws: `BUS_CLOSED` after `close()`; `BUS_SELECTOR_INVALID` for a selector that matches
+   * no event type.
+   * Abort: takes no signal; call the returned function to stop listening.
+   */
   on<Type extends KernelEventType>(
     type: Type,
     listener: EventListener<KernelEventOf<Type>>,
@@ -212,7 +231,14 @@ export class EventBus implements EventPublisher {
     };
   }
 
-  /** Opens a buffered subscription: an async iterator over matching events with a bounded queue. */
+  /**
+   * Opens a buffered subscription: an async iterator over matching events with a bounded queue.
+   *
+   * Throws: `BUS_CLOSED` after `close()`; `BUS_SUBSCRIPTION_INVALID` without a name or with a
+   * `bufferSize` below 1; `BUS_SUBSCRIPTION_EXISTS` when the name is open; `BUS_SELECTOR_INVALID`.
+   * Abort: takes no signal; leaving the iterator (`return()`, `close()`, `break`) detaches
+   * it and discards what is queued; `close()` of the bus ends it after its queue drains.
+   */
   subscribe(options: SubscribeOptions): Subscription {
     this.#assertOpen("subscribe");
     const { name, bufferSize } = options;
@@ -248,6 +274,8 @@ export class EventBus implements EventPublisher {
   /**
    * Closes the bus: reports unfinished lag episodes, detaches every listener, and ends every
    * subscription (its consumer drains what is queued, then the iterator is done). Idempotent.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
    */
   close(): void {
     if (this.#closed) return;

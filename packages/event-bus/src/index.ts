@@ -9,7 +9,6 @@ export {
   type AuditChainState,
   type AuditEntry,
   type AuditInput,
-  canonicalJson,
   EMPTY_CHAIN,
   GENESIS_HASH,
   type JsonValue,

@@ -12,10 +12,9 @@ export {
   type DreamReport,
 } from "./dream.ts";
 export type { DreamSchedule, DreamScheduleOptions } from "./dream-scheduler.ts";
-export { type Embedder, embedWithin } from "./embedder.ts";
+export type { Embedder } from "./embedder.ts";
 export { MemoryErrorCode } from "./error-codes.ts";
 export type { MemoryFilter } from "./filters.ts";
-export { ftsQuery, queryTerms } from "./fts-query.ts";
 export { HashingEmbedder } from "./hashing-embedder.ts";
 export {
   DEFAULT_TIER_CAPS,
@@ -43,7 +42,6 @@ export {
 } from "./limits.ts";
 export type { MemoryEntry, MemoryPatch, RememberInput } from "./memory-entry.ts";
 export {
-  contentHash,
   type ImportResult,
   type ListOptions,
   type MemoryHealth,
@@ -56,8 +54,5 @@ export {
   type SearchMode,
   type SearchOptions,
 } from "./memory-store.ts";
-export { RRF_K, reciprocalRankFusion } from "./rank-fusion.ts";
-export { recallQuery } from "./recall-query.ts";
-export { SignQuantizer } from "./sign-quantizer.ts";
 export { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";
 export { loadSqliteVec, type VectorExtensionLoader } from "./vector-extension.ts";

@@ -28,7 +28,8 @@ import type { Embedder } from "./embedder.ts";
 import { type CachedVectors, cachedEmbeddingCount, EmbeddingCache } from "./embedding-cache.ts";
 import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";
-import { ftsQuery } from "./fts-query.ts";
+import { ftsQuery } from "./internal/fts-query.ts";
+import { reciprocalRankFusion } from "./internal/rank-fusion.ts";
 import { DEFAULT_TIER_CAPS, MEMORY_TIERS, MEMORY_TYPES, type MemoryTier, type TierCaps } from "./lifecycle.ts";
 import { MAX_QUERY_LENGTH } from "./limits.ts";
 import {
@@ -48,7 +49,6 @@ import {
   validateTier,
   validateType,
 } from "./memory-entry.ts";
-import { reciprocalRankFusion } from "./rank-fusion.ts";
 import { recallQuery } from "./recall-query.ts";
 import { markVectorsIncomplete, Reembed } from "./reembed.ts";
 import { MEMORY_MIGRATIONS, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";
@@ -186,6 +186,12 @@ function boundedInteger(value: unknown, name: string, min: number, max: number, 
   return value;
 }
 
+/**
+ * Persistent agent memory: see the module comment. Each public method's comment says how it
+ * fails ("Throws:") and what a cancellation does to it ("Abort:"); the reads `get`, `list`,
+ * `stats` and `dreamReports` throw `MEMORY_CLOSED` once the store is closing and
+ * `MEMORY_FILTER_INVALID` for bad options, and take no signal.
+ */
 export class MemoryStore {
   readonly #sql: Sql;
   readonly #release: () => void;
@@ -265,6 +271,7 @@ export class MemoryStore {
    * shared `database` (left open); starts a re-embed if the embedder changed.
    *
    * Throws: the `DATABASE_*` codes of `openDatabase` and `migrate`, `MEMORY_VECTOR_UNAVAILABLE`.
+   * Abort: takes no signal; `close()` stops the re-embed it started.
    */
   static async open(options: MemoryStoreOptions): Promise<MemoryStore> {
     const { database, release } = await acquireDatabase(
@@ -325,6 +332,11 @@ export class MemoryStore {
    * Bulk load (restores, benchmarks): validates everything first, dedups by content hash
    * only, embeds in batches and writes in transactions of 5,000. Publishes no per-memory
    * events and enforces tier caps once at the end.
+   *
+   * Throws: `MEMORY_CLOSED`; the `remember` input codes for any bad entry (nothing is
+   * written); `MEMORY_EMBEDDER_TIMEOUT` / `MEMORY_EMBEDDING_FAILED`; `DATABASE_*` codes.
+   * Abort: `options.signal` is checked before each chunk of 5,000 and stops the wait for its
+   * embeddings (`ABORTED`); chunks already written stay.
    */
   async importEntries(inputs: readonly RememberInput[], options: { signal?: AbortSignal } = {}): Promise<ImportResult> {
     this.#assertOpen();
@@ -512,6 +524,11 @@ export class MemoryStore {
   /**
    * Changes a memory in place. Its rowid stays the same; a content change re-embeds it and
    * replaces its one vector (never a second vector, never an orphan).
+   *
+   * Throws: `MEMORY_CLOSED`; `MEMORY_FILTER_INVALID` for a patch that is not an object and the
+   * `remember` input codes for a bad field (nothing is changed); `MEMORY_NOT_FOUND`;
+   * `MEMORY_EMBEDDER_TIMEOUT` / `MEMORY_EMBEDDING_FAILED` for new content; `DATABASE_*` codes.
+   * Abort: takes no signal; the embedder's timeout bounds the wait.
    */
   async update(id: string, changes: MemoryPatch): Promise<MemoryEntry> {
     this.#assertOpen();
@@ -557,12 +574,21 @@ export class MemoryStore {
     return this.#mustGet(seq, id);
   }
 
-  /** Pins (or unpins) a memory: pinned memories are never pruned and demoted last. */
+  /**
+   * Pins (or unpins) a memory: pinned memories are never pruned and demoted last.
+   *
+   * Throws: `MEMORY_CLOSED`, `MEMORY_NOT_FOUND`, `DATABASE_*` codes. Abort: takes no signal.
+   */
   async pin(id: string, pinned = true): Promise<MemoryEntry> {
     return this.#setColumns(id, "pinned = ?", [pinned ? 1 : 0]);
   }
 
-  /** Sets a memory's protection level, which scales its decay (permanent: no decay). */
+  /**
+   * Sets a memory's protection level, which scales its decay (permanent: no decay).
+   *
+   * Throws: `MEMORY_CLOSED`, `MEMORY_FILTER_INVALID` for an unknown level, `MEMORY_NOT_FOUND`,
+   * `DATABASE_*` codes. Abort: takes no signal.
+   */
   async protect(id: string, protection: MemoryEntry["protection"]): Promise<MemoryEntry> {
     return this.#setColumns(id, "protection = ?", [validateProtection(protection)]);
   }
@@ -579,7 +605,11 @@ export class MemoryStore {
     return this.#mustGet(found.seq, id);
   }
 
-  /** Deletes a memory with its vector, FTS entry and space links. False if there was none. */
+  /**
+   * Deletes a memory with its vector, FTS entry and space links. False if there was none.
+   *
+   * Throws: `MEMORY_CLOSED`, `DATABASE_*` codes. Abort: takes no signal.
+   */
   async forget(id: string, reason = "forgotten"): Promise<boolean> {
     this.#assertOpen();
     const removed = this.#write(() => {
@@ -592,7 +622,11 @@ export class MemoryStore {
     return removed;
   }
 
-  /** Resolves once every `remember` issued before it has committed (or failed). */
+  /**
+   * Resolves once every `remember` issued before it has committed (or failed).
+   *
+   * Throws: nothing: a failed write rejects its own `remember`. Abort: takes no signal.
+   */
   async flush(): Promise<void> {
     await this.#queue.flush();
   }
@@ -706,6 +740,10 @@ export class MemoryStore {
    * session memories (of the session and space, when given) plus search hits for the query,
    * deduplicated, at most 10. Counts as an access for each returned memory and publishes
    * `memory.recalled`.
+   *
+   * Throws: as `search` (a query of any length is cut to its first 4,096 characters first).
+   * Abort: `context.signal` stops the wait for the query's embedding (`ABORTED`); no access
+   * is counted then.
    */
   async recall(context: RecallContext = {}): Promise<MemoryEntry[]> {
     this.#assertOpen();
@@ -806,7 +844,13 @@ export class MemoryStore {
 
   // ---------------------------------------------------------------- dreams
 
-  /** Runs one dream (consolidation) now, resuming an interrupted run at its next phase. */
+  /**
+   * Runs one dream (consolidation) now, resuming an interrupted run at its next phase.
+   *
+   * Throws: `MEMORY_CLOSED`; `MEMORY_DREAM_BUSY` while another dream runs; `DATABASE_*` codes.
+   * Abort: `options.signal` stops the dream between phases (`ABORTED`); each finished phase
+   * is checkpointed, so the next dream resumes after it.
+   */
   async dream(options: { signal?: AbortSignal } = {}): Promise<DreamReport> {
     this.#assertOpen();
     if (this.#dreamRunning) throw new KernelError(MemoryErrorCode.dreamBusy, "a dream is already running");
@@ -918,7 +962,13 @@ export class MemoryStore {
     }
   }
 
-  /** Stops dream schedules and the re-embed (joining them), drains pending writes, closes the database it opened. */
+  /**
+   * Stops dream schedules and the re-embed (joining them), drains pending writes, closes the
+   * database it opened. Idempotent: a second call returns the first call's promise.
+   *
+   * Throws: nothing: a write that fails while draining rejects its own `remember`.
+   * Abort: takes no signal.
+   */
   close(): Promise<void> {
     if (this.#closing === undefined) {
       this.#closing = (async () => {

@@ -2,7 +2,7 @@
 // queries that share few words with their memory must still find it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pairs from "./__fixtures__/paraphrase-pairs.json" with { type: "json" };
-import { queryTerms } from "./fts-query.ts";
+import { queryTerms } from "./internal/fts-query.ts";
 import type { MemoryStore } from "./memory-store.ts";
 import { openTestStore, removeTempDatabases } from "./test-support.ts";
 import { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";

@@ -9,7 +9,7 @@ import { streamAgent } from "./agent-stream.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
 import { FakeLlmServer, type FakeLlmServerOptions } from "./testing/fake-llm-server.ts";
-import { InMemoryMemoryPort } from "./testing/in-memory-memory-port.ts";
+import { InMemoryAgentMemoryPort } from "./testing/in-memory-agent-memory-port.ts";
 import { ScriptedToolExecutor } from "./testing/scripted-tool-executor.ts";
 import { TokenBudgets } from "./token-budgets.ts";
 
@@ -77,7 +77,7 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
   });
 
   it("puts seed, persona and recalled memories in the system prompt", async () => {
-    const memory = new InMemoryMemoryPort();
+    const memory = new InMemoryAgentMemoryPort();
     await memory.store({ content: "the thing lives in /srv", type: "fact", tags: [], agentId: "a" });
     const { loop, server } = await setup({ script: [{ text: "ok" }] }, { memory });
     await loop.run({
@@ -270,7 +270,7 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
 
   it("compacts past 80 % of the window and stores the summary before the next model call", async () => {
     // The store records a macrotask after the call: only an awaited store is there in time.
-    const memory = new InMemoryMemoryPort({ asynchronous: true });
+    const memory = new InMemoryAgentMemoryPort({ asynchronous: true });
     const storedAtModelCall: number[] = [];
     const tools = new ScriptedToolExecutor({ read: { run: () => "x".repeat(3_000) } });
     server = await FakeLlmServer.start({

@@ -55,7 +55,7 @@ import {
   toModelTool,
   transcriptText,
 } from "./model-step.ts";
-import type { MemoryPort, ToolCallRequest, ToolExecutor } from "./ports.ts";
+import type { AgentMemoryPort, ToolCallRequest, ToolExecutor } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
@@ -95,7 +95,7 @@ export interface AgentLoopOptions {
   breakers: CircuitBreakers;
   budgets: TokenBudgets;
   tools?: ToolExecutor;
-  memory?: MemoryPort;
+  memory?: AgentMemoryPort;
   publisher?: EventPublisher;
   logger?: Logger;
   retry?: RetryPolicy;
@@ -162,6 +162,17 @@ export class AgentLoop {
     return this.#options.model;
   }
 
+  /**
+   * Runs the tool loop for one request: see the module comment for what it guarantees.
+   *
+   * Throws: `RUNTIME_MESSAGE_EMPTY` when goal and message are both blank;
+   * `RUNTIME_BUDGET_EXCEEDED` before a call the agent's budget cannot pay; the model's
+   * `PROVIDER_*` codes (after the breaker, retries and fallbacks); the journal's and memory
+   * port's errors. A tool's failure is an outcome the model sees, not a rejection.
+   * Abort: `request.signal`, or the run timeout on the Clock, aborts the model's HTTP request
+   * and every tool call; the run rejects with `ABORTED` / `TIMED_OUT` once the tools it
+   * started have settled. Steps journalled before stay, so the run can be resumed.
+   */
   async run(request: AgentRunRequest): Promise<AgentRunResult> {
     if (request.seed.goal.trim().length === 0 && (request.input ?? "").trim().length === 0) {
       throw new KernelError(RuntimeErrorCode.messageEmpty, "an agent run needs a goal or a message; both were empty");

@@ -16,7 +16,7 @@ import { AgentLoop, type AgentRunResult } from "./agent-loop.ts";
 import type { AgentProfile, ProfileLookup, Skill } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
 import { RuntimeErrorCode } from "./error-codes.ts";
-import type { MemoryPort } from "./ports.ts";
+import type { AgentMemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { StepJournal } from "./run-journal.ts";
@@ -44,7 +44,7 @@ export interface AgentRunnerOptions {
   supervisor: Supervisor;
   /** The gate; without it agents have no tools. */
   tools?: ToolRegistry;
-  memory?: MemoryPort;
+  memory?: AgentMemoryPort;
   publisher?: EventPublisher;
   logger?: Logger;
   retry?: RetryPolicy;

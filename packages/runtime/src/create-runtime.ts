@@ -24,7 +24,7 @@ import {
   type OrchestrationStream,
   Orchestrator,
 } from "./orchestrator.ts";
-import type { MemoryPort } from "./ports.ts";
+import type { AgentMemoryPort } from "./ports.ts";
 import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RunJournal } from "./run-journal.ts";
@@ -43,8 +43,8 @@ export interface RuntimeOptions {
   git?: GitLayer;
   /** The gate. Build it with `ports.memory: new MemoryStoreToolPort(memory)` for memory tools. */
   tools?: ToolRegistry;
-  /** A MemoryStore (wrapped in `MemoryStorePort`) or any `MemoryPort`. */
-  memory?: MemoryStore | MemoryPort;
+  /** A MemoryStore (wrapped in `MemoryStorePort`) or any `AgentMemoryPort`. */
+  memory?: MemoryStore | AgentMemoryPort;
   /** The budgets behind the scheduler's `canAdmit`; default a new `TokenBudgets()`. */
   budgets?: TokenBudgets;
   breakers?: CircuitBreakers;
@@ -67,6 +67,11 @@ export interface RuntimeOptions {
   keepWorkspaces?: boolean;
 }
 
+/**
+ * The runtime wired from the kernel's instances. Each method's comment says how it fails
+ * ("Throws:") and what a cancellation does to it ("Abort:"); `getRun`, `listRuns`,
+ * `canAdmit` and `skillsOf` throw nothing and take no signal.
+ */
 export interface Runtime {
   readonly budgets: TokenBudgets;
   readonly breakers: CircuitBreakers;
@@ -74,9 +79,24 @@ export interface Runtime {
   readonly runner: AgentRunner;
   /** Direct runs: start, resume, requeue and conclude journalled runs, read and cancel them. */
   readonly runs: DirectRuns;
-  /** The Ouroboros pipeline for one message. */
+  /**
+   * The Ouroboros pipeline for one message.
+   *
+   * Throws: `RUNTIME_MESSAGE_EMPTY` for a blank message; `RUNTIME_SESSION_INVALID` /
+   * `RUNTIME_SESSION_CORRUPT` for a bad or unreadable interview session; the model's
+   * `PROVIDER_*` and `RUNTIME_BUDGET_EXCEEDED` from the interview call; the space, state and
+   * memory codes of the stores it writes to. A run that fails is an evaluated outcome, not
+   * a rejection.
+   * Abort: `request.signal` aborts the interview call and every run it started (`ABORTED`);
+   * the seed and session saved before it stay.
+   */
   handle(request: OrchestrationRequest): Promise<OrchestrationResult>;
-  /** The same as a stream of events (phases, text deltas, tool activity, the result). */
+  /**
+   * The same as a stream of events (phases, text deltas, tool activity, the result).
+   *
+   * Throws: nothing itself; `result` rejects with `handle`'s error and the events end.
+   * Abort: as `handle`; leaving the events early does not abort the pipeline.
+   */
   stream(request: OrchestrationRequest): OrchestrationStream;
   /**
    * Starts a direct run; ids at once, the final record through `result` (which never rejects:
@@ -91,11 +111,24 @@ export interface Runtime {
   runGoal(request: RunGoalRequest): RunHandle;
   getRun(taskId: string): RunRecord | undefined;
   listRuns(): RunRecord[];
-  /** Cancels a queued or running direct run; resolves once it has settled. */
+  /**
+   * Cancels a queued or running direct run; resolves once it has settled. False when the run
+   * is unknown or already finished.
+   *
+   * Throws: nothing. Abort: takes no signal; the wait is bounded by the supervisor's kill grace.
+   */
   cancelRun(taskId: string, reason?: string): Promise<boolean>;
-  /** Sets an agent's token limit and lets the scheduler reconsider waiting tasks. */
+  /**
+   * Sets an agent's token limit and lets the scheduler reconsider waiting tasks.
+   *
+   * Throws: `RUNTIME_BUDGET_INVALID` for a negative limit. Abort: takes no signal (synchronous).
+   */
   setBudget(agentId: string, tokens: number): void;
-  /** A profile as runs would use it now; throws `AGENT_PROFILE_NOT_FOUND`. */
+  /**
+   * A profile as runs would use it now.
+   *
+   * Throws: `AGENT_PROFILE_NOT_FOUND`. Abort: takes no signal (synchronous).
+   */
   profile(name: string): AgentProfile;
   /**
    * The scheduler's admission hook: the budgets (agent limits, profile windows) and each
@@ -108,6 +141,8 @@ export interface Runtime {
   /**
    * Refuses new direct runs, stops the live ones and joins them (journalled runs are left
    * resumable); stops forgetting ended agents' budgets.
+   *
+   * Throws: nothing. Abort: takes no signal; it waits for each live run to settle.
    */
   close(): Promise<void>;
 }
@@ -115,7 +150,7 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions): Runtime {
   const budgets = options.budgets ?? new TokenBudgets();
   const breakers = options.breakers ?? new CircuitBreakers({ clock: options.clock });
-  const memory: MemoryPort | undefined =
+  const memory: AgentMemoryPort | undefined =
     options.memory === undefined
       ? undefined
       : isMemoryPort(options.memory)
@@ -203,6 +238,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   };
 }
 
-function isMemoryPort(memory: MemoryStore | MemoryPort): memory is MemoryPort {
-  return typeof (memory as Partial<MemoryPort>).store === "function";
+function isMemoryPort(memory: MemoryStore | AgentMemoryPort): memory is AgentMemoryPort {
+  return typeof (memory as Partial<AgentMemoryPort>).store === "function";
 }

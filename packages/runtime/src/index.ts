@@ -12,7 +12,7 @@ export {
   type GatedToolExecutorOptions,
   type ToolActivity,
 } from "./adapters/gated-tool-executor.ts";
-export { MemoryStorePort, MemoryStoreToolPort, memoryTypeOf } from "./adapters/memory-adapters.ts";
+export { MemoryStorePort, MemoryStoreToolPort } from "./adapters/memory-adapters.ts";
 export { SpaceManagerToolPort } from "./adapters/space-tool-port.ts";
 export {
   AGENT_DEFAULTS,
@@ -40,12 +40,7 @@ export {
   type SpawnOptions,
 } from "./agent-runner.ts";
 export { type AgentStream, streamAgent } from "./agent-stream.ts";
-export {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  CircuitBreakers,
-  type CircuitState,
-} from "./circuit-breaker.ts";
+export { CircuitBreakers } from "./circuit-breaker.ts";
 export { createRuntime, type Runtime, type RuntimeOptions } from "./create-runtime.ts";
 export {
   DirectRuns,
@@ -60,16 +55,15 @@ export {
   type EvaluateOptions,
   type Evaluation,
   evaluate,
-  mechanicalVerdict,
   PASS_SCORE,
   type RunOutcome,
 } from "./evaluate.ts";
 export {
   ambiguity,
-  type ConversationTurn,
   type InterviewAnswer,
   type InterviewDecision,
   type InterviewOptions,
+  type InterviewTurn,
   interview,
   interviewSchema,
   READY_AMBIGUITY,
@@ -87,20 +81,17 @@ export {
   Orchestrator,
   type OrchestratorOptions,
   type Phase,
-  splitSeed,
 } from "./orchestrator.ts";
 export type {
-  MemoryPort,
+  AgentMemoryPort,
   MemoryWrite,
+  ModelToolDefinition,
   RecalledMemory,
   ToolCallContext,
   ToolCallRequest,
-  ToolDefinition,
   ToolExecutor,
   ToolOutcome,
 } from "./ports.ts";
-export { callProvider, type ProviderCallOptions, type RetryPolicy } from "./provider-call.ts";
-export { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 export { DEMO_LABEL, DemoLanguageModel, demoIntent } from "./providers/demo-model.ts";
 export {
   DEFAULT_OLLAMA_BASE_URL,
@@ -119,11 +110,9 @@ export type {
   StepJournal,
 } from "./run-journal.ts";
 export { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
-export { type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
 export { loadSkills, MAX_SKILL_FILE_BYTES, readSkill, SkillToolPort } from "./skills.ts";
 export { type StructuredCallOptions, structuredCall } from "./structured-call.ts";
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
-export { truncateChars } from "./text.ts";
 export {
   TokenBudgets,
   type TokenBudgetsOptions,

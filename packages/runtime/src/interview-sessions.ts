@@ -8,13 +8,13 @@
 import { KernelError } from "@oxios/core";
 import type { StateStore } from "@oxios/state-store";
 import { RuntimeErrorCode } from "./error-codes.ts";
-import type { ConversationTurn } from "./interview.ts";
+import type { InterviewTurn } from "./interview.ts";
 import { truncateChars } from "./text.ts";
 
 export interface InterviewSession {
   sessionId: string;
   spaceId?: string;
-  turns: ConversationTurn[];
+  turns: InterviewTurn[];
   /** Rounds of clarifying questions asked for the current task. */
   questionRounds: number;
   updatedAt: number;

@@ -41,7 +41,7 @@ const seedSchema = z.object({
   acceptanceCriteria: z.array(z.string()).min(1),
 });
 
-export interface ConversationTurn {
+export interface InterviewTurn {
   role: "user" | "assistant";
   text: string;
 }
@@ -81,7 +81,7 @@ const interviewInstructions = `You are the intake of an agent operating system. 
 - clarity: 0..1 scores for how clear the goal, the constraints and the acceptance criteria are.
 - goal, constraints, acceptanceCriteria: the task as you understand it.`;
 
-export async function interview(turns: ConversationTurn[], options: InterviewOptions): Promise<InterviewDecision> {
+export async function interview(turns: InterviewTurn[], options: InterviewOptions): Promise<InterviewDecision> {
   const last = turns.at(-1);
   if (last === undefined || last.text.trim().length === 0) {
     throw new KernelError(RuntimeErrorCode.messageEmpty, "the interview needs a non-empty message");
@@ -116,7 +116,7 @@ export async function interview(turns: ConversationTurn[], options: InterviewOpt
   return { kind: "seed", seed, answer, ambiguity: score, seedCall: true };
 }
 
-function renderTranscript(turns: ConversationTurn[], maxChars: number): string {
+function renderTranscript(turns: InterviewTurn[], maxChars: number): string {
   const text = turns.map((turn) => `${turn.role}: ${turn.text.trim()}`).join("\n");
   const points = Array.from(text);
   // Keep the newest part of the conversation; cut by characters, never bytes.

@@ -14,7 +14,7 @@ import type {
   LanguageModelV3Prompt,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
-import type { ToolDefinition } from "./ports.ts";
+import type { ModelToolDefinition } from "./ports.ts";
 import type { RequestedToolCall } from "./run-journal.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenUsage } from "./token-budgets.ts";
@@ -139,7 +139,7 @@ export function contentText(content: readonly LanguageModelV3Content[]): string 
 }
 
 /** A tool definition as the model sees it. */
-export function toModelTool(definition: ToolDefinition): LanguageModelV3FunctionTool {
+export function toModelTool(definition: ModelToolDefinition): LanguageModelV3FunctionTool {
   return {
     type: "function",
     name: definition.name,

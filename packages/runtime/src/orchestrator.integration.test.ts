@@ -6,7 +6,7 @@ import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
 import type { OrchestrationEvent } from "./orchestrator.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
 import { FakeLlmServer, type FakeReply, type FakeRequest, lastUserText } from "./testing/fake-llm-server.ts";
-import { InMemoryMemoryPort } from "./testing/in-memory-memory-port.ts";
+import { InMemoryAgentMemoryPort } from "./testing/in-memory-agent-memory-port.ts";
 
 let server: FakeLlmServer | undefined;
 let world: World | undefined;
@@ -151,7 +151,7 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
 
   it("the episode is stored before handle resolves", async () => {
     // The store records a macrotask after the call: only an awaited store is there in time.
-    const memory = new InMemoryMemoryPort({ asynchronous: true });
+    const memory = new InMemoryAgentMemoryPort({ asynchronous: true });
     const { world } = await start(
       (request) =>
         kindOf(request) === "interview" ? { json: clearTask(['the answer contains "BLUE"']) } : { text: "BLUE" },

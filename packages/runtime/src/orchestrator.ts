@@ -29,9 +29,10 @@ import type { AgentJob, AgentRunner } from "./agent-runner.ts";
 import { RuntimeErrorCode } from "./error-codes.ts";
 import { type Evaluation, evaluate, type RunOutcome } from "./evaluate.ts";
 import { EventChannel } from "./event-channel.ts";
+import { splitSeed } from "./internal/split-seed.ts";
 import { type InterviewDecision, interview } from "./interview.ts";
 import { assertSessionId, type InterviewSession, InterviewSessions } from "./interview-sessions.ts";
-import type { MemoryPort } from "./ports.ts";
+import type { AgentMemoryPort } from "./ports.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
@@ -92,7 +93,7 @@ export interface OrchestratorOptions {
   state: StateStore;
   /** When given, every seed is committed (awaited) after it is saved. */
   git?: GitLayer;
-  memory?: MemoryPort;
+  memory?: AgentMemoryPort;
   publisher?: EventPublisher;
   clock: Clock;
   logger?: Logger;
@@ -459,20 +460,6 @@ export class Orchestrator {
   #publish<T extends KernelEventType>(type: T, payload: KernelEventOf<T>["payload"]): void {
     this.#options.publisher?.publish(createEvent(type, payload, SOURCE, this.#options.clock.now()));
   }
-}
-
-/** Splits a seed's criteria round-robin into at most 8 parts, one agent each. */
-export function splitSeed(seed: Seed, maxParts = 8): Seed[] {
-  const criteria = seed.acceptanceCriteria ?? [];
-  const count = Math.min(maxParts, criteria.length);
-  const parts: string[][] = Array.from({ length: count }, () => []);
-  for (const [index, criterion] of criteria.entries()) parts[index % count]?.push(criterion);
-  return parts.map((part, index) => ({
-    goal: `${seed.goal} (part ${index + 1} of ${count}: the criteria below)`,
-    constraints: seed.constraints ?? [],
-    acceptanceCriteria: part,
-    ...(seed.id === undefined ? {} : { id: `${seed.id}-p${index + 1}` }),
-  }));
 }
 
 /** The next generation: the same goal with the evaluator's findings as constraints. */

@@ -1,11 +1,11 @@
 /**
  * Ports: the narrow interfaces through which the runtime reaches packages it does not own.
  * The composition root passes implementations in — the access gate of `@oxios/tools` is a
- * ToolExecutor, `@oxios/memory` is a MemoryPort — and tests pass small real fakes.
+ * ToolExecutor, `@oxios/memory` is a AgentMemoryPort — and tests pass small real fakes.
  */
 
 /** A tool as the model sees it: a name, a description and a JSON schema for its input. */
-export interface ToolDefinition {
+export interface ModelToolDefinition {
   name: string;
   description: string;
   /** JSON Schema (draft 7) of the input object. */
@@ -39,7 +39,7 @@ export type ToolOutcome =
 /** Runs tool calls on behalf of an agent — in the kernel, through the access gate. */
 export interface ToolExecutor {
   /** The tools available to `agentId`. */
-  definitions(agentId: string): ToolDefinition[] | Promise<ToolDefinition[]>;
+  definitions(agentId: string): ModelToolDefinition[] | Promise<ModelToolDefinition[]>;
   /** Executes one call; resolves with an outcome (denials and tool errors included). */
   execute(call: ToolCallRequest, context: ToolCallContext): Promise<ToolOutcome>;
 }
@@ -60,7 +60,7 @@ export interface MemoryWrite {
   spaceId?: string;
 }
 
-export interface MemoryPort {
+export interface AgentMemoryPort {
   recall(
     query: string,
     options: { agentId: string; sessionId?: string; spaceId?: string; limit: number; signal?: AbortSignal },

@@ -31,14 +31,12 @@ export {
   type ScheduleFiring,
   type StartedRun,
 } from "./goal-schedules.ts";
-export { type HeapItem, IndexedHeap } from "./indexed-heap.ts";
 export { type RecoveryReport, Scheduler, type SchedulerOptions, type TaskRunner } from "./scheduler.ts";
 export {
   type DrainReport,
   type LatencySummary,
   type Lease,
   PRIORITIES,
-  type Priority,
   type SchedulerStats,
   type TaskError,
   type TaskHandle,

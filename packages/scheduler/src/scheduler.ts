@@ -14,7 +14,7 @@
 import { type Clock, KernelError, type Logger, newId, systemClock, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { SchedulerErrorCode } from "./error-codes.ts";
-import { IndexedHeap } from "./indexed-heap.ts";
+import { IndexedHeap } from "./internal/indexed-heap.ts";
 import { LatencyWindow } from "./latency-window.ts";
 import type {
   DrainReport,
@@ -134,6 +134,12 @@ function toTaskError(error: unknown, code: string): TaskError {
   return { code: kernelError.code, message: kernelError.message };
 }
 
+/**
+ * The scheduler: see the module comment. Each public method's comment says how it fails
+ * ("Throws:") and what a cancellation does to it ("Abort:"); the read-only methods (`get`,
+ * `find`, `findByIdempotencyKey`, `queued`, `running`, `stats`) and `reconsider` throw nothing
+ * but a store's `SCHEDULER_STORE_FAILED` and take no signal.
+ */
 export class Scheduler {
   readonly #clock: Clock;
   readonly #events: EventPublisher | undefined;
@@ -211,7 +217,15 @@ export class Scheduler {
     this.#idPrefix = `${newId(this.#clock.now())}-`;
   }
 
-  /** Queues a task; admission is attempted at once. */
+  /**
+   * Queues a task; admission is attempted at once.
+   *
+   * Throws: `SCHEDULER_DRAINING` while draining; `SCHEDULER_TASK_INVALID`,
+   * `SCHEDULER_PRIORITY_INVALID`, `SCHEDULER_TASK_DUPLICATE` or
+   * `SCHEDULER_DUPLICATE_IDEMPOTENCY_KEY` for a bad spec; the store's `SCHEDULER_STORE_FAILED`
+   * when it cannot keep the task. Nothing is queued when it throws.
+   * Abort: takes no signal (synchronous); `cancel(taskId)` removes the task later.
+   */
   submit<P>(spec: TaskSpec<P> = {}): TaskHandle {
     return new EntryHandle(this.#submit(spec));
   }
@@ -235,14 +249,24 @@ export class Scheduler {
     return this.#drive(entry, lease, fn);
   }
 
-  /** Marks a running task completed. Throws SCHEDULER_TASK_NOT_FOUND / SCHEDULER_TASK_NOT_RUNNING. */
+  /**
+   * Marks a running task completed.
+   *
+   * Throws: `SCHEDULER_TASK_NOT_FOUND`, `SCHEDULER_TASK_NOT_RUNNING`.
+   * Abort: takes no signal (synchronous).
+   */
   complete(taskId: string, result?: unknown): void {
     const entry = this.#runningEntry(taskId, "complete");
     entry.result = result;
     this.#finish(entry, "completed", undefined, true);
   }
 
-  /** Marks a running task failed. Throws SCHEDULER_TASK_NOT_FOUND / SCHEDULER_TASK_NOT_RUNNING. */
+  /**
+   * Marks a running task failed.
+   *
+   * Throws: `SCHEDULER_TASK_NOT_FOUND`, `SCHEDULER_TASK_NOT_RUNNING`.
+   * Abort: takes no signal (synchronous).
+   */
   fail(taskId: string, error: unknown): void {
     const entry = this.#runningEntry(taskId, "fail");
     this.#finish(entry, "failed", toTaskError(error, SchedulerErrorCode.taskFailed), true);
@@ -252,6 +276,8 @@ export class Scheduler {
    * Cancels a queued task (removed from the queue) or a running one (its lease signal aborts
    * with SCHEDULER_TASK_CANCELLED and its slot is freed at once). False when the task is
    * unknown or already finished.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
    */
   cancel(taskId: string, reason: string): boolean {
     const entry = this.#live.get(taskId);
@@ -266,6 +292,8 @@ export class Scheduler {
    * stays taken until the runner settles, and `run` then records the outcome. This is how a
    * supervisor kills or times out a run without a runner that ignores its signal escaping the
    * caps. False when the task is not running.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
    */
   abort(taskId: string, reason: KernelError): boolean {
     const entry = this.#live.get(taskId);
@@ -334,6 +362,9 @@ export class Scheduler {
    * disk for the next process), waits up to `timeoutMs` for running tasks, then aborts the
    * rest (with a store, their leases are left to expire so the next process retries them),
    * and flushes the store. Idempotent: a second call returns the first call's promise.
+   *
+   * Throws: `SCHEDULER_LIMIT_INVALID` for a negative or non-numeric `timeoutMs`.
+   * Abort: takes no signal; `timeoutMs` bounds the wait for running tasks.
    */
   drain(options: { timeoutMs: number }): Promise<DrainReport> {
     const timeoutMs = options?.timeoutMs;
@@ -359,6 +390,7 @@ export class Scheduler {
    *
    * Throws: `SCHEDULER_STORE_MISSING`, `SCHEDULER_DRAINING`, `SCHEDULER_LIMIT_INVALID`, and the
    * store's `SCHEDULER_STORE_FAILED`.
+   * Abort: takes no signal; `drain` stops the lease watch and joins the runs it started.
    */
   async recover(runner: TaskRunner, options: RecoverOptions = {}): Promise<RecoveryReport> {
     const store = this.#store;

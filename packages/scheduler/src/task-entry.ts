@@ -5,7 +5,7 @@
  * rejection behind, and the hot path allocates no promises it does not need.
  */
 import type { KernelError } from "@oxios/core";
-import type { HeapItem } from "./indexed-heap.ts";
+import type { HeapItem } from "./internal/indexed-heap.ts";
 import type { Lease, Priority, TaskError, TaskHandle, TaskRecord, TaskStatus } from "./task.ts";
 
 interface Deferred<T> {

@@ -134,7 +134,12 @@ export class StateStore {
     this.#writer = new CoalescingWriter((key, operation) => this.#perform(key, operation));
   }
 
-  /** Creates the root if needed and removes temp files left by a crash. */
+  /**
+   * Creates the root if needed and removes temp files left by a crash.
+   *
+   * Throws: `STATE_OPEN_FAILED` when the root cannot be created or read (`cause` is the OS error).
+   * Abort: takes no signal.
+   */
   static async open(options: StateStoreOptions): Promise<StateStore> {
     const store = new StateStore(options);
     try {
@@ -204,7 +209,14 @@ export class StateStore {
     );
   }
 
-  /** The stored value, or `undefined` if there is none. `STATE_CORRUPT` if the file does not parse. */
+  /**
+   * The stored value, or `undefined` if there is none.
+   *
+   * Throws: `STATE_CLOSED` after `close()`; `STATE_NAME_INVALID`; `STATE_CORRUPT` if the file
+   * does not parse; `STATE_SCHEMA_INVALID` when `options.schema` refuses the value;
+   * `STATE_READ_FAILED` when the file system refuses the read.
+   * Abort: takes no signal; a read changes nothing, so abandoning its promise is safe.
+   */
   async load<T = unknown>(category: string, name: string, options: LoadOptions<T> = {}): Promise<T | undefined> {
     this.#assertOpen();
     assertValidCategory(category);
@@ -231,7 +243,13 @@ export class StateStore {
     return value as T;
   }
 
-  /** Removes `category/name` (either format); coalesced and serialized with saves to the key. */
+  /**
+   * Removes `category/name` (either format); coalesced and serialized with saves to the key.
+   *
+   * Throws: `STATE_CLOSED` after `close()`; `STATE_NAME_INVALID`; `STATE_DELETE_FAILED` when
+   * the file system refuses it.
+   * Abort: takes no signal; an accepted delete always completes, and `close()` waits for it.
+   */
   delete(category: string, name: string): Promise<void> {
     try {
       this.#assertOpen();
@@ -244,6 +262,12 @@ export class StateStore {
     return this.#writer.submit(this.#writer.reserve(key), { kind: "delete" });
   }
 
+  /**
+   * Whether `category/name` is stored (either format).
+   *
+   * Throws: `STATE_CLOSED`, `STATE_NAME_INVALID`, `STATE_READ_FAILED`.
+   * Abort: takes no signal; a read changes nothing, so abandoning its promise is safe.
+   */
   async exists(category: string, name: string): Promise<boolean> {
     this.#assertOpen();
     assertValidCategory(category);
@@ -265,6 +289,9 @@ export class StateStore {
   /**
    * The entries of `category`, sorted by name: names from a directory listing, metadata
    * from the index (file mtime for entries it lacks). No state file is opened.
+   *
+   * Throws: `STATE_CLOSED`, `STATE_NAME_INVALID` for a bad category, `STATE_READ_FAILED`.
+   * Abort: takes no signal; a read changes nothing, so abandoning its promise is safe.
    */
   async list(category: string): Promise<StateEntry[]> {
     this.#assertOpen();
@@ -308,6 +335,9 @@ export class StateStore {
    * Removes sessions older than the TTL, then the oldest beyond the cap. An explicit call
    * (the kernel schedules it); time comes from the store's Clock. A session saved again
    * while pruning runs is kept.
+   *
+   * Throws: `STATE_CLOSED`, `STATE_NAME_INVALID`, `STATE_READ_FAILED`, `STATE_DELETE_FAILED`.
+   * Abort: takes no signal; the deletes it queued complete, and `close()` waits for them.
    */
   async pruneSessions(options: SessionPruneOptions = {}): Promise<PruneResult> {
     this.#assertOpen();
@@ -331,13 +361,23 @@ export class StateStore {
     return { removed: removed.sort() };
   }
 
-  /** Waits until every accepted write is durable and the metadata index is persisted. */
+  /**
+   * Waits until every accepted write is durable and the metadata index is persisted.
+   *
+   * Throws: nothing: a failed write rejects its own `save` or `delete`, and an index that
+   * cannot be persisted is logged and retried on the next change.
+   * Abort: takes no signal.
+   */
   async flush(): Promise<void> {
     await this.#writer.idle();
     await this.#index.flush();
   }
 
-  /** Flushes, then refuses further calls with `STATE_CLOSED`. */
+  /**
+   * Flushes, then refuses further calls with `STATE_CLOSED`. Idempotent.
+   *
+   * Throws: nothing (see `flush`). Abort: takes no signal.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

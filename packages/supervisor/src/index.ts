@@ -20,8 +20,8 @@ export {
 export {
   type GrantedLease,
   type RunOptions,
-  type ShutdownReport,
   Supervisor,
   type SupervisorOptions,
+  type SupervisorShutdownReport,
   type SupervisorStats,
 } from "./supervisor.ts";

@@ -79,7 +79,7 @@ export interface SupervisorStats {
   abandonedStillRunning: number;
 }
 
-export interface ShutdownReport {
+export interface SupervisorShutdownReport {
   /** Runs that settled on their own after the abort. */
   stoppedCleanly: number;
   /** Runs settled by the grace timer because their function ignored the abort. */
@@ -116,6 +116,11 @@ interface AgentRecord {
 
 const SOURCE = "supervisor";
 
+/**
+ * Agents supervised like processes. Each public method's comment says how it fails
+ * ("Throws:") and what a cancellation does to it ("Abort:"); `get`, `list`, `stats` and
+ * `onAgentEnded` throw nothing and take no signal.
+ */
 export class Supervisor {
   readonly #scheduler: AgentScheduler;
   readonly #events: EventPublisher | undefined;
@@ -217,6 +222,10 @@ export class Supervisor {
    * kill, timeout and the caller's signal (through `scheduler.abort` on `lease.taskId`). The
    * run's id is the task's id. Resolves and rejects like `run`; the caller's runner returns
    * its promise to the scheduler, which completes or fails the task with it.
+   *
+   * Throws: as `run`, without the scheduler's refusals (the lease is already granted).
+   * Abort: the lease's signal (a `Scheduler.cancel` or `abort` of its task) aborts the run's
+   * signal, as the caller's signal does for `run`.
    */
   runLeased<Output = unknown>(
     agentId: string,
@@ -315,7 +324,13 @@ export class Supervisor {
     }
   }
 
-  /** Resolves with the agent's handle once its current run (if any) has settled. */
+  /**
+   * Resolves with the agent's handle once its current run (if any) has settled.
+   *
+   * Throws: `AGENT_NOT_FOUND` for an unknown id; never the run's own error.
+   * Abort: takes no signal; it waits as long as the run does (bounded by the run's timeout
+   * and the kill grace).
+   */
   async wait(agentId: string): Promise<AgentHandle> {
     const record = this.#require(agentId);
     if (record.active !== undefined) await record.active.done;
@@ -362,8 +377,11 @@ export class Supervisor {
   }
 
   /**
-   * Forgets an agent that is not running (idle, stopped or failed). `AGENT_BUSY` while a run
-   * is active: kill it first. Returns false for an unknown id.
+   * Forgets an agent that is not running (idle, stopped or failed). Returns false for an
+   * unknown id.
+   *
+   * Throws: `AGENT_BUSY` while a run is active: kill it first.
+   * Abort: takes no signal (synchronous).
    */
   remove(agentId: string): boolean {
     const record = this.#agents.get(agentId);
@@ -387,7 +405,13 @@ export class Supervisor {
     return [...this.#agents.values()].map((record) => this.#handle(record));
   }
 
-  /** The agent's declared state. `AGENT_STATE_UNSUPPORTED` when it declares none. */
+  /**
+   * The agent's declared state.
+   *
+   * Throws: `AGENT_NOT_FOUND`; `AGENT_STATE_UNSUPPORTED` when it declares none;
+   * `AGENT_STATE_EXPORT_FAILED` when its `export` hook throws.
+   * Abort: takes no signal (synchronous).
+   */
   exportState(agentId: string): unknown {
     const record = this.#require(agentId);
     const hooks = record.spec.state;
@@ -416,6 +440,13 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Hands `state` to the agent's `import` hook.
+   *
+   * Throws: `AGENT_NOT_FOUND`; `AGENT_STATE_UNSUPPORTED` when it declares no state;
+   * `AGENT_STATE_IMPORT_FAILED` when its `import` hook throws.
+   * Abort: takes no signal (synchronous).
+   */
   importState(agentId: string, state: unknown): void {
     const record = this.#require(agentId);
     const hooks = record.spec.state;
@@ -456,8 +487,11 @@ export class Supervisor {
   /**
    * Stops intake, kills every agent, and waits up to `timeoutMs` for their runs to settle.
    * Idle agents end `stopped`.
+   *
+   * Throws: nothing; runs that did not settle in time are counted in the report.
+   * Abort: takes no signal; `timeoutMs` bounds the wait.
    */
-  async shutdown(options: { timeoutMs: number }): Promise<ShutdownReport> {
+  async shutdown(options: { timeoutMs: number }): Promise<SupervisorShutdownReport> {
     this.#closing = true;
     const active = [...this.#agents.values()].flatMap((record) => (record.active === undefined ? [] : [record.active]));
     const kills = [...this.#agents.values()].map((record) => this.kill(record.id, "supervisor shutdown"));
@@ -468,7 +502,7 @@ export class Supervisor {
     const completed = await Promise.race([Promise.all(kills).then(() => true as const), timedOut]);
     timer?.cancel();
     const forced = active.filter((run) => run.forced).length;
-    const report: ShutdownReport = {
+    const report: SupervisorShutdownReport = {
       stoppedCleanly: active.length - forced,
       forced,
       abandoned: this.#abandonedWork.size,

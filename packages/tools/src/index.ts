@@ -21,16 +21,13 @@ export {
 } from "./approvals.ts";
 export { type BuiltinToolOptions, builtinTools } from "./builtin-tools.ts";
 export { ToolErrorCode, type ToolErrorCodeValue } from "./error-codes.ts";
-export { fsError } from "./errors.ts";
-export { EXEC_METACHARACTERS, execRefusal } from "./exec/exec-policy.ts";
+export { EXEC_METACHARACTERS } from "./exec/exec-policy.ts";
 export {
-  clampTimeoutMs,
   EXEC_ENV_ALLOWLIST,
   EXEC_TIMEOUT_SECONDS,
   type ExecOutput,
   type ExecToolOptions,
   execTool,
-  scrubbedEnv,
 } from "./exec/exec-tool.ts";
 export { editTool } from "./fs/edit-tool.ts";
 export { DEFAULT_FILE_LIMITS, type FileToolLimits } from "./fs/file-limits.ts";
@@ -58,8 +55,8 @@ export {
 export type {
   AgentInfo,
   AuditEntryInput,
-  AuditQuery,
   AuditSink,
+  AuditSinkQuery,
   KernelPort,
   MemoryInput,
   MemoryPort,
@@ -94,7 +91,7 @@ export {
   type SandboxPolicy,
   type SandboxProcess,
 } from "./sandbox/sandbox.ts";
-export { SeatbeltSandbox, type SeatbeltSandboxOptions, seatbeltProfile } from "./sandbox/seatbelt-sandbox.ts";
+export { SeatbeltSandbox, type SeatbeltSandboxOptions } from "./sandbox/seatbelt-sandbox.ts";
 export { UnavailableSandbox } from "./sandbox/unavailable-sandbox.ts";
 export { Unsandboxed } from "./sandbox/unsandboxed.ts";
 export { scheduleDeleteTool, scheduleListTool, schedulePutTool, scheduleRunTool } from "./schedule-tools.ts";

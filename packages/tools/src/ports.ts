@@ -76,7 +76,7 @@ export interface AuditEntryInput {
   details: Record<string, unknown>;
 }
 
-export interface AuditQuery {
+export interface AuditSinkQuery {
   actor?: string;
   action?: string;
   resource?: string;
@@ -90,7 +90,7 @@ export interface AuditQuery {
 export interface AuditSink {
   append(entry: AuditEntryInput): Promise<unknown>;
   verify?(options?: PortCallOptions): Promise<unknown>;
-  query?(query: AuditQuery, options?: PortCallOptions): Promise<unknown[]>;
+  query?(query: AuditSinkQuery, options?: PortCallOptions): Promise<unknown[]>;
 }
 
 export interface SkillInfo {

@@ -65,6 +65,10 @@ export interface ToolRegistryOptions {
   workspaceOwner?: { uid: number; gid: number };
 }
 
+/**
+ * The tool registry. Each public method's comment says how it fails ("Throws:") and what a
+ * cancellation does to it ("Abort:"); `names` throws nothing and takes no signal.
+ */
 export class ToolRegistry {
   readonly approvals: ApprovalBroker;
   readonly #tools = new Map<string, AnyTool>();
@@ -102,7 +106,12 @@ export class ToolRegistry {
     });
   }
 
-  /** Adds tools; a second tool with a taken name is `TOOL_DUPLICATE`. */
+  /**
+   * Adds tools.
+   *
+   * Throws: `TOOL_DUPLICATE` for a second tool with a taken name (none of the tools after it
+   * are added). Abort: takes no signal (synchronous).
+   */
   register(...tools: AnyTool[]): this {
     for (const tool of tools) {
       if (this.#tools.has(tool.name)) {
@@ -119,7 +128,12 @@ export class ToolRegistry {
 
   /**
    * A gated session for one agent. Creates the agent's workspace directory when missing and
-   * resolves its path globs through symlinks. `signal` (the agent run's) aborts every call.
+   * resolves its path globs through symlinks.
+   *
+   * Throws: `TOOL_FILE_NOT_FOUND`, `TOOL_FILE_TYPE_INVALID`, `TOOL_FS_PERMISSION` or
+   * `TOOL_FS_FAILED` when the workspace cannot be created, resolved or given to its owner.
+   * Abort: `options.signal` (the agent run's) is the session's: once it aborts, every call of
+   * the session settles `ABORTED`. Creating the session itself is not cancelled by it.
    */
   async session(agent: AgentIdentity, options: { signal?: AbortSignal } = {}): Promise<ToolSession> {
     let workspace: string;

@@ -17,13 +17,14 @@
 
 import { KernelError } from "@oxios/core";
 import { EventBusErrorCode } from "../error-codes.ts";
+import { canonicalJson, type JsonValue } from "../internal/canonical-json.ts";
 import { sha256HexSync } from "./sha256.ts";
+
+export type { JsonValue };
 
 export const AUDIT_DOMAIN_TAG = "oxios-audit-v1";
 export const GENESIS_HASH = "genesis";
 export const PRUNED_HASH = "pruned";
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface AuditEntry {
   readonly seq: number;
@@ -77,46 +78,6 @@ export const EMPTY_CHAIN: AuditChainState = Object.freeze({
 
 function invalid(message: string, details?: Record<string, unknown>): KernelError {
   return new KernelError(EventBusErrorCode.auditInvalid, message, details === undefined ? {} : { details });
-}
-
-function canonicalValue(value: unknown, seen: Set<object>): JsonValue | undefined {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      return Number.isFinite(value) ? value : null;
-    case "undefined":
-    case "function":
-    case "symbol":
-      return undefined;
-    case "bigint":
-      throw invalid("audit details cannot hold a bigint");
-  }
-  if (value === null) return null;
-  const object = value as object;
-  const withJson = object as { toJSON?: unknown };
-  if (typeof withJson.toJSON === "function") return canonicalValue((withJson.toJSON as () => unknown)(), seen);
-  if (seen.has(object)) throw invalid("audit details cannot be circular");
-  seen.add(object);
-  let result: JsonValue;
-  if (Array.isArray(object)) {
-    result = object.map((item) => canonicalValue(item, seen) ?? null);
-  } else {
-    const sorted: { [key: string]: JsonValue } = {};
-    for (const key of Object.keys(object).sort()) {
-      const item = canonicalValue((object as Record<string, unknown>)[key], seen);
-      if (item !== undefined) sorted[key] = item;
-    }
-    result = sorted;
-  }
-  seen.delete(object);
-  return result;
-}
-
-/** JSON text with object keys sorted at every depth. `AUDIT_INVALID` for bigints and cycles. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalValue(value, new Set()) ?? null);
 }
 
 /** Checks an input and puts its details in canonical form; throws `AUDIT_INVALID`. */

@@ -4,8 +4,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EventBus } from "../event-bus.ts";
 import type { KernelEventOf } from "../events.ts";
+import { canonicalJson } from "../internal/canonical-json.ts";
 import { RecordingPublisher } from "../testing/recording-publisher.ts";
-import { type AuditEntry, canonicalJson, GENESIS_HASH, PRUNED_HASH, sha256Hex } from "./audit-entry.ts";
+import { type AuditEntry, GENESIS_HASH, PRUNED_HASH, sha256Hex } from "./audit-entry.ts";
 import { AuditTrail } from "./audit-trail.ts";
 import { MemoryAuditStore } from "./memory-audit-store.ts";
 

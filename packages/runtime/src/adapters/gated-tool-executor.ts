@@ -5,7 +5,7 @@
  */
 
 import { type ToolSession, toolJsonSchema } from "@oxios/tools";
-import type { ToolCallContext, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "../ports.ts";
+import type { ModelToolDefinition, ToolCallContext, ToolCallRequest, ToolExecutor, ToolOutcome } from "../ports.ts";
 import { truncateChars } from "../text.ts";
 
 /** What the executor reports around each call (the orchestrator's stream uses it). */
@@ -33,7 +33,7 @@ export class GatedToolExecutor implements ToolExecutor {
   }
 
   /** The tools the session offers the agent, with their own JSON schemas. */
-  definitions(): ToolDefinition[] {
+  definitions(): ModelToolDefinition[] {
     return this.#session.available().map((tool) => ({
       name: tool.name,
       description: tool.description,

@@ -1,5 +1,5 @@
 /**
- * `@oxios/memory` behind the two memory ports that meet it: the loop's `MemoryPort`
+ * `@oxios/memory` behind the two memory ports that meet it: the loop's `AgentMemoryPort`
  * (recall for the system prompt, durable store for compaction summaries and episodes) and
  * the tools' `MemoryPort` (memory_write / memory_read / memory_search). Types the memory
  * store does not know (the tools default to "note") are stored as `fact`, with the declared
@@ -8,8 +8,8 @@
 
 import type { MemoryEntry, MemoryStore, MemoryType } from "@oxios/memory";
 import { MEMORY_TYPES } from "@oxios/memory";
-import type { MemoryInput, MemoryRecord, PortCallOptions, MemoryPort as ToolMemoryPort } from "@oxios/tools";
-import type { MemoryPort, MemoryWrite, RecalledMemory } from "../ports.ts";
+import type { MemoryInput, MemoryPort, MemoryRecord, PortCallOptions } from "@oxios/tools";
+import type { AgentMemoryPort, MemoryWrite, RecalledMemory } from "../ports.ts";
 
 /** Every memory type but `episode`, for a search that did not ask for a type. */
 const WITHOUT_EPISODES = (Object.keys(MEMORY_TYPES) as MemoryType[]).filter((type) => type !== "episode");
@@ -20,7 +20,7 @@ export function memoryTypeOf(declared: string): MemoryType {
 }
 
 /** The loop's memory port over a MemoryStore. */
-export class MemoryStorePort implements MemoryPort {
+export class MemoryStorePort implements AgentMemoryPort {
   readonly #store: MemoryStore;
 
   constructor(store: MemoryStore) {
@@ -56,7 +56,7 @@ export class MemoryStorePort implements MemoryPort {
 }
 
 /** The tools' memory port over a MemoryStore (give it to the ToolRegistry's `ports.memory`). */
-export class MemoryStoreToolPort implements ToolMemoryPort {
+export class MemoryStoreToolPort implements MemoryPort {
   readonly #store: MemoryStore;
 
   constructor(store: MemoryStore) {

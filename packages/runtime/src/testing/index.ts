@@ -1,6 +1,6 @@
 /**
  * @module @oxios/runtime/testing — a scripted OpenAI-compatible HTTP server for tests of
- * the runtime and of code built on it, and a small in-memory ToolExecutor / MemoryPort /
+ * the runtime and of code built on it, and a small in-memory ToolExecutor / AgentMemoryPort /
  * RunJournal.
  */
 export {
@@ -14,6 +14,6 @@ export {
   type FakeUsage,
   lastUserText,
 } from "./fake-llm-server.ts";
-export { InMemoryMemoryPort, type InMemoryMemoryPortOptions } from "./in-memory-memory-port.ts";
+export { InMemoryAgentMemoryPort, type InMemoryAgentMemoryPortOptions } from "./in-memory-agent-memory-port.ts";
 export { InMemoryRunJournal } from "./in-memory-run-journal.ts";
 export { type ScriptedTool, ScriptedToolExecutor } from "./scripted-tool-executor.ts";

@@ -5,7 +5,7 @@
 
 import { abortError } from "@oxios/core";
 import { ToolErrorCode } from "@oxios/tools";
-import type { ToolCallContext, ToolCallRequest, ToolDefinition, ToolExecutor, ToolOutcome } from "../ports.ts";
+import type { ModelToolDefinition, ToolCallContext, ToolCallRequest, ToolExecutor, ToolOutcome } from "../ports.ts";
 
 export interface ScriptedTool {
   description?: string;
@@ -31,7 +31,7 @@ export class ScriptedToolExecutor implements ToolExecutor {
     return this.#maxRunning;
   }
 
-  definitions(): ToolDefinition[] {
+  definitions(): ModelToolDefinition[] {
     return Object.entries(this.#tools).map(([name, tool]) => ({
       name,
       description: tool.description ?? name,

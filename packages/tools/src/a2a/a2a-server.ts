@@ -1,16 +1,4 @@
-/**
- * The kernel's A2A server as a fetch-style handler (`(Request) => Promise<Response>`), so the
- * kernel app can mount it in Hono (`app.mount("/", a2a.fetch)`) or any runtime's server.
- *
- * - `GET /.well-known/agent-card.json` serves the kernel's agent card;
- * - `POST <rpcPath>` serves A2A JSON-RPC through the SDK's `DefaultRequestHandler`: an
- *   incoming message becomes a kernel task through the `A2aKernelPort` (so it goes through
- *   the same scheduler and access gate as any run), `SendStreamingMessage` streams status
- *   updates over SSE, and `CancelTask` cancels the kernel run through the port.
- */
-
-import { randomUUID } from "node:crypto";
-import { AgentCard, Extensions, type Message, type Part, Role, TaskState } from "@a2a-js/sdk";
+import { AgentCard, Extensions, type Part, Role, TaskState } from "@a2a-js/sdk";
 import {
   AgentEvent,
   type AgentExecutor,
@@ -27,6 +15,7 @@ import { CoreErrorCode, createConsoleLogger, KernelError, type Logger } from "@o
 import { A2aErrorCode } from "../error-codes.ts";
 import { buildKernelAgentCard, type KernelAgentCardInput } from "./agent-card.ts";
 import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
+import { dataPart, readParts, sdkMessage, textPart } from "./sdk-mapping.ts";
 
 export const AGENT_CARD_PATH = "/.well-known/agent-card.json";
 
@@ -55,23 +44,6 @@ const STATE_OF: Record<A2aKernelTaskUpdate["state"], TaskState> = {
   cancelled: TaskState.TASK_STATE_CANCELED,
 };
 
-function textPart(text: string): Part {
-  return { content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" };
-}
-
-function agentMessage(taskId: string, contextId: string, parts: Part[]): Message {
-  return {
-    messageId: randomUUID(),
-    contextId,
-    taskId,
-    role: Role.ROLE_AGENT,
-    parts,
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-  };
-}
-
 interface Run {
   abort: AbortController;
   kernelTaskId?: string;
@@ -99,12 +71,7 @@ class KernelAgentExecutor implements AgentExecutor {
   async #relay(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const { taskId, contextId } = context;
     const message = context.userMessage;
-    const texts: string[] = [];
-    const data: unknown[] = [];
-    for (const part of message.parts) {
-      if (part.content?.$case === "text") texts.push(part.content.value);
-      else if (part.content?.$case === "data") data.push(part.content.value);
-    }
+    const { text = "", data } = readParts(message.parts);
     const priority = message.metadata?.priority ?? context.request.metadata?.priority;
     const run: Run = { abort: new AbortController(), cancelRequested: false };
     this.runs.set(taskId, run);
@@ -112,12 +79,7 @@ class KernelAgentExecutor implements AgentExecutor {
       const parts: Part[] = [];
       if (update.message !== undefined) parts.push(textPart(update.message));
       if (update.output !== undefined) {
-        parts.push({
-          content: { $case: "data", value: update.output },
-          metadata: undefined,
-          filename: "",
-          mediaType: "application/json",
-        });
+        parts.push(dataPart(update.output));
       }
       bus.publish(
         AgentEvent.statusUpdate({
@@ -125,7 +87,7 @@ class KernelAgentExecutor implements AgentExecutor {
           contextId,
           status: {
             state: STATE_OF[update.state],
-            message: parts.length === 0 ? undefined : agentMessage(taskId, contextId, parts),
+            message: parts.length === 0 ? undefined : sdkMessage(Role.ROLE_AGENT, parts, { taskId, contextId }),
             timestamp: new Date().toISOString(),
           },
           metadata: run.kernelTaskId === undefined ? undefined : { kernelTaskId: run.kernelTaskId },
@@ -148,8 +110,8 @@ class KernelAgentExecutor implements AgentExecutor {
     try {
       const submitted = await this.#kernel.submit(
         {
-          goal: texts.join("\n"),
-          ...(data.length === 0 ? {} : { payload: data.length === 1 ? data[0] : data }),
+          goal: text,
+          ...(data === undefined ? {} : { payload: data }),
           ...(typeof priority === "string" ? { priority } : {}),
           contextId,
           a2aTaskId: taskId,

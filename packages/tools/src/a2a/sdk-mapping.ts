@@ -1,8 +1,8 @@
 /**
- * The mapping between `A2aAgents` and the `@a2a-js/sdk` client: outgoing user messages as
- * SDK `Message`s, SDK task states as `A2aTaskOutcome`s, the parts of a reply as text and
- * data, streamed `StreamResponse` events as status updates, and the SDK client factory for
- * an agent whose requests carry extra headers.
+ * The mapping between the kernel's A2A side and `@a2a-js/sdk`: text and data as SDK `Part`s
+ * and `Message`s (both ways: the parts of a message read back as text and data), SDK task
+ * states as `A2aTaskOutcome`s, streamed `StreamResponse` events as status updates, and the
+ * SDK client factory for an agent whose requests carry extra headers.
  */
 
 import { randomUUID } from "node:crypto";
@@ -59,32 +59,44 @@ export function readParts(parts: readonly Part[] | undefined): { text?: string; 
   return result;
 }
 
+/** A text part. */
+export function textPart(text: string): Part {
+  return { content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" };
+}
+
+/** A JSON data part. */
+export function dataPart(value: unknown): Part {
+  return { content: { $case: "data", value }, metadata: undefined, filename: "", mediaType: "application/json" };
+}
+
+/** A message with a fresh id from `role`. */
+export function sdkMessage(
+  role: Role,
+  parts: Part[],
+  ids: { taskId?: string; contextId?: string; metadata?: Record<string, unknown> } = {},
+): Message {
+  return {
+    messageId: randomUUID(),
+    contextId: ids.contextId ?? "",
+    taskId: ids.taskId ?? "",
+    role,
+    parts,
+    metadata: ids.metadata,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
 /** A user message: its text, and `data` as a JSON part. */
 export function userMessage(
   text: string,
   options: { data?: unknown; taskId?: string; metadata?: Record<string, unknown> },
 ): Message {
-  const parts: Part[] = [
-    { content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" },
-  ];
-  if (options.data !== undefined) {
-    parts.push({
-      content: { $case: "data", value: options.data },
-      metadata: undefined,
-      filename: "",
-      mediaType: "application/json",
-    });
-  }
-  return {
-    messageId: randomUUID(),
-    contextId: "",
-    taskId: options.taskId ?? "",
-    role: Role.ROLE_USER,
-    parts,
-    metadata: options.metadata,
-    extensions: [],
-    referenceTaskIds: [],
-  };
+  const parts = [textPart(text), ...(options.data === undefined ? [] : [dataPart(options.data)])];
+  return sdkMessage(Role.ROLE_USER, parts, {
+    ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
+    ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+  });
 }
 
 /** What one streamed event says: the task it concerns (if named) and the status it reports. */

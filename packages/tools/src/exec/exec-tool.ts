@@ -11,6 +11,7 @@
 
 import { abortError, type Clock } from "@oxios/core";
 import { z } from "zod";
+import { scrubbedEnv } from "../internal/scrubbed-env.ts";
 import { platformSandbox } from "../sandbox/platform-sandbox.ts";
 import { DEFAULT_RESOURCE_LIMITS, type ResourceLimits, type Sandbox } from "../sandbox/sandbox.ts";
 import { defineTool } from "../tool.ts";
@@ -77,20 +78,9 @@ export interface ExecOutput {
 }
 
 /** Clamps a requested timeout in seconds to 1–600 (default 120) and returns milliseconds. */
-export function clampTimeoutMs(seconds: number | undefined): number {
+function clampTimeoutMs(seconds: number | undefined): number {
   const value = seconds === undefined || !Number.isFinite(seconds) ? EXEC_TIMEOUT_SECONDS.default : seconds;
   return Math.round(Math.min(EXEC_TIMEOUT_SECONDS.max, Math.max(EXEC_TIMEOUT_SECONDS.min, value)) * 1000);
-}
-
-/** The scrubbed environment a child sees. */
-export function scrubbedEnv(base: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of EXEC_ENV_ALLOWLIST) {
-    const value = base[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env.TERM = "dumb";
-  return env;
 }
 
 export function execTool(options: ExecToolOptions = {}) {
@@ -119,7 +109,7 @@ export function execTool(options: ExecToolOptions = {}) {
         {
           workspace: context.workspaceDir,
           network: context.permissions.network,
-          env: scrubbedEnv(options.baseEnv ?? process.env),
+          env: scrubbedEnv(options.baseEnv ?? process.env, EXEC_ENV_ALLOWLIST),
           limits,
         },
         context.signal,

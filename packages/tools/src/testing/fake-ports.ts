@@ -9,8 +9,8 @@ import { ToolErrorCode } from "../error-codes.ts";
 import type {
   AgentInfo,
   AuditEntryInput,
-  AuditQuery,
   AuditSink,
+  AuditSinkQuery,
   KernelPort,
   MemoryInput,
   MemoryPort,
@@ -158,7 +158,7 @@ export class InMemoryAuditSink implements AuditSink {
     return { ok: true, entries: this.entries.length };
   }
 
-  async query(query: AuditQuery, options?: PortCallOptions): Promise<RecordedAuditEntry[]> {
+  async query(query: AuditSinkQuery, options?: PortCallOptions): Promise<RecordedAuditEntry[]> {
     await this.control.pass(options?.signal);
     return this.entries
       .filter(

@@ -1,24 +1,24 @@
 /**
- * A MemoryPort kept in an array: recall is a case-insensitive word match. For tests.
+ * A AgentMemoryPort kept in an array: recall is a case-insensitive word match. For tests.
  *
  * With `{ asynchronous: true }` a `store` records its memory only a macrotask after the call,
  * as a real store does after its I/O, so a caller that does not await `store` is caught: the
  * memory is not there yet when the caller moves on.
  */
 
-import type { MemoryPort, MemoryWrite, RecalledMemory } from "../ports.ts";
+import type { AgentMemoryPort, MemoryWrite, RecalledMemory } from "../ports.ts";
 
-export interface InMemoryMemoryPortOptions {
+export interface InMemoryAgentMemoryPortOptions {
   /** Record each stored memory a macrotask after `store` is called. Default false. */
   asynchronous?: boolean;
 }
 
-export class InMemoryMemoryPort implements MemoryPort {
+export class InMemoryAgentMemoryPort implements AgentMemoryPort {
   readonly stored: Array<MemoryWrite & { id: string }> = [];
   readonly #asynchronous: boolean;
   #next = 0;
 
-  constructor(options: InMemoryMemoryPortOptions = {}) {
+  constructor(options: InMemoryAgentMemoryPortOptions = {}) {
     this.#asynchronous = options.asynchronous ?? false;
   }
 

@@ -53,6 +53,7 @@ import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
+import { OtelTracing, withoutCredentials } from "./otel-tracing.ts";
 import { type RunRecovery, RunService } from "./runs.ts";
 import { ScheduleService } from "./schedules.ts";
 import { SessionService } from "./sessions.ts";
@@ -98,6 +99,8 @@ export interface Kernel {
   interrupted: Array<{ taskId: string; status: string }>;
   /** What the boot did with the previous process's runs. */
   recovery: RunRecovery;
+  /** The trace exporter (`otel_endpoint`); undefined when tracing is off. */
+  tracing?: OtelTracing;
   /** Module → ready; for `/api/status`. */
   modules: Record<string, string>;
 }
@@ -288,6 +291,21 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("interop", started);
 
     started = clock.now();
+    // Traces only when an endpoint is configured: otherwise the runtime gets no tracer at all.
+    const endpoint = config.otelEndpoint;
+    const tracing =
+      endpoint === undefined
+        ? undefined
+        : new OtelTracing({
+            endpoint,
+            headers: config.otelHeaders,
+            serviceVersion: KERNEL_VERSION,
+            logger: logger.child({ module: "tracing" }),
+          });
+    if (tracing !== undefined && endpoint !== undefined) {
+      closers.push({ name: "trace exporter", close: () => tracing.shutdown() });
+      logger.info("exporting traces over OTLP", { endpoint: withoutCredentials(endpoint) });
+    }
     // The key is already resolved (llm_api_key, else the provider's own variable) by the configuration.
     const model = resolveModel(config.model, {
       env: {},
@@ -322,6 +340,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       workspaceRoot: join(config.home, "agents"),
       profiles: control.profile,
       skills: control.skills,
+      ...(tracing === undefined ? {} : { tracer: tracing }),
     });
     runtimeRef = runtime;
     const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
@@ -414,6 +433,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       git,
       interrupted: interrupted.map((run) => ({ taskId: run.taskId, status: run.status })),
       recovery,
+      ...(tracing === undefined ? {} : { tracing }),
       modules: {
         state: "ready",
         git: "ready",
@@ -505,6 +525,12 @@ function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: Ke
         const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
         kernel.logger.info("agents stopped", { ...report });
       },
+      { timeoutMs: 10_000 },
+    )
+    .add(
+      "flush traces",
+      // After the runs stopped (their spans ended): nothing they traced is lost at stop.
+      () => kernel.tracing?.shutdown(),
       { timeoutMs: 10_000 },
     )
     .add("close exec sandbox", () => kernel.execSandbox.close(), { timeoutMs: 5_000 })

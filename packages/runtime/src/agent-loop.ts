@@ -60,6 +60,7 @@ import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
+import { GenAiAttribute, GenAiSpan, type SpanParent, type Tracer } from "./tracing.ts";
 import { assistantMessage, compact, openingMessages, type ToolCallRecord } from "./transcript.ts";
 
 export type { ToolCallRecord };
@@ -97,6 +98,8 @@ export interface AgentLoopOptions {
   retry?: RetryPolicy;
   /** Event source name. Default "runtime". */
   source?: string;
+  /** Where `chat` and `execute_tool` spans go (children of the request's `trace`). */
+  tracer?: Tracer;
 }
 
 export interface AgentRunRequest {
@@ -123,6 +126,8 @@ export interface AgentRunRequest {
   onTextDelta?: (delta: string) => void;
   /** Where each step is journalled, and the steps of an earlier attempt to continue from. */
   journal?: StepJournal;
+  /** The run's span: model and tool call spans are its children, its trace id is on the run's events. */
+  trace?: SpanParent;
 }
 
 export interface AgentRunResult {
@@ -140,10 +145,16 @@ export interface AgentRunResult {
   model: string;
 }
 
-interface StepResult {
+interface StepResult extends ModelCallOutcome {
   text: string;
   toolCalls: RequestedToolCall[];
+}
+
+/** What a model call's span records of its response. */
+interface ModelCallOutcome {
   usage: TokenUsage;
+  finishReason?: string;
+  responseModel?: string;
 }
 
 export class AgentLoop {
@@ -292,7 +303,7 @@ export class AgentLoop {
           this.#options.publisher?.publish(
             createEvent(
               "agent.output",
-              { agentId: request.agentId, runId, text: delta },
+              { agentId: request.agentId, runId, text: delta, ...traceOf(request) },
               this.#source,
               this.#options.clock.now(),
             ),
@@ -309,7 +320,7 @@ export class AgentLoop {
         }
         throw failure;
       }
-    });
+    }, (step) => step);
     this.#account(request.agentId, usage, result.usage);
     return result;
   }
@@ -325,6 +336,7 @@ export class AgentLoop {
     signal: AbortSignal,
     answered: { model: string },
     attempt: (model: ResolvedModel) => Promise<T>,
+    describe: (value: T) => ModelCallOutcome,
   ): Promise<T> {
     const models = [this.#options.model, ...(this.#options.fallbacks ?? [])];
     for (const [index, model] of models.entries()) {
@@ -332,7 +344,7 @@ export class AgentLoop {
       const next = models[index + 1];
       const retry = next === undefined ? this.#options.retry : { maxRetries: 0 };
       try {
-        const value = await callProvider(() => attempt(model), {
+        const value = await callProvider(() => this.#modelCall(request, model, () => attempt(model), describe), {
           provider: model.provider,
           breaker: this.#options.breakers.for(spec),
           clock: this.#options.clock,
@@ -367,6 +379,7 @@ export class AgentLoop {
               from: spec,
               to,
               error: { code: failure.code, message: failure.message },
+              ...traceOf(request),
             },
             this.#source,
             this.#options.clock.now(),
@@ -375,6 +388,73 @@ export class AgentLoop {
       }
     }
     throw new KernelError(CoreErrorCode.internal, "no model to call");
+  }
+
+  /** One attempt at a model call, in a `chat` span under the run's span when tracing. */
+  async #modelCall<T>(
+    request: AgentRunRequest,
+    model: ResolvedModel,
+    call: () => Promise<T>,
+    describe: (value: T) => ModelCallOutcome,
+  ): Promise<T> {
+    const tracer = this.#options.tracer;
+    if (tracer === undefined) return call();
+    const span = tracer.startSpan(`${GenAiSpan.chat} ${model.modelId}`, {
+      kind: "client",
+      ...(request.trace === undefined ? {} : { parent: request.trace }),
+      attributes: {
+        [GenAiAttribute.operationName]: GenAiSpan.chat,
+        [GenAiAttribute.providerName]: model.provider,
+        [GenAiAttribute.system]: model.provider,
+        [GenAiAttribute.requestModel]: model.modelId,
+        [GenAiAttribute.agentId]: request.agentId,
+      },
+    });
+    try {
+      const value = await call();
+      const outcome = describe(value);
+      span.setAttributes({
+        [GenAiAttribute.inputTokens]: outcome.usage.inputTokens,
+        [GenAiAttribute.outputTokens]: outcome.usage.outputTokens,
+        [GenAiAttribute.responseModel]: outcome.responseModel,
+        [GenAiAttribute.finishReasons]: outcome.finishReason === undefined ? undefined : [outcome.finishReason],
+      });
+      return value;
+    } catch (error) {
+      span.fail(KernelError.from(error, RuntimeErrorCode.providerFailed).code);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** One tool call in an `execute_tool` span under the run's span when tracing. */
+  async #toolCall(
+    request: AgentRunRequest,
+    call: RequestedToolCall,
+    run: () => Promise<ToolCallRecord>,
+  ): Promise<ToolCallRecord> {
+    const tracer = this.#options.tracer;
+    if (tracer === undefined) return run();
+    const span = tracer.startSpan(`${GenAiSpan.executeTool} ${call.name}`, {
+      ...(request.trace === undefined ? {} : { parent: request.trace }),
+      attributes: {
+        [GenAiAttribute.operationName]: GenAiSpan.executeTool,
+        [GenAiAttribute.toolName]: call.name,
+        [GenAiAttribute.toolCallId]: call.callId,
+        [GenAiAttribute.agentId]: request.agentId,
+      },
+    });
+    try {
+      const record = await run();
+      if (!record.outcome.ok) span.fail(record.outcome.errorCode);
+      return record;
+    } catch (error) {
+      span.fail(KernelError.from(error, ToolErrorCode.failed).code);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   #account(agentId: string, total: TokenUsage, step: TokenUsage): void {
@@ -406,7 +486,7 @@ export class AgentLoop {
           !idempotent.has(call.name) &&
           this.#options.restoredCall?.(call.callId) !== true
             ? unknownOutcome(call)
-            : await this.#runTool(request, runId, call, signal);
+            : await this.#toolCall(request, call, () => this.#runTool(request, runId, call, signal));
         await request.journal?.append({
           kind: "tool-result",
           callId: record.callId,
@@ -503,6 +583,11 @@ export class AgentLoop {
           abortSignal: signal,
         }),
       ),
+      (generated) => ({
+        usage: fromUsage(generated.usage),
+        finishReason: generated.finishReason.unified,
+        ...(generated.response?.modelId === undefined ? {} : { responseModel: generated.response.modelId }),
+      }),
     );
     const usage = fromUsage(response.usage);
     this.#account(request.agentId, state.usage, usage);
@@ -543,6 +628,8 @@ async function streamStep(
   let text = "";
   const toolCalls: StepResult["toolCalls"] = [];
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  let finishReason: string | undefined;
+  let responseModel: string | undefined;
   try {
     for (;;) {
       const { done, value: part } = await reader.read();
@@ -557,8 +644,12 @@ async function streamStep(
         case "tool-call":
           toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
           break;
+        case "response-metadata":
+          responseModel = part.modelId ?? responseModel;
+          break;
         case "finish":
           usage = fromUsage(part.usage);
+          finishReason = part.finishReason.unified;
           break;
         case "error":
           throw part.error;
@@ -569,7 +660,18 @@ async function streamStep(
   } finally {
     reader.releaseLock();
   }
-  return { text, toolCalls, usage };
+  return {
+    text,
+    toolCalls,
+    usage,
+    ...(finishReason === undefined ? {} : { finishReason }),
+    ...(responseModel === undefined ? {} : { responseModel }),
+  };
+}
+
+/** The run's trace id for the payload of an event it publishes (nothing when not traced). */
+function traceOf(request: AgentRunRequest): { traceId?: string } {
+  return request.trace === undefined ? {} : { traceId: request.trace.traceId };
 }
 
 /** A failure another model may not share: an open breaker, or a retryable provider error. */

@@ -125,6 +125,16 @@ export { type StructuredCallOptions, structuredCall } from "./structured-call.ts
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
 export { truncateChars } from "./text.ts";
 export {
+  GenAiAttribute,
+  GenAiSpan,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanParent,
+  type StartSpanOptions,
+  type TraceSpan,
+  type Tracer,
+} from "./tracing.ts";
+export {
   TokenBudgets,
   type TokenBudgetsOptions,
   type TokenUsage,

@@ -122,9 +122,16 @@ function hasToolResult(request: FakeRequest): boolean {
   return (request.body.messages ?? []).some((message) => message.role === "tool");
 }
 
-/** Goals starting "write" call the write tool once, then answer; others answer at once. */
+/**
+ * Goals starting "write" call the write tool once, then answer; "outside" writes outside the
+ * workspace (refused by the gate); "hang" never answers; others answer at once.
+ */
 function responder(request: FakeRequest) {
   const goal = lastUserText(request.body) ?? "";
+  if (goal.startsWith("hang")) return { hang: true as const };
+  if (goal.startsWith("outside") && !hasToolResult(request)) {
+    return { toolCalls: [{ name: "write", arguments: { path: "/etc/oxios-outside.txt", content: "x" } }] };
+  }
   if (goal.startsWith("write") && !hasToolResult(request)) {
     return {
       toolCalls: [{ name: "write", arguments: { path: "note.txt", content: "TOOL-INPUT-MARKER" } }],
@@ -274,6 +281,35 @@ describe("OpenTelemetry traces", () => {
     expect(receiver.headers[0]?.authorization).toBe(`Bearer ${OTEL_TOKEN}`);
   });
 
+  it("a failed tool call and a cancelled run end their spans with the KernelError code (status ERROR for failures)", async () => {
+    const fake = await startFake();
+    const receiver = await startReceiver();
+    const { kernel, stop } = await boot(tempHome(), fake, { OXIOS_OTEL_ENDPOINT: receiver.endpoint });
+    const refused = await kernel.runs.start({ goal: "outside the workspace" });
+    const refusedRecord = await kernel.runs.finished(refused.taskId);
+    expect(refusedRecord).toMatchObject({ status: "completed", toolCalls: [{ name: "write", ok: false }] });
+    const hanging = await kernel.runs.start({ goal: "hang forever" });
+    await eventually(() => (fake.requests.some((request) => lastUserText(request.body) === "hang forever") ? true : undefined));
+    const finished = kernel.runs.finished(hanging.taskId);
+    await kernel.runs.cancel(hanging.taskId);
+    const cancelled = await finished;
+    expect(cancelled).toMatchObject({ status: "cancelled" });
+    await stop();
+
+    const ERROR = 2; // STATUS_CODE_ERROR
+    const tool = receiver.spans.find(
+      (span) => span.traceId === refusedRecord?.traceId && span.attributes["gen_ai.operation.name"] === "execute_tool",
+    );
+    expect(tool?.status.code).toBe(ERROR);
+    expect(tool?.attributes["error.type"]).toMatch(/^TOOL_/);
+    const ofCancelled = receiver.spans.filter((span) => span.traceId === cancelled?.traceId);
+    const run = ofCancelled.find((span) => span.attributes["gen_ai.operation.name"] === "invoke_agent");
+    const chat = ofCancelled.find((span) => span.attributes["gen_ai.operation.name"] === "chat");
+    expect(run?.attributes).toMatchObject({ "oxios.run.status": "cancelled", "error.type": cancelled?.error?.code });
+    expect(chat?.status.code).toBe(ERROR);
+    expect(chat?.attributes["error.type"]).toEqual(expect.any(String));
+  });
+
   it("without an endpoint nothing is traced and runs have no trace id", async () => {
     const fake = await startFake();
     const { kernel } = await boot(tempHome(), fake, {});
@@ -292,6 +328,47 @@ describe("OpenTelemetry traces", () => {
     const { kernel, stop, logs } = await boot(tempHome(), fake, { OXIOS_OTEL_ENDPOINT: endpoint });
     const { taskId } = await kernel.runs.start({ goal: "write something" });
     expect(await kernel.runs.finished(taskId)).toMatchObject({ status: "completed" });
+    await stop();
+    // The stop itself succeeds: an export that failed is a warning, not a failed shutdown step.
+    expect(logs.filter((record) => record.level === "error")).toEqual([]);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        message: "traces could not be exported; spans are dropped until the endpoint answers",
+      }),
+    );
+  });
+
+  it("an endpoint that never answers does not hold up runs: a run completes while an export hangs", async () => {
+    const fake = await startFake();
+    const hanging = createServer();
+    let exports = 0;
+    hanging.on("request", () => {
+      exports++;
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          hanging.closeAllConnections();
+          hanging.close(() => resolve());
+        }),
+    );
+    const endpoint = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    const { kernel, stop, logs } = await boot(tempHome(), fake, { OXIOS_OTEL_ENDPOINT: endpoint });
+    const first = await kernel.runs.start({ goal: "write first" });
+    expect(await kernel.runs.finished(first.taskId)).toMatchObject({ status: "completed" });
+    // Export the first run's spans now; the endpoint takes the request and never answers.
+    let exportSettled = false;
+    const flushed = kernel.tracing?.flush().then(() => {
+      exportSettled = true;
+    });
+    await eventually(() => (exports > 0 ? true : undefined));
+    const second = await kernel.runs.start({ goal: "write second" });
+    expect(await kernel.runs.finished(second.taskId)).toMatchObject({ status: "completed" });
+    // The second run finished while the first export was still waiting for an answer.
+    expect(exportSettled).toBe(false);
+    await flushed;
     await stop();
     expect(logs).toContainEqual(
       expect.objectContaining({

@@ -42,8 +42,10 @@ export interface OtelTracingOptions {
 export class OtelTracing implements Tracer {
   readonly #provider: TracerProvider;
   readonly #tracer: ReturnType<TracerProvider["getTracer"]>;
+  readonly #logger: Logger;
 
   constructor(options: OtelTracingOptions) {
+    this.#logger = options.logger;
     const exporter = new WarningExporter(
       new OTLPTraceExporter({
         url: tracesUrl(options.endpoint),
@@ -84,14 +86,25 @@ export class OtelTracing implements Tracer {
     return new OtelSpan(span);
   }
 
-  /** Exports every span ended so far. Resolves when the export settled (failures are logged). */
-  flush(): Promise<void> {
-    return this.#provider.forceFlush();
+  /** Exports every span ended so far. Resolves when the export settled (a failure is logged, not thrown). */
+  async flush(): Promise<void> {
+    try {
+      await this.#provider.forceFlush();
+    } catch (error) {
+      this.#logger.warn("traces were not exported", { error: errorMessage(error) });
+    }
   }
 
-  /** Exports what is queued, then stops the exporter; spans ended later are dropped. */
-  shutdown(): Promise<void> {
-    return this.#provider.shutdown();
+  /**
+   * Exports what is queued, then stops the exporter; spans ended later are dropped. An export
+   * that fails here (the endpoint is down) is logged, not thrown: it must not fail the stop.
+   */
+  async shutdown(): Promise<void> {
+    try {
+      await this.#provider.shutdown();
+    } catch (error) {
+      this.#logger.warn("the trace exporter stopped with spans it could not export", { error: errorMessage(error) });
+    }
   }
 }
 
@@ -167,6 +180,10 @@ export function withoutCredentials(endpoint: string): string {
   url.username = "";
   url.password = "";
   return url.href;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function defined(attributes: SpanAttributes): Attributes {

@@ -15,8 +15,8 @@ import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/te
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually, tempHome } from "./__fixtures__/kernel-process.ts";
 import { loadConfig } from "./config.ts";
-import { StreamRegistry } from "./http/stream-registry.ts";
 import { createApi } from "./http/app.ts";
+import { StreamRegistry } from "./http/stream-registry.ts";
 import { bootKernel, type Kernel } from "./kernel.ts";
 
 const API_KEY = "sk-otel-test-key-0123456789";
@@ -269,7 +269,9 @@ describe("OpenTelemetry traces", () => {
     const ofRun = events.filter((event) =>
       ["agent.output", "tool.started", "tool.completed"].includes(event.type),
     ) as Array<KernelEvent & { payload: { traceId?: string } }>;
-    expect(new Set(ofRun.map((event) => event.type))).toEqual(new Set(["agent.output", "tool.started", "tool.completed"]));
+    expect(new Set(ofRun.map((event) => event.type))).toEqual(
+      new Set(["agent.output", "tool.started", "tool.completed"]),
+    );
     for (const event of ofRun) expect(event.payload.traceId).toBe(traceId);
 
     // Containment: no prompt, tool input, answer or secret in any exported byte.
@@ -289,7 +291,9 @@ describe("OpenTelemetry traces", () => {
     const refusedRecord = await kernel.runs.finished(refused.taskId);
     expect(refusedRecord).toMatchObject({ status: "completed", toolCalls: [{ name: "write", ok: false }] });
     const hanging = await kernel.runs.start({ goal: "hang forever" });
-    await eventually(() => (fake.requests.some((request) => lastUserText(request.body) === "hang forever") ? true : undefined));
+    await eventually(() =>
+      fake.requests.some((request) => lastUserText(request.body) === "hang forever") ? true : undefined,
+    );
     const finished = kernel.runs.finished(hanging.taskId);
     await kernel.runs.cancel(hanging.taskId);
     const cancelled = await finished;

@@ -26,7 +26,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { Logger } from "@oxios/core";
-import type { SpanAttributes, StartSpanOptions, TraceSpan, Tracer } from "@oxios/runtime";
+import type { SpanAttributes, StartSpanOptions, Tracer, TraceSpan } from "@oxios/runtime";
 
 export interface OtelTracingOptions {
   /** The OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */

@@ -294,33 +294,40 @@ export class AgentLoop {
       abortSignal: signal,
       ...(tools.length > 0 ? { tools, toolChoice: { type: "auto" as const } } : {}),
     };
-    const result = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
-      let emitted = false;
-      try {
-        return await streamStep(model, options, (delta) => {
-          emitted = true;
-          request.onTextDelta?.(delta);
-          this.#options.publisher?.publish(
-            createEvent(
-              "agent.output",
-              { agentId: request.agentId, runId, text: delta, ...traceOf(request) },
-              this.#source,
-              this.#options.clock.now(),
-            ),
-          );
-        });
-      } catch (error) {
-        const failure = toProviderError(error, provider, signal);
-        // Text already streamed to the caller cannot be taken back, so never retry (or fall back) then.
-        if (emitted && failure.details?.retryable === true) {
-          throw new KernelError(failure.code, failure.message, {
-            cause: failure,
-            details: { ...failure.details, retryable: false },
+    const result = await this.#guarded(
+      request,
+      runId,
+      signal,
+      answered,
+      async ({ model, provider }) => {
+        let emitted = false;
+        try {
+          return await streamStep(model, options, (delta) => {
+            emitted = true;
+            request.onTextDelta?.(delta);
+            this.#options.publisher?.publish(
+              createEvent(
+                "agent.output",
+                { agentId: request.agentId, runId, text: delta, ...traceOf(request) },
+                this.#source,
+                this.#options.clock.now(),
+              ),
+            );
           });
+        } catch (error) {
+          const failure = toProviderError(error, provider, signal);
+          // Text already streamed to the caller cannot be taken back, so never retry (or fall back) then.
+          if (emitted && failure.details?.retryable === true) {
+            throw new KernelError(failure.code, failure.message, {
+              cause: failure,
+              details: { ...failure.details, retryable: false },
+            });
+          }
+          throw failure;
         }
-        throw failure;
-      }
-    }, (step) => step);
+      },
+      (step) => step,
+    );
     this.#account(request.agentId, usage, result.usage);
     return result;
   }
@@ -567,22 +574,27 @@ export class AgentLoop {
     const older = state.prompt.slice(2);
     const transcript = older.map(describeMessage).join("\n");
     this.#options.budgets.ensureAvailable(request.agentId);
-    const response = await this.#guarded(request, runId, signal, answered, ({ model }) =>
-      Promise.resolve(
-        model.doGenerate({
-          prompt: [
-            {
-              role: "system",
-              content:
-                "Summarize the work so far for the agent that continues it: what was done, what was found, what is left. Be brief and concrete.",
-            },
-            { role: "user", content: [{ type: "text", text: truncateChars(transcript, 40_000) }] },
-          ],
-          temperature: 0,
-          maxOutputTokens: 1_024,
-          abortSignal: signal,
-        }),
-      ),
+    const response = await this.#guarded(
+      request,
+      runId,
+      signal,
+      answered,
+      ({ model }) =>
+        Promise.resolve(
+          model.doGenerate({
+            prompt: [
+              {
+                role: "system",
+                content:
+                  "Summarize the work so far for the agent that continues it: what was done, what was found, what is left. Be brief and concrete.",
+              },
+              { role: "user", content: [{ type: "text", text: truncateChars(transcript, 40_000) }] },
+            ],
+            temperature: 0,
+            maxOutputTokens: 1_024,
+            abortSignal: signal,
+          }),
+        ),
       (generated) => ({
         usage: fromUsage(generated.usage),
         finishReason: generated.finishReason.unified,

@@ -28,7 +28,7 @@ import { RuntimeErrorCode } from "./error-codes.ts";
 import type { JournalledRun, RunJournal, RunStep, StepJournal } from "./run-journal.ts";
 import { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
 import { replaySteps } from "./run-replay.ts";
-import { GenAiAttribute, GenAiSpan, type SpanParent, type TraceSpan, type Tracer } from "./tracing.ts";
+import { GenAiAttribute, GenAiSpan, type SpanParent, type Tracer, type TraceSpan } from "./tracing.ts";
 
 export type { RunRecord, RunStatus };
 

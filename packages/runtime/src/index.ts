@@ -125,19 +125,19 @@ export { type StructuredCallOptions, structuredCall } from "./structured-call.ts
 export { buildSystemPrompt, type Seed, type SystemPromptInput } from "./system-prompt.ts";
 export { truncateChars } from "./text.ts";
 export {
-  GenAiAttribute,
-  GenAiSpan,
-  type SpanAttributes,
-  type SpanAttributeValue,
-  type SpanParent,
-  type StartSpanOptions,
-  type TraceSpan,
-  type Tracer,
-} from "./tracing.ts";
-export {
   TokenBudgets,
   type TokenBudgetsOptions,
   type TokenUsage,
   type WindowBudget,
   type WindowUsage,
 } from "./token-budgets.ts";
+export {
+  GenAiAttribute,
+  GenAiSpan,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanParent,
+  type StartSpanOptions,
+  type Tracer,
+  type TraceSpan,
+} from "./tracing.ts";

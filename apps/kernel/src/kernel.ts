@@ -53,7 +53,7 @@ import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
-import { OtelTracing, withoutCredentials } from "./otel-tracing.ts";
+import type { OtelTracing } from "./otel-tracing.ts";
 import { type RunRecovery, RunService } from "./runs.ts";
 import { ScheduleService } from "./schedules.ts";
 import { SessionService } from "./sessions.ts";
@@ -291,21 +291,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("interop", started);
 
     started = clock.now();
-    // Traces only when an endpoint is configured: otherwise the runtime gets no tracer at all.
-    const endpoint = config.otelEndpoint;
-    const tracing =
-      endpoint === undefined
-        ? undefined
-        : new OtelTracing({
-            endpoint,
-            headers: config.otelHeaders,
-            serviceVersion: KERNEL_VERSION,
-            logger: logger.child({ module: "tracing" }),
-          });
-    if (tracing !== undefined && endpoint !== undefined) {
-      closers.push({ name: "trace exporter", close: () => tracing.shutdown() });
-      logger.info("exporting traces over OTLP", { endpoint: withoutCredentials(endpoint) });
-    }
+    const tracing = await openTracing(config, logger);
+    if (tracing !== undefined) closers.push({ name: "trace exporter", close: () => tracing.shutdown() });
     // The key is already resolved (llm_api_key, else the provider's own variable) by the configuration.
     const model = resolveModel(config.model, {
       env: {},
@@ -468,6 +455,23 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     }
     throw error;
   }
+}
+
+/**
+ * The trace exporter when `otel_endpoint` is set. Otherwise the OpenTelemetry SDK is not even
+ * loaded and the runtime gets no tracer: tracing that is off costs nothing.
+ */
+async function openTracing(config: KernelConfig, logger: Logger): Promise<OtelTracing | undefined> {
+  const endpoint = config.otelEndpoint;
+  if (endpoint === undefined) return undefined;
+  const { OtelTracing, withoutCredentials } = await import("./otel-tracing.ts");
+  logger.info("exporting traces over OTLP", { endpoint: withoutCredentials(endpoint) });
+  return new OtelTracing({
+    endpoint,
+    headers: config.otelHeaders,
+    serviceVersion: KERNEL_VERSION,
+    logger: logger.child({ module: "tracing" }),
+  });
 }
 
 /**

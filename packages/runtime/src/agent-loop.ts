@@ -30,6 +30,7 @@ import type {
   LanguageModelV3,
   LanguageModelV3CallOptions,
   LanguageModelV3FunctionTool,
+  LanguageModelV3GenerateResult,
   LanguageModelV3Message,
   LanguageModelV3Prompt,
   LanguageModelV3Usage,
@@ -60,7 +61,8 @@ import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
-import { GenAiAttribute, GenAiSpan, type SpanParent, type Tracer } from "./tracing.ts";
+import { type ModelCallOutcome, traceModelCall, traceToolCall } from "./traced-calls.ts";
+import type { SpanParent, Tracer } from "./tracing.ts";
 import { assistantMessage, compact, openingMessages, type ToolCallRecord } from "./transcript.ts";
 
 export type { ToolCallRecord };
@@ -148,13 +150,6 @@ export interface AgentRunResult {
 interface StepResult extends ModelCallOutcome {
   text: string;
   toolCalls: RequestedToolCall[];
-}
-
-/** What a model call's span records of its response. */
-interface ModelCallOutcome {
-  usage: TokenUsage;
-  finishReason?: string;
-  responseModel?: string;
 }
 
 export class AgentLoop {
@@ -294,40 +289,33 @@ export class AgentLoop {
       abortSignal: signal,
       ...(tools.length > 0 ? { tools, toolChoice: { type: "auto" as const } } : {}),
     };
-    const result = await this.#guarded(
-      request,
-      runId,
-      signal,
-      answered,
-      async ({ model, provider }) => {
-        let emitted = false;
-        try {
-          return await streamStep(model, options, (delta) => {
-            emitted = true;
-            request.onTextDelta?.(delta);
-            this.#options.publisher?.publish(
-              createEvent(
-                "agent.output",
-                { agentId: request.agentId, runId, text: delta, ...traceOf(request) },
-                this.#source,
-                this.#options.clock.now(),
-              ),
-            );
+    const result = await this.#guarded(request, runId, signal, answered, stepOutcome, async ({ model, provider }) => {
+      let emitted = false;
+      try {
+        return await streamStep(model, options, (delta) => {
+          emitted = true;
+          request.onTextDelta?.(delta);
+          this.#options.publisher?.publish(
+            createEvent(
+              "agent.output",
+              { agentId: request.agentId, runId, text: delta, ...traceOf(request) },
+              this.#source,
+              this.#options.clock.now(),
+            ),
+          );
+        });
+      } catch (error) {
+        const failure = toProviderError(error, provider, signal);
+        // Text already streamed to the caller cannot be taken back, so never retry (or fall back) then.
+        if (emitted && failure.details?.retryable === true) {
+          throw new KernelError(failure.code, failure.message, {
+            cause: failure,
+            details: { ...failure.details, retryable: false },
           });
-        } catch (error) {
-          const failure = toProviderError(error, provider, signal);
-          // Text already streamed to the caller cannot be taken back, so never retry (or fall back) then.
-          if (emitted && failure.details?.retryable === true) {
-            throw new KernelError(failure.code, failure.message, {
-              cause: failure,
-              details: { ...failure.details, retryable: false },
-            });
-          }
-          throw failure;
         }
-      },
-      (step) => step,
-    );
+        throw failure;
+      }
+    });
     this.#account(request.agentId, usage, result.usage);
     return result;
   }
@@ -342,8 +330,8 @@ export class AgentLoop {
     runId: string,
     signal: AbortSignal,
     answered: { model: string },
-    attempt: (model: ResolvedModel) => Promise<T>,
     describe: (value: T) => ModelCallOutcome,
+    attempt: (model: ResolvedModel) => Promise<T>,
   ): Promise<T> {
     const models = [this.#options.model, ...(this.#options.fallbacks ?? [])];
     for (const [index, model] of models.entries()) {
@@ -351,7 +339,8 @@ export class AgentLoop {
       const next = models[index + 1];
       const retry = next === undefined ? this.#options.retry : { maxRetries: 0 };
       try {
-        const value = await callProvider(() => this.#modelCall(request, model, () => attempt(model), describe), {
+        const traced = () => traceModelCall(this.#options.tracer, request, model, describe, attempt);
+        const value = await callProvider(traced, {
           provider: model.provider,
           breaker: this.#options.breakers.for(spec),
           clock: this.#options.clock,
@@ -397,73 +386,6 @@ export class AgentLoop {
     throw new KernelError(CoreErrorCode.internal, "no model to call");
   }
 
-  /** One attempt at a model call, in a `chat` span under the run's span when tracing. */
-  async #modelCall<T>(
-    request: AgentRunRequest,
-    model: ResolvedModel,
-    call: () => Promise<T>,
-    describe: (value: T) => ModelCallOutcome,
-  ): Promise<T> {
-    const tracer = this.#options.tracer;
-    if (tracer === undefined) return call();
-    const span = tracer.startSpan(`${GenAiSpan.chat} ${model.modelId}`, {
-      kind: "client",
-      ...(request.trace === undefined ? {} : { parent: request.trace }),
-      attributes: {
-        [GenAiAttribute.operationName]: GenAiSpan.chat,
-        [GenAiAttribute.providerName]: model.provider,
-        [GenAiAttribute.system]: model.provider,
-        [GenAiAttribute.requestModel]: model.modelId,
-        [GenAiAttribute.agentId]: request.agentId,
-      },
-    });
-    try {
-      const value = await call();
-      const outcome = describe(value);
-      span.setAttributes({
-        [GenAiAttribute.inputTokens]: outcome.usage.inputTokens,
-        [GenAiAttribute.outputTokens]: outcome.usage.outputTokens,
-        [GenAiAttribute.responseModel]: outcome.responseModel,
-        [GenAiAttribute.finishReasons]: outcome.finishReason === undefined ? undefined : [outcome.finishReason],
-      });
-      return value;
-    } catch (error) {
-      span.fail(KernelError.from(error, RuntimeErrorCode.providerFailed).code);
-      throw error;
-    } finally {
-      span.end();
-    }
-  }
-
-  /** One tool call in an `execute_tool` span under the run's span when tracing. */
-  async #toolCall(
-    request: AgentRunRequest,
-    call: RequestedToolCall,
-    run: () => Promise<ToolCallRecord>,
-  ): Promise<ToolCallRecord> {
-    const tracer = this.#options.tracer;
-    if (tracer === undefined) return run();
-    const span = tracer.startSpan(`${GenAiSpan.executeTool} ${call.name}`, {
-      ...(request.trace === undefined ? {} : { parent: request.trace }),
-      attributes: {
-        [GenAiAttribute.operationName]: GenAiSpan.executeTool,
-        [GenAiAttribute.toolName]: call.name,
-        [GenAiAttribute.toolCallId]: call.callId,
-        [GenAiAttribute.agentId]: request.agentId,
-      },
-    });
-    try {
-      const record = await run();
-      if (!record.outcome.ok) span.fail(record.outcome.errorCode);
-      return record;
-    } catch (error) {
-      span.fail(KernelError.from(error, ToolErrorCode.failed).code);
-      throw error;
-    } finally {
-      span.end();
-    }
-  }
-
   #account(agentId: string, total: TokenUsage, step: TokenUsage): void {
     total.inputTokens += step.inputTokens;
     total.outputTokens += step.outputTokens;
@@ -493,7 +415,9 @@ export class AgentLoop {
           !idempotent.has(call.name) &&
           this.#options.restoredCall?.(call.callId) !== true
             ? unknownOutcome(call)
-            : await this.#toolCall(request, call, () => this.#runTool(request, runId, call, signal));
+            : await traceToolCall(this.#options.tracer, request, call, () =>
+                this.#runTool(request, runId, call, signal),
+              );
         await request.journal?.append({
           kind: "tool-result",
           callId: record.callId,
@@ -574,32 +498,22 @@ export class AgentLoop {
     const older = state.prompt.slice(2);
     const transcript = older.map(describeMessage).join("\n");
     this.#options.budgets.ensureAvailable(request.agentId);
-    const response = await this.#guarded(
-      request,
-      runId,
-      signal,
-      answered,
-      ({ model }) =>
-        Promise.resolve(
-          model.doGenerate({
-            prompt: [
-              {
-                role: "system",
-                content:
-                  "Summarize the work so far for the agent that continues it: what was done, what was found, what is left. Be brief and concrete.",
-              },
-              { role: "user", content: [{ type: "text", text: truncateChars(transcript, 40_000) }] },
-            ],
-            temperature: 0,
-            maxOutputTokens: 1_024,
-            abortSignal: signal,
-          }),
-        ),
-      (generated) => ({
-        usage: fromUsage(generated.usage),
-        finishReason: generated.finishReason.unified,
-        ...(generated.response?.modelId === undefined ? {} : { responseModel: generated.response.modelId }),
-      }),
+    const response = await this.#guarded(request, runId, signal, answered, generatedOutcome, ({ model }) =>
+      Promise.resolve(
+        model.doGenerate({
+          prompt: [
+            {
+              role: "system",
+              content:
+                "Summarize the work so far for the agent that continues it: what was done, what was found, what is left. Be brief and concrete.",
+            },
+            { role: "user", content: [{ type: "text", text: truncateChars(transcript, 40_000) }] },
+          ],
+          temperature: 0,
+          maxOutputTokens: 1_024,
+          abortSignal: signal,
+        }),
+      ),
     );
     const usage = fromUsage(response.usage);
     this.#account(request.agentId, state.usage, usage);
@@ -678,6 +592,20 @@ async function streamStep(
     usage,
     ...(finishReason === undefined ? {} : { finishReason }),
     ...(responseModel === undefined ? {} : { responseModel }),
+  };
+}
+
+/** What a streamed step's span records: the step result carries it. */
+function stepOutcome(step: StepResult): ModelCallOutcome {
+  return step;
+}
+
+/** What a generated (compaction) call's span records. */
+function generatedOutcome(generated: LanguageModelV3GenerateResult): ModelCallOutcome {
+  return {
+    usage: fromUsage(generated.usage),
+    finishReason: generated.finishReason.unified,
+    ...(generated.response?.modelId === undefined ? {} : { responseModel: generated.response.modelId }),
   };
 }
 

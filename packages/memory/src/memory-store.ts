@@ -11,7 +11,6 @@
 import { createHash } from "node:crypto";
 import {
   type Clock,
-  CoreErrorCode,
   createConsoleLogger,
   KernelError,
   type Logger,
@@ -25,7 +24,8 @@ import { acquireDatabase, type Database, type DatabaseSource, migrate } from "@o
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { type DreamReport, runDream } from "./dream.ts";
 import { type DreamSchedule, type DreamScheduleOptions, DreamScheduler } from "./dream-scheduler.ts";
-import { type Embedder, embedWithin } from "./embedder.ts";
+import type { Embedder } from "./embedder.ts";
+import { type CachedVectors, cachedEmbeddingCount, EmbeddingCache } from "./embedding-cache.ts";
 import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";
 import { ftsQuery } from "./fts-query.ts";
@@ -50,8 +50,9 @@ import {
 } from "./memory-entry.ts";
 import { reciprocalRankFusion } from "./rank-fusion.ts";
 import { recallQuery } from "./recall-query.ts";
+import { markVectorsIncomplete, Reembed } from "./reembed.ts";
 import { MEMORY_MIGRATIONS, readMeta, SCHEMA_VERSION, writeMeta } from "./schema.ts";
-import { blob, floatsFromBlob, type Sql } from "./sql.ts";
+import type { Sql } from "./sql.ts";
 import { enforceTierCaps } from "./tier-caps.ts";
 import { UniversalSentenceEncoderEmbedder } from "./universal-sentence-encoder.ts";
 import { loadSqliteVec, loadVectorSupport, type VectorExtensionLoader } from "./vector-extension.ts";
@@ -166,17 +167,7 @@ interface ValidatedInput {
   metadata: Record<string, unknown>;
 }
 
-/** A vector the embedder just computed, not yet in the embedding cache. */
-interface FreshVector {
-  hash: string;
-  vector: Float32Array;
-}
-
 const SOURCE = "memory";
-/** Set in `memory_meta` while some memories may lack a vector; the next open re-embeds them. */
-const VECTORS_INCOMPLETE = "vectors_incomplete";
-const QUERY_CACHE_SIZE = 256;
-const REEMBED_BATCH = 64;
 
 /** The normalised-content hash used for exact dedup and the embedding cache. */
 export function contentHash(content: string): string {
@@ -201,20 +192,16 @@ export class MemoryStore {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #events: EventPublisher | undefined;
-  readonly #embedder: Embedder | undefined;
+  readonly #embeddings: EmbeddingCache | undefined;
   readonly #index: VectorIndex | undefined;
   readonly #vectorReason: string | undefined;
   readonly #caps: TierCaps;
-  readonly #embedTimeoutMs: number;
   readonly #nearDuplicate: number;
   readonly #cacheSize: number;
   readonly #redactor: Redactor;
   readonly #queue: WriteQueue<ValidatedInput, MemoryEntry>;
   readonly #corrupt = new Set<string>();
-  readonly #queryCache = new Map<string, Float32Array>();
-  readonly #reembedController = new AbortController();
-  readonly #reembed = { running: false, done: 0, total: 0, error: undefined as string | undefined };
-  #reembedTask: Promise<void> | undefined;
+  readonly #reembed: Reembed | undefined;
   readonly #dreamScheduler: DreamScheduler;
   #dreamRunning = false;
   #closing: Promise<void> | undefined;
@@ -225,7 +212,6 @@ export class MemoryStore {
     this.#logger = (options.logger ?? createConsoleLogger({ level: "warn" })).child({ component: SOURCE });
     this.#events = options.events;
     this.#caps = options.tierCaps ?? DEFAULT_TIER_CAPS;
-    this.#embedTimeoutMs = options.embedTimeoutMs ?? 60_000;
     this.#nearDuplicate = options.nearDuplicateDistance ?? 0.05;
     this.#cacheSize = options.embeddingCacheSize ?? 50_000;
     this.#redactor = options.redactor ?? noRedaction;
@@ -238,8 +224,24 @@ export class MemoryStore {
     migrate(this.#sql, MEMORY_MIGRATIONS, { logger: this.#logger });
     if (vectors.enabled) {
       const embedder = options.embedder ?? new UniversalSentenceEncoderEmbedder();
-      this.#embedder = embedder;
-      this.#index = this.#sql.transaction(() => this.#prepareVectors(embedder));
+      const index = this.#sql.transaction(() => this.#prepareVectors(embedder));
+      const embeddings = new EmbeddingCache({
+        sql: this.#sql,
+        embedder,
+        clock: this.#clock,
+        timeoutMs: options.embedTimeoutMs ?? 60_000,
+        logger: this.#logger,
+      });
+      this.#index = index;
+      this.#embeddings = embeddings;
+      this.#reembed = new Reembed({
+        sql: this.#sql,
+        index,
+        embeddings,
+        write: (body) => this.#write(body),
+        logger: this.#logger,
+        onProgress: (progress) => this.#publish("memory.reembed-progress", progress),
+      });
     } else {
       this.#vectorReason = vectors.reason;
       // Vectors written from now on would miss these memories: a later vector-enabled open
@@ -276,7 +278,7 @@ export class MemoryStore {
       release();
       throw error;
     }
-    store.#startReembedIfNeeded();
+    store.#reembed?.startIfNeeded();
     return store;
   }
 
@@ -284,7 +286,7 @@ export class MemoryStore {
     const storedModel = readMeta(this.#sql, "embedder_id");
     const storedDimensions = readMeta(this.#sql, "dimensions");
     const index = new VectorIndex(this.#sql, embedder.id, embedder.dimensions, this.#logger);
-    if (index.codesRebuilt) writeMeta(this.#sql, VECTORS_INCOMPLETE, "1");
+    if (index.codesRebuilt) markVectorsIncomplete(this.#sql);
     if (storedModel !== embedder.id || storedDimensions !== String(embedder.dimensions)) {
       if (storedModel !== undefined) {
         this.#logger.info("embedder changed; vectors will be rebuilt in the background", {
@@ -293,7 +295,7 @@ export class MemoryStore {
         });
       }
       index.clear();
-      writeMeta(this.#sql, VECTORS_INCOMPLETE, "1");
+      markVectorsIncomplete(this.#sql);
       writeMeta(this.#sql, "embedder_id", embedder.id);
       writeMeta(this.#sql, "dimensions", String(embedder.dimensions));
     }
@@ -333,9 +335,9 @@ export class MemoryStore {
       throwIfAborted(options.signal);
       const chunk = items.slice(start, start + 5_000);
       const vectors =
-        this.#index === undefined
+        this.#embeddings === undefined
           ? undefined
-          : await this.#embed(
+          : await this.#embeddings.embed(
               chunk.map((item) => item.content),
               options.signal,
             );
@@ -377,7 +379,7 @@ export class MemoryStore {
   }
 
   async #commitBatch(items: ValidatedInput[]): Promise<MemoryEntry[]> {
-    const embedded = this.#index === undefined ? undefined : await this.#embedCached(items);
+    const embedded = this.#embeddings === undefined ? undefined : await this.#embeddings.vectorsFor(items);
     const vectors = embedded?.vectors;
     const now = this.#clock.now();
     const stored: Array<{ id: string; type: string; tier: string; spaceId: string | undefined }> = [];
@@ -398,12 +400,10 @@ export class MemoryStore {
       });
       // A vector stored with its memory is found by content hash there; only the vectors of
       // merged duplicates need the cache.
-      if (embedded !== undefined) {
-        this.#cacheVectors(
-          embedded.fresh.filter((fresh) => !inserted.has(fresh.hash)),
-          now,
-        );
-      }
+      this.#embeddings?.store(
+        (embedded?.fresh ?? []).filter((fresh) => !inserted.has(fresh.hash)),
+        now,
+      );
       pruned.push(...this.#enforceCaps(now).pruned);
       return result;
     });
@@ -504,7 +504,7 @@ export class MemoryStore {
   }
 
   #deleteSeq(seq: number): void {
-    this.#keepVectorCached(seq, this.#clock.now());
+    this.#embeddings?.keepVectorOf(seq, this.#clock.now());
     this.#index?.remove(seq);
     this.#sql.run("DELETE FROM memories WHERE seq = ?", [seq]);
   }
@@ -535,12 +535,12 @@ export class MemoryStore {
     if (patch.tags !== undefined) set("tags", JSON.stringify(validateTags(patch.tags)));
     if (patch.importance !== undefined) set("importance", validateImportance(patch.importance));
     if (patch.metadata !== undefined) set("metadata", JSON.stringify(validateMetadata(patch.metadata)));
-    let embedded: { vectors: Float32Array[]; fresh: FreshVector[] } | undefined;
+    let embedded: CachedVectors | undefined;
     if (content !== undefined) {
       const hash = contentHash(content);
       set("content", content);
       set("content_hash", hash);
-      if (this.#index !== undefined) embedded = await this.#embedCached([{ content, hash }]);
+      if (this.#embeddings !== undefined) embedded = await this.#embeddings.vectorsFor([{ content, hash }]);
     }
     const vector = embedded?.vectors[0];
     const now = this.#clock.now();
@@ -548,7 +548,7 @@ export class MemoryStore {
     const seq = this.#write(() => {
       const found = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE id = ?", [id]);
       if (found === undefined) return undefined;
-      if (vector !== undefined) this.#keepVectorCached(found.seq, now);
+      if (vector !== undefined) this.#embeddings?.keepVectorOf(found.seq, now);
       this.#sql.run(`UPDATE memories SET ${sets.join(", ")} WHERE seq = ?`, [...params, found.seq]);
       if (vector !== undefined) this.#index?.upsert(found.seq, vector);
       return found.seq;
@@ -652,9 +652,9 @@ export class MemoryStore {
     const pool = Math.max(limit * 2, 20);
     const keywordList = mode === "vector" ? [] : this.#keywordCandidates(query, pool, filter);
     const vectorList =
-      mode === "keyword" || this.#index === undefined
+      mode === "keyword" || this.#index === undefined || this.#embeddings === undefined
         ? []
-        : this.#index.nearest(await this.#embedQuery(query, options.signal), pool, filter);
+        : this.#index.nearest(await this.#embeddings.embedQuery(query, options.signal), pool, filter);
     const fused = reciprocalRankFusion([vectorList.map((hit) => hit.seq), keywordList]);
     const vectorRank = new Map(vectorList.map((hit, index) => [hit.seq, index + 1]));
     const distance = new Map(vectorList.map((hit) => [hit.seq, hit.distance]));
@@ -777,20 +777,19 @@ export class MemoryStore {
       vectors: this.#index?.count() ?? 0,
       mode: this.#index === undefined ? "keyword-only" : "hybrid",
       vectorStatus:
-        this.#index === undefined || this.#embedder === undefined
+        this.#index === undefined || this.#embeddings === undefined
           ? { enabled: false, ...(this.#vectorReason === undefined ? {} : { reason: this.#vectorReason }) }
-          : { enabled: true, model: this.#embedder.id, dimensions: this.#embedder.dimensions },
+          : {
+              enabled: true,
+              model: this.#embeddings.embedder.id,
+              dimensions: this.#embeddings.embedder.dimensions,
+            },
       corruptRows: this.#corrupt.size,
       pendingWrites: this.#queue.pending,
       blockedWriters: this.#queue.blocked,
-      reembed: {
-        running: this.#reembed.running,
-        done: this.#reembed.done,
-        total: this.#reembed.total,
-        ...(this.#reembed.error === undefined ? {} : { error: this.#reembed.error }),
-      },
+      reembed: this.#reembed?.status() ?? { running: false, done: 0, total: 0 },
       schemaVersion: SCHEMA_VERSION,
-      embeddingCacheEntries: this.#sql.get<{ n: number }>("SELECT count(*) AS n FROM embedding_cache")?.n ?? 0,
+      embeddingCacheEntries: cachedEmbeddingCount(this.#sql),
     };
   }
 
@@ -848,171 +847,9 @@ export class MemoryStore {
       .map((row) => JSON.parse(row.report) as DreamReport);
   }
 
-  // ---------------------------------------------------------------- embeddings
-
-  async #embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const embedder = this.#embedder;
-    if (embedder === undefined) throw new KernelError(MemoryErrorCode.vectorUnavailable, "no embedder configured");
-    return embedWithin(embedder, texts, {
-      clock: this.#clock,
-      timeoutMs: this.#embedTimeoutMs,
-      ...(signal === undefined ? {} : { signal }),
-      onLateFailure: (error) =>
-        this.#logger.warn("an embed call failed after its caller stopped waiting; nothing depends on it", { error }),
-    });
-  }
-
-  /**
-   * Vectors for `items`, from the (model, content hash) cache where present; misses embedded in
-   * one batch and returned as `fresh`, for the caller to cache in its write transaction.
-   */
-  async #embedCached(
-    items: ReadonlyArray<{ content: string; hash: string }>,
-  ): Promise<{ vectors: Float32Array[]; fresh: FreshVector[] }> {
-    const model = this.#embedder?.id ?? "";
-    const hashes = [...new Set(items.map((item) => item.hash))];
-    const cached = new Map<string, Float32Array>();
-    // The cache holds the vectors no memory holds (see #keepVectorCached); a live memory's
-    // vector is read from memory_embeddings by its content hash.
-    for (const row of this.#sql.all<{ content_hash: string; vector: unknown }>(
-      `SELECT content_hash, vector FROM embedding_cache WHERE model = ?1 AND content_hash IN (SELECT value FROM json_each(?2))
-       UNION ALL
-       SELECT m.content_hash, e.vector FROM memories m JOIN memory_embeddings e ON e.memory_seq = m.seq
-       WHERE e.model = ?1 AND m.content_hash IN (SELECT value FROM json_each(?2))`,
-      [model, JSON.stringify(hashes)],
-    )) {
-      cached.set(row.content_hash, floatsFromBlob(row.vector));
-    }
-    const missing = items.filter(
-      (item, index) => !cached.has(item.hash) && items.findIndex((other) => other.hash === item.hash) === index,
-    );
-    const fresh: FreshVector[] = [];
-    if (missing.length > 0) {
-      const vectors = await this.#embed(missing.map((item) => item.content));
-      missing.forEach((item, index) => {
-        const vector = vectors[index] as Float32Array;
-        cached.set(item.hash, vector);
-        fresh.push({ hash: item.hash, vector });
-      });
-    }
-    return { vectors: items.map((item) => cached.get(item.hash) as Float32Array), fresh };
-  }
-
-  /**
-   * Keeps the vector of memory `seq` in the embedding cache before the memory is deleted or its
-   * content replaced, so the same content later needs no embedder call.
-   */
-  #keepVectorCached(seq: number, now: number): void {
-    if (this.#index === undefined) return;
-    this.#sql.run(
-      `INSERT INTO embedding_cache(model, content_hash, vector, used_at)
-       SELECT e.model, m.content_hash, e.vector, ? FROM memories m JOIN memory_embeddings e ON e.memory_seq = m.seq
-       WHERE m.seq = ?
-       ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
-      [now, seq],
-    );
-  }
-
-  /** Caches freshly computed vectors; call inside the write transaction that uses them. */
-  #cacheVectors(fresh: readonly FreshVector[], now: number): void {
-    const model = this.#embedder?.id ?? "";
-    for (const { hash, vector } of fresh) {
-      this.#sql.run(
-        `INSERT INTO embedding_cache(model, content_hash, vector, used_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(model, content_hash) DO UPDATE SET vector = excluded.vector, used_at = excluded.used_at`,
-        [model, hash, blob(vector), now],
-      );
-    }
-  }
-
-  async #embedQuery(query: string, signal?: AbortSignal): Promise<Float32Array> {
-    const known = this.#queryCache.get(query);
-    if (known !== undefined) {
-      this.#queryCache.delete(query);
-      this.#queryCache.set(query, known);
-      return known;
-    }
-    const [vector] = await this.#embed([query], signal);
-    this.#queryCache.set(query, vector as Float32Array);
-    if (this.#queryCache.size > QUERY_CACHE_SIZE) {
-      const oldest = this.#queryCache.keys().next().value;
-      if (oldest !== undefined) this.#queryCache.delete(oldest);
-    }
-    return vector as Float32Array;
-  }
-
-  #startReembedIfNeeded(): void {
-    if (this.#index === undefined) return;
-    // Only a change of embedder (or of code format, on upgrade) leaves memories without a
-    // vector; counting them on every open would read the whole table at a million memories.
-    if (readMeta(this.#sql, VECTORS_INCOMPLETE) === undefined) return;
-    const missing = this.#countMissingVectors();
-    if (missing === 0) {
-      this.#sql.run("DELETE FROM memory_meta WHERE key = ?", [VECTORS_INCOMPLETE]);
-      return;
-    }
-    this.#reembed.running = true;
-    this.#reembed.total = missing;
-    this.#reembed.done = 0;
-    this.#reembedTask = this.#runReembed().then(
-      () => {
-        this.#reembed.running = false;
-      },
-      (error: unknown) => {
-        this.#reembed.running = false;
-        if (KernelError.hasCode(error, CoreErrorCode.aborted) && this.#reembedController.signal.aborted) {
-          this.#logger.info("re-embed stopped by close; it resumes on the next open", { done: this.#reembed.done });
-          return;
-        }
-        this.#reembed.error = error instanceof Error ? error.message : String(error);
-        this.#logger.error("re-embed failed; vector search misses the memories not yet embedded", { error });
-      },
-    );
-  }
-
-  #countMissingVectors(): number {
-    // Every vector has a code (same transaction) and every code a memory (cascade), so the
-    // difference of the counts is the number of memories without a vector; no join needed.
-    const memories = this.#sql.get<{ n: number }>("SELECT count(*) AS n FROM memories")?.n ?? 0;
-    return memories - (this.#index?.count() ?? 0);
-  }
-
-  async #runReembed(): Promise<void> {
-    const signal = this.#reembedController.signal;
-    const model = this.#embedder?.id ?? "";
-    for (;;) {
-      throwIfAborted(signal);
-      const rows = this.#sql.all<{ seq: number; content: string; content_hash: string }>(
-        `SELECT m.seq, m.content, m.content_hash FROM memories m LEFT JOIN memory_embeddings e ON e.memory_seq = m.seq
-         WHERE e.memory_seq IS NULL ORDER BY m.seq LIMIT ?`,
-        [REEMBED_BATCH],
-      );
-      if (rows.length === 0) {
-        this.#sql.run("DELETE FROM memory_meta WHERE key = ?", [VECTORS_INCOMPLETE]);
-        return;
-      }
-      const embedded = await this.#embedCached(rows.map((row) => ({ content: row.content, hash: row.content_hash })));
-      const vectors = embedded.vectors;
-      throwIfAborted(signal);
-      this.#write(() => {
-        rows.forEach((row, index) => {
-          // Skip a memory changed or deleted meanwhile: its own write embedded it.
-          const still = this.#sql.get("SELECT 1 FROM memories WHERE seq = ? AND content_hash = ?", [
-            row.seq,
-            row.content_hash,
-          ]);
-          if (still !== undefined) this.#index?.upsert(row.seq, vectors[index] as Float32Array);
-        });
-      });
-      this.#reembed.done += rows.length;
-      this.#reembed.total = Math.max(this.#reembed.total, this.#reembed.done);
-      this.#publish("memory.reembed-progress", { done: this.#reembed.done, total: this.#reembed.total, model });
-    }
-  }
-
   /** Resolves when the background re-embed (if any) has finished. */
   async reembedIdle(): Promise<void> {
-    await this.#reembedTask;
+    await this.#reembed?.idle();
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -1086,8 +923,7 @@ export class MemoryStore {
     if (this.#closing === undefined) {
       this.#closing = (async () => {
         await this.#dreamScheduler.stopAll();
-        this.#reembedController.abort(new KernelError(CoreErrorCode.aborted, "memory store closing"));
-        await this.#reembedTask;
+        await this.#reembed?.stop();
         await this.#queue.close();
         this.#saveIndexSnapshot();
         this.#release();

@@ -26,15 +26,7 @@
  *   its tool is idempotent, otherwise the model is told its outcome is unknown.
  */
 
-import type {
-  LanguageModelV3,
-  LanguageModelV3CallOptions,
-  LanguageModelV3FunctionTool,
-  LanguageModelV3GenerateResult,
-  LanguageModelV3Message,
-  LanguageModelV3Prompt,
-  LanguageModelV3Usage,
-} from "@ai-sdk/provider";
+import type { LanguageModelV3FunctionTool, LanguageModelV3Prompt } from "@ai-sdk/provider";
 import {
   abortError,
   anySignal,
@@ -52,7 +44,18 @@ import { ToolErrorCode } from "@oxios/tools";
 import { modelSpec, type SkillSummary } from "./agent-profile.ts";
 import type { CircuitBreakers } from "./circuit-breaker.ts";
 import { RuntimeErrorCode } from "./error-codes.ts";
-import type { MemoryPort, ToolCallRequest, ToolDefinition, ToolExecutor } from "./ports.ts";
+import {
+  compactionCallOptions,
+  contentText,
+  fromUsage,
+  generatedOutcome,
+  type StepResult,
+  stepCallOptions,
+  streamStep,
+  toModelTool,
+  transcriptText,
+} from "./model-step.ts";
+import type { MemoryPort, ToolCallRequest, ToolExecutor } from "./ports.ts";
 import { callProvider, type RetryPolicy } from "./provider-call.ts";
 import { isRetryableProviderError, toProviderError } from "./provider-errors.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
@@ -63,7 +66,7 @@ import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
 import { type ModelCallOutcome, traceModelCall, traceToolCall } from "./traced-calls.ts";
 import type { SpanParent, Tracer } from "./tracing.ts";
-import { assistantMessage, compact, openingMessages, type ToolCallRecord } from "./transcript.ts";
+import { assistantMessage, compact, openingMessages, requestedInput, type ToolCallRecord } from "./transcript.ts";
 
 export type { ToolCallRecord };
 
@@ -145,11 +148,6 @@ export interface AgentRunResult {
   compactions: number;
   /** The model that answered the last call, `provider/modelId`. */
   model: string;
-}
-
-interface StepResult extends ModelCallOutcome {
-  text: string;
-  toolCalls: RequestedToolCall[];
 }
 
 export class AgentLoop {
@@ -282,13 +280,11 @@ export class AgentLoop {
     signal: AbortSignal,
     answered: { model: string },
   ): Promise<StepResult> {
-    const options: LanguageModelV3CallOptions = {
-      prompt: [...prompt],
+    const options = stepCallOptions(prompt, tools, {
       temperature: request.temperature ?? AGENT_DEFAULTS.temperature,
       maxOutputTokens: request.maxTokens ?? AGENT_DEFAULTS.maxTokens,
-      abortSignal: signal,
-      ...(tools.length > 0 ? { tools, toolChoice: { type: "auto" as const } } : {}),
-    };
+      signal,
+    });
     const result = await this.#guarded(request, runId, signal, answered, stepOutcome, async ({ model, provider }) => {
       let emitted = false;
       try {
@@ -496,32 +492,13 @@ export class AgentLoop {
     answered: { model: string },
   ): Promise<void> {
     const older = state.prompt.slice(2);
-    const transcript = older.map(describeMessage).join("\n");
     this.#options.budgets.ensureAvailable(request.agentId);
     const response = await this.#guarded(request, runId, signal, answered, generatedOutcome, ({ model }) =>
-      Promise.resolve(
-        model.doGenerate({
-          prompt: [
-            {
-              role: "system",
-              content:
-                "Summarize the work so far for the agent that continues it: what was done, what was found, what is left. Be brief and concrete.",
-            },
-            { role: "user", content: [{ type: "text", text: truncateChars(transcript, 40_000) }] },
-          ],
-          temperature: 0,
-          maxOutputTokens: 1_024,
-          abortSignal: signal,
-        }),
-      ),
+      Promise.resolve(model.doGenerate(compactionCallOptions(older, signal))),
     );
     const usage = fromUsage(response.usage);
     this.#account(request.agentId, state.usage, usage);
-    const summary = response.content
-      .flatMap((part) => (part.type === "text" ? [part.text] : []))
-      .join("")
-      .trim();
-    const text = summary || truncateChars(transcript, 2_000);
+    const text = contentText(response.content) || truncateChars(transcriptText(older), 2_000);
     if (this.#options.memory) {
       await this.#options.memory.store({
         content: text,
@@ -543,107 +520,17 @@ export class AgentLoop {
   }
 }
 
-/** Reads one streamed model response, surfacing text deltas as they arrive. */
-async function streamStep(
-  model: LanguageModelV3,
-  options: LanguageModelV3CallOptions,
-  onDelta: (delta: string) => void,
-): Promise<StepResult> {
-  const { stream } = await model.doStream(options);
-  const reader = stream.getReader();
-  let text = "";
-  const toolCalls: StepResult["toolCalls"] = [];
-  let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
-  let finishReason: string | undefined;
-  let responseModel: string | undefined;
-  try {
-    for (;;) {
-      const { done, value: part } = await reader.read();
-      if (done) break;
-      switch (part.type) {
-        case "text-delta":
-          if (part.delta) {
-            text += part.delta;
-            onDelta(part.delta);
-          }
-          break;
-        case "tool-call":
-          toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
-          break;
-        case "response-metadata":
-          responseModel = part.modelId ?? responseModel;
-          break;
-        case "finish":
-          usage = fromUsage(part.usage);
-          finishReason = part.finishReason.unified;
-          break;
-        case "error":
-          throw part.error;
-        default:
-          break;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return {
-    text,
-    toolCalls,
-    usage,
-    ...(finishReason === undefined ? {} : { finishReason }),
-    ...(responseModel === undefined ? {} : { responseModel }),
-  };
-}
-
-/** What a streamed step's span records: the step result carries it. */
-function stepOutcome(step: StepResult): ModelCallOutcome {
-  return step;
-}
-
-/** What a generated (compaction) call's span records. */
-function generatedOutcome(generated: LanguageModelV3GenerateResult): ModelCallOutcome {
-  return {
-    usage: fromUsage(generated.usage),
-    finishReason: generated.finishReason.unified,
-    ...(generated.response?.modelId === undefined ? {} : { responseModel: generated.response.modelId }),
-  };
-}
-
-/** The run's trace id for the payload of an event it publishes (nothing when not traced). */
-function traceOf(request: AgentRunRequest): { traceId?: string } {
-  return request.trace === undefined ? {} : { traceId: request.trace.traceId };
-}
-
 /** A failure another model may not share: an open breaker, or a retryable provider error. */
 function canFallBack(error: KernelError): boolean {
   return error.code === RuntimeErrorCode.providerCircuitOpen || isRetryableProviderError(error);
 }
 
-function fromUsage(usage: LanguageModelV3Usage): TokenUsage {
-  return { inputTokens: usage.inputTokens.total ?? 0, outputTokens: usage.outputTokens.total ?? 0 };
-}
-
-function toModelTool(definition: ToolDefinition): LanguageModelV3FunctionTool {
-  return {
-    type: "function",
-    name: definition.name,
-    description: definition.description,
-    inputSchema: definition.inputSchema as LanguageModelV3FunctionTool["inputSchema"],
-  };
-}
-
 /** The result a call gets when the process stopped while it ran and its tool is not idempotent. */
 function unknownOutcome(call: RequestedToolCall): ToolCallRecord {
-  let input: unknown;
-  try {
-    input = JSON.parse(call.rawInput || "{}");
-  } catch {
-    input = call.rawInput;
-  }
   return {
     callId: call.callId,
     name: call.name,
-    input,
+    input: requestedInput(call),
     outcome: {
       ok: false,
       errorCode: TOOL_OUTCOME_UNKNOWN,
@@ -652,19 +539,12 @@ function unknownOutcome(call: RequestedToolCall): ToolCallRecord {
   };
 }
 
-function describeMessage(message: LanguageModelV3Message): string {
-  if (message.role === "system") return `system: ${message.content}`;
-  const parts = message.content.map((part) => {
-    switch (part.type) {
-      case "text":
-        return part.text;
-      case "tool-call":
-        return `[call ${part.toolName} ${JSON.stringify(part.input)}]`;
-      case "tool-result":
-        return `[result ${part.toolName}: ${truncateChars(JSON.stringify(part.output), 2_000)}]`;
-      default:
-        return `[${part.type}]`;
-    }
-  });
-  return `${message.role}: ${parts.join(" ")}`;
+/** What a streamed step's span records: the step result carries it. */
+function stepOutcome(step: StepResult): ModelCallOutcome {
+  return step;
+}
+
+/** The run's trace id for the payload of an event it publishes (nothing when not traced). */
+function traceOf(request: AgentRunRequest): { traceId?: string } {
+  return request.trace === undefined ? {} : { traceId: request.trace.traceId };
 }

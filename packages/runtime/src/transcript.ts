@@ -54,15 +54,17 @@ export function compact(prompt: LanguageModelV3Message[], summary: string): void
   });
 }
 
-function toolCallPart(call: RequestedToolCall): LanguageModelV3ToolCallPart {
-  let input: unknown;
+/** A requested call's arguments, parsed; malformed ones stay the raw string so the model sees what it sent. */
+export function requestedInput(call: RequestedToolCall): unknown {
   try {
-    input = JSON.parse(call.rawInput || "{}");
+    return JSON.parse(call.rawInput || "{}");
   } catch {
-    // Malformed arguments are echoed back as the raw string so the model sees what it sent.
-    input = call.rawInput;
+    return call.rawInput;
   }
-  return { type: "tool-call", toolCallId: call.callId, toolName: call.name, input };
+}
+
+function toolCallPart(call: RequestedToolCall): LanguageModelV3ToolCallPart {
+  return { type: "tool-call", toolCallId: call.callId, toolName: call.name, input: requestedInput(call) };
 }
 
 function toolResultPart(record: ToolCallRecord): LanguageModelV3ToolResultPart {

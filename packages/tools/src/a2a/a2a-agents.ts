@@ -6,15 +6,8 @@
  * Clock. Only failures of reaching the agent are retried; A2A protocol errors are not.
  */
 
-import { randomUUID } from "node:crypto";
-import { type Message, type Part, Role, type StreamResponse, type Task, TaskState } from "@a2a-js/sdk";
-import {
-  type Client,
-  ClientFactory,
-  ClientFactoryOptions,
-  JsonRpcTransportFactory,
-  RestTransportFactory,
-} from "@a2a-js/sdk/client";
+import type { Task } from "@a2a-js/sdk";
+import { type Client, ClientFactory } from "@a2a-js/sdk/client";
 import { A2AError } from "@a2a-js/sdk/errors";
 import {
   abortError,
@@ -31,6 +24,17 @@ import {
 } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
 import { type AgentCardJson, toSdkAgentCard, validateAgentCard } from "./agent-card.ts";
+import {
+  type A2aTaskOutcome,
+  clientFactoryWith,
+  outcomeOf,
+  readParts,
+  streamedStatus,
+  TERMINAL_OUTCOMES,
+  userMessage,
+} from "./sdk-mapping.ts";
+
+export type { A2aTaskOutcome };
 
 export interface A2aAgentsOptions {
   clock?: Clock;
@@ -52,17 +56,6 @@ export interface A2aAgentSummary {
   skills: Array<{ id: string; name: string; description: string; tags: string[] }>;
   circuit: CircuitState;
 }
-
-export type A2aTaskOutcome =
-  | "submitted"
-  | "working"
-  | "completed"
-  | "failed"
-  | "canceled"
-  | "rejected"
-  | "input-required"
-  | "auth-required"
-  | "unknown";
 
 export interface A2aStatusUpdate {
   state: A2aTaskOutcome;
@@ -92,70 +85,6 @@ interface Entry {
   client?: Promise<Client>;
 }
 
-const OUTCOME: Partial<Record<TaskState, A2aTaskOutcome>> = {
-  [TaskState.TASK_STATE_SUBMITTED]: "submitted",
-  [TaskState.TASK_STATE_WORKING]: "working",
-  [TaskState.TASK_STATE_COMPLETED]: "completed",
-  [TaskState.TASK_STATE_FAILED]: "failed",
-  [TaskState.TASK_STATE_CANCELED]: "canceled",
-  [TaskState.TASK_STATE_REJECTED]: "rejected",
-  [TaskState.TASK_STATE_INPUT_REQUIRED]: "input-required",
-  [TaskState.TASK_STATE_AUTH_REQUIRED]: "auth-required",
-};
-
-const TERMINAL = new Set<A2aTaskOutcome>([
-  "completed",
-  "failed",
-  "canceled",
-  "rejected",
-  "input-required",
-  "auth-required",
-]);
-
-function outcomeOf(state: TaskState | undefined): A2aTaskOutcome {
-  return (state === undefined ? undefined : OUTCOME[state]) ?? "unknown";
-}
-
-function readParts(parts: readonly Part[] | undefined): { text?: string; data?: unknown } {
-  const texts: string[] = [];
-  const data: unknown[] = [];
-  for (const part of parts ?? []) {
-    if (part.content?.$case === "text") texts.push(part.content.value);
-    else if (part.content?.$case === "data") data.push(part.content.value);
-  }
-  const result: { text?: string; data?: unknown } = {};
-  if (texts.length > 0) result.text = texts.join("\n");
-  if (data.length > 0) result.data = data.length === 1 ? data[0] : data;
-  return result;
-}
-
-function userMessage(
-  text: string,
-  options: { data?: unknown; taskId?: string; metadata?: Record<string, unknown> },
-): Message {
-  const parts: Part[] = [
-    { content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" },
-  ];
-  if (options.data !== undefined) {
-    parts.push({
-      content: { $case: "data", value: options.data },
-      metadata: undefined,
-      filename: "",
-      mediaType: "application/json",
-    });
-  }
-  return {
-    messageId: randomUUID(),
-    contextId: "",
-    taskId: options.taskId ?? "",
-    role: Role.ROLE_USER,
-    parts,
-    metadata: options.metadata,
-    extensions: [],
-    referenceTaskIds: [],
-  };
-}
-
 function httpUrl(url: string): URL {
   let parsed: URL;
   try {
@@ -169,10 +98,10 @@ function httpUrl(url: string): URL {
   return parsed;
 }
 
-/** Errors worth another attempt: the agent could not be reached, not a protocol-level answer. */
 /** Remote agents: 3 retries, backoff 100 ms·2ⁿ capped at 5 s. */
 const A2A_RETRY_DEFAULTS: Required<RetryPolicy> = { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 5_000 };
 
+/** Errors worth another attempt: the agent could not be reached, not a protocol-level answer. */
 function retryable(error: unknown): boolean {
   if (error instanceof A2AError) return false;
   if (KernelError.isInstance(error)) return error.details?.retry === true;
@@ -352,11 +281,6 @@ export class A2aAgents {
     let taskId = "";
     let contextId = "";
     let last: A2aStatusUpdate = { state: "unknown" };
-    const record = (state: TaskState | undefined, parts: readonly Part[] | undefined): void => {
-      last = { state: outcomeOf(state), ...readParts(parts) };
-      updates.push(last);
-      options.onUpdate?.(last);
-    };
     const metadata = {
       capability: request.capability,
       ...(request.priority === undefined ? {} : { priority: request.priority }),
@@ -376,11 +300,16 @@ export class A2aAgents {
           { signal: options.signal },
         );
         for await (const event of stream) {
-          this.#onStreamEvent(event, record, (id, context) => {
-            taskId = id;
-            contextId = context;
-          });
-          if (TERMINAL.has(last.state)) break;
+          const status = streamedStatus(event);
+          if (status === undefined) continue;
+          if (status.task !== undefined) {
+            taskId = status.task.id;
+            contextId = status.task.contextId;
+          }
+          last = { state: outcomeOf(status.state), ...readParts(status.parts) };
+          updates.push(last);
+          options.onUpdate?.(last);
+          if (TERMINAL_OUTCOMES.has(last.state)) break;
         }
       });
     } catch (error) {
@@ -403,30 +332,6 @@ export class A2aAgents {
       ),
     );
     return outcomeOf(task.status?.state);
-  }
-
-  #onStreamEvent(
-    event: StreamResponse,
-    record: (state: TaskState | undefined, parts: readonly Part[] | undefined) => void,
-    task: (id: string, contextId: string) => void,
-  ): void {
-    const payload = event.payload;
-    if (payload === undefined) return;
-    switch (payload.$case) {
-      case "task":
-        task(payload.value.id, payload.value.contextId);
-        record(payload.value.status?.state, payload.value.status?.message?.parts);
-        return;
-      case "statusUpdate":
-        task(payload.value.taskId, payload.value.contextId);
-        record(payload.value.status?.state, payload.value.status?.message?.parts);
-        return;
-      case "message":
-        record(TaskState.TASK_STATE_COMPLETED, payload.value.parts);
-        return;
-      default:
-        return;
-    }
   }
 
   async #cancelRemote(entry: Entry, taskId: string): Promise<void> {
@@ -500,22 +405,15 @@ export class A2aAgents {
 
   /** The SDK client factory for an agent: the shared one, or one whose requests carry the agent's headers. */
   #factoryFor(entry: Entry): ClientFactory {
-    const headers = entry.headers;
-    if (headers === undefined && this.#options.fetch === undefined) return this.#factory;
-    const base = this.#options.fetch ?? fetch;
-    const fetchImpl: typeof fetch = (input, init) => {
-      const merged = new Headers(init?.headers);
-      for (const [name, value] of Object.entries(headers ?? {})) merged.set(name, value);
-      return base(input, { ...init, headers: merged });
-    };
-    return new ClientFactory(
-      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-        transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
-      }),
-    );
+    if (entry.headers === undefined && this.#options.fetch === undefined) return this.#factory;
+    return clientFactoryWith(this.#options.fetch ?? fetch, entry.headers);
   }
 
-  /** One logical call: breaker check, attempts with retries, outcome reported to the breaker. */
+  /**
+   * One logical call: attempts with retries, each through the agent's breaker. A failure to
+   * reach the agent counts against its circuit; an A2A protocol error is an answer, so it
+   * counts as reaching the agent; an abort gives no verdict.
+   */
   async #guarded<T>(
     breaker: CircuitBreaker,
     agent: string,
@@ -525,20 +423,20 @@ export class A2aAgents {
     try {
       return await withRetry(
         async () => {
-          if (!breaker.tryAcquire()) throw breaker.openError();
-          try {
-            const value = await call();
-            breaker.success();
-            return value;
-          } catch (error) {
-            if (signal?.aborted) {
-              breaker.release();
-              throw abortError(signal);
-            }
-            if (retryable(error)) breaker.failure();
-            else breaker.success();
-            throw error;
-          }
+          const outcome = await breaker.run<{ value: T } | { answer: unknown }>(
+            async () => {
+              try {
+                return { value: await call() };
+              } catch (error) {
+                if (signal?.aborted) throw abortError(signal);
+                if (retryable(error)) throw error;
+                return { answer: error };
+              }
+            },
+            () => signal?.aborted !== true,
+          );
+          if ("answer" in outcome) throw outcome.answer;
+          return outcome.value;
         },
         {
           clock: this.#clock,

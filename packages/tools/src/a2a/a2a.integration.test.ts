@@ -294,4 +294,37 @@ describe("A2A server and client on 127.0.0.1", () => {
     clock.advance(100);
     expect(await probeCall).toBe("A2A_CIRCUIT_OPEN");
   });
+
+  it("an answer from the agent or an abort by the caller does not count against its circuit", async () => {
+    // One failure would open the circuit; neither a 404 answer nor an abort is one.
+    let calls = 0;
+    let waiting = 0;
+    const peers = new A2aAgents({
+      clock: h.clock,
+      logger: h.logger,
+      retry: { maxRetries: 0 },
+      breaker: { failureThreshold: 1 },
+      fetch: (input, init) => {
+        calls += 1;
+        if (calls === 1) return Promise.resolve(new Response("no card here", { status: 404 }));
+        if (calls === 2) {
+          return new Promise<Response>((_, reject) => {
+            const signal = init?.signal as AbortSignal;
+            waiting += 1;
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+          });
+        }
+        return fetch(input, init);
+      },
+    });
+    await expect(peers.addRemote(b.served.url)).rejects.toMatchObject({ code: "A2A_AGENT_CARD_INVALID" });
+    const controller = new AbortController();
+    const aborted = peers.addRemote(b.served.url, { signal: controller.signal });
+    await waitFor(() => waiting === 1);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ code: "ABORTED" });
+    const card = await peers.addRemote(b.served.url);
+    expect(card.name).toBe("kernel-b");
+    expect(peers.circuit("kernel-b")).toBe("closed");
+  });
 });

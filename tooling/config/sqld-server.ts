@@ -88,10 +88,12 @@ async function ready(child: ChildProcess, url: string, log: () => string): Promi
     for (let attempt = 0; ; attempt++) {
       if (exited !== undefined) throw new Error(exited);
       try {
-        const response = await fetch(`${url}/health`);
+        // Each probe is bounded: a connection the server (or another process that took the port)
+        // accepts but never answers must not hang the start.
+        const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
         if (response.ok) return;
       } catch {
-        // Not listening yet: the next attempt waits a little longer.
+        // Not listening yet, or no answer in time: the next attempt waits a little longer.
       }
       if (attempt > 600) throw new Error(`sqld did not answer at ${url}: ${log()}`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 + attempt * 5)));

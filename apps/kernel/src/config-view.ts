@@ -58,6 +58,8 @@ export function configView(config: KernelConfig): Record<string, ConfigValue> {
     database_auth_token: secret(config.databaseAuthToken),
     otel_endpoint: config.otelEndpoint === undefined ? null : withoutCredentials(config.otelEndpoint),
     otel_headers: Object.fromEntries(Object.keys(config.otelHeaders).map((name) => [name, "(set)"])),
+    node_id: config.nodeId,
+    cluster_lease_ms: config.clusterLeaseMs,
     approval_timeout_ms: config.approvalTimeoutMs,
     approval_default: config.approvalDefault,
     mcp_servers: config.mcpServers.map((server) => server.name),

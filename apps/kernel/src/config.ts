@@ -6,7 +6,7 @@
  */
 
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { KernelError } from "@oxios/core";
@@ -121,6 +121,13 @@ export interface KernelConfig {
   otelEndpoint: string | undefined;
   /** Headers sent with every export (`otel_headers`, else `OTEL_EXPORTER_OTLP_HEADERS`): secrets. */
   otelHeaders: Record<string, string>;
+  /**
+   * This kernel's id among the nodes sharing a served database (`node_id`); default
+   * `<hostname>:<port>`, so a node restarted on the same machine and port is the same node.
+   */
+  nodeId: string;
+  /** How long a cluster node's leases last without a heartbeat (`cluster_lease_ms`). */
+  clusterLeaseMs: number;
   /** How long a tool call waits for an operator's approval. */
   approvalTimeoutMs: number;
   /** What nobody answering in time means. */
@@ -478,6 +485,24 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     example: { authorization: "Bearer …" },
     parse: otlpHeaders,
   },
+  node_id: {
+    env: "OXIOS_NODE_ID",
+    form: "1 to 64 letters, digits, '.', '_', ':' or '-'",
+    description: "this kernel's id among the nodes sharing a served database",
+    defaultText: "<hostname>:<port>",
+    example: "node-a",
+    parse: (value) => {
+      const id = text(value);
+      return id !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(id) ? id : undefined;
+    },
+  },
+  cluster_lease_ms: {
+    env: "OXIOS_CLUSTER_LEASE_MS",
+    form: "an integer from 500 to 600000",
+    description: "how long a cluster node's run leases last without its heartbeat; a dead node's runs move after this",
+    default: 15_000,
+    parse: integer(500, 600_000),
+  },
   exec_read_only_paths: {
     env: "OXIOS_EXEC_READ_ONLY_PATHS",
     form: "a list of absolute host paths shown read-only inside the exec sandbox (comma-separated in the environment)",
@@ -776,6 +801,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     databaseAuthToken: values.database_auth_token as string | undefined,
     otelEndpoint: values.otel_endpoint as string | undefined,
     otelHeaders: (values.otel_headers as Record<string, string> | undefined) ?? {},
+    nodeId: (values.node_id as string | undefined) ?? `${hostname()}:${values.port as number}`,
+    clusterLeaseMs: values.cluster_lease_ms as number,
     approvalTimeoutMs: values.approval_timeout_ms as number,
     approvalDefault: values.approval_default as "reject" | "approve",
     agents,

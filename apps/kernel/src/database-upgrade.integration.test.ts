@@ -102,6 +102,7 @@ describe("a database from before @oxios/database", () => {
       { prefix: "run_", version: 1 },
       { prefix: "scheduler_", version: 1 },
       { prefix: "scheduler_", version: 2 },
+      { prefix: "scheduler_", version: 3 },
       { prefix: "space_", version: 1 },
     ]);
     // The earlier bookkeeping is left as it was.

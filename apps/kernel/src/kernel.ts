@@ -47,6 +47,7 @@ import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { KernelA2aPort } from "./a2a-port.ts";
 import { auditSink, kernelToolPort } from "./adapters.ts";
 import { LibsqlApprovalStore } from "./approval-store.ts";
+import { ClusterNode } from "./cluster.ts";
 import type { KernelConfig } from "./config.ts";
 import { ControlPlane, resolveControlPlane } from "./control-plane.ts";
 import { KernelErrorCode } from "./error-codes.ts";
@@ -88,6 +89,8 @@ export interface Kernel {
   lifecycle: { ready: boolean; draining: boolean };
   /** Runs and their steps in `oxios.db`. */
   journal: LibsqlRunJournal;
+  /** This kernel as a node of the cluster sharing its served database; undefined on a file. */
+  cluster: ClusterNode | undefined;
   /** MCP servers, remote A2A agents and the browser. */
   interop: Interop;
   housekeeping: Housekeeping;
@@ -214,18 +217,28 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     // on the event loop per commit; a power loss may take the last commits (never corrupts).
     const runsDatabase = await openDatabase({ ...database, logger, synchronous: "normal" });
     closers.push({ name: "runs database", close: () => runsDatabase.close() });
-    const taskStore = await LibsqlTaskStore.open({ database: runsDatabase, logger });
+    // A served database makes this kernel a cluster node (see cluster.ts): its queued tasks are
+    // written as the node's, and admission also needs the cluster's grant.
+    const clustered = runsDatabase.served;
+    const taskStore = await LibsqlTaskStore.open({
+      database: runsDatabase,
+      logger,
+      ...(clustered ? { cluster: { node: config.nodeId, leaseMs: config.clusterLeaseMs } } : {}),
+    });
     closers.push({ name: "task queue", close: () => taskStore.close() });
     const journal = await LibsqlRunJournal.open({ database: runsDatabase, logger, redactor });
     closers.push({ name: "run journal", close: () => journal.close() });
+    let clusterRef: ClusterNode | undefined;
     const scheduler = new Scheduler({
       clock,
       events: bus,
       logger,
       store: taskStore,
+      ...(clustered ? { ownerId: config.nodeId } : {}),
       maxConcurrent: config.maxConcurrent,
       ratePerMinute: config.ratePerMinute,
-      canAdmit: (task) => runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task),
+      canAdmit: (task) =>
+        (!clustered || clusterRef?.allows(task) === true) && (runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task)),
     });
     schedulerRef = scheduler;
     const supervisor = new Supervisor({ scheduler, events: bus, clock, logger });
@@ -330,8 +343,45 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ...(tracing === undefined ? {} : { tracer: tracing }),
     });
     runtimeRef = runtime;
-    const runs = new RunService({ runtime, scheduler, journal, clock, logger, maxResumes: config.maxResumes });
-    const recovery = await runs.recover();
+    const runs = new RunService({
+      runtime,
+      scheduler,
+      journal,
+      clock,
+      logger,
+      maxResumes: config.maxResumes,
+      // A long poll for a run another node holds reads the shared journal until it ends.
+      ...(clustered ? { journalPollMs: 250 } : {}),
+    });
+    const cluster = clustered
+      ? new ClusterNode({
+          id: config.nodeId,
+          url: a2aEndpointUrl(config).replace(/\/a2a$/, ""),
+          database: runsDatabase,
+          taskStore,
+          scheduler,
+          bus,
+          clock,
+          logger: logger.child({ module: "cluster" }),
+          maxConcurrent: config.maxConcurrent,
+          leaseMs: config.clusterLeaseMs,
+          maxAttempts: config.maxResumes + 1,
+          resume: (lease) => runtime.runs.resume(lease),
+          conclude: (taskId) =>
+            runtime.runs.conclude(taskId, {
+              code: KernelErrorCode.runInterrupted,
+              message: `the run's node stopped while it was running, ${config.maxResumes} times; it is not resumed again`,
+            }),
+        })
+      : undefined;
+    // In a cluster the previous process's runs are in the shared queue: admission hands them
+    // to whichever node takes them (this one's first, once it has joined).
+    const recovery = cluster === undefined ? await runs.recover() : { resumed: [], concluded: [] };
+    if (cluster !== undefined) {
+      cluster.start();
+      clusterRef = cluster;
+      closers.push({ name: "cluster", close: () => cluster.leave() });
+    }
     for (const run of recovery.concluded) tools.approvals.cancelRestored(run.taskId);
     const interrupted = recovery.concluded.filter((run) => run.status === "failed");
     for (const run of interrupted) {
@@ -413,6 +463,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       sessions,
       lifecycle: { ready: false, draining: false },
       journal,
+      cluster,
       interop,
       housekeeping,
       a2a,
@@ -435,6 +486,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
         mcp: interop.mcpState(),
         browser: interop.browser === undefined ? "off" : "ready",
         runtime: "ready",
+        ...(cluster === undefined ? {} : { cluster: `node ${cluster.id}` }),
         schedules: "ready",
         a2a: "ready",
       },
@@ -510,8 +562,11 @@ function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: Ke
     .add(
       "drain scheduler",
       async () => {
-        // Queued runs stay queued and running ones stay running in the journal: they resume at the next start.
+        // Queued runs stay queued and running ones stay running in the journal: they resume at the
+        // next start — in a cluster, on the other nodes (leaving releases what this node held).
+        kernel.cluster?.stopAdmitting();
         const report = await kernel.scheduler.drain({ timeoutMs: config.drainTimeoutMs });
+        await kernel.cluster?.leave();
         kernel.logger.info("scheduler drained", {
           ...report,
           released: report.released.length,

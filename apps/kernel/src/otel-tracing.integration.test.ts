@@ -306,6 +306,15 @@ describe("OpenTelemetry traces", () => {
     );
     expect(tool?.status.code).toBe(ERROR);
     expect(tool?.attributes["error.type"]).toMatch(/^TOOL_/);
+    // Nobody follows these runs' text, so the model's answers are read whole: the same attributes.
+    const refusedChats = receiver.spans.filter(
+      (span) => span.traceId === refusedRecord?.traceId && span.attributes["gen_ai.operation.name"] === "chat",
+    );
+    expect(refusedChats.map((span) => span.attributes["gen_ai.response.finish_reasons"]).sort()).toEqual([
+      ["stop"],
+      ["tool-calls"],
+    ]);
+    expect(refusedChats.every((span) => typeof span.attributes["gen_ai.usage.input_tokens"] === "number")).toBe(true);
     const ofCancelled = receiver.spans.filter((span) => span.traceId === cancelled?.traceId);
     const run = ofCancelled.find((span) => span.attributes["gen_ai.operation.name"] === "invoke_agent");
     const chat = ofCancelled.find((span) => span.attributes["gen_ai.operation.name"] === "chat");

@@ -11,7 +11,7 @@
  */
 
 import { type Clock, KernelError, type Logger } from "@oxios/core";
-import type { RunGoalRequest, RunRecord, Runtime } from "@oxios/runtime";
+import { isFinished, type RunGoalRequest, type RunRecord, type Runtime } from "@oxios/runtime";
 import type { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import type { Scheduler } from "@oxios/scheduler";
 import { KernelErrorCode } from "./error-codes.ts";
@@ -26,6 +26,12 @@ export interface RunServiceOptions {
   logger: Logger;
   /** How often one run may continue after the kernel stopped mid-run. */
   maxResumes: number;
+  /**
+   * In a cluster, runs of other nodes are in the shared journal only: a long poll for one of
+   * them reads the journal this often (ms) until it has finished. Undefined: one kernel, no
+   * other node's runs to wait for.
+   */
+  journalPollMs?: number;
 }
 
 /** What the boot found of the previous process's runs. */
@@ -117,8 +123,13 @@ export class RunService {
    * away), or when intake stops (shutdown) — whichever comes first.
    */
   async waitFor(taskId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
-    const work = this.finished(taskId);
-    if (work === undefined || this.#intake.signal.aborted) return;
+    // Ends the journal polling of a run of another node when this wait ends, however it ends.
+    const waited = new AbortController();
+    const work = this.finished(taskId) ?? this.#finishedElsewhere(taskId, waited.signal);
+    if (work === undefined || this.#intake.signal.aborted) {
+      waited.abort();
+      return;
+    }
     let timer: { cancel(): void } | undefined;
     let onAbort: (() => void) | undefined;
     const gaveUp = new Promise<void>((resolve) => {
@@ -128,11 +139,41 @@ export class RunService {
       this.#intake.signal.addEventListener("abort", onAbort, { once: true });
     });
     await Promise.race([work, gaveUp]);
+    waited.abort();
     timer?.cancel();
     if (onAbort !== undefined) {
       signal?.removeEventListener("abort", onAbort);
       this.#intake.signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * In a cluster: a run this node does not hold that the journal has unfinished (another node
+   * runs it, or will) — resolves once the journal has it finished, or once `stop` aborts (the
+   * wait ended) or intake stops; undefined when there is nothing to wait for.
+   */
+  #finishedElsewhere(taskId: string, stop: AbortSignal): Promise<void> | undefined {
+    const { journalPollMs, journal, clock } = this.#options;
+    if (journalPollMs === undefined) return undefined;
+    const intake = this.#intake.signal;
+    return (async () => {
+      for (;;) {
+        const record = await journal.get(taskId);
+        if (record === undefined || isFinished(record.status)) return;
+        if (stop.aborted || intake.aborted) return;
+        await new Promise<void>((resolve) => {
+          const timer = clock.setTimer(done, journalPollMs);
+          function done() {
+            timer.cancel();
+            stop.removeEventListener("abort", done);
+            intake.removeEventListener("abort", done);
+            resolve();
+          }
+          stop.addEventListener("abort", done, { once: true });
+          intake.addEventListener("abort", done, { once: true });
+        });
+      }
+    })();
   }
 
   /** Shutdown's first step: every long poll answers now. */

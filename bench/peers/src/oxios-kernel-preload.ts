@@ -1,7 +1,8 @@
 /**
- * Loaded with `--import` into a real `oxios start --foreground` process: the first tool
- * registry the kernel builds gets the workload's `add` tool beside its own tools. Nothing
- * else of the kernel changes.
+ * Loaded before the kernel (with `--import` into a real `oxios start --foreground` process, or
+ * imported first by the in-process system): the first tool registry the kernel builds gets the
+ * workload's `add` tool beside its own tools, so a profile may name it. Nothing else of the
+ * kernel changes.
  */
 import { ToolRegistry } from "@oxios/tools";
 import { addTool } from "./oxios-add-tool.ts";

@@ -87,6 +87,22 @@ describe("EventBus.publish", () => {
   });
 });
 
+describe("EventBus.isObserved", () => {
+  it("is true exactly while a listener or subscription matches the type", () => {
+    const bus = new EventBus();
+    expect(bus.isObserved("agent.output")).toBe(false);
+    const off = bus.on({ prefix: "agent." }, () => undefined);
+    expect(bus.isObserved("agent.output")).toBe(true);
+    expect(bus.isObserved("task.admitted")).toBe(false);
+    off();
+    expect(bus.isObserved("agent.output")).toBe(false);
+    const subscription = bus.subscribe({ name: "tail", bufferSize: 4, types: ["agent.output"] });
+    expect(bus.isObserved("agent.output")).toBe(true);
+    subscription.close();
+    expect(bus.isObserved("agent.output")).toBe(false);
+  });
+});
+
 describe("a throwing listener", () => {
   it("is isolated: later listeners still run, the publisher is untouched, the failure is reported", () => {
     const logger = createMemoryLogger();

@@ -181,6 +181,11 @@ export class EventBus implements EventPublisher {
     return { delivered, dropped };
   }
 
+  /** Whether an event of `type` published now would reach any listener or subscription. */
+  isObserved(type: KernelEventType): boolean {
+    return (this.#listeners.events[type]?.length ?? 0) > 0 || (this.#subscriptions.events[type]?.length ?? 0) > 0;
+  }
+
   /** Registers a synchronous listener. It must be fast and should not throw (a throw is isolated and reported). */
   on<Type extends KernelEventType>(
     type: Type,

@@ -15,6 +15,13 @@ export interface PublishResult {
 
 export interface EventPublisher {
   publish(event: KernelEventOf<KernelEventType>): PublishResult;
+  /**
+   * Whether an event of `type` published now would reach any listener or subscription. A
+   * publisher that cannot tell leaves it out, and callers then treat every type as observed.
+   * Lets a producer skip work only an observer needs (the agent loop reads a whole model
+   * response instead of a stream when nobody follows `agent.output`).
+   */
+  isObserved?(type: KernelEventType): boolean;
 }
 
 /** Builds an event with a fresh time-ordered id. `at` defaults to now; pass `clock.now()`. */

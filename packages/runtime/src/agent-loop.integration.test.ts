@@ -1,5 +1,6 @@
 import { KernelError, systemClock } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
+import { EventBus } from "@oxios/event-bus";
 import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
@@ -49,6 +50,30 @@ describe("AgentLoop against the fake OpenAI-compatible server", () => {
     const events = publisher.ofType("agent.output");
     expect(events.map((event) => event.payload.text).join("")).toBe("a reply streamed in pieces");
     expect(events.every((event) => event.payload.agentId === "agent-1")).toBe(true);
+  });
+
+  it("reads whole responses when nobody follows agent.output on the bus, and streams once someone does", async () => {
+    const bus = new EventBus();
+    const tools = new ScriptedToolExecutor({ ls: { run: () => "a.txt" } });
+    const { loop, server } = await setup(
+      { script: [{ toolCalls: [{ name: "ls", arguments: {} }] }, { text: "one file" }, { text: "followed" }] },
+      { publisher: bus, tools },
+    );
+    let modelCalls = 0;
+    const quiet = await loop.run({ agentId: "a", seed, onModelCall: () => modelCalls++ });
+    expect(modelCalls).toBe(4);
+    expect(quiet).toMatchObject({ text: "one file", finishReason: "stop", steps: 2 });
+    expect(quiet.toolCalls).toMatchObject([{ name: "ls", outcome: { ok: true, output: "a.txt" } }]);
+    expect(quiet.usage.outputTokens).toBeGreaterThan(0);
+    expect(server.requests.map((request) => request.stream)).toEqual([false, false]);
+
+    const seen: string[] = [];
+    const off = bus.on("agent.output", (event) => seen.push(event.payload.text));
+    const followed = await loop.run({ agentId: "b", seed });
+    off();
+    expect(followed.text).toBe("followed");
+    expect(server.requests.map((request) => request.stream)).toEqual([false, false, true]);
+    expect(seen.join("")).toBe("followed");
   });
 
   it("puts seed, persona and recalled memories in the system prompt", async () => {

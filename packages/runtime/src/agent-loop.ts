@@ -49,6 +49,7 @@ import {
   contentText,
   fromUsage,
   generatedOutcome,
+  generateStep,
   type StepResult,
   stepCallOptions,
   streamStep,
@@ -127,8 +128,13 @@ export interface AgentRunRequest {
   contextWindow?: number;
   /** Fraction of the window at which the context is compacted. Default 0.8. */
   compactAt?: number;
-  /** Called with each streamed piece of text, in order. */
+  /**
+   * Called with each streamed piece of text, in order. Setting it makes every step stream; without
+   * it (and without an `agent.output` observer on the bus) each model response is read whole.
+   */
   onTextDelta?: (delta: string) => void;
+  /** Called when each model call starts and ends, streamed or not: a sign of life for a lease. */
+  onModelCall?: () => void;
   /** Where each step is journalled, and the steps of an earlier attempt to continue from. */
   journal?: StepJournal;
   /** The run's span: model and tool call spans are its children, its trace id is on the run's events. */
@@ -243,7 +249,9 @@ export class AgentLoop {
         await this.#compact(request, runId, state, signal, answered);
       }
       budgets.ensureAvailable(request.agentId);
+      request.onModelCall?.();
       const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal, answered);
+      request.onModelCall?.();
       await journal?.append({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
       state.modelSteps = step;
       state.lastText = result.text;
@@ -270,7 +278,11 @@ export class AgentLoop {
     return finish("max-steps");
   }
 
-  /** One streamed model call through the breaker and retry policy (and the fallbacks). */
+  /**
+   * One model call through the breaker and retry policy (and the fallbacks): streamed when
+   * someone follows the text (`onTextDelta`, or an `agent.output` observer on the bus), else
+   * read whole.
+   */
   async #step(
     request: AgentRunRequest,
     runId: string,
@@ -285,6 +297,20 @@ export class AgentLoop {
       maxOutputTokens: request.maxTokens ?? AGENT_DEFAULTS.maxTokens,
       signal,
     });
+    const publisher = this.#options.publisher;
+    // Nobody follows this run's text as it comes: read the whole response instead of a stream.
+    const followed = request.onTextDelta !== undefined || publisher?.isObserved?.("agent.output") !== false;
+    if (!followed) {
+      const whole = await this.#guarded(request, runId, signal, answered, stepOutcome, async ({ model, provider }) => {
+        try {
+          return await generateStep(model, options);
+        } catch (error) {
+          throw toProviderError(error, provider, signal);
+        }
+      });
+      this.#account(request.agentId, usage, whole.usage);
+      return whole;
+    }
     const result = await this.#guarded(request, runId, signal, answered, stepOutcome, async ({ model, provider }) => {
       let emitted = false;
       try {

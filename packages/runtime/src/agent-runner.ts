@@ -283,10 +283,16 @@ export class AgentRunner {
       ...(settings.contextWindow === undefined ? {} : { contextWindow: settings.contextWindow }),
       ...(job.journal === undefined ? {} : { journal: job.journal }),
       ...(job.trace === undefined ? {} : { trace: job.trace }),
-      onTextDelta: (delta) => {
-        context.heartbeat();
-        job.onTextDelta?.(delta, context.agentId);
-      },
+      onModelCall: () => context.heartbeat(),
+      // Only a caller that follows the text makes the loop stream (see AgentRunRequest.onTextDelta).
+      ...(job.onTextDelta === undefined
+        ? {}
+        : {
+            onTextDelta: (delta: string) => {
+              context.heartbeat();
+              job.onTextDelta?.(delta, context.agentId);
+            },
+          }),
     });
   }
 }

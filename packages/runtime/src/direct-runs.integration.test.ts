@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SecretRedactor } from "@oxios/core";
+import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { arrivalBarrier } from "./__fixtures__/arrival-barrier.ts";
 import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
@@ -34,6 +35,27 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     const records = await Promise.all(handles.map((handle) => handle?.result));
     expect(records.every((record) => record?.status === "completed" && record.text === "done")).toBe(true);
     expect(server.maxInFlight).toBe(cap);
+  });
+
+  it("a run nobody follows reads each model response whole; with an agent.output observer it streams", async () => {
+    server = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
+    const model = resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl });
+    world = await openWorld({ model, publisher: new RecordingPublisher({ unobserved: ["agent.output"] }) });
+    const quiet = await world.runtime.runGoal({ goal: "nobody watches" }).result;
+    expect(quiet).toMatchObject({ status: "completed", text: "done" });
+    expect(server.requests.map((request) => request.stream)).toEqual([false]);
+    expect(world.publisher.ofType("agent.output")).toHaveLength(0);
+    await world.close();
+    world = await openWorld({ model });
+    const watched = await world.runtime.runGoal({ goal: "someone watches" }).result;
+    expect(watched).toMatchObject({ status: "completed", text: "done" });
+    expect(server.requests.map((request) => request.stream)).toEqual([false, true]);
+    expect(
+      world.publisher
+        .ofType("agent.output")
+        .map((event) => event.payload.text)
+        .join(""),
+    ).toBe("done");
   });
 
   it("keeps a secret the model quoted out of the run record, live and final", async () => {

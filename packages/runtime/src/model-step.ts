@@ -2,7 +2,7 @@
  * The agent loop's conversions to and from the AI SDK's provider types, kept beside
  * `agent-loop.ts` (as vercel/ai keeps `do-stream-text-step.ts` beside `generate-text.ts`):
  * a tool definition as a model tool, the call options of a step and of a compaction, one
- * streamed response read into text, tool calls and usage, and a message as plain text.
+ * response (streamed or whole) read into text, tool calls and usage, and a message as plain text.
  */
 
 import type {
@@ -21,7 +21,7 @@ import { truncateChars } from "./text.ts";
 import type { TokenUsage } from "./token-budgets.ts";
 import type { ModelCallOutcome } from "./traced-calls.ts";
 
-/** What one streamed model call produced (with what its span records). */
+/** What one model call produced (with what its span records). */
 export interface StepResult extends ModelCallOutcome {
   text: string;
   toolCalls: RequestedToolCall[];
@@ -128,6 +128,23 @@ export function generatedOutcome(generated: LanguageModelV3GenerateResult): Mode
     finishReason: generated.finishReason.unified,
     ...(generated.response?.modelId === undefined ? {} : { responseModel: generated.response.modelId }),
   };
+}
+
+/**
+ * Reads one whole (non-streamed) model response: the step of a run whose text deltas nobody
+ * follows, which spares the stream's parsing.
+ */
+export async function generateStep(model: LanguageModelV3, options: LanguageModelV3CallOptions): Promise<StepResult> {
+  const generated = await model.doGenerate(options);
+  let text = "";
+  const toolCalls: StepResult["toolCalls"] = [];
+  for (const part of generated.content) {
+    if (part.type === "text") text += part.text;
+    else if (part.type === "tool-call") {
+      toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
+    }
+  }
+  return { text, toolCalls, ...generatedOutcome(generated) };
 }
 
 /** The SDK's usage as the token counts a budget records. */

@@ -390,6 +390,29 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Takes one stored task this scheduler did not submit (a cluster node adopting a task of a
+   * node that died, or its own from before a restart) and queues it like `recover` does:
+   * nothing is written for the queueing (the store holds the task already), admission goes
+   * through `#admitRound` as for any task, and `runner` runs it once admitted. `task.attempts`
+   * counts the admissions before this one.
+   *
+   * Throws: `SCHEDULER_DRAINING`, `SCHEDULER_TASK_DUPLICATE` when this scheduler holds the id.
+   */
+  adopt(task: StoredTask, runner: TaskRunner): TaskHandle {
+    if (this.#drain !== undefined) throw new KernelError(SchedulerErrorCode.draining, "the scheduler is draining");
+    if (this.#live.has(task.id)) {
+      throw new KernelError(SchedulerErrorCode.taskDuplicate, `task ${task.id} already exists`, {
+        details: { taskId: task.id },
+      });
+    }
+    this.#finished.delete(task.id);
+    const entry = this.#enqueue(this.#entryFromStore(task), false);
+    this.#own(this.#runRecovered(entry, runner));
+    this.#pump();
+    return new EntryHandle(entry);
+  }
+
   // ---- submission -------------------------------------------------------------------
 
   #submit<P>(spec: TaskSpec<P>): TaskEntry {

@@ -4,9 +4,9 @@
  * `write`, which must not block: implementations buffer and commit in groups (`flush`).
  * After a restart `recover` hands back what to run again.
  *
- * Implementations: `LibsqlTaskStore.open` on `@oxios/scheduler/libsql` (one process, a local
- * `file:` database). A remote (sqld) implementation sharing one cap across kernels fits the
- * same port: see the package README, "Several kernels, one cap".
+ * Implementations: `LibsqlTaskStore.open` on `@oxios/scheduler/libsql` (one process per `file:`
+ * database; with its `cluster` option, one node of several sharing a served database, whose
+ * admissions go through `admitNext`: see the package README, "Cluster admission").
  */
 import type { Priority, TaskError, TaskStatus } from "./task.ts";
 

@@ -283,7 +283,33 @@ async function status(config: KernelConfig, out: (line: string) => void): Promis
       ? "  token:  from OXIOS_API_TOKEN"
       : `  token:  in ${tokenPath(config.home)}${readApiToken(config.home, undefined) === undefined ? " (not created yet)" : ""}`,
   );
+  if (/^(https?|libsql):/.test(config.databaseUrl)) await clusterStatus(config, out);
   return 0;
+}
+
+interface ClusterView {
+  node: string | null;
+  nodes: Array<{ id: string; url: string; heartbeatAgeMs: number; live: boolean; runs: number; self: boolean }>;
+}
+
+/** The nodes sharing this kernel's served database, one line each, as `GET /api/cluster` gives them. */
+async function clusterStatus(config: KernelConfig, out: (line: string) => void): Promise<void> {
+  let view: ClusterView;
+  try {
+    view = await (await KernelClient.connect(config)).request<ClusterView>("GET", "/api/cluster");
+  } catch (error) {
+    out(`  cluster: unknown (${KernelError.from(error).message})`);
+    return;
+  }
+  const live = view.nodes.filter((node) => node.live).length;
+  out(`  cluster: node ${view.node ?? "?"}, ${live} of ${view.nodes.length} nodes live`);
+  for (const node of view.nodes) {
+    const state = node.live ? "live" : "gone";
+    const heartbeat = `heartbeat ${(node.heartbeatAgeMs / 1000).toFixed(1)} s ago`;
+    out(
+      `    ${node.id.padEnd(20)} ${state}  runs=${node.runs}  ${heartbeat}  ${node.url}${node.self ? "  (this node)" : ""}`,
+    );
+  }
 }
 
 interface ChatResult {

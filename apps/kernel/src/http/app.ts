@@ -31,6 +31,7 @@ import { agentsRoutes } from "./routes/agents.ts";
 import { approvalsRoutes } from "./routes/approvals.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { chatRoutes } from "./routes/chat.ts";
+import { clusterRoutes } from "./routes/cluster.ts";
 import { configRoutes } from "./routes/config.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { gitRoutes } from "./routes/git.ts";
@@ -111,6 +112,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.route("/", approvalsRoutes(kernel));
   app.route("/", sessionsRoutes(kernel));
   app.route("/", schedulerRoutes(kernel));
+  app.route("/", clusterRoutes(kernel));
   app.route("/", schedulesRoutes(kernel));
   app.route("/", memoryRoutes(kernel));
   app.route("/", spacesRoutes(kernel));

@@ -34,6 +34,14 @@ export const SYSTEMS: Record<string, SystemEntry> = {
     label: "Oxios over HTTP (`POST /api/runs` + long poll)",
     create: async (baseUrl) => (await import("./oxios-http.ts")).createOxiosHttp(baseUrl),
   },
+  "oxios-in-process-all-tools": {
+    label: "Oxios `runGoal` in-process, no profile: every built-in tool in each request",
+    create: async (baseUrl) => (await import("./oxios-in-process.ts")).createOxiosInProcess(baseUrl, true),
+  },
+  "oxios-http-all-tools": {
+    label: "Oxios over HTTP, no profile: every built-in tool in each request",
+    create: async (baseUrl) => (await import("./oxios-http.ts")).createOxiosHttp(baseUrl, true),
+  },
 };
 
 export const BASELINE = "ai-sdk";

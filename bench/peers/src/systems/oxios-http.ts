@@ -9,15 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROMPT, type System } from "../workload.ts";
-import { kernelEnvironment } from "./oxios-environment.ts";
+import { BENCH_PROFILE, kernelEnvironment, writeKernelConfig } from "./oxios-environment.ts";
 
 const MAIN = fileURLToPath(import.meta.resolve("@oxios/kernel/src/main.ts"));
 const PRELOAD = new URL("../oxios-kernel-preload.ts", import.meta.url).href;
 /** Clock ticks per second of /proc/<pid>/stat on Linux. */
 const TICKS_PER_SECOND = 100;
 
-export async function createOxiosHttp(baseUrl: string): Promise<System> {
+export async function createOxiosHttp(baseUrl: string, allTools = false): Promise<System> {
   const home = mkdtempSync(join(tmpdir(), "oxios-peers-"));
+  writeKernelConfig(home);
   const child = spawn(
     process.execPath,
     ["--conditions=@oxios/source", "--import", "tsx", "--import", PRELOAD, MAIN, "start", "--foreground"],
@@ -36,7 +37,7 @@ export async function createOxiosHttp(baseUrl: string): Promise<System> {
       const created = await fetch(`${url}/api/runs`, {
         method: "POST",
         headers,
-        body: JSON.stringify({ goal: PROMPT }),
+        body: JSON.stringify({ goal: PROMPT, ...(allTools ? {} : { agent: BENCH_PROFILE }) }),
       });
       if (!created.ok) throw new Error(`oxios http: POST /api/runs → ${created.status} ${await created.text()}`);
       const { taskId } = (await created.json()) as { taskId: string };

@@ -350,6 +350,8 @@ export class AuditTrail {
   }
 
   async #write(groups: PendingGroup[]): Promise<AuditEntry[]> {
+    if (this.#store.appendOnHead !== undefined)
+      return this.#writeOnHead(groups, this.#store.appendOnHead.bind(this.#store));
     let head = this.#head ?? (await this.#store.state());
     for (let attempt = 0; ; attempt++) {
       const entries = this.#chain(groups, head);
@@ -370,6 +372,27 @@ export class AuditTrail {
       await this.#applyRetention();
       return entries;
     }
+  }
+
+  /**
+   * Chains onto the head the store reads inside its write transaction, so other writers on the
+   * same database (kernel nodes on one sqld) never make it stale.
+   */
+  async #writeOnHead(
+    groups: PendingGroup[],
+    appendOnHead: (chain: (head: AuditChainState) => AuditEntry[]) => Promise<AuditEntry[]>,
+  ): Promise<AuditEntry[]> {
+    let chainedOn: AuditChainState | undefined;
+    const entries = await appendOnHead((head) => {
+      chainedOn = head;
+      return this.#chain(groups, head);
+    });
+    const last = entries[entries.length - 1] as AuditEntry;
+    this.#head = { ...(chainedOn as AuditChainState), lastSeq: last.seq, lastHash: last.hash };
+    this.#commits += 1;
+    this.#appended += entries.length;
+    await this.#applyRetention();
+    return entries;
   }
 
   #chain(groups: readonly PendingGroup[], head: AuditChainState): AuditEntry[] {

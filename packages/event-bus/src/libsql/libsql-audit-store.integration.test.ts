@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { KernelError } from "@oxios/core";
 import { openDatabase } from "@oxios/database";
+import { startSqld } from "@oxios/tooling/sqld";
 import Database from "libsql";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditTrail } from "../audit/audit-trail.ts";
@@ -209,4 +210,54 @@ describe("LibsqlAuditStore", () => {
     expect((await trail.append({ actor: "after", action: "crash.recovered" })).seq).toBe(entries.length + 1);
     await trail.close();
   }, 60_000);
+
+  it("keeps one chain written by three node processes on one sqld: every append lands, and it verifies", async () => {
+    const server = await startSqld();
+    try {
+      const packageDir = resolve(import.meta.dirname, "..", "..");
+      const reports = await Promise.all(
+        ["node-a", "node-b", "node-c"].map(
+          (node) =>
+            new Promise<{ node: string; appended: number; failed: number }>((resolveReport, rejectReport) => {
+              const child = spawn(
+                "node",
+                [
+                  "--conditions=@oxios/source",
+                  "--import",
+                  "tsx",
+                  join(packageDir, "test", "__fixtures__", "cluster-appender.ts"),
+                  server.url,
+                  node,
+                  "60",
+                ],
+                { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] },
+              );
+              let output = "";
+              child.stdout.on("data", (chunk: Uint8Array) => {
+                output += new TextDecoder().decode(chunk);
+              });
+              child.stderr.on("data", (chunk: Uint8Array) => {
+                output += new TextDecoder().decode(chunk);
+              });
+              child.on("exit", (code) => {
+                if (code !== 0) rejectReport(new Error(`${node} exited ${code}: ${output}`));
+                else resolveReport(JSON.parse(output.trim().split("\n").at(-1) ?? "{}"));
+              });
+            }),
+        ),
+      );
+      // 60 rounds of 1..5 appends: 180 per node.
+      expect(reports.map((report) => [report.appended, report.failed])).toEqual([
+        [180, 0],
+        [180, 0],
+        [180, 0],
+      ]);
+      const trail = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url: server.url }) });
+      expect(await trail.verify()).toEqual({ ok: true, count: 540, firstSeq: 1, lastSeq: 540 });
+      for (const node of ["node-a", "node-b", "node-c"]) expect((await trail.query({ actor: node })).length).toBe(180);
+      await trail.close();
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });

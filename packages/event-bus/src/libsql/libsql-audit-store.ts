@@ -11,7 +11,14 @@
  */
 
 import { KernelError, type Logger } from "@oxios/core";
-import { acquireDatabase, type Database, type DatabaseSource, type MigrationSet, migrate } from "@oxios/database";
+import {
+  acquireDatabase,
+  type Database,
+  DatabaseErrorCode,
+  type DatabaseSource,
+  type MigrationSet,
+  migrate,
+} from "@oxios/database";
 import {
   type AuditChainState,
   type AuditEntry,
@@ -146,27 +153,53 @@ export class LibsqlAuditStore implements AuditStore {
             },
           );
         }
-        for (const entry of entries) {
-          this.#database.run(
-            "INSERT INTO audit_entries (seq, at, actor, action, resource, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-              entry.seq,
-              entry.at,
-              entry.actor,
-              entry.action,
-              entry.resource,
-              JSON.stringify(entry.details),
-              entry.prevHash,
-              entry.hash,
-            ],
-          );
-        }
-        const last = entries[entries.length - 1];
-        if (last !== undefined) {
-          this.#database.run("UPDATE audit_chain SET last_seq = ?, last_hash = ? WHERE id = 1", [last.seq, last.hash]);
-        }
+        this.#insert(entries);
       }),
     );
+  }
+
+  /**
+   * The head is read after `BEGIN IMMEDIATE` took the write lock, so no other connection (no
+   * other kernel node on the same sqld) can append between the read and the write. A write
+   * lock another writer kept past the busy timeout (`DATABASE_BUSY`; nothing was written) is
+   * tried again, three times in all.
+   */
+  appendOnHead(chain: (head: AuditChainState) => AuditEntry[]): Promise<AuditEntry[]> {
+    return this.#call(() => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return this.#database.transaction(() => {
+            const entries = chain(this.#chainState());
+            this.#insert(entries);
+            return entries;
+          });
+        } catch (error) {
+          if (attempt >= 3 || !KernelError.hasCode(error, DatabaseErrorCode.busy)) throw error;
+        }
+      }
+    });
+  }
+
+  #insert(entries: readonly AuditEntry[]): void {
+    for (const entry of entries) {
+      this.#database.run(
+        "INSERT INTO audit_entries (seq, at, actor, action, resource, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+          entry.seq,
+          entry.at,
+          entry.actor,
+          entry.action,
+          entry.resource,
+          JSON.stringify(entry.details),
+          entry.prevHash,
+          entry.hash,
+        ],
+      );
+    }
+    const last = entries[entries.length - 1];
+    if (last !== undefined) {
+      this.#database.run("UPDATE audit_chain SET last_seq = ?, last_hash = ? WHERE id = 1", [last.seq, last.hash]);
+    }
   }
 
   prune(firstSeq: number): Promise<AuditChainState> {

@@ -43,6 +43,8 @@ export interface WorldOptions {
   durable?: boolean;
   /** Where the gate keeps approval records (one the test shares across a simulated restart). */
   approvalStore?: ApprovalStore;
+  /** The publisher every component publishes to (default a RecordingPublisher observing every type). */
+  publisher?: RecordingPublisher;
 }
 
 export interface World {
@@ -69,7 +71,7 @@ export interface World {
 export async function openWorld(options: WorldOptions): Promise<World> {
   const clock = systemClock;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "oxios-runtime-")));
-  const publisher = new RecordingPublisher();
+  const publisher = options.publisher ?? new RecordingPublisher();
   let runtime: Runtime | undefined;
   let scheduler: Scheduler | undefined;
   const budgets = new TokenBudgets({

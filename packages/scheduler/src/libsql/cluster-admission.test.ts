@@ -14,7 +14,15 @@ import { fileURLToPath } from "node:url";
 import { type Database, openDatabase } from "@oxios/database";
 import { startSqld } from "@oxios/tooling/sqld";
 import { afterEach, describe, expect, it } from "vitest";
-import { admitNext, finishAdmitted, reclaimExpired, renewLease } from "./cluster-admission.ts";
+import {
+  admitNext,
+  finishAdmitted,
+  heartbeatNode,
+  listNodes,
+  reclaimExpired,
+  releaseNode,
+  renewLease,
+} from "./cluster-admission.ts";
 import { LibsqlTaskStore } from "./libsql-task-store.ts";
 
 const WORKER = fileURLToPath(new URL("../../__fixtures__/admission-worker.ts", import.meta.url));
@@ -85,6 +93,52 @@ describe("admitNext", () => {
       attempts: 2,
     });
     expect(renewLease(database, "t1", "b", 200, 50)).toBe(true);
+    database.close();
+  });
+
+  it("leaves a live node's queued tasks to it, and gives them to others once its registration expires", async () => {
+    const url = fileUrl();
+    const database = await queueWith(url, []);
+    const store = await LibsqlTaskStore.open({ database, cluster: { node: "a", leaseMs: 50 } });
+    store.write({
+      kind: "queued",
+      task: {
+        id: "of-a",
+        priority: "normal",
+        rateKey: "default",
+        createdAt: 1,
+        enqueuedAt: 1,
+        status: "queued",
+        attempts: 0,
+      },
+    });
+    await store.flush();
+    heartbeatNode(database, { id: "a", url: "http://a" }, 100, 50);
+    expect(admitNext(database, { node: "b", maxConcurrent: 5, now: 120, leaseMs: 50 })).toBeUndefined();
+    // At 150 node a's registration has expired: its queued task is anyone's.
+    expect(admitNext(database, { node: "b", maxConcurrent: 5, now: 150, leaseMs: 50 })?.id).toBe("of-a");
+    await store.close();
+    database.close();
+  });
+
+  it("renews every live lease of a node in one heartbeat, reports the ones it lost, and releases them when it leaves", async () => {
+    const database = await queueWith(fileUrl(), [{ id: "t1" }, { id: "t2" }, { id: "t3" }]);
+    heartbeatNode(database, { id: "a", url: "http://a" }, 0, 50);
+    admitNext(database, { node: "a", maxConcurrent: 5, now: 10, leaseMs: 50 });
+    admitNext(database, { node: "a", maxConcurrent: 5, now: 10, leaseMs: 50 });
+    expect(heartbeatNode(database, { id: "a", url: "http://a" }, 40, 50).sort()).toEqual(["t1", "t2"]);
+    // Renewed to 90: still held at 80, where the original lease (60) would have expired.
+    expect(reclaimExpired(database, 80)).toBe(0);
+    expect(listNodes(database, 80)).toEqual([
+      { id: "a", url: "http://a", startedAt: 0, heartbeatAt: 40, expiresAt: 90, running: 2 },
+    ]);
+    // Missed its heartbeat: the leases expire, another node reclaims; the next heartbeat says so.
+    expect(reclaimExpired(database, 90)).toBe(2);
+    expect(heartbeatNode(database, { id: "a", url: "http://a" }, 95, 50)).toEqual([]);
+    admitNext(database, { node: "a", maxConcurrent: 5, now: 96, leaseMs: 50 });
+    expect(releaseNode(database, "a", 97)).toBe(1);
+    expect(running(database)).toBe(0);
+    expect(listNodes(database, 97)[0]?.expiresAt).toBe(97);
     database.close();
   });
 });

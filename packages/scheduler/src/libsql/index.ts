@@ -8,8 +8,12 @@ export {
   type AdmitNextOptions,
   type AdmittedTask,
   admitNext,
+  type ClusterNodeRow,
   finishAdmitted,
+  heartbeatNode,
+  listNodes,
   reclaimExpired,
+  releaseNode,
   renewLease,
 } from "./cluster-admission.ts";
 export {

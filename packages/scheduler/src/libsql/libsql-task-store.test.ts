@@ -240,6 +240,7 @@ describe("libsql task store", () => {
     expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([
       { prefix: "scheduler_", version: 1 },
       { prefix: "scheduler_", version: 2 },
+      { prefix: "scheduler_", version: 3 },
     ]);
     database.close();
   });

@@ -1,6 +1,7 @@
 /**
  * LibsqlTaskStore: the durable queue on a libsql database through `@oxios/database`, for one
- * kernel process. Writes are validated synchronously and buffered; with group commit (the
+ * kernel process — or, with the `cluster` option, for one node of several sharing a served
+ * database (see `cluster-admission.ts`). Writes are validated synchronously and buffered; with group commit (the
  * default) every write made within `groupCommitMs` lands in one transaction — shared with
  * every other store on the same `Database` handle (`GroupCommit.for`), so a caller's own row
  * written in the same tick as a task commits together with it — otherwise each write is its
@@ -31,6 +32,14 @@ export type LibsqlTaskStoreOptions = DatabaseSource & {
    */
   synchronous?: "normal" | "full";
   logger?: Logger;
+  /**
+   * A node of a cluster sharing this database (sqld): tasks it queues are written as this
+   * node's (`lease_owner` = `node`, so only it admits them while it lives), an admission
+   * leases the task for `leaseMs` (the node's heartbeat renews it, `heartbeatNode`), a run's
+   * own heartbeat writes nothing, and a finish changes only a task this node holds or nobody
+   * does. Absent: one process per database.
+   */
+  cluster?: { node: string; leaseMs: number };
 };
 
 interface Row {
@@ -91,16 +100,31 @@ export const SCHEDULER_MIGRATIONS: MigrationSet = {
         CREATE INDEX scheduler_tasks_by_finished_at ON scheduler_tasks (finished_at) WHERE finished_at IS NOT NULL;
       `,
     },
+    {
+      version: 3,
+      sql: `
+        CREATE TABLE scheduler_nodes (
+          id TEXT PRIMARY KEY,
+          url TEXT NOT NULL,
+          started_at INTEGER NOT NULL,
+          heartbeat_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX scheduler_tasks_by_owner ON scheduler_tasks (lease_owner, status);
+      `,
+    },
   ],
 };
 
 const INSERT = `INSERT INTO scheduler_tasks (id, priority, rate_key, agent_id, idempotency_key, payload, created_at,
-  enqueued_at, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`;
+  enqueued_at, status, attempts, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`;
 const ADMIT = `UPDATE scheduler_tasks SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?
   WHERE id = ?`;
 const RENEW = "UPDATE scheduler_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running'";
 const FINISH = `UPDATE scheduler_tasks SET status = ?, finished_at = ?, error_code = ?, error_message = ?,
   lease_owner = NULL, lease_expires_at = NULL WHERE id = ?`;
+/** A node finishes only a task it holds, or one nobody holds (a reclaimed lease it still ran). */
+const FINISH_HELD = `${FINISH} AND (lease_owner IS NULL OR lease_owner = ?)`;
 
 const PRIORITY_SET = new Set<string>(["low", "normal", "high", "critical"]);
 const TERMINAL = "('completed', 'failed', 'cancelled', 'reaped')";
@@ -111,6 +135,7 @@ export class LibsqlTaskStore implements TaskStore {
   readonly #groupCommit: boolean;
   readonly #committer: GroupCommit;
   readonly #logger: Logger | undefined;
+  readonly #cluster: { node: string; leaseMs: number } | undefined;
   /** Ids inserted by buffered writes, so a duplicate is caught before it reaches the disk. */
   readonly #pendingIds = new Set<string>();
   /** Tasks with an idempotency key inserted by buffered writes, for `findByIdempotencyKey`. */
@@ -123,6 +148,7 @@ export class LibsqlTaskStore implements TaskStore {
     this.#database = database;
     this.#release = release;
     this.#groupCommit = options.groupCommit ?? true;
+    this.#cluster = options.cluster;
     this.#logger = options.logger?.child({ component: "scheduler.libsql-store" });
     this.#committer = GroupCommit.for(database, {
       windowMs: options.groupCommitMs ?? 2,
@@ -157,6 +183,8 @@ export class LibsqlTaskStore implements TaskStore {
 
   write(change: TaskStoreWrite): void {
     this.#checkUsable();
+    // In a cluster a run's heartbeat writes nothing: the node's heartbeat renews all its leases.
+    if (change.kind === "renewed" && this.#cluster !== undefined) return;
     const statement = this.#toStatement(change);
     const inserted = change.kind === "queued" ? change.task : undefined;
     if (!this.#groupCommit) {
@@ -373,18 +401,21 @@ export class LibsqlTaskStore implements TaskStore {
             task.createdAt,
             task.enqueuedAt,
             task.attempts,
+            this.#cluster?.node ?? null,
           ],
         };
       }
-      case "admitted":
-        return { sql: ADMIT, params: [change.attempt, change.owner, change.leaseExpiresAt, change.id] };
+      case "admitted": {
+        const expiresAt = this.#cluster === undefined ? change.leaseExpiresAt : change.at + this.#cluster.leaseMs;
+        return { sql: ADMIT, params: [change.attempt, change.owner, expiresAt, change.id] };
+      }
       case "renewed":
         return { sql: RENEW, params: [change.leaseExpiresAt, change.id] };
-      case "finished":
-        return {
-          sql: FINISH,
-          params: [change.status, change.at, change.error?.code ?? null, change.error?.message ?? null, change.id],
-        };
+      case "finished": {
+        const params = [change.status, change.at, change.error?.code ?? null, change.error?.message ?? null, change.id];
+        if (this.#cluster === undefined) return { sql: FINISH, params };
+        return { sql: FINISH_HELD, params: [...params, this.#cluster.node] };
+      }
     }
   }
 

@@ -1,0 +1,200 @@
+/**
+ * One cluster node against a real libsql file standing in for the shared database (the
+ * statements are the same on sqld), on a ManualClock: a local run starts only once `admitNext`
+ * granted it under the global cap (other nodes' leases count); a run another node took over is
+ * stopped at the next heartbeat; a task of a dead node is adopted and continued through
+ * `resume`; one out of attempts is concluded instead.
+ */
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { silentLogger } from "@oxios/core";
+import { ManualClock } from "@oxios/core/testing";
+import { type Database, openDatabase } from "@oxios/database";
+import { EventBus } from "@oxios/event-bus";
+import { type Lease, Scheduler } from "@oxios/scheduler";
+import { finishAdmitted, heartbeatNode, LibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { afterEach, describe, expect, it } from "vitest";
+import { ClusterNode } from "./cluster.ts";
+
+const LEASE_MS = 3_000;
+
+interface Node {
+  database: Database;
+  clock: ManualClock;
+  scheduler: Scheduler;
+  node: ClusterNode;
+  store: LibsqlTaskStore;
+  resumed: Lease[];
+  concluded: string[];
+}
+
+const open: Node[] = [];
+
+afterEach(async () => {
+  for (const { node, scheduler, store, database } of open.splice(0)) {
+    await node.leave();
+    await scheduler.drain({ timeoutMs: 0 });
+    await store.close();
+    database.close();
+  }
+});
+
+async function startNode(options: { maxConcurrent: number; maxAttempts?: number }): Promise<Node> {
+  const clock = new ManualClock();
+  const database = await openDatabase({ url: `file:${join(mkdtempSync(join(tmpdir(), "oxios-cluster-")), "db")}` });
+  const store = await LibsqlTaskStore.open({ database, cluster: { node: "a", leaseMs: LEASE_MS } });
+  const bus = new EventBus({ logger: silentLogger, now: () => clock.now() });
+  let nodeRef: ClusterNode | undefined;
+  const scheduler = new Scheduler({
+    clock,
+    events: bus,
+    store,
+    ownerId: "a",
+    maxConcurrent: options.maxConcurrent,
+    ratePerMinute: Number.POSITIVE_INFINITY,
+    canAdmit: (task) => nodeRef?.allows(task) === true,
+  });
+  const resumed: Lease[] = [];
+  const concluded: string[] = [];
+  const node = new ClusterNode({
+    id: "a",
+    url: "http://a",
+    database,
+    taskStore: store,
+    scheduler,
+    bus,
+    clock,
+    logger: silentLogger,
+    maxConcurrent: options.maxConcurrent,
+    leaseMs: LEASE_MS,
+    maxAttempts: options.maxAttempts ?? 3,
+    resume: async (lease) => {
+      resumed.push(lease);
+      return "resumed";
+    },
+    conclude: async (taskId) => {
+      concluded.push(taskId);
+    },
+  });
+  nodeRef = node;
+  const started = { database, clock, scheduler, node, store, resumed, concluded };
+  open.push(started);
+  return started;
+}
+
+/** A task another node holds under a live lease, as its admission would have written it. */
+function foreignRunning(database: Database, id: string, node: string, expiresAt: number): void {
+  database.run(
+    `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner, lease_expires_at)
+     VALUES (?, 'normal', 'default', 0, 0, 'running', 1, ?, ?)`,
+    [id, node, expiresAt],
+  );
+}
+
+function statusOf(database: Database, id: string) {
+  return database.get<{ status: string; attempts: number; lease_owner: string | null }>(
+    "SELECT status, attempts, lease_owner FROM scheduler_tasks WHERE id = ?",
+    [id],
+  );
+}
+
+describe("ClusterNode", () => {
+  it("starts a local run only once the cluster granted it, counting other nodes' leases against the cap", async () => {
+    const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 2 });
+    heartbeatNode(database, { id: "b", url: "http://b" }, clock.now(), LEASE_MS);
+    foreignRunning(database, "of-b", "b", clock.now() + LEASE_MS);
+    node.start();
+    const finish = new Map<string, () => void>();
+    const runs = ["t1", "t2"].map((id) =>
+      scheduler.run({ id }, () => new Promise<void>((resolve) => finish.set(id, resolve))),
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    // One slot of two is b's: t1 runs, t2 waits although this node has room.
+    expect(scheduler.get("t1")?.status).toBe("running");
+    expect(scheduler.get("t2")?.status).toBe("queued");
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+
+    expect(finishAdmitted(database, "of-b", "b", "completed", clock.now())).toBe(true);
+    await clock.advanceAsync(250);
+    expect(scheduler.get("t2")?.status).toBe("running");
+    finish.get("t1")?.();
+    finish.get("t2")?.();
+    await Promise.all(runs);
+    await scheduler.drain({ timeoutMs: 0 });
+    expect(statusOf(database, "t2")).toEqual({ status: "completed", attempts: 1, lease_owner: null });
+  });
+
+  it("stops a run at the next heartbeat once another node holds its lease", async () => {
+    const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 2 });
+    node.start();
+    let signal: AbortSignal | undefined;
+    const run = scheduler.run({ id: "t1" }, (taskSignal) => {
+      signal = taskSignal;
+      return new Promise<void>((_resolve, reject) =>
+        taskSignal.addEventListener("abort", () => reject(taskSignal.reason), { once: true }),
+      );
+    });
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t1")?.status).toBe("running");
+    // This node stalled past its lease; node b reclaimed the run and admitted it.
+    database.run("UPDATE scheduler_tasks SET lease_owner = 'b', attempts = 2 WHERE id = 't1'");
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(signal?.aborted).toBe(true);
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_REAPED" });
+    await scheduler.drain({ timeoutMs: 0 });
+    // Its end here does not touch b's hold on the run.
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 2, lease_owner: "b" });
+  });
+
+  it("adopts a dead node's queued run through resume, and concludes one that used up its attempts", async () => {
+    const { database, clock, scheduler, node, resumed, concluded } = await startNode({
+      maxConcurrent: 2,
+      maxAttempts: 2,
+    });
+    // Node "dead" has no live registration: its queued tasks are anyone's.
+    database.run(
+      `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner)
+       VALUES ('orphan', 'normal', 'default', 0, 0, 'queued', 1, 'dead'),
+              ('worn-out', 'normal', 'default', 0, 1, 'queued', 2, 'dead')`,
+    );
+    node.start();
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    await scheduler.drain({ timeoutMs: 0 });
+    expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["orphan", 2]]);
+    expect(statusOf(database, "orphan")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
+    expect(concluded).toEqual(["worn-out"]);
+    await node.leave();
+    expect(statusOf(database, "worn-out")).toMatchObject({ status: "failed", attempts: 3 });
+  });
+
+  it("hands back every run it holds when it leaves", async () => {
+    const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 1 });
+    node.start();
+    const runs = ["t1", "t2"].map((id) =>
+      scheduler.run(
+        { id },
+        (signal) =>
+          new Promise<void>((_r, reject) =>
+            signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+          ),
+      ),
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    node.stopAdmitting();
+    await scheduler.drain({ timeoutMs: 0 });
+    await Promise.allSettled(runs);
+    await node.leave();
+    expect(statusOf(database, "t1")).toEqual({ status: "queued", attempts: 1, lease_owner: null });
+    expect(statusOf(database, "t2")).toEqual({ status: "queued", attempts: 0, lease_owner: null });
+  });
+});

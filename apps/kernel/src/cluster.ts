@@ -1,0 +1,282 @@
+/**
+ * The kernel as one node of a cluster: several kernels sharing one served database (sqld).
+ * Selected by the kernel whenever `database_url` is served — a served database is the only
+ * way kernels share a queue, and one kernel on sqld is simply a cluster of one.
+ *
+ * Every node accepts runs into the shared durable queue as before (the run and its task are
+ * written in one group commit, the task marked as this node's). The local `Scheduler` keeps
+ * its synchronous admission; in a cluster it also asks `allows(task)` through its `canAdmit`
+ * hook, and a task is allowed only once this node took it through `admitNext`, the one
+ * conditional UPDATE that admits under the global `max_concurrent`. Admission runs on a poll
+ * (other nodes' runs end without telling this one), when a local task is queued, and when a
+ * local task ends.
+ *
+ * `admitNext` hands a node its own queued tasks, and tasks nobody holds: those of a node whose
+ * registration expired and those reclaimed from expired leases. A task this scheduler does not
+ * hold is adopted (`Scheduler.adopt`) and continued from the run journal
+ * (`runtime.runs.resume`), like a restart's recovery, until `max_resumes` is used up.
+ *
+ * The heartbeat (every third of `cluster_lease_ms`) records the node in `scheduler_nodes` and
+ * extends all its leases in one transaction, then reclaims every expired lease in the
+ * cluster. A run of this node whose lease the heartbeat no longer finds was reclaimed by
+ * another node (this one missed its heartbeats) and is aborted here, so it runs in one place.
+ */
+
+import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
+import type { Database } from "@oxios/database";
+import type { EventBus } from "@oxios/event-bus";
+import { type Lease, type Scheduler, SchedulerErrorCode, type TaskRecord } from "@oxios/scheduler";
+import {
+  type AdmittedTask,
+  admitNext,
+  type ClusterNodeRow,
+  finishAdmitted,
+  heartbeatNode,
+  type LibsqlTaskStore,
+  listNodes,
+  reclaimExpired,
+  releaseNode,
+} from "@oxios/scheduler/libsql";
+
+export interface ClusterNodeOptions {
+  /** This node's id (`node_id`) and the URL of its HTTP API. */
+  id: string;
+  url: string;
+  /** The handle the task queue and the run journal share. */
+  database: Database;
+  taskStore: LibsqlTaskStore;
+  scheduler: Scheduler;
+  bus: EventBus;
+  clock: Clock;
+  logger: Logger;
+  /** Runs with a live lease in the whole cluster, at most. */
+  maxConcurrent: number;
+  /** How long a lease lasts without a heartbeat (`cluster_lease_ms`). */
+  leaseMs: number;
+  /** Admissions a run may have (`max_resumes + 1`); beyond that it is concluded. */
+  maxAttempts: number;
+  /** Continues an adopted run from the journal inside its lease (`runtime.runs.resume`). */
+  resume: (lease: Lease) => Promise<unknown>;
+  /** Ends an adopted run that used up its attempts (failed `RUN_INTERRUPTED`, or completed from the journal). */
+  conclude: (taskId: string) => Promise<unknown>;
+}
+
+/** A node as `GET /api/cluster` shows it. */
+export interface ClusterNodeView {
+  id: string;
+  url: string;
+  /** Since the node's last heartbeat, in ms. */
+  heartbeatAgeMs: number;
+  /** Whether its registration is live (it heartbeat within `cluster_lease_ms`). */
+  live: boolean;
+  /** Runs it holds a live lease on. */
+  runs: number;
+  /** The node answering. */
+  self: boolean;
+}
+
+export class ClusterNode {
+  readonly #options: ClusterNodeOptions;
+  /** Tasks this node took through `admitNext` that its scheduler has not admitted yet. */
+  readonly #granted = new Set<string>();
+  readonly #work = new Set<Promise<unknown>>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #pollTimer: Timer | undefined;
+  #soonTimer: Timer | undefined;
+  #heartbeatTimer: Timer | undefined;
+  #admitting = false;
+  #beating = false;
+
+  constructor(options: ClusterNodeOptions) {
+    this.#options = options;
+  }
+
+  get id(): string {
+    return this.#options.id;
+  }
+
+  /** The scheduler's admission hook: a task starts on this node only once the cluster granted it. */
+  allows(task: Pick<TaskRecord, "id">): boolean {
+    return this.#granted.has(task.id);
+  }
+
+  /**
+   * Joins the cluster: whatever this node id held before (it died and came back) goes back to
+   * the queue, the node registers, and admission and heartbeats start.
+   *
+   * Throws: the `DATABASE_*` codes (`DATABASE_UNAVAILABLE` when sqld cannot be reached).
+   */
+  start(): void {
+    const { database, id, url, clock, leaseMs, bus, logger } = this.#options;
+    const now = clock.now();
+    const released = releaseNode(database, id, now);
+    if (released > 0) logger.warn("released the runs this node held before it restarted", { node: id, released });
+    heartbeatNode(database, { id, url }, now, leaseMs);
+    this.#unsubscribe.push(
+      bus.on("task.admitted", (event) => this.#granted.delete(event.payload.taskId), { name: "cluster: admitted" }),
+      bus.on(["task.queued", "task.completed", "task.failed", "task.cancelled", "task.reaped"], () => this.#soon(), {
+        name: "cluster: admission",
+      }),
+    );
+    this.#admitting = true;
+    this.#beating = true;
+    this.#armPoll();
+    this.#armHeartbeat();
+    this.#soon();
+    logger.info("joined the cluster", { node: id, url, leaseMs });
+  }
+
+  /** Shutdown's first step: this node takes no more work (its heartbeat keeps its leases). */
+  stopAdmitting(): void {
+    this.#admitting = false;
+    this.#pollTimer?.cancel();
+    this.#pollTimer = undefined;
+    this.#soonTimer?.cancel();
+    this.#soonTimer = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  /**
+   * Leaves the cluster after the scheduler drained: heartbeats stop, and every task this node
+   * still holds (queued, or running past the drain) goes back to the queue for the others.
+   */
+  async leave(): Promise<void> {
+    this.stopAdmitting();
+    this.#beating = false;
+    this.#heartbeatTimer?.cancel();
+    this.#heartbeatTimer = undefined;
+    await Promise.allSettled([...this.#work]);
+    const { database, id, clock, logger } = this.#options;
+    const released = releaseNode(database, id, clock.now());
+    logger.info("left the cluster", { node: id, released });
+  }
+
+  /** Every node registered in the database, this one included. */
+  nodes(): ClusterNodeView[] {
+    const now = this.#options.clock.now();
+    return listNodes(this.#options.database, now).map((row: ClusterNodeRow) => ({
+      id: row.id,
+      url: row.url,
+      heartbeatAgeMs: Math.max(0, now - row.heartbeatAt),
+      live: row.expiresAt > now,
+      runs: row.running,
+      self: row.id === this.#options.id,
+    }));
+  }
+
+  #armPoll(): void {
+    if (!this.#admitting) return;
+    const pollMs = Math.max(20, Math.min(250, Math.floor(this.#options.leaseMs / 20)));
+    this.#pollTimer = this.#options.clock.setTimer(() => {
+      this.#pollTimer = undefined;
+      this.#admit();
+      this.#armPoll();
+    }, pollMs);
+  }
+
+  /** Admission soon (on the next turn of the event loop): a local task was queued or ended. */
+  #soon(): void {
+    if (!this.#admitting || this.#soonTimer !== undefined) return;
+    this.#soonTimer = this.#options.clock.setTimer(() => {
+      this.#soonTimer = undefined;
+      this.#admit();
+    }, 0);
+  }
+
+  /** Takes tasks through `admitNext` while the cluster has room and the queue has work for this node. */
+  #admit(): void {
+    if (!this.#admitting) return;
+    const { database, taskStore, id, maxConcurrent, leaseMs, clock, logger } = this.#options;
+    try {
+      // Tasks queued on this node in the last few ms are in the group commit's buffer: commit them.
+      this.#own(taskStore.flush());
+      for (let taken = 0; taken < maxConcurrent; taken++) {
+        const task = admitNext(database, { node: id, maxConcurrent, now: clock.now(), leaseMs });
+        if (task === undefined) break;
+        this.#take(task);
+      }
+    } catch (error) {
+      logger.warn("cluster admission failed; trying again at the next poll", { node: id, error });
+    }
+  }
+
+  #take(task: AdmittedTask): void {
+    const { scheduler, taskStore, database, id, maxAttempts, clock, logger } = this.#options;
+    const local = scheduler.get(task.id);
+    if (local?.status === "queued") {
+      this.#granted.add(task.id);
+      scheduler.reconsider();
+      return;
+    }
+    if (local?.status === "running") return;
+    const stored = taskStore.get(task.id);
+    if (stored === undefined) return;
+    if (task.attempts > maxAttempts) {
+      this.#own(
+        this.#options.conclude(task.id).then(
+          () => finishAdmitted(database, task.id, id, "failed", clock.now()),
+          (error: unknown) => logger.error("concluding a run out of attempts failed", { taskId: task.id, error }),
+        ),
+      );
+      return;
+    }
+    logger.info("took over a run of another node", { taskId: task.id, node: id, attempt: task.attempts });
+    this.#granted.add(task.id);
+    // `adopt` counts the admissions before this one; admitNext already counted this one.
+    scheduler.adopt({ ...stored, attempts: task.attempts - 1 }, (_record, _signal, lease) =>
+      this.#options.resume(lease),
+    );
+  }
+
+  #armHeartbeat(): void {
+    if (!this.#beating) return;
+    this.#heartbeatTimer = this.#options.clock.setTimer(
+      () => {
+        this.#heartbeatTimer = undefined;
+        this.#heartbeat();
+        this.#armHeartbeat();
+      },
+      Math.max(1, Math.floor(this.#options.leaseMs / 3)),
+    );
+  }
+
+  #heartbeat(): void {
+    const { database, id, url, leaseMs, clock, scheduler, logger } = this.#options;
+    try {
+      const now = clock.now();
+      const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
+      for (const record of scheduler.running()) {
+        if (held.has(record.id)) continue;
+        logger.warn("the cluster reclaimed a run this node was running; stopping it here", { taskId: record.id });
+        scheduler.abort(
+          record.id,
+          new KernelError(
+            SchedulerErrorCode.taskReaped,
+            `run ${record.id} was reclaimed: node ${id} missed its heartbeats`,
+          ),
+        );
+      }
+      const reclaimed = reclaimExpired(database, now);
+      if (reclaimed > 0) {
+        logger.warn("reclaimed the runs of a node that stopped heartbeating", { reclaimed });
+        this.#soon();
+      }
+    } catch (error) {
+      logger.warn("cluster heartbeat failed; trying again at the next one", { node: id, error });
+    }
+  }
+
+  /** Keeps background work joined by `leave`; its failure is logged. */
+  #own(work: Promise<unknown>): void {
+    const settled: Promise<void> = work.then(
+      () => {
+        this.#work.delete(settled);
+      },
+      (error: unknown) => {
+        this.#work.delete(settled);
+        this.#options.logger.warn("cluster background work failed", { node: this.#options.id, error });
+      },
+    );
+    this.#work.add(settled);
+  }
+}

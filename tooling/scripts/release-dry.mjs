@@ -16,8 +16,9 @@
 //    portable packages (see readme-examples.mjs for what runnable means); then type-checks them
 //    with TypeScript (strict) and @types/node.
 // 5. Runs the installed `oxios` command of the packed @oxios/kernel there (no workspace, no tsx):
-//    --version, --help, status, then start, status and a graceful stop of a daemon on a free
-//    port with a home of its own.
+//    --version, --help, status, then start, status, `console --print` and the console at `/`
+//    (the kernel package carries its build), and a graceful stop of a daemon on a free port
+//    with a home of its own.
 //
 // Usage: node tooling/scripts/release-dry.mjs [--runtimes node20,node22,node24,bun,deno] [--keep]
 // Needs `pnpm build` first (the tarballs carry dist/).
@@ -293,6 +294,15 @@ try {
     expectOutput(["start"], 0, new RegExp(`oxios started \\(pid \\d+\\) on http://127\\.0\\.0\\.1:${port}`));
     started = true;
     expectOutput(["status"], 0, /oxios is running/);
+    // The console ships inside the package: `/` answers its index.html and its script loads.
+    expectOutput(["console", "--print"], 0, new RegExp(`^http://127\\.0\\.0\\.1:${port}/#token=\\S+\\s*$`));
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    const html = await page.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    const asset = script === undefined ? undefined : await fetch(`http://127.0.0.1:${port}${script}`);
+    if (page.status !== 200 || !html.includes("<title>Oxios console</title>") || asset?.status !== 200)
+      throw new Error(`release:dry: the installed kernel does not serve the console at / (${page.status}, ${script})`);
+    console.log(`  GET / and ${script}: the console`);
   } finally {
     // A daemon that started is stopped (and must stop gracefully) even when a check failed.
     if (started) expectOutput(["stop"], 0, /oxios stopped \(graceful/);

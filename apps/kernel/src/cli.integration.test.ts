@@ -35,6 +35,12 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     expect(status).toMatch(/oxios is running[\s\S]*uptime[\s\S]*token:\s+in \S+api-token/);
     expect(status).not.toContain(token);
     expect(await cli("start")).toMatch(/exit 1[\s\S]*already running/);
+    // `oxios console` prints the signed-in link; the page it names is the built console.
+    expect((await cli("console")).trim()).toBe(`http://127.0.0.1:${port}/#token=${encodeURIComponent(token)}`);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(await page.text()).toContain("<title>Oxios console</title>");
     const statusJson = await fetch(`http://127.0.0.1:${port}/api/status`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -57,5 +63,6 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     expect(await cli("stop")).toContain("oxios stopped (graceful");
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
     expect(await cli("status")).toMatch(/exit 3[\s\S]*oxios is stopped/);
+    expect(await cli("console")).toMatch(/exit 3[\s\S]*oxios is not running/);
   }, 90_000);
 });

@@ -65,6 +65,11 @@ describe("pnpm dev", () => {
       child.once("exit", () => reject(new Error(`pnpm dev exited before the kernel listened:\n${output}`)));
     });
     await listening;
+    // The console is served at the printed URL (prebuilt: `pnpm dev` builds it with the kernel).
+    const url = (/listening on (http:\/\/\S+)/.exec(output) as RegExpExecArray)[1] as string;
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<title>Oxios console</title>");
     process.kill(-(child.pid as number), "SIGINT");
     await closed;
     // Not a terminal here: the kernel's records are JSON lines.

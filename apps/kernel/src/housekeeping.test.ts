@@ -73,6 +73,7 @@ describe("Housekeeping", () => {
       logger: w.logger,
       runRetention: { count: 3, days: 2 },
       intervalMs: DAY,
+      dream: "off",
     });
     await housekeeping.start();
     const kept = async () => ({
@@ -85,8 +86,11 @@ describe("Housekeeping", () => {
       runs: ["run-2", "run-3", "run-4", "live"],
       tasks: ["run-2", "run-3", "run-4", "live-task"],
     });
-    // Two days later the rest is too old; the next round removes it.
-    await w.clock.advanceAsync(2 * DAY);
+    // The round a day later finds nothing old enough; once it has scheduled the next one (its
+    // pruning does real file I/O), a second day makes the rest too old and that round removes it.
+    await w.clock.advanceAsync(DAY);
+    await vi.waitFor(() => expect(w.clock.pendingTimers).toBe(1), { timeout: 15_000 });
+    await w.clock.advanceAsync(DAY);
     await vi.waitFor(async () => expect(await kept()).toEqual({ runs: ["live"], tasks: ["live-task"] }), {
       timeout: 15_000,
     });

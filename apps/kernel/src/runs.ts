@@ -11,7 +11,7 @@
  */
 
 import { type Clock, KernelError, type Logger } from "@oxios/core";
-import { isFinished, type RunGoalRequest, type RunRecord, type Runtime } from "@oxios/runtime";
+import { isFinished, type RunGoalRequest, type RunRecord, type RunStep, type Runtime } from "@oxios/runtime";
 import type { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import type { Scheduler } from "@oxios/scheduler";
 import { KernelErrorCode } from "./error-codes.ts";
@@ -179,6 +179,11 @@ export class RunService {
   /** Shutdown's first step: every long poll answers now. */
   stopIntake(): void {
     this.#intake.abort(new KernelError(KernelErrorCode.stopping, "the kernel is stopping"));
+  }
+
+  /** A run's journalled steps, oldest first; undefined when the journal does not hold the run. */
+  async steps(taskId: string): Promise<RunStep[] | undefined> {
+    return (await this.#options.journal.load(taskId))?.steps;
   }
 
   list(): RunRecord[] {

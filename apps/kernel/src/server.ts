@@ -22,6 +22,7 @@ import { KernelErrorCode } from "./error-codes.ts";
 import { restrictUmask, secureHome } from "./home-permissions.ts";
 import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
+import { findConsoleDir } from "./http/console-assets.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
 import { bootKernel, KERNEL_VERSION, type Kernel, reloadControlPlane } from "./kernel.ts";
 import { describeModel, modelSetupProblem } from "./model-setup.ts";
@@ -145,7 +146,15 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
 
   try {
     kernel = await bootKernel({ config, logger, clock, redactor, progress: (line) => print(line) }, shutdown);
-    const app = createApi({ kernel, token, streams, a2a: kernel.a2a });
+    const consoleDir = findConsoleDir();
+    if (consoleDir === undefined) logger.info("the console is not built; / answers 404 (run pnpm build)");
+    const app = createApi({
+      kernel,
+      token,
+      streams,
+      a2a: kernel.a2a,
+      ...(consoleDir === undefined ? {} : { consoleDir }),
+    });
     server = await serve(app.fetch, { hostname: config.host, port: config.port, logger });
     const exposure = exposureWarning(config.host, config.port);
     if (exposure !== undefined) logger.warn(exposure, { host: config.host, port: config.port, url: server.url });
@@ -164,6 +173,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     print(`  model: ${describeModel(config)}`);
     for (const notice of config.notices) print(`  note:  ${notice}`);
     for (const line of notice.lines) options.print(line);
+    if (consoleDir !== undefined) print(`  console: ${server.url}/  (oxios console prints a signed-in link)`);
     print(`  a2a:   ${server.url}/.well-known/agent-card.json`);
     print("  try:");
     print(`    curl ${server.url}/health`);

@@ -26,6 +26,7 @@ import { provideApiToken, readApiToken, tokenNotice, tokenPath } from "../token.
 import { chat } from "./chat.ts";
 import { controllerFor, KernelClient, localUrl } from "./client.ts";
 import { type CommandLine, INTERRUPTED, USAGE } from "./command-line.ts";
+import { consoleUrl, openerFor, openUrl } from "./console-command.ts";
 import { approvals, auditExport, git, profiles, schedule, sessions } from "./control-commands.ts";
 
 export interface CliIo {
@@ -74,6 +75,8 @@ export async function runCli(line: CommandLine, io: CliIo): Promise<number> {
       }
       case "status":
         return await status(config, out);
+      case "console":
+        return await openConsole(config, io, values.print === true, out, err);
       case "run":
         return await run(
           config,
@@ -284,6 +287,33 @@ async function status(config: KernelConfig, out: (line: string) => void): Promis
       : `  token:  in ${tokenPath(config.home)}${readApiToken(config.home, undefined) === undefined ? " (not created yet)" : ""}`,
   );
   if (/^(https?|libsql):/.test(config.databaseUrl)) await clusterStatus(config, out);
+  return 0;
+}
+
+async function openConsole(
+  config: KernelConfig,
+  io: CliIo,
+  printOnly: boolean,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const state = await controllerFor(config, silentLogger()).status();
+  if (state.state !== "running") {
+    err("oxios is not running; start it with `oxios start`");
+    return 3;
+  }
+  const token = readApiToken(config.home, config.apiToken);
+  if (token === undefined) {
+    err(`no API token in ${tokenPath(config.home)}; start the kernel once to create it`);
+    return 1;
+  }
+  const url = consoleUrl(state.url ?? localUrl(config), token);
+  out(url);
+  const opener = openerFor(process.platform, io.environment);
+  if (!printOnly && io.stdout.isTTY === true && opener !== undefined) {
+    const problem = await openUrl(opener, url);
+    if (problem !== undefined) err(problem);
+  }
   return 0;
 }
 

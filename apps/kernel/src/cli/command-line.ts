@@ -14,6 +14,7 @@ export const USAGE = `usage: oxios <command>
   init [--print]              write a commented config.toml (every key, its default, its variable)
   start [--foreground]        start the kernel (detached unless --foreground)
   stop | restart | status     control the daemon
+  console [--print]           the console's URL, signed in (token in the #fragment); opens it on a desktop
   run "<goal>" [--agent NAME] [--json] [--session ID] [--idempotency-key KEY]
                               prints the answer; exits 1 when the run or its evaluation failed
   chat [--agent NAME] [--session ID]   interactive, streamed; .session .agent .space .reset .help

@@ -5,6 +5,7 @@
  * 10,000 values: refused by the body guard while the body arrives, before any parsing), 422
  * wrong types (naming the field), 413 over 10 MiB, 401 without a valid token, 404 unknown
  * route, 429 over the per-token rate.
+ * The console's static files (console-assets.ts) answer `GET /` and `/assets/*` without auth.
  * The kernel's A2A server is mounted beside them: its agent card is public (like /health),
  * its JSON-RPC endpoint `/a2a` needs the token (like /api/*).
  *
@@ -22,6 +23,7 @@ import type { Kernel } from "../kernel.ts";
 import { KERNEL_VERSION } from "../kernel.ts";
 import { requireToken } from "./auth.ts";
 import { BODY_LIMIT_BYTES, bodyGuard, JSON_MAX_DEPTH, JSON_MAX_VALUES } from "./body-guard.ts";
+import { consoleRoutes } from "./console-assets.ts";
 import { errorBody, errorResponse, statusOf, toKernelError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { RateLimiter, rateLimit } from "./rate-limit.ts";
@@ -55,10 +57,12 @@ export interface ApiOptions {
   streams: StreamRegistry;
   /** The kernel's A2A server; without it (the OpenAPI document alone) its routes are only described. */
   a2a?: A2aServer;
+  /** The built console served at `/` (see console-assets.ts); without it `/` is the JSON 404. */
+  consoleDir?: string;
 }
 
 export function createApi(options: ApiOptions): OpenAPIHono {
-  const { kernel, token, streams, a2a } = options;
+  const { kernel, token, streams, a2a, consoleDir } = options;
   const metrics = new HttpMetrics();
   const limiter = new RateLimiter(kernel.config.httpRatePerMinute, kernel.clock);
   const app = createRouter();
@@ -121,6 +125,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.route("/", gitRoutes(kernel));
   app.route("/", a2aRoutes(a2a));
   app.route("/", metricsRoutes(kernel, metrics));
+  // Last: only a GET of a file of the console's build is answered; anything else falls through.
+  if (consoleDir !== undefined) app.route("/", consoleRoutes(consoleDir));
 
   app.doc31("/api/openapi.json", OPENAPI_CONFIG);
   return app;

@@ -161,6 +161,34 @@ export const RunSchema = z
   })
   .openapi("Run");
 
+const UsageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number() });
+
+export const RunStepSchema = z
+  .discriminatedUnion("kind", [
+    z.object({ kind: z.literal("prompt"), system: z.string(), input: z.string() }),
+    z.object({
+      kind: z.literal("model"),
+      text: z.string(),
+      toolCalls: z.array(z.object({ callId: z.string(), name: z.string(), rawInput: z.string() })),
+      usage: UsageSchema,
+    }),
+    z.object({ kind: z.literal("tool-call"), callId: z.string(), name: z.string() }),
+    z.object({
+      kind: z.literal("tool-result"),
+      callId: z.string(),
+      name: z.string(),
+      input: z.unknown(),
+      outcome: z.union([
+        z.object({ ok: z.literal(true), output: z.string(), truncated: z.boolean().optional() }),
+        z.object({ ok: z.literal(false), errorCode: z.string(), message: z.string() }),
+      ]),
+    }),
+    z.object({ kind: z.literal("compaction"), summary: z.string(), usage: UsageSchema }),
+  ])
+  .openapi("RunStep");
+
+export const RunStepsSchema = z.object({ taskId: z.string(), steps: z.array(RunStepSchema) }).openapi("RunSteps");
+
 export const ChatRequestSchema = z
   .object({
     message: z.string().min(1).max(100_000),

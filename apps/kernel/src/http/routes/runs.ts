@@ -6,7 +6,7 @@ import { KernelErrorCode } from "../../error-codes.ts";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
-import { CancelSchema, RunRequestSchema, RunSchema, RunStartedSchema } from "../schemas.ts";
+import { CancelSchema, RunRequestSchema, RunSchema, RunStartedSchema, RunStepsSchema } from "../schemas.ts";
 import { securedRoute } from "../secured-route.ts";
 
 const TaskParam = z.object({
@@ -26,6 +26,14 @@ const IdempotencyHeaders = z.object({
       param: { name: "idempotency-key", in: "header" },
       description: "The same key within 24 h answers 200 with the first run's taskId instead of starting another run",
     }),
+});
+
+const RunListQuery = z.object({
+  status: z.enum(["queued", "running", "completed", "failed", "cancelled"]).optional(),
+  agent: z.string().min(1).max(256).optional().openapi({ description: "the agent profile" }),
+  order: z.enum(["oldest", "newest"]).optional().openapi({ description: "default oldest first" }),
+  offset: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
 function idempotencyKeyOf(header: string | undefined): string | undefined {
@@ -69,10 +77,45 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
     securedRoute({
       method: "get",
       path: "/api/runs",
-      summary: "Runs of this process",
-      responses: { 200: json(z.object({ runs: z.array(RunSchema) }), "Runs") },
+      summary: "Runs of this process, filtered and paginated",
+      description:
+        "Without a query, every run oldest first. `status` and `agent` filter; `order=newest` turns the order; " +
+        "`offset` and `limit` take one page of the filtered list, whose length is `total`. " +
+        `Example: \`curl -H "authorization: Bearer $TOKEN" 'http://127.0.0.1:4200/api/runs?status=running&order=newest&limit=50'\``,
+      request: { query: RunListQuery },
+      responses: {
+        200: json(z.object({ runs: z.array(RunSchema), total: z.number().int() }), "One page of runs"),
+        422: errors[422],
+      },
     }),
-    (c) => c.json({ runs: kernel.runs.list() }, 200),
+    (c) => {
+      const { status, agent, order, offset, limit } = c.req.valid("query");
+      const matching = kernel.runs
+        .list()
+        .filter(
+          (run) => (status === undefined || run.status === status) && (agent === undefined || run.agent === agent),
+        );
+      if (order === "newest") matching.reverse();
+      const start = offset ?? 0;
+      const runs = matching.slice(start, limit === undefined ? undefined : start + limit);
+      return c.json({ runs, total: matching.length }, 200);
+    },
+  );
+  app.openapi(
+    securedRoute({
+      method: "get",
+      path: "/api/runs/{taskId}/steps",
+      summary: "A run's transcript: its prompt, model turns, tool calls with their inputs and outcomes",
+      description: "The journalled steps, oldest first (secrets redacted as the journal stores them).",
+      request: { params: TaskParam },
+      responses: { 200: json(RunStepsSchema, "The run's steps"), 404: errors[404] },
+    }),
+    async (c) => {
+      const { taskId } = c.req.valid("param");
+      const steps = await kernel.runs.steps(taskId);
+      if (steps === undefined) throw new KernelError(KernelErrorCode.runNotFound, "no such run");
+      return c.json({ taskId, steps }, 200);
+    },
   );
   app.openapi(
     securedRoute({

@@ -10,6 +10,7 @@ const API_TOKEN = "api-token-secret-value-2";
 const A2A_TOKEN = "a2a-token-secret-value-3";
 const URL_PASSWORD = "url-password-secret-4";
 const DATABASE_TOKEN = "database-token-secret-5";
+const OTEL_KEY = "otel-header-secret-6";
 
 function home(toml: string): string {
   const dir = mkdtempSync(join(tmpdir(), "oxios-config-view-"));
@@ -32,6 +33,8 @@ describe("configView", () => {
         `a2a_agents = ["https://agent:${URL_PASSWORD}@peer.example"]`,
         `database_url = "https://db:${URL_PASSWORD}@sqld.example"`,
         `database_auth_token = "${DATABASE_TOKEN}"`,
+        `otel_endpoint = "https://otel:${URL_PASSWORD}@collector.example:4318"`,
+        `otel_headers = { "x-api-key" = "${OTEL_KEY}" }`,
         `[a2a_tokens]`,
         `"https://peer.example" = "${A2A_TOKEN}"`,
         `[mcp.servers.files]`,
@@ -45,12 +48,14 @@ describe("configView", () => {
     );
     const view = configView(loadConfig({ OXIOS_HOME: dir, OXIOS_LLM_API_KEY: LLM_KEY }));
     const shown = [JSON.stringify(view), ...Object.values(view).map(formatConfigValue)].join("\n");
-    for (const secret of [LLM_KEY, API_TOKEN, A2A_TOKEN, URL_PASSWORD, DATABASE_TOKEN])
+    for (const secret of [LLM_KEY, API_TOKEN, A2A_TOKEN, URL_PASSWORD, DATABASE_TOKEN, OTEL_KEY])
       expect(shown).not.toContain(secret);
     expect(view).toMatchObject({
       llm_api_key: "(set, from OXIOS_LLM_API_KEY)",
       api_token: "(set)",
       database_auth_token: "(set)",
+      otel_endpoint: "https://***@collector.example:4318/",
+      otel_headers: { "x-api-key": "(set)" },
       llm_base_url: "https://***@llm.example/v1",
       a2a_agents: ["https://***@peer.example/"],
       a2a_tokens: { "https://peer.example/": "(set)" },

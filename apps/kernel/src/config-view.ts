@@ -56,6 +56,8 @@ export function configView(config: KernelConfig): Record<string, ConfigValue> {
     exec_read_only_paths: config.execReadOnlyPaths,
     database_url: withoutCredentials(config.databaseUrl),
     database_auth_token: secret(config.databaseAuthToken),
+    otel_endpoint: config.otelEndpoint === undefined ? null : withoutCredentials(config.otelEndpoint),
+    otel_headers: Object.fromEntries(Object.keys(config.otelHeaders).map((name) => [name, "(set)"])),
     node_id: config.nodeId,
     cluster_lease_ms: config.clusterLeaseMs,
     approval_timeout_ms: config.approvalTimeoutMs,

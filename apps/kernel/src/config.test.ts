@@ -101,6 +101,34 @@ describe("loadConfig", () => {
     }
   });
 
+  it("otel_endpoint and otel_headers: config.toml or OXIOS_OTEL_*, else the OpenTelemetry SDK's own variables", () => {
+    const dir = home();
+    expect(loadConfig({ OXIOS_HOME: dir })).toMatchObject({ otelEndpoint: undefined, otelHeaders: {} });
+    const standard = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=k%3D1,Authorization=Bearer abc",
+    };
+    expect(loadConfig({ OXIOS_HOME: dir, ...standard })).toMatchObject({
+      otelEndpoint: "http://collector:4318/",
+      otelHeaders: { "x-api-key": "k=1", authorization: "Bearer abc" },
+    });
+    const configured = home('otel_endpoint = "http://jaeger:4318"\notel_headers = { "x-team" = "t1" }\n');
+    expect(loadConfig({ OXIOS_HOME: configured, ...standard })).toMatchObject({
+      otelEndpoint: "http://jaeger:4318/",
+      otelHeaders: { "x-team": "t1" },
+    });
+    expect(
+      loadConfig({ OXIOS_HOME: configured, ...standard, OXIOS_OTEL_ENDPOINT: "https://otel.example" }).otelEndpoint,
+    ).toBe("https://otel.example/");
+    expect(() => loadConfig({ OXIOS_HOME: dir, OXIOS_OTEL_ENDPOINT: "grpc://collector:4317" })).toThrowError(
+      /OXIOS_OTEL_ENDPOINT must be the http\(s\):\/\/ base URL/,
+    );
+    const secret = "header-secret-value";
+    const bad = () => loadConfig({ OXIOS_HOME: dir, OTEL_EXPORTER_OTLP_HEADERS: `no-equals-${secret}` });
+    expect(bad).toThrowError(/OTEL_EXPORTER_OTLP_HEADERS must be a table/);
+    expect(bad).toThrowError(expect.not.objectContaining({ message: expect.stringContaining(secret) }));
+  });
+
   it("the environment overrides config.toml", () => {
     const dir = home('port = 5000\nmodel = "ollama/llama3"\nmax_concurrent = 2\n');
     const config = loadConfig({ OXIOS_HOME: dir, OXIOS_PORT: "6000", OXIOS_RATE_PER_MIN: "30" });

@@ -115,6 +115,13 @@ export interface KernelConfig {
   /** The token a served database asks for (`database_auth_token`); unused for a file. */
   databaseAuthToken: string | undefined;
   /**
+   * The OTLP/HTTP endpoint traces are exported to (`otel_endpoint`, else the standard
+   * `OTEL_EXPORTER_OTLP_ENDPOINT`); spans go to `<endpoint>/v1/traces`. Unset: no tracing.
+   */
+  otelEndpoint: string | undefined;
+  /** Headers sent with every export (`otel_headers`, else `OTEL_EXPORTER_OTLP_HEADERS`): secrets. */
+  otelHeaders: Record<string, string>;
+  /**
    * This kernel's id among the nodes sharing a served database (`node_id`); default
    * `<hostname>:<port>`, so a node restarted on the same machine and port is the same node.
    */
@@ -169,6 +176,41 @@ function httpUrl(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A TOML table of header name → value, or the OpenTelemetry environment form
+ * `name=value,name2=value2` (values percent-encoded).
+ */
+function otlpHeaders(value: unknown): Record<string, string> | undefined {
+  let entries: Array<[string, unknown]>;
+  if (typeof value === "string") {
+    entries = [];
+    for (const pair of value.split(",")) {
+      if (pair.trim() === "") continue;
+      const at = pair.indexOf("=");
+      if (at <= 0) return undefined;
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(pair.slice(at + 1).trim());
+      } catch {
+        return undefined;
+      }
+      entries.push([pair.slice(0, at).trim(), decoded]);
+    }
+  } else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    entries = Object.entries(value);
+  } else {
+    return undefined;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, item] of entries) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name) || typeof item !== "string" || /[\r\n]/.test(item)) {
+      return undefined;
+    }
+    headers[name.toLowerCase()] = item;
+  }
+  return headers;
 }
 
 /** A TOML list, or a comma-separated list in the environment, each item passing `item`. */
@@ -427,6 +469,22 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
       return token !== undefined && /^\S+$/.test(token) ? token : undefined;
     },
   },
+  otel_endpoint: {
+    env: "OXIOS_OTEL_ENDPOINT",
+    form: "the http(s):// base URL of an OTLP/HTTP receiver (an OpenTelemetry collector, Jaeger); spans go to <URL>/v1/traces",
+    description: "export a trace per direct run (run → model calls → tool calls) over OTLP; off when unset",
+    defaultText: "none (no tracing; OTEL_EXPORTER_OTLP_ENDPOINT when set)",
+    example: "http://127.0.0.1:4318",
+    parse: httpUrl,
+  },
+  otel_headers: {
+    env: "OXIOS_OTEL_HEADERS",
+    form: "a table of header name → value sent with every trace export (name=value,… in the environment)",
+    description: "headers for the trace exporter, such as an API key of a hosted collector; secrets",
+    defaultText: "none (OTEL_EXPORTER_OTLP_HEADERS when set)",
+    example: { authorization: "Bearer …" },
+    parse: otlpHeaders,
+  },
   node_id: {
     env: "OXIOS_NODE_ID",
     form: "1 to 64 letters, digits, '.', '_', ':' or '-'",
@@ -521,7 +579,13 @@ export function readConfigSource(path: string): { table: Record<string, unknown>
 }
 
 /** Keys whose values are secrets: an error about them never repeats the value. */
-const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens", "database_auth_token"]);
+const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens", "database_auth_token", "otel_headers"]);
+
+/** The OpenTelemetry SDK's standard variables, read when the kernel's own key is not set anywhere. */
+const STANDARD_FALLBACKS: ReadonlyArray<readonly [key: string, variable: string]> = [
+  ["otel_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+  ["otel_headers", "OTEL_EXPORTER_OTLP_HEADERS"],
+];
 
 function invalid(where: string, form: string, raw: unknown, key: string): KernelError {
   const secret = SECRET_KEYS.has(key) || /\.(env|headers)( |$)/.test(where);
@@ -686,6 +750,13 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       origins[key] = spec.env;
     }
   }
+  for (const [key, variable] of STANDARD_FALLBACKS) {
+    const raw = environment[variable];
+    if (values[key] === undefined && raw !== undefined && raw !== "") {
+      values[key] = check(key, raw, variable);
+      origins[key] = variable;
+    }
+  }
   const mcpJson = environment.OXIOS_MCP_SERVERS;
   if (mcpJson !== undefined && mcpJson.trim() !== "") {
     let parsed: unknown;
@@ -728,6 +799,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     execReadOnlyPaths: values.exec_read_only_paths as string[],
     databaseUrl: (values.database_url as string | undefined) ?? pathToFileURL(join(home, "oxios.db")).href,
     databaseAuthToken: values.database_auth_token as string | undefined,
+    otelEndpoint: values.otel_endpoint as string | undefined,
+    otelHeaders: (values.otel_headers as Record<string, string> | undefined) ?? {},
     nodeId: (values.node_id as string | undefined) ?? `${hostname()}:${values.port as number}`,
     clusterLeaseMs: values.cluster_lease_ms as number,
     approvalTimeoutMs: values.approval_timeout_ms as number,

@@ -54,6 +54,7 @@ import { KernelErrorCode } from "./error-codes.ts";
 import { createExecSandbox, execSandboxStatus, UNSANDBOXED_WARNING } from "./exec-sandbox.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { Interop } from "./interop.ts";
+import type { OtelTracing } from "./otel-tracing.ts";
 import { type RunRecovery, RunService } from "./runs.ts";
 import { ScheduleService } from "./schedules.ts";
 import { SessionService } from "./sessions.ts";
@@ -101,6 +102,8 @@ export interface Kernel {
   interrupted: Array<{ taskId: string; status: string }>;
   /** What the boot did with the previous process's runs. */
   recovery: RunRecovery;
+  /** The trace exporter (`otel_endpoint`); undefined when tracing is off. */
+  tracing?: OtelTracing;
   /** Module → ready; for `/api/status`. */
   modules: Record<string, string>;
 }
@@ -301,6 +304,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     step("interop", started);
 
     started = clock.now();
+    const tracing = await openTracing(config, logger);
+    if (tracing !== undefined) closers.push({ name: "trace exporter", close: () => tracing.shutdown() });
     // The key is already resolved (llm_api_key, else the provider's own variable) by the configuration.
     const model = resolveModel(config.model, {
       env: {},
@@ -335,6 +340,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       workspaceRoot: join(config.home, "agents"),
       profiles: control.profile,
       skills: control.skills,
+      ...(tracing === undefined ? {} : { tracer: tracing }),
     });
     runtimeRef = runtime;
     const runs = new RunService({
@@ -465,6 +471,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       git,
       interrupted: interrupted.map((run) => ({ taskId: run.taskId, status: run.status })),
       recovery,
+      ...(tracing === undefined ? {} : { tracing }),
       modules: {
         state: "ready",
         git: "ready",
@@ -500,6 +507,23 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     }
     throw error;
   }
+}
+
+/**
+ * The trace exporter when `otel_endpoint` is set. Otherwise the OpenTelemetry SDK is not even
+ * loaded and the runtime gets no tracer: tracing that is off costs nothing.
+ */
+async function openTracing(config: KernelConfig, logger: Logger): Promise<OtelTracing | undefined> {
+  const endpoint = config.otelEndpoint;
+  if (endpoint === undefined) return undefined;
+  const { OtelTracing, withoutCredentials } = await import("./otel-tracing.ts");
+  logger.info("exporting traces over OTLP", { endpoint: withoutCredentials(endpoint) });
+  return new OtelTracing({
+    endpoint,
+    headers: config.otelHeaders,
+    serviceVersion: KERNEL_VERSION,
+    logger: logger.child({ module: "tracing" }),
+  });
 }
 
 /**
@@ -560,6 +584,12 @@ function registerShutdown(kernel: Kernel, shutdown: ShutdownSequence, stores: Ke
         const report = await kernel.supervisor.shutdown({ timeoutMs: 5_000 });
         kernel.logger.info("agents stopped", { ...report });
       },
+      { timeoutMs: 10_000 },
+    )
+    .add(
+      "flush traces",
+      // After the runs stopped (their spans ended): nothing they traced is lost at stop.
+      () => kernel.tracing?.shutdown(),
       { timeoutMs: 10_000 },
     )
     .add("close exec sandbox", () => kernel.execSandbox.close(), { timeoutMs: 5_000 })

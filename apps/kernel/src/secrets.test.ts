@@ -5,6 +5,7 @@ describe("the kernel's secrets", () => {
   const config = {
     llmApiKey: "sk-llm-0123456789",
     a2aTokens: { "https://peer.example/": "Bearer peer-token-0123" },
+    otelHeaders: { "x-honeycomb-team": "hc-team-key-0123" },
     mcpServers: [
       {
         name: "gh",
@@ -43,6 +44,7 @@ describe("the kernel's secrets", () => {
         { label: "a2a-token", value: "peer-token-0123" },
         { label: "mcp:gh", value: "ghp_abcdef012345" },
         { label: "mcp:search", value: "mcp-bearer-0123" },
+        { label: "otel-header", value: "hc-team-key-0123" },
         { label: "env:DEPLOY_SECRET", value: "deploy-secret-value" },
       ]),
     );

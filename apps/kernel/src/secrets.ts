@@ -24,7 +24,7 @@ function credential(label: string, value: string): Secret[] {
 }
 
 export interface KernelSecretsInput {
-  config: Pick<KernelConfig, "llmApiKey" | "a2aTokens" | "mcpServers">;
+  config: Pick<KernelConfig, "llmApiKey" | "a2aTokens" | "mcpServers"> & Partial<Pick<KernelConfig, "otelHeaders">>;
   /** The API token in force (generated or `OXIOS_API_TOKEN`). */
   apiToken: string;
   /** The kernel process's environment. */
@@ -37,6 +37,8 @@ export function kernelSecrets(input: KernelSecretsInput): Secret[] {
   const secrets: Secret[] = [{ label: "api-token", value: input.apiToken }];
   if (config.llmApiKey !== undefined) secrets.push({ label: "llm-api-key", value: config.llmApiKey });
   for (const token of Object.values(config.a2aTokens)) secrets.push(...credential("a2a-token", token));
+  // Every value of the trace exporter's headers is treated as a credential (an API key, a bearer token).
+  for (const value of Object.values(config.otelHeaders ?? {})) secrets.push(...credential("otel-header", value));
   for (const server of config.mcpServers) {
     const label = `mcp:${server.name}`;
     const transport = server.transport;

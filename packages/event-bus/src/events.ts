@@ -24,7 +24,7 @@ export interface KernelEventPayloads {
   "agent.failed": { agentId: string; runId?: string; error: EventError };
   "agent.restarted": { agentId: string; restarts: number; reason: string };
   "agent.completed": { agentId: string; runId: string; durationMs: number };
-  "agent.output": { agentId: string; runId?: string; text: string };
+  "agent.output": { agentId: string; runId?: string; text: string; traceId?: string };
   "agent-group.created": { groupId: string; agentIds: string[]; seedId?: string };
   "agent-group.member-completed": { groupId: string; agentId: string; passed: boolean };
 
@@ -37,7 +37,7 @@ export interface KernelEventPayloads {
   "evolution.started": { seedId: string; generation: number };
   "evolution.max-reached": { seedId: string; generations: number; bestScore: number };
   /** A durable run continues from its journal after the kernel stopped mid-run. */
-  "run.resumed": { taskId: string; agentId: string; resumes: number; fromStep: number };
+  "run.resumed": { taskId: string; agentId: string; resumes: number; fromStep: number; traceId?: string };
 
   // Approvals (tools gate)
   "approval.requested": {
@@ -59,7 +59,14 @@ export interface KernelEventPayloads {
   "schedule.skipped": { scheduleId: string; scheduledAt: number; reason: string; missed?: number; error?: EventError };
 
   // Models (runtime)
-  "model.failed-over": { agentId: string; runId?: string; from: string; to: string; error: EventError };
+  "model.failed-over": {
+    agentId: string;
+    runId?: string;
+    from: string;
+    to: string;
+    error: EventError;
+    traceId?: string;
+  };
 
   // Memory
   "memory.stored": { memoryId: string; memoryType: string; tier: string; spaceId?: string };
@@ -91,10 +98,24 @@ export interface KernelEventPayloads {
   };
 
   // Tools
-  "tool.started": { callId: string; tool: string; agentId: string };
-  "tool.completed": { callId: string; tool: string; agentId: string; durationMs: number; truncated: boolean };
-  "tool.failed": { callId: string; tool: string; agentId: string; durationMs: number; error: EventError };
-  "tool.denied": { callId: string; tool: string; agentId: string; reason: string };
+  "tool.started": { callId: string; tool: string; agentId: string; traceId?: string };
+  "tool.completed": {
+    callId: string;
+    tool: string;
+    agentId: string;
+    durationMs: number;
+    truncated: boolean;
+    traceId?: string;
+  };
+  "tool.failed": {
+    callId: string;
+    tool: string;
+    agentId: string;
+    durationMs: number;
+    error: EventError;
+    traceId?: string;
+  };
+  "tool.denied": { callId: string; tool: string; agentId: string; reason: string; traceId?: string };
 
   // The bus and the audit trail themselves
   "bus.lagged": { subscriber: string; lost: number };

@@ -48,6 +48,7 @@ import {
   compactionCallOptions,
   contentText,
   fromUsage,
+  generatedOutcome,
   generateStep,
   type StepResult,
   stepCallOptions,
@@ -64,6 +65,8 @@ import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
+import { type ModelCallOutcome, traceModelCall, traceToolCall } from "./traced-calls.ts";
+import type { SpanParent, Tracer } from "./tracing.ts";
 import { assistantMessage, compact, openingMessages, requestedInput, type ToolCallRecord } from "./transcript.ts";
 
 export type { ToolCallRecord };
@@ -101,6 +104,8 @@ export interface AgentLoopOptions {
   retry?: RetryPolicy;
   /** Event source name. Default "runtime". */
   source?: string;
+  /** Where `chat` and `execute_tool` spans go (children of the request's `trace`). */
+  tracer?: Tracer;
 }
 
 export interface AgentRunRequest {
@@ -132,6 +137,8 @@ export interface AgentRunRequest {
   onModelCall?: () => void;
   /** Where each step is journalled, and the steps of an earlier attempt to continue from. */
   journal?: StepJournal;
+  /** The run's span: model and tool call spans are its children, its trace id is on the run's events. */
+  trace?: SpanParent;
 }
 
 export interface AgentRunResult {
@@ -305,7 +312,7 @@ export class AgentLoop {
     // Nobody follows this run's text as it comes: read the whole response instead of a stream.
     const followed = request.onTextDelta !== undefined || publisher?.isObserved?.("agent.output") !== false;
     if (!followed) {
-      const whole = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
+      const whole = await this.#guarded(request, runId, signal, answered, stepOutcome, async ({ model, provider }) => {
         try {
           return await generateStep(model, options);
         } catch (error) {
@@ -315,7 +322,7 @@ export class AgentLoop {
       this.#account(request.agentId, usage, whole.usage);
       return whole;
     }
-    const result = await this.#guarded(request, runId, signal, answered, async ({ model, provider }) => {
+    const result = await this.#guarded(request, runId, signal, answered, stepOutcome, async ({ model, provider }) => {
       let emitted = false;
       try {
         return await streamStep(model, options, (delta) => {
@@ -324,7 +331,7 @@ export class AgentLoop {
           this.#options.publisher?.publish(
             createEvent(
               "agent.output",
-              { agentId: request.agentId, runId, text: delta },
+              { agentId: request.agentId, runId, text: delta, ...traceOf(request) },
               this.#source,
               this.#options.clock.now(),
             ),
@@ -356,6 +363,7 @@ export class AgentLoop {
     runId: string,
     signal: AbortSignal,
     answered: { model: string },
+    describe: (value: T) => ModelCallOutcome,
     attempt: (model: ResolvedModel) => Promise<T>,
   ): Promise<T> {
     const models = [this.#options.model, ...(this.#options.fallbacks ?? [])];
@@ -364,7 +372,8 @@ export class AgentLoop {
       const next = models[index + 1];
       const retry = next === undefined ? this.#options.retry : { maxRetries: 0 };
       try {
-        const value = await callProvider(() => attempt(model), {
+        const traced = () => traceModelCall(this.#options.tracer, request, model, describe, attempt);
+        const value = await callProvider(traced, {
           provider: model.provider,
           breaker: this.#options.breakers.for(spec),
           clock: this.#options.clock,
@@ -399,6 +408,7 @@ export class AgentLoop {
               from: spec,
               to,
               error: { code: failure.code, message: failure.message },
+              ...traceOf(request),
             },
             this.#source,
             this.#options.clock.now(),
@@ -438,7 +448,9 @@ export class AgentLoop {
           !idempotent.has(call.name) &&
           this.#options.restoredCall?.(call.callId) !== true
             ? unknownOutcome(call)
-            : await this.#runTool(request, runId, call, signal);
+            : await traceToolCall(this.#options.tracer, request, call, () =>
+                this.#runTool(request, runId, call, signal),
+              );
         await request.journal?.append({
           kind: "tool-result",
           callId: record.callId,
@@ -518,7 +530,7 @@ export class AgentLoop {
   ): Promise<void> {
     const older = state.prompt.slice(2);
     this.#options.budgets.ensureAvailable(request.agentId);
-    const response = await this.#guarded(request, runId, signal, answered, ({ model }) =>
+    const response = await this.#guarded(request, runId, signal, answered, generatedOutcome, ({ model }) =>
       Promise.resolve(model.doGenerate(compactionCallOptions(older, signal))),
     );
     const usage = fromUsage(response.usage);
@@ -562,4 +574,14 @@ function unknownOutcome(call: RequestedToolCall): ToolCallRecord {
       message: `the kernel stopped while ${call.name} was running, so whether it took effect is unknown; check before calling it again`,
     },
   };
+}
+
+/** What a streamed step's span records: the step result carries it. */
+function stepOutcome(step: StepResult): ModelCallOutcome {
+  return step;
+}
+
+/** The run's trace id for the payload of an event it publishes (nothing when not traced). */
+function traceOf(request: AgentRunRequest): { traceId?: string } {
+  return request.trace === undefined ? {} : { traceId: request.trace.traceId };
 }

@@ -22,6 +22,7 @@ import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { StepJournal } from "./run-journal.ts";
 import type { Seed } from "./system-prompt.ts";
 import type { TokenBudgets } from "./token-budgets.ts";
+import type { SpanParent, Tracer } from "./tracing.ts";
 
 /** Loop settings for every agent the runtime starts. */
 export interface AgentSettings {
@@ -56,6 +57,8 @@ export interface AgentRunnerOptions {
   profiles?: ProfileLookup;
   /** Skills listed to agents without a profile (the kernel's own skills folder). */
   skills?: () => readonly Skill[];
+  /** Where model and tool call spans go; without it nothing is traced. */
+  tracer?: Tracer;
 }
 
 /** What one run of an agent is asked to do. */
@@ -71,6 +74,8 @@ export interface AgentJob {
   onToolActivity?: (activity: ToolActivity) => void;
   /** Where the loop journals its steps, and the steps of an earlier attempt to continue from. */
   journal?: StepJournal;
+  /** The run's span, parent of its model and tool call spans. */
+  trace?: SpanParent;
 }
 
 export interface SpawnOptions {
@@ -226,6 +231,7 @@ export class AgentRunner {
                 ...(job.sessionId === undefined ? {} : { sessionId: job.sessionId }),
                 ...(profile === undefined ? {} : { profile: profile.name }),
                 ...(job.taskId === undefined ? {} : { runId: job.taskId }),
+                ...(job.trace === undefined ? {} : { traceId: job.trace.traceId }),
               },
               { signal: context.signal },
             ),
@@ -254,6 +260,8 @@ export class AgentRunner {
       ...(options.publisher ? { publisher: options.publisher } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
+      // Only a run with a span of its own (a direct run) is traced: no orphan model-call traces.
+      ...(options.tracer && job.trace ? { tracer: options.tracer } : {}),
     });
     const settings = options.settings ?? {};
     const persona = profile?.systemPrompt ?? settings.persona;
@@ -274,6 +282,7 @@ export class AgentRunner {
       ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
       ...(settings.contextWindow === undefined ? {} : { contextWindow: settings.contextWindow }),
       ...(job.journal === undefined ? {} : { journal: job.journal }),
+      ...(job.trace === undefined ? {} : { trace: job.trace }),
       onModelCall: () => context.heartbeat(),
       // Only a caller that follows the text makes the loop stream (see AgentRunRequest.onTextDelta).
       ...(job.onTextDelta === undefined

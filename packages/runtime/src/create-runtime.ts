@@ -29,6 +29,7 @@ import type { RetryPolicy } from "./provider-call.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RunJournal } from "./run-journal.ts";
 import { TokenBudgets } from "./token-budgets.ts";
+import type { Tracer } from "./tracing.ts";
 
 export interface RuntimeOptions {
   model: ResolvedModel;
@@ -65,6 +66,8 @@ export interface RuntimeOptions {
   journal?: RunJournal;
   /** Keep an ended direct run's workspace directory (default: removed with its agent). */
   keepWorkspaces?: boolean;
+  /** Traces direct runs: a span per run, model call and tool call (see `Tracer`). */
+  tracer?: Tracer;
 }
 
 /**
@@ -172,6 +175,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.agent ? { settings: options.agent } : {}),
     ...(options.profiles ? { profiles: options.profiles } : {}),
     ...(options.skills ? { skills: options.skills } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   const orchestrator = new Orchestrator({
     runner,
@@ -194,6 +198,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.redactor ? { redactor: options.redactor } : {}),
     ...(options.journal ? { journal: options.journal } : {}),
     ...(options.keepWorkspaces === undefined ? {} : { keepWorkspaces: options.keepWorkspaces }),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   // An agent's budget entry ends with the agent (every direct run spawns one).
   const stopForgetting = options.supervisor.onAgentEnded((agentId) => {

@@ -28,6 +28,7 @@ import { RuntimeErrorCode } from "./error-codes.ts";
 import type { JournalledRun, RunJournal, RunStep, StepJournal } from "./run-journal.ts";
 import { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
 import { replaySteps } from "./run-replay.ts";
+import { GenAiAttribute, GenAiSpan, type SpanParent, type Tracer, type TraceSpan } from "./tracing.ts";
 
 export type { RunRecord, RunStatus };
 
@@ -91,6 +92,11 @@ export interface DirectRunsOptions {
   publisher?: EventPublisher;
   /** Keep an ended run's workspace directory instead of removing it with its agent. Default false. */
   keepWorkspaces?: boolean;
+  /**
+   * Where each run's `invoke_agent` span goes (its model and tool calls are children); the
+   * run's trace id is on its record. Without it nothing is traced.
+   */
+  tracer?: Tracer;
 }
 
 const CANCEL_CODES = new Set<string>([
@@ -103,6 +109,8 @@ const INTERRUPT_CODES = new Set<string>([SchedulerErrorCode.draining, Supervisor
 
 interface LiveRun {
   readonly record: RunRecord;
+  /** The run's `invoke_agent` span in this process (when tracing). */
+  readonly span?: TraceSpan;
   /** Journal writes not awaited by the run itself (status changes); joined before it ends. */
   readonly writes: Set<Promise<void>>;
 }
@@ -155,10 +163,16 @@ export class DirectRuns {
       ...(request.spaceId === undefined ? {} : { spaceId: request.spaceId }),
       ...(profile === undefined ? {} : { agent: profile }),
     };
-    const details = { constraints: request.constraints ?? [], acceptanceCriteria: request.acceptanceCriteria ?? [] };
+    const span = this.#startSpan(record);
+    if (span !== undefined) record.traceId = span.context.traceId;
+    const details = {
+      constraints: request.constraints ?? [],
+      acceptanceCriteria: request.acceptanceCriteria ?? [],
+      ...(span === undefined ? {} : { traceParent: span.context }),
+    };
     // Buffered before the scheduler's write below: both land in the same group commit.
     const accepted = journal?.create({ record: structuredClone(record), request: details }) ?? Promise.resolve();
-    const live: LiveRun = { record, writes: new Set() };
+    const live: LiveRun = { record, writes: new Set(), ...(span === undefined ? {} : { span }) };
     const job = this.#job(live, { request: details, steps: [] }, request);
     const work = runner.run(agentId, job, request.signal, {
       runId: taskId,
@@ -219,6 +233,9 @@ export class DirectRuns {
     const stored = loaded.run.record;
     const resumed = stored.status === "running" || loaded.steps.length > 0;
     const record: RunRecord = { ...stored, status: "queued", resumes: (stored.resumes ?? 0) + (resumed ? 1 : 0) };
+    // The resumed attempt's span continues the run's trace, as a child of the first attempt's span.
+    const span = this.#startSpan(record, loaded.run.request.traceParent);
+    if (span !== undefined) record.traceId = span.context.traceId;
     const agentId = runner.spawn({
       name: `run: ${record.goal.slice(0, 40)}`,
       priority: record.priority,
@@ -234,13 +251,19 @@ export class DirectRuns {
       this.#options.publisher?.publish(
         createEvent(
           "run.resumed",
-          { taskId: record.taskId, agentId, resumes: record.resumes ?? 1, fromStep: loaded.steps.length },
+          {
+            taskId: record.taskId,
+            agentId,
+            resumes: record.resumes ?? 1,
+            fromStep: loaded.steps.length,
+            ...(record.traceId === undefined ? {} : { traceId: record.traceId }),
+          },
           "runtime",
           clock.now(),
         ),
       );
     }
-    const live: LiveRun = { record, writes: new Set() };
+    const live: LiveRun = { record, writes: new Set(), ...(span === undefined ? {} : { span }) };
     return { live, agentId, job: this.#job(live, { request: loaded.run.request, steps: loaded.steps }) };
   }
 
@@ -362,6 +385,7 @@ export class DirectRuns {
       ...(request?.onTextDelta ? { onTextDelta: request.onTextDelta } : {}),
       ...(request?.onToolActivity ? { onToolActivity: request.onToolActivity } : {}),
       ...(steps === undefined ? {} : { journal: steps }),
+      ...(live.span === undefined ? {} : { trace: live.span.context }),
       onStart: () => {
         record.status = "running";
         record.startedAt ??= this.#options.clock.now();
@@ -402,6 +426,7 @@ export class DirectRuns {
         // Status writes first: a failed one fails the run's end write too, and is logged there.
         await Promise.allSettled([...live.writes]);
         if (interrupted) {
+          live.span?.setAttributes({ "oxios.run.status": "interrupted" });
           logger?.info("run interrupted by the kernel's shutdown; it resumes at the next start", {
             taskId: record.taskId,
             status: record.status,
@@ -409,6 +434,7 @@ export class DirectRuns {
           return structuredClone(record);
         }
         const settled = this.#settle(record, outcome);
+        if (live.span !== undefined) describeRun(live.span, settled);
         try {
           await this.#options.journal?.update(structuredClone(settled));
         } catch (error) {
@@ -421,10 +447,29 @@ export class DirectRuns {
         if (spawned) await runner.retire(record.agentId, "direct run finished", !this.#options.keepWorkspaces);
         return settled;
       })
-      .finally(() => this.#live.delete(record.taskId));
+      .finally(() => {
+        live.span?.end();
+        this.#live.delete(record.taskId);
+      });
     this.#records.set(record.taskId, record);
     this.#live.set(record.taskId, result);
     return result;
+  }
+
+  /** The `invoke_agent` span of one attempt at a run: a new trace, or a child of `parent`. */
+  #startSpan(record: RunRecord, parent?: SpanParent): TraceSpan | undefined {
+    const name = record.agent ?? "oxios";
+    return this.#options.tracer?.startSpan(`${GenAiSpan.invokeAgent} ${name}`, {
+      ...(parent === undefined ? {} : { parent }),
+      attributes: {
+        [GenAiAttribute.operationName]: GenAiSpan.invokeAgent,
+        [GenAiAttribute.agentId]: record.agentId,
+        [GenAiAttribute.agentName]: name,
+        [GenAiAttribute.conversationId]: record.sessionId,
+        "oxios.run.id": record.taskId,
+        "oxios.run.resumes": record.resumes,
+      },
+    });
   }
 
   #liveAgent(agentId: string): boolean {
@@ -471,5 +516,20 @@ export class DirectRuns {
       if (old !== undefined) this.#records.delete(old);
     }
     return structuredClone(record);
+  }
+}
+
+/** A finished run's outcome on its span: usage and finish reason, or the error code (status ERROR). */
+function describeRun(span: TraceSpan, record: RunRecord): void {
+  span.setAttributes({
+    "oxios.run.status": record.status,
+    [GenAiAttribute.responseModel]: record.model,
+    [GenAiAttribute.inputTokens]: record.usage?.inputTokens,
+    [GenAiAttribute.outputTokens]: record.usage?.outputTokens,
+    [GenAiAttribute.finishReasons]: record.finishReason === undefined ? undefined : [record.finishReason],
+  });
+  if (record.status === "failed" && record.error !== undefined) span.fail(record.error.code);
+  else if (record.status === "cancelled" && record.error !== undefined) {
+    span.setAttributes({ [GenAiAttribute.errorType]: record.error.code });
   }
 }

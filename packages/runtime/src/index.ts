@@ -120,3 +120,13 @@ export {
   type WindowBudget,
   type WindowUsage,
 } from "./token-budgets.ts";
+export {
+  GenAiAttribute,
+  GenAiSpan,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanParent,
+  type StartSpanOptions,
+  type Tracer,
+  type TraceSpan,
+} from "./tracing.ts";

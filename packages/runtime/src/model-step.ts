@@ -10,6 +10,7 @@ import type {
   LanguageModelV3CallOptions,
   LanguageModelV3Content,
   LanguageModelV3FunctionTool,
+  LanguageModelV3GenerateResult,
   LanguageModelV3Message,
   LanguageModelV3Prompt,
   LanguageModelV3Usage,
@@ -18,12 +19,12 @@ import type { ModelToolDefinition } from "./ports.ts";
 import type { RequestedToolCall } from "./run-journal.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenUsage } from "./token-budgets.ts";
+import type { ModelCallOutcome } from "./traced-calls.ts";
 
-/** What one model call produced. */
-export interface StepResult {
+/** What one model call produced (with what its span records). */
+export interface StepResult extends ModelCallOutcome {
   text: string;
   toolCalls: RequestedToolCall[];
-  usage: TokenUsage;
 }
 
 /** The sampling settings of one model call. */
@@ -79,6 +80,8 @@ export async function streamStep(
   let text = "";
   const toolCalls: StepResult["toolCalls"] = [];
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  let finishReason: string | undefined;
+  let responseModel: string | undefined;
   try {
     for (;;) {
       const { done, value: part } = await reader.read();
@@ -93,8 +96,12 @@ export async function streamStep(
         case "tool-call":
           toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
           break;
+        case "response-metadata":
+          responseModel = part.modelId ?? responseModel;
+          break;
         case "finish":
           usage = fromUsage(part.usage);
+          finishReason = part.finishReason.unified;
           break;
         case "error":
           throw part.error;
@@ -105,7 +112,22 @@ export async function streamStep(
   } finally {
     reader.releaseLock();
   }
-  return { text, toolCalls, usage };
+  return {
+    text,
+    toolCalls,
+    usage,
+    ...(finishReason === undefined ? {} : { finishReason }),
+    ...(responseModel === undefined ? {} : { responseModel }),
+  };
+}
+
+/** What a generated (compaction) call's span records. */
+export function generatedOutcome(generated: LanguageModelV3GenerateResult): ModelCallOutcome {
+  return {
+    usage: fromUsage(generated.usage),
+    finishReason: generated.finishReason.unified,
+    ...(generated.response?.modelId === undefined ? {} : { responseModel: generated.response.modelId }),
+  };
 }
 
 /**
@@ -113,16 +135,16 @@ export async function streamStep(
  * follows, which spares the stream's parsing.
  */
 export async function generateStep(model: LanguageModelV3, options: LanguageModelV3CallOptions): Promise<StepResult> {
-  const { content, usage } = await model.doGenerate(options);
+  const generated = await model.doGenerate(options);
   let text = "";
   const toolCalls: StepResult["toolCalls"] = [];
-  for (const part of content) {
+  for (const part of generated.content) {
     if (part.type === "text") text += part.text;
     else if (part.type === "tool-call") {
       toolCalls.push({ callId: part.toolCallId, name: part.toolName, rawInput: part.input });
     }
   }
-  return { text, toolCalls, usage: fromUsage(usage) };
+  return { text, toolCalls, ...generatedOutcome(generated) };
 }
 
 /** The SDK's usage as the token counts a budget records. */

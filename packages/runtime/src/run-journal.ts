@@ -25,6 +25,7 @@
 import type { ToolOutcome } from "./ports.ts";
 import type { RunRecord } from "./run-record.ts";
 import type { TokenUsage } from "./token-budgets.ts";
+import type { SpanParent } from "./tracing.ts";
 
 /** A tool call as the model requested it (arguments as sent). */
 export interface RequestedToolCall {
@@ -45,6 +46,8 @@ export type RunStep =
 export interface RunRequestDetails {
   constraints: string[];
   acceptanceCriteria: string[];
+  /** The span of the run's first attempt: a resumed attempt's span is its child, in the same trace. */
+  traceParent?: SpanParent;
 }
 
 /** A run as the journal keeps it. */

@@ -33,6 +33,8 @@ export interface RunRecord {
   usage?: TokenUsage;
   toolCalls?: Array<Pick<ToolCallRecord, "callId" | "name"> & { ok: boolean }>;
   error?: { code: string; message: string };
+  /** The OpenTelemetry trace of the run (32 hex digits) when the kernel exports traces; kept across resumes. */
+  traceId?: string;
 }
 
 /** Statuses a run never leaves. */

@@ -98,7 +98,12 @@ export class AccessGate {
     const redactor = this.#options.redactor ?? noRedaction;
     const callId = call.callId ?? newId(clock.now());
     const started = clock.now();
-    const base = { callId, tool: tool.name, agentId: session.agent.agentId };
+    const base = {
+      callId,
+      tool: tool.name,
+      agentId: session.agent.agentId,
+      ...(session.agent.traceId === undefined ? {} : { traceId: session.agent.traceId }),
+    };
     const logger = this.#options.logger.child(base);
     const fail = (error: KernelError) => ({
       ok: false as const,

@@ -112,6 +112,8 @@ export interface AgentIdentity {
   profile?: string;
   /** The run this session belongs to (a direct run's task id), named in approval records. */
   runId?: string;
+  /** The run's OpenTelemetry trace id, carried on the tool events of its calls. */
+  traceId?: string;
   role?: Role;
   template?: CapabilityTemplate;
   /** The agent's own directory; created if missing. Relative tool paths resolve here. */

@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { BIN, freePort, tempHome } from "../__fixtures__/kernel-process.ts";
+import { BIN, eventually, freePort, tempHome } from "../__fixtures__/kernel-process.ts";
 
 const RECORDER = pathToFileURL(fileURLToPath(new URL("../__fixtures__/record-loaded-modules.mjs", import.meta.url)));
 
@@ -134,6 +134,33 @@ describe("what each oxios command loads", () => {
         loaded: [],
       });
     }
+  }, 90_000);
+
+  it("a kernel without otel_endpoint never loads the OpenTelemetry SDK; with it, it does", async () => {
+    const loadedBy = async (extra: Record<string, string>): Promise<RecordedRun> => {
+      const port = await freePort();
+      const env = { OXIOS_HOME: tempHome(), OXIOS_PORT: String(port), OXIOS_EMBEDDER: "hashing", ...extra };
+      const run = runRecorded(["start", "--foreground"], env);
+      await eventually(async () => {
+        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+        return ready?.ok === true ? true : undefined;
+      });
+      await promisify(execFile)(process.execPath, [BIN, "stop"], { env: { ...process.env, ...env } });
+      return run;
+    };
+    // The AI SDK itself loads `@opentelemetry/api` (a no-op without a provider); the SDK, the
+    // exporter and their dependencies are what tracing adds.
+    const isOtel = (name: string) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api";
+    const off = await loadedBy({});
+    expect(off.code).toBe(0);
+    expect(off.packages.has("@oxios/runtime")).toBe(true);
+    expect([...off.packages].filter(isOtel)).toEqual([]);
+    // A closed port: the kernel runs, its exports fail (a warning), and the SDK is loaded.
+    const on = await loadedBy({ OXIOS_OTEL_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+    expect(on.code).toBe(0);
+    expect([...on.packages].filter(isOtel)).toEqual(
+      expect.arrayContaining(["@opentelemetry/sdk-trace", "@opentelemetry/exporter-trace-otlp-http"]),
+    );
   }, 90_000);
 
   it("doctor loads libsql and memory (the recorder sees the heavy path)", async () => {

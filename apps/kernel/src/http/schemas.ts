@@ -154,6 +154,10 @@ export const RunSchema = z
     usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).optional(),
     toolCalls: z.array(z.object({ callId: z.string(), name: z.string(), ok: z.boolean() })).optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    traceId: z.string().optional().openapi({
+      description:
+        "the run's OpenTelemetry trace id (32 hex digits) when the kernel exports traces (otel_endpoint); kept across resumes",
+    }),
   })
   .openapi("Run");
 

@@ -45,7 +45,10 @@ export function asyncContextSupport(): AsyncContextSupport {
   return support;
 }
 
-/** A value scoped to an async flow; `undefined` everywhere when the runtime lacks support. */
+/**
+ * A value scoped to an async flow; `undefined` everywhere when the runtime lacks support.
+ * Throws: nothing of its own (`run` passes `callback`'s error through). Abort: takes no signal.
+ */
 export class AsyncContext<T> {
   readonly #storage: AsyncLocalStorageLike<T> | undefined =
     storageConstructor === undefined ? undefined : new storageConstructor<T>();

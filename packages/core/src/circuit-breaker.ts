@@ -30,6 +30,11 @@ export interface CircuitBreakerOptions {
   openErrorCode?: string;
 }
 
+/**
+ * See the module comment. The constructor throws `CIRCUIT_INVALID` for a `failureThreshold`
+ * below 1 or an `openMs` not above 0; the step methods (`tryAcquire`, `success`, `failure`,
+ * `release`, `openError`) and the getters throw nothing and take no signal.
+ */
 export class CircuitBreaker {
   readonly name: string;
   readonly #clock: Clock;
@@ -108,6 +113,11 @@ export class CircuitBreaker {
   /**
    * Runs `call` through the breaker: refused with `openError()` while open. `isFailure`
    * decides which errors count against the circuit (an abort by the caller does not).
+   *
+   * Throws: `openError()` (`CIRCUIT_OPEN`, or the configured `openErrorCode`) while open or
+   * while another probe runs, without calling `call`; otherwise `call`'s error unchanged.
+   * Abort: takes no signal; `call` watches its own, and `isFailure` decides whether its abort
+   * error counts as a failure (when not, a half-open probe is released).
    */
   async run<T>(call: () => Promise<T>, isFailure: (error: unknown) => boolean = () => true): Promise<T> {
     if (!this.tryAcquire()) throw this.openError();

@@ -23,7 +23,13 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** Shared `sleep` built on a clock's `setTimer`, so every Clock aborts the same way. */
+/**
+ * Shared `sleep` built on a clock's `setTimer`, so every Clock aborts the same way.
+ *
+ * Throws: nothing but the abort below.
+ * Abort: rejects with the signal's KernelError (`ABORTED`, `TIMED_OUT`, or the reason itself
+ * when it is a KernelError) and cancels the timer; an already-aborted signal rejects at once.
+ */
 export function sleepOn(clock: Pick<Clock, "setTimer">, ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<void>((resolve, reject) => {
@@ -39,7 +45,10 @@ export function sleepOn(clock: Pick<Clock, "setTimer">, ms: number, signal?: Abo
   });
 }
 
-/** The real clock: `Date.now()` and the platform's `setTimeout`. */
+/**
+ * The real clock: `Date.now()` and the platform's `setTimeout`. `now` and `setTimer` throw
+ * nothing and take no signal; `sleep` fails only by its signal, exactly as `sleepOn`.
+ */
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();

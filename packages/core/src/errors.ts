@@ -48,6 +48,8 @@ export class KernelError extends Error {
   /**
    * Wraps any thrown value: a KernelError passes through unchanged, anything else becomes a
    * KernelError with `code` and the original as `cause`.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
    */
   static from(value: unknown, code: string = CoreErrorCode.internal, message?: string): KernelError {
     if (KernelError.isInstance(value)) return value;

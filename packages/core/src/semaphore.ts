@@ -54,6 +54,11 @@ export interface SemaphoreOptions {
   label?: string;
 }
 
+/**
+ * See the module comment. Each public method's comment says how it fails ("Throws:") and what
+ * a cancellation does to it ("Abort:"). The constructor throws `LOCK_INVALID` for `permits`
+ * that is not an integer ≥ 1 or a rank that is not finite; the getters throw nothing.
+ */
 export class Semaphore implements RankedLockIdentity {
   readonly name: string;
   readonly rank: number;
@@ -90,7 +95,14 @@ export class Semaphore implements RankedLockIdentity {
     return this.#waiting;
   }
 
-  /** Takes a permit, waiting in FIFO order. Throws `LOCK_ORDER` / `LOCK_REENTRANT` at once on misuse. */
+  /**
+   * Takes a permit, waiting in FIFO order.
+   *
+   * Throws: `LOCK_ORDER` or `LOCK_REENTRANT` synchronously (not as a rejection) on misuse.
+   * Abort: an aborted signal rejects at once; aborting while waiting removes the caller from
+   * the line and rejects with the signal's KernelError (`ABORTED`, `TIMED_OUT`, or the reason
+   * when it is a KernelError); once the permit is granted the signal is no longer watched.
+   */
   acquire(options?: LockOptions): Promise<LockGuard> {
     assertMayAcquire(this);
     const signal = options?.signal;
@@ -115,7 +127,11 @@ export class Semaphore implements RankedLockIdentity {
     });
   }
 
-  /** Takes a permit only if one is free and nobody is waiting. */
+  /**
+   * Takes a permit only if one is free and nobody is waiting.
+   *
+   * Throws: `LOCK_ORDER` or `LOCK_REENTRANT` on misuse. Abort: takes no signal (synchronous).
+   */
   tryAcquire(): LockGuard | undefined {
     assertMayAcquire(this);
     if (this.#available > 0 && this.#waiting === 0) {
@@ -125,7 +141,14 @@ export class Semaphore implements RankedLockIdentity {
     return undefined;
   }
 
-  /** Runs `callback` holding a permit; nested acquisitions inside it are order-checked. */
+  /**
+   * Runs `callback` holding a permit; nested acquisitions inside it are order-checked.
+   *
+   * Throws: rejects with `LOCK_ORDER` or `LOCK_REENTRANT` on misuse (nothing runs), then with
+   * `callback`'s error; the permit is released either way.
+   * Abort: as `acquire` while waiting (`callback` never runs); once `callback` runs the signal
+   * is not watched, so `callback` must honour it itself.
+   */
   async withLock<T>(callback: () => T | Promise<T>, options?: LockOptions): Promise<T> {
     const guard = await this.acquire(options);
     try {
@@ -135,7 +158,12 @@ export class Semaphore implements RankedLockIdentity {
     }
   }
 
-  /** Gives a permit back. `LOCK_NOT_HELD` for a guard of another lock or one already released. */
+  /**
+   * Gives a permit back, to the oldest live waiter if there is one.
+   *
+   * Throws: `LOCK_NOT_HELD` for a guard of another lock or one already released.
+   * Abort: takes no signal (synchronous).
+   */
   release(guard: LockGuard): void {
     if (!(guard instanceof Guard) || guard.lock !== this) {
       throw new KernelError(

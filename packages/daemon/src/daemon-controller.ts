@@ -93,6 +93,11 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/**
+ * Starts, stops and inspects the daemon: see the module comment. Each public method's comment
+ * says how it fails ("Throws:"). Abort: no method takes a signal; every wait is bounded by a
+ * timeout instead (`timeoutMs`, `killTimeoutMs`).
+ */
 export class DaemonController {
   readonly home: string;
   readonly logPath: string;
@@ -110,6 +115,12 @@ export class DaemonController {
     this.#clock = options.clock ?? systemClock;
   }
 
+  /**
+   * Whether a daemon runs on this home, from the pid file.
+   *
+   * Throws: `DAEMON_PID_FILE_FAILED` when the pid file or /proc cannot be read;
+   * `DAEMON_STOP_FAILED` only when probing the recorded pid fails other than ESRCH or EPERM.
+   */
   async status(): Promise<DaemonStatus> {
     const seen = await inspectPidFile(this.home);
     if (seen.state === "absent") return { state: "stopped" };
@@ -123,6 +134,17 @@ export class DaemonController {
     return url === undefined ? { state: "running", pid, uptimeMs } : { state: "running", pid, uptimeMs, url };
   }
 
+  /**
+   * Spawns the daemon detached and returns once its health URL answers 2xx and the pid file
+   * names it.
+   *
+   * Throws: `DAEMON_OPTIONS_INVALID` (non-positive `timeoutMs`, empty command, bad `healthUrl`),
+   * `DAEMON_ALREADY_RUNNING`, `DAEMON_PID_FILE_FAILED` (pid file unreadable or not removable),
+   * `DAEMON_START_FAILED` (the log cannot be inspected, spawn failed, or the process exited
+   * first; `details.logTail`),
+   * `DAEMON_START_TIMEOUT` (not healthy in time; the process was killed), `DAEMON_STOP_FAILED`
+   * if that kill is refused; the platform's error when `logs/` or the log cannot be created.
+   */
   async start(options: DaemonStartOptions): Promise<DaemonStarted> {
     const timeoutMs = positive(options.timeoutMs ?? 15_000, "timeoutMs");
     if (options.command.trim() === "") {
@@ -183,6 +205,13 @@ export class DaemonController {
     );
   }
 
+  /**
+   * Stops the daemon: SIGTERM, then SIGKILL after `timeoutMs`; a stale pid file is removed.
+   *
+   * Throws: `DAEMON_OPTIONS_INVALID` for a non-positive timeout, `DAEMON_PID_FILE_FAILED` when
+   * the pid file (or /proc) cannot be read or the file removed, `DAEMON_STOP_FAILED` when the process cannot be
+   * signalled or survives SIGKILL for `killTimeoutMs`.
+   */
   async stop(options: DaemonStopOptions = {}): Promise<DaemonStopResult> {
     const timeoutMs = positive(options.timeoutMs ?? 10_000, "timeoutMs");
     const killTimeoutMs = positive(options.killTimeoutMs ?? 5_000, "killTimeoutMs");
@@ -230,7 +259,11 @@ export class DaemonController {
       : { outcome, pid, durationMs, exitCode: info.code, exitSignal: info.signal };
   }
 
-  /** Stops the daemon if it runs (or clears a stale pid file), then starts it. */
+  /**
+   * Stops the daemon if it runs (or clears a stale pid file), then starts it.
+   *
+   * Throws: `stop`'s codes (nothing is started), then `start`'s (the daemon stays stopped).
+   */
   async restart(
     options: DaemonStartOptions & { readonly stop?: DaemonStopOptions },
   ): Promise<{ stopped: DaemonStopResult; started: DaemonStarted }> {

@@ -139,7 +139,12 @@ async function judge(record: PidRecord): Promise<{ running: true } | { running: 
   return { running: true };
 }
 
-/** Reads `<home>/oxios.pid` and says whether it names a running daemon, a stale one, or nothing. */
+/**
+ * Reads `<home>/oxios.pid` and says whether it names a running daemon, a stale one, or nothing.
+ *
+ * Throws: `DAEMON_PID_FILE_FAILED` when the file or /proc cannot be read; `DAEMON_STOP_FAILED`
+ * only when probing the recorded pid fails other than ESRCH or EPERM. Abort: takes no signal.
+ */
 export async function inspectPidFile(home: string): Promise<PidFileState> {
   const raw = await readIfPresent(pidFilePath(home));
   if (raw === undefined) return { state: "absent" };
@@ -153,6 +158,9 @@ export async function inspectPidFile(home: string): Promise<PidFileState> {
  * Removes a stale pid file if it still holds exactly the bytes that were judged stale.
  * Serialised through `<home>/oxios.pid.recover` (exclusive create); returns false when another
  * process holds that lock right now, so the caller retries.
+ *
+ * Throws: `DAEMON_PID_FILE_FAILED` when the pid file or its recovery lock cannot be created,
+ * read or removed. Abort: takes no signal.
  */
 export async function removeStalePidFile(
   home: string,
@@ -194,6 +202,8 @@ export async function removeStalePidFile(
 /**
  * Removes the pid file if it carries `token` — used after its owner was stopped from outside
  * and could not remove the file itself. Returns whether a file was removed.
+ *
+ * Throws: `DAEMON_PID_FILE_FAILED` when the file cannot be read or removed. Abort: takes no signal.
  */
 export async function removePidFileOwnedBy(home: string, token: string): Promise<boolean> {
   const path = pidFilePath(home);
@@ -202,7 +212,10 @@ export async function removePidFileOwnedBy(home: string, token: string): Promise
   return removeIfPresent(path);
 }
 
-/** The pid file this process holds. Only this holder (by token) rewrites or removes it. */
+/**
+ * The pid file this process holds. Only this holder (by token) rewrites or removes it. Each
+ * method's comment says how it fails ("Throws:"); none takes a signal ("Abort:").
+ */
 export class PidFile {
   readonly path: string;
   #record: PidRecord;
@@ -219,7 +232,12 @@ export class PidFile {
     return this.#record;
   }
 
-  /** Adds the serving URL to the record (atomic rewrite: temporary file + rename). */
+  /**
+   * Adds the serving URL to the record (atomic rewrite: temporary file + rename).
+   *
+   * Throws: `DAEMON_PID_FILE_FAILED` after `release`, when the file no longer carries this
+   * holder's token, or when the rewrite fails (the file is left as it was).
+   */
   async update(fields: { url: string }): Promise<void> {
     if (this.#released) throw new KernelError(DaemonErrorCode.pidFileFailed, "the pid file was already released");
     await this.#assertOwned();
@@ -238,6 +256,9 @@ export class PidFile {
   /**
    * Removes the pid file if it still carries this holder's token. Idempotent; returns whether
    * a file was removed.
+   *
+   * Throws: `DAEMON_PID_FILE_FAILED` when the file cannot be read or removed (a later call
+   * answers `false` without trying again).
    */
   async release(): Promise<boolean> {
     if (this.#released) return false;
@@ -269,6 +290,11 @@ export class PidFile {
 /**
  * Creates `<home>/oxios.pid` for this process. A live owner → `DAEMON_ALREADY_RUNNING` with
  * its pid in the message and `details.pid`; a stale file is recovered (logged) and replaced.
+ *
+ * Throws: `DAEMON_ALREADY_RUNNING`; `DAEMON_PID_FILE_FAILED` when the home or the file cannot
+ * be created or read, or after 200 rounds lost to other starters; `DAEMON_STOP_FAILED` only
+ * when probing the recorded pid fails other than ESRCH or EPERM.
+ * Abort: takes no signal; the contention rounds bound the wait.
  */
 export async function acquirePidFile(options: PidFileOptions): Promise<PidFile> {
   const clock = options.clock ?? systemClock;

@@ -60,6 +60,10 @@ function checkTimeout(value: number, what: string): number {
   return value;
 }
 
+/**
+ * The ordered shutdown: see the module comment. The constructor throws
+ * `DAEMON_OPTIONS_INVALID` for a `defaultTimeoutMs` that is not a positive number.
+ */
 export class ShutdownSequence {
   readonly #hooks: RegisteredHook[] = [];
   readonly #logger: Logger;
@@ -83,7 +87,13 @@ export class ShutdownSequence {
     return this.#hooks.map((hook) => hook.name);
   }
 
-  /** Appends a step. Names are unique; nothing can be added once the sequence has started. */
+  /**
+   * Appends a step. Names are unique; nothing can be added once the sequence has started.
+   *
+   * Throws: `DAEMON_SHUTDOWN_HOOK_INVALID` once `run` was called or for an empty or taken name;
+   * `DAEMON_OPTIONS_INVALID` for a `timeoutMs` that is not a positive number.
+   * Abort: takes no signal (synchronous).
+   */
   add(name: string, hook: ShutdownHook, options: ShutdownHookOptions = {}): this {
     if (this.#running !== undefined) {
       throw new KernelError(DaemonErrorCode.shutdownHookInvalid, `cannot add "${name}": shutdown already started`, {
@@ -100,7 +110,14 @@ export class ShutdownSequence {
     return this;
   }
 
-  /** Runs every step once, in order. Later calls return the same report. */
+  /**
+   * Runs every step once, in order. Later calls return the same report.
+   *
+   * Throws: nothing; a failed step is in the report with its KernelError's code (a non-Kernel
+   * error as `DAEMON_SHUTDOWN_STEP_FAILED`), a timed-out one with `TIMED_OUT`.
+   * Abort: takes no signal; a step's own signal aborts with `TIMED_OUT` when its timeout
+   * passes, and the sequence goes on without waiting for that step.
+   */
   run(reason = "shutdown"): Promise<ShutdownReport> {
     this.#running ??= this.#runAll(reason);
     return this.#running;

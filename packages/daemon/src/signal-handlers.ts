@@ -36,6 +36,14 @@ export interface SignalHandlers {
   readonly shuttingDown: boolean;
 }
 
+/**
+ * Installs the SIGINT, SIGTERM and SIGHUP handlers described in the module comment.
+ *
+ * Throws: nothing; an error of `onShutdown` or `onReload` is logged, never thrown, and
+ * `settled()` never rejects.
+ * Abort: takes no signal; `dispose()` removes the listeners and work already started keeps
+ * running (`settled()` waits for it).
+ */
 export function installSignalHandlers(options: SignalHandlerOptions): SignalHandlers {
   const source: SignalSource = options.source ?? process;
   const logger = options.logger;

@@ -78,6 +78,14 @@ function positiveInteger(field: string, value: number | undefined, fallback: num
   return value;
 }
 
+/**
+ * The per-session conversation buffers: see the module comment. Each public method's comment
+ * says how it fails ("Throws:"); besides the codes it names, any method can reject with the
+ * store's failures (a database store's `DATABASE_*` codes), and an `estimateTokens` or
+ * `redactor` that throws passes its error through. The constructor throws
+ * `SPACE_INPUT_INVALID` for a `maxTurns` or `tokenBudget` that is not an integer ≥ 1.
+ * Abort: no method takes a signal; a started call runs to its end.
+ */
 export class ConversationBuffers {
   readonly #store: SpaceStore;
   readonly #clock: Clock;
@@ -111,6 +119,8 @@ export class ConversationBuffers {
   /**
    * The session's turns, oldest first, within the current bound (a store written under a
    * larger bound is trimmed on read; the next append trims it for good).
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed session id.
    */
   async turns(sessionId: string): Promise<ConversationTurn[]> {
     validateId("sessionId", sessionId);
@@ -118,7 +128,14 @@ export class ConversationBuffers {
     return stored.slice(stored.length - turnsToKeep(stored, this.#bound()));
   }
 
-  /** Appends a turn to the session's buffer, dropping the oldest beyond the bound; returns the stored turn. */
+  /**
+   * Appends a turn to the session's buffer, dropping the oldest beyond the bound; returns the
+   * stored turn.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed session id or turn (nothing stored);
+   * `LOCK_ORDER` or `LOCK_REENTRANT` when its flow holds a `space.conversation` lock (rank 110)
+   * or one ranked above it.
+   */
   async append(sessionId: string, input: TurnInput): Promise<ConversationTurn> {
     validateId("sessionId", sessionId);
     const turn = this.#validateTurn(input);
@@ -130,7 +147,12 @@ export class ConversationBuffers {
     });
   }
 
-  /** Empties the session's buffer. */
+  /**
+   * Empties the session's buffer.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed session id; `LOCK_ORDER` or `LOCK_REENTRANT`
+   * as `append`.
+   */
   async clear(sessionId: string): Promise<void> {
     validateId("sessionId", sessionId);
     await this.#locks.withLock(sessionId, () => this.#store.clearTurns(sessionId));
@@ -139,13 +161,20 @@ export class ConversationBuffers {
   /**
    * Sessions with turns or an active space, most recently active first. `turns` counts what
    * is kept, which may exceed a bound lowered since it was written until its next append.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a `limit` that is not an integer ≥ 1.
    */
   async sessions(query: { limit?: number } = {}): Promise<SessionSummary[]> {
     const limit = positiveInteger("limit", query.limit, 100) as number;
     return this.#store.sessions({ limit });
   }
 
-  /** Drops everything kept for the session: its turns and its active space. */
+  /**
+   * Drops everything kept for the session: its turns and its active space.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed session id; `LOCK_ORDER` or `LOCK_REENTRANT`
+   * as `append`.
+   */
   async forget(sessionId: string): Promise<void> {
     validateId("sessionId", sessionId);
     await this.#locks.withLock(sessionId, () => this.#store.forgetSession(sessionId));

@@ -13,7 +13,13 @@ export class KeyedMutex {
     this.#name = name;
   }
 
-  /** Runs `callback` holding the mutex of `key`; callers of one key go one at a time, FIFO. */
+  /**
+   * Runs `callback` holding the mutex of `key`; callers of one key go one at a time, FIFO.
+   *
+   * Throws: `LOCK_REENTRANT` when the flow already holds this key's mutex, `LOCK_ORDER` when it
+   * holds another lock of the same or a higher rank (nothing runs); then `callback`'s error.
+   * Abort: takes no signal; a waiter waits until every caller ahead of it has finished.
+   */
   async withLock<T>(key: string, callback: () => T | Promise<T>): Promise<T> {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
@@ -29,7 +35,7 @@ export class KeyedMutex {
     }
   }
 
-  /** Keys with a holder or waiters right now. */
+  /** Keys with a holder or waiters right now. Throws: nothing. */
   get activeKeys(): number {
     return this.#entries.size;
   }

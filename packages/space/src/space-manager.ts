@@ -73,6 +73,17 @@ function byDisplayOrder(a: Space, b: Space): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/**
+ * The spaces of a kernel: see the module comment. Each public method's comment says how it
+ * fails ("Throws:"). Besides the codes it names, any method can reject with the store's
+ * failures (`SPACE_STORE_CORRUPT`; a database store's `DATABASE_*` codes) and, all but
+ * `forgetSession`, with `LOCK_ORDER` or `LOCK_REENTRANT` when its flow already holds the
+ * `space.create` lock (rank 100) or a lock ranked above it. A method that publishes an event
+ * stores its change first, so a publisher's error (`BUS_CLOSED`) rejects the call with the
+ * change kept. The constructor throws `SPACE_INPUT_INVALID` for a `maxTurns` or `tokenBudget`
+ * that is not an integer ≥ 1.
+ * Abort: no method takes a signal; a started call runs to its end.
+ */
 export class SpaceManager {
   /** The per-session conversation buffers, kept in the same store. */
   readonly conversations: ConversationBuffers;
@@ -95,7 +106,12 @@ export class SpaceManager {
     this.conversations = new ConversationBuffers({ ...options, store: options.store, clock: this.#clock });
   }
 
-  /** The default space, created (once, whatever the concurrency) if the store lacks it. */
+  /**
+   * The default space, created (once, whatever the concurrency) if the store lacks it.
+   *
+   * Throws: `SPACE_ID_TAKEN` or `SPACE_NAME_TAKEN` only when another manager on the same store
+   * creates it at the same moment, or another space already holds the name `Default`.
+   */
   async ensureDefault(): Promise<Space> {
     if (this.#defaultEnsured) {
       const existing = await this.#store.getSpace(DEFAULT_SPACE_ID);
@@ -127,7 +143,13 @@ export class SpaceManager {
     });
   }
 
-  /** Creates a space; `SPACE_NAME_TAKEN` when the name (case-insensitively) is in use. */
+  /**
+   * Creates a space.
+   *
+   * Throws: `SPACE_NAME_INVALID` for a bad name (or an input that is not an object),
+   * `SPACE_INPUT_INVALID` for another bad field, `SPACE_NAME_TAKEN` when the name
+   * (case-insensitively) is in use; nothing is stored when it throws.
+   */
   async create(input: CreateSpaceInput): Promise<Space> {
     const space = this.#build(input);
     await this.ensureDefault();
@@ -137,7 +159,11 @@ export class SpaceManager {
     });
   }
 
-  /** The space with `id`; `SPACE_NOT_FOUND` when there is none. */
+  /**
+   * The space with `id`.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed id, `SPACE_NOT_FOUND` when there is none.
+   */
   async get(id: string): Promise<Space> {
     validateId("spaceId", id);
     if (id === DEFAULT_SPACE_ID) return this.ensureDefault();
@@ -146,19 +172,32 @@ export class SpaceManager {
     return space;
   }
 
-  /** The space named `name` (case-insensitively), if any. */
+  /**
+   * The space named `name` (case-insensitively), if any.
+   *
+   * Throws: `SPACE_NAME_INVALID` for a malformed name; an unknown name answers `undefined`.
+   */
   async findByName(name: string): Promise<Space | undefined> {
     const key = spaceNameKey(validateSpaceName(name));
     return (await this.list()).find((space) => spaceNameKey(space.name) === key);
   }
 
-  /** Every space: the default first, then by creation time. */
+  /**
+   * Every space: the default first, then by creation time.
+   *
+   * Throws: only `ensureDefault`'s failures.
+   */
   async list(): Promise<Space[]> {
     await this.ensureDefault();
     return (await this.#store.listSpaces()).sort(byDisplayOrder);
   }
 
-  /** Changes the given fields; `SPACE_NOT_FOUND`, `SPACE_NAME_TAKEN`, `SPACE_NAME_INVALID`, `SPACE_INPUT_INVALID`. */
+  /**
+   * Changes the given fields.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed id or patch field, `SPACE_NAME_INVALID` for a
+   * bad name, `SPACE_NOT_FOUND`, `SPACE_NAME_TAKEN`; nothing is changed when it throws.
+   */
   async update(id: string, patch: UpdateSpaceInput): Promise<Space> {
     validateId("spaceId", id);
     const changes = this.#validatePatch(patch);
@@ -178,7 +217,10 @@ export class SpaceManager {
 
   /**
    * Removes a space with its memory links; sessions that had it active fall back to the
-   * default. `SPACE_DEFAULT_PROTECTED` for the default space, `SPACE_NOT_FOUND` for an unknown id.
+   * default.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed id, `SPACE_DEFAULT_PROTECTED` for the default
+   * space, `SPACE_NOT_FOUND` for an unknown id.
    */
   async remove(id: string): Promise<void> {
     validateId("spaceId", id);
@@ -196,7 +238,11 @@ export class SpaceManager {
     });
   }
 
-  /** Marks the space as used now (`lastActiveAt`); publishes nothing. */
+  /**
+   * Marks the space as used now (`lastActiveAt`); publishes nothing.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed id, `SPACE_NOT_FOUND`.
+   */
   async touch(id: string): Promise<Space> {
     validateId("spaceId", id);
     if (id === DEFAULT_SPACE_ID) await this.ensureDefault();
@@ -205,7 +251,11 @@ export class SpaceManager {
     return touched;
   }
 
-  /** Makes `id` the active space of `sessionId` only, and touches it. */
+  /**
+   * Makes `id` the active space of `sessionId` only, and touches it.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed space or session id, `SPACE_NOT_FOUND`.
+   */
   async activate(id: string, sessionId: string): Promise<Space> {
     validateId("spaceId", id);
     validateId("sessionId", sessionId);
@@ -218,7 +268,11 @@ export class SpaceManager {
     return touched;
   }
 
-  /** The session's active space; the default when none was activated or it was removed. */
+  /**
+   * The session's active space; the default when none was activated or it was removed.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed session id.
+   */
   async activeSpace(sessionId: string): Promise<Space> {
     validateId("sessionId", sessionId);
     const id = await this.#store.activeSpaceId(sessionId);
@@ -230,7 +284,11 @@ export class SpaceManager {
     return this.ensureDefault();
   }
 
-  /** Links a memory to a space; `true` when the link is new. */
+  /**
+   * Links a memory to a space; `true` when the link is new.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed space or memory id, `SPACE_NOT_FOUND`.
+   */
   async linkMemory(spaceId: string, memoryId: string): Promise<boolean> {
     validateId("memoryId", memoryId);
     await this.get(spaceId);
@@ -240,20 +298,32 @@ export class SpaceManager {
     return false;
   }
 
-  /** Removes a link; `true` when there was one. */
+  /**
+   * Removes a link; `true` when there was one.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed space or memory id, `SPACE_NOT_FOUND`.
+   */
   async unlinkMemory(spaceId: string, memoryId: string): Promise<boolean> {
     validateId("memoryId", memoryId);
     await this.get(spaceId);
     return this.#store.unlinkMemory(spaceId, memoryId);
   }
 
-  /** Memory ids linked to the space, oldest link first. */
+  /**
+   * Memory ids linked to the space, oldest link first.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed space id, `SPACE_NOT_FOUND`.
+   */
   async linkedMemories(spaceId: string): Promise<string[]> {
     await this.get(spaceId);
     return this.#store.linkedMemories(spaceId);
   }
 
-  /** The space a message belongs to (see `detectSpace`), without creating anything. */
+  /**
+   * The space a message belongs to (see `detectSpace`), without creating anything.
+   *
+   * Throws: `SPACE_INPUT_INVALID` when `message` is not a string.
+   */
   async detect(message: string, options: DetectOptions = {}): Promise<Detection | undefined> {
     this.#validateMessage(message);
     return detectSpace(message, await this.list(), this.#withHome(options));
@@ -263,6 +333,8 @@ export class SpaceManager {
    * Detects the message's space; when none matches and the message names a project or a
    * path (see `spaceCandidate`), creates an auto-detected space for it — exactly once, however
    * many calls race. Otherwise answers the session's active space, or the default.
+   *
+   * Throws: `SPACE_INPUT_INVALID` when `message` is not a string or `sessionId` is malformed.
    */
   async detectOrCreate(message: string, options: DetectOrCreateOptions = {}): Promise<SpaceResolution> {
     this.#validateMessage(message);
@@ -297,7 +369,12 @@ export class SpaceManager {
     });
   }
 
-  /** Drops what is kept for a session: its conversation turns and its active space. */
+  /**
+   * Drops what is kept for a session: its conversation turns and its active space.
+   *
+   * Throws: `SPACE_INPUT_INVALID` for a malformed session id; `LOCK_ORDER` or `LOCK_REENTRANT`
+   * when its flow holds a `space.conversation` lock (rank 110) or one ranked above it.
+   */
   async forgetSession(sessionId: string): Promise<void> {
     await this.conversations.forget(sessionId);
   }

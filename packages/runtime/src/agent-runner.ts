@@ -260,7 +260,7 @@ export class AgentRunner {
       ...(options.publisher ? { publisher: options.publisher } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
-      // Only a run with a span of its own (a direct run) is traced: no orphan model-call traces.
+      // Only a run with a span of its own (direct or orchestrated) is traced: no orphan model-call traces.
       ...(options.tracer && job.trace ? { tracer: options.tracer } : {}),
     });
     const settings = options.settings ?? {};

@@ -66,7 +66,7 @@ export interface RuntimeOptions {
   journal?: RunJournal;
   /** Keep an ended direct run's workspace directory (default: removed with its agent). */
   keepWorkspaces?: boolean;
-  /** Traces direct runs: a span per run, model call and tool call (see `Tracer`). */
+  /** Traces direct and orchestrated runs: a span per agent run, model call and tool call (see `Tracer`). */
   tracer?: Tracer;
 }
 
@@ -188,6 +188,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(memory ? { memory } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.maxEvolutions === undefined ? {} : { maxEvolutions: options.maxEvolutions }),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   const runs = new DirectRuns({
     runner,

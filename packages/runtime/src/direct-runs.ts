@@ -18,7 +18,7 @@
  * model quoted is in no run record, live or journalled.
  */
 
-import { type Clock, CoreErrorCode, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
+import { type Clock, KernelError, type Logger, newId, noRedaction, type Redactor } from "@oxios/core";
 import { createEvent, type EventPublisher, type Priority } from "@oxios/event-bus";
 import { SchedulerErrorCode } from "@oxios/scheduler";
 import { type GrantedLease, SupervisorErrorCode } from "@oxios/supervisor";
@@ -28,7 +28,8 @@ import { RuntimeErrorCode } from "./error-codes.ts";
 import type { JournalledRun, RunJournal, RunStep, StepJournal } from "./run-journal.ts";
 import { isFinished, type RunRecord, type RunStatus } from "./run-record.ts";
 import { replaySteps } from "./run-replay.ts";
-import { GenAiAttribute, GenAiSpan, type SpanParent, type Tracer, type TraceSpan } from "./tracing.ts";
+import { describeRun, endedStatus, startRunSpan } from "./run-spans.ts";
+import type { SpanParent, Tracer, TraceSpan } from "./tracing.ts";
 
 export type { RunRecord, RunStatus };
 
@@ -99,11 +100,6 @@ export interface DirectRunsOptions {
   tracer?: Tracer;
 }
 
-const CANCEL_CODES = new Set<string>([
-  SupervisorErrorCode.agentKilled,
-  CoreErrorCode.aborted,
-  SchedulerErrorCode.taskCancelled,
-]);
 /** Outcomes of the kernel's own shutdown: the run is left resumable in the journal. */
 const INTERRUPT_CODES = new Set<string>([SchedulerErrorCode.draining, SupervisorErrorCode.shuttingDown]);
 
@@ -458,18 +454,17 @@ export class DirectRuns {
 
   /** The `invoke_agent` span of one attempt at a run: a new trace, or a child of `parent`. */
   #startSpan(record: RunRecord, parent?: SpanParent): TraceSpan | undefined {
-    const name = record.agent ?? "oxios";
-    return this.#options.tracer?.startSpan(`${GenAiSpan.invokeAgent} ${name}`, {
-      ...(parent === undefined ? {} : { parent }),
-      attributes: {
-        [GenAiAttribute.operationName]: GenAiSpan.invokeAgent,
-        [GenAiAttribute.agentId]: record.agentId,
-        [GenAiAttribute.agentName]: name,
-        [GenAiAttribute.conversationId]: record.sessionId,
-        "oxios.run.id": record.taskId,
-        "oxios.run.resumes": record.resumes,
+    return startRunSpan(
+      this.#options.tracer,
+      {
+        agentId: record.agentId,
+        runId: record.taskId,
+        ...(record.agent === undefined ? {} : { agent: record.agent }),
+        ...(record.sessionId === undefined ? {} : { sessionId: record.sessionId }),
+        ...(record.resumes === undefined ? {} : { resumes: record.resumes }),
       },
-    });
+      parent,
+    );
   }
 
   #liveAgent(agentId: string): boolean {
@@ -500,7 +495,7 @@ export class DirectRuns {
       }));
     } else {
       const error = KernelError.from(outcome.error, RuntimeErrorCode.runFailed);
-      record.status = CANCEL_CODES.has(error.code) ? "cancelled" : "failed";
+      record.status = endedStatus(error.code);
       record.error = { code: error.code, message: this.#redact(error.message) };
       this.#options.logger?.info("direct run ended without a result", {
         taskId: record.taskId,
@@ -516,20 +511,5 @@ export class DirectRuns {
       if (old !== undefined) this.#records.delete(old);
     }
     return structuredClone(record);
-  }
-}
-
-/** A finished run's outcome on its span: usage and finish reason, or the error code (status ERROR). */
-function describeRun(span: TraceSpan, record: RunRecord): void {
-  span.setAttributes({
-    "oxios.run.status": record.status,
-    [GenAiAttribute.responseModel]: record.model,
-    [GenAiAttribute.inputTokens]: record.usage?.inputTokens,
-    [GenAiAttribute.outputTokens]: record.usage?.outputTokens,
-    [GenAiAttribute.finishReasons]: record.finishReason === undefined ? undefined : [record.finishReason],
-  });
-  if (record.status === "failed" && record.error !== undefined) span.fail(record.error.code);
-  else if (record.status === "cancelled" && record.error !== undefined) {
-    span.setAttributes({ [GenAiAttribute.errorType]: record.error.code });
   }
 }

@@ -7,6 +7,10 @@
  *   evaluate (mechanical first, the model when inconclusive; pass ≥ 0.8) → evolve and rerun
  *   at most 3 times keeping the best → the episode stored as a memory → OrchestrationResult.
  *
+ * With a tracer, each agent run is an `invoke_agent` span (model and tool calls its children):
+ * a message's first run starts its trace, and its later runs (group parts, evolutions) are
+ * children of that first span, in the same trace; the result carries the trace id.
+ *
  * A seed with five or more acceptance criteria is split into subtasks that run in parallel
  * as an agent group. Interview sessions live in the StateStore, so they survive restarts.
  * `stream()` is the same pipeline as an async iterator of phases, text deltas, tool activity
@@ -34,8 +38,10 @@ import { type InterviewDecision, interview } from "./interview.ts";
 import { assertSessionId, type InterviewSession, InterviewSessions } from "./interview-sessions.ts";
 import type { AgentMemoryPort } from "./ports.ts";
 import type { ResolvedModel } from "./providers/resolve-model.ts";
+import { describeRun, endedStatus, startRunSpan } from "./run-spans.ts";
 import type { Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
+import type { SpanParent, Tracer } from "./tracing.ts";
 
 export const MAX_EVOLUTIONS = 3;
 export const GROUP_THRESHOLD = 5;
@@ -70,6 +76,8 @@ export interface OrchestrationResult {
   score?: number;
   /** Runs made (1 + evolutions). */
   generations?: number;
+  /** The OpenTelemetry trace of the message's agent runs (32 hex digits) when the kernel exports traces. */
+  traceId?: string;
   /** 0: answered, asked, or the task passed; 1: the best run failed its evaluation. */
   exitCode: 0 | 1;
   durationMs: number;
@@ -101,6 +109,21 @@ export interface OrchestratorOptions {
   toolNames?: () => readonly string[];
   /** Reruns after a failed evaluation, 0–3. Default 3. */
   maxEvolutions?: number;
+  /** Where each agent run's `invoke_agent` span goes (its model and tool calls are children). */
+  tracer?: Tracer;
+}
+
+/** What the runs of one message share. */
+interface RunContext {
+  sessionId: string;
+  spaceId: string;
+  signal: AbortSignal | undefined;
+  observe: Observer;
+  priority: Priority | undefined;
+  model: ResolvedModel;
+  profile: string | undefined;
+  /** The span of the message's first run, once it started: later runs are its children. */
+  trace: SpanParent | undefined;
 }
 
 interface Attempt {
@@ -246,7 +269,7 @@ export class Orchestrator {
     session.updatedAt = clock.now();
     await this.#sessions.save(session);
 
-    const context = {
+    const context: RunContext = {
       sessionId,
       spaceId: space.id,
       signal,
@@ -254,6 +277,7 @@ export class Orchestrator {
       priority: request.priority,
       model,
       profile: request.agent,
+      trace: undefined,
     };
     let best = await this.#attempt(seed, seedId, 0, context);
     let current = best;
@@ -292,25 +316,13 @@ export class Orchestrator {
       evaluationPassed: best.evaluation.passed,
       score: best.evaluation.score,
       generations: generation + 1,
+      ...(context.trace === undefined ? {} : { traceId: context.trace.traceId }),
       exitCode: best.evaluation.passed ? 0 : 1,
     });
   }
 
   /** One run of a seed (a group when it has ≥ 5 criteria) and its evaluation. */
-  async #attempt(
-    seed: Seed,
-    seedId: string,
-    generation: number,
-    context: {
-      sessionId: string;
-      spaceId: string;
-      signal: AbortSignal | undefined;
-      observe: Observer;
-      priority: Priority | undefined;
-      model: ResolvedModel;
-      profile: string | undefined;
-    },
-  ): Promise<Attempt> {
+  async #attempt(seed: Seed, seedId: string, generation: number, context: RunContext): Promise<Attempt> {
     const { sessionId, observe } = context;
     const criteria = seed.acceptanceCriteria ?? [];
     const parts = criteria.length >= GROUP_THRESHOLD ? splitSeed(seed) : [seed];
@@ -330,7 +342,7 @@ export class Orchestrator {
       return Promise.all(
         parts.map(async (part, index) => {
           const agentId = agents[index]?.id ?? "";
-          const outcome = await this.#runOne(agentId, part, context);
+          const outcome = await this.#runOne(agentId, part, { seedId, generation }, context);
           const evaluation =
             groupId === undefined
               ? undefined
@@ -370,27 +382,45 @@ export class Orchestrator {
     };
   }
 
+  /** One agent run in its `invoke_agent` span (started before the first await: part 1 starts the trace). */
   async #runOne(
     agentId: string,
     seed: Seed,
-    context: { sessionId: string; spaceId: string; signal: AbortSignal | undefined; observe: Observer },
+    of: { seedId: string; generation: number },
+    context: RunContext,
   ): Promise<RunOutcome> {
+    const span = startRunSpan(
+      this.#options.tracer,
+      {
+        agentId,
+        ...of,
+        sessionId: context.sessionId,
+        ...(context.profile === undefined ? {} : { agent: context.profile }),
+      },
+      context.trace,
+    );
+    if (span !== undefined) context.trace ??= span.context;
     const job: AgentJob = {
       seed,
       sessionId: context.sessionId,
       spaceId: context.spaceId,
       onTextDelta: (delta, id) => context.observe({ type: "text", delta, agentId: id }),
       onToolActivity: (activity) => context.observe(activity),
+      ...(span === undefined ? {} : { trace: span.context }),
     };
     try {
-      return { ok: true, result: await this.#options.runner.run(agentId, job, context.signal) };
+      const result = await this.#options.runner.run(agentId, job, context.signal);
+      if (span !== undefined) describeRun(span, { ...result, status: "completed" });
+      return { ok: true, result };
     } catch (error) {
+      const failure = KernelError.from(error, RuntimeErrorCode.runFailed);
+      if (span !== undefined) describeRun(span, { status: endedStatus(failure.code), error: failure });
       // The caller's abort ends the pipeline; any other failure is a run that scored 0.
       throwIfAborted(context.signal);
-      const failure = KernelError.from(error, RuntimeErrorCode.runFailed);
       this.#options.logger?.warn("agent run failed", { agentId, code: failure.code, message: failure.message });
       return { ok: false, code: failure.code, message: failure.message };
     } finally {
+      span?.end();
       // Each attempt's agent is one-shot: end it so a long-running kernel does not collect idle agents.
       await this.#options.runner.retire(agentId, "attempt finished");
     }

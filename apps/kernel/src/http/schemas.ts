@@ -211,6 +211,7 @@ export const OrchestrationResultSchema = z
     evaluationPassed: z.boolean().optional(),
     score: z.number().optional(),
     generations: z.number().optional(),
+    traceId: z.string().optional(),
     exitCode: z.union([z.literal(0), z.literal(1)]),
     durationMs: z.number(),
   })

@@ -4,7 +4,8 @@
 // gen_ai.* attributes and the fake model's token usage; the run record (and the HTTP API) and
 // the run's events carry that trace id; no prompt, tool input, answer or key is in any
 // attribute; stop exports everything; an unreachable endpoint fails no run and logs a warning;
-// a run resumed after a restart continues its trace.
+// a run resumed after a restart continues its trace; a chat message that becomes a task is
+// traced the same way, its trace id on the chat response.
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -127,6 +128,21 @@ function hasToolResult(request: FakeRequest): boolean {
  * workspace (refused by the gate); "hang" never answers; others answer at once.
  */
 function responder(request: FakeRequest) {
+  // The chat interview: every message is a task whose seed goal is the message.
+  if (JSON.stringify(request.body.response_format ?? "").includes("isTask")) {
+    return {
+      json: {
+        isTask: true,
+        chatResponse: "",
+        complexity: "simple",
+        questions: [],
+        clarity: { goal: 1, constraints: 1, criteria: 1 },
+        goal: "write GOAL-MARKER a note",
+        constraints: [],
+        acceptanceCriteria: ["the write tool succeeds"],
+      },
+    };
+  }
   const goal = lastUserText(request.body) ?? "";
   if (goal.startsWith("hang")) return { hang: true as const };
   if (goal.startsWith("outside") && !hasToolResult(request)) {
@@ -281,6 +297,60 @@ describe("OpenTelemetry traces", () => {
     }
     // The configured headers went with the export.
     expect(receiver.headers[0]?.authorization).toBe(`Bearer ${OTEL_TOKEN}`);
+  });
+
+  it("a chat message that becomes a task: its run → model calls → tool call spans, the trace id on the chat response", async () => {
+    const fake = await startFake();
+    const receiver = await startReceiver();
+    const { kernel, stop } = await boot(tempHome(), fake, { OXIOS_OTEL_ENDPOINT: receiver.endpoint });
+    const token = "otel-test-api-token";
+    const api = createApi({ kernel, token, streams: new StreamRegistry() });
+    const response = await api.request("/api/chat", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ message: "PROMPT-MARKER write me a note", sessionId: "s-otel-chat" }),
+    });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as { kind: string; agentId?: string; seedId?: string; traceId?: string };
+    expect(result).toMatchObject({ kind: "task", evaluationPassed: true });
+    const traceId = result.traceId as string;
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+
+    await stop();
+    const spans = receiver.spans.filter((span) => span.traceId === traceId);
+    const run = spans.find((span) => span.attributes["gen_ai.operation.name"] === "invoke_agent");
+    expect(run).toMatchObject({
+      parentSpanId: "",
+      attributes: {
+        "gen_ai.agent.id": result.agentId,
+        "gen_ai.conversation.id": "s-otel-chat",
+        "oxios.seed.id": result.seedId,
+        "oxios.run.status": "completed",
+        "gen_ai.usage.input_tokens": 312,
+        "gen_ai.usage.output_tokens": 20,
+      },
+    });
+    const chats = spans.filter((span) => span.attributes["gen_ai.operation.name"] === "chat");
+    const tools = spans.filter((span) => span.attributes["gen_ai.operation.name"] === "execute_tool");
+    expect(spans).toHaveLength(4);
+    expect(chats).toHaveLength(2);
+    for (const chat of chats) {
+      expect(chat).toMatchObject({
+        parentSpanId: run?.spanId,
+        attributes: { "gen_ai.provider.name": "openai-compatible", "gen_ai.request.model": "fake" },
+      });
+    }
+    expect(tools).toEqual([
+      expect.objectContaining({
+        name: "execute_tool write",
+        parentSpanId: run?.spanId,
+        attributes: expect.objectContaining({ "gen_ai.tool.name": "write" }),
+      }),
+    ]);
+    const exported = receiver.bodies.join("\n");
+    for (const secret of ["PROMPT-MARKER", "GOAL-MARKER", "TOOL-INPUT-MARKER", "ANSWER-MARKER", API_KEY]) {
+      expect(exported).not.toContain(secret);
+    }
   });
 
   it("a failed tool call and a cancelled run end their spans with the KernelError code (status ERROR for failures)", async () => {

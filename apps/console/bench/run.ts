@@ -15,21 +15,13 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { median, writeBenchResults } from "@oxios/tooling/bench";
+import { CHROMIUM_FLAGS } from "@oxios/tools/browser";
 import { chromium } from "playwright-core";
 import { consoleRoutes, findConsoleDir } from "../../kernel/src/http/console-assets.ts";
 import { startKernel } from "../test/kernel-process.ts";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const DIST = new URL("../dist/", import.meta.url);
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 function firstLoadJsGzipKb(): number {
   const html = readFileSync(new URL("index.html", DIST), "utf8");
@@ -93,7 +85,7 @@ async function main(): Promise<void> {
   const jsKb = firstLoadJsGzipKb();
   const bootMs = bootCostMs();
   const kernel = await startKernel({ config: "", env: {} });
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: [...CHROMIUM_FLAGS] });
   try {
     const renders: number[] = [];
     for (let round = 0; round < 7; round++) {

@@ -5,20 +5,12 @@
 import { mkdirSync } from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { FakeLlmServer, type FakeRequest, type FakeToolCall, lastUserText } from "@oxios/runtime/testing";
+import { CHROMIUM_FLAGS } from "@oxios/tools/browser";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KernelProcess, startKernel } from "./kernel-process.ts";
 
 const SCREENSHOTS = new URL("../test-results/screenshots/", import.meta.url).pathname;
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** One run at a time, so a second run waits in the queue while the first is held. */
 const CONFIG = `
@@ -106,7 +98,7 @@ describe("the console in Chromium against a real kernel", () => {
         OXIOS_LLM_API_KEY: "sk-console-test-llm-key",
       },
     });
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: [...CHROMIUM_FLAGS] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.on("console", (message) => {

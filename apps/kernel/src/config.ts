@@ -138,6 +138,11 @@ export interface KernelConfig {
   schedules: ScheduleSetting[];
   /** The line of each key of config.toml, for errors found at boot. */
   configLines: ConfigLines;
+  /**
+   * The value of every key marked `secret` in `CONFIG_KEYS`, from config.toml or the environment
+   * (a table's values one by one): the kernel's redactor takes them all.
+   */
+  secretValues: ReadonlyArray<{ key: string; value: string }>;
 }
 
 /** One key of config.toml. */
@@ -152,6 +157,11 @@ export interface KeySpec {
   defaultText?: string;
   /** A value shown, commented out, in the generated config.toml where the key has no default. */
   example?: unknown;
+  /**
+   * The value is a credential (a string, or a table whose values are): an error about it never
+   * repeats it, and every value in force reaches the kernel's redactor (`KernelConfig.secretValues`).
+   */
+  secret?: true;
   parse(value: unknown): unknown;
 }
 
@@ -283,6 +293,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     },
   },
   llm_api_key: {
+    secret: true,
     env: "OXIOS_LLM_API_KEY",
     form: "a non-empty string",
     description: "the model provider's API key; prefer the environment to this file",
@@ -291,6 +302,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     parse: text,
   },
   api_token: {
+    secret: true,
     env: "OXIOS_API_TOKEN",
     form: "a string of at least 16 characters without spaces",
     description: "the bearer token of the HTTP API (never the LLM key)",
@@ -382,6 +394,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     },
   },
   a2a_tokens: {
+    secret: true,
     env: "OXIOS_A2A_TOKENS",
     form: "a table of A2A agent base URL → bearer token (a JSON object in the environment)",
     description: "bearer tokens sent to remote A2A agents, by base URL (another Oxios kernel wants its API token)",
@@ -459,6 +472,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     },
   },
   database_auth_token: {
+    secret: true,
     env: "OXIOS_DATABASE_AUTH_TOKEN",
     form: "the token (a JWT) the database server accepts, without spaces",
     description: "the token a served database asks for; prefer the environment to this file",
@@ -478,6 +492,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     parse: httpUrl,
   },
   otel_headers: {
+    secret: true,
     env: "OXIOS_OTEL_HEADERS",
     form: "a table of header name → value sent with every trace export (name=value,… in the environment)",
     description: "headers for the trace exporter, such as an API key of a hosted collector; secrets",
@@ -579,7 +594,24 @@ export function readConfigSource(path: string): { table: Record<string, unknown>
 }
 
 /** Keys whose values are secrets: an error about them never repeats the value. */
-const SECRET_KEYS = new Set(["llm_api_key", "api_token", "a2a_tokens", "database_auth_token", "otel_headers"]);
+const SECRET_KEYS = new Set(
+  Object.entries(CONFIG_KEYS)
+    .filter(([, spec]) => spec.secret === true)
+    .map(([key]) => key),
+);
+
+/** Every value in force of the keys marked `secret` (a table's values one by one), by key. */
+function secretValuesOf(values: Readonly<Record<string, unknown>>): Array<{ key: string; value: string }> {
+  const found: Array<{ key: string; value: string }> = [];
+  for (const key of SECRET_KEYS) {
+    const value = values[key];
+    if (typeof value === "string") found.push({ key, value });
+    else if (isTable(value)) {
+      for (const item of Object.values(value)) if (typeof item === "string") found.push({ key, value: item });
+    }
+  }
+  return found;
+}
 
 /** The OpenTelemetry SDK's standard variables, read when the kernel's own key is not set anywhere. */
 const STANDARD_FALLBACKS: ReadonlyArray<readonly [key: string, variable: string]> = [
@@ -808,6 +840,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     agents,
     schedules,
     configLines: lines,
+    secretValues: secretValuesOf(values),
   };
   if (config.apiToken !== undefined && config.apiToken === config.llmApiKey) {
     throw new KernelError(KernelErrorCode.configInvalid, "OXIOS_API_TOKEN must not equal the LLM API key", {

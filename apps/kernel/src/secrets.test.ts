@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CONFIG_KEYS, loadConfig } from "./config.ts";
 import { kernelRedactor, kernelSecrets } from "./secrets.ts";
 
 describe("the kernel's secrets", () => {
@@ -60,5 +64,46 @@ describe("the kernel's secrets", () => {
     expect(redactor.redact(text)).toBe(
       "[redacted:api-token] [redacted:llm-api-key] [redacted:a2a-token] [redacted:mcp:gh] [redacted:env:DEPLOY_SECRET]",
     );
+  });
+
+  it("include every secret config key set only in config.toml (#15, #20)", () => {
+    const home = mkdtempSync(join(tmpdir(), "oxios-secrets-"));
+    writeFileSync(
+      join(home, "config.toml"),
+      [
+        'llm_api_key = "sk-toml-llm-0123456789"',
+        'api_token = "toml-api-token-0123456789"',
+        'database_url = "http://10.0.0.5:8080"',
+        'database_auth_token = "eyJtoml.database.token"',
+        "[a2a_tokens]",
+        '"https://peer.example" = "toml-a2a-token-0123"',
+        "[otel_headers]",
+        'authorization = "Bearer toml-otel-bearer-0123"',
+        "",
+      ].join("\n"),
+    );
+    const loaded = loadConfig({ OXIOS_HOME: home });
+    const redactor = kernelRedactor({ config: loaded, apiToken: "oxt_generated-0123456789", environment: {} });
+    const values = [
+      "sk-toml-llm-0123456789",
+      "toml-api-token-0123456789",
+      "eyJtoml.database.token",
+      "toml-a2a-token-0123",
+      "toml-otel-bearer-0123",
+    ];
+    for (const value of values) expect(redactor.redact(`got ${value}`)).not.toContain(value);
+    expect(redactor.redact("got eyJtoml.database.token")).toBe("got [redacted:config:database_auth_token]");
+    // Every key marked secret is one the redactor took: a new secret key cannot be forgotten.
+    const secretKeys = Object.entries(CONFIG_KEYS)
+      .filter(([, spec]) => spec.secret === true)
+      .map(([key]) => key);
+    expect(secretKeys.sort()).toEqual([
+      "a2a_tokens",
+      "api_token",
+      "database_auth_token",
+      "llm_api_key",
+      "otel_headers",
+    ]);
+    expect(new Set(loaded.secretValues.map((secret) => secret.key))).toEqual(new Set(secretKeys));
   });
 });

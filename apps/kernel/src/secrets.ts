@@ -1,9 +1,11 @@
 /**
  * The kernel's one Redactor, built once at boot from every secret the process holds: the
- * API token, the LLM key, the A2A tokens, the values of its environment variables named like
- * a secret (`*KEY*`, `*TOKEN*`, `*SECRET*`, `*PASSWORD*`), and the secret-looking values of
- * MCP servers' `env` and `headers`. It is handed to the tools gate, the audit trail, memory,
- * the conversation buffers, the state store and git layer, and the logger.
+ * API token, the LLM key, the A2A tokens, the value of every config key marked secret (from
+ * config.toml or the environment: `database_auth_token`, `otel_headers`, …), the values of
+ * its environment variables named like a secret (`*KEY*`, `*TOKEN*`, `*SECRET*`,
+ * `*PASSWORD*`), and the secret-looking values of MCP servers' `env` and `headers`. It is
+ * handed to the tools gate, the audit trail, memory, the conversation buffers, the state store
+ * and git layer, and the logger.
  */
 
 import { isSecretName, type Secret, SecretRedactor, secretsFromEnvironment } from "@oxios/core";
@@ -24,7 +26,8 @@ function credential(label: string, value: string): Secret[] {
 }
 
 export interface KernelSecretsInput {
-  config: Pick<KernelConfig, "llmApiKey" | "a2aTokens" | "mcpServers"> & Partial<Pick<KernelConfig, "otelHeaders">>;
+  config: Pick<KernelConfig, "llmApiKey" | "a2aTokens" | "mcpServers"> &
+    Partial<Pick<KernelConfig, "otelHeaders" | "secretValues">>;
   /** The API token in force (generated or `OXIOS_API_TOKEN`). */
   apiToken: string;
   /** The kernel process's environment. */
@@ -45,6 +48,15 @@ export function kernelSecrets(input: KernelSecretsInput): Secret[] {
     const table = transport.type === "stdio" ? transport.env : transport.headers;
     for (const [name, value] of Object.entries(table)) {
       if (isSecretName(name) || CREDENTIAL_HEADERS.has(name.toLowerCase())) secrets.push(...credential(label, value));
+    }
+  }
+  // Every config key marked secret, from config.toml or the environment (`database_auth_token`, …);
+  // a value already labelled above keeps its label.
+  const known = new Set(secrets.map((secret) => secret.value));
+  for (const { key, value } of config.secretValues ?? []) {
+    for (const secret of credential(`config:${key}`, value)) {
+      if (!known.has(secret.value)) secrets.push(secret);
+      known.add(secret.value);
     }
   }
   secrets.push(...secretsFromEnvironment(input.environment));

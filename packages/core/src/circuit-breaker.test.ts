@@ -112,6 +112,24 @@ describe("CircuitBreaker", () => {
     );
   });
 
+  it("a throwing isFailure during a probe counts as a failure and never leaves the probe stuck", async () => {
+    const clock = new ManualClock(0);
+    const breaker = new CircuitBreaker({ clock, failureThreshold: 1, openMs: 1_000 });
+    await failTimes(breaker, 1);
+    clock.advance(1_000);
+    expect(breaker.state).toBe("half-open");
+    const classifierBug = new Error("classifier broke");
+    const throwing = (): boolean => {
+      throw classifierBug;
+    };
+    await expect(breaker.run(fail, throwing)).rejects.toBe(classifierBug);
+    expect(breaker.state).toBe("open");
+    expect(breaker.consecutiveFailures).toBe(2);
+    clock.advance(1_000);
+    await expect(breaker.run(async () => "recovered")).resolves.toBe("recovered");
+    expect(breaker.state).toBe("closed");
+  });
+
   it("the step protocol: a probe without a verdict is released for the next caller", () => {
     const clock = new ManualClock(0);
     const breaker = new CoreCircuitBreaker({ clock, failureThreshold: 1, openMs: 100, name: "agent-x" });

@@ -115,7 +115,9 @@ export class CircuitBreaker {
    * decides which errors count against the circuit (an abort by the caller does not).
    *
    * Throws: `openError()` (`CIRCUIT_OPEN`, or the configured `openErrorCode`) while open or
-   * while another probe runs, without calling `call`; otherwise `call`'s error unchanged.
+   * while another probe runs, without calling `call`; otherwise `call`'s error unchanged. If
+   * `isFailure` itself throws, that counts as a failure (a half-open probe ends and the circuit
+   * opens again) and `isFailure`'s error reaches the caller instead.
    * Abort: takes no signal; `call` watches its own, and `isFailure` decides whether its abort
    * error counts as a failure (when not, a half-open probe is released).
    */
@@ -126,8 +128,14 @@ export class CircuitBreaker {
       this.success();
       return value;
     } catch (error) {
-      if (isFailure(error)) this.failure();
-      else this.release();
+      // A throwing `isFailure` is a failure verdict: the breaker always leaves the probe state.
+      let failed = true;
+      try {
+        failed = isFailure(error);
+      } finally {
+        if (failed) this.failure();
+        else this.release();
+      }
       throw error;
     }
   }

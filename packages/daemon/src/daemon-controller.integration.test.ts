@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -209,5 +209,22 @@ describe("DaemonController with a real daemon process", () => {
     await expect(controller.start({ ...options, command: join(home, "no-such-program") })).rejects.toMatchObject({
       code: "DAEMON_START_FAILED",
     });
+  });
+
+  it("a logs/ that is a file is DAEMON_START_FAILED with the platform's error as cause", async () => {
+    await writeFile(join(home, "logs"), "not a directory");
+    const error = await controller.start(await startOptions()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KernelError);
+    expect(error).toMatchObject({ code: "DAEMON_START_FAILED", details: { path: join(home, "logs") } });
+    expect((error as KernelError).cause).toMatchObject({ code: "EEXIST" });
+    expect(await inspectPidFile(home)).toEqual({ state: "absent" });
+  });
+
+  it("a log path that is a directory is DAEMON_START_FAILED with the platform's error as cause", async () => {
+    await mkdir(join(home, "logs", "oxios.log"), { recursive: true });
+    const error = await controller.start(await startOptions()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(KernelError);
+    expect(error).toMatchObject({ code: "DAEMON_START_FAILED", details: { path: controller.logPath } });
+    expect((error as KernelError).cause).toMatchObject({ code: "EISDIR" });
   });
 });

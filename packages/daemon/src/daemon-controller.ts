@@ -140,10 +140,10 @@ export class DaemonController {
    *
    * Throws: `DAEMON_OPTIONS_INVALID` (non-positive `timeoutMs`, empty command, bad `healthUrl`),
    * `DAEMON_ALREADY_RUNNING`, `DAEMON_PID_FILE_FAILED` (pid file unreadable or not removable),
-   * `DAEMON_START_FAILED` (the log cannot be inspected, spawn failed, or the process exited
-   * first; `details.logTail`),
+   * `DAEMON_START_FAILED` (`logs/` or the log cannot be created, inspected or opened, with the
+   * platform's error as `cause`; spawn failed, or the process exited first; `details.logTail`),
    * `DAEMON_START_TIMEOUT` (not healthy in time; the process was killed), `DAEMON_STOP_FAILED`
-   * if that kill is refused; the platform's error when `logs/` or the log cannot be created.
+   * if that kill is refused.
    */
   async start(options: DaemonStartOptions): Promise<DaemonStarted> {
     const timeoutMs = positive(options.timeoutMs ?? 15_000, "timeoutMs");
@@ -275,14 +275,19 @@ export class DaemonController {
   /** Creates `logs/`, appends a run marker, and returns the log's size before this run. */
   async #openLogForRun(options: DaemonStartOptions): Promise<number> {
     // The log can hold whatever the daemon printed: only its owner may read it (home and logs/ 0700, the file 0600).
-    await mkdir(join(this.home, "logs"), { recursive: true, mode: 0o700 });
+    const logs = join(this.home, "logs");
+    try {
+      await mkdir(logs, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw this.#logUnusable(logs, error);
+    }
     let offset = 0;
     try {
       offset = (await stat(this.logPath)).size;
     } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw KernelError.from(error, DaemonErrorCode.startFailed);
+      if (errorCode(error) !== "ENOENT") throw this.#logUnusable(this.logPath, error);
     }
-    const handle = await open(this.logPath, "a", 0o600);
+    const handle = await this.#openLog();
     try {
       const command = [options.command, ...(options.args ?? [])].join(" ");
       await handle.write(`--- ${new Date(this.#clock.now()).toISOString()} starting: ${command}\n`);
@@ -292,13 +297,30 @@ export class DaemonController {
     return offset;
   }
 
+  /** Opens the log for appending; `DAEMON_START_FAILED` with the cause when it cannot be. */
+  async #openLog() {
+    try {
+      return await open(this.logPath, "a", 0o600);
+    } catch (error) {
+      throw this.#logUnusable(this.logPath, error);
+    }
+  }
+
+  #logUnusable(path: string, error: unknown): KernelError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new KernelError(DaemonErrorCode.startFailed, `cannot use the daemon log at ${path}: ${reason}`, {
+      cause: error,
+      details: { path, ...(errorCode(error) === undefined ? {} : { errno: errorCode(error) }) },
+    });
+  }
+
   async #spawn(options: DaemonStartOptions, logOffset: number): Promise<ChildProcess> {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...process.env, ...options.env, OXIOS_HOME: this.home })) {
       if (value !== undefined) env[key] = value;
     }
     // O_APPEND: every write of the child lands at the end, whatever else writes the file.
-    const log = await open(this.logPath, "a", 0o600);
+    const log = await this.#openLog();
     let child: ChildProcess;
     let spawned: Promise<Error | undefined>;
     let exit: Promise<ExitInfo>;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
@@ -140,6 +140,28 @@ describe("pid file", () => {
       hostname: "h",
       token: "t",
     });
+  });
+
+  it("a release that fails leaves the holder releasable: the next call removes the file", async () => {
+    const pidFile = await acquirePidFile({ home });
+    const path = pidFilePath(home);
+    const text = await readFile(path, "utf8");
+    // A directory where the file was: reading it fails (EISDIR), as any platform error would.
+    await rm(path);
+    await mkdir(path);
+    await expect(pidFile.release()).rejects.toMatchObject({ code: "DAEMON_PID_FILE_FAILED" });
+    await rm(path, { recursive: true });
+    await writeFile(path, text);
+    expect(await pidFile.release()).toBe(true);
+    expect(await inspectPidFile(home)).toEqual({ state: "absent" });
+    expect(await pidFile.release()).toBe(false);
+  });
+
+  it("concurrent releases share one removal", async () => {
+    const pidFile = await acquirePidFile({ home });
+    expect(await Promise.all([pidFile.release(), pidFile.release()])).toEqual([true, true]);
+    expect(await inspectPidFile(home)).toEqual({ state: "absent" });
+    expect(await pidFile.release()).toBe(false);
   });
 
   it("translates file system failures into DAEMON_PID_FILE_FAILED", async () => {

@@ -220,6 +220,7 @@ export class PidFile {
   readonly path: string;
   #record: PidRecord;
   #released = false;
+  #releasing: Promise<boolean> | undefined;
   readonly #logger: Logger | undefined;
 
   constructor(path: string, record: PidRecord, logger: Logger | undefined) {
@@ -255,24 +256,34 @@ export class PidFile {
 
   /**
    * Removes the pid file if it still carries this holder's token. Idempotent; returns whether
-   * a file was removed.
+   * a file was removed. Calls made while one is under way share its outcome.
    *
-   * Throws: `DAEMON_PID_FILE_FAILED` when the file cannot be read or removed (a later call
-   * answers `false` without trying again).
+   * Throws: `DAEMON_PID_FILE_FAILED` when the file cannot be read or removed; the holder is
+   * then still unreleased, so a later call tries again.
    */
-  async release(): Promise<boolean> {
-    if (this.#released) return false;
-    this.#released = true;
+  release(): Promise<boolean> {
+    if (this.#released) return Promise.resolve(false);
+    this.#releasing ??= this.#release().finally(() => {
+      this.#releasing = undefined;
+    });
+    return this.#releasing;
+  }
+
+  /** One release attempt; marks the holder released only once the file is dealt with. */
+  async #release(): Promise<boolean> {
     const raw = await readIfPresent(this.path);
     if (raw === undefined) {
+      this.#released = true;
       this.#logger?.warn("pid file already gone at release", { path: this.path });
       return false;
     }
     if (parsePidRecord(raw)?.token !== this.#record.token) {
+      this.#released = true;
       this.#logger?.warn("pid file now belongs to another process; left in place", { path: this.path });
       return false;
     }
     const removed = await removeIfPresent(this.path);
+    this.#released = true;
     this.#logger?.info("pid file removed", { path: this.path });
     return removed;
   }

@@ -109,14 +109,54 @@ describe("ShutdownSequence", () => {
       { name: "flush audit", status: "ok", durationMs: 300, timeoutMs: 1_000 },
     ]);
     expect(report.durationMs).toBe(5_300);
+    let joined = false;
+    const settled = sequence.settled().then(() => {
+      joined = true;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(joined).toBe(false);
+    expect(logger.find("warn", "finished after its timeout")).toEqual([]);
     releaseStuck();
-    await Promise.resolve();
-    await Promise.resolve();
-    await Promise.resolve();
+    await settled;
     expect(logger.find("warn", "finished after its timeout")[0]?.fields).toMatchObject({
       step: "drain scheduler",
       status: "ok",
     });
+  });
+
+  it("settled() joins a timed-out step that fails late, once its end is logged", async () => {
+    const clock = new ManualClock(0);
+    const logger = createMemoryLogger();
+    let failStuck: (error: Error) => void = () => undefined;
+    const sequence = new ShutdownSequence({ logger, clock }).add(
+      "flush git",
+      () =>
+        new Promise<void>((_resolve, reject) => {
+          failStuck = reject;
+        }),
+      { timeoutMs: 100 },
+    );
+    const running = sequence.run("stop");
+    await clock.advanceAsync(100);
+    expect((await running).steps[0]?.status).toBe("timed-out");
+    failStuck(new Error("git lock held"));
+    await sequence.settled();
+    expect(logger.find("warn", "finished after its timeout")[0]?.fields).toMatchObject({
+      step: "flush git",
+      status: "failed",
+      error: { code: "DAEMON_SHUTDOWN_STEP_FAILED" },
+    });
+  });
+
+  it("settled() before any run and after a run without late steps resolves at once", async () => {
+    const sequence = new ShutdownSequence({ logger: createMemoryLogger(), clock: new ManualClock(0) }).add(
+      "stop intake",
+      () => undefined,
+    );
+    await sequence.settled();
+    await sequence.run();
+    await sequence.settled();
   });
 
   it("runs once: a second run returns the same report without running hooks again", async () => {

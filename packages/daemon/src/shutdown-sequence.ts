@@ -70,6 +70,8 @@ export class ShutdownSequence {
   readonly #clock: Clock;
   readonly #defaultTimeoutMs: number;
   #running: Promise<ShutdownReport> | undefined;
+  /** Steps that outlived their timeout, each until its late end is logged. */
+  readonly #late: Promise<void>[] = [];
 
   constructor(options: ShutdownSequenceOptions) {
     this.#logger = options.logger;
@@ -116,11 +118,24 @@ export class ShutdownSequence {
    * Throws: nothing; a failed step is in the report with its KernelError's code (a non-Kernel
    * error as `DAEMON_SHUTDOWN_STEP_FAILED`), a timed-out one with `TIMED_OUT`.
    * Abort: takes no signal; a step's own signal aborts with `TIMED_OUT` when its timeout
-   * passes, and the sequence goes on without waiting for that step.
+   * passes, and the sequence goes on without waiting for that step (`settled()` joins it).
    */
   run(reason = "shutdown"): Promise<ShutdownReport> {
     this.#running ??= this.#runAll(reason);
     return this.#running;
+  }
+
+  /**
+   * Resolves once `run` has finished and every step that outlived its timeout has ended and
+   * been logged: `run` does not wait for those, whoever owns the process joins them here
+   * (a step that never ends keeps this pending).
+   *
+   * Throws: nothing of its own; a rejection of the logger's `warn` for a late step.
+   * Abort: takes no signal; the late steps were aborted with `TIMED_OUT` at their timeout.
+   */
+  async settled(): Promise<void> {
+    if (this.#running !== undefined) await this.#running;
+    await Promise.all(this.#late);
   }
 
   async #runAll(reason: string): Promise<ShutdownReport> {
@@ -166,13 +181,15 @@ export class ShutdownSequence {
         details: { step: name, timeoutMs },
       });
       controller.abort(error);
-      // The hook keeps running in the background after its timeout; its end is still logged.
-      void work.then((late) =>
-        this.#logger.warn("shutdown step finished after its timeout", {
-          step: name,
-          status: late.status,
-          ...(late.status === "failed" ? { error: late.error } : {}),
-        }),
+      // The hook keeps running after its timeout; its end is still logged, and `settled()` joins it.
+      this.#late.push(
+        work.then((late) =>
+          this.#logger.warn("shutdown step finished after its timeout", {
+            step: name,
+            status: late.status,
+            ...(late.status === "failed" ? { error: late.error } : {}),
+          }),
+        ),
       );
       this.#logger.error("shutdown step timed out", { step: name, timeoutMs, durationMs });
       return { name, status: "timed-out", durationMs, timeoutMs, error: { code: error.code, message: error.message } };

@@ -169,6 +169,14 @@ function text(value: unknown): string | undefined {
   return typeof value === "string" && value.trim().length > 0 ? value.trim() : undefined;
 }
 
+/** A parser of a trimmed, non-empty string that matches `pattern` whole. */
+function textMatching(pattern: RegExp): (value: unknown) => string | undefined {
+  return (value) => {
+    const matched = text(value);
+    return matched !== undefined && pattern.test(matched) ? matched : undefined;
+  };
+}
+
 function flag(value: unknown): boolean | undefined {
   if (typeof value === "boolean") return value;
   if (typeof value !== "string") return undefined;
@@ -287,10 +295,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     description: "the model server's base URL: an OpenAI-compatible server, Ollama on another host, a proxy",
     defaultText: `the provider's own (ollama: ${DEFAULT_OLLAMA_URL})`,
     example: "http://127.0.0.1:8000/v1",
-    parse: (value) => {
-      const url = text(value);
-      return url !== undefined && /^https?:\/\/\S+$/.test(url) ? url : undefined;
-    },
+    parse: textMatching(/^https?:\/\/\S+$/),
   },
   llm_api_key: {
     secret: true,
@@ -308,10 +313,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     description: "the bearer token of the HTTP API (never the LLM key)",
     defaultText: "generated into $OXIOS_HOME/api-token",
     example: "a-long-random-token-of-your-own",
-    parse: (value) => {
-      const token = text(value);
-      return token !== undefined && /^\S{16,}$/.test(token) ? token : undefined;
-    },
+    parse: textMatching(/^\S{16,}$/),
   },
   max_concurrent: {
     env: "OXIOS_MAX_CONCURRENT",
@@ -478,10 +480,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     description: "the token a served database asks for; prefer the environment to this file",
     defaultText: "none (a file needs no token)",
     example: "eyJ…",
-    parse: (value) => {
-      const token = text(value);
-      return token !== undefined && /^\S+$/.test(token) ? token : undefined;
-    },
+    parse: textMatching(/^\S+$/),
   },
   otel_endpoint: {
     env: "OXIOS_OTEL_ENDPOINT",
@@ -506,10 +505,7 @@ export const CONFIG_KEYS: Readonly<Record<string, KeySpec>> = {
     description: "this kernel's id among the nodes sharing a served database",
     defaultText: "<hostname>:<port>",
     example: "node-a",
-    parse: (value) => {
-      const id = text(value);
-      return id !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(id) ? id : undefined;
-    },
+    parse: textMatching(/^[A-Za-z0-9._:-]{1,64}$/),
   },
   cluster_lease_ms: {
     env: "OXIOS_CLUSTER_LEASE_MS",

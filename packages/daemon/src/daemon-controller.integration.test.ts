@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, KernelError } from "@oxios/core";
 import { createMemoryLogger } from "@oxios/core/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { DaemonController, type DaemonStartOptions } from "./daemon-controller.ts";
 import { inspectPidFile, pidFilePath } from "./pid-file.ts";
 import { probeProcess } from "./process-probe.ts";
@@ -101,7 +101,9 @@ describe("DaemonController with a real daemon process", () => {
     expect(processes()).toBe(before);
     expect(await watched.stop({ timeoutMs: 10_000 })).toMatchObject({ outcome: "graceful", exitCode: 0 });
     expect(sending).toEqual([before + 1]);
-    expect(processes()).toBe(before);
+    // The child's handle is closed by libuv at the end of the loop turn that reported its exit,
+    // which may come after stop resolves; it must go then, not stay ref'd.
+    await vi.waitFor(() => expect(processes()).toBe(before), { timeout: 10_000 });
   });
 
   it("creates a missing home 0700, logs/ 0700 and the log and pid file 0600", async () => {

@@ -3,7 +3,8 @@
  * database (sqld) and take queued tasks only through `admitNext`. One write transaction
  * (`BEGIN IMMEDIATE`: sqld's primary serialises writes, so no other node's write comes between
  * its statements) picks the oldest task of the highest priority that may run now and admits
- * it, and takes a token from the task's rate bucket. A task may run now when
+ * it, and takes a token from the task's rate bucket (without any rate limit, the admitting
+ * `UPDATE` alone, one statement, which the database runs atomically). A task may run now when
  * - fewer than `maxConcurrent` tasks hold a live lease in the whole cluster;
  * - its profile has a cap (`profileCaps`) and fewer tasks of that profile hold a live lease;
  * - its rate key has a limit (`ratePerMinute`, `rateLimits`) and the key's bucket in
@@ -115,7 +116,8 @@ const RECLAIM = `UPDATE scheduler_tasks SET status = 'queued', lease_owner = NUL
 
 /**
  * Admits the next queued task to `node` when the cluster's limits allow it (see the module
- * comment), in one write transaction. Returns `undefined` when nothing queued may run now.
+ * comment), in one write transaction — or, when no rate key has a limit, in its one
+ * statement, which is atomic on its own. Returns `undefined` when nothing queued may run now.
  *
  * Throws: `SCHEDULER_LIMIT_INVALID` for a cap that is not a positive integer or a rate that is
  * not a positive number; the `DATABASE_*` codes of `@oxios/database` (`DATABASE_UNAVAILABLE`
@@ -123,7 +125,7 @@ const RECLAIM = `UPDATE scheduler_tasks SET status = 'queued', lease_owner = NUL
  */
 export function admitNext(database: Database, options: AdmitNextOptions): AdmittedTask | undefined {
   const limits = admissionLimits(options);
-  return database.transaction(() => {
+  const admit = (): AdmittedTask | undefined => {
     const row = database.get<{ id: string; attempts: number; rate_key: string }>(ADMIT_NEXT, [
       options.node,
       options.now + options.leaseMs,
@@ -137,7 +139,8 @@ export function admitNext(database: Database, options: AdmitNextOptions): Admitt
     const rate = limits.rateOf(row.rate_key);
     if (rate > 0) database.run(TAKE_TOKEN, [row.rate_key, rate, options.now]);
     return { id: row.id, attempts: Number(row.attempts) };
-  });
+  };
+  return limits.anyRate ? database.transaction(admit) : admit();
 }
 
 /** The options as the statements bind them: caps and rates as JSON, 0 for "no rate limit". */
@@ -158,6 +161,7 @@ function admissionLimits(options: AdmitNextOptions) {
     profileCaps: JSON.stringify(caps),
     rates: JSON.stringify(rates),
     defaultRate,
+    anyRate: defaultRate > 0 || Object.values(rates).some((rate) => rate > 0),
     rateOf: (key: string) => (Object.hasOwn(rates, key) ? (rates[key] as number) : defaultRate),
   };
 }

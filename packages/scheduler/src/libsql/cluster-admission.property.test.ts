@@ -172,7 +172,7 @@ describe("admitNext against a model", () => {
           }
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });

@@ -4,11 +4,12 @@
  * (`BEGIN IMMEDIATE`: sqld's primary serialises writes, so no other node's write comes between
  * its statements) picks the oldest task of the highest priority that may run now and admits
  * it, and takes a token from the task's rate bucket (without any rate limit, the admitting
- * `UPDATE` alone, one statement, which the database runs atomically). A task may run now when
+ * `UPDATE` alone, one statement, which the database runs atomically). A task may run now while
  * - fewer than `maxConcurrent` tasks hold a live lease in the whole cluster;
- * - its profile has a cap (`profileCaps`) and fewer tasks of that profile hold a live lease;
- * - its rate key has a limit (`ratePerMinute`, `rateLimits`) and the key's bucket in
- *   `scheduler_rate_buckets` holds a whole token at the node's `now`.
+ * - fewer tasks of its profile hold a live lease than the profile's cap (`profileCaps`; a
+ *   profile without a cap, or a task without a profile, is not limited here);
+ * - its rate key's bucket in `scheduler_rate_buckets` holds a whole token at the node's `now`
+ *   (`ratePerMinute`, `rateLimits`; a key without a finite rate is not limited).
  * A task held back by its profile's cap or its empty bucket does not hold back the tasks
  * behind it. The global cap, the profile caps and the buckets therefore hold however many
  * nodes ask at once: a 60/min bucket admits 60 a minute across the cluster, not 60 per node.

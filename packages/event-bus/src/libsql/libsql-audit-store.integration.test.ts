@@ -209,7 +209,7 @@ describe("LibsqlAuditStore", () => {
     // and the chain continues cleanly after the crash
     expect((await trail.append({ actor: "after", action: "crash.recovered" })).seq).toBe(entries.length + 1);
     await trail.close();
-  }, 60_000);
+  });
 
   it("keeps one chain written by three node processes on one sqld: every append lands, and it verifies", async () => {
     const server = await startSqld();

@@ -14,7 +14,8 @@
 // 3. Memory (bench/memory-bench.ts): hybrid search through sqld against the embedded file at
 //    the same memories, p50, and the same results (goal ≤ 2×).
 // Environment: CLUSTER_BENCH_TASKS (10000), CLUSTER_BENCH_ROUNDS (3), CLUSTER_BENCH_RUNS (600),
-// CLUSTER_BENCH_MEMORIES (100000); `--only=queue,nodes,memory` picks rows. Writes
+// CLUSTER_BENCH_MEMORIES (100000), CLUSTER_BENCH_PROFILE (a directory: the queue row's worker
+// processes write CPU profiles there); `--only=queue,nodes,memory` picks rows. Writes
 // bench/results/cluster/latest.json.
 import { loadavg } from "node:os";
 import { join } from "node:path";

@@ -10,6 +10,7 @@ import { type BenchCase, median } from "@oxios/tooling/bench";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
 import { type KernelProcess, startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
 import { untilFinished } from "./durable.ts";
+import { type SqldStats, sqldStats } from "./sqld-stats.ts";
 
 const CAP = 24;
 const LATENCY_MS = 200;
@@ -30,13 +31,19 @@ async function startCluster(size: number, env: Record<string, string>): Promise<
   return { sqld, nodes };
 }
 
-async function stopCluster(cluster: Cluster): Promise<void> {
+/** Stops the nodes and sqld; returns what sqld executed over the cluster's life. */
+async function stopCluster(cluster: Cluster): Promise<SqldStats> {
   for (const node of cluster.nodes) {
     if (node.child.exitCode !== null || node.child.signalCode !== null) continue;
     node.child.kill("SIGTERM");
     await node.exited;
   }
-  await cluster.sqld.close();
+  await cluster.sqld.stop();
+  try {
+    return sqldStats(cluster.sqld);
+  } finally {
+    await cluster.sqld.close();
+  }
 }
 
 /** Runs per second for `runs` runs POSTed at once round-robin over the cluster's nodes. */
@@ -68,6 +75,7 @@ export async function benchNodes(options: { runs: number; rounds: number }): Pro
   const clusters: Cluster[] = [];
   const three: number[] = [];
   const one: number[] = [];
+  const stats: SqldStats[] = [];
   try {
     clusters.push(await startCluster(3, env), await startCluster(1, env));
     const [threeNodes, oneNode] = clusters as [Cluster, Cluster];
@@ -86,9 +94,16 @@ export async function benchNodes(options: { runs: number; rounds: number }): Pro
       );
     }
   } finally {
-    for (const cluster of clusters) await stopCluster(cluster);
+    for (const cluster of clusters) stats.push(await stopCluster(cluster));
     await fake.close();
   }
+  // Every run the cluster served: the warm-up's and each round's.
+  const runsServed = 48 + options.runs * options.rounds;
+  const perRun = stats.map(
+    (entry) =>
+      `${(entry.statements / runsServed).toFixed(1)} statements and ${(entry.executingMs / runsServed).toFixed(2)} ms executing per run`,
+  );
+  console.log(`nodes: sqld of 3 nodes ${perRun[0]}; of 1 node ${perRun[1]}`);
   return {
     name: `nodes: ${options.runs} runs at ${LATENCY_MS} ms model latency, global cap ${CAP}, 3 nodes vs 1 (both on sqld), median of ${options.rounds}`,
     ours: median(three),
@@ -97,6 +112,6 @@ export async function benchNodes(options: { runs: number; rounds: number }): Pro
     unit: "runs/s",
     better: "higher",
     goal: { atLeast: 2.5 },
-    notes: `3 nodes ${three.map((value) => value.toFixed(1)).join(", ")}; 1 node ${one.map((value) => value.toFixed(1)).join(", ")} runs/s; the cap's ceiling is ${(CAP * 1000) / LATENCY_MS} runs/s`,
+    notes: `3 nodes ${three.map((value) => value.toFixed(1)).join(", ")}; 1 node ${one.map((value) => value.toFixed(1)).join(", ")} runs/s; the cap's ceiling is ${(CAP * 1000) / LATENCY_MS} runs/s; sqld: 3 nodes ${perRun[0]}, 1 node ${perRun[1]}`,
   };
 }

@@ -11,8 +11,11 @@ import { startRedis } from "@oxios/tooling/redis";
 import { startSqld } from "@oxios/tooling/sqld";
 import { Queue } from "bullmq";
 import type { QueueBenchMessage, QueueWorkerMessage } from "./queue-protocol.ts";
+import { type SqldStats, sqldStats } from "./sqld-stats.ts";
 
 const NODES = 3;
+const profileDir = process.env.CLUSTER_BENCH_PROFILE;
+const STALL_MS = 60_000;
 
 /** One worker process and the completions it reported. */
 class QueueWorker {
@@ -25,7 +28,13 @@ class QueueWorker {
 
   constructor(file: string, args: string[]) {
     this.#child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-      execArgv: ["--conditions=@oxios/source", "--import", "tsx"],
+      execArgv: [
+        "--conditions=@oxios/source",
+        "--import",
+        "tsx",
+        // CLUSTER_BENCH_PROFILE=DIR: every worker writes a CPU profile into DIR when it exits.
+        ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
+      ],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     let readyResolve: () => void = () => undefined;
@@ -79,36 +88,55 @@ function shares(total: number): number[] {
   return Array.from({ length: NODES }, (_, index) => Math.floor(total / NODES) + (index < total % NODES ? 1 : 0));
 }
 
-/** Starts the workers, sends go, and returns tasks per second once they completed `total`. */
+/**
+ * Starts the workers, sends go, and returns tasks per second once they completed `total`.
+ * Rejects when a worker fails, or when no task completes for STALL_MS (a wedged node).
+ */
 async function round(workers: QueueWorker[], total: number): Promise<number> {
+  let watchdog: ReturnType<typeof setInterval> | undefined;
   try {
     await Promise.all(workers.map((worker) => worker.ready));
+    let progressAt = performance.now();
+    let completed = 0;
     const finished = new Promise<void>((resolve, reject) => {
       const check = () => {
         const failure = workers.map((worker) => worker.failure).find((error) => error !== undefined);
+        const now = workers.reduce((sum, worker) => sum + worker.completed, 0);
+        if (now > completed) {
+          completed = now;
+          progressAt = performance.now();
+        }
         if (failure !== undefined) reject(failure);
-        else if (workers.reduce((sum, worker) => sum + worker.completed, 0) >= total) resolve();
+        else if (completed >= total) resolve();
+        else if (performance.now() - progressAt > STALL_MS) {
+          reject(new Error(`stalled: ${completed} of ${total} completed, none for ${STALL_MS / 1000} s`));
+        }
       };
       for (const worker of workers) worker.onProgress(check);
+      watchdog = setInterval(check, 1_000);
     });
     const started = performance.now();
     for (const worker of workers) worker.send({ kind: "go" });
     await finished;
     return (total / (performance.now() - started)) * 1000;
   } finally {
+    clearInterval(watchdog);
     for (const worker of workers) worker.onProgress(() => undefined);
     await Promise.all(workers.map((worker) => worker.stop()));
   }
 }
 
-async function oxiosRound(total: number, concurrency: number): Promise<number> {
+/** A round of ours, and what sqld executed in it (boot and shutdown of the nodes included). */
+async function oxiosRound(total: number, concurrency: number): Promise<{ rate: number; sqld: SqldStats }> {
   const sqld = await startSqld();
   try {
     const workers = shares(total).map(
       (share, index) =>
         new QueueWorker("./queue-node-oxios.ts", [sqld.url, `node-${index}`, String(share), String(concurrency)]),
     );
-    return await round(workers, total);
+    const rate = await round(workers, total);
+    await sqld.stop();
+    return { rate, sqld: sqldStats(sqld) };
   } finally {
     await sqld.close();
   }
@@ -131,30 +159,53 @@ export async function benchQueue(options: { tasks: number; rounds: number; concu
   const redis = await startRedis();
   const ours: number[] = [];
   const bullmq: number[] = [];
+  const served: SqldStats[] = [];
+  const failures: string[] = [];
+  /** A failed round is reported, not retried: the row's median is over the rounds that finished. */
+  const attempt = async (side: string, body: () => Promise<void>): Promise<void> => {
+    try {
+      await body();
+    } catch (error) {
+      const message = `${side}: ${error instanceof Error ? error.message : String(error)}`;
+      console.log(`queue round failed, ${message}`);
+      failures.push(message);
+    }
+  };
   try {
     for (let index = 0; index < options.rounds; index++) {
       // Alternate who goes first, so a slow spell of the machine hits both alike.
       const pair = [
-        async () => ours.push(await oxiosRound(options.tasks, options.concurrency)),
-        async () => bullmq.push(await bullmqRound(redis.port, `bench-${index}`, options.tasks, options.concurrency)),
+        () =>
+          attempt("ours", async () => {
+            const result = await oxiosRound(options.tasks, options.concurrency);
+            ours.push(result.rate);
+            served.push(result.sqld);
+          }),
+        () =>
+          attempt("BullMQ", async () => {
+            bullmq.push(await bullmqRound(redis.port, `bench-${index}`, options.tasks, options.concurrency));
+          }),
       ];
       if (index % 2 === 1) pair.reverse();
       for (const run of pair) await run();
+      const stats = served.at(-1);
       console.log(
-        `queue round ${index + 1}: ours ${Math.round(ours.at(-1) ?? 0)} tasks/s, BullMQ ${Math.round(bullmq.at(-1) ?? 0)} tasks/s`,
+        `queue round ${index + 1}: ours ${Math.round(ours.at(-1) ?? 0)} tasks/s, BullMQ ${Math.round(bullmq.at(-1) ?? 0)} tasks/s; sqld executed ${stats?.statements} statements in ${Math.round(stats?.executingMs ?? 0)} ms (slowest ${stats?.slowest?.ms} ms: ${stats?.slowest?.sql})`,
       );
     }
   } finally {
     await redis.close();
   }
   return {
-    name: `queue: ${options.tasks.toLocaleString("en-US")} no-op tasks submit → admit → complete, ${NODES} nodes, global concurrency ${options.concurrency}, median of ${options.rounds}`,
+    name: `queue: ${options.tasks.toLocaleString("en-US")} no-op tasks submit → admit → complete, ${NODES} nodes, global concurrency ${options.concurrency}, median of ${ours.length} / ${bullmq.length} finished rounds of ${options.rounds}`,
     ours: median(ours),
     baseline: median(bullmq),
     baselineName: `BullMQ 6.7.0 on Redis ${redis.version}, ${NODES} workers`,
     unit: "tasks/s",
     better: "higher",
     goal: { atLeast: 0.5 },
-    notes: `ours ${ours.map(Math.round).join(", ")}; BullMQ ${bullmq.map(Math.round).join(", ")} tasks/s`,
+    notes: `ours ${ours.map(Math.round).join(", ")}; BullMQ ${bullmq.map(Math.round).join(", ")} tasks/s; sqld per round: ${served
+      .map((stats) => `${stats.statements} statements, ${Math.round(stats.executingMs)} ms executing`)
+      .join("; ")}${failures.length === 0 ? "" : `; failed rounds: ${failures.join("; ")}`}`,
   };
 }

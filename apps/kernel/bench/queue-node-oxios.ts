@@ -17,10 +17,19 @@ const [url, node, tasksText, concurrencyText] = process.argv.slice(2) as [string
 const tasks = Number(tasksText);
 const concurrency = Number(concurrencyText);
 const LEASE_MS = 30_000;
+const CHUNK = 100;
 
+// Each distinct warning or error is printed once; how often each came is printed at the stop.
+const seen = new Map<string, number>();
 const logger = createLogger({
   level: "warn",
-  write: (record) => console.error(`[${node}] ${record.level} ${record.message} ${JSON.stringify(record.fields)}`),
+  write: (record) => {
+    const error = (record.fields.error ?? {}) as { code?: string; message?: string };
+    const key = `${record.level} ${record.message} ${error.code ?? ""} ${error.message ?? ""}`;
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    if (count === 1) console.error(`[${node}] ${record.level} ${record.message} ${JSON.stringify(record.fields)}`);
+  },
 });
 const clock = systemClock;
 const database = await openDatabase({ url, logger, synchronous: "normal" });
@@ -60,20 +69,30 @@ const noop = async (): Promise<undefined> => undefined;
 
 onBench({
   go() {
-    for (let index = 0; index < tasks; index++) {
-      scheduler.run({ payload: { index } }, noop).then(
-        async () => {
-          done++;
-          if (done < tasks) return reporter.add();
-          // The last one: what the node completed is committed before it says so.
-          await taskStore.flush();
-          process.send?.({ kind: "completed", count: done } satisfies QueueWorkerMessage);
-        },
-        (error: unknown) => fail(error),
-      );
-    }
+    // In chunks of CHUNK submits, one chunk per turn of the event loop (the baseline adds its
+    // jobs with `addBulk` in chunks of the same size): each chunk's rows go to sqld in one
+    // group commit. All of a node's submits in one turn would make one transaction of
+    // thousands of statements, each an HTTP round trip, which outlives sqld's transaction
+    // timeout (TRANSACTION_TIMEOUT): the whole group commit fails and those tasks are lost.
+    const submitFrom = (start: number): void => {
+      for (let index = start; index < Math.min(tasks, start + CHUNK); index++) {
+        scheduler.run({ payload: { index } }, noop).then(
+          async () => {
+            done++;
+            if (done < tasks) return reporter.add();
+            // The last one: what the node completed is committed before it says so.
+            await taskStore.flush();
+            process.send?.({ kind: "completed", count: done } satisfies QueueWorkerMessage);
+          },
+          (error: unknown) => fail(error),
+        );
+      }
+      if (start + CHUNK < tasks) setImmediate(() => submitFrom(start + CHUNK));
+    };
+    submitFrom(0);
   },
   async stop() {
+    for (const [key, count] of seen) if (count > 1) console.error(`[${node}] ${count}× ${key}`);
     cluster?.stopAdmitting();
     await scheduler.drain({ timeoutMs: 10_000 });
     await cluster?.leave();

@@ -5,6 +5,7 @@
 // cluster's nodes) and ends when every run has finished (long polls on the node that took it),
 // and its throughput is runs ÷ that wall time. The cap bounds both sides at
 // cap × 1000 / latency = 120 runs/s: the ceiling is printed beside the figures.
+import { readFileSync } from "node:fs";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { type BenchCase, median } from "@oxios/tooling/bench";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
@@ -46,8 +47,33 @@ async function stopCluster(cluster: Cluster): Promise<SqldStats> {
   }
 }
 
-/** Runs per second for `runs` runs POSTed at once round-robin over the cluster's nodes. */
-async function round(cluster: Cluster, runs: number, label: string): Promise<number> {
+/** CPU time a process has used so far (user + system), in ms; Linux `/proc/<pid>/stat`. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th, in ticks of 10 ms.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU ms the cluster's kernels and its sqld have used so far. */
+function clusterCpu(cluster: Cluster): { kernels: number; sqld: number } {
+  return {
+    kernels: cluster.nodes.reduce((sum, node) => sum + cpuMs(node.child.pid), 0),
+    sqld: cpuMs(cluster.sqld.pid),
+  };
+}
+
+interface Round {
+  /** Runs per second. */
+  rate: number;
+  /** CPU ms per run of the kernels together, and of sqld. */
+  kernelCpuPerRun: number;
+  sqldCpuPerRun: number;
+}
+
+/** `runs` runs POSTed at once round-robin over the cluster's nodes, until all have finished. */
+async function round(cluster: Cluster, runs: number, label: string): Promise<Round> {
+  const cpuBefore = clusterCpu(cluster);
   const started = performance.now();
   const submitted = await Promise.all(
     Array.from({ length: runs }, async (_, index) => {
@@ -60,7 +86,17 @@ async function round(cluster: Cluster, runs: number, label: string): Promise<num
   const wall = performance.now() - started;
   const completed = statuses.filter((status) => status === "completed").length;
   if (completed !== runs) throw new Error(`${label}: ${completed} of ${runs} runs completed`);
-  return (runs / wall) * 1000;
+  const cpuAfter = clusterCpu(cluster);
+  return {
+    rate: (runs / wall) * 1000,
+    kernelCpuPerRun: (cpuAfter.kernels - cpuBefore.kernels) / runs,
+    sqldCpuPerRun: (cpuAfter.sqld - cpuBefore.sqld) / runs,
+  };
+}
+
+function describe(entry: Round | undefined): string {
+  if (entry === undefined) return "-";
+  return `${entry.rate.toFixed(1)} runs/s, CPU per run ${entry.kernelCpuPerRun.toFixed(1)} ms in the kernels + ${entry.sqldCpuPerRun.toFixed(1)} ms in sqld`;
 }
 
 export async function benchNodes(options: { runs: number; rounds: number }): Promise<BenchCase> {
@@ -73,8 +109,8 @@ export async function benchNodes(options: { runs: number; rounds: number }): Pro
     OXIOS_HTTP_RATE_PER_MIN: "1000000",
   };
   const clusters: Cluster[] = [];
-  const three: number[] = [];
-  const one: number[] = [];
+  const three: Round[] = [];
+  const one: Round[] = [];
   const stats: SqldStats[] = [];
   try {
     clusters.push(await startCluster(3, env), await startCluster(1, env));
@@ -89,9 +125,7 @@ export async function benchNodes(options: { runs: number; rounds: number }): Pro
       ];
       if (index % 2 === 1) pair.reverse();
       for (const run of pair) await run();
-      console.log(
-        `nodes round ${index + 1}: 3 nodes ${(three.at(-1) ?? 0).toFixed(1)} runs/s, 1 node ${(one.at(-1) ?? 0).toFixed(1)} runs/s (ceiling ${(CAP * 1000) / LATENCY_MS})`,
-      );
+      console.log(`nodes round ${index + 1}: 3 nodes ${describe(three.at(-1))}; 1 node ${describe(one.at(-1))}`);
     }
   } finally {
     for (const cluster of clusters) stats.push(await stopCluster(cluster));
@@ -106,12 +140,12 @@ export async function benchNodes(options: { runs: number; rounds: number }): Pro
   console.log(`nodes: sqld of 3 nodes ${perRun[0]}; of 1 node ${perRun[1]}`);
   return {
     name: `nodes: ${options.runs} runs at ${LATENCY_MS} ms model latency, global cap ${CAP}, 3 nodes vs 1 (both on sqld), median of ${options.rounds}`,
-    ours: median(three),
-    baseline: median(one),
+    ours: median(three.map((entry) => entry.rate)),
+    baseline: median(one.map((entry) => entry.rate)),
     baselineName: "1 node",
     unit: "runs/s",
     better: "higher",
     goal: { atLeast: 2.5 },
-    notes: `3 nodes ${three.map((value) => value.toFixed(1)).join(", ")}; 1 node ${one.map((value) => value.toFixed(1)).join(", ")} runs/s; the cap's ceiling is ${(CAP * 1000) / LATENCY_MS} runs/s; sqld: 3 nodes ${perRun[0]}, 1 node ${perRun[1]}`,
+    notes: `3 nodes: ${three.map(describe).join("; ")}. 1 node: ${one.map(describe).join("; ")}. The cap's ceiling is ${(CAP * 1000) / LATENCY_MS} runs/s; sqld: 3 nodes ${perRun[0]}, 1 node ${perRun[1]}`,
   };
 }

@@ -1,18 +1,17 @@
 // One worker process of the cluster bench's baseline: BullMQ 6 on the redis-server the bench
 // started. Each process is a producer and a worker, like a node of ours: on go it adds its
-// share of the no-op jobs (`addBulk` in chunks of 100, BullMQ's counterpart of our group
-// commit), and its `Worker` (local concurrency = the global one) takes jobs from the shared
+// share of the no-op jobs (`addBulk` in chunks of SUBMIT_CHUNK, BullMQ's counterpart of our
+// group commit), and its `Worker` (local concurrency = the global one) takes jobs from the shared
 // queue, whose global concurrency (`setGlobalConcurrency`, set by the bench) caps all workers
 // together. A job's processor returns at once; a completion is counted on the worker's
 // `completed` event, which fires once the job is moved to completed in Redis.
 // argv: port, queue name, jobs to add, concurrency.
 import { Queue, Worker } from "bullmq";
-import { completionReporter, fail, onBench, type QueueWorkerMessage } from "./queue-protocol.ts";
+import { SUBMIT_CHUNK as CHUNK, completionReporter, fail, onBench, type QueueWorkerMessage } from "./queue-protocol.ts";
 
 const [portText, name, jobsText, concurrencyText] = process.argv.slice(2) as [string, string, string, string];
 const connection = { host: "127.0.0.1", port: Number(portText), maxRetriesPerRequest: null };
 const jobs = Number(jobsText);
-const CHUNK = 100;
 
 const queue = new Queue(name, { connection });
 const worker = new Worker(name, async () => undefined, { connection, concurrency: Number(concurrencyText) });

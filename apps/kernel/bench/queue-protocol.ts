@@ -3,6 +3,16 @@
 // bench says go, the worker submits its share of the no-op tasks and reports the tasks it has
 // completed (its own count), then stops when told to.
 
+/**
+ * Tasks a worker submits per turn of the event loop (ours) or per `addBulk` (BullMQ). Each of
+ * our chunks is one group commit on sqld: an interactive transaction of one HTTP round trip per
+ * statement that holds sqld's write lock throughout. With chunks of 100, on a loaded two-core
+ * machine, those transactions held the lock for seconds, the other nodes' `BEGIN IMMEDIATE`
+ * failed with SQLITE_BUSY, and a node whose group commit failed refused every later write
+ * (the task store keeps the failure): the round stalled. Small chunks keep the transactions short.
+ */
+export const SUBMIT_CHUNK = 10;
+
 export type QueueWorkerMessage =
   | { kind: "ready" }
   | { kind: "completed"; count: number }

@@ -166,13 +166,16 @@ export async function benchQueue(options: { tasks: number; rounds: number; concu
     try {
       await body();
     } catch (error) {
-      const message = `${side}: ${error instanceof Error ? error.message : String(error)}`;
+      // The first line: a worker's failure carries its stack after it.
+      const message = `${side}: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`;
       console.log(`queue round failed, ${message}`);
       failures.push(message);
     }
   };
   try {
     for (let index = 0; index < options.rounds; index++) {
+      const oursBefore = ours.length;
+      const bullmqBefore = bullmq.length;
       // Alternate who goes first, so a slow spell of the machine hits both alike.
       const pair = [
         () =>
@@ -188,9 +191,11 @@ export async function benchQueue(options: { tasks: number; rounds: number; concu
       ];
       if (index % 2 === 1) pair.reverse();
       for (const run of pair) await run();
-      const stats = served.at(-1);
+      const rate = (values: number[], before: number) =>
+        values.length > before ? `${Math.round(values.at(-1) ?? 0)} tasks/s` : "failed";
+      const stats = served.length > oursBefore ? served.at(-1) : undefined;
       console.log(
-        `queue round ${index + 1}: ours ${Math.round(ours.at(-1) ?? 0)} tasks/s, BullMQ ${Math.round(bullmq.at(-1) ?? 0)} tasks/s; sqld executed ${stats?.statements} statements in ${Math.round(stats?.executingMs ?? 0)} ms (slowest ${stats?.slowest?.ms} ms: ${stats?.slowest?.sql})`,
+        `queue round ${index + 1}: ours ${rate(ours, oursBefore)}, BullMQ ${rate(bullmq, bullmqBefore)}${stats === undefined ? "" : `; sqld executed ${stats.statements} statements in ${Math.round(stats.executingMs)} ms (slowest ${stats.slowest?.ms} ms: ${stats.slowest?.sql})`}`,
       );
     }
   } finally {

@@ -57,8 +57,13 @@ export function onBench(handlers: { go: () => void; stop: () => Promise<void> })
   });
 }
 
+let failed = false;
+
+/** Reports the worker's first failure to the bench and disconnects; later ones are left out. */
 export function fail(error: unknown): void {
   process.exitCode = 1;
+  if (failed) return;
+  failed = true;
   if (!process.connected) {
     console.error(error);
     return;

@@ -37,6 +37,63 @@ function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open: () => open() };
 }
 
+/** One server-sent event as a client reads it. */
+interface SseEvent {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+function parseEvent(block: string): SseEvent | undefined {
+  let event = "message";
+  let id: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "id") id = value;
+    else if (field === "data") data.push(value);
+  }
+  if (data.length === 0) return undefined;
+  return { event, ...(id === undefined ? {} : { id }), data: data.join("\n") };
+}
+
+/**
+ * Subscribes to a run's events on `node` (`GET /api/runs/{id}/events`): `received` fills as
+ * events arrive; `done` resolves with all of them once the server closes the stream.
+ */
+function subscribe(node: KernelProcess, taskId: string, lastEventId?: string) {
+  const received: SseEvent[] = [];
+  const done = (async () => {
+    const headers: Record<string, string> = lastEventId === undefined ? {} : { "last-event-id": lastEventId };
+    const response = await node.request("GET", `/api/runs/${taskId}/events`, undefined, headers);
+    if (response.status !== 200 || response.body === null) throw new Error(`events: ${response.status}`);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done: closed } = await reader.read();
+      if (closed) return received;
+      buffer += value;
+      for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+        const event = parseEvent(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+        if (event !== undefined) received.push(event);
+      }
+    }
+  })();
+  return { received, done };
+}
+
+/** The step kinds of a stream's `step` events, in order. */
+function stepKinds(events: SseEvent[]): string[] {
+  return events
+    .filter((event) => event.event === "step")
+    .map((event) => (JSON.parse(event.data) as { step: { kind: string } }).step.kind);
+}
+
 describe("three kernels on one sqld", () => {
   let sqld: SqldServer;
   let fake: FakeLlmServer;
@@ -81,11 +138,13 @@ describe("three kernels on one sqld", () => {
       OXIOS_DRAIN_TIMEOUT_MS: "1000",
       OXIOS_RATE_PER_MIN: "100000",
     };
-    // Booted side by side: the boots are most of this file's time.
-    const started = await Promise.all(
-      ["node-a", "node-b", "node-c"].map((name) => startKernel(tempHome(), { ...env, OXIOS_NODE_ID: name })),
+    // The first node creates the shared tables and the default space; the other two boot side
+    // by side after it (the boots are most of this file's time).
+    nodes.push(await startKernel(tempHome(), { ...env, OXIOS_NODE_ID: "node-a" }));
+    const others = await Promise.all(
+      ["node-b", "node-c"].map((name) => startKernel(tempHome(), { ...env, OXIOS_NODE_ID: name })),
     );
-    nodes.push(...started);
+    nodes.push(...others);
   }, 180_000);
 
   afterAll(async () => {
@@ -153,6 +212,35 @@ describe("three kernels on one sqld", () => {
     for (const run of runs) expect(tasks.get(run.taskId)).toEqual({ status: "completed", attempts: 1 });
   }, 180_000);
 
+  it("streams a run node A holds through node C: the same events as on A, through its end", async () => {
+    waves = undefined;
+    released = gate();
+    held.add("relayed");
+    const [a, , c] = nodes as [KernelProcess, KernelProcess, KernelProcess];
+    const { taskId } = await a.json<Run>("POST", "/api/runs", { goal: "relayed" });
+    // The run is at the model on node A (its reply waits), and node C does not hold it.
+    await eventually(() => (fake.requests.some((request) => lastUserText(request.body) === "relayed") ? true : undefined));
+    const onC = subscribe(c, taskId);
+    const onA = subscribe(a, taskId);
+    await eventually(() => (onC.received.length > 0 && onA.received.length > 0 ? true : undefined));
+    expect((await a.json<{ runs: Run[] }>("GET", "/api/runs")).runs.map((run) => run.taskId)).toContain(taskId);
+    expect((await c.json<{ runs: Run[] }>("GET", "/api/runs")).runs.map((run) => run.taskId)).not.toContain(taskId);
+    released.open();
+
+    const [throughC, throughA] = await Promise.all([onC.done, onA.done]);
+    expect(throughC.map((event) => event.event)).toEqual(["status", "step", "step", "end"]);
+    expect(JSON.parse(throughC[0]?.data ?? "{}")).toMatchObject({ taskId, status: "running" });
+    expect(stepKinds(throughC)).toEqual(["prompt", "model"]);
+    expect(JSON.parse(throughC.at(-1)?.data ?? "{}")).toMatchObject({ status: "completed", text: "finished relayed" });
+    // The same steps, with the same ids, and the same end on the node holding the run.
+    const steps = (events: SseEvent[]) => events.filter((event) => event.event !== "status");
+    expect(steps(throughC)).toEqual(steps(throughA));
+    // A client that lost the stream after the first step continues after it, here on node B.
+    const resumed = await subscribe(nodes[1] as KernelProcess, taskId, throughC[1]?.id).done;
+    expect(resumed.map((event) => event.event)).toEqual(["step", "end"]);
+    expect(resumed[0]).toEqual(throughC[2]);
+  }, 60_000);
+
   it("finishes the runs of a node killed mid-load on the others after its leases expire, none twice", async () => {
     waves = undefined;
     fake.resetCounters();
@@ -168,6 +256,14 @@ describe("three kernels on one sqld", () => {
     await eventually(() =>
       fake.requests.slice(requestsBefore).some((request) => held.has(lastUserText(request.body))) ? true : undefined,
     );
+    // A client follows one of node c's runs at the model through node a.
+    const atModel = fake.requests
+      .slice(requestsBefore)
+      .map((request) => lastUserText(request.body))
+      .find((goal) => held.has(goal));
+    const followed = runs.find((run) => run.goal === atModel) as (typeof runs)[number];
+    const following = subscribe(a, followed.taskId);
+    await eventually(() => (following.received.some((event) => event.event === "step") ? true : undefined));
     c.child.kill("SIGKILL");
     await c.exited;
     released.open();
@@ -179,6 +275,20 @@ describe("three kernels on one sqld", () => {
       expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
     }
     expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
+    // The stream went on through the takeover: the steps of both attempts in journal order,
+    // the prompt once, and the end the adopting node journalled.
+    const followedEvents = await following.done;
+    expect(followedEvents.at(-1)?.event).toBe("end");
+    expect(JSON.parse(followedEvents.at(-1)?.data ?? "{}")).toMatchObject({
+      status: "completed",
+      text: `finished ${followed.goal}`,
+    });
+    const kinds = stepKinds(followedEvents);
+    expect(kinds.filter((kind) => kind === "prompt")).toHaveLength(1);
+    expect(kinds.at(-1)).toBe("model");
+    const seqs = followedEvents.filter((event) => event.event === "step").map((event) => Number(event.id));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
     const tasks = await tasksInDatabase();
     const ofC = runs.filter((run) => run.node === 2);
     for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");

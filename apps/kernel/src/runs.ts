@@ -15,6 +15,7 @@ import { isFinished, type RunGoalRequest, type RunRecord, type RunStep, type Run
 import type { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import type { Scheduler } from "@oxios/scheduler";
 import { KernelErrorCode } from "./error-codes.ts";
+import { type RunEvent, runEvents } from "./run-events.ts";
 
 export type { RunRecord };
 
@@ -32,6 +33,8 @@ export interface RunServiceOptions {
    * other node's runs to wait for.
    */
   journalPollMs?: number;
+  /** How often a run's event stream reads the journal while the run goes on (ms). Default 200. */
+  eventsPollMs?: number;
 }
 
 /** What the boot found of the previous process's runs. */
@@ -174,6 +177,28 @@ export class RunService {
         });
       }
     })();
+  }
+
+  /**
+   * The events of a run after its step `afterSeq`, read from the journal (see `run-events.ts`),
+   * until the run ends, `signal` aborts or intake stops (shutdown).
+   *
+   * Throws: `RUN_NOT_FOUND` when the journal does not hold the run; `RUN_JOURNAL_*` when it
+   * cannot be read for another reason than the database being out of reach (then it waits).
+   */
+  events(taskId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
+    const { journal, clock, logger, eventsPollMs } = this.#options;
+    return runEvents(
+      { journal, clock, logger, pollMs: eventsPollMs ?? 200 },
+      taskId,
+      afterSeq,
+      AbortSignal.any([signal, this.#intake.signal]),
+    );
+  }
+
+  /** Whether intake stopped (the kernel is shutting down). */
+  get stopping(): boolean {
+    return this.#intake.signal.aborted;
   }
 
   /** Shutdown's first step: every long poll answers now. */

@@ -94,6 +94,11 @@ function stepKinds(events: SseEvent[]): string[] {
     .map((event) => (JSON.parse(event.data) as { step: { kind: string } }).step.kind);
 }
 
+/** How many runs a node reported stopped without an end (shutdown, or the journal out of reach). */
+function interruptions(node: KernelProcess): number {
+  return node.output().match(/run interrupted/g)?.length ?? 0;
+}
+
 describe("three kernels on one sqld", () => {
   let sqld: SqldServer;
   let fake: FakeLlmServer;
@@ -219,7 +224,9 @@ describe("three kernels on one sqld", () => {
     const [a, , c] = nodes as [KernelProcess, KernelProcess, KernelProcess];
     const { taskId } = await a.json<Run>("POST", "/api/runs", { goal: "relayed" });
     // The run is at the model on node A (its reply waits), and node C does not hold it.
-    await eventually(() => (fake.requests.some((request) => lastUserText(request.body) === "relayed") ? true : undefined));
+    await eventually(() =>
+      fake.requests.some((request) => lastUserText(request.body) === "relayed") ? true : undefined,
+    );
     const onC = subscribe(c, taskId);
     const onA = subscribe(a, taskId);
     await eventually(() => (onC.received.length > 0 && onA.received.length > 0 ? true : undefined));
@@ -241,12 +248,65 @@ describe("three kernels on one sqld", () => {
     expect(resumed[0]).toEqual(throughC[2]);
   }, 60_000);
 
+  it("answers DATABASE_UNAVAILABLE on intake while sqld is down, and completes every acknowledged run once when it is back", async () => {
+    waves = undefined;
+    fake.resetCounters();
+    released = gate();
+    const requestsBefore = fake.requests.length;
+    const interruptedBefore = nodes.map((node) => interruptions(node));
+    const count = 12;
+    for (let index = 0; index < count; index++) held.add(`outage ${index}`);
+    const runs = await submit("outage", count, nodes);
+    // CAP runs wait at the model for their replies; the others are queued.
+    await eventually(() => (fake.inFlight >= CAP ? true : undefined));
+
+    await sqld.kill();
+    for (const node of nodes) {
+      const response = await node.request("POST", "/api/runs", { goal: "during the outage" });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("DATABASE_UNAVAILABLE");
+    }
+    // The replies arrive while the database is away: each of those runs stops at its next journal write.
+    released.open();
+    await eventually(() => {
+      const stopped = nodes.reduce(
+        (sum, node, index) => sum + interruptions(node) - (interruptedBefore[index] ?? 0),
+        0,
+      );
+      return stopped >= CAP ? true : undefined;
+    });
+    await sqld.start();
+
+    for (const run of runs) {
+      const asked = nodes[run.node] as KernelProcess;
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      // Completed once: one prompt and one model reply in its journal, whatever attempt finished it.
+      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
+      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model"]);
+    }
+    const tasks = await tasksInDatabase();
+    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    // Nothing refused during the outage was stored.
+    const answered = fake.requests.slice(requestsBefore).map((request) => lastUserText(request.body));
+    expect(answered).not.toContain("during the outage");
+    expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
+    // The same processes take runs again.
+    for (const node of nodes) {
+      expect(node.child.exitCode).toBeNull();
+      const { taskId } = await node.json<Run>("POST", "/api/runs", { goal: `after the outage ${node.url}` });
+      expect(await node.json<Run>("GET", `/api/runs/${taskId}?waitMs=55000`)).toMatchObject({ status: "completed" });
+    }
+  }, 120_000);
+
   it("finishes the runs of a node killed mid-load on the others after its leases expire, none twice", async () => {
     waves = undefined;
     fake.resetCounters();
     saturated = gate();
     released = gate();
     const requestsBefore = fake.requests.length;
+    // The outage test's audit batches failed while sqld was away (and were retried): look at this test's output.
+    const outputBefore = nodes.map((node) => node.output().length);
     const [a, b, c] = nodes as [KernelProcess, KernelProcess, KernelProcess];
     for (let index = 0; index < RUNS; index++) if (index % 3 === 2) held.add(`killed ${index}`);
     const runs = await submit("killed", RUNS, nodes);
@@ -313,6 +373,8 @@ describe("three kernels on one sqld", () => {
     const verified = await b.json<{ ok: boolean }>("GET", "/api/audit/verify");
     expect(verified.ok).toBe(true);
     // Every node's appends went into the one chain: none was given up on.
-    for (const node of nodes) expect(node.output()).not.toMatch(/audit store failed|AUDIT_STORE_FAILED/);
+    nodes.forEach((node, index) => {
+      expect(node.output().slice(outputBefore[index])).not.toMatch(/audit store failed|AUDIT_STORE_FAILED/);
+    });
   }, 180_000);
 });

@@ -10,6 +10,7 @@ import { KernelError, type Logger, noRedaction, type Redactor } from "@oxios/cor
 import {
   acquireDatabase,
   type Database,
+  DatabaseErrorCode,
   type DatabaseSource,
   GroupCommit,
   type MigrationSet,
@@ -222,6 +223,11 @@ export class LibsqlRunJournal implements RunJournal {
     try {
       await this.#committer.write([statement]);
     } catch (error) {
+      if (KernelError.from(error).code === DatabaseErrorCode.unavailable) {
+        throw new KernelError(RuntimeErrorCode.journalUnavailable, "the run journal's database cannot be reached", {
+          cause: error,
+        });
+      }
       throw new KernelError(RuntimeErrorCode.journalFailed, "a run journal write failed", { cause: error });
     }
   }

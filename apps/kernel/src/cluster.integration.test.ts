@@ -205,8 +205,13 @@ describe("three kernels on one sqld", () => {
     for (const run of runs) {
       // Any node answers for any run, and waits for it: ask the next one over with a long poll.
       const other = nodes[(run.node + 1) % nodes.length] as KernelProcess;
-      const done = await other.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      const done = await other.json<Run & { error?: unknown }>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      // The error, if any, is part of what a failure shows.
+      expect({ status: done.status, text: done.text, error: done.error }).toEqual({
+        status: "completed",
+        text: `finished ${run.goal}`,
+        error: undefined,
+      });
     }
     expect(fake.maxInFlight).toBe(CAP);
     // One model call per run: none ran twice.

@@ -226,11 +226,6 @@ export class RunService {
     );
   }
 
-  /** Whether intake stopped (the kernel is shutting down). */
-  get stopping(): boolean {
-    return this.#intake.signal.aborted;
-  }
-
   /** Shutdown's first step: every long poll answers now. */
   stopIntake(): void {
     this.#intake.abort(new KernelError(KernelErrorCode.stopping, "the kernel is stopping"));

@@ -159,6 +159,10 @@ describe("agent profiles", () => {
     // A run without the profile is not held back by the profile's cap.
     expect(await world.runtime.runGoal({ goal: "free run" }).result).toMatchObject({ status: "completed" });
     expect(world.scheduler.queued()).toHaveLength(3);
+    // Every task carries its profile (a cluster's admission counts by it); the free run none.
+    expect(new Set([...world.scheduler.queued(), ...world.scheduler.running()].map((task) => task.profile))).toEqual(
+      new Set(["capped"]),
+    );
     holding = false;
     for (const release of held.splice(0)) release();
     expect((await Promise.all(capped.map((run) => run?.result))).map((record) => record?.status)).toEqual(

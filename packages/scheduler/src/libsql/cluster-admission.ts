@@ -240,6 +240,20 @@ export function releaseNode(database: Database, node: string, now: number): numb
   });
 }
 
+/**
+ * Hands one running task `node` holds back to the queue for any node (its run stopped here
+ * without an end being stored). False when the node no longer holds it.
+ */
+export function releaseTask(database: Database, id: string, node: string): boolean {
+  return (
+    database.run(
+      `UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      [id, node],
+    ).changes === 1
+  );
+}
+
 /** Every node registered in the database with the tasks it holds a live lease on, by id. */
 export function listNodes(database: Database, now: number): ClusterNodeRow[] {
   return database

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
 import { ManualClock, settle } from "@oxios/core/testing";
-import { openDatabase } from "@oxios/database";
+import { DatabaseErrorCode, openDatabase } from "@oxios/database";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Scheduler } from "../scheduler.ts";
 import type { TaskRecord } from "../task.ts";
@@ -339,5 +339,72 @@ describe("libsql task store", () => {
     ]);
     await scheduler.drain({ timeoutMs: 0 });
     await store.close();
+  });
+});
+
+describe("a write the database could not take", () => {
+  /** A real file database that says whether it is served, and answers DATABASE_BUSY while `busy` is set. */
+  async function databaseThat(served: boolean) {
+    const real = await openDatabase({ url });
+    const state = { busy: false };
+    const database = new Proxy(real, {
+      get(target, property) {
+        if (property === "served") return served;
+        if (property === "transaction" && state.busy) {
+          return () => {
+            throw new KernelError(DatabaseErrorCode.busy, "database: the write lock went to another node");
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    return { database, real, state };
+  }
+
+  const queued = (id: string) => ({
+    kind: "queued" as const,
+    task: {
+      id,
+      priority: "normal" as const,
+      rateKey: "default",
+      createdAt: 1,
+      enqueuedAt: 1,
+      status: "queued" as const,
+      attempts: 0,
+    },
+  });
+
+  it("on a served database a busy write is lost and counted, and the store goes on", async () => {
+    const { database, real, state } = await databaseThat(true);
+    const store = await LibsqlTaskStore.open({ database, groupCommit: true });
+    state.busy = true;
+    store.write(queued("lost"));
+    await expect(store.flush()).rejects.toMatchObject({ code: "DATABASE_BUSY" });
+    await settle();
+    expect(store.lostWrites).toBe(1);
+    state.busy = false;
+    store.write(queued("kept"));
+    await store.flush();
+    expect(store.get("kept")?.id).toBe("kept");
+    expect(store.get("lost")).toBeUndefined();
+    await store.close();
+    real.close();
+  });
+
+  it("on a file a busy write stays the store's failure", async () => {
+    const { database, real, state } = await databaseThat(false);
+    const store = await LibsqlTaskStore.open({ database, groupCommit: true });
+    state.busy = true;
+    store.write(queued("lost"));
+    await expect(store.flush()).rejects.toMatchObject({ code: "SCHEDULER_STORE_FAILED" });
+    state.busy = false;
+    await settle();
+    expect(() => store.write(queued("refused"))).toThrow(expect.objectContaining({ code: "SCHEDULER_STORE_FAILED" }));
+    expect(store.lostWrites).toBe(0);
+    await store.close().catch((error: unknown) => {
+      if (!KernelError.hasCode(error, "SCHEDULER_STORE_FAILED")) throw error;
+    });
+    real.close();
   });
 });

@@ -9,7 +9,8 @@
  *
  * A write that fails is kept as the store's failure: every later write and flush throws it
  * (`SCHEDULER_STORE_FAILED`), so a lost write is never silently followed by others — except
- * when a served database cannot be reached (`DATABASE_UNAVAILABLE`): then the write is lost
+ * when a served database cannot be reached (`DATABASE_UNAVAILABLE`) or its write lock was held
+ * by another node (`DATABASE_BUSY`): then the write is lost
  * and counted (`lostWrites`), and the store goes on once the server answers again. What such a
  * loss leaves behind is bounded: an insert lost with it was never acknowledged (the run
  * journal's record commits in the same transaction, and its caller is refused), and a lost
@@ -498,9 +499,16 @@ export class LibsqlTaskStore implements TaskStore {
     }
   }
 
-  /** A served database out of reach: the write is lost, the store is not broken. */
+  /**
+   * A served database out of reach, or one whose write lock another node held (sqld hands the
+   * lock on after its transaction timeout; nothing of the write was committed): the write is
+   * lost, the store is not broken. On a file, a busy lock stays the store's failure.
+   */
   #unreachable(error: unknown): boolean {
-    return KernelError.from(error).code === DatabaseErrorCode.unavailable;
+    const code = KernelError.from(error).code;
+    return (
+      code === DatabaseErrorCode.unavailable || (code === DatabaseErrorCode.busy && this.#database.served === true)
+    );
   }
 
   /** A row as a StoredTask, or undefined when it cannot be trusted (bad priority or payload). */

@@ -216,6 +216,16 @@ describe("SpaceManager — detectOrCreate", () => {
     expect(await codeOf(manager.detectOrCreate(7 as unknown as string))).toBe("SPACE_INPUT_INVALID");
   });
 
+  it("two managers on one store (two kernel nodes) ensuring the default at once both get the one stored", async () => {
+    const store = new InMemorySpaceStore();
+    const publisher = new RecordingPublisher();
+    const managers = [0, 1].map(() => new SpaceManager({ store, publisher, clock: new ManualClock(0) }));
+    const ensured = await Promise.all(managers.map((manager) => manager.ensureDefault()));
+    expect(ensured.map((space) => space.id)).toEqual([DEFAULT_SPACE_ID, DEFAULT_SPACE_ID]);
+    expect((await store.listSpaces()).map((space) => space.id)).toEqual([DEFAULT_SPACE_ID]);
+    expect(publisher.ofType("space.created")).toHaveLength(1);
+  });
+
   it("creates one space for 100 concurrent calls naming the same project different ways", async () => {
     const { manager, publisher } = setup();
     const messages = ["project: Orca", 'project "orca"', "work on /srv/orca", "open /srv/orca/README.md", "ORCA?"];

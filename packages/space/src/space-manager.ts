@@ -109,8 +109,10 @@ export class SpaceManager {
   /**
    * The default space, created (once, whatever the concurrency) if the store lacks it.
    *
-   * Throws: `SPACE_ID_TAKEN` or `SPACE_NAME_TAKEN` only when another manager on the same store
-   * creates it at the same moment, or another space already holds the name `Default`.
+   * When another manager on the same store (another kernel node on one database) creates it
+   * at the same moment, the store refuses the second insert and this returns the one stored.
+   *
+   * Throws: `SPACE_NAME_TAKEN` when another space already holds the name `Default`.
    */
   async ensureDefault(): Promise<Space> {
     if (this.#defaultEnsured) {
@@ -137,7 +139,16 @@ export class SpaceManager {
         updatedAt: now,
         lastActiveAt: now,
       };
-      await this.#insert(space);
+      try {
+        await this.#insert(space);
+      } catch (error) {
+        const raced =
+          KernelError.hasCode(error, SpaceErrorCode.idTaken) || KernelError.hasCode(error, SpaceErrorCode.nameTaken);
+        const stored = raced ? await this.#store.getSpace(DEFAULT_SPACE_ID) : undefined;
+        if (stored === undefined) throw error;
+        this.#defaultEnsured = true;
+        return stored;
+      }
       this.#defaultEnsured = true;
       return space;
     });

@@ -35,7 +35,7 @@ describe("pnpm dev:cluster", () => {
     }
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await eventually(() => (/the cluster is up/.test(output) ? true : undefined), 110_000);
+      await eventually(() => (/the cluster is up/.test(output) ? true : undefined), 240_000);
       const urls = [...output.matchAll(/^ {2}(node-[abc]) {2}(http:\/\/\S+)/gm)].map((match) => [match[1], match[2]]);
       expect(urls.map(([id]) => id)).toEqual(["node-a", "node-b", "node-c"]);
       const token = readFileSync(join(home, "node-b", "api-token"), "utf8").trim();
@@ -52,9 +52,12 @@ describe("pnpm dev:cluster", () => {
       const run = (await (
         await fetch(`${nodeB}/api/runs`, { method: "POST", headers, body: JSON.stringify({ goal: "say hello" }) })
       ).json()) as { taskId: string };
-      const done = (await (await fetch(`${nodeB}/api/runs/${run.taskId}?waitMs=30000`, { headers })).json()) as {
-        status: string;
-      };
+      const done = await eventually(async () => {
+        const current = (await (await fetch(`${nodeB}/api/runs/${run.taskId}?waitMs=10000`, { headers })).json()) as {
+          status: string;
+        };
+        return current.status === "queued" || current.status === "running" ? undefined : current;
+      });
       expect(done.status).toBe("completed");
     } finally {
       if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGINT");
@@ -63,5 +66,5 @@ describe("pnpm dev:cluster", () => {
     // Every node handed its work back through sqld before sqld stopped.
     expect(output.match(/"message":"left the cluster"/g)?.length).toBe(3);
     expect(output).not.toMatch(/shutdown complete with failures/);
-  }, 180_000);
+  }, 420_000);
 });

@@ -23,6 +23,10 @@ export interface SizeFigures {
   crashOpenMs: number;
   rssAfterOpen: number;
   peakRss: number;
+  /** Seconds to build this size from the previous one (our store, the exact table, LanceDB and its index). */
+  buildSeconds: number;
+  /** The machine's 1-minute load average when the queries started and when they ended. */
+  load: [number, number];
 }
 
 const PANEL = { width: 320, height: 260, left: 56, top: 40, right: 16, bottom: 44 };
@@ -134,18 +138,33 @@ function ms(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
 
-export function renderSummary(results: readonly SizeFigures[], cases: readonly BenchCase[]): string {
+export interface MachineFigures {
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  finishedAt: string;
+  totalSeconds: number;
+  loadAtEnd: number[];
+}
+
+export function renderSummary(
+  results: readonly SizeFigures[],
+  cases: readonly BenchCase[],
+  machine: MachineFigures,
+): string {
   const lines = [
     "# @oxios/memory bench",
     "",
     "`pnpm --filter @oxios/memory bench` — synthetic memories × 512-d (hashing embedder), 50 queries,",
     "medians (p50) in ms, every contender embedding the query text. Recall@10 against sqlite-vec's exact KNN.",
+    `${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; finished ${machine.finishedAt} after ${machine.totalSeconds} s;`,
+    `load average at the end ${machine.loadAtEnd.map((value) => value.toFixed(1)).join(", ")} (each size's own below).`,
     "",
-    "| size | ours hybrid | ours vector | ours recall | exact KNN | LanceDB IVF-PQ | LanceDB recall | hybrid ÷ exact | vector ÷ LanceDB | open (clean / crash) | peak RSS |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| size | ours hybrid | ours vector | ours recall | exact KNN | LanceDB IVF-PQ | LanceDB recall | hybrid ÷ exact | vector ÷ LanceDB | open (clean / crash) | peak RSS | build | load (start / end) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(
       (figures) =>
-        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}) | ${figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${(figures.vectorP50 / figures.lanceP50).toFixed(3)}× | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB |`,
+        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}) | ${figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${(figures.vectorP50 / figures.lanceP50).toFixed(3)}× | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB | ${figures.buildSeconds.toFixed(0)} s | ${figures.load[0].toFixed(1)} / ${figures.load[1].toFixed(1)} |`,
     ),
     "",
     "## Goals",

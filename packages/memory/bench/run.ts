@@ -15,7 +15,7 @@
 // MEMORY_BENCH_KEEP=1 to keep them (for profiling the built stores afterwards).
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchCase, compareOpsPerSecond, percentile, writeBenchResults } from "@oxios/tooling/bench";
@@ -75,7 +75,8 @@ const lance = await LanceBaseline.create(join(workDir, "lance"), DIMENSIONS);
 
 let built = 0;
 let copiedSeq = 0;
-async function grow(to: number): Promise<void> {
+/** Builds the corpus up to `to` memories; returns the seconds it took. */
+async function grow(to: number): Promise<number> {
   const started = performance.now();
   const store = await MemoryStore.open({ url: `file:${storePath}`, embedder, tierCaps: bigCaps });
   while (built < to) {
@@ -84,6 +85,7 @@ async function grow(to: number): Promise<void> {
     built += chunk.length;
   }
   await store.close();
+  const oursSeconds = (performance.now() - started) / 1000;
   const source = new Database(storePath, { readonly: true });
   const page = source.prepare(
     "SELECT memory_seq AS seq, vector FROM memory_embeddings WHERE memory_seq > ? ORDER BY memory_seq LIMIT 20000",
@@ -107,9 +109,11 @@ async function grow(to: number): Promise<void> {
   }
   source.close();
   const indexMs = await lance.index();
+  const seconds = (performance.now() - started) / 1000;
   console.log(
-    `corpus ${label(to)}: built in ${((performance.now() - started) / 1000).toFixed(1)} s (LanceDB IVF-PQ index ${(indexMs / 1000).toFixed(1)} s)`,
+    `corpus ${label(to)}: built in ${seconds.toFixed(1)} s (our store ${oursSeconds.toFixed(1)} s, LanceDB IVF-PQ index ${(indexMs / 1000).toFixed(1)} s), load ${loadavg()[0]?.toFixed(1)}`,
   );
+  return seconds;
 }
 
 /** Our store in a child process, answering one request at a time. */
@@ -168,7 +172,8 @@ function exactSearch(text: string): number[] {
   return (exactQuery.all([blob(embedder.embedOne(text))]) as Array<{ rowid: number }>).map((row) => row.rowid);
 }
 
-async function measureSize(size: number): Promise<SizeFigures> {
+async function measureSize(size: number, buildSeconds: number): Promise<SizeFigures> {
+  const loadAtStart = loadavg()[0] as number;
   const rounds = size >= 1_000_000 ? 1 : 3;
   const worker = new OursWorker();
   const opened = await worker.next();
@@ -258,19 +263,23 @@ async function measureSize(size: number): Promise<SizeFigures> {
     crashOpenMs: crashOpened.openMs,
     rssAfterOpen: opened.rss,
     peakRss: memory.peakRss,
+    buildSeconds,
+    load: [loadAtStart, loadavg()[0] as number],
   };
   console.log(`${label(size)}: ${JSON.stringify(figures)}`);
   return figures;
 }
 
 const results: SizeFigures[] = [];
+const benchStarted = performance.now();
 for (const size of sizes) {
-  await grow(size);
-  results.push(await measureSize(size));
+  const buildSeconds = await grow(size);
+  results.push(await measureSize(size, buildSeconds));
 }
 exactDb.close();
 
 // remember throughput: one store per contender, fed unique texts.
+const rememberLoad = loadavg()[0] as number;
 const writerA = await MemoryStore.open({ url: `file:${join(workDir, "group.db")}`, embedder, tierCaps: bigCaps });
 const writerB = await MemoryStore.open({ url: `file:${join(workDir, "single.db")}`, embedder, tierCaps: bigCaps });
 const rates = await compareOpsPerSecond(
@@ -373,12 +382,20 @@ cases.push({
   unit: "memories/s",
   better: "higher",
   goal: { atLeast: 10 },
-  notes: "400 concurrent remember() calls per round, synchronous=FULL, WAL",
+  notes: `400 concurrent remember() calls per round, synchronous=FULL, WAL; load ${rememberLoad.toFixed(1)}`,
 });
+const machine = {
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  finishedAt: new Date().toISOString(),
+  totalSeconds: Math.round((performance.now() - benchStarted) / 1000),
+  loadAtEnd: loadavg(),
+};
 
 writeBenchResults(packageDir, cases);
 const resultsDir = join(packageDir, "bench", "results");
-writeFileSync(join(resultsDir, "figures.json"), `${JSON.stringify({ results, cases }, null, 2)}\n`);
+writeFileSync(join(resultsDir, "figures.json"), `${JSON.stringify({ machine, results, cases }, null, 2)}\n`);
 writeFileSync(join(resultsDir, "latency-recall.svg"), renderChart(results));
-writeFileSync(join(resultsDir, "summary.md"), renderSummary(results, cases));
+writeFileSync(join(resultsDir, "summary.md"), renderSummary(results, cases, machine));
 console.log(`wrote ${join(resultsDir, "summary.md")} and latency-recall.svg`);

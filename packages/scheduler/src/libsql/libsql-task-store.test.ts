@@ -291,7 +291,9 @@ describe("libsql task store", () => {
     await clock.advanceAsync(9_999);
     expect(ran).toEqual([]);
     await clock.advanceAsync(1);
-    await vi.waitFor(() => expect(liveStore.list()).toMatchObject([{ id: "orphan", status: "completed" }]));
+    await vi.waitFor(() => expect(liveStore.list()).toMatchObject([{ id: "orphan", status: "completed" }]), {
+      timeout: 15_000,
+    });
     expect(ran).toMatchObject([{ id: "orphan", attempts: 2, payload: { n: 1 } }]);
     await live.drain({ timeoutMs: 0 });
     await liveStore.close();

@@ -16,7 +16,8 @@ export interface SizeFigures {
   exactP95: number;
   lanceP50: number;
   lanceRecall: number;
-  lanceSetting: { nprobes: number; refineFactor: number };
+  /** Null when LanceDB sat this size out (see MEMORY_BENCH_LANCE_UP_TO); its figures are then NaN. */
+  lanceSetting: { nprobes: number; refineFactor: number } | null;
   lanceSweep: Array<{ nprobes: number; refineFactor: number; p50: number; recall: number }>;
   oursSweep: Array<{ candidates: number; p50: number; recall: number }>;
   openMs: number;
@@ -110,8 +111,12 @@ export function renderChart(results: readonly SizeFigures[]): string {
       `<rect x="${(x(1) - 4).toFixed(1)}" y="${(y(figures.exactP50) - 4).toFixed(1)}" width="8" height="8" fill="${COLORS.exact}"/>`,
       `<path d="M ${x(figures.vectorRecall).toFixed(1)} ${(y(figures.hybridP50) - 6).toFixed(1)} l 6 6 l -6 6 l -6 -6 z" fill="${COLORS.hybrid}"/>`,
       `<circle cx="${x(figures.vectorRecall).toFixed(1)}" cy="${y(figures.vectorP50).toFixed(1)}" r="6" fill="none" stroke="${COLORS.ours}" stroke-width="2"/>`,
-      `<circle cx="${x(Math.max(minRecall, figures.lanceRecall)).toFixed(1)}" cy="${y(figures.lanceP50).toFixed(1)}" r="6" fill="none" stroke="${COLORS.lance}" stroke-width="2"/>`,
     );
+    if (figures.lanceSetting !== null) {
+      parts.push(
+        `<circle cx="${x(Math.max(minRecall, figures.lanceRecall)).toFixed(1)}" cy="${y(figures.lanceP50).toFixed(1)}" r="6" fill="none" stroke="${COLORS.lance}" stroke-width="2"/>`,
+      );
+    }
   });
   const legend: Array<[string, string]> = [
     [COLORS.ours, "ours, vector stage (candidates 100…1,600); ring: vector search as shipped (200)"],
@@ -164,7 +169,7 @@ export function renderSummary(
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(
       (figures) =>
-        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}) | ${figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${(figures.vectorP50 / figures.lanceP50).toFixed(3)}× | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB | ${figures.buildSeconds.toFixed(0)} s | ${figures.load[0].toFixed(1)} / ${figures.load[1].toFixed(1)} |`,
+        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${figures.lanceSetting === null ? "— (not run)" : `${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor})`} | ${figures.lanceSetting === null ? "—" : figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${figures.lanceSetting === null ? "—" : `${(figures.vectorP50 / figures.lanceP50).toFixed(3)}×`} | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB | ${figures.buildSeconds.toFixed(0)} s | ${figures.load[0].toFixed(1)} / ${figures.load[1].toFixed(1)} |`,
     ),
     "",
     "## Goals",
@@ -185,7 +190,7 @@ export function renderSummary(
     "",
     ...results.flatMap((figures) => [
       `- ${figures.label} ours: ${figures.oursSweep.map((point) => `${point.candidates} candidates ${ms(point.p50)} / ${point.recall.toFixed(3)}`).join("; ")}`,
-      `- ${figures.label} LanceDB: ${figures.lanceSweep.map((point) => `nprobes ${point.nprobes} refine ${point.refineFactor} ${ms(point.p50)} / ${point.recall.toFixed(3)}`).join("; ")}`,
+      `- ${figures.label} LanceDB: ${figures.lanceSetting === null ? "not run at this size (MEMORY_BENCH_LANCE_UP_TO)" : figures.lanceSweep.map((point) => `nprobes ${point.nprobes} refine ${point.refineFactor} ${ms(point.p50)} / ${point.recall.toFixed(3)}`).join("; ")}`,
     ]),
     "",
     "![latency vs recall](latency-recall.svg)",

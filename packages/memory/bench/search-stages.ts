@@ -1,5 +1,5 @@
 // Where a search's time goes, stage by stage, on a store the bench kept (MEMORY_BENCH_KEEP=1):
-//   node --conditions=@oxios/source --import tsx bench/search-stages.ts <dir>/memory.db
+//   node --conditions=@oxios/source --import tsx bench/search-stages.ts <dir>/memory.db [rounds]
 // The bench's 50 queries, each with a fresh suffix per round (no query-vector cache), timed
 // through the public API (hybrid, vector, keyword; after a warm-up round, in rotating order)
 // and stage by stage on a second connection:
@@ -15,7 +15,7 @@ import { VectorIndex } from "../src/vector-index.ts";
 
 const path = process.argv[2];
 if (path === undefined) throw new Error("usage: search-stages.ts <memory.db>");
-const rounds = 3;
+const rounds = Number(process.argv[3] ?? 3);
 const embedder = new HashingEmbedder({ dimensions: 512 });
 const bigCaps = { hot: { count: 50, tokens: 3_000 }, warm: { count: 500 }, cold: { count: 10_000_000 } };
 const corpus = new SyntheticCorpus();

@@ -122,7 +122,7 @@ describe("durable runs across SIGKILL", () => {
         counter: { command: process.execPath, args: [COUNTER_SERVER], env: { COUNTER_LOG: counterLog } },
       }),
     };
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (kernel !== undefined && kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
@@ -265,7 +265,7 @@ describe("durable runs across SIGKILL", () => {
     // The run past its tool result continued with the next model call, not the tool.
     expect(executions("probe", "after-1")).toBe(1);
     expect(resumedEvents?.n).toBeGreaterThan(0);
-  }, 120_000);
+  });
 
   it("50 concurrent submissions with one Idempotency-Key make one run: one 202, 49 × 200, one taskId", async () => {
     // The kernel the test above left running (a new one if it failed before).
@@ -284,7 +284,7 @@ describe("durable runs across SIGKILL", () => {
     // A malformed key is refused before anything is started.
     const bad = await k.request("POST", "/api/runs", { goal: "plain bad" }, { "idempotency-key": "has space" });
     expect(bad.status).toBe(422);
-  }, 60_000);
+  });
 
   it("SIGTERM under load stops within the drain timeout, ok; queued and running runs resume at the next start", async () => {
     const k = kernel !== undefined && kernel.child.exitCode === null ? kernel : await start();
@@ -319,5 +319,5 @@ describe("durable runs across SIGKILL", () => {
     expect(finished.filter((run) => run.resumes === 1)).toHaveLength(4);
     again.child.kill("SIGTERM");
     expect((await again.exited).code).toBe(0);
-  }, 60_000);
+  });
 });

@@ -87,7 +87,7 @@ describe("durable direct runs", () => {
         const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
         expect(steps.some((step) => step.kind === "tool-result" && step.name === "peek")).toBe(true);
       },
-      { timeout: 15_000 },
+      { timeout: 60_000 },
     );
     const crashDir = mkdtempSync(join(tmpdir(), "oxios-runtime-crash-"));
     GroupCommit.for(first.database as NonNullable<World["database"]>).flush();
@@ -134,7 +134,7 @@ describe("durable direct runs", () => {
         const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
         expect(steps.some((step) => step.kind === "tool-call" && step.name === "poke")).toBe(true);
       },
-      { timeout: 15_000 },
+      { timeout: 60_000 },
     );
     const [approval] = approvalStore.list({ status: "pending", limit: 10 });
     expect(approval).toMatchObject({ runId: handle.taskId, tool: "poke" });
@@ -152,7 +152,7 @@ describe("durable direct runs", () => {
     // The resumed run asks for the same call's approval again: it waits on the kept one.
     await vi.waitFor(
       () => expect(second.tools.approvals.restoredCall(handle.taskId, approval?.callId ?? "")).toBe(false),
-      { timeout: 15_000 },
+      { timeout: 60_000 },
     );
     expect(after.counts.poke).toBe(0);
     second.tools.approvals.decide(approval?.approvalId ?? "", { approved: true, by: "operator:alice" });
@@ -193,7 +193,7 @@ describe("durable direct runs", () => {
     server = await FakeLlmServer.start({ script: () => ({ hang: true }) });
     const world = await durableWorld();
     const handle = world.runtime.runGoal({ goal: "hang" });
-    await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 15_000 });
+    await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 60_000 });
     const report = await world.scheduler.drain({ timeoutMs: 0 });
     expect(report.aborted).toEqual([handle.taskId]);
     const record = await handle.result;

@@ -125,8 +125,10 @@ describe("a database from before @oxios/database", () => {
     expect(database.all("SELECT prefix, version FROM database_migrations ORDER BY prefix, version")).toEqual([
       { prefix: "audit_", version: 1 },
       { prefix: "memory_", version: 1 },
-      // Memory's version 2 (the vector code table) runs on top of the adopted version 1.
+      // Memory's versions 2 (the vector code table) and 3 (FTS rows written per transaction)
+      // run on top of the adopted version 1.
       { prefix: "memory_", version: 2 },
+      { prefix: "memory_", version: 3 },
       { prefix: "run_", version: 1 },
       { prefix: "scheduler_", version: 1 },
       { prefix: "scheduler_", version: 2 },

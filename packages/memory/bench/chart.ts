@@ -16,13 +16,18 @@ export interface SizeFigures {
   exactP95: number;
   lanceP50: number;
   lanceRecall: number;
-  lanceSetting: { nprobes: number; refineFactor: number };
+  /** Null when LanceDB sat this size out (see MEMORY_BENCH_LANCE_UP_TO); its figures are then NaN. */
+  lanceSetting: { nprobes: number; refineFactor: number } | null;
   lanceSweep: Array<{ nprobes: number; refineFactor: number; p50: number; recall: number }>;
   oursSweep: Array<{ candidates: number; p50: number; recall: number }>;
   openMs: number;
   crashOpenMs: number;
   rssAfterOpen: number;
   peakRss: number;
+  /** Seconds to build this size from the previous one (our store, the exact table, LanceDB and its index). */
+  buildSeconds: number;
+  /** The machine's 1-minute load average when the queries started and when they ended. */
+  load: [number, number];
 }
 
 const PANEL = { width: 320, height: 260, left: 56, top: 40, right: 16, bottom: 44 };
@@ -106,8 +111,12 @@ export function renderChart(results: readonly SizeFigures[]): string {
       `<rect x="${(x(1) - 4).toFixed(1)}" y="${(y(figures.exactP50) - 4).toFixed(1)}" width="8" height="8" fill="${COLORS.exact}"/>`,
       `<path d="M ${x(figures.vectorRecall).toFixed(1)} ${(y(figures.hybridP50) - 6).toFixed(1)} l 6 6 l -6 6 l -6 -6 z" fill="${COLORS.hybrid}"/>`,
       `<circle cx="${x(figures.vectorRecall).toFixed(1)}" cy="${y(figures.vectorP50).toFixed(1)}" r="6" fill="none" stroke="${COLORS.ours}" stroke-width="2"/>`,
-      `<circle cx="${x(Math.max(minRecall, figures.lanceRecall)).toFixed(1)}" cy="${y(figures.lanceP50).toFixed(1)}" r="6" fill="none" stroke="${COLORS.lance}" stroke-width="2"/>`,
     );
+    if (figures.lanceSetting !== null) {
+      parts.push(
+        `<circle cx="${x(Math.max(minRecall, figures.lanceRecall)).toFixed(1)}" cy="${y(figures.lanceP50).toFixed(1)}" r="6" fill="none" stroke="${COLORS.lance}" stroke-width="2"/>`,
+      );
+    }
   });
   const legend: Array<[string, string]> = [
     [COLORS.ours, "ours, vector stage (candidates 100…1,600); ring: vector search as shipped (200)"],
@@ -134,18 +143,33 @@ function ms(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
 
-export function renderSummary(results: readonly SizeFigures[], cases: readonly BenchCase[]): string {
+export interface MachineFigures {
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  finishedAt: string;
+  totalSeconds: number;
+  loadAtEnd: number[];
+}
+
+export function renderSummary(
+  results: readonly SizeFigures[],
+  cases: readonly BenchCase[],
+  machine: MachineFigures,
+): string {
   const lines = [
     "# @oxios/memory bench",
     "",
     "`pnpm --filter @oxios/memory bench` — synthetic memories × 512-d (hashing embedder), 50 queries,",
     "medians (p50) in ms, every contender embedding the query text. Recall@10 against sqlite-vec's exact KNN.",
+    `${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; finished ${machine.finishedAt} after ${machine.totalSeconds} s;`,
+    `load average at the end ${machine.loadAtEnd.map((value) => value.toFixed(1)).join(", ")} (each size's own below).`,
     "",
-    "| size | ours hybrid | ours vector | ours recall | exact KNN | LanceDB IVF-PQ | LanceDB recall | hybrid ÷ exact | vector ÷ LanceDB | open (clean / crash) | peak RSS |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| size | ours hybrid | ours vector | ours recall | exact KNN | LanceDB IVF-PQ | LanceDB recall | hybrid ÷ exact | vector ÷ LanceDB | open (clean / crash) | peak RSS | build | load (start / end) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(
       (figures) =>
-        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}) | ${figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${(figures.vectorP50 / figures.lanceP50).toFixed(3)}× | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB |`,
+        `| ${figures.label} | ${ms(figures.hybridP50)} | ${ms(figures.vectorP50)} | ${figures.vectorRecall.toFixed(3)} | ${ms(figures.exactP50)} | ${figures.lanceSetting === null ? "— (not run)" : `${ms(figures.lanceP50)} (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor})`} | ${figures.lanceSetting === null ? "—" : figures.lanceRecall.toFixed(3)} | ${(figures.hybridP50 / figures.exactP50).toFixed(3)}× | ${figures.lanceSetting === null ? "—" : `${(figures.vectorP50 / figures.lanceP50).toFixed(3)}×`} | ${(figures.openMs / 1000).toFixed(2)} s / ${(figures.crashOpenMs / 1000).toFixed(2)} s | ${(figures.peakRss / 2 ** 30).toFixed(2)} GiB | ${figures.buildSeconds.toFixed(0)} s | ${figures.load[0].toFixed(1)} / ${figures.load[1].toFixed(1)} |`,
     ),
     "",
     "## Goals",
@@ -166,7 +190,7 @@ export function renderSummary(results: readonly SizeFigures[], cases: readonly B
     "",
     ...results.flatMap((figures) => [
       `- ${figures.label} ours: ${figures.oursSweep.map((point) => `${point.candidates} candidates ${ms(point.p50)} / ${point.recall.toFixed(3)}`).join("; ")}`,
-      `- ${figures.label} LanceDB: ${figures.lanceSweep.map((point) => `nprobes ${point.nprobes} refine ${point.refineFactor} ${ms(point.p50)} / ${point.recall.toFixed(3)}`).join("; ")}`,
+      `- ${figures.label} LanceDB: ${figures.lanceSetting === null ? "not run at this size (MEMORY_BENCH_LANCE_UP_TO)" : figures.lanceSweep.map((point) => `nprobes ${point.nprobes} refine ${point.refineFactor} ${ms(point.p50)} / ${point.recall.toFixed(3)}`).join("; ")}`,
     ]),
     "",
     "![latency vs recall](latency-recall.svg)",

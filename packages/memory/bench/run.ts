@@ -13,9 +13,12 @@
 // Writes bench/results/latest.json, summary.md (the tables) and latency-recall.svg (the chart).
 // Sizes: MEMORY_BENCH_SIZES=10k,100k,1M (the default); MEMORY_BENCH_DIR for the scratch files,
 // MEMORY_BENCH_KEEP=1 to keep them (for profiling the built stores afterwards).
+// LanceDB takes part up to MEMORY_BENCH_LANCE_UP_TO memories (default 100k): its IVF-PQ index
+// trains for minutes at 100k on a 2-core machine and for far longer at 1M, which would make the
+// bench a run nobody waits for; set it to 1M to include it there too.
 import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchCase, compareOpsPerSecond, percentile, writeBenchResults } from "@oxios/tooling/bench";
@@ -48,6 +51,7 @@ function label(size: number): string {
 }
 
 const sizes = (process.env.MEMORY_BENCH_SIZES ?? "10k,100k,1M").split(",").map(parseSize);
+const lanceUpTo = parseSize(process.env.MEMORY_BENCH_LANCE_UP_TO ?? "100k");
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const scratch = process.env.MEMORY_BENCH_DIR ?? tmpdir();
 mkdirSync(scratch, { recursive: true });
@@ -75,7 +79,8 @@ const lance = await LanceBaseline.create(join(workDir, "lance"), DIMENSIONS);
 
 let built = 0;
 let copiedSeq = 0;
-async function grow(to: number): Promise<void> {
+/** Builds the corpus up to `to` memories; returns the seconds it took. */
+async function grow(to: number): Promise<number> {
   const started = performance.now();
   const store = await MemoryStore.open({ url: `file:${storePath}`, embedder, tierCaps: bigCaps });
   while (built < to) {
@@ -84,6 +89,7 @@ async function grow(to: number): Promise<void> {
     built += chunk.length;
   }
   await store.close();
+  const oursSeconds = (performance.now() - started) / 1000;
   const source = new Database(storePath, { readonly: true });
   const page = source.prepare(
     "SELECT memory_seq AS seq, vector FROM memory_embeddings WHERE memory_seq > ? ORDER BY memory_seq LIMIT 20000",
@@ -102,14 +108,16 @@ async function grow(to: number): Promise<void> {
         exactInsert.run([ids[index] as bigint, Buffer.from(row.vector)]);
       });
     })();
-    await lance.add(ids, vectors);
+    if (to <= lanceUpTo) await lance.add(ids, vectors);
     copiedSeq = (rows[rows.length - 1] as { seq: number }).seq;
   }
   source.close();
-  const indexMs = await lance.index();
+  const indexMs = to <= lanceUpTo ? await lance.index() : 0;
+  const seconds = (performance.now() - started) / 1000;
   console.log(
-    `corpus ${label(to)}: built in ${((performance.now() - started) / 1000).toFixed(1)} s (LanceDB IVF-PQ index ${(indexMs / 1000).toFixed(1)} s)`,
+    `corpus ${label(to)}: built in ${seconds.toFixed(1)} s (our store ${oursSeconds.toFixed(1)} s, LanceDB IVF-PQ index ${(indexMs / 1000).toFixed(1)} s), load ${loadavg()[0]?.toFixed(1)}`,
   );
+  return seconds;
 }
 
 /** Our store in a child process, answering one request at a time. */
@@ -168,21 +176,23 @@ function exactSearch(text: string): number[] {
   return (exactQuery.all([blob(embedder.embedOne(text))]) as Array<{ rowid: number }>).map((row) => row.rowid);
 }
 
-async function measureSize(size: number): Promise<SizeFigures> {
+async function measureSize(size: number, buildSeconds: number): Promise<SizeFigures> {
+  const loadAtStart = loadavg()[0] as number;
   const rounds = size >= 1_000_000 ? 1 : 3;
+  const withLance = size <= lanceUpTo;
   const worker = new OursWorker();
   const opened = await worker.next();
   if (opened.kind !== "opened") throw new Error("worker did not open");
   // Warm-up: a few queries through every path (the truth pass below warms the exact KNN).
   for (const query of queries.slice(0, 5)) {
     await worker.call({ kind: "search", text: query, mode: "hybrid" }, "searched");
-    await lance.search(embedder.embedOne(query), LANCE_SETTINGS[0] as LanceSetting);
+    if (withLance) await lance.search(embedder.embedOne(query), LANCE_SETTINGS[0] as LanceSetting);
   }
   const truth = queries.map((query) => exactSearch(query));
 
   // LanceDB: every setting once, then the fastest at the recall goal takes part in the race.
   const lanceSweep: SizeFigures["lanceSweep"] = [];
-  for (const setting of LANCE_SETTINGS) {
+  for (const setting of withLance ? LANCE_SETTINGS : []) {
     const times: number[] = [];
     const found: number[][] = [];
     for (const query of queries) {
@@ -194,7 +204,7 @@ async function measureSize(size: number): Promise<SizeFigures> {
   }
   const meeting = lanceSweep.filter((point) => point.recall >= RECALL_GOAL).sort((a, b) => a.p50 - b.p50);
   const lanceBest = meeting[0] ?? [...lanceSweep].sort((a, b) => b.recall - a.recall)[0];
-  if (lanceBest === undefined) throw new Error("no LanceDB setting");
+  if (withLance && lanceBest === undefined) throw new Error("no LanceDB setting");
 
   const times = { exact: [] as number[], hybrid: [] as number[], vector: [] as number[], lance: [] as number[] };
   const found = {
@@ -214,13 +224,14 @@ async function measureSize(size: number): Promise<SizeFigures> {
       times.hybrid.push(hybrid.ms);
       const vector = await worker.call({ kind: "search", text: `${text} `, mode: "vector" }, "searched");
       times.vector.push(vector.ms);
-      begin = performance.now();
-      const lanceHits = await lance.search(embedder.embedOne(text), lanceBest);
-      times.lance.push(performance.now() - begin);
+      if (lanceBest !== undefined) {
+        begin = performance.now();
+        found.lance.push(await lance.search(embedder.embedOne(text), lanceBest));
+        times.lance.push(performance.now() - begin);
+      }
       found.truth.push(exact);
       found.hybrid.push(hybrid.seqs);
       found.vector.push(vector.seqs);
-      found.lance.push(lanceHits);
     }
   }
   const memory = await worker.call({ kind: "memory" }, "memory");
@@ -245,9 +256,9 @@ async function measureSize(size: number): Promise<SizeFigures> {
     vectorRecall: recallOf(found.vector, found.truth),
     exactP50: percentile(times.exact, 50),
     exactP95: percentile(times.exact, 95),
-    lanceP50: percentile(times.lance, 50),
-    lanceRecall: recallOf(found.lance, found.truth),
-    lanceSetting: { nprobes: lanceBest.nprobes, refineFactor: lanceBest.refineFactor },
+    lanceP50: lanceBest === undefined ? Number.NaN : percentile(times.lance, 50),
+    lanceRecall: lanceBest === undefined ? Number.NaN : recallOf(found.lance, found.truth),
+    lanceSetting: lanceBest === undefined ? null : { nprobes: lanceBest.nprobes, refineFactor: lanceBest.refineFactor },
     lanceSweep,
     oursSweep: swept.points.map((point) => ({
       candidates: point.candidates,
@@ -258,19 +269,23 @@ async function measureSize(size: number): Promise<SizeFigures> {
     crashOpenMs: crashOpened.openMs,
     rssAfterOpen: opened.rss,
     peakRss: memory.peakRss,
+    buildSeconds,
+    load: [loadAtStart, loadavg()[0] as number],
   };
   console.log(`${label(size)}: ${JSON.stringify(figures)}`);
   return figures;
 }
 
 const results: SizeFigures[] = [];
+const benchStarted = performance.now();
 for (const size of sizes) {
-  await grow(size);
-  results.push(await measureSize(size));
+  const buildSeconds = await grow(size);
+  results.push(await measureSize(size, buildSeconds));
 }
 exactDb.close();
 
 // remember throughput: one store per contender, fed unique texts.
+const rememberLoad = loadavg()[0] as number;
 const writerA = await MemoryStore.open({ url: `file:${join(workDir, "group.db")}`, embedder, tierCaps: bigCaps });
 const writerB = await MemoryStore.open({ url: `file:${join(workDir, "single.db")}`, embedder, tierCaps: bigCaps });
 const rates = await compareOpsPerSecond(
@@ -303,15 +318,19 @@ for (const figures of results) {
       ...(headline ? { goal: { atMost: 0.2 } } : {}),
       notes: `p95 ${figures.hybridP95.toFixed(2)} ms vs exact ${figures.exactP95.toFixed(2)} ms`,
     },
-    {
-      name: `vector search p50 @${figures.label}`,
-      ours: figures.vectorP50,
-      baseline: figures.lanceP50,
-      baselineName: `LanceDB IVF-PQ p50 (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}, recall ${figures.lanceRecall.toFixed(3)})`,
-      unit: "ms",
-      better: "lower",
-      ...(headline ? { goal: { atMost: 1 } } : {}),
-    },
+    ...(figures.lanceSetting === null
+      ? []
+      : [
+          {
+            name: `vector search p50 @${figures.label}`,
+            ours: figures.vectorP50,
+            baseline: figures.lanceP50,
+            baselineName: `LanceDB IVF-PQ p50 (nprobes ${figures.lanceSetting.nprobes}, refine ${figures.lanceSetting.refineFactor}, recall ${figures.lanceRecall.toFixed(3)})`,
+            unit: "ms",
+            better: "lower" as const,
+            ...(headline ? { goal: { atMost: 1 } } : {}),
+          },
+        ]),
     {
       name: `vector recall@10 vs exact @${figures.label}`,
       ours: figures.vectorRecall,
@@ -373,12 +392,20 @@ cases.push({
   unit: "memories/s",
   better: "higher",
   goal: { atLeast: 10 },
-  notes: "400 concurrent remember() calls per round, synchronous=FULL, WAL",
+  notes: `400 concurrent remember() calls per round, synchronous=FULL, WAL; load ${rememberLoad.toFixed(1)}`,
 });
+const machine = {
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  finishedAt: new Date().toISOString(),
+  totalSeconds: Math.round((performance.now() - benchStarted) / 1000),
+  loadAtEnd: loadavg(),
+};
 
 writeBenchResults(packageDir, cases);
 const resultsDir = join(packageDir, "bench", "results");
-writeFileSync(join(resultsDir, "figures.json"), `${JSON.stringify({ results, cases }, null, 2)}\n`);
+writeFileSync(join(resultsDir, "figures.json"), `${JSON.stringify({ machine, results, cases }, null, 2)}\n`);
 writeFileSync(join(resultsDir, "latency-recall.svg"), renderChart(results));
-writeFileSync(join(resultsDir, "summary.md"), renderSummary(results, cases));
+writeFileSync(join(resultsDir, "summary.md"), renderSummary(results, cases, machine));
 console.log(`wrote ${join(resultsDir, "summary.md")} and latency-recall.svg`);

@@ -147,6 +147,53 @@ describe("MemoryStore CRUD", () => {
   });
 });
 
+describe("keyword index", () => {
+  function expectFtsIntact(path: string): void {
+    const db = raw(path);
+    try {
+      // Rank 1 also compares the index with the memories table (external content).
+      db.prepare("INSERT INTO memories_fts(memories_fts, rank) VALUES ('integrity-check', 1)").run([]);
+    } finally {
+      db.close();
+    }
+  }
+
+  it("stays in step when a group commit merges into, and an import prunes, memories just inserted", async () => {
+    const { store, path } = await fresh({
+      tierCaps: { hot: { count: 50, tokens: 3_000 }, warm: { count: 100 }, cold: { count: 4 } },
+    });
+    const words = ["amber", "basalt", "cobalt", "dolomite", "emerald", "feldspar", "garnet", "hematite"];
+    const batch = await Promise.all([
+      ...words.map((word, index) =>
+        store.remember({ content: `the ${word} ledger lists crate ${index}`, type: "fact", tags: ["first"] }),
+      ),
+      // Same words, another hash, a vector within 0.05: merged into the memory inserted above.
+      ...words.map((word, index) =>
+        store.remember({ content: `the ${word} ledger lists crate ${index}!!`, type: "fact", tags: ["second"] }),
+      ),
+    ]);
+    const ledgers = batch.slice(0, words.length);
+    expect(batch.slice(words.length).map((entry) => entry.id)).toEqual(ledgers.map((entry) => entry.id));
+    expectFtsIntact(path);
+    for (const [index, entry] of ledgers.entries()) {
+      // Both words match only the merged memory; "second" alone matches every merged one.
+      const hits = await store.search(`${words[index]} second`, { mode: "keyword", limit: 10 });
+      expect(hits[0]?.entry.id).toBe(entry.id);
+      expect(hits[0]?.entry.tags).toEqual(["first", "second"]);
+    }
+    const lone = await store.remember({ content: "a lone zircon memory", type: "fact" });
+    expect((await store.search("zircon", { mode: "keyword" })).map((hit) => hit.entry.id)).toEqual([lone.id]);
+    // The cold cap deletes half of the import in the import's own transaction.
+    const imported = await store.importEntries(
+      words.map((word) => ({ content: `imported note about ${word} quartz`, type: "episode", tier: "cold" })),
+    );
+    expect(imported.imported).toBe(words.length);
+    expect(store.stats().byTier.cold).toBe(4);
+    expectFtsIntact(path);
+    expect(await store.search("quartz", { mode: "keyword", limit: 20 })).toHaveLength(4);
+  });
+});
+
 describe("search", () => {
   it("applies filters inside the candidate queries, before truncation", async () => {
     const { store } = await fresh();
@@ -385,8 +432,8 @@ describe("writes are never lost", () => {
         return entry;
       }),
     );
-    // The first caller's batch (alone) is in flight, 4 are queued, the other 7 wait for room.
-    await vi.waitFor(() => expect(store.stats()).toMatchObject({ pendingWrites: 12, blockedWriters: 7 }), {
+    // The first batch (2 writes) is in flight, 4 are queued, the other 6 wait for room.
+    await vi.waitFor(() => expect(store.stats()).toMatchObject({ pendingWrites: 12, blockedWriters: 6 }), {
       timeout: 15_000,
     });
     expect(admitted).toBe(0);
@@ -434,6 +481,7 @@ describe("vector availability", () => {
     expect(database.all("SELECT prefix, version FROM database_migrations")).toEqual([
       { prefix: "memory_", version: 1 },
       { prefix: "memory_", version: 2 },
+      { prefix: "memory_", version: 3 },
     ]);
     database.close();
   });
@@ -459,6 +507,7 @@ describe("vector availability", () => {
     expect(check.prepare("SELECT prefix, version FROM database_migrations").all([])).toEqual([
       { prefix: "memory_", version: 1 },
       { prefix: "memory_", version: 2 },
+      { prefix: "memory_", version: 3 },
     ]);
     check.close();
   });

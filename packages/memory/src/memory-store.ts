@@ -355,14 +355,19 @@ export class MemoryStore {
             );
       const now = this.#clock.now();
       this.#write(() => {
+        const stored = this.#seqsByHash(chunk);
+        const unindexed: number[] = [];
         chunk.forEach((item, index) => {
-          if (this.#sql.get("SELECT 1 FROM memories WHERE content_hash = ?", [item.hash]) !== undefined) {
+          if (stored.has(item.hash)) {
             duplicates += 1;
             return;
           }
-          this.#insert(item, vectors?.[index], now);
+          const { seq } = this.#insert(item, vectors?.[index], now);
+          stored.set(item.hash, seq);
+          unindexed.push(seq);
           imported += 1;
         });
+        this.#indexText(unindexed);
         if (start + 5_000 >= items.length) this.#enforceCaps(now);
       });
     }
@@ -398,18 +403,25 @@ export class MemoryStore {
     const pruned: string[] = [];
     const seqs = this.#write(() => {
       const inserted = new Set<string>();
+      const byHash = this.#seqsByHash(items);
+      const unindexed: number[] = [];
       const result = items.map((item, index) => {
         const vector = vectors?.[index];
-        const duplicate = this.#findDuplicate(item.hash, vector);
+        const duplicate = byHash.get(item.hash) ?? this.#nearDuplicateOf(vector);
         if (duplicate !== undefined) {
+          // A tag change re-indexes the memory's text, so that text must be indexed first.
+          this.#indexText(unindexed);
           this.#mergeInto(duplicate, item, now);
           return duplicate;
         }
         const { seq, id } = this.#insert(item, vector, now);
+        byHash.set(item.hash, seq);
+        unindexed.push(seq);
         inserted.add(item.hash);
         stored.push({ id, type: item.type, tier: item.tier, spaceId: item.spaceId });
         return seq;
       });
+      this.#indexText(unindexed);
       // A vector stored with its memory is found by content hash there; only the vectors of
       // merged duplicates need the cache.
       this.#embeddings?.store(
@@ -438,11 +450,34 @@ export class MemoryStore {
     });
   }
 
-  #findDuplicate(hash: string, vector: Float32Array | undefined): number | undefined {
-    const exact = this.#sql.get<{ seq: number }>("SELECT seq FROM memories WHERE content_hash = ? LIMIT 1", [hash]);
-    if (exact !== undefined) return exact.seq;
+  /** A stored memory of each content hash among `items` (one query for the whole batch). */
+  #seqsByHash(items: ReadonlyArray<{ hash: string }>): Map<string, number> {
+    const rows = this.#sql.all<{ hash: string; seq: number }>(
+      `SELECT content_hash AS hash, min(seq) AS seq FROM memories
+       WHERE content_hash IN (SELECT value FROM json_each(?)) GROUP BY content_hash`,
+      [JSON.stringify(items.map((item) => item.hash))],
+    );
+    return new Map(rows.map((row) => [row.hash, row.seq]));
+  }
+
+  #nearDuplicateOf(vector: Float32Array | undefined): number | undefined {
     if (vector === undefined || this.#index === undefined) return undefined;
     return this.#index.nearDuplicate(vector, this.#nearDuplicate)?.seq;
+  }
+
+  /**
+   * Adds the text of memories inserted in this transaction to the FTS index in one statement,
+   * and empties `seqs`. Call before anything else touches those rows' FTS entries (a tag
+   * change, a delete) and before the transaction ends; see migration 3 in `schema.ts`.
+   */
+  #indexText(seqs: number[]): void {
+    if (seqs.length === 0) return;
+    this.#sql.run(
+      `INSERT INTO memories_fts(rowid, content, summary, tags)
+       SELECT seq, content, summary, tags FROM memories WHERE seq IN (SELECT value FROM json_each(?))`,
+      [JSON.stringify(seqs)],
+    );
+    seqs.length = 0;
   }
 
   #mergeInto(seq: number, item: ValidatedInput, now: number): void {

@@ -118,6 +118,14 @@ const MIGRATIONS: readonly string[] = [
     codes BLOB NOT NULL
   );
   `,
+  // 3: new memories reach the FTS index in one statement per write transaction (see
+  // `MemoryStore#indexText`), not through a trigger per row: every statement that writes in a
+  // transaction opens a savepoint, and FTS5 flushes its pending terms to a new segment at each
+  // savepoint, so a per-row trigger wrote (and then merged) one segment per memory. The update
+  // and delete triggers stay.
+  `
+  DROP TRIGGER IF EXISTS memories_fts_insert;
+  `,
 ];
 
 /** The version `user_version` held for files from before the shared table (0 without memory tables). */

@@ -3,6 +3,23 @@ import { describe, expect, it } from "vitest";
 import { WriteQueue } from "./write-queue.ts";
 
 describe("WriteQueue", () => {
+  it("commits writes pushed in one turn of the event loop together, the first one included", async () => {
+    const batches: number[][] = [];
+    const queue = new WriteQueue<number, number>({
+      capacity: 64,
+      maxBatch: 8,
+      commit: async (items) => {
+        batches.push(items);
+        return items;
+      },
+    });
+    await Promise.all(Array.from({ length: 12 }, (_, index) => queue.push(index)));
+    expect(batches).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      [8, 9, 10, 11],
+    ]);
+  });
+
   it("commits every write exactly once, in push order, within capacity and batch bounds, under random interleavings", async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -88,9 +105,12 @@ describe("WriteQueue", () => {
         return items;
       },
     });
+    // Pushed in one turn: one batch, failed together.
     const first = queue.push(1);
     const second = queue.push(2);
     await expect(first).rejects.toThrow("disk full");
-    expect(await second).toBe(2);
+    await expect(second).rejects.toThrow("disk full");
+    expect(await queue.push(3)).toBe(3);
+    expect(calls).toBe(2);
   });
 });

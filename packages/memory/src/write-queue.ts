@@ -117,6 +117,9 @@ export class WriteQueue<Item, Result> {
 
   async #drain(): Promise<void> {
     try {
+      // Callers that push in the same turn of the event loop (`Promise.all` of many writes)
+      // share the first batch instead of the first caller committing alone.
+      await Promise.resolve();
       while (this.#items.length > 0) {
         const batch = this.#items.splice(0, this.#options.maxBatch);
         this.#admitBlocked();

@@ -28,7 +28,7 @@ import type { Embedder } from "./embedder.ts";
 import { type CachedVectors, cachedEmbeddingCount, EmbeddingCache } from "./embedding-cache.ts";
 import { MemoryErrorCode } from "./error-codes.ts";
 import { compileFilter, type MemoryFilter } from "./filters.ts";
-import { ftsQuery } from "./internal/fts-query.ts";
+import { matchAny, queryTerms, termsWithinBudget } from "./internal/fts-query.ts";
 import { reciprocalRankFusion } from "./internal/rank-fusion.ts";
 import { DEFAULT_TIER_CAPS, MEMORY_TIERS, MEMORY_TYPES, type MemoryTier, type TierCaps } from "./lifecycle.ts";
 import { MAX_QUERY_LENGTH } from "./limits.ts";
@@ -75,6 +75,12 @@ export interface MemoryStoreSettings {
   writeQueue?: { capacity?: number; maxBatch?: number };
   /** How long a call waits for the embedder (including a model still loading). Default 60 s. */
   embedTimeoutMs?: number;
+  /**
+   * Most rows a keyword query may match: past it, the query's most common words are left out of
+   * the match, rarest kept first (see `search`). Bounds the keyword stage's work on a large
+   * store at a cost in how closely its ranking follows BM25 over every word. Default: no budget.
+   */
+  keywordRowBudget?: number;
   /** Cosine distance under which a new memory counts as a near-duplicate. Default 0.05. */
   nearDuplicateDistance?: number;
   /** Most embedding-cache entries kept (oldest-used pruned by dreams). Default 50,000. */
@@ -203,6 +209,7 @@ export class MemoryStore {
   readonly #vectorReason: string | undefined;
   readonly #caps: TierCaps;
   readonly #nearDuplicate: number;
+  readonly #keywordRowBudget: number | undefined;
   readonly #cacheSize: number;
   readonly #redactor: Redactor;
   readonly #queue: WriteQueue<ValidatedInput, MemoryEntry>;
@@ -219,6 +226,7 @@ export class MemoryStore {
     this.#events = options.events;
     this.#caps = options.tierCaps ?? DEFAULT_TIER_CAPS;
     this.#nearDuplicate = options.nearDuplicateDistance ?? 0.05;
+    this.#keywordRowBudget = options.keywordRowBudget;
     this.#cacheSize = options.embeddingCacheSize ?? 50_000;
     this.#redactor = options.redactor ?? noRedaction;
     this.#sql = database;
@@ -228,6 +236,12 @@ export class MemoryStore {
       loadExtension: options.loadVectorExtension ?? loadSqliteVec,
     });
     migrate(this.#sql, MEMORY_MIGRATIONS, { logger: this.#logger });
+    if (this.#keywordRowBudget !== undefined) {
+      // Each term's document frequency, read from the FTS index itself (one doclist per term).
+      this.#sql.exec(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_fts_vocab USING fts5vocab(main, memories_fts, row)",
+      );
+    }
     if (vectors.enabled) {
       const embedder = options.embedder ?? new UniversalSentenceEncoderEmbedder();
       const index = this.#sql.transaction(() => this.#prepareVectors(embedder));
@@ -694,8 +708,11 @@ export class MemoryStore {
   /**
    * Hybrid search: the vector KNN and the BM25 query each fetch a pool of `2 × limit`
    * (at least 20) candidates with the filters inside the query, then reciprocal rank fusion
-   * (k = 60) merges them. `vector` and `keyword` modes return one list alone. Read-only:
-   * it does not count as an access (use `recall`).
+   * (k = 60) merges them. BM25 ranks the memories that hold any word of the query; with a
+   * `keywordRowBudget`, when the words' memories add up to more than it, the most common words
+   * are left out of the match (rarest kept first, the rarest found always), and when those find
+   * fewer than the pool every word is matched after all. `vector` and `keyword` modes return one
+   * list alone. Read-only: it does not count as an access (use `recall`).
    *
    * Throws: `MEMORY_CLOSED` once the store is closing; `MEMORY_FILTER_INVALID` for an empty or
    * over-long query, a bad limit, mode or filter; `MEMORY_VECTOR_UNAVAILABLE` for `vector`
@@ -748,8 +765,30 @@ export class MemoryStore {
   }
 
   #keywordCandidates(query: string, pool: number, filter: SqlFilter): number[] {
-    const match = ftsQuery(query);
-    if (match === undefined) return [];
+    const terms = queryTerms(query);
+    if (terms.length === 0) return [];
+    const budget = this.#keywordRowBudget;
+    const kept =
+      budget === undefined || terms.length === 1
+        ? terms
+        : termsWithinBudget(terms, this.#documentCounts(terms), budget);
+    const found = this.#bm25(matchAny(kept), pool, filter);
+    if (kept.length === terms.length || found.length >= pool) return found;
+    // The rare terms alone found fewer rows than asked for (a filter they miss): every term.
+    return this.#bm25(matchAny(terms), pool, filter);
+  }
+
+  /** How many memories hold each of `terms` (a term in none is absent). */
+  #documentCounts(terms: readonly string[]): Map<string, number> {
+    const rows = this.#sql.all<{ term: string; doc: number }>(
+      `SELECT term, doc FROM temp.memories_fts_vocab WHERE term IN (${terms.map(() => "?").join(", ")})`,
+      [...terms],
+    );
+    return new Map(rows.map((row) => [row.term, row.doc]));
+  }
+
+  /** The best `pool` memories for an FTS5 `match` by BM25, `filter` applied before the cut. */
+  #bm25(match: string, pool: number, filter: SqlFilter): number[] {
     if (filter.where === "") {
       // No filter: rank the FTS rows alone; joining every match to its memory costs as much again.
       return this.#sql
@@ -763,7 +802,7 @@ export class MemoryStore {
     return this.#sql
       .all<{ seq: number }>(
         `SELECT m.seq AS seq FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
-         WHERE memories_fts MATCH ?${filter.where === "" ? "" : ` AND ${filter.where}`}
+         WHERE memories_fts MATCH ? AND ${filter.where}
          ORDER BY bm25(memories_fts, 1.0, 0.5, 0.5), m.seq LIMIT ?`,
         [match, ...filter.params, pool],
       )

@@ -23,6 +23,39 @@ export function queryTerms(text: string): string[] {
 /** An FTS5 MATCH expression for `text`, or undefined when it has no words. */
 export function ftsQuery(text: string): string | undefined {
   const terms = queryTerms(text);
-  if (terms.length === 0) return undefined;
+  return terms.length === 0 ? undefined : matchAny(terms);
+}
+
+/** An FTS5 MATCH expression for rows holding any of `terms` (at least one). */
+export function matchAny(terms: readonly string[]): string {
   return terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(" OR ");
+}
+
+/**
+ * The terms a keyword query matches when its rows must stay within `budget`. FTS5 scores every
+ * row that holds any query term before it takes the best few, so the work grows with the
+ * terms' document frequencies; the most common terms cost the most rows and weigh the least in
+ * BM25 (their inverse document frequency is lowest). Terms are taken rarest first while the rows
+ * they match add up to at most `budget`, and the rarest term found in any memory is always
+ * taken, so a query of common words only still finds something. Returns `terms` itself when
+ * all of them fit; otherwise the kept terms in their order in `terms`. `documents` holds each
+ * term's document frequency (a term absent from it is in no memory: it costs nothing).
+ */
+export function termsWithinBudget(
+  terms: readonly string[],
+  documents: ReadonlyMap<string, number>,
+  budget: number,
+): readonly string[] {
+  const frequency = (term: string): number => documents.get(term) ?? 0;
+  let total = 0;
+  for (const term of terms) total += frequency(term);
+  if (total <= budget) return terms;
+  const kept = new Set<string>();
+  let rows = 0;
+  for (const term of [...terms].sort((a, b) => frequency(a) - frequency(b))) {
+    if (rows > 0 && rows + frequency(term) > budget) break;
+    kept.add(term);
+    rows += frequency(term);
+  }
+  return terms.filter((term) => kept.has(term));
 }

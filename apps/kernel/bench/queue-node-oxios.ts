@@ -55,6 +55,8 @@ cluster = new ClusterNode({
   clock,
   logger,
   maxConcurrent: concurrency,
+  // Like BullMQ's side: one global concurrency, no per-profile caps, no rate limit.
+  limits: () => ({}),
   leaseMs: LEASE_MS,
   maxAttempts: 1,
   resume: async () => undefined,

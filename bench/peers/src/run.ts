@@ -67,7 +67,11 @@ async function runChild(name: string): Promise<Observed> {
   }
   const child = fork(fileURLToPath(new URL("./child.ts", import.meta.url)), [name], {
     execArgv,
-    env: { ...process.env, PEERS_MODEL_URL: fake.baseUrl },
+    env: {
+      ...process.env,
+      PEERS_MODEL_URL: fake.baseUrl,
+      ...(values.profile === undefined ? {} : { PEERS_CPU_PROF_DIR: profileDir }),
+    },
     cwd: packageDir,
   });
   let result: RoundResult | undefined;

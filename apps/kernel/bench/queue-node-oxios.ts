@@ -61,6 +61,8 @@ cluster = new ClusterNode({
   maxAttempts: 1,
   resume: async () => undefined,
   conclude: async () => undefined,
+  // No journal: a task's end is what the task store holds.
+  journalledEnd: async () => undefined,
 });
 cluster.start();
 

@@ -10,7 +10,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +41,12 @@ export interface StartSqldOptions {
   auth?: boolean;
   /** Preload sqlite-vec (`--extensions-path`). Default true. */
   extensions?: boolean;
+  /**
+   * Serve a copy of this SQLite file (closed, its WAL checkpointed) instead of an empty
+   * database: sqld finds no replication log beside it and rebuilds one from the file. For
+   * benchmarks whose data would take long to write statement by statement over HTTP.
+   */
+  seed?: string;
 }
 
 /** A port that was free a moment ago (sqld binds it itself; `start` retries when it was taken). */
@@ -120,6 +126,12 @@ async function exitOf(child: ChildProcess, signal: NodeJS.Signals): Promise<void
 export async function startSqld(options: StartSqldOptions = {}): Promise<SqldServer> {
   const { binary, extensionsPath } = sqldTooling();
   const dataDir = mkdtempSync(join(tmpdir(), "oxios-sqld-"));
+  if (options.seed !== undefined) {
+    // sqld keeps the default namespace's database at <db-path>/dbs/default/data.
+    const target = join(dataDir, "data.sqld", "dbs", "default");
+    mkdirSync(target, { recursive: true });
+    copyFileSync(options.seed, join(target, "data"));
+  }
   let auth: { publicKeyPem: string; token: string } | undefined;
   if (options.auth === true) {
     auth = jwtKey();

@@ -107,7 +107,7 @@ describe("the console in Chromium against a real kernel", () => {
     page.on("pageerror", (error) => {
       throw error;
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     gate.open();

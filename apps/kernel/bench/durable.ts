@@ -25,7 +25,8 @@ interface Burst {
   rssGrowth: number;
 }
 
-async function untilFinished(kernel: KernelProcess, taskId: string): Promise<string> {
+/** Long-polls a run on `kernel` until it is no longer queued or running; returns its status. */
+export async function untilFinished(kernel: KernelProcess, taskId: string): Promise<string> {
   for (;;) {
     const run = await kernel.json<{ status: string }>("GET", `/api/runs/${taskId}?waitMs=30000`);
     if (run.status !== "queued" && run.status !== "running") return run.status;

@@ -64,5 +64,5 @@ describe("oxios start / status / stop (default USE-lite embedder, demo model)", 
     expect(existsSync(join(home, "oxios.pid"))).toBe(false);
     expect(await cli("status")).toMatch(/exit 3[\s\S]*oxios is stopped/);
     expect(await cli("console")).toMatch(/exit 3[\s\S]*oxios is not running/);
-  }, 90_000);
+  });
 });

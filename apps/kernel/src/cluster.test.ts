@@ -3,7 +3,8 @@
  * statements are the same on sqld), on a ManualClock: a local run starts only once `admitNext`
  * granted it under the global cap (other nodes' leases count); a run another node took over is
  * stopped at the next heartbeat; a task of a dead node is adopted and continued through
- * `resume`; one out of attempts is concluded instead.
+ * `resume`; one out of attempts is concluded instead; a profile's cap counts the other nodes'
+ * runs and the provider's rate bucket is the database's.
  */
 
 import { mkdtempSync } from "node:fs";
@@ -14,7 +15,7 @@ import { ManualClock } from "@oxios/core/testing";
 import { type Database, openDatabase } from "@oxios/database";
 import { EventBus } from "@oxios/event-bus";
 import { type Lease, Scheduler } from "@oxios/scheduler";
-import { finishAdmitted, heartbeatNode, LibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { type AdmitNextOptions, finishAdmitted, heartbeatNode, LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterNode } from "./cluster.ts";
 
@@ -41,7 +42,11 @@ afterEach(async () => {
   }
 });
 
-async function startNode(options: { maxConcurrent: number; maxAttempts?: number }): Promise<Node> {
+async function startNode(options: {
+  maxConcurrent: number;
+  maxAttempts?: number;
+  limits?: Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute">;
+}): Promise<Node> {
   const clock = new ManualClock();
   const database = await openDatabase({ url: `file:${join(mkdtempSync(join(tmpdir(), "oxios-cluster-")), "db")}` });
   const store = await LibsqlTaskStore.open({ database, cluster: { node: "a", leaseMs: LEASE_MS } });
@@ -68,6 +73,7 @@ async function startNode(options: { maxConcurrent: number; maxAttempts?: number 
     clock,
     logger: silentLogger,
     maxConcurrent: options.maxConcurrent,
+    limits: () => options.limits ?? {},
     leaseMs: LEASE_MS,
     maxAttempts: options.maxAttempts ?? 3,
     resume: async (lease) => {
@@ -85,11 +91,12 @@ async function startNode(options: { maxConcurrent: number; maxAttempts?: number 
 }
 
 /** A task another node holds under a live lease, as its admission would have written it. */
-function foreignRunning(database: Database, id: string, node: string, expiresAt: number): void {
+function foreignRunning(database: Database, id: string, node: string, expiresAt: number, profile?: string): void {
   database.run(
-    `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner, lease_expires_at)
-     VALUES (?, 'normal', 'default', 0, 0, 'running', 1, ?, ?)`,
-    [id, node, expiresAt],
+    `INSERT INTO scheduler_tasks (id, priority, rate_key, profile, created_at, enqueued_at, status, attempts,
+       lease_owner, lease_expires_at)
+     VALUES (?, 'normal', 'default', ?, 0, 0, 'running', 1, ?, ?)`,
+    [id, profile ?? null, node, expiresAt],
   );
 }
 
@@ -125,6 +132,35 @@ describe("ClusterNode", () => {
     await Promise.all(runs);
     await scheduler.drain({ timeoutMs: 0 });
     expect(statusOf(database, "t2")).toEqual({ status: "completed", attempts: 1, lease_owner: null });
+  });
+
+  it("counts other nodes' runs against a profile's cap and draws from the database's rate bucket", async () => {
+    const { database, clock, scheduler, node } = await startNode({
+      maxConcurrent: 5,
+      limits: { profileCaps: { capped: 1 }, ratePerMinute: 2 },
+    });
+    heartbeatNode(database, { id: "b", url: "http://b" }, clock.now(), LEASE_MS);
+    foreignRunning(database, "of-b", "b", clock.now() + LEASE_MS, "capped");
+    node.start();
+    const finish = new Map<string, () => void>();
+    const runs = [{ id: "c1", profile: "capped" }, { id: "o1", profile: "other" }, { id: "o2" }, { id: "o3" }].map(
+      (spec) => scheduler.run(spec, () => new Promise<void>((resolve) => finish.set(spec.id, resolve))),
+    );
+    const statuses = () => ["c1", "o1", "o2", "o3"].map((id) => scheduler.get(id)?.status);
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    // b's run holds the capped profile's one slot; the bucket's two tokens go to the others.
+    expect(statuses()).toEqual(["queued", "running", "running", "queued"]);
+    expect(finishAdmitted(database, "of-b", "b", "completed", clock.now())).toBe(true);
+    await clock.advanceAsync(250);
+    expect(statuses()).toEqual(["queued", "running", "running", "queued"]);
+    // 2/min: the next token 30 s after the first two; c1 is older than o3.
+    await clock.advanceAsync(30_000);
+    expect(statuses()).toEqual(["running", "running", "running", "queued"]);
+    for (const resolve of finish.values()) resolve();
+    await Promise.all(runs.slice(0, 3));
+    await scheduler.drain({ timeoutMs: 0 });
+    await Promise.allSettled(runs);
   });
 
   it("stops a run at the next heartbeat once another node holds its lease", async () => {

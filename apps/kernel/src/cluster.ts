@@ -6,10 +6,12 @@
  * Every node accepts runs into the shared durable queue as before (the run and its task are
  * written in one group commit, the task marked as this node's). The local `Scheduler` keeps
  * its synchronous admission; in a cluster it also asks `allows(task)` through its `canAdmit`
- * hook, and a task is allowed only once this node took it through `admitNext`, the one
- * conditional UPDATE that admits under the global `max_concurrent`. Admission runs on a poll
- * (other nodes' runs end without telling this one), when a local task is queued, and when a
- * local task ends.
+ * hook, and a task is allowed only once this node took it through `admitNext`, the one write
+ * transaction that admits under the cluster's limits: the global `max_concurrent`, each
+ * profile's `max_concurrent` (counted over the runs of every node) and the rate bucket of the
+ * run's provider (`rate_per_min`, one bucket per provider in the database, shared by every
+ * node). Admission runs on a poll (other nodes' runs end without telling this one), when a
+ * local task is queued, and when a local task ends.
  *
  * `admitNext` hands a node its own queued tasks, and tasks nobody holds: those of a node whose
  * registration expired and those reclaimed from expired leases. A task this scheduler does not
@@ -27,6 +29,7 @@ import type { Database } from "@oxios/database";
 import type { EventBus } from "@oxios/event-bus";
 import { type Lease, type Scheduler, SchedulerErrorCode, type TaskRecord } from "@oxios/scheduler";
 import {
+  type AdmitNextOptions,
   type AdmittedTask,
   admitNext,
   type ClusterNodeRow,
@@ -51,6 +54,11 @@ export interface ClusterNodeOptions {
   logger: Logger;
   /** Runs with a live lease in the whole cluster, at most. */
   maxConcurrent: number;
+  /**
+   * The per-profile caps and per-provider rates admission enforces cluster-wide, read at every
+   * admission (a configuration reload changes them at once).
+   */
+  limits: () => Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute" | "rateLimits">;
   /** How long a lease lasts without a heartbeat (`cluster_lease_ms`). */
   leaseMs: number;
   /** Admissions a run may have (`max_resumes + 1`); beyond that it is concluded. */
@@ -190,8 +198,9 @@ export class ClusterNode {
     try {
       // Tasks queued on this node in the last few ms are in the group commit's buffer: commit them.
       this.#own(taskStore.flush());
+      const limits = this.#options.limits();
       for (let taken = 0; taken < maxConcurrent; taken++) {
-        const task = admitNext(database, { node: id, maxConcurrent, now: clock.now(), leaseMs });
+        const task = admitNext(database, { ...limits, node: id, maxConcurrent, now: clock.now(), leaseMs });
         if (task === undefined) break;
         this.#take(task);
       }

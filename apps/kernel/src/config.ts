@@ -77,7 +77,7 @@ export interface KernelConfig {
   apiToken: string | undefined;
   /** Scheduler: runs admitted at once. */
   maxConcurrent: number;
-  /** Scheduler: runs admitted per minute. */
+  /** Scheduler: runs admitted per minute per model provider (in a cluster, across all the nodes). */
   ratePerMinute: number;
   /** HTTP: requests per minute per API token. */
   httpRatePerMinute: number;

@@ -143,7 +143,7 @@ describe("the operator's control plane, end to end", () => {
     return eventually(async () => {
       const run = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
       return TERMINAL.has(run.status) ? run : undefined;
-    }, 30_000);
+    });
   }
 
   /** What the model saw of a plan's tool results, from its last request. */
@@ -168,7 +168,7 @@ describe("the operator's control plane, end to end", () => {
       OXIOS_LLM_API_KEY: "sk-control-plane-llm-key",
     };
     kernel = await startKernel(home, env);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     gate.open();

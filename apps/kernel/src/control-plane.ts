@@ -216,6 +216,15 @@ export class ControlPlane {
     return this.#resolved.views;
   }
 
+  /** Each profile's `max_concurrent`, by profile name (profiles without one have no cap). */
+  profileCaps(): Record<string, number> {
+    const caps: Record<string, number> = {};
+    for (const profile of this.#resolved.profiles.values()) {
+      if (profile.maxConcurrent !== undefined) caps[profile.name] = profile.maxConcurrent;
+    }
+    return caps;
+  }
+
   schedules(): readonly GoalSchedule[] {
     return this.#resolved.schedules;
   }

@@ -18,7 +18,7 @@ import { MemoryStore } from "@oxios/memory";
 import { HashingEmbedder } from "@oxios/memory/testing";
 import { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import { Scheduler } from "@oxios/scheduler";
-import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
+import { admitNext, finishAdmitted, LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { SpaceManager } from "@oxios/space";
 import { LibsqlSpaceStore } from "@oxios/space/libsql";
 import { afterEach, describe, expect, it } from "vitest";
@@ -76,6 +76,7 @@ async function openAndCheck(url: string, round: number): Promise<void> {
     await Promise.all(report.requeued.map((handle) => handle.settled));
     expect(seen.sort()).toEqual(["legacy-queued", "legacy-running"]);
     await scheduler.drain({ timeoutMs: 0 });
+    await checkClusterAdmission(url, taskStore);
   }
   expect(taskStore.list().every((task) => task.status === "completed")).toBe(true);
   await taskStore.close();
@@ -84,6 +85,33 @@ async function openAndCheck(url: string, round: number): Promise<void> {
   const journal = await LibsqlRunJournal.open({ url });
   expect(await journal.unfinished()).toEqual([]);
   await journal.close();
+}
+
+/**
+ * Scheduler version 4 on the upgraded file: the legacy rows have no profile, a task queued now
+ * keeps its profile, and cluster admission (profile caps, the rate bucket table) runs on it.
+ */
+async function checkClusterAdmission(url: string, taskStore: LibsqlTaskStore): Promise<void> {
+  const now = Date.UTC(2100, 0, 1);
+  const holding = new Scheduler({ store: taskStore, clock: new ManualClock(now), canAdmit: () => false });
+  holding.submit({ id: "upgraded-profiled", profile: "researcher", rateKey: "openai" });
+  await holding.drain({ timeoutMs: 0 });
+  expect(taskStore.list().map((task) => [task.id, task.profile])).toEqual([
+    ["legacy-done", undefined],
+    ["legacy-running", undefined],
+    ["legacy-queued", undefined],
+    ["upgraded-profiled", "researcher"],
+  ]);
+  const database = await openDatabase({ url });
+  const limits = { profileCaps: { researcher: 1 }, ratePerMinute: 60 };
+  expect(admitNext(database, { ...limits, node: "n", maxConcurrent: 1, now, leaseMs: 1000 })?.id).toBe(
+    "upgraded-profiled",
+  );
+  expect(finishAdmitted(database, "upgraded-profiled", "n", "completed", now)).toBe(true);
+  expect(database.all("SELECT rate_key, units FROM scheduler_rate_buckets")).toEqual([
+    { rate_key: "openai", units: 59 * 60_000 },
+  ]);
+  database.close();
 }
 
 describe("a database from before @oxios/database", () => {
@@ -103,6 +131,7 @@ describe("a database from before @oxios/database", () => {
       { prefix: "scheduler_", version: 1 },
       { prefix: "scheduler_", version: 2 },
       { prefix: "scheduler_", version: 3 },
+      { prefix: "scheduler_", version: 4 },
       { prefix: "space_", version: 1 },
     ]);
     // The earlier bookkeeping is left as it was.

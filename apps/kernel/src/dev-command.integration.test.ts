@@ -106,5 +106,5 @@ describe("pnpm dev", () => {
     kernel.child.kill("SIGINT");
     expect((await kernel.exited).code).toBe(0);
     expect(kernel.output()).toContain('"reason":"SIGINT"');
-  }, 60_000);
+  });
 });

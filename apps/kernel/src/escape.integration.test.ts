@@ -58,7 +58,7 @@ async function waitRun(kernel: KernelProcess, taskId: string): Promise<Run> {
   return eventually(async () => {
     const run = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
     return TERMINAL.has(run.status) ? run : undefined;
-  }, 60_000);
+  });
 }
 
 describe("the escape table against a kernel on its defaults", () => {
@@ -81,7 +81,7 @@ describe("the escape table against a kernel on its defaults", () => {
     token = readFileSync(join(home, "api-token"), "utf8").trim();
     config = join(home, "config.toml");
     writeFileSync(config, "# operator's configuration\n", { mode: 0o600 });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
@@ -216,7 +216,7 @@ describe("the escape table against a kernel on its defaults", () => {
     kernel.child.kill("SIGTERM");
     expect((await kernel.exited).code).toBe(0);
     await eventually(() => (processWithMarker(marker) ? undefined : true));
-  }, 60_000);
+  });
 });
 
 describe("programs granted by exec_binaries", () => {
@@ -257,7 +257,7 @@ describe("programs granted by exec_binaries", () => {
       await kernel.exited;
       await fake.close();
     }
-  }, 60_000);
+  });
 });
 
 describe("exec without a sandbox", () => {
@@ -295,7 +295,7 @@ describe("exec without a sandbox", () => {
       kernel.child.kill("SIGTERM");
       await kernel.exited;
     }
-  }, 60_000);
+  });
 
   it('exec_sandbox = "none": programs run unsandboxed, and boot, /api/status and doctor say so', async () => {
     const home = tempHome();
@@ -319,5 +319,5 @@ describe("exec without a sandbox", () => {
       env: { ...process.env, OXIOS_HOME: home, OXIOS_EMBEDDER: "hashing" },
     }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
     expect(doctor.stdout).toMatch(/sandbox\s+none — WARNING: exec runs WITHOUT an OS sandbox/);
-  }, 60_000);
+  });
 });

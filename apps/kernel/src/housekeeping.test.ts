@@ -89,7 +89,7 @@ describe("Housekeeping", () => {
     // The round a day later finds nothing old enough; once it has scheduled the next one (its
     // pruning does real file I/O), a second day makes the rest too old and that round removes it.
     await w.clock.advanceAsync(DAY);
-    await vi.waitFor(() => expect(w.clock.pendingTimers).toBe(1), { timeout: 15_000 });
+    await vi.waitFor(() => expect(w.clock.pendingTimers).toBe(1), { timeout: 60_000 });
     await w.clock.advanceAsync(DAY);
     await vi.waitFor(async () => expect(await kept()).toEqual({ runs: ["live"], tasks: ["live-task"] }), {
       timeout: 15_000,

@@ -99,7 +99,7 @@ async function waitRun(kernel: KernelProcess, taskId: string): Promise<Run> {
   return eventually(async () => {
     const run = await kernel.json<Run>("GET", `/api/runs/${taskId}`);
     return TERMINAL.has(run.status) ? run : undefined;
-  }, 60_000);
+  });
 }
 
 describe("the kernel, end to end", () => {
@@ -117,7 +117,7 @@ describe("the kernel, end to end", () => {
       OXIOS_MAX_CONCURRENT: "3",
     };
     kernel = await startKernel(home, env);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
@@ -181,7 +181,7 @@ describe("the kernel, end to end", () => {
     expect(runs.map((run) => run.status)).toEqual(Array(8).fill("completed"));
     expect(runs[0]?.text).toContain("answer to: HELD goal 0");
     expect(fake.maxInFlight).toBe(3);
-  }, 60_000);
+  });
 
   it("long-polls a run with waitMs: one GET answers once the run has finished", async () => {
     gate.close();
@@ -192,7 +192,7 @@ describe("the kernel, end to end", () => {
     gate.open();
     expect((await longPoll).status).toBe("completed");
     expect((await kernel.request("GET", `/api/runs/${taskId}?waitMs=600000`)).status).toBe(422);
-  }, 60_000);
+  });
 
   it("streams a run's events in order over SSE", async () => {
     const controller = new AbortController();
@@ -223,7 +223,7 @@ describe("the kernel, end to end", () => {
     controller.abort();
     await reader.cancel();
     expect(seen).toEqual(["agent.created", "agent.started", "agent.completed"]);
-  }, 15_000);
+  });
 
   it("chats through the orchestrator, plain and streamed", async () => {
     const chat = await kernel.json<{ kind: string; response: string; sessionId: string; exitCode: number }>(
@@ -243,7 +243,7 @@ describe("the kernel, end to end", () => {
     expect(events).toContain("phase");
     expect(events.at(-1)).toBe("result");
     expect(body).toContain('"kind":"task"');
-  }, 60_000);
+  });
 
   it("serves the CLI commands against the running daemon", async () => {
     // Asynchronous: the fake model answers from this process, so it must not be blocked.
@@ -295,7 +295,7 @@ describe("the kernel, end to end", () => {
       expect.stringMatching(/ fact {7} first line second line third$/),
     ]);
     expect(listing.some((line) => line.startsWith("second line"))).toBe(false);
-  }, 90_000);
+  });
 
   it("Ctrl-C on oxios run exits 130 and stops the run in the kernel, chat and durable alike", async () => {
     const oxios = (...args: string[]) =>
@@ -351,7 +351,7 @@ describe("the kernel, end to end", () => {
     expect(taskId).toBeDefined();
     expect((await waitRun(kernel, taskId as string)).status).toBe("cancelled");
     await eventually(() => (processWithMarker(marker) ? undefined : true));
-  }, 60_000);
+  });
 
   it("cancels a run mid-flight and its exec child is gone", async () => {
     const marker = `0.${process.pid}${Math.floor(Math.random() * 1_000_000)}7`;
@@ -363,7 +363,7 @@ describe("the kernel, end to end", () => {
     // The tail never ends by itself: only the cancel can take it away. The exec tool kills the
     // child's whole process group (SIGTERM, then SIGKILL after its grace).
     await eventually(() => (processWithMarker(marker) ? undefined : true));
-  }, 60_000);
+  });
 
   it("stores memories and spaces, and keeps them across a SIGTERM restart with the audit chain intact", async () => {
     const memory = await kernel.json<{ id: string }>("POST", "/api/memory", {
@@ -399,7 +399,7 @@ describe("the kernel, end to end", () => {
     expect(after.entries).toBeGreaterThan(before.entries);
     const log = await kernel.json<{ commits: unknown[] }>("GET", "/api/git/log");
     expect(log.commits.length).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
   it("refuses a second kernel on the same home and reports an occupied port", async () => {
     const second = spawnKernel({ OXIOS_HOME: home, OXIOS_PORT: "0", ...env });
@@ -410,7 +410,7 @@ describe("the kernel, end to end", () => {
     expect((await other.exited).code).toBe(1);
     expect(other.output()).toContain(`port ${port} on 127.0.0.1 is already in use`);
     expect((await kernel.request("GET", "/api/status")).status).toBe(200);
-  }, 60_000);
+  });
 
   it("after SIGKILL mid-run the next start recovers the stale pid file and resumes the run from its journal", async () => {
     gate.close();
@@ -435,7 +435,7 @@ describe("the kernel, end to end", () => {
     expect((await kernel.json<{ ok: boolean }>("GET", "/api/audit/verify")).ok).toBe(true);
     kernel.child.kill("SIGTERM");
     expect((await kernel.exited).code).toBe(0);
-  }, 60_000);
+  });
 });
 
 describe("configuration errors", () => {

@@ -236,7 +236,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       store: taskStore,
       ...(clustered ? { ownerId: config.nodeId } : {}),
       maxConcurrent: config.maxConcurrent,
-      ratePerMinute: config.ratePerMinute,
+      // In a cluster the rate bucket is the database's, shared by every node (cluster.ts).
+      ratePerMinute: clustered ? Number.POSITIVE_INFINITY : config.ratePerMinute,
       canAdmit: (task) =>
         (!clustered || clusterRef?.allows(task) === true) && (runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task)),
     });
@@ -364,6 +365,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
           clock,
           logger: logger.child({ module: "cluster" }),
           maxConcurrent: config.maxConcurrent,
+          limits: () => ({ profileCaps: control.profileCaps(), ratePerMinute: config.ratePerMinute }),
           leaseMs: config.clusterLeaseMs,
           maxAttempts: config.maxResumes + 1,
           resume: (lease) => runtime.runs.resume(lease),

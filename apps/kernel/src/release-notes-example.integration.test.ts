@@ -132,7 +132,7 @@ describe("the README's release-notes example", () => {
     ]);
     // Next: Monday 09:00 Berlin, which is 07:00 UTC after the change to summer time.
     expect(kernel.schedules.get("release-notes")?.nextFireAt).toBe(Date.parse("2026-03-30T07:00:00Z"));
-  }, 60_000);
+  });
 
   it("an approval nobody answers gets the default decision when its time is up, audited as decided by timeout", async () => {
     const home = tempHome();
@@ -162,5 +162,5 @@ describe("the README's release-notes example", () => {
       expect.objectContaining({ actor: "timeout", resource: `approval:${pending.approvalId}` }),
     ]);
     expect(() => readFileSync(join(home, "agents", "profiles", "careful", "notes.md"))).toThrow();
-  }, 60_000);
+  });
 });

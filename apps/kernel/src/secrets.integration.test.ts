@@ -85,7 +85,7 @@ describe("secrets never reach agents or disk in clear", () => {
       DEPLOY_SECRET,
     });
     secrets = [LLM_KEY, DEPLOY_SECRET, A2A_TOKEN, kernel.token];
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
@@ -134,7 +134,7 @@ describe("secrets never reach agents or disk in clear", () => {
     expect(journal).toContain('"completed"');
     expect(journal).toContain("[redacted:llm-api-key]");
     expectClean(journal, "the run journal");
-  }, 60_000);
+  });
 
   it("and in the memory episode and the audit trail of a chat task", async () => {
     const chat = await kernel.json<{ kind: string; evaluationPassed: boolean }>("POST", "/api/chat", {
@@ -152,7 +152,7 @@ describe("secrets never reach agents or disk in clear", () => {
     const audit = JSON.stringify(entries);
     expect(audit).toContain("missing-[redacted:llm-api-key].txt");
     expectClean(audit, "the audit trail");
-  }, 60_000);
+  });
 
   it("leaves no secret in any file of the home, the git history, the conversation buffer or the output", async () => {
     kernel.child.kill("SIGTERM");
@@ -182,7 +182,7 @@ describe("secrets never reach agents or disk in clear", () => {
     expectClean(history, "the git history");
     expectClean(kernel.output(), "the kernel's output");
     expect(kernel.output()).toContain(`token: created in ${join(home, "api-token")}`);
-  }, 60_000);
+  });
 });
 
 describe("a home an older version left open to others", () => {
@@ -209,7 +209,7 @@ describe("a home an older version left open to others", () => {
     second.child.kill("SIGTERM");
     expect((await second.exited).code).toBe(0);
     expect(second.output()).not.toContain("tightened permissions");
-  }, 90_000);
+  });
 });
 
 describe("the API token on a terminal", () => {
@@ -225,7 +225,7 @@ describe("the API token on a terminal", () => {
       output += chunk.toString();
     });
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    await eventually(() => (/listening on[\s\S]*a2a:/.test(output) ? true : undefined), 60_000);
+    await eventually(() => (/listening on[\s\S]*a2a:/.test(output) ? true : undefined));
     const { pid } = JSON.parse(readFileSync(join(home, "oxios.pid"), "utf8")) as { pid: number };
     process.kill(pid, "SIGTERM");
     await exited;
@@ -241,7 +241,7 @@ describe("the API token on a terminal", () => {
     const second = await onTerminal(home);
     expect(second).not.toContain(token);
     expect(second).toContain(`token: in ${join(home, "api-token")}`);
-  }, 120_000);
+  });
 
   it("logs coloured one-line records there, and JSON lines into a file or pipe", async () => {
     const output = await onTerminal(tempHome());
@@ -251,5 +251,5 @@ describe("the API token on a terminal", () => {
     );
     expect(output).toContain("\u001b[32mINFO\u001b[39m");
     expect(plain).not.toMatch(/^{"/m);
-  }, 60_000);
+  });
 });

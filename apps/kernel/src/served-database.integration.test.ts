@@ -40,7 +40,7 @@ describe("the kernel on sqld (database_url)", () => {
       OXIOS_DATABASE_AUTH_TOKEN: sqld.authToken ?? "",
       OXIOS_DRAIN_TIMEOUT_MS: "1000",
     };
-  }, 60_000);
+  });
 
   afterAll(async () => {
     if (kernel !== undefined && kernel.child.exitCode === null) {

@@ -103,7 +103,7 @@ describe("DaemonController with a real daemon process", () => {
     expect(sending).toEqual([before + 1]);
     // The child's handle is closed by libuv at the end of the loop turn that reported its exit,
     // which may come after stop resolves; it must go then, not stay ref'd.
-    await vi.waitFor(() => expect(processes()).toBe(before), { timeout: 10_000 });
+    await vi.waitFor(() => expect(processes()).toBe(before), { timeout: 60_000 });
   });
 
   it("creates a missing home 0700, logs/ 0700 and the log and pid file 0600", async () => {

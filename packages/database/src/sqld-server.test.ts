@@ -1,12 +1,14 @@
 /**
  * The sqld fixture the remote tests stand on (`@oxios/tooling/sqld`): a real server on
  * 127.0.0.1, with sqlite-vec preloaded, that stops, comes back on the same port with the same
- * data, and is gone after `close`.
+ * data, is gone after `close`, and serves a copy of a SQLite file when seeded with one.
  */
 
 import { existsSync } from "node:fs";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "./open-database.ts";
+import { removeTempFiles, tempDatabasePath } from "./test-support.ts";
 
 async function health(url: string): Promise<number | "unreachable"> {
   try {
@@ -82,6 +84,35 @@ describe("startSqld({ auth: true })", () => {
       expect(result.status).toBe(200);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("startSqld({ seed })", () => {
+  afterAll(() => removeTempFiles());
+
+  it("serves a copy of the SQLite file, writable, and leaves the file as it was", async () => {
+    const path = tempDatabasePath("seed.db");
+    const file = await openDatabase({ url: `file:${path}` });
+    file.exec("CREATE TABLE seeded (v TEXT)");
+    file.run("INSERT INTO seeded VALUES (?)", ["from the file"]);
+    file.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    file.close();
+    const server = await startSqld({ seed: path });
+    try {
+      const read = (await execute(server, "SELECT v FROM seeded")) as { status: number; body: unknown };
+      expect(read.status).toBe(200);
+      expect(JSON.stringify(read.body)).toContain("from the file");
+      const write = (await execute(server, "INSERT INTO seeded VALUES ('through sqld')")) as { status: number };
+      expect(write.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+    const again = await openDatabase({ url: `file:${path}` });
+    try {
+      expect(again.all<{ v: string }>("SELECT v FROM seeded").map((row) => row.v)).toEqual(["from the file"]);
+    } finally {
+      again.close();
     }
   });
 });

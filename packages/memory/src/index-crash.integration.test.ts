@@ -55,4 +55,4 @@ it("after SIGKILL mid-write the index holds exactly the committed memories", asy
   } finally {
     await store.close();
   }
-}, 60_000);
+});

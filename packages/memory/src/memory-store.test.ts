@@ -493,7 +493,7 @@ describe("embedder", () => {
       },
     );
     // The embed call has started, so its timeout is armed on the clock.
-    await vi.waitFor(() => expect(embedCalls).toBe(1), { timeout: 15_000 });
+    await vi.waitFor(() => expect(embedCalls).toBe(1), { timeout: 60_000 });
     clock.advance(4_999);
     await settle();
     expect(outcome).toBeUndefined();

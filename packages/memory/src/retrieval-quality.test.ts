@@ -14,7 +14,7 @@ beforeAll(async () => {
   ({ store } = await openTestStore({ embedder: new UniversalSentenceEncoderEmbedder() }));
   const entries = await Promise.all(pairs.map((pair) => store.remember({ content: pair.memory, type: "fact" })));
   ids.push(...entries.map((entry) => entry.id));
-}, 60_000);
+});
 
 afterAll(async () => {
   await store.close();

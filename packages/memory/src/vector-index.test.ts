@@ -49,7 +49,7 @@ describe("recall on a clustered corpus of 10,000 memories", () => {
     store = await MemoryStore.open({ url: `file:${path}`, embedder, tierCaps: bigCaps });
     await store.importEntries(memories);
     db = raw(path);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     db.close();

@@ -141,6 +141,7 @@ export class AgentRunner {
       name: options.name,
       ...(options.agentId === undefined ? {} : { id: options.agentId }),
       rateKey: primary.provider,
+      ...(profile === undefined ? {} : { profile: profile.name }),
       ...(options.seedId === undefined ? {} : { seedId: options.seedId }),
       ...(options.priority === undefined ? {} : { priority: options.priority }),
       ...(this.#options.settings?.timeoutMs === undefined ? {} : { timeoutMs: this.#options.settings.timeoutMs }),

@@ -82,10 +82,13 @@ describe("durable direct runs", () => {
     await handle.accepted;
     await before.held.started;
     // Wait for peek's result to be journalled, then take what a crash now would leave behind.
-    await vi.waitFor(async () => {
-      const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
-      expect(steps.some((step) => step.kind === "tool-result" && step.name === "peek")).toBe(true);
-    });
+    await vi.waitFor(
+      async () => {
+        const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
+        expect(steps.some((step) => step.kind === "tool-result" && step.name === "peek")).toBe(true);
+      },
+      { timeout: 60_000 },
+    );
     const crashDir = mkdtempSync(join(tmpdir(), "oxios-runtime-crash-"));
     GroupCommit.for(first.database as NonNullable<World["database"]>).flush();
     first.database?.exec(`VACUUM INTO '${join(crashDir, "oxios.db")}'`);
@@ -125,11 +128,14 @@ describe("durable direct runs", () => {
     const first = await durableWorld({ extraTools: before.tools, ...needsApproval });
     const handle = first.runtime.runGoal({ goal: "poke once approved" });
     await handle.accepted;
-    await vi.waitFor(async () => {
-      expect(first.tools.approvals.pending()).toHaveLength(1);
-      const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
-      expect(steps.some((step) => step.kind === "tool-call" && step.name === "poke")).toBe(true);
-    });
+    await vi.waitFor(
+      async () => {
+        expect(first.tools.approvals.pending()).toHaveLength(1);
+        const steps = (await first.journal?.load(handle.taskId))?.steps ?? [];
+        expect(steps.some((step) => step.kind === "tool-call" && step.name === "poke")).toBe(true);
+      },
+      { timeout: 60_000 },
+    );
     const [approval] = approvalStore.list({ status: "pending", limit: 10 });
     expect(approval).toMatchObject({ runId: handle.taskId, tool: "poke" });
     const crashDir = mkdtempSync(join(tmpdir(), "oxios-runtime-crash-"));
@@ -144,8 +150,9 @@ describe("durable direct runs", () => {
     });
     expect(report.retried).toEqual([handle.taskId]);
     // The resumed run asks for the same call's approval again: it waits on the kept one.
-    await vi.waitFor(() =>
-      expect(second.tools.approvals.restoredCall(handle.taskId, approval?.callId ?? "")).toBe(false),
+    await vi.waitFor(
+      () => expect(second.tools.approvals.restoredCall(handle.taskId, approval?.callId ?? "")).toBe(false),
+      { timeout: 60_000 },
     );
     expect(after.counts.poke).toBe(0);
     second.tools.approvals.decide(approval?.approvalId ?? "", { approved: true, by: "operator:alice" });
@@ -186,7 +193,7 @@ describe("durable direct runs", () => {
     server = await FakeLlmServer.start({ script: () => ({ hang: true }) });
     const world = await durableWorld();
     const handle = world.runtime.runGoal({ goal: "hang" });
-    await vi.waitFor(() => expect(server?.inFlight).toBe(1));
+    await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 60_000 });
     const report = await world.scheduler.drain({ timeoutMs: 0 });
     expect(report.aborted).toEqual([handle.taskId]);
     const record = await handle.result;

@@ -110,7 +110,7 @@ describe("runGoal: direct runs through scheduler + supervisor + loop", () => {
     });
     const running = world.runtime.runGoal({ goal: "first" });
     const queued = world.runtime.runGoal({ goal: "second" });
-    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1), { timeout: 15_000 });
+    await vi.waitFor(() => expect(world?.scheduler.queued()).toHaveLength(1), { timeout: 60_000 });
     expect(await world.runtime.cancelRun(queued.taskId)).toBe(true);
     expect((await queued.result).status).toBe("cancelled");
     releaseFirst();

@@ -250,7 +250,7 @@ describe("Orchestrator: the Ouroboros pipeline against the fake server", () => {
       }
     }
     await expect(stream.result).rejects.toMatchObject({ code: "ABORTED" });
-    await vi.waitFor(() => expect(server?.abortedRequests).toBe(1), { timeout: 15_000 });
+    await vi.waitFor(() => expect(server?.abortedRequests).toBe(1), { timeout: 60_000 });
     expect(server.inFlight).toBe(0);
   });
 

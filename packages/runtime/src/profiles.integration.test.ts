@@ -155,10 +155,14 @@ describe("agent profiles", () => {
     const capped = Array.from({ length: 5 }, (_, index) =>
       world?.runtime.runGoal({ goal: `capped ${index}`, agent: "capped" }),
     );
-    await vi.waitFor(() => expect(held).toHaveLength(2), { timeout: 15_000 });
+    await vi.waitFor(() => expect(held).toHaveLength(2), { timeout: 60_000 });
     // A run without the profile is not held back by the profile's cap.
     expect(await world.runtime.runGoal({ goal: "free run" }).result).toMatchObject({ status: "completed" });
     expect(world.scheduler.queued()).toHaveLength(3);
+    // Every task carries its profile (a cluster's admission counts by it); the free run none.
+    expect(new Set([...world.scheduler.queued(), ...world.scheduler.running()].map((task) => task.profile))).toEqual(
+      new Set(["capped"]),
+    );
     holding = false;
     for (const release of held.splice(0)) release();
     expect((await Promise.all(capped.map((run) => run?.result))).map((record) => record?.status)).toEqual(
@@ -258,7 +262,7 @@ describe("agent profiles", () => {
     world = await profileWorld(profiles, { durable: true, dir });
     const handle = world.runtime.runGoal({ goal: "write it down", agent: "scribe" });
     await handle.accepted;
-    await vi.waitFor(() => expect(server?.inFlight).toBe(1));
+    await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 60_000 });
     const drained = await world.scheduler.drain({ timeoutMs: 0 });
     expect(drained.aborted).toEqual([handle.taskId]);
     expect((await handle.result).status).toBe("running");

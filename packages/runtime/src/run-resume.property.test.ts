@@ -150,7 +150,7 @@ describe("resuming a run from any prefix of its step log (fast-check)", () => {
       { numRuns: 8 },
     );
     expect(compacted).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
   it("a non-idempotent call in flight at the cut is never run again; the model is told its outcome is unknown", async () => {
     // A model repeating a turn after an unknown outcome sends new call ids, as a real one does.
@@ -184,5 +184,5 @@ describe("resuming a run from any prefix of its step log (fast-check)", () => {
       }),
       { numRuns: 8 },
     );
-  }, 60_000);
+  });
 });

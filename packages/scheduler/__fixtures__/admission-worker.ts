@@ -1,24 +1,28 @@
 /**
- * One node of the admission stress test, as its own process: takes tasks through `admitNext`
+ * One node of the admission stress tests, as its own process: takes tasks through `admitNext`
  * until the queue is empty, holding up to `hold` at once, and finishes each. Prints one JSON
- * line: `{ node, admitted, refused }` (refused: the cap was full while tasks were queued).
+ * line: `{ node, admitted, refused }` (refused: nothing could be admitted while tasks were queued).
  *
- * Arguments: URL NODE MAX_CONCURRENT HOLD
+ * Arguments: URL NODE MAX_CONCURRENT HOLD [LIMITS] — LIMITS is a JSON object of `admitNext`'s
+ * `profileCaps`, `ratePerMinute` and `rateLimits`.
  */
 
 import { openDatabase } from "@oxios/database";
-import { admitNext, finishAdmitted } from "../src/libsql/cluster-admission.ts";
+import { type AdmitNextOptions, admitNext, finishAdmitted } from "../src/libsql/cluster-admission.ts";
 
-const [url = "", node = "", cap = "1", holdText = "1"] = process.argv.slice(2);
+const [url = "", node = "", cap = "1", holdText = "1", limitsText = "{}"] = process.argv.slice(2);
 const maxConcurrent = Number(cap);
 const hold = Number(holdText);
+const limits = JSON.parse(limitsText) as Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute" | "rateLimits">;
 const database = await openDatabase({ url });
 const held: string[] = [];
 let admitted = 0;
 let refused = 0;
 for (;;) {
   const task =
-    held.length < hold ? admitNext(database, { node, maxConcurrent, now: Date.now(), leaseMs: 600_000 }) : undefined;
+    held.length < hold
+      ? admitNext(database, { ...limits, node, maxConcurrent, now: Date.now(), leaseMs: 600_000 })
+      : undefined;
   if (task !== undefined) {
     held.push(task.id);
     admitted++;

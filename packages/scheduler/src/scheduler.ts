@@ -15,6 +15,7 @@ import { type Clock, KernelError, type Logger, newId, systemClock, type Timer } 
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { SchedulerErrorCode } from "./error-codes.ts";
 import { IndexedHeap } from "./internal/indexed-heap.ts";
+import { positiveInteger, positiveOrInfinite } from "./internal/limits.ts";
 import { LatencyWindow } from "./latency-window.ts";
 import type {
   DrainReport,
@@ -97,26 +98,6 @@ interface Lane {
 
 function before(a: TaskEntry, b: TaskEntry): boolean {
   return a.orderKey < b.orderKey || (a.orderKey === b.orderKey && a.seq < b.seq);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number | undefined): number | undefined {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new KernelError(SchedulerErrorCode.limitInvalid, `${name} must be a positive integer, got ${String(value)}`, {
-      details: { option: name, value },
-    });
-  }
-  return value;
-}
-
-function positiveOrInfinite(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
-    throw new KernelError(SchedulerErrorCode.limitInvalid, `${name} must be a positive number, got ${String(value)}`, {
-      details: { option: name, value },
-    });
-  }
-  return value;
 }
 
 function optionalString(name: string, value: unknown): string | undefined {
@@ -464,6 +445,7 @@ export class Scheduler {
     const id = optionalString("id", spec.id);
     const rateKey = optionalString("rateKey", spec.rateKey) ?? DEFAULT_RATE_KEY;
     const agentId = optionalString("agentId", spec.agentId);
+    const profile = optionalString("profile", spec.profile);
     const idempotencyKey = optionalString("idempotencyKey", spec.idempotencyKey);
     if (idempotencyKey !== undefined) {
       const taken = this.findByIdempotencyKey(idempotencyKey);
@@ -486,6 +468,7 @@ export class Scheduler {
       rank,
       rateKey,
       agentId,
+      profile,
       idempotencyKey,
       payload: spec.payload,
       createdAt: now,
@@ -517,6 +500,7 @@ export class Scheduler {
       rank,
       rateKey: stored.rateKey,
       agentId: stored.agentId,
+      profile: stored.profile,
       idempotencyKey: stored.idempotencyKey,
       payload: stored.payload,
       createdAt: stored.createdAt,
@@ -1037,6 +1021,7 @@ export class Scheduler {
       attempts: entry.attempts,
     };
     if (entry.agentId !== undefined) stored.agentId = entry.agentId;
+    if (entry.profile !== undefined) stored.profile = entry.profile;
     if (entry.idempotencyKey !== undefined) stored.idempotencyKey = entry.idempotencyKey;
     if (entry.payload !== undefined) stored.payload = entry.payload;
     return stored;

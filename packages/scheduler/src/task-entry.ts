@@ -76,6 +76,7 @@ export class TaskEntry implements HeapItem {
   readonly rank: number;
   readonly rateKey: string;
   readonly agentId: string | undefined;
+  readonly profile: string | undefined;
   readonly idempotencyKey: string | undefined;
   readonly payload: unknown;
   readonly createdAt: number;
@@ -103,6 +104,7 @@ export class TaskEntry implements HeapItem {
     rank: number;
     rateKey: string;
     agentId: string | undefined;
+    profile: string | undefined;
     idempotencyKey: string | undefined;
     payload: unknown;
     createdAt: number;
@@ -116,6 +118,7 @@ export class TaskEntry implements HeapItem {
     this.rank = fields.rank;
     this.rateKey = fields.rateKey;
     this.agentId = fields.agentId;
+    this.profile = fields.profile;
     this.idempotencyKey = fields.idempotencyKey;
     this.payload = fields.payload;
     this.createdAt = fields.createdAt;
@@ -140,6 +143,7 @@ export class TaskEntry implements HeapItem {
       attempts: this.attempts,
     };
     if (this.agentId !== undefined) record.agentId = this.agentId;
+    if (this.profile !== undefined) record.profile = this.profile;
     if (this.idempotencyKey !== undefined) record.idempotencyKey = this.idempotencyKey;
     if (this.payload !== undefined) record.payload = this.payload;
     if (this.admittedAt !== undefined) {

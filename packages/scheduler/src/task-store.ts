@@ -16,6 +16,8 @@ export interface StoredTask {
   priority: Priority;
   rateKey: string;
   agentId?: string;
+  /** The agent profile it runs under (a cluster's per-profile cap counts by it). */
+  profile?: string;
   idempotencyKey?: string;
   payload?: unknown;
   createdAt: number;

@@ -24,6 +24,11 @@ export interface TaskSpec<P = unknown> {
   rateKey?: string;
   /** Counted against `maxPerAgent` while running. */
   agentId?: string;
+  /**
+   * The agent profile the task runs under. A durable queue stores it, so a cluster node's
+   * `admitNext` can count running tasks per profile against the profile's cap.
+   */
+  profile?: string;
   /** Handed to the runner on every attempt, so a retried task can make its effect once. */
   idempotencyKey?: string;
   /** The work's description; must be JSON-serializable when the scheduler has a store. */
@@ -42,6 +47,7 @@ export interface TaskRecord<P = unknown> {
   readonly priority: Priority;
   readonly rateKey: string;
   readonly agentId?: string;
+  readonly profile?: string;
   readonly idempotencyKey?: string;
   readonly payload?: P;
   /** When the task was first submitted (survives restarts of a durable queue). */

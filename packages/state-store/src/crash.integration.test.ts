@@ -16,7 +16,7 @@ let bundle: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "oxios-crash-"));
   bundle = await bundleFixture(fixture);
-}, 60_000);
+});
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
   await rm(dirname(bundle), { recursive: true, force: true });
@@ -61,5 +61,5 @@ describe("crash safety", () => {
       await store.close();
     }
     expect(last).toBeGreaterThan(0);
-  }, 120_000);
+  });
 });

@@ -14,7 +14,7 @@ let bundle: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "oxios-two-writers-"));
   bundle = await bundleFixture(fixture);
-}, 60_000);
+});
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
   await rm(dirname(bundle), { recursive: true, force: true });
@@ -74,5 +74,5 @@ describe("two processes on one state directory", () => {
     expect(reads).toBeGreaterThan(0);
     expectWhole(await readFile(path, "utf8"));
     expect((await readdir(join(root, "sessions"))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
-  }, 60_000);
+  });
 });

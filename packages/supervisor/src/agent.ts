@@ -29,6 +29,8 @@ export interface AgentSpec<Input = unknown, Output = unknown> {
   priority?: Priority;
   /** Rate-limit bucket, usually the LLM provider. */
   rateKey?: string;
+  /** The agent profile it was spawned with; its runs' scheduler tasks carry it. */
+  profile?: string;
   /** Per-run timeout; default from the supervisor (300 s). */
   timeoutMs?: number;
   state?: AgentStateHooks;

@@ -17,6 +17,8 @@ export interface AgentTaskSpec {
   priority?: Priority;
   rateKey?: string;
   agentId?: string;
+  /** The agent profile the run goes under (a cluster caps running tasks per profile). */
+  profile?: string;
   idempotencyKey?: string;
 }
 

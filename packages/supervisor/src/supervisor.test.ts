@@ -48,10 +48,10 @@ describe("Supervisor", () => {
     expect(scheduler.stats().completed).toBe(1);
   });
 
-  it("a chosen agent id, run id and idempotency key reach the agent and its scheduler task", async () => {
+  it("a chosen agent id, run id, idempotency key and profile reach the agent and its scheduler task", async () => {
     const { supervisor, scheduler } = setup();
     const body = gate();
-    const agent = supervisor.spawn({ id: "agent-7", name: "chosen", run: body.run });
+    const agent = supervisor.spawn({ id: "agent-7", name: "chosen", profile: "researcher", run: body.run });
     expect(agent.id).toBe("agent-7");
     expect(() => supervisor.spawn({ id: "agent-7", name: "again", run: body.run })).toThrow(
       expect.objectContaining({ code: "AGENT_SPEC_INVALID" }),
@@ -59,7 +59,12 @@ describe("Supervisor", () => {
     const running = supervisor.run(agent.id, null, { runId: "task-7", idempotencyKey: "key-7" });
     await settle();
     expect(body.seen[0]?.runId).toBe("task-7");
-    expect(scheduler.get("task-7")).toMatchObject({ agentId: "agent-7", idempotencyKey: "key-7", status: "running" });
+    expect(scheduler.get("task-7")).toMatchObject({
+      agentId: "agent-7",
+      profile: "researcher",
+      idempotencyKey: "key-7",
+      status: "running",
+    });
     body.release("done");
     await expect(running).resolves.toBe("done");
   });

@@ -209,6 +209,7 @@ export class Supervisor {
           agentId,
           ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
           ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),
+          ...(record.spec.profile === undefined ? {} : { profile: record.spec.profile }),
           ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
         },
         (signal, lease) => this.#execute(record, active, input, signal, lease, options),

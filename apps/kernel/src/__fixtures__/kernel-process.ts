@@ -131,9 +131,9 @@ export async function startKernel(
 
 /**
  * Polls `check` every 25 ms until it returns a value. The bound only turns a hang into a
- * readable failure just before the test's own 60 s timeout; it is not a speed requirement.
+ * readable failure just before the test's own 180 s timeout; it is not a speed requirement.
  */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 55_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 170_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -134,7 +134,7 @@ describe("what each oxios command loads", () => {
         loaded: [],
       });
     }
-  }, 90_000);
+  });
 
   it("a kernel without otel_endpoint never loads the OpenTelemetry SDK; with it, it does", async () => {
     const loadedBy = async (extra: Record<string, string>): Promise<RecordedRun> => {
@@ -161,7 +161,7 @@ describe("what each oxios command loads", () => {
     expect([...on.packages].filter(isOtel)).toEqual(
       expect.arrayContaining(["@opentelemetry/sdk-trace", "@opentelemetry/exporter-trace-otlp-http"]),
     );
-  }, 90_000);
+  });
 
   it("doctor loads libsql and memory (the recorder sees the heavy path)", async () => {
     const env = { OXIOS_HOME: tempHome(), OXIOS_PORT: String(await freePort()), OXIOS_EMBEDDER: "hashing" };
@@ -170,5 +170,5 @@ describe("what each oxios command loads", () => {
     expect(beyond(doctor, THIN_PACKAGES)).toEqual(
       expect.arrayContaining(["@oxios/database", "@oxios/memory", "libsql"]),
     );
-  }, 60_000);
+  });
 });

@@ -164,7 +164,7 @@ describe("oxios start with a model that cannot work", () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
-  }, 60_000);
+  });
 
   it("in the foreground, the same sentence and exit 1", async () => {
     const { code, output } = await oxios(["start", "--foreground"], {

@@ -51,7 +51,7 @@ describe("AuditSubscriber", () => {
     }
     expect(audit.stats().recorded).toBe(0);
     await clock.advanceAsync(10);
-    await vi.waitFor(() => expect(audit.stats().recorded).toBe(5));
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(5), { timeout: 60_000 });
     expect(trail.stats().commits).toBe(1);
     bus.publish({ ...admitted("t"), id: "late" });
     await audit.flush();
@@ -92,11 +92,11 @@ describe("AuditSubscriber", () => {
     // Published while the joined transaction is being written, as the gate's next event is.
     bus.publish({ ...admitted("t"), id: "during" });
     await decision;
-    await vi.waitFor(() => expect(audit.stats().recorded).toBe(1));
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(1), { timeout: 60_000 });
     expect(trail.stats().commits).toBe(1);
     expect(clock.pendingTimers).toBe(1);
     await clock.advanceAsync(50);
-    await vi.waitFor(() => expect(audit.stats().recorded).toBe(2));
+    await vi.waitFor(() => expect(audit.stats().recorded).toBe(2), { timeout: 60_000 });
     expect(trail.stats().commits).toBe(2);
   });
 
@@ -111,7 +111,7 @@ describe("AuditSubscriber", () => {
     await expect(trail.append({ actor: "agent:a", action: "tool.allowed", resource: "add" })).rejects.toMatchObject({
       code: "AUDIT_STORE_FAILED",
     });
-    await vi.waitFor(() => expect(audit.stats().failures).toBe(1));
+    await vi.waitFor(() => expect(audit.stats().failures).toBe(1), { timeout: 60_000 });
     expect(audit.stats()).toMatchObject({ recorded: 0, backlog: 1 });
     store.failing = false;
     // The retry timer starts a new drain, which gathers for its window again; flush ends it.

@@ -1,6 +1,7 @@
 // Child process for the shared-chain test: one kernel node's audit trail on a served database
 // (sqld). Appends `rounds` bursts of concurrent appends (so each node groups them into
-// transactions of its own), then prints how many it appended and how many failed.
+// transactions of its own), then prints how many it appended and how many failed. It prints
+// "ready" once its trail is open and starts on a line from stdin, so the nodes run together.
 import { AuditTrail } from "../../src/audit/audit-trail.ts";
 import { LibsqlAuditStore } from "../../src/libsql/libsql-audit-store.ts";
 
@@ -9,6 +10,8 @@ if (url === undefined || node === undefined || rounds === undefined) {
   throw new Error("usage: cluster-appender.ts <database url> <node> <rounds>");
 }
 const trail = await AuditTrail.open({ store: await LibsqlAuditStore.open({ url }) });
+process.stdout.write("ready\n");
+for await (const _line of process.stdin) break;
 let appended = 0;
 let failed = 0;
 for (let round = 0; round < Number(rounds); round++) {

@@ -6,11 +6,13 @@
  * after it: that number never exceeds the cap, and every task is admitted exactly once.
  */
 
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { ManualClock } from "@oxios/core/testing";
 import { type Database, openDatabase } from "@oxios/database";
 import { startSqld } from "@oxios/tooling/sqld";
 import { afterEach, describe, expect, it } from "vitest";
@@ -26,26 +28,46 @@ import {
 import { LibsqlTaskStore } from "./libsql-task-store.ts";
 
 const WORKER = fileURLToPath(new URL("../../__fixtures__/admission-worker.ts", import.meta.url));
+const RATE_WORKER = fileURLToPath(new URL("../../__fixtures__/rate-worker.ts", import.meta.url));
 const directories: string[] = [];
 afterEach(() => {
   for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
 });
 
-/** A database with the queue's schema (migrated by the store) and `count` queued tasks. */
-async function queueWith(url: string, tasks: Array<{ id: string; priority?: string; enqueuedAt?: number }>) {
+interface QueuedRow {
+  id: string;
+  priority?: string;
+  enqueuedAt?: number;
+  profile?: string;
+  rateKey?: string;
+}
+
+/** A database with the queue's schema (migrated by the store) and these queued tasks. */
+async function queueWith(url: string, tasks: QueuedRow[]) {
   const store = await LibsqlTaskStore.open({ url });
   await store.close();
   const database = await openDatabase({ url });
+  enqueue(database, tasks);
+  return database;
+}
+
+function enqueue(database: Database, tasks: QueuedRow[]): void {
   database.transaction(() => {
     for (const task of tasks) {
       database.run(
-        `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status)
-         VALUES (?, ?, 'default', ?, ?, 'queued')`,
-        [task.id, task.priority ?? "normal", task.enqueuedAt ?? 0, task.enqueuedAt ?? 0],
+        `INSERT INTO scheduler_tasks (id, priority, rate_key, profile, created_at, enqueued_at, status)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued')`,
+        [
+          task.id,
+          task.priority ?? "normal",
+          task.rateKey ?? "default",
+          task.profile ?? null,
+          task.enqueuedAt ?? 0,
+          task.enqueuedAt ?? 0,
+        ],
       );
     }
   });
-  return database;
 }
 
 function fileUrl(): string {
@@ -143,6 +165,83 @@ describe("admitNext", () => {
   });
 });
 
+describe("admitNext with profile caps and rate buckets", () => {
+  it("admits a profile's tasks only under its cap, and the tasks behind a capped one go first", async () => {
+    const database = await queueWith(fileUrl(), [
+      { id: "capped-1", profile: "capped", enqueuedAt: 1 },
+      { id: "capped-2", profile: "capped", enqueuedAt: 2 },
+      { id: "capped-3", profile: "capped", enqueuedAt: 3 },
+      { id: "other-1", profile: "other", enqueuedAt: 4 },
+      { id: "none-1", enqueuedAt: 5 },
+    ]);
+    const take = (now = 100) =>
+      admitNext(database, { node: "a", maxConcurrent: 10, now, leaseMs: 50, profileCaps: { capped: 2, other: 1 } })?.id;
+    expect([take(), take(), take(), take()]).toEqual(["capped-1", "capped-2", "other-1", "none-1"]);
+    expect(take()).toBeUndefined();
+    expect(finishAdmitted(database, "capped-2", "a", "completed", 110)).toBe(true);
+    expect(take(110)).toBe("capped-3");
+    // Live leases count; at 150 the leases taken at 100 expired and count no more.
+    enqueue(database, [{ id: "other-2", profile: "other", enqueuedAt: 6 }]);
+    expect(take(149)).toBeUndefined();
+    expect(take(150)).toBe("other-2");
+    database.close();
+  });
+
+  it("takes a token from the task's bucket, refills it from the node's clock, and an empty bucket holds back only its key", async () => {
+    const database = await queueWith(fileUrl(), [
+      { id: "slow-1", rateKey: "slow", enqueuedAt: 1 },
+      { id: "slow-2", rateKey: "slow", enqueuedAt: 2 },
+      { id: "slow-3", rateKey: "slow", enqueuedAt: 3 },
+      { id: "slow-4", rateKey: "slow", enqueuedAt: 4 },
+      { id: "free-1", rateKey: "free", enqueuedAt: 5 },
+      { id: "other-1", rateKey: "other", enqueuedAt: 6 },
+    ]);
+    // slow: 2/min (a token every 30 s, two at most); free: no limit; others: 60/min.
+    const take = (now: number) =>
+      admitNext(database, {
+        node: "a",
+        maxConcurrent: 10,
+        now,
+        leaseMs: 600_000,
+        ratePerMinute: 60,
+        rateLimits: { slow: 2, free: Number.POSITIVE_INFINITY },
+      })?.id;
+    expect([take(0), take(0), take(0), take(0)]).toEqual(["slow-1", "slow-2", "free-1", "other-1"]);
+    expect(take(29_999)).toBeUndefined();
+    expect(take(30_000)).toBe("slow-3");
+    // A node whose clock is behind refills nothing.
+    expect(take(0)).toBeUndefined();
+    expect(take(60_000)).toBe("slow-4");
+    expect(database.all("SELECT rate_key, units, updated_at FROM scheduler_rate_buckets ORDER BY rate_key")).toEqual([
+      { rate_key: "other", units: 59 * 60_000, updated_at: 0 },
+      { rate_key: "slow", units: 0, updated_at: 60_000 },
+    ]);
+    // Ten idle minutes refill to one minute's worth, no more.
+    enqueue(
+      database,
+      [1, 2, 3].map((n) => ({ id: `slow-late-${n}`, rateKey: "slow", enqueuedAt: 10 + n })),
+    );
+    expect([take(660_000), take(660_000), take(660_000)]).toEqual(["slow-late-1", "slow-late-2", undefined]);
+    database.close();
+  });
+
+  it("refuses caps and rates that are not positive with SCHEDULER_LIMIT_INVALID, before touching the queue", async () => {
+    const database = await queueWith(fileUrl(), [{ id: "t1", profile: "p" }]);
+    const base = { node: "a", maxConcurrent: 1, now: 0, leaseMs: 50 };
+    for (const options of [
+      { ...base, profileCaps: { p: 0 } },
+      { ...base, profileCaps: { p: 1.5 } },
+      { ...base, ratePerMinute: 0 },
+      { ...base, rateLimits: { default: Number.NaN } },
+      { ...base, maxConcurrent: 0 },
+    ]) {
+      expect(() => admitNext(database, options)).toThrow(expect.objectContaining({ code: "SCHEDULER_LIMIT_INVALID" }));
+    }
+    expect(running(database)).toBe(0);
+    database.close();
+  });
+});
+
 describe("admitNext across node processes on one sqld", () => {
   it("never runs more than the global cap, and admits every task exactly once", async () => {
     const TASKS = 120;
@@ -179,18 +278,176 @@ describe("admitNext across node processes on one sqld", () => {
   });
 });
 
+describe("profile caps and rate buckets across node processes on one sqld", () => {
+  it("a 60/min bucket admits 60 at once and then only its refill, across three nodes taking as fast as they can", async () => {
+    const server = await startSqld();
+    const clock = new ManualClock(0);
+    const nodes: SteppedWorker[] = [];
+    try {
+      const database = await queueWith(
+        server.url,
+        Array.from({ length: 300 }, (_, index) => ({ id: `task-${index}`, rateKey: "provider", enqueuedAt: index })),
+      );
+      const limits = { maxConcurrent: 1000, ratePerMinute: 60 };
+      for (const name of ["node-a", "node-b", "node-c"]) nodes.push(new SteppedWorker(server.url, name, limits));
+      /** Every node takes what it can at the clock's time; the ids taken, per node. */
+      const step = async () => Promise.all(nodes.map((node) => node.step(clock.now())));
+      const taken: string[][] = [];
+
+      taken.push(...(await step()));
+      expect(count(taken)).toBe(60);
+      // Twenty races for one token each: a token every second.
+      for (let second = 1; second <= 20; second++) {
+        clock.advance(1000);
+        const round = await step();
+        taken.push(...round);
+        expect(count(round), `second ${second}`).toBe(1);
+      }
+      // The rest of the first minute refills 40 tokens: 120 in the first minute, not 180 (or 360).
+      clock.advance(40_000);
+      taken.push(...(await step()));
+      expect(count(taken)).toBe(120);
+      // Idle minutes refill one minute's worth, no more.
+      clock.advance(140_000);
+      const burst = await step();
+      taken.push(...burst);
+      expect(count(burst)).toBe(60);
+
+      const ids = taken.flat();
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(running(database)).toBe(180);
+      // Several nodes took tokens (steps push one array per node, in node order).
+      const takers = new Set(taken.flatMap((ids, index) => (ids.length > 0 ? [index % nodes.length] : [])));
+      expect(takers.size).toBeGreaterThan(1);
+      database.close();
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+      await server.close();
+    }
+  });
+
+  it("never runs more of a profile than its cap, and admits another profile's tasks meanwhile", async () => {
+    const PER_PROFILE = 40;
+    const server = await startSqld();
+    try {
+      // The capped profile's tasks are all older than the others': they are the queue's head.
+      const database = await queueWith(server.url, [
+        ...Array.from({ length: PER_PROFILE }, (_, index) => ({
+          id: `capped-${index}`,
+          profile: "capped",
+          enqueuedAt: index,
+        })),
+        ...Array.from({ length: PER_PROFILE }, (_, index) => ({
+          id: `wide-${index}`,
+          profile: "wide",
+          enqueuedAt: PER_PROFILE + index,
+        })),
+      ]);
+      database.exec(`
+        CREATE TABLE test_admissions (
+          profile TEXT NOT NULL, capped INTEGER NOT NULL, wide INTEGER NOT NULL, total INTEGER NOT NULL,
+          capped_queued INTEGER NOT NULL);
+        CREATE TRIGGER test_admission AFTER UPDATE OF status ON scheduler_tasks WHEN new.status = 'running' BEGIN
+          INSERT INTO test_admissions (profile, capped, wide, total, capped_queued)
+            SELECT new.profile, sum(profile = 'capped'), sum(profile = 'wide'), count(*),
+              (SELECT count(*) FROM scheduler_tasks WHERE status = 'queued' AND profile = 'capped')
+            FROM scheduler_tasks WHERE status = 'running';
+        END;
+      `);
+      const limits = { profileCaps: { capped: 2, wide: 3 } };
+      const nodes = await Promise.all(
+        ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 2, limits)),
+      );
+      const admissions = database.all<{
+        profile: string;
+        capped: number;
+        wide: number;
+        total: number;
+        capped_queued: number;
+      }>("SELECT profile, capped, wide, total, capped_queued FROM test_admissions");
+      const tasks = database.all<{ status: string; attempts: number }>("SELECT status, attempts FROM scheduler_tasks");
+      database.close();
+
+      expect(admissions).toHaveLength(2 * PER_PROFILE);
+      expect(Math.max(...admissions.map((row) => row.capped))).toBe(2);
+      expect(Math.max(...admissions.map((row) => row.wide))).toBeLessThanOrEqual(3);
+      expect(Math.max(...admissions.map((row) => row.total))).toBeLessThanOrEqual(4);
+      // While the capped profile was at its cap with tasks still queued, the other's went ahead.
+      expect(
+        admissions.filter((row) => row.profile === "wide" && row.capped === 2 && row.capped_queued > 0).length,
+      ).toBeGreaterThan(0);
+      expect(tasks.every((task) => task.status === "completed" && task.attempts === 1)).toBe(true);
+      expect(nodes.reduce((sum, node) => sum + node.admitted, 0)).toBe(2 * PER_PROFILE);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+const count = (taken: string[][]) => taken.reduce((sum, ids) => sum + ids.length, 0);
+
+/** A node process of `rate-worker.ts`: `step(now)` has it take what it can at `now`. */
+class SteppedWorker {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #lines: AsyncIterator<string>;
+  readonly #exited: Promise<number | null>;
+  #stderr = "";
+
+  constructor(url: string, node: string, limits: object) {
+    // Node, also under Bun or Deno (the portability run): the node processes are Node kernels.
+    this.#child = spawn("node", [
+      "--conditions=@oxios/source",
+      "--import",
+      "tsx",
+      RATE_WORKER,
+      url,
+      node,
+      JSON.stringify(limits),
+    ]);
+    this.#child.stderr.on("data", (chunk: Buffer) => {
+      this.#stderr += chunk.toString();
+    });
+    this.#exited = new Promise((resolve) => this.#child.once("exit", (code) => resolve(code)));
+    this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
+  }
+
+  async step(now: number): Promise<string[]> {
+    this.#child.stdin.write(`${now}\n`);
+    const line = await this.#lines.next();
+    if (line.done === true) throw new Error(`the node exited: ${this.#stderr}`);
+    return JSON.parse(line.value) as string[];
+  }
+
+  async close(): Promise<void> {
+    this.#child.stdin.end();
+    const code = await this.#exited;
+    if (code !== 0) throw new Error(`the node exited ${code}: ${this.#stderr}`);
+  }
+}
+
 /** Runs one node process to its end; resolves with what it printed. */
 async function runWorker(
   url: string,
   node: string,
   cap: number,
   hold: number,
+  limits: object = {},
 ): Promise<{ node: string; admitted: number; refused: number }> {
   // Node, also when this file runs under Bun or Deno (the portability run): the node processes
   // are Node kernels.
   const child = spawn(
     "node",
-    ["--conditions=@oxios/source", "--import", "tsx", WORKER, url, node, String(cap), String(hold)],
+    [
+      "--conditions=@oxios/source",
+      "--import",
+      "tsx",
+      WORKER,
+      url,
+      node,
+      String(cap),
+      String(hold),
+      JSON.stringify(limits),
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";

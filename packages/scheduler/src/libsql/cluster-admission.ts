@@ -1,23 +1,37 @@
 /**
  * Cluster admission on the durable queue's table: several kernel processes (nodes) share one
- * database (sqld) and take queued tasks only through `admitNext`, one conditional `UPDATE`
- * that picks the oldest task of the highest priority and admits it only while fewer than
- * `maxConcurrent` tasks hold a live lease. The database runs each statement alone (sqld's
- * primary serialises writes), so the check and the admission cannot be split by another
- * node: the global cap holds however many nodes ask at once.
+ * database (sqld) and take queued tasks only through `admitNext`. One write transaction
+ * (`BEGIN IMMEDIATE`: sqld's primary serialises writes, so no other node's write comes between
+ * its statements) picks the oldest task of the highest priority that may run now and admits
+ * it, and takes a token from the task's rate bucket (without any rate limit, the admitting
+ * `UPDATE` alone, one statement, which the database runs atomically). A task may run now while
+ * - fewer than `maxConcurrent` tasks hold a live lease in the whole cluster;
+ * - fewer tasks of its profile hold a live lease than the profile's cap (`profileCaps`; a
+ *   profile without a cap, or a task without a profile, is not limited here);
+ * - its rate key's bucket in `scheduler_rate_buckets` holds a whole token at the node's `now`
+ *   (`ratePerMinute`, `rateLimits`; a key without a finite rate is not limited).
+ * A task held back by its profile's cap or its empty bucket does not hold back the tasks
+ * behind it. The global cap, the profile caps and the buckets therefore hold however many
+ * nodes ask at once: a 60/min bucket admits 60 a minute across the cluster, not 60 per node.
+ *
+ * The buckets are the scheduler's `TokenBucket` kept in the database: one row per rate key
+ * with its tokens (in units of 1/60000 token) and the time they were counted at, full (one
+ * minute's worth) when the row does not exist yet, refilled continuously from the `now` the
+ * admitting node passes in. A node whose clock is behind the row's time refills nothing.
  *
  * A queued task written by a node (`LibsqlTaskStore`'s `cluster` option) is that node's: only
  * it admits the task while its row in `scheduler_nodes` is live, so the node that accepted a
  * run runs it. A task nobody owns (reclaimed from a dead node, or queued without a node) and
  * a task of a node whose registration expired are anyone's.
  *
- * A lease that expires (its node died) stops counting against the cap at once; `reclaimExpired`
+ * A lease that expires (its node died) stops counting against the caps at once; `reclaimExpired`
  * puts such tasks back in the queue. Heartbeats (`heartbeatNode` for all of a node's leases at
  * once, `renewLease` for one) keep a live node's leases.
- * Not yet here: per-profile caps, the per-key token bucket, aging.
+ * Not yet here: aging (the order is priority, then time queued).
  */
 
 import type { Database } from "@oxios/database";
+import { positiveInteger, positiveOrInfinite } from "../internal/limits.ts";
 
 export interface AdmitNextOptions {
   /** The node taking the task; it becomes the task's `lease_owner`. */
@@ -28,6 +42,18 @@ export interface AdmitNextOptions {
   now: number;
   /** How long the lease lasts without a renewal, in ms. */
   leaseMs: number;
+  /**
+   * Tasks of a profile with a live lease, cluster-wide, at most: profile name → cap (a
+   * positive integer). A profile not named here, and a task without a profile, has no cap.
+   */
+  profileCaps?: Readonly<Record<string, number>>;
+  /**
+   * Admissions per minute per rate key, cluster-wide (a bucket of one minute's worth); default
+   * `Infinity`, no limit. The scheduler's `ratePerMinute`.
+   */
+  ratePerMinute?: number;
+  /** Per-rate-key overrides of `ratePerMinute` (`Infinity`: no limit for that key). */
+  rateLimits?: Readonly<Record<string, number>>;
 }
 
 export interface AdmittedTask {
@@ -36,17 +62,49 @@ export interface AdmittedTask {
   attempts: number;
 }
 
+/** One token in the bucket's units, as in `TokenBucket`: integer arithmetic with integer ms. */
+const UNITS_PER_TOKEN = 60_000;
+
+/**
+ * ?1 node, ?2 lease expiry, ?3 now, ?4 maxConcurrent, ?5 profile caps (JSON object),
+ * ?6 per-key rates (JSON object, 0 = no limit), ?7 the default rate (0 = no limit).
+ * `at_cap`: profiles at their cap; `dry`: rate keys of queued tasks without a whole token.
+ */
 const ADMIT_NEXT = `UPDATE scheduler_tasks
   SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2
   WHERE seq = (
+      WITH held AS (
+          SELECT profile, count(*) AS n FROM scheduler_tasks
+            WHERE status = 'running' AND lease_expires_at > ?3 AND profile IS NOT NULL GROUP BY profile),
+        at_cap AS (
+          SELECT caps.key AS profile FROM json_each(?5) AS caps LEFT JOIN held ON held.profile = caps.key
+            WHERE coalesce(held.n, 0) >= caps.value),
+        keyed AS (
+          SELECT queued.rate_key, coalesce(rates.value, ?7) AS rate
+            FROM (SELECT DISTINCT rate_key FROM scheduler_tasks WHERE status = 'queued') AS queued
+            LEFT JOIN json_each(?6) AS rates ON rates.key = queued.rate_key),
+        dry AS (
+          SELECT keyed.rate_key FROM keyed LEFT JOIN scheduler_rate_buckets AS bucket ON bucket.rate_key = keyed.rate_key
+            WHERE keyed.rate > 0 AND min(keyed.rate * ${UNITS_PER_TOKEN},
+              coalesce(bucket.units + max(0, ?3 - bucket.updated_at) * keyed.rate, keyed.rate * ${UNITS_PER_TOKEN}))
+              < ${UNITS_PER_TOKEN})
       SELECT seq FROM scheduler_tasks WHERE status = 'queued'
         AND (lease_owner IS NULL OR lease_owner = ?1
           OR lease_owner NOT IN (SELECT id FROM scheduler_nodes WHERE expires_at > ?3))
+        AND (profile IS NULL OR profile NOT IN (SELECT profile FROM at_cap))
+        AND rate_key NOT IN (SELECT rate_key FROM dry)
       ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
         enqueued_at, seq
       LIMIT 1)
     AND (SELECT count(*) FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?3) < ?4
-  RETURNING id, attempts`;
+  RETURNING id, attempts, rate_key`;
+
+/** ?1 rate key, ?2 its rate per minute, ?3 now: refills the bucket to `now`, then takes one token. */
+const TAKE_TOKEN = `INSERT INTO scheduler_rate_buckets (rate_key, units, updated_at)
+    VALUES (?1, ?2 * ${UNITS_PER_TOKEN} - ${UNITS_PER_TOKEN}, ?3)
+  ON CONFLICT (rate_key) DO UPDATE SET
+    units = min(?2 * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * ?2) - ${UNITS_PER_TOKEN},
+    updated_at = max(updated_at, ?3)`;
 
 const RENEW = `UPDATE scheduler_tasks SET lease_expires_at = ?
   WHERE id = ? AND status = 'running' AND lease_owner = ? AND lease_expires_at > ?`;
@@ -58,19 +116,55 @@ const RECLAIM = `UPDATE scheduler_tasks SET status = 'queued', lease_owner = NUL
   WHERE status = 'running' AND lease_expires_at <= ?`;
 
 /**
- * Admits the next queued task to `node` when the cluster is under its cap, in one statement.
- * Returns `undefined` when nothing is queued or the cap is reached.
+ * Admits the next queued task to `node` when the cluster's limits allow it (see the module
+ * comment), in one write transaction — or, when no rate key has a limit, in its one
+ * statement, which is atomic on its own. Returns `undefined` when nothing queued may run now.
  *
- * Throws: the `DATABASE_*` codes of `@oxios/database` (`DATABASE_UNAVAILABLE` while sqld is away).
+ * Throws: `SCHEDULER_LIMIT_INVALID` for a cap that is not a positive integer or a rate that is
+ * not a positive number; the `DATABASE_*` codes of `@oxios/database` (`DATABASE_UNAVAILABLE`
+ * while sqld is away; nothing of the admission is then committed).
  */
 export function admitNext(database: Database, options: AdmitNextOptions): AdmittedTask | undefined {
-  const row = database.get<{ id: string; attempts: number }>(ADMIT_NEXT, [
-    options.node,
-    options.now + options.leaseMs,
-    options.now,
-    options.maxConcurrent,
-  ]);
-  return row === undefined ? undefined : { id: row.id, attempts: Number(row.attempts) };
+  const limits = admissionLimits(options);
+  const admit = (): AdmittedTask | undefined => {
+    const row = database.get<{ id: string; attempts: number; rate_key: string }>(ADMIT_NEXT, [
+      options.node,
+      options.now + options.leaseMs,
+      options.now,
+      limits.maxConcurrent,
+      limits.profileCaps,
+      limits.rates,
+      limits.defaultRate,
+    ]);
+    if (row === undefined) return undefined;
+    const rate = limits.rateOf(row.rate_key);
+    if (rate > 0) database.run(TAKE_TOKEN, [row.rate_key, rate, options.now]);
+    return { id: row.id, attempts: Number(row.attempts) };
+  };
+  return limits.anyRate ? database.transaction(admit) : admit();
+}
+
+/** The options as the statements bind them: caps and rates as JSON, 0 for "no rate limit". */
+function admissionLimits(options: AdmitNextOptions) {
+  const maxConcurrent = positiveInteger("maxConcurrent", options.maxConcurrent, undefined) as number;
+  const caps: Record<string, number> = {};
+  for (const [profile, cap] of Object.entries(options.profileCaps ?? {})) {
+    caps[profile] = positiveInteger(`profileCaps.${profile}`, cap, undefined) as number;
+  }
+  const asRate = (rate: number) => (Number.isFinite(rate) ? rate : 0);
+  const defaultRate = asRate(positiveOrInfinite("ratePerMinute", options.ratePerMinute, Number.POSITIVE_INFINITY));
+  const rates: Record<string, number> = {};
+  for (const [key, rate] of Object.entries(options.rateLimits ?? {})) {
+    rates[key] = asRate(positiveOrInfinite(`rateLimits.${key}`, rate, Number.POSITIVE_INFINITY));
+  }
+  return {
+    maxConcurrent,
+    profileCaps: JSON.stringify(caps),
+    rates: JSON.stringify(rates),
+    defaultRate,
+    anyRate: defaultRate > 0 || Object.values(rates).some((rate) => rate > 0),
+    rateOf: (key: string) => (Object.hasOwn(rates, key) ? (rates[key] as number) : defaultRate),
+  };
 }
 
 /** Extends `node`'s live lease on a task; false when the lease is gone (expired or reclaimed). */

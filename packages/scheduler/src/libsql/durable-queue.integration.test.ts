@@ -132,4 +132,4 @@ it("after SIGKILL every task completes exactly once, running ones retried with t
   ).map((row) => row.idempotency_key);
   expect(keys).toEqual(Array.from({ length: 8 }, (_, index) => `key-${index}`));
   effects.close();
-}, 60_000);
+});

@@ -36,7 +36,7 @@ describe("libsql task store", () => {
       ["c1", "critical"],
       ["n2", "normal"],
     ] as const) {
-      before.submit({ id, priority, payload: { id } });
+      before.submit({ id, priority, payload: { id }, ...(id === "n2" ? { profile: "researcher" } : {}) });
     }
     await first.flush();
     // The process "dies": nothing is finished, the store is simply abandoned.
@@ -58,6 +58,8 @@ describe("libsql task store", () => {
     expect(order).toEqual(["c1", "blocker", "n1", "n2", "l1"]);
     expect(seen[0]).toMatchObject({ id: "c1", attempts: 1, payload: { id: "c1" } });
     expect(seen[1]).toMatchObject({ id: "blocker", attempts: 2, idempotencyKey: "key-blocker" });
+    expect(seen[3]).toMatchObject({ id: "n2", profile: "researcher" });
+    expect(seen[2]?.profile).toBeUndefined();
     await after.drain({ timeoutMs: 0 });
     expect(second.list().map((task) => [task.id, task.status, task.attempts])).toEqual([
       ["blocker", "completed", 2],
@@ -241,6 +243,7 @@ describe("libsql task store", () => {
       { prefix: "scheduler_", version: 1 },
       { prefix: "scheduler_", version: 2 },
       { prefix: "scheduler_", version: 3 },
+      { prefix: "scheduler_", version: 4 },
     ]);
     database.close();
   });
@@ -291,7 +294,9 @@ describe("libsql task store", () => {
     await clock.advanceAsync(9_999);
     expect(ran).toEqual([]);
     await clock.advanceAsync(1);
-    await vi.waitFor(() => expect(liveStore.list()).toMatchObject([{ id: "orphan", status: "completed" }]));
+    await vi.waitFor(() => expect(liveStore.list()).toMatchObject([{ id: "orphan", status: "completed" }]), {
+      timeout: 15_000,
+    });
     expect(ran).toMatchObject([{ id: "orphan", attempts: 2, payload: { n: 1 } }]);
     await live.drain({ timeoutMs: 0 });
     await liveStore.close();

@@ -48,6 +48,7 @@ interface Row {
   priority: string;
   rate_key: string;
   agent_id: string | null;
+  profile: string | null;
   idempotency_key: string | null;
   payload: string | null;
   created_at: number;
@@ -113,11 +114,26 @@ export const SCHEDULER_MIGRATIONS: MigrationSet = {
         CREATE INDEX scheduler_tasks_by_owner ON scheduler_tasks (lease_owner, status);
       `,
     },
+    {
+      // Cluster admission's per-profile caps and shared token buckets (`cluster-admission.ts`):
+      // the task's profile, and one bucket row per rate key. Rows from before keep a NULL
+      // profile, which no profile cap counts.
+      version: 4,
+      sql: `
+        ALTER TABLE scheduler_tasks ADD COLUMN profile TEXT;
+        CREATE INDEX scheduler_tasks_by_profile ON scheduler_tasks (profile, status) WHERE profile IS NOT NULL;
+        CREATE TABLE scheduler_rate_buckets (
+          rate_key TEXT PRIMARY KEY,
+          units REAL NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+      `,
+    },
   ],
 };
 
-const INSERT = `INSERT INTO scheduler_tasks (id, priority, rate_key, agent_id, idempotency_key, payload, created_at,
-  enqueued_at, status, attempts, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`;
+const INSERT = `INSERT INTO scheduler_tasks (id, priority, rate_key, agent_id, profile, idempotency_key, payload,
+  created_at, enqueued_at, status, attempts, lease_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`;
 const ADMIT = `UPDATE scheduler_tasks SET status = 'running', attempts = ?, lease_owner = ?, lease_expires_at = ?
   WHERE id = ?`;
 const RENEW = "UPDATE scheduler_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running'";
@@ -396,6 +412,7 @@ export class LibsqlTaskStore implements TaskStore {
             task.priority,
             task.rateKey,
             task.agentId ?? null,
+            task.profile ?? null,
             task.idempotencyKey ?? null,
             payload,
             task.createdAt,
@@ -463,6 +480,7 @@ export class LibsqlTaskStore implements TaskStore {
       attempts: Number(row.attempts),
     };
     if (row.agent_id !== null) task.agentId = row.agent_id;
+    if (row.profile !== null) task.profile = row.profile;
     if (row.idempotency_key !== null) task.idempotencyKey = row.idempotency_key;
     if (row.payload !== null) {
       try {

@@ -40,7 +40,7 @@ beforeAll(async () => {
   browser = new BrowserManager({ clock: h.clock, logger: h.logger, ssrf: { allowLoopback: true } });
   h.registry.register(...browserTools(browser));
   session = await h.sessionFor({ permissions: { network: true } });
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -144,7 +144,7 @@ describe("browser tools on the system Chromium", () => {
     );
     await own.close();
     expect(logger.find("warn")).toEqual([]);
-  }, 60_000);
+  });
 
   it("a missing Chromium is BROWSER_UNAVAILABLE with how to install it", async () => {
     const missing = new BrowserManager({ executablePath: join(h.root, "no-chromium"), ssrf: { allowLoopback: true } });

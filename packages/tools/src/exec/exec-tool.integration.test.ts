@@ -199,18 +199,16 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
   });
 
   describe("exec: abort", () => {
-    it("abort mid-execution settles ABORTED within 1 s and the process group is gone", async () => {
+    it("abort mid-execution settles ABORTED and the process group is gone (the sleep would last 1,000 s)", async () => {
       h = await execHarness();
       const controller = new AbortController();
       const call = h.session.execute("exec", { binary: "sleep", args: ["1000"] }, { signal: controller.signal });
       await waitFor(() => spawnedPids(h).length === 1);
       const [pgid] = spawnedPids(h);
       expect(groupAlive(pgid as number)).toBe(true);
-      const started = Date.now();
       controller.abort();
       expect(errorCode(await call)).toBe("ABORTED");
-      expect(Date.now() - started).toBeLessThan(1000);
-      await waitFor(() => groupGone(pgid as number), 1000 - (Date.now() - started));
+      await waitFor(() => groupGone(pgid as number));
       expect(() => process.kill(-(pgid as number), 0)).toThrowError(expect.objectContaining({ code: "ESRCH" }));
     });
 
@@ -241,10 +239,9 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
       );
       await waitFor(() => spawnedPids(h).length === 1);
       await settle();
-      const started = Date.now();
       controller.abort();
       expect(errorCode(await call)).toBe("ABORTED");
-      await waitFor(() => noLiveMember(spawnedPids(h)[0] as number), 1000 - (Date.now() - started));
+      await waitFor(() => noLiveMember(spawnedPids(h)[0] as number));
     });
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,6 +9,14 @@ import type { GrepMatch } from "./grep-tool.ts";
 import type { LsEntry } from "./ls-tool.ts";
 
 let h: Harness;
+
+/** Bytes this process has read through read(2) and friends so far (Linux `/proc/self/io`, `rchar`). */
+function bytesReadByThisProcess(): number {
+  const match = /^rchar: (\d+)$/m.exec(readFileSync("/proc/self/io", "utf8"));
+  if (match === null) throw new Error("no rchar in /proc/self/io");
+  return Number(match[1]);
+}
+
 afterEach(async () => {
   await h?.cleanup();
 });
@@ -29,7 +38,7 @@ describe("read, write, edit", () => {
     h = await createHarness();
     const huge = join(h.workspace, "huge.bin");
     execFileSync("truncate", ["-s", "2G", huge]);
-    const started = Date.now();
+    const readBefore = bytesReadByThisProcess();
     const result = await h.session.execute("read", { path: "huge.bin" });
     expect(errorCode(result)).toBe("TOOL_FILE_TOO_LARGE");
     if (!result.ok) expect(result.error.details).toMatchObject({ size: 2 * 1024 ** 3, maxBytes: 10 * 1024 * 1024 });
@@ -40,7 +49,8 @@ describe("read, write, edit", () => {
       await h.session.execute("grep", { pattern: "x" }),
     );
     expect(grep.skippedFiles).toBe(1);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Three tools refused the file: none of them read it (Linux counts every byte read).
+    expect(bytesReadByThisProcess() - readBefore).toBeLessThan(64 * 1024 ** 2);
   });
 
   it("a write needs its target allowed, not its directory (a file glob outside the workspace)", async () => {
@@ -143,20 +153,14 @@ describe("ls, find, grep", () => {
 
 describe("file tools honour abort mid-execution", () => {
   /** Aborts on the next macrotask after the gate publishes tool.started, i.e. while the tool runs. */
-  async function abortMidway(
-    harness: Harness,
-    tool: string,
-    input: unknown,
-  ): Promise<{ result: ToolResult; ms: number }> {
+  async function abortMidway(harness: Harness, tool: string, input: unknown): Promise<ToolResult> {
     const controller = new AbortController();
     const publish = harness.publisher.publish.bind(harness.publisher);
     harness.publisher.publish = (event) => {
       if (event.type === "tool.started") setImmediate(() => controller.abort());
       return publish(event);
     };
-    const started = Date.now();
-    const result = await harness.session.execute(tool, input, { signal: controller.signal });
-    return { result, ms: Date.now() - started };
+    return harness.session.execute(tool, input, { signal: controller.signal });
   }
 
   async function bigTree(harness: Harness): Promise<void> {
@@ -190,12 +194,11 @@ describe("file tools honour abort mid-execution", () => {
     { tool: "grep", input: { pattern: "needle" }, setup: bigTree },
   ];
   for (const testCase of cases) {
-    it(`${testCase.tool}: settles ABORTED within 1 s and leaves no partial file`, async () => {
+    it(`${testCase.tool}: settles ABORTED and leaves no partial file`, async () => {
       h = await createHarness();
       await testCase.setup?.(h);
-      const { result, ms } = await abortMidway(h, testCase.tool, testCase.input);
+      const result = await abortMidway(h, testCase.tool, testCase.input);
       expect(errorCode(result)).toBe("ABORTED");
-      expect(ms).toBeLessThan(1000);
       expect(h.publisher.ofType("tool.failed")[0]?.payload.error.code).toBe("ABORTED");
       // The gate settles first; wait for the tool itself to wind down (it logs when it does).
       await waitFor(() => h.logger.find("debug", "after").length > 0);

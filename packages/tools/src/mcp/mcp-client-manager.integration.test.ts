@@ -79,7 +79,7 @@ beforeAll(async () => {
   await manager.start();
   h.registry.register(...manager.tools());
   session = await h.sessionFor({});
-}, 60_000);
+});
 
 afterAll(async () => {
   await manager?.close();
@@ -177,7 +177,7 @@ describe("MCP client against server-everything over stdio", () => {
       await session.execute("mcp__victim__echo", { message: "back" }),
     );
     expect(echoed.content[0]?.text).toContain("back");
-  }, 60_000);
+  });
 
   it("a server that was down at start reports through onConnected once it comes up, with its tools", async () => {
     const lateBinary = join(h.root, "late-node");
@@ -202,7 +202,7 @@ describe("MCP client against server-everything over stdio", () => {
     } finally {
       await late.close();
     }
-  }, 60_000);
+  });
 
   it("a server that cannot start backs off exponentially on the Clock", async () => {
     // Other tests advance the Clock too, so compare consecutive delays rather than counts.

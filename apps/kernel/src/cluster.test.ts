@@ -4,17 +4,19 @@
  * granted it under the global cap (other nodes' leases count); a run another node took over is
  * stopped at the next heartbeat; a task of a dead node is adopted and continued through
  * `resume`; one out of attempts is concluded instead; a profile's cap counts the other nodes'
- * runs and the provider's rate bucket is the database's.
+ * runs and the provider's rate bucket is the database's; after the database was out of reach, a
+ * run that stopped without an end is handed back and continued, one the journal ended is
+ * finished as it ended.
  */
 
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLogger } from "@oxios/core";
+import { KernelError, silentLogger } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
-import { type Database, openDatabase } from "@oxios/database";
+import { type Database, DatabaseErrorCode, openDatabase } from "@oxios/database";
 import { EventBus } from "@oxios/event-bus";
-import { type Lease, Scheduler } from "@oxios/scheduler";
+import { type Lease, Scheduler, SchedulerErrorCode } from "@oxios/scheduler";
 import { type AdmitNextOptions, finishAdmitted, heartbeatNode, LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterNode } from "./cluster.ts";
@@ -42,9 +44,29 @@ afterEach(async () => {
   }
 });
 
+/** The database as the node sees it: every call fails with DATABASE_UNAVAILABLE while `down` is set. */
+function unreliable(database: Database): { database: Database; setDown: (down: boolean) => void } {
+  let down = false;
+  const proxy = new Proxy(database, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (down) throw new KernelError(DatabaseErrorCode.unavailable, "the server cannot be reached");
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { database: proxy, setDown: (value) => (down = value) };
+}
+
 async function startNode(options: {
   maxConcurrent: number;
   maxAttempts?: number;
+  /** The database the node's own statements (admission, heartbeat, repair) go through. */
+  view?: (database: Database) => Database;
+  /** How the journal has runs ended. */
+  ends?: Map<string, "completed" | "failed" | "cancelled">;
   limits?: Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute">;
 }): Promise<Node> {
   const clock = new ManualClock();
@@ -66,7 +88,7 @@ async function startNode(options: {
   const node = new ClusterNode({
     id: "a",
     url: "http://a",
-    database,
+    database: options.view?.(database) ?? database,
     taskStore: store,
     scheduler,
     bus,
@@ -83,6 +105,7 @@ async function startNode(options: {
     conclude: async (taskId) => {
       concluded.push(taskId);
     },
+    journalledEnd: async (taskId) => options.ends?.get(taskId),
   });
   nodeRef = node;
   const started = { database, clock, scheduler, node, store, resumed, concluded };
@@ -232,5 +255,41 @@ describe("ClusterNode", () => {
     await node.leave();
     expect(statusOf(database, "t1")).toEqual({ status: "queued", attempts: 1, lease_owner: null });
     expect(statusOf(database, "t2")).toEqual({ status: "queued", attempts: 0, lease_owner: null });
+  });
+  it("after the database was out of reach, hands back a run that stopped without an end and finishes one the journal ended", async () => {
+    let setDown: (down: boolean) => void = () => undefined;
+    const ends = new Map<string, "completed">([["ended", "completed"]]);
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 2,
+      ends,
+      view: (real) => {
+        const view = unreliable(real);
+        setDown = view.setDown;
+        return view.database;
+      },
+    });
+    node.start();
+    // Both runs stop at a journal write that cannot reach the database: no end is stored for them.
+    const interrupted = () =>
+      Promise.reject(new KernelError(SchedulerErrorCode.taskInterrupted, "the run journal cannot be reached"));
+    const runs = ["stopped", "ended"].map((id) => scheduler.run({ id }, interrupted).catch((error: unknown) => error));
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    await Promise.all(runs);
+    expect(statusOf(database, "stopped")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    expect(statusOf(database, "ended")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+
+    // A heartbeat fails while the server is away; the next one, with the server back, repairs.
+    setDown(true);
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(resumed).toEqual([]);
+    setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(statusOf(database, "ended")?.status).toBe("completed");
+    // Handed back to the queue, taken again (here), continued from the journal in a new lease.
+    expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["stopped", 2]]);
+    expect(statusOf(database, "stopped")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
   });
 });

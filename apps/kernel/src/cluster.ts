@@ -22,10 +22,19 @@
  * extends all its leases in one transaction, then reclaims every expired lease in the
  * cluster. A run of this node whose lease the heartbeat no longer finds was reclaimed by
  * another node (this one missed its heartbeats) and is aborted here, so it runs in one place.
+ *
+ * While sqld cannot be reached (`DATABASE_UNAVAILABLE`) heartbeats and admission fail and are
+ * tried again; a run whose journal write fails stops without recording an end
+ * (`SCHEDULER_TASK_INTERRUPTED`), and a task write that could not reach the server is lost
+ * (`LibsqlTaskStore.lostWrites`). At the first heartbeat that gets through after that, the node
+ * repairs what the outage left: each task the database says it holds running but its scheduler
+ * does not run is finished as the journal has it ended, or handed back to the queue
+ * (`releaseTask`) — admission then continues it from the journal, here or on another node.
+ * Leases that expired meanwhile were reclaimed like a dead node's.
  */
 
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
-import type { Database } from "@oxios/database";
+import { type Database, DatabaseErrorCode } from "@oxios/database";
 import type { EventBus } from "@oxios/event-bus";
 import { type Lease, type Scheduler, SchedulerErrorCode, type TaskRecord } from "@oxios/scheduler";
 import {
@@ -39,6 +48,7 @@ import {
   listNodes,
   reclaimExpired,
   releaseNode,
+  releaseTask,
 } from "@oxios/scheduler/libsql";
 
 export interface ClusterNodeOptions {
@@ -67,6 +77,8 @@ export interface ClusterNodeOptions {
   resume: (lease: Lease) => Promise<unknown>;
   /** Ends an adopted run that used up its attempts (failed `RUN_INTERRUPTED`, or completed from the journal). */
   conclude: (taskId: string) => Promise<unknown>;
+  /** How the run journal has a run ended, or undefined while it has it unfinished (or not at all). */
+  journalledEnd: (taskId: string) => Promise<"completed" | "failed" | "cancelled" | undefined>;
 }
 
 /** A node as `GET /api/cluster` shows it. */
@@ -94,6 +106,10 @@ export class ClusterNode {
   #heartbeatTimer: Timer | undefined;
   #admitting = false;
   #beating = false;
+  /** Set when the database could not be reached; the next heartbeat that gets through repairs (`#repair`). */
+  #outage = false;
+  /** `taskStore.lostWrites` at the last repair. */
+  #lostWritesSeen = 0;
 
   constructor(options: ClusterNodeOptions) {
     this.#options = options;
@@ -205,6 +221,7 @@ export class ClusterNode {
         this.#take(task);
       }
     } catch (error) {
+      this.#noteOutage(error);
       logger.warn("cluster admission failed; trying again at the next poll", { node: id, error });
     }
   }
@@ -250,10 +267,18 @@ export class ClusterNode {
   }
 
   #heartbeat(): void {
-    const { database, id, url, leaseMs, clock, scheduler, logger } = this.#options;
+    const { database, id, url, leaseMs, clock, scheduler, logger, taskStore } = this.#options;
     try {
+      const repair = this.#outage || taskStore.lostWrites !== this.#lostWritesSeen;
+      // Before a repair, what this node's scheduler finished must be in the database.
+      if (repair) this.#own(taskStore.flush());
       const now = clock.now();
       const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
+      if (repair) {
+        this.#outage = false;
+        this.#lostWritesSeen = taskStore.lostWrites;
+        this.#repair(held);
+      }
       for (const record of scheduler.running()) {
         if (held.has(record.id)) continue;
         logger.warn("the cluster reclaimed a run this node was running; stopping it here", { taskId: record.id });
@@ -271,8 +296,36 @@ export class ClusterNode {
         this.#soon();
       }
     } catch (error) {
+      this.#noteOutage(error);
       logger.warn("cluster heartbeat failed; trying again at the next one", { node: id, error });
     }
+  }
+
+  #noteOutage(error: unknown): void {
+    if (KernelError.from(error).code === DatabaseErrorCode.unavailable) this.#outage = true;
+  }
+
+  /**
+   * After an outage: every task the database has this node holding running (`held`) that its
+   * scheduler neither runs nor waits to start lost its end or was interrupted — finish it as
+   * the journal has it ended, else hand it back to the queue.
+   */
+  #repair(held: ReadonlySet<string>): void {
+    const { scheduler, logger, id } = this.#options;
+    for (const taskId of held) {
+      const local = scheduler.get(taskId)?.status;
+      if (local === "running" || local === "queued" || this.#granted.has(taskId)) continue;
+      logger.warn("a run stopped here while the database was out of reach; handing it on", { taskId, node: id });
+      this.#own(this.#handOn(taskId));
+    }
+  }
+
+  async #handOn(taskId: string): Promise<void> {
+    const { database, id, clock, journalledEnd } = this.#options;
+    const ended = await journalledEnd(taskId);
+    if (ended !== undefined) finishAdmitted(database, taskId, id, ended, clock.now());
+    else releaseTask(database, taskId, id);
+    this.#soon();
   }
 
   /** Keeps background work joined by `leave`; its failure is logged. */

@@ -132,6 +132,7 @@ describe("a database from before @oxios/database", () => {
       { prefix: "scheduler_", version: 2 },
       { prefix: "scheduler_", version: 3 },
       { prefix: "scheduler_", version: 4 },
+      { prefix: "scheduler_", version: 5 },
       { prefix: "space_", version: 1 },
     ]);
     // The earlier bookkeeping is left as it was.

@@ -374,6 +374,10 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
               code: KernelErrorCode.runInterrupted,
               message: `the run's node stopped while it was running, ${config.maxResumes} times; it is not resumed again`,
             }),
+          journalledEnd: async (taskId) => {
+            const status = (await journal.get(taskId))?.status;
+            return status === "completed" || status === "failed" || status === "cancelled" ? status : undefined;
+          },
         })
       : undefined;
     // In a cluster the previous process's runs are in the shared queue: admission hands them

@@ -11,10 +11,19 @@
  */
 
 import { type Clock, KernelError, type Logger } from "@oxios/core";
-import { isFinished, type RunGoalRequest, type RunRecord, type RunStep, type Runtime } from "@oxios/runtime";
+import { DatabaseErrorCode } from "@oxios/database";
+import {
+  isFinished,
+  type RunGoalRequest,
+  type RunRecord,
+  type RunStep,
+  type Runtime,
+  RuntimeErrorCode,
+} from "@oxios/runtime";
 import type { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import type { Scheduler } from "@oxios/scheduler";
 import { KernelErrorCode } from "./error-codes.ts";
+import { type RunEvent, runEvents } from "./run-events.ts";
 
 export type { RunRecord };
 
@@ -32,6 +41,8 @@ export interface RunServiceOptions {
    * other node's runs to wait for.
    */
   journalPollMs?: number;
+  /** How often a run's event stream reads the journal while the run goes on (ms). Default 200. */
+  eventsPollMs?: number;
 }
 
 /** What the boot found of the previous process's runs. */
@@ -99,12 +110,27 @@ export class RunService {
    * Starts a run and resolves once it is durable — or, when `idempotencyKey` names a run
    * the scheduler still holds, with that run (`created: false`).
    *
-   * Throws: what `runGoal` throws (`RUNTIME_MESSAGE_EMPTY`, `RUNTIME_CLOSED`, …) and
-   * `RUN_JOURNAL_FAILED`.
+   * Throws: what `runGoal` throws (`RUNTIME_MESSAGE_EMPTY`, `RUNTIME_CLOSED`, …),
+   * `DATABASE_UNAVAILABLE` when the served database cannot be reached (nothing is accepted)
+   * and `RUN_JOURNAL_FAILED`.
    */
   async start(request: RunGoalRequest): Promise<{ taskId: string; agentId: string; created: boolean }> {
     const handle = this.#options.runtime.runGoal(request);
-    await handle.accepted;
+    try {
+      await handle.accepted;
+    } catch (error) {
+      // The caller's answer names the cause it can act on: try again once the server is back.
+      if (KernelError.from(error).code === RuntimeErrorCode.journalUnavailable) {
+        throw new KernelError(
+          DatabaseErrorCode.unavailable,
+          "the database cannot be reached; the run was not accepted",
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
     return { taskId: handle.taskId, agentId: handle.agentId, created: handle.created };
   }
 
@@ -125,7 +151,14 @@ export class RunService {
   async waitFor(taskId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
     // Ends the journal polling of a run of another node when this wait ends, however it ends.
     const waited = new AbortController();
-    const work = this.finished(taskId) ?? this.#finishedElsewhere(taskId, waited.signal);
+    const local = this.finished(taskId);
+    // A local run that stopped without an end (its journal was out of reach) continues elsewhere, or here later.
+    const work =
+      local === undefined
+        ? this.#finishedElsewhere(taskId, waited.signal)
+        : local.then((record) =>
+            isFinished(record.status) ? undefined : this.#finishedElsewhere(taskId, waited.signal),
+          );
     if (work === undefined || this.#intake.signal.aborted) {
       waited.abort();
       return;
@@ -174,6 +207,23 @@ export class RunService {
         });
       }
     })();
+  }
+
+  /**
+   * The events of a run after its step `afterSeq`, read from the journal (see `run-events.ts`),
+   * until the run ends, `signal` aborts or intake stops (shutdown).
+   *
+   * Throws: `RUN_NOT_FOUND` when the journal does not hold the run; `RUN_JOURNAL_*` when it
+   * cannot be read for another reason than the database being out of reach (then it waits).
+   */
+  events(taskId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
+    const { journal, clock, logger, eventsPollMs } = this.#options;
+    return runEvents(
+      { journal, clock, logger, pollMs: eventsPollMs ?? 200 },
+      taskId,
+      afterSeq,
+      AbortSignal.any([signal, this.#intake.signal]),
+    );
   }
 
   /** Shutdown's first step: every long poll answers now. */

@@ -33,7 +33,8 @@ export const DatabaseErrorCode = defineErrorCodes("@oxios/database", {
   busy: {
     code: "DATABASE_BUSY",
     kind: "unavailable",
-    description: "Another connection held the lock for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`).",
+    description:
+      "Another connection held the lock for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`), or sqld gave a transaction's write lock to another connection after its transaction timeout; nothing of the statement or transaction was written.",
   },
   full: {
     code: "DATABASE_FULL",

@@ -170,6 +170,27 @@ describe("openDatabase on a served URL (sqld)", () => {
     );
   });
 
+  it("gives DATABASE_BUSY when sqld hands a transaction's write lock to another connection, and nothing of it stays", async () => {
+    const other = await openDatabase({ url: server.url });
+    try {
+      const failure = codeOf(() =>
+        database.transaction(() => {
+          database.run("INSERT INTO notes_items (body) VALUES (?)", ["lost with its lock"]);
+          // Another connection wants to write: sqld waits its transaction timeout, then rolls
+          // this transaction back and gives the lock to the waiting one.
+          other.run("INSERT INTO notes_items (body) VALUES (?)", ["took the lock"]);
+        }),
+      );
+      expect(failure).toBe("DATABASE_BUSY");
+      expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["lost with its lock"])).toEqual({
+        n: 0,
+      });
+      expect(other.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["took the lock"])).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+  });
+
   it("gives DATABASE_UNAVAILABLE when the server goes away inside a transaction, and nothing of it stays", async () => {
     expect(
       codeOf(() =>

@@ -30,12 +30,25 @@ function isUnreachable(message: string): boolean {
   );
 }
 
+/**
+ * sqld rolled a write transaction back because another connection claimed the write lock after
+ * the transaction had held it for sqld's transaction timeout (lock stealing): its next statement
+ * is answered "Transaction timed out", or its COMMIT finds no transaction. Nothing of it was
+ * committed, as with `SQLITE_BUSY`.
+ */
+function isLockLost(message: string): boolean {
+  return /Hrana\(Api\("Transaction timed out"\)\)|cannot commit - no transaction is active|TRANSACTION_TIMEOUT/.test(
+    message,
+  );
+}
+
 /** A served database refused the token (HTTP 401 or 403). */
 function isUnauthorized(message: string): boolean {
   return /status=40[13]\b/.test(message);
 }
 
 function codeFor(sqliteCode: string | undefined, error: unknown, message: string): DatabaseErrorCodeValue {
+  if (isLockLost(message)) return DatabaseErrorCode.busy;
   if (sqliteCode === undefined && isUnreachable(message)) return DatabaseErrorCode.unavailable;
   if (sqliteCode === undefined && isUnauthorized(message)) return DatabaseErrorCode.openFailed;
   if (sqliteCode !== undefined) {

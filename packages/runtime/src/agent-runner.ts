@@ -160,6 +160,17 @@ export class AgentRunner {
   }
 
   /**
+   * Forgets an agent that is not running (`Supervisor.remove`), so a later attempt at its run
+   * in this process can spawn it again under the same id.
+   *
+   * Throws: `AGENT_BUSY` while it runs.
+   */
+  remove(agentId: string): void {
+    this.#options.supervisor.remove(agentId);
+    this.#profiles.delete(agentId);
+  }
+
+  /**
    * Ends an agent spawned for one job once that job has settled, so one-shot agents do not
    * pile up as idle entries; the supervisor keeps ended agents listed within its retention.
    */

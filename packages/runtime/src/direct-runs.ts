@@ -100,8 +100,37 @@ export interface DirectRunsOptions {
   tracer?: Tracer;
 }
 
-/** Outcomes of the kernel's own shutdown: the run is left resumable in the journal. */
-const INTERRUPT_CODES = new Set<string>([SchedulerErrorCode.draining, SupervisorErrorCode.shuttingDown]);
+/**
+ * Outcomes that leave the run resumable in the journal, not ended: the kernel's own shutdown,
+ * and a journal out of reach (its task stays running in the queue, to be handed back).
+ */
+const INTERRUPT_CODES = new Set<string>([
+  SchedulerErrorCode.draining,
+  SupervisorErrorCode.shuttingDown,
+  SchedulerErrorCode.taskInterrupted,
+]);
+
+/**
+ * A step journal whose writes fail with `SCHEDULER_TASK_INTERRUPTED` while the journal's
+ * database cannot be reached: the run stops there, its end is recorded neither in the journal
+ * nor in the queue, and it continues from its last journalled step once the database is back.
+ */
+function interruptible(append: (step: RunStep) => Promise<void>): (step: RunStep) => Promise<void> {
+  return async (step) => {
+    try {
+      await append(step);
+    } catch (error) {
+      if (KernelError.from(error).code !== RuntimeErrorCode.journalUnavailable) throw error;
+      throw new KernelError(
+        SchedulerErrorCode.taskInterrupted,
+        "the run journal cannot be reached; the run stops here",
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+}
 
 interface LiveRun {
   readonly record: RunRecord;
@@ -367,7 +396,7 @@ export class DirectRuns {
     const steps: StepJournal | undefined =
       journal === undefined
         ? undefined
-        : { steps: journalled.steps, append: (step) => journal.append(record.taskId, step) };
+        : { steps: journalled.steps, append: interruptible((step) => journal.append(record.taskId, step)) };
     return {
       taskId: record.taskId,
       seed: {
@@ -423,10 +452,17 @@ export class DirectRuns {
         await Promise.allSettled([...live.writes]);
         if (interrupted) {
           live.span?.setAttributes({ "oxios.run.status": "interrupted" });
-          logger?.info("run interrupted by the kernel's shutdown; it resumes at the next start", {
-            taskId: record.taskId,
-            status: record.status,
-          });
+          logger?.info(
+            "run interrupted (the kernel stops, or its journal is out of reach); it resumes from its journal",
+            {
+              taskId: record.taskId,
+              status: record.status,
+            },
+          );
+          // The journal holds the run from here on (and whichever attempt continues it).
+          this.#records.delete(record.taskId);
+          // Still open: the run may continue in this process, with a fresh agent under its id.
+          if (!this.#closed && spawned) await this.#forgetAgent(record.agentId);
           return structuredClone(record);
         }
         const settled = this.#settle(record, outcome);
@@ -450,6 +486,20 @@ export class DirectRuns {
     this.#records.set(record.taskId, record);
     this.#live.set(record.taskId, result);
     return result;
+  }
+
+  /** Ends and forgets the agent of an interrupted run; a failure is logged (the run is in the journal either way). */
+  async #forgetAgent(agentId: string): Promise<void> {
+    const { runner, logger } = this.#options;
+    try {
+      await runner.retire(agentId, "run interrupted; it continues from its journal");
+      runner.remove(agentId);
+    } catch (error) {
+      logger?.warn("the agent of an interrupted run could not be removed", {
+        agentId,
+        error: KernelError.from(error).message,
+      });
+    }
   }
 
   /** The `invoke_agent` span of one attempt at a run: a new trace, or a child of `parent`. */

@@ -48,6 +48,12 @@ export const RuntimeErrorCode = defineErrorCodes("@oxios/runtime", {
     kind: "unavailable",
     description: "The run journal could not record or read a run; the store's coded error is the cause.",
   },
+  journalUnavailable: {
+    code: "RUN_JOURNAL_UNAVAILABLE",
+    kind: "unavailable",
+    description:
+      "The run journal's served database cannot be reached: the write is not stored. A running run stops without recording an end and continues from its journal once the database is back.",
+  },
   journalClosed: {
     code: "RUN_JOURNAL_CLOSED",
     kind: "unavailable",

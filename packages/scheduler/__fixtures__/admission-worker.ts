@@ -7,7 +7,8 @@
  * `profileCaps`, `ratePerMinute` and `rateLimits`.
  */
 
-import { openDatabase } from "@oxios/database";
+import { KernelError } from "@oxios/core";
+import { DatabaseErrorCode, openDatabase } from "@oxios/database";
 import { type AdmitNextOptions, admitNext, finishAdmitted } from "../src/libsql/cluster-admission.ts";
 
 const [url = "", node = "", cap = "1", holdText = "1", limitsText = "{}"] = process.argv.slice(2);
@@ -15,13 +16,24 @@ const maxConcurrent = Number(cap);
 const hold = Number(holdText);
 const limits = JSON.parse(limitsText) as Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute" | "rateLimits">;
 const database = await openDatabase({ url });
+
+/** As a cluster node does at its next poll: a write that lost the lock (nothing written) is tried again. */
+function retryBusy<T>(work: () => T): T {
+  for (;;) {
+    try {
+      return work();
+    } catch (error) {
+      if (!KernelError.hasCode(error, DatabaseErrorCode.busy)) throw error;
+    }
+  }
+}
 const held: string[] = [];
 let admitted = 0;
 let refused = 0;
 for (;;) {
   const task =
     held.length < hold
-      ? admitNext(database, { ...limits, node, maxConcurrent, now: Date.now(), leaseMs: 600_000 })
+      ? retryBusy(() => admitNext(database, { ...limits, node, maxConcurrent, now: Date.now(), leaseMs: 600_000 }))
       : undefined;
   if (task !== undefined) {
     held.push(task.id);
@@ -30,7 +42,7 @@ for (;;) {
   }
   const oldest = held.shift();
   if (oldest !== undefined) {
-    if (!finishAdmitted(database, oldest, node, "completed", Date.now())) throw new Error(`lost the lease of ${oldest}`);
+    if (!retryBusy(() => finishAdmitted(database, oldest, node, "completed", Date.now()))) throw new Error(`lost the lease of ${oldest}`);
     continue;
   }
   const queued = database.get<{ n: number }>("SELECT count(*) AS n FROM scheduler_tasks WHERE status = 'queued'");

@@ -9,17 +9,29 @@
  */
 
 import { createInterface } from "node:readline";
-import { openDatabase } from "@oxios/database";
+import { KernelError } from "@oxios/core";
+import { DatabaseErrorCode, openDatabase } from "@oxios/database";
 import { type AdmitNextOptions, admitNext } from "../src/libsql/cluster-admission.ts";
 
 const [url = "", node = "", limitsText = "{}"] = process.argv.slice(2);
 const limits = JSON.parse(limitsText) as Omit<AdmitNextOptions, "node" | "now" | "leaseMs">;
 const database = await openDatabase({ url });
+
+/** As a cluster node does at its next poll: a write that lost the lock (nothing written) is tried again. */
+function retryBusy<T>(work: () => T): T {
+  for (;;) {
+    try {
+      return work();
+    } catch (error) {
+      if (!KernelError.hasCode(error, DatabaseErrorCode.busy)) throw error;
+    }
+  }
+}
 for await (const line of createInterface({ input: process.stdin })) {
   const now = Number(line);
   const taken: string[] = [];
   for (;;) {
-    const task = admitNext(database, { ...limits, node, now, leaseMs: 600_000_000 });
+    const task = retryBusy(() => admitNext(database, { ...limits, node, now, leaseMs: 600_000_000 }));
     if (task === undefined) break;
     taken.push(task.id);
   }

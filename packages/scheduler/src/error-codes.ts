@@ -57,6 +57,12 @@ export const SchedulerErrorCode = defineErrorCodes("@oxios/scheduler", {
     kind: "timeout",
     description: "A running task sent no heartbeat within `zombieAfterMs` and was reaped.",
   },
+  taskInterrupted: {
+    code: "SCHEDULER_TASK_INTERRUPTED",
+    kind: "unavailable",
+    description:
+      "A task's function stopped because what it records to cannot be reached: its end is not stored, and the task stays running in the store under its lease until its holder hands it back or the lease expires.",
+  },
   draining: {
     code: "SCHEDULER_DRAINING",
     kind: "unavailable",

@@ -893,7 +893,10 @@ export class Scheduler {
       value = await fn(lease.signal, lease);
     } catch (error) {
       if (entry.lease === lease && entry.status === "running") {
-        this.#finish(entry, "failed", toTaskError(error, SchedulerErrorCode.taskFailed), true);
+        const failure = toTaskError(error, SchedulerErrorCode.taskFailed);
+        // An interrupted task's end is not stored: the store still holds it running, to be
+        // handed back (a cluster node does so once the database answers again).
+        this.#finish(entry, "failed", failure, failure.code !== SchedulerErrorCode.taskInterrupted);
         throw error;
       }
       throw lease.abortReason ?? error;

@@ -40,6 +40,7 @@ import { gitRoutes } from "./routes/git.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { memoryRoutes } from "./routes/memory.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { runEventsRoutes } from "./routes/run-events.ts";
 import { runsRoutes } from "./routes/runs.ts";
 import { schedulerRoutes } from "./routes/scheduler.ts";
 import { schedulesRoutes } from "./routes/schedules.ts";
@@ -112,6 +113,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.route("/", configRoutes(kernel));
   app.route("/", chatRoutes(kernel, streams));
   app.route("/", runsRoutes(kernel));
+  app.route("/", runEventsRoutes(kernel, streams));
   app.route("/", eventsRoutes(kernel, streams));
   app.route("/", agentsRoutes(kernel));
   app.route("/", approvalsRoutes(kernel));

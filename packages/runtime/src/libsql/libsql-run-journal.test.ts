@@ -65,6 +65,30 @@ describe("LibsqlRunJournal", () => {
     await reopened.close();
   });
 
+  it("reads a run's steps after a seq, in order, from two handles writing in turn", async () => {
+    const first = await LibsqlRunJournal.open({ url });
+    const second = await LibsqlRunJournal.open({ url });
+    await first.create(run("r1"));
+    await first.create(run("r2"));
+    await first.append("r1", { kind: "prompt", system: "sys", input: "in" });
+    await second.append("r2", { kind: "prompt", system: "other", input: "other" });
+    await second.append("r1", model);
+    await first.append("r1", { kind: "tool-call", callId: "c1", name: "read" });
+
+    const all = await second.stepsAfter("r1", 0);
+    expect(all.map((item) => item.step.kind)).toEqual(["prompt", "model", "tool-call"]);
+    expect(all[1]?.step).toEqual(model);
+    const seqs = all.map((item) => item.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    // After the first seq: the rest; a limit takes the oldest; after the last: nothing.
+    expect((await first.stepsAfter("r1", seqs[0] as number)).map((item) => item.seq)).toEqual(seqs.slice(1));
+    expect((await first.stepsAfter("r1", 0, 2)).map((item) => item.seq)).toEqual(seqs.slice(0, 2));
+    expect(await first.stepsAfter("r1", seqs[2] as number)).toEqual([]);
+    expect(await first.stepsAfter("missing", 0)).toEqual([]);
+    await first.close();
+    await second.close();
+  });
+
   it("a run's record and its scheduler task on one handle commit in one transaction", async () => {
     const database = await openDatabase({ url });
     const journal = await LibsqlRunJournal.open({ database });

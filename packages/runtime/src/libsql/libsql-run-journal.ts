@@ -10,6 +10,7 @@ import { KernelError, type Logger, noRedaction, type Redactor } from "@oxios/cor
 import {
   acquireDatabase,
   type Database,
+  DatabaseErrorCode,
   type DatabaseSource,
   GroupCommit,
   type MigrationSet,
@@ -158,6 +159,25 @@ export class LibsqlRunJournal implements RunJournal {
     );
   }
 
+  /**
+   * A run's steps journalled after the step `afterSeq` (0: from the first), oldest first, at
+   * most `limit`, each with its `seq`. Seqs grow in commit order across every writer of the
+   * database (the primary serialises write transactions), so a reader that asks again after
+   * the last seq it saw never misses a step nor sees one twice — on any node of a cluster.
+   *
+   * Throws: `RUN_JOURNAL_CLOSED`; `RUN_JOURNAL_FAILED` (the database's coded error as `cause`).
+   */
+  async stepsAfter(taskId: string, afterSeq: number, limit = 500): Promise<Array<{ seq: number; step: RunStep }>> {
+    return this.#read(() =>
+      this.#database
+        .all<{ seq: number | bigint; step: string }>(
+          "SELECT seq, step FROM run_steps WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+          [taskId, afterSeq, Math.max(1, Math.floor(limit))],
+        )
+        .map((row) => ({ seq: Number(row.seq), step: JSON.parse(row.step) as RunStep })),
+    );
+  }
+
   /** The number of steps journalled for a run (for tests and inspection). */
   stepCount(taskId: string): number {
     return this.#read(
@@ -203,6 +223,11 @@ export class LibsqlRunJournal implements RunJournal {
     try {
       await this.#committer.write([statement]);
     } catch (error) {
+      if (KernelError.from(error).code === DatabaseErrorCode.unavailable) {
+        throw new KernelError(RuntimeErrorCode.journalUnavailable, "the run journal's database cannot be reached", {
+          cause: error,
+        });
+      }
       throw new KernelError(RuntimeErrorCode.journalFailed, "a run journal write failed", { cause: error });
     }
   }

@@ -68,7 +68,10 @@ const UNITS_PER_TOKEN = 60_000;
 /**
  * ?1 node, ?2 lease expiry, ?3 now, ?4 maxConcurrent, ?5 profile caps (JSON object),
  * ?6 per-key rates (JSON object, 0 = no limit), ?7 the default rate (0 = no limit).
- * `at_cap`: profiles at their cap; `dry`: rate keys of queued tasks without a whole token.
+ * `at_cap`: profiles at their cap; `dry`: rate keys without a whole token — only a key with a
+ * bucket row can be dry (a key without one has a full bucket), so it reads the few bucket rows,
+ * never the queue. The queue is read in the order of `scheduler_tasks_admission_order` (the
+ * same ORDER BY expression), so the first admissible row ends the search.
  */
 const ADMIT_NEXT = `UPDATE scheduler_tasks
   SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2
@@ -80,14 +83,11 @@ const ADMIT_NEXT = `UPDATE scheduler_tasks
           SELECT caps.key AS profile FROM json_each(?5) AS caps LEFT JOIN held ON held.profile = caps.key
             WHERE coalesce(held.n, 0) >= caps.value),
         keyed AS (
-          SELECT queued.rate_key, coalesce(rates.value, ?7) AS rate
-            FROM (SELECT DISTINCT rate_key FROM scheduler_tasks WHERE status = 'queued') AS queued
-            LEFT JOIN json_each(?6) AS rates ON rates.key = queued.rate_key),
+          SELECT bucket.rate_key, bucket.units, bucket.updated_at, coalesce(rates.value, ?7) AS rate
+            FROM scheduler_rate_buckets AS bucket LEFT JOIN json_each(?6) AS rates ON rates.key = bucket.rate_key),
         dry AS (
-          SELECT keyed.rate_key FROM keyed LEFT JOIN scheduler_rate_buckets AS bucket ON bucket.rate_key = keyed.rate_key
-            WHERE keyed.rate > 0 AND min(keyed.rate * ${UNITS_PER_TOKEN},
-              coalesce(bucket.units + max(0, ?3 - bucket.updated_at) * keyed.rate, keyed.rate * ${UNITS_PER_TOKEN}))
-              < ${UNITS_PER_TOKEN})
+          SELECT rate_key FROM keyed
+            WHERE rate > 0 AND min(rate * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * rate) < ${UNITS_PER_TOKEN})
       SELECT seq FROM scheduler_tasks WHERE status = 'queued'
         AND (lease_owner IS NULL OR lease_owner = ?1
           OR lease_owner NOT IN (SELECT id FROM scheduler_nodes WHERE expires_at > ?3))
@@ -238,6 +238,20 @@ export function releaseNode(database: Database, node: string, now: number): numb
       [node],
     ).changes;
   });
+}
+
+/**
+ * Hands one running task `node` holds back to the queue for any node (its run stopped here
+ * without an end being stored). False when the node no longer holds it.
+ */
+export function releaseTask(database: Database, id: string, node: string): boolean {
+  return (
+    database.run(
+      `UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+      [id, node],
+    ).changes === 1
+  );
 }
 
 /** Every node registered in the database with the tasks it holds a live lease on, by id. */

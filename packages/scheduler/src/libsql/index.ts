@@ -14,6 +14,7 @@ export {
   listNodes,
   reclaimExpired,
   releaseNode,
+  releaseTask,
   renewLease,
 } from "./cluster-admission.ts";
 export {

@@ -244,6 +244,7 @@ describe("libsql task store", () => {
       { prefix: "scheduler_", version: 2 },
       { prefix: "scheduler_", version: 3 },
       { prefix: "scheduler_", version: 4 },
+      { prefix: "scheduler_", version: 5 },
     ]);
     database.close();
   });

@@ -6,11 +6,21 @@
  * every other store on the same `Database` handle (`GroupCommit.for`), so a caller's own row
  * written in the same tick as a task commits together with it — otherwise each write is its
  * own transaction.
+ *
+ * A write that fails is kept as the store's failure: every later write and flush throws it
+ * (`SCHEDULER_STORE_FAILED`), so a lost write is never silently followed by others — except
+ * when a served database cannot be reached (`DATABASE_UNAVAILABLE`): then the write is lost
+ * and counted (`lostWrites`), and the store goes on once the server answers again. What such a
+ * loss leaves behind is bounded: an insert lost with it was never acknowledged (the run
+ * journal's record commits in the same transaction, and its caller is refused), and a lost
+ * finish leaves the task running under its holder's lease, which the holder hands back
+ * (`ClusterNode`) or which expires.
  */
 import { KernelError, type Logger } from "@oxios/core";
 import {
   acquireDatabase,
   type Database,
+  DatabaseErrorCode,
   type DatabaseSource,
   GroupCommit,
   type MigrationSet,
@@ -129,6 +139,17 @@ export const SCHEDULER_MIGRATIONS: MigrationSet = {
         );
       `,
     },
+    {
+      // Cluster admission reads the queue in its order (priority, then time queued, then
+      // submission) through this index and stops at the first admissible task, instead of
+      // sorting every queued task on every admission. The expression must stay identical to
+      // ADMIT_NEXT's ORDER BY in cluster-admission.ts.
+      version: 5,
+      sql: `
+        CREATE INDEX scheduler_tasks_admission_order ON scheduler_tasks (status,
+          (CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END), enqueued_at, seq);
+      `,
+    },
   ],
 };
 
@@ -159,6 +180,7 @@ export class LibsqlTaskStore implements TaskStore {
   #failure: KernelError | undefined;
   #closed = false;
   #ownCommits = 0;
+  #lostWrites = 0;
 
   private constructor(database: Database, release: () => void, options: LibsqlTaskStoreOptions) {
     this.#database = database;
@@ -170,6 +192,11 @@ export class LibsqlTaskStore implements TaskStore {
       windowMs: options.groupCommitMs ?? 2,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
+  }
+
+  /** Writes lost because the served database could not be reached (see the module comment). */
+  get lostWrites(): number {
+    return this.#lostWrites;
   }
 
   /** Transactions committed on this store's database handle (for tests and the benchmark). */
@@ -217,6 +244,15 @@ export class LibsqlTaskStore implements TaskStore {
         if (key !== undefined && this.#pendingKeys.get(key) === inserted) this.#pendingKeys.delete(key);
       },
       (error: unknown) => {
+        if (inserted !== undefined) {
+          this.#pendingIds.delete(inserted.id);
+          if (key !== undefined && this.#pendingKeys.get(key) === inserted) this.#pendingKeys.delete(key);
+        }
+        if (this.#unreachable(error)) {
+          this.#lostWrites++;
+          this.#logger?.warn("a task write was lost: the database cannot be reached", { kind: change.kind });
+          return;
+        }
         // Nobody awaits a write: keep the failure; the next write or flush throws it.
         this.#failure ??= new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
       },
@@ -441,6 +477,8 @@ export class LibsqlTaskStore implements TaskStore {
     try {
       this.#committer.flush();
     } catch (error) {
+      // The buffered writes' own failures are counted (or kept) by their callbacks in `write`.
+      if (this.#unreachable(error)) throw KernelError.from(error);
       this.#failure ??= new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
       throw this.#failure;
     }
@@ -451,9 +489,18 @@ export class LibsqlTaskStore implements TaskStore {
       this.#database.transaction(() => this.#database.run(statement.sql, statement.params));
       this.#ownCommits++;
     } catch (error) {
+      if (this.#unreachable(error)) {
+        this.#lostWrites++;
+        throw KernelError.from(error);
+      }
       this.#failure = new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
       throw this.#failure;
     }
+  }
+
+  /** A served database out of reach: the write is lost, the store is not broken. */
+  #unreachable(error: unknown): boolean {
+    return KernelError.from(error).code === DatabaseErrorCode.unavailable;
   }
 
   /** A row as a StoredTask, or undefined when it cannot be trusted (bad priority or payload). */

@@ -5,6 +5,7 @@
 // - 1,000 runs at 200 ms model latency with cap 8: wall time against the ideal 1,000 × 200 / 8 ms;
 // - SIGTERM with those runs queued and running: the stop's duration against the drain timeout,
 //   and whether it reported ok (exit code 0).
+// OXIOS_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each kernel into DIR (`--cpu-prof`).
 import { readFileSync } from "node:fs";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { type BenchCase, median, percentile } from "@oxios/tooling/bench";
@@ -111,6 +112,9 @@ async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
   };
 }
 
+const profileDir = process.env.OXIOS_BENCH_CPU_PROF;
+const kernelOptions = profileDir === undefined ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] };
+
 export async function benchDurable(): Promise<BenchCase[]> {
   // 1. Bursts against a zero-latency model.
   const fast = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
@@ -121,7 +125,7 @@ export async function benchDurable(): Promise<BenchCase[]> {
     OXIOS_RATE_PER_MIN: "1000000",
     OXIOS_HTTP_RATE_PER_MIN: "1000000",
   };
-  const kernel = await startKernel(tempHome(), env);
+  const kernel = await startKernel(tempHome(), env, kernelOptions);
   for (let index = 0; index < 50; index++) {
     const { taskId } = await kernel.json<{ taskId: string }>("POST", "/api/runs", { goal: `warm-up ${index}` });
     await untilFinished(kernel, taskId);
@@ -142,11 +146,15 @@ export async function benchDurable(): Promise<BenchCase[]> {
   // 2. Throughput at 200 ms model latency, cap 8, then a SIGTERM under that load.
   const slow = await FakeLlmServer.start({ script: () => ({ text: "done" }), latencyMs: 200 });
   const drainTimeoutMs = 5_000;
-  const slowKernel = await startKernel(tempHome(), {
-    ...env,
-    OXIOS_LLM_BASE_URL: slow.baseUrl,
-    OXIOS_DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
-  });
+  const slowKernel = await startKernel(
+    tempHome(),
+    {
+      ...env,
+      OXIOS_LLM_BASE_URL: slow.baseUrl,
+      OXIOS_DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
+    },
+    kernelOptions,
+  );
   const started = performance.now();
   const ids = await Promise.all(
     Array.from({ length: 1000 }, async (_, index) => {

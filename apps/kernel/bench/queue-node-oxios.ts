@@ -55,10 +55,14 @@ cluster = new ClusterNode({
   clock,
   logger,
   maxConcurrent: concurrency,
+  // Like BullMQ's side: one global concurrency, no per-profile caps, no rate limit.
+  limits: () => ({}),
   leaseMs: LEASE_MS,
   maxAttempts: 1,
   resume: async () => undefined,
   conclude: async () => undefined,
+  // No journal: a task's end is what the task store holds.
+  journalledEnd: async () => undefined,
 });
 cluster.start();
 

@@ -23,6 +23,7 @@ import { restrictUmask, secureHome } from "./home-permissions.ts";
 import { createApi } from "./http/app.ts";
 import { exposureWarning } from "./http/bind-address.ts";
 import { findConsoleDir } from "./http/console-assets.ts";
+import { healthBody } from "./http/routes/health.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
 import { bootKernel, KERNEL_VERSION, type Kernel, reloadControlPlane } from "./kernel.ts";
 import { describeModel, modelSetupProblem } from "./model-setup.ts";
@@ -145,17 +146,23 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   }
 
   try {
-    kernel = await bootKernel({ config, logger, clock, redactor, progress: (line) => print(line) }, shutdown);
+    const booted = await bootKernel({ config, logger, clock, redactor, progress: (line) => print(line) }, shutdown);
+    kernel = booted;
     const consoleDir = findConsoleDir();
     if (consoleDir === undefined) logger.info("the console is not built; / answers 404 (run pnpm build)");
     const app = createApi({
-      kernel,
+      kernel: booted,
       token,
       streams,
-      a2a: kernel.a2a,
+      a2a: booted.a2a,
       ...(consoleDir === undefined ? {} : { consoleDir }),
     });
-    server = await serve(app.fetch, { hostname: config.host, port: config.port, logger });
+    server = await serve(app.fetch, {
+      hostname: config.host,
+      port: config.port,
+      logger,
+      liveness: { path: "/health", body: () => healthBody(booted) },
+    });
     const exposure = exposureWarning(config.host, config.port);
     if (exposure !== undefined) logger.warn(exposure, { host: config.host, port: config.port, url: server.url });
     await pidFile.update({ url: server.url });

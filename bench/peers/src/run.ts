@@ -41,6 +41,9 @@ let latencyMs = 0;
 let requests = 0;
 let requestBytes = 0;
 const fake = await FakeLlmServer.start({
+  // Clients sit idle between phases for seconds on a busy machine; a connection the server
+  // closed as a client reused it failed whole rounds ("other side closed").
+  keepAliveTimeoutMs: 120_000,
   script: async (request) => {
     requests++;
     requestBytes += JSON.stringify(request.body).length;
@@ -67,7 +70,11 @@ async function runChild(name: string): Promise<Observed> {
   }
   const child = fork(fileURLToPath(new URL("./child.ts", import.meta.url)), [name], {
     execArgv,
-    env: { ...process.env, PEERS_MODEL_URL: fake.baseUrl },
+    env: {
+      ...process.env,
+      PEERS_MODEL_URL: fake.baseUrl,
+      ...(values.profile === undefined ? {} : { PEERS_CPU_PROF_DIR: profileDir }),
+    },
     cwd: packageDir,
   });
   let result: RoundResult | undefined;

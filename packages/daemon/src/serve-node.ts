@@ -11,12 +11,25 @@
  *   cut);
  * - listen backlog 2,048: a thousand clients connecting at once wait in the accept queue
  *   instead of having their SYNs dropped (the kernel caps it at `net.core.somaxconn`).
+ *
+ * Under a burst, liveness stays fast: the `liveness` path is answered from memory as soon as
+ * its request is parsed, and every other request's handler is started through a
+ * `RequestQueue` (slices of 5 ms per loop turn) instead of in the turn that parsed it, so a
+ * liveness probe waits for one slice, not for a thousand handlers.
  */
 
-import type { Server } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@oxios/core";
-import { type AdapterOptions, type AdapterServer, isAddressInUse, portInUse, serveFailed } from "./serve-types.ts";
+import { RequestQueue } from "./request-queue.ts";
+import {
+  type AdapterOptions,
+  type AdapterServer,
+  isAddressInUse,
+  type LivenessAnswer,
+  portInUse,
+  serveFailed,
+} from "./serve-types.ts";
 
 /** See the module comment. */
 export const NODE_SERVER_TIMEOUTS = {
@@ -26,9 +39,34 @@ export const NODE_SERVER_TIMEOUTS = {
   backlog: 2_048,
 } as const;
 
+/** The longest run of request handlers started in one turn of the event loop (ms). */
+export const HANDLER_SLICE_MS = 5;
+
+type Listener = (request: IncomingMessage, response: ServerResponse) => unknown;
+
+/** Answers the liveness path at once; queues every other request's handler. */
+function intake(handle: Listener, queue: RequestQueue, liveness: LivenessAnswer | undefined): Listener {
+  return (request, response) => {
+    if (liveness !== undefined && request.method === "GET" && request.url === liveness.path) {
+      const body = JSON.stringify(liveness.body());
+      response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      response.end(body);
+      return;
+    }
+    queue.push(() => handle(request, response));
+  };
+}
+
 export async function serveOnNode(options: AdapterOptions, logger: Logger): Promise<AdapterServer> {
-  const { createAdaptorServer } = await import("@hono/node-server");
-  const server = createAdaptorServer({ fetch: (request: Request) => options.handler(request) }) as Server;
+  const { createServer } = await import("node:http");
+  const { getRequestListener } = await import("@hono/node-server");
+  const queue = new RequestQueue({
+    sliceMs: HANDLER_SLICE_MS,
+    onError: (error) => logger.error("request handler failed to start", { error }),
+  });
+  // Hono's listener turns a request into a web Request, and answers 500 itself when the handler throws.
+  const handle = getRequestListener((request: Request) => options.handler(request));
+  const server = createServer(intake(handle, queue, options.liveness));
   // Once closing, a keep-alive socket is closed as soon as its last response ends: `close()`
   // must not wait out `keepAliveTimeout` on sockets that were busy when it was called.
   let closing = false;

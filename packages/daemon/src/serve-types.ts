@@ -23,11 +23,22 @@ export interface ServedHttp {
   close(): Promise<void>;
 }
 
+/**
+ * A liveness answer given from memory: a `GET` of exactly `path` is answered 200 with
+ * `body()` as JSON. On Node it is answered as soon as the request is parsed, ahead of every
+ * queued request (see serve-node.ts); Bun and Deno hand it to the handler like any other.
+ */
+export interface LivenessAnswer {
+  readonly path: string;
+  body(): unknown;
+}
+
 /** What an adapter needs: a handler that never throws, and where to listen. */
 export interface AdapterOptions {
   readonly handler: FetchHandler;
   readonly hostname: string;
   readonly port: number;
+  readonly liveness?: LivenessAnswer;
 }
 
 /** What an adapter returns; `serve` adds the URL and close-once behaviour. */

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createServer, type Server } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMemoryLogger } from "@oxios/core/testing";
@@ -20,6 +20,39 @@ async function occupyPort(): Promise<number> {
   await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
   cleanups.push(() => new Promise<void>((done) => blocker.close(() => done())));
   return (blocker.address() as { port: number }).port;
+}
+
+/** A connection the server has accepted and answered one `GET /health` on (kept alive). */
+async function primed(port: number): Promise<Socket> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const opened = connect(port, "127.0.0.1", () => resolve(opened));
+    opened.once("error", reject);
+  });
+  socket.setEncoding("utf8");
+  await new Promise<void>((resolve) => {
+    let text = "";
+    const onData = (chunk: string) => {
+      text += chunk;
+      if (!text.endsWith('{"status":"ok"}')) return;
+      socket.off("data", onData);
+      resolve();
+    };
+    socket.on("data", onData);
+    socket.write("GET /health HTTP/1.1\r\nhost: x\r\n\r\n");
+  });
+  return socket;
+}
+
+/** Everything the server sends on `socket` until it closes the connection. */
+function answerOf(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.once("error", reject);
+    socket.once("close", () => resolve(text));
+  });
 }
 
 async function served(promise: Promise<ServedHttp>): Promise<ServedHttp> {
@@ -79,6 +112,53 @@ describe("serve on Node", () => {
     // Without closing the socket once idle, close would resolve only after 65 s.
     await closing;
     expect(closed).toBe(true);
+  });
+
+  it("answers the liveness path from memory while a burst of handlers waits in the queue", async () => {
+    const total = 30;
+    let started = 0;
+    let startedAtLiveness: number | undefined;
+    const server = await served(
+      serve(
+        () => {
+          started++;
+          // 20 ms of the event loop each: one handler per slice, a whole burst takes 600 ms.
+          const until = performance.now() + 20;
+          while (performance.now() < until) {
+            // busy: this handler holds the loop
+          }
+          return new Response("done");
+        },
+        {
+          port: 0,
+          logger: createMemoryLogger(),
+          liveness: {
+            path: "/health",
+            body: () => {
+              startedAtLiveness = started;
+              return { status: "ok" };
+            },
+          },
+        },
+      ),
+    );
+    // Every connection is open and read by the server (one liveness probe each, kept alive)
+    // before the burst is written, all in one tick and the probe last: the server reads the
+    // whole burst in one turn of its loop.
+    const sockets = await Promise.all(Array.from({ length: total + 1 }, () => primed(server.port)));
+    const answers = sockets.map(answerOf);
+    for (const socket of sockets.slice(0, total)) {
+      socket.write("POST /work HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\nconnection: close\r\n\r\nx");
+    }
+    (sockets[total] as Socket).write("GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    const [liveness, ...burst] = [answers[total] as Promise<string>, ...answers.slice(0, total)];
+    expect(await liveness).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n\{"status":"ok"\}$/);
+    for (const answer of await Promise.all(burst)) expect(answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*done$/);
+    // Answered before the burst's handlers ran, not after all of them.
+    expect(startedAtLiveness).toBeLessThan(total / 2);
+    // Only a GET of exactly that path is answered from memory; the rest goes to the handler.
+    expect(await (await fetch(`${server.url}/health?full=1`)).text()).toBe("done");
+    expect(await (await fetch(`${server.url}/health`, { method: "POST" })).text()).toBe("done");
   });
 
   it("turns an occupied port into DAEMON_PORT_IN_USE naming the port", async () => {

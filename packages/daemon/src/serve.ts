@@ -11,7 +11,7 @@ import { DaemonErrorCode } from "./error-codes.ts";
 import { serveOnBun } from "./serve-bun.ts";
 import { serveOnDeno } from "./serve-deno.ts";
 import { serveOnNode } from "./serve-node.ts";
-import type { AdapterServer, FetchHandler, ServedHttp, ServeRuntime } from "./serve-types.ts";
+import type { AdapterServer, FetchHandler, LivenessAnswer, ServedHttp, ServeRuntime } from "./serve-types.ts";
 
 export interface ServeOptions {
   /** Default 127.0.0.1. */
@@ -22,6 +22,8 @@ export interface ServeOptions {
   readonly signal?: AbortSignal;
   /** Where handler failures and server errors are logged; default a console logger. */
   readonly logger?: Logger;
+  /** A liveness route answered from memory, ahead of queued requests on Node (`LivenessAnswer`). */
+  readonly liveness?: LivenessAnswer;
 }
 
 /** The runtime this code runs on. */
@@ -56,7 +58,12 @@ export async function serve(handler: FetchHandler, options: ServeOptions): Promi
     }
   };
   const runtime = detectRuntime();
-  const adapterOptions = { handler: safeHandler, hostname, port: wanted };
+  const adapterOptions = {
+    handler: safeHandler,
+    hostname,
+    port: wanted,
+    ...(options.liveness === undefined ? {} : { liveness: options.liveness }),
+  };
   const adapter: AdapterServer =
     runtime === "bun"
       ? serveOnBun(adapterOptions)

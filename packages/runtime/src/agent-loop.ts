@@ -19,8 +19,12 @@
  * - When the context passes `compactAt` (80 %) of the model window, older messages are
  *   summarized and the summary is stored through the memory port — awaited — before the
  *   loop makes its next model call.
- * - With a `journal`, every step is durable before the loop goes on: the prompt, each model
- *   response, each tool call before it runs and its result after. A run given the steps of an
+ * - With a `journal`, every step is journalled, in order: the prompt, each model response, each
+ *   tool call before it runs and its result after. A tool runs only once its `tool-call` step
+ *   and every step before it are durable, and the run returns only once all its steps are; the
+ *   other steps are written ahead while the loop goes on (`StepWriter`), so they share a commit
+ *   with the steps after them. A write that fails fails the run at the next of those points.
+ *   A run given the steps of an
  *   earlier attempt continues from the last one (`replaySteps`): it makes no model call and
  *   runs no tool whose result is journalled; a call that was in flight runs again only when
  *   its tool is idempotent, otherwise the model is told its outcome is unknown.
@@ -62,6 +66,7 @@ import { isRetryableProviderError, toProviderError } from "./provider-errors.ts"
 import type { ResolvedModel } from "./providers/resolve-model.ts";
 import type { RequestedToolCall, StepJournal } from "./run-journal.ts";
 import { closeTurn, type OpenToolCalls, type ReplayedRun, replaySteps } from "./run-replay.ts";
+import { StepWriter } from "./step-writer.ts";
 import { buildSystemPrompt, type Seed } from "./system-prompt.ts";
 import { truncateChars } from "./text.ts";
 import type { TokenBudgets, TokenUsage } from "./token-budgets.ts";
@@ -191,9 +196,14 @@ export class AgentLoop {
       `agent ${request.agentId} timed out after ${request.timeoutMs ?? AGENT_DEFAULTS.timeoutMs} ms`,
     );
     const signal = anySignal([request.signal, timeout.signal]);
+    const steps = new StepWriter(request.journal);
     try {
-      return await this.#run(request, signal);
+      const result = await this.#run(request, signal, steps);
+      await steps.durable();
+      return result;
     } catch (error) {
+      // The run fails with its own error; the steps it wrote ahead still settle before it does.
+      await steps.settled();
       if (signal.aborted) throw abortError(signal);
       throw error;
     } finally {
@@ -201,7 +211,7 @@ export class AgentLoop {
     }
   }
 
-  async #run(request: AgentRunRequest, signal: AbortSignal): Promise<AgentRunResult> {
+  async #run(request: AgentRunRequest, signal: AbortSignal, steps: StepWriter): Promise<AgentRunResult> {
     const { budgets, tools, memory } = this.#options;
     const journal = request.journal;
     const runId = request.runId ?? newId(this.#options.clock.now());
@@ -230,7 +240,7 @@ export class AgentLoop {
         memories,
         ...(request.skills === undefined ? {} : { skills: request.skills }),
       });
-      await journal?.append({ kind: "prompt", system, input });
+      steps.writeAhead({ kind: "prompt", system, input });
       state.prompt = openingMessages(system, input);
     }
     const definitions = tools ? await tools.definitions(request.agentId) : [];
@@ -250,27 +260,27 @@ export class AgentLoop {
     });
     if (state.answered) return finish("stop");
     if (state.open !== undefined) {
-      await this.#settleOpenCalls(request, runId, state, state.open, idempotent, signal);
+      await this.#settleOpenCalls(request, runId, state, state.open, idempotent, signal, steps);
     }
     if (state.modelSteps >= maxSteps) return this.#maxSteps(request, runId, maxSteps, finish);
 
     for (let step = state.modelSteps + 1; step <= maxSteps; step++) {
       throwIfAborted(signal);
       if (estimateTokens(JSON.stringify(state.prompt)) > window * compactAt && state.prompt.length > 3) {
-        await this.#compact(request, runId, state, signal, answered);
+        await this.#compact(request, runId, state, signal, answered, steps);
       }
       budgets.ensureAvailable(request.agentId);
       request.onModelCall?.();
       const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal, answered);
       request.onModelCall?.();
-      await journal?.append({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
+      steps.writeAhead({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
       state.modelSteps = step;
       state.lastText = result.text;
       state.prompt.push(assistantMessage(result.text, result.toolCalls));
       if (result.toolCalls.length === 0) return finish("stop");
       const open: OpenToolCalls = { calls: result.toolCalls, results: new Map(), started: new Set() };
       state.open = open;
-      await this.#settleOpenCalls(request, runId, state, open, idempotent, signal);
+      await this.#settleOpenCalls(request, runId, state, open, idempotent, signal, steps);
     }
     return this.#maxSteps(request, runId, maxSteps, finish);
   }
@@ -439,6 +449,7 @@ export class AgentLoop {
     open: OpenToolCalls,
     idempotent: ReadonlySet<string>,
     signal: AbortSignal,
+    steps: StepWriter,
   ): Promise<void> {
     const pending = open.calls.filter((call) => !open.results.has(call.callId));
     const settled = await Promise.allSettled(
@@ -449,9 +460,9 @@ export class AgentLoop {
           this.#options.restoredCall?.(call.callId) !== true
             ? unknownOutcome(call)
             : await traceToolCall(this.#options.tracer, request, call, () =>
-                this.#runTool(request, runId, call, signal),
+                this.#runTool(request, runId, call, signal, steps),
               );
-        await request.journal?.append({
+        steps.writeAhead({
           kind: "tool-result",
           callId: record.callId,
           name: record.name,
@@ -473,6 +484,7 @@ export class AgentLoop {
     runId: string,
     call: RequestedToolCall,
     signal: AbortSignal,
+    steps: StepWriter,
   ): Promise<ToolCallRecord> {
     let input: unknown;
     try {
@@ -498,8 +510,8 @@ export class AgentLoop {
         outcome: { ok: false, errorCode: ToolErrorCode.notFound, message: `no tool named ${call.name}` },
       };
     }
-    // Written ahead: a call journalled as started without a result was in flight at a crash.
-    await request.journal?.append({ kind: "tool-call", callId: call.callId, name: call.name });
+    // Durable before the call runs: a call journalled as started without a result was in flight at a crash.
+    await steps.durable({ kind: "tool-call", callId: call.callId, name: call.name });
     const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
     try {
       const outcome = await executor.execute(toolCall, { agentId: request.agentId, runId, signal });
@@ -527,6 +539,7 @@ export class AgentLoop {
     state: ReplayedRun,
     signal: AbortSignal,
     answered: { model: string },
+    steps: StepWriter,
   ): Promise<void> {
     const older = state.prompt.slice(2);
     this.#options.budgets.ensureAvailable(request.agentId);
@@ -551,7 +564,7 @@ export class AgentLoop {
       });
     }
     throwIfAborted(signal);
-    await request.journal?.append({ kind: "compaction", summary: text, usage });
+    await steps.durable({ kind: "compaction", summary: text, usage });
     compact(state.prompt, text);
     state.compactions++;
   }

@@ -231,22 +231,23 @@ export class AgentRunner {
   ): Promise<AgentRunResult> {
     const options = this.#options;
     job.onStart?.(context);
+    const registry = options.tools;
+    const identity: AgentIdentity = {
+      ...(profile?.identity ?? options.identity),
+      agentId: context.agentId,
+      workspaceDir,
+      ...(job.sessionId === undefined ? {} : { sessionId: job.sessionId }),
+      ...(profile === undefined ? {} : { profile: profile.name }),
+      ...(job.taskId === undefined ? {} : { runId: job.taskId }),
+      ...(job.trace === undefined ? {} : { traceId: job.trace.traceId }),
+    };
+    // The session (and the workspace on disk) is opened at the first tool call, not before the run.
     const tools =
-      options.tools === undefined
+      registry === undefined
         ? undefined
-        : new GatedToolExecutor(
-            await options.tools.session(
-              {
-                ...(profile?.identity ?? options.identity),
-                agentId: context.agentId,
-                workspaceDir,
-                ...(job.sessionId === undefined ? {} : { sessionId: job.sessionId }),
-                ...(profile === undefined ? {} : { profile: profile.name }),
-                ...(job.taskId === undefined ? {} : { runId: job.taskId }),
-                ...(job.trace === undefined ? {} : { traceId: job.trace.traceId }),
-              },
-              { signal: context.signal },
-            ),
+        : GatedToolExecutor.lazy(
+            registry.offered(identity),
+            () => registry.session(identity, { signal: context.signal }),
             {
               onActivity: (activity) => {
                 context.heartbeat();

@@ -189,17 +189,32 @@ describe("durable direct runs", () => {
     expect(await again.result).toMatchObject({ status: "completed", text: "once" });
   });
 
-  it("a drain leaves a running run resumable in the journal instead of ending it", async () => {
-    server = await FakeLlmServer.start({ script: () => ({ hang: true }) });
+  it("a drain leaves a running run resumable in the journal instead of ending it, its workspace kept", async () => {
+    // The run writes a file (its workspace exists from its first tool call on), then hangs.
+    server = await FakeLlmServer.start({
+      script: (request) =>
+        toolText(request) === "[]"
+          ? { toolCalls: [{ name: "write", arguments: { path: "notes.txt", content: "x" } }] }
+          : { hang: true },
+    });
     const world = await durableWorld();
     const handle = world.runtime.runGoal({ goal: "hang" });
+    await vi.waitFor(() => expect(server?.requestCount).toBe(2), { timeout: 60_000 });
     await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 60_000 });
     const report = await world.scheduler.drain({ timeoutMs: 0 });
     expect(report.aborted).toEqual([handle.taskId]);
     const record = await handle.result;
     expect(record.status).toBe("running");
     expect(await world.journal?.get(handle.taskId)).toMatchObject({ status: "running" });
-    expect(existsSync(join(world.dir, "agents", handle.agentId))).toBe(true);
+    expect(existsSync(join(world.dir, "agents", handle.agentId, "notes.txt"))).toBe(true);
+  });
+
+  it("a run whose model calls no tool never creates a workspace", async () => {
+    server = await FakeLlmServer.start({ script: () => ({ text: "no tools needed" }) });
+    const world = await durableWorld({ runtime: { keepWorkspaces: true } });
+    const handle = world.runtime.runGoal({ goal: "answer" });
+    expect(await handle.result).toMatchObject({ status: "completed", text: "no tools needed" });
+    expect(existsSync(join(world.dir, "agents", handle.agentId))).toBe(false);
   });
 
   it("removes a finished run's workspace with its agent, unless asked to keep it", async () => {

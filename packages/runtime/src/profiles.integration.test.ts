@@ -253,8 +253,14 @@ describe("agent profiles", () => {
 
   it("a run resumed after the kernel stopped keeps its profile's model, and its per-run workspace until it concludes", async () => {
     let hang = true;
+    // The first attempt writes a file (so its workspace exists), then hangs until the kernel stops.
     server = await FakeLlmServer.start({
-      script: (request) => (hang ? { hang: true } : { text: `answered by ${request.body.model}` }),
+      script: (request) =>
+        toolResults(request).length === 0
+          ? { toolCalls: [{ name: "write", arguments: { path: "draft.txt", content: "x" } }] }
+          : hang
+            ? { hang: true }
+            : { text: `answered by ${request.body.model}` },
     });
     const scribe = resolveModel("openai-compatible/scribe-model", { baseUrl: server.baseUrl });
     const profiles = new Map<string, AgentProfile>([["scribe", { name: "scribe", models: [scribe] }]]);
@@ -262,12 +268,13 @@ describe("agent profiles", () => {
     world = await profileWorld(profiles, { durable: true, dir });
     const handle = world.runtime.runGoal({ goal: "write it down", agent: "scribe" });
     await handle.accepted;
+    await vi.waitFor(() => expect(server?.requestCount).toBe(2), { timeout: 60_000 });
     await vi.waitFor(() => expect(server?.inFlight).toBe(1), { timeout: 60_000 });
     const drained = await world.scheduler.drain({ timeoutMs: 0 });
     expect(drained.aborted).toEqual([handle.taskId]);
     expect((await handle.result).status).toBe("running");
     // Stopped with the kernel, not concluded: the workspace waits for the resumed run.
-    expect(existsSync(join(dir, "agents", handle.agentId))).toBe(true);
+    expect(existsSync(join(dir, "agents", handle.agentId, "draft.txt"))).toBe(true);
     await world.close({ keepDir: true });
 
     hang = false;
@@ -286,7 +293,11 @@ describe("agent profiles", () => {
       model: "openai-compatible/scribe-model",
       text: "answered by scribe-model",
     });
-    expect(server.requests.map((request) => request.body.model)).toEqual(["scribe-model", "scribe-model"]);
+    expect(server.requests.map((request) => request.body.model)).toEqual([
+      "scribe-model",
+      "scribe-model",
+      "scribe-model",
+    ]);
     expect(existsSync(join(dir, "agents", handle.agentId))).toBe(false);
   });
 });

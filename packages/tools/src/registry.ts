@@ -127,6 +127,19 @@ export class ToolRegistry {
   }
 
   /**
+   * The tools a session for `agent` offers (what its `available()` returns), decided from the
+   * agent's template and tool lists alone: nothing is created on disk, so a run can tell the
+   * model its tools before — or without ever — opening a session.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
+   */
+  offered(agent: AgentIdentity): AnyTool[] {
+    // Offering a tool depends on its family and the tool lists only, never on paths.
+    const permissions = effectivePermissions(agent, { allow: [], deny: [] }, this.#templates);
+    return [...this.#tools.values()].filter((tool) => this.#gate.offers(tool, permissions));
+  }
+
+  /**
    * A gated session for one agent. Creates the agent's workspace directory when missing and
    * resolves its path globs through symlinks.
    *

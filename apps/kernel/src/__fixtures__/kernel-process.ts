@@ -46,6 +46,8 @@ export interface SpawnResult {
 export interface SpawnOptions {
   /** Run the built `bin/oxios.mjs` (dist, about twice as fast to boot) instead of the sources under tsx. */
   built?: boolean;
+  /** Node options before the entry, such as `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 /** This process's environment without the developer's own Oxios and model settings. */
@@ -65,7 +67,7 @@ export function spawnKernel(
   options: SpawnOptions = {},
 ): SpawnResult {
   const entry = options.built === true ? [BIN] : ["--conditions=@oxios/source", "--import", "tsx", MAIN];
-  const child = spawn(process.execPath, [...entry, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, ...args], {
     env: { ...cleanEnvironment(), OXIOS_EMBEDDER: "hashing", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

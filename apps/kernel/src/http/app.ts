@@ -81,9 +81,10 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.use("/metrics", auth, limit);
   app.use("/a2a", auth, limit);
   // After auth: a body is read only for a caller holding the token.
-  const guard = bodyGuard({ maxBytes: BODY_LIMIT_BYTES, maxDepth: JSON_MAX_DEPTH, maxValues: JSON_MAX_VALUES });
-  app.use("/api/*", guard);
-  app.use("/a2a", guard);
+  const limits = { maxBytes: BODY_LIMIT_BYTES, maxDepth: JSON_MAX_DEPTH, maxValues: JSON_MAX_VALUES };
+  app.use("/api/*", bodyGuard(limits));
+  // The A2A server reads the request itself.
+  app.use("/a2a", bodyGuard({ ...limits, rawRequest: true }));
 
   app.notFound((c) => errorResponse(c, KernelErrorCode.notFound, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -21,7 +21,20 @@ export async function createOxiosHttp(baseUrl: string, allTools = false): Promis
   writeKernelConfig(home);
   const child = spawn(
     process.execPath,
-    ["--conditions=@oxios/source", "--import", "tsx", "--import", PRELOAD, MAIN, "start", "--foreground"],
+    [
+      "--conditions=@oxios/source",
+      "--import",
+      "tsx",
+      "--import",
+      PRELOAD,
+      // Under `bench:peers --profile`, the kernel process is profiled too (its CPU is the one measured).
+      ...(process.env.PEERS_CPU_PROF_DIR === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${process.env.PEERS_CPU_PROF_DIR}`]),
+      MAIN,
+      "start",
+      "--foreground",
+    ],
     {
       env: { ...process.env, ...kernelEnvironment(baseUrl), OXIOS_HOME: home, OXIOS_PORT: "0" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -2,9 +2,15 @@
  * The loop's ToolExecutor over one `@oxios/tools` session: every call the model makes goes
  * through the access gate (schema, permissions, paths, exec policy, approvals, audit). The
  * session is bound to one agent run and its signal, so an abort reaches every tool.
+ *
+ * `GatedToolExecutor.lazy` opens the session at the first tool call instead of before the run:
+ * the model is told the tools the registry offers the agent (`ToolRegistry.offered`, the same
+ * list the session would give), and a run whose model calls no tool never creates its
+ * workspace on disk.
  */
 
-import { type ToolSession, toolJsonSchema } from "@oxios/tools";
+import type { AnyTool, ToolSession } from "@oxios/tools";
+import { toolJsonSchema } from "@oxios/tools";
 import type { ModelToolDefinition, ToolCallContext, ToolCallRequest, ToolExecutor, ToolOutcome } from "../ports.ts";
 import { truncateChars } from "../text.ts";
 
@@ -20,21 +26,53 @@ export interface GatedToolExecutorOptions {
 }
 
 export class GatedToolExecutor implements ToolExecutor {
-  readonly #session: ToolSession;
+  readonly #offered: readonly AnyTool[];
+  readonly #open: () => Promise<ToolSession>;
+  #session: ToolSession | undefined;
+  #opening: Promise<ToolSession> | undefined;
   readonly #options: GatedToolExecutorOptions;
 
-  constructor(session: ToolSession, options: GatedToolExecutorOptions = {}) {
-    this.#session = session;
+  /**
+   * Over `session`, or — given `{offered, open}` — over a session opened at the first tool call
+   * (see `GatedToolExecutor.lazy`).
+   */
+  constructor(
+    session: ToolSession | { offered: readonly AnyTool[]; open: () => Promise<ToolSession> },
+    options: GatedToolExecutorOptions = {},
+  ) {
+    if ("open" in session) {
+      this.#offered = session.offered;
+      this.#open = session.open;
+    } else {
+      this.#session = session;
+      this.#offered = session.available();
+      this.#open = () => Promise.resolve(session);
+    }
     this.#options = options;
   }
 
-  get session(): ToolSession {
+  /**
+   * An executor that offers `offered` (from `ToolRegistry.offered` for the run's agent) and
+   * calls `open` — once — when the model first calls a tool. A session that cannot be opened
+   * (its workspace cannot be created: `TOOL_FS_*`) fails that call, and every later one, with
+   * its code; the model sees it as the tool's error.
+   */
+  static lazy(
+    offered: readonly AnyTool[],
+    open: () => Promise<ToolSession>,
+    options: GatedToolExecutorOptions = {},
+  ): GatedToolExecutor {
+    return new GatedToolExecutor({ offered, open }, options);
+  }
+
+  /** The session, once opened (a lazy executor's stays undefined until the first tool call). */
+  get session(): ToolSession | undefined {
     return this.#session;
   }
 
-  /** The tools the session offers the agent, with their own JSON schemas. */
+  /** The tools offered to the agent, with their own JSON schemas. */
   definitions(): ModelToolDefinition[] {
-    return this.#session.available().map((tool) => ({
+    return this.#offered.map((tool) => ({
       name: tool.name,
       description: tool.description,
       inputSchema: toolJsonSchema(tool) as Record<string, unknown>,
@@ -50,7 +88,8 @@ export class GatedToolExecutor implements ToolExecutor {
       name: call.name,
       input: call.input,
     });
-    const result = await this.#session.execute(call.name, call.input, { signal: context.signal, callId: call.callId });
+    const session = this.#session ?? (await this.#opened());
+    const result = await session.execute(call.name, call.input, { signal: context.signal, callId: call.callId });
     const outcome: ToolOutcome = result.ok
       ? toOutput(result.output, result.truncated, this.#options.maxOutputChars ?? 20_000)
       : { ok: false, errorCode: result.error.code, message: result.error.message };
@@ -63,6 +102,15 @@ export class GatedToolExecutor implements ToolExecutor {
       ...(outcome.ok ? {} : { errorCode: outcome.errorCode }),
     });
     return outcome;
+  }
+
+  /** Opens the session once; parallel first calls share the opening. */
+  #opened(): Promise<ToolSession> {
+    this.#opening ??= this.#open().then((session) => {
+      this.#session = session;
+      return session;
+    });
+    return this.#opening;
   }
 }
 

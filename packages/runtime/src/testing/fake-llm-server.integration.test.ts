@@ -29,6 +29,26 @@ describe("FakeLlmServer (through the AI SDK's OpenAI-compatible provider)", () =
     expect(server.requests.map((request) => request.stream)).toEqual([false, true]);
   });
 
+  it("keeps idle connections open as long as keepAliveTimeoutMs says (Node's 5 s otherwise)", async () => {
+    server = await FakeLlmServer.start({ keepAliveTimeoutMs: 60_000 });
+    const long = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    });
+    await long.text();
+    expect(long.headers.get("keep-alive")).toBe("timeout=60");
+    await server.close();
+    server = await FakeLlmServer.start();
+    const standard = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    });
+    await standard.text();
+    expect(standard.headers.get("keep-alive")).toBe("timeout=5");
+  });
+
   it("sends tool calls and structured output", async () => {
     server = await FakeLlmServer.start({
       script: [

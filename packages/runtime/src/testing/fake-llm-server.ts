@@ -72,6 +72,12 @@ export interface FakeLlmServerOptions {
    * model list; otherwise that route is 404 like any other.
    */
   models?: string[];
+  /**
+   * How long an idle keep-alive connection stays open, in ms. Default Node's 5,000. A client
+   * that reuses a connection just as the server closes it fails with "other side closed"; a
+   * benchmark whose clients sit idle for seconds between phases on a busy machine sets it high.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 interface Exchange {
@@ -100,6 +106,7 @@ export class FakeLlmServer {
         res.end(JSON.stringify({ error: { message: String(error) } }));
       });
     });
+    if (options.keepAliveTimeoutMs !== undefined) this.#server.keepAliveTimeout = options.keepAliveTimeoutMs;
   }
 
   /** Starts a server on 127.0.0.1 on a free port. */

@@ -1,0 +1,63 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { builtinTools } from "./builtin-tools.ts";
+import type { AgentIdentity, CapabilityTemplate, Role } from "./permissions.ts";
+import { createHarness, type Harness } from "./test-harness.ts";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.cleanup();
+  h = undefined;
+});
+
+const templates: CapabilityTemplate[] = ["worker", "standard", "operator", "supervisor"];
+const roles: Role[] = ["user", "superuser", "admin"];
+const toolNames = builtinTools().map((tool) => tool.name);
+const nameLists = fc.option(
+  fc.uniqueArray(fc.constantFrom(...toolNames, "mem*", "*", "ex?c", "nothing"), { maxLength: 4 }),
+  {
+    nil: undefined,
+  },
+);
+
+describe("ToolRegistry.offered", () => {
+  it("offers exactly what a session for the same agent offers, for any template, role and tool lists", async () => {
+    h = await createHarness();
+    const harness = h;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...templates),
+        fc.constantFrom(...roles),
+        nameLists,
+        nameLists,
+        async (template, role, allow, deny) => {
+          const agent: Partial<AgentIdentity> = {
+            template,
+            role,
+            permissions: {
+              ...(allow === undefined && deny === undefined
+                ? {}
+                : { tools: { ...(allow === undefined ? {} : { allow }), ...(deny === undefined ? {} : { deny }) } }),
+              paths: { allow: ["/tmp/**"], deny: ["secret/**"] },
+            },
+          };
+          const session = await harness.sessionFor(agent);
+          const offered = harness.registry.offered({ agentId: "agent-1", workspaceDir: harness.workspace, ...agent });
+          expect(offered.map((tool) => tool.name)).toEqual(session.available().map((tool) => tool.name));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("creates nothing on disk: the workspace appears only with a session", async () => {
+    h = await createHarness();
+    const workspaceDir = join(h.root, "not-yet");
+    expect(h.registry.offered({ agentId: "agent-9", workspaceDir }).length).toBeGreaterThan(0);
+    expect(existsSync(workspaceDir)).toBe(false);
+    await h.registry.session({ agentId: "agent-9", workspaceDir });
+    expect(existsSync(workspaceDir)).toBe(true);
+  });
+});

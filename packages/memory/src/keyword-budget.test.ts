@@ -79,6 +79,14 @@ describe("keyword row budget", () => {
   });
 });
 
+describe("keywordRowBudget setting", () => {
+  it("refuses a budget that is not an integer ≥ 1 with MEMORY_CONFIG_INVALID", async () => {
+    for (const keywordRowBudget of [0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, "100" as unknown as number]) {
+      await expect(openTestStore({ keywordRowBudget })).rejects.toMatchObject({ code: "MEMORY_CONFIG_INVALID" });
+    }
+  });
+});
+
 describe("termsWithinBudget", () => {
   const documents = new Map([
     ["often", 900],

@@ -226,7 +226,13 @@ export class MemoryStore {
     this.#events = options.events;
     this.#caps = options.tierCaps ?? DEFAULT_TIER_CAPS;
     this.#nearDuplicate = options.nearDuplicateDistance ?? 0.05;
-    this.#keywordRowBudget = options.keywordRowBudget;
+    const budget = options.keywordRowBudget;
+    if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 1)) {
+      throw new KernelError(MemoryErrorCode.configInvalid, "keywordRowBudget must be an integer ≥ 1", {
+        details: { keywordRowBudget: budget },
+      });
+    }
+    this.#keywordRowBudget = budget;
     this.#cacheSize = options.embeddingCacheSize ?? 50_000;
     this.#redactor = options.redactor ?? noRedaction;
     this.#sql = database;

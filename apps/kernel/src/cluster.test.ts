@@ -235,6 +235,33 @@ describe("ClusterNode", () => {
     expect(statusOf(database, "worn-out")).toMatchObject({ status: "failed", attempts: 3 });
   });
 
+  it("ends a dead node's task as its journal ended the run, instead of resuming a finished run", async () => {
+    const ends = new Map<string, "completed" | "failed" | "cancelled">([
+      ["ended", "completed"],
+      ["worn-out-but-ended", "completed"],
+    ]);
+    const { database, clock, scheduler, node, resumed, concluded } = await startNode({
+      maxConcurrent: 2,
+      maxAttempts: 2,
+      ends,
+    });
+    // The dead node journalled these runs' ends, then died before storing their tasks' finish.
+    database.run(
+      `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner)
+       VALUES ('ended', 'normal', 'default', 0, 0, 'queued', 1, 'dead'),
+              ('worn-out-but-ended', 'normal', 'default', 0, 1, 'queued', 2, 'dead')`,
+    );
+    node.start();
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    await scheduler.drain({ timeoutMs: 0 });
+    await node.leave();
+    expect(resumed).toEqual([]);
+    expect(concluded).toEqual([]);
+    expect(statusOf(database, "ended")).toMatchObject({ status: "completed", lease_owner: null });
+    expect(statusOf(database, "worn-out-but-ended")).toMatchObject({ status: "completed", lease_owner: null });
+  });
+
   it("hands back every run it holds when it leaves", async () => {
     const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 1 });
     node.start();

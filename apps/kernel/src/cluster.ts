@@ -36,7 +36,7 @@
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
 import { type Database, DatabaseErrorCode } from "@oxios/database";
 import type { EventBus } from "@oxios/event-bus";
-import { type Lease, type Scheduler, SchedulerErrorCode, type TaskRecord } from "@oxios/scheduler";
+import { type Lease, type Scheduler, SchedulerErrorCode, type StoredTask, type TaskRecord } from "@oxios/scheduler";
 import {
   type AdmitNextOptions,
   type AdmittedTask,
@@ -237,13 +237,37 @@ export class ClusterNode {
     if (local?.status === "running") return;
     const stored = taskStore.get(task.id);
     if (stored === undefined) return;
-    if (task.attempts > maxAttempts) {
-      this.#own(
-        this.#options.conclude(task.id).then(
-          () => finishAdmitted(database, task.id, id, "failed", clock.now()),
-          (error: unknown) => logger.error("concluding a run out of attempts failed", { taskId: task.id, error }),
-        ),
-      );
+    this.#own(this.#adoptOrEnd(task, stored));
+  }
+
+  /**
+   * A task of another node, now leased to this one: ended as the journal has it when its run's
+   * end is already journalled (its node stopped after the end, before the task's finish was
+   * stored), concluded when it used up its attempts, otherwise adopted and continued from the
+   * journal. What cannot be decided now (the database away) goes back to the queue.
+   */
+  async #adoptOrEnd(task: AdmittedTask, stored: StoredTask): Promise<void> {
+    const { scheduler, database, id, maxAttempts, clock, logger, journalledEnd, conclude } = this.#options;
+    try {
+      let ended = await journalledEnd(task.id);
+      if (ended === undefined && task.attempts > maxAttempts) {
+        await conclude(task.id);
+        ended = (await journalledEnd(task.id)) ?? "failed";
+      }
+      if (ended !== undefined) {
+        finishAdmitted(database, task.id, id, ended, clock.now());
+        this.#soon();
+        return;
+      }
+    } catch (error) {
+      logger.error("ending a run of another node failed; it goes back to the queue", { taskId: task.id, error });
+      try {
+        releaseTask(database, task.id, id);
+      } catch (releaseError) {
+        // Still leased to this node: the repair after the outage hands it on (`#handOn`).
+        logger.error("handing the run back failed", { taskId: task.id, error: releaseError });
+        this.#outage = true;
+      }
       return;
     }
     logger.info("took over a run of another node", { taskId: task.id, node: id, attempt: task.attempts });

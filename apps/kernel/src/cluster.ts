@@ -227,7 +227,7 @@ export class ClusterNode {
   }
 
   #take(task: AdmittedTask): void {
-    const { scheduler, taskStore, database, id, maxAttempts, clock, logger } = this.#options;
+    const { scheduler, taskStore } = this.#options;
     const local = scheduler.get(task.id);
     if (local?.status === "queued") {
       this.#granted.add(task.id);

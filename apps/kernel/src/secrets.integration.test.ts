@@ -57,11 +57,10 @@ describe("secrets never reach agents or disk in clear", () => {
         },
       };
     }
-    if ((request.body.messages ?? []).some((message) => message.role === "tool")) {
-      return { text: `I read: ${secrets.join(" ")}` };
-    }
-    if (lastUserText(request.body).includes("LEAK")) {
-      // The agent's workspace exists before its first model call; plant the secrets there.
+    const toolResults = (request.body.messages ?? []).filter((message) => message.role === "tool").length;
+    if (toolResults >= 3) return { text: `I read: ${secrets.join(" ")}` };
+    if (toolResults === 1) {
+      // The first tool call opened the agent's workspace; plant the secrets there.
       for (const agent of readdirSync(join(home, "agents"))) {
         writeFileSync(join(home, "agents", agent, "secret.txt"), `${secrets.join("\n")}\n`);
       }
@@ -71,6 +70,10 @@ describe("secrets never reach agents or disk in clear", () => {
           { name: "read", arguments: { path: `missing-${LLM_KEY}.txt` } },
         ],
       };
+    }
+    if (lastUserText(request.body).includes("LEAK")) {
+      // A workspace is made at an agent's first tool call: look first, then read what is planted.
+      return { toolCalls: [{ name: "read", arguments: { path: "not-there-yet.txt" } }] };
     }
     return { text: "nothing to do" };
   }
@@ -120,10 +123,9 @@ describe("secrets never reach agents or disk in clear", () => {
     // The model never saw them: the tool results it was sent were redacted by the gate.
     const withResults = fake.requests.filter((request) => toolMessages(request) !== "[]");
     expect(withResults.length).toBeGreaterThan(0);
-    for (const request of withResults) {
-      expect(toolMessages(request)).toContain("[redacted:llm-api-key]");
-      expectClean(toolMessages(request), "a tool result sent to the model");
-    }
+    for (const request of withResults) expectClean(toolMessages(request), "a tool result sent to the model");
+    // The planted file's contents reached the model, redacted.
+    expect(withResults.some((request) => toolMessages(request).includes("[redacted:llm-api-key]"))).toBe(true);
     // The run journal in oxios.db: the run's record and every step (the tool result among them).
     const db = await openDatabase({ url: join(home, "oxios.db") });
     const journal = JSON.stringify([

@@ -5,7 +5,8 @@
 //
 // Where: OXIOS_CLUSTER_HOME (default ~/.oxios-cluster) holds sqld/ (the database, kept between
 // runs) and node-a/, node-b/, node-c/ (the nodes' homes and API tokens). Ports: sqld on
-// OXIOS_CLUSTER_PORT (default 4300), the nodes on the next three. The model and the other
+// OXIOS_CLUSTER_PORT (default 4300), the nodes on the next three — or, with
+// OXIOS_CLUSTER_NODE_PORTS=any, each node on a free port it picks (printed). The model and the other
 // settings come from the environment (OXIOS_MODEL, OXIOS_LLM_API_KEY, …) as for `oxios start`.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -17,6 +18,7 @@ const root = resolve(import.meta.dirname, "..", "..");
 const clusterHome = resolve(process.env.OXIOS_CLUSTER_HOME ?? join(homedir(), ".oxios-cluster"));
 const basePort = Number(process.env.OXIOS_CLUSTER_PORT ?? 4300);
 const NODES = ["node-a", "node-b", "node-c"];
+const nodePort = (index) => (process.env.OXIOS_CLUSTER_NODE_PORTS === "any" ? 0 : basePort + 1 + index);
 const children = [];
 let stopping = false;
 
@@ -127,7 +129,7 @@ try {
       {
         ...process.env,
         OXIOS_HOME: home,
-        OXIOS_PORT: String(basePort + 1 + index),
+        OXIOS_PORT: String(nodePort(index)),
         OXIOS_NODE_ID: id,
         OXIOS_DATABASE_URL: databaseUrl,
       },

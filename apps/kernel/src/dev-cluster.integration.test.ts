@@ -24,7 +24,13 @@ describe("pnpm dev:cluster", () => {
       cwd: ROOT,
       // Its own process group, like a terminal's foreground job: Ctrl-C reaches every process in it.
       detached: true,
-      env: { ...cleanEnvironment(), OXIOS_CLUSTER_HOME: home, OXIOS_CLUSTER_PORT: String(await freePort()) },
+      // The nodes pick free ports: three fixed ones next to sqld's may be taken by another test.
+      env: {
+        ...cleanEnvironment(),
+        OXIOS_CLUSTER_HOME: home,
+        OXIOS_CLUSTER_PORT: String(await freePort()),
+        OXIOS_CLUSTER_NODE_PORTS: "any",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -35,7 +41,11 @@ describe("pnpm dev:cluster", () => {
     }
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await eventually(() => (/the cluster is up/.test(output) ? true : undefined), 240_000);
+      await eventually(() => {
+        if (child.exitCode !== null)
+          throw new Error(`dev:cluster exited (${child.exitCode}) before it was up:\n${output}`);
+        return /the cluster is up/.test(output) ? true : undefined;
+      }, 240_000);
       const urls = [...output.matchAll(/^ {2}(node-[abc]) {2}(http:\/\/\S+)/gm)].map((match) => [match[1], match[2]]);
       expect(urls.map(([id]) => id)).toEqual(["node-a", "node-b", "node-c"]);
       const token = readFileSync(join(home, "node-b", "api-token"), "utf8").trim();

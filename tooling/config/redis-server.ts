@@ -8,10 +8,10 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { redisTooling } from "../scripts/redis.mjs";
+import { freePort } from "./free-port.ts";
 
 export interface RedisServer {
   readonly host: "127.0.0.1";
@@ -22,18 +22,6 @@ export interface RedisServer {
   readonly pid: number | undefined;
   /** Stops the server (SIGTERM, then SIGKILL after 10 s) and removes its data directory. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const running = new Set<ChildProcess>();

@@ -11,10 +11,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sqldTooling } from "../scripts/sqld.mjs";
+import { freePort } from "./free-port.ts";
 
 export interface SqldServer {
   /** `http://127.0.0.1:PORT`. */
@@ -47,19 +47,6 @@ export interface StartSqldOptions {
    * benchmarks whose data would take long to write statement by statement over HTTP.
    */
   seed?: string;
-}
-
-/** A port that was free a moment ago (sqld binds it itself; `start` retries when it was taken). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function base64url(value: Buffer | string): string {

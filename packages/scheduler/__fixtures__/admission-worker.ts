@@ -7,26 +7,15 @@
  * `profileCaps`, `ratePerMinute` and `rateLimits`.
  */
 
-import { KernelError } from "@oxios/core";
-import { DatabaseErrorCode, openDatabase } from "@oxios/database";
+import { openDatabase } from "@oxios/database";
 import { type AdmitNextOptions, admitNext, finishAdmitted } from "../src/libsql/cluster-admission.ts";
+import { retryBusy } from "./retry-busy.ts";
 
 const [url = "", node = "", cap = "1", holdText = "1", limitsText = "{}"] = process.argv.slice(2);
 const maxConcurrent = Number(cap);
 const hold = Number(holdText);
 const limits = JSON.parse(limitsText) as Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute" | "rateLimits">;
 const database = await openDatabase({ url });
-
-/** As a cluster node does at its next poll: a write that lost the lock (nothing written) is tried again. */
-function retryBusy<T>(work: () => T): T {
-  for (;;) {
-    try {
-      return work();
-    } catch (error) {
-      if (!KernelError.hasCode(error, DatabaseErrorCode.busy)) throw error;
-    }
-  }
-}
 const held: string[] = [];
 let admitted = 0;
 let refused = 0;

@@ -9,24 +9,13 @@
  */
 
 import { createInterface } from "node:readline";
-import { KernelError } from "@oxios/core";
-import { DatabaseErrorCode, openDatabase } from "@oxios/database";
+import { openDatabase } from "@oxios/database";
 import { type AdmitNextOptions, admitNext } from "../src/libsql/cluster-admission.ts";
+import { retryBusy } from "./retry-busy.ts";
 
 const [url = "", node = "", limitsText = "{}"] = process.argv.slice(2);
 const limits = JSON.parse(limitsText) as Omit<AdmitNextOptions, "node" | "now" | "leaseMs">;
 const database = await openDatabase({ url });
-
-/** As a cluster node does at its next poll: a write that lost the lock (nothing written) is tried again. */
-function retryBusy<T>(work: () => T): T {
-  for (;;) {
-    try {
-      return work();
-    } catch (error) {
-      if (!KernelError.hasCode(error, DatabaseErrorCode.busy)) throw error;
-    }
-  }
-}
 for await (const line of createInterface({ input: process.stdin })) {
   const now = Number(line);
   const taken: string[] = [];

@@ -1,7 +1,7 @@
 /** `GET /api/events`: kernel events as server-sent events, with a keep-alive comment. */
 
 import { z } from "@hono/zod-openapi";
-import { KernelError } from "@oxios/core";
+import { KernelError, type Logger } from "@oxios/core";
 import { isKernelEventType, type KernelEvent, type KernelEventType } from "@oxios/event-bus";
 import { streamSSE } from "hono/streaming";
 import { KernelErrorCode } from "../../error-codes.ts";
@@ -11,7 +11,22 @@ import { createRouter } from "../router.ts";
 import { securedRoute } from "../secured-route.ts";
 import type { StreamRegistry } from "../stream-registry.ts";
 
-export const SSE_KEEP_ALIVE_MS = 15_000;
+const SSE_KEEP_ALIVE_MS = 15_000;
+
+/**
+ * Writes an SSE comment every `SSE_KEEP_ALIVE_MS` so proxies and clients keep an idle stream
+ * open; a failed write means the stream is closing and is logged. Returns the timer to clear.
+ */
+export function keepStreamAlive(
+  stream: { write(text: string): Promise<unknown> },
+  logger: Logger,
+): ReturnType<typeof setInterval> {
+  return setInterval(() => {
+    stream.write(": keep-alive\n\n").catch((error: unknown) => {
+      logger.debug("keep-alive write failed; the stream is closing", { error: String(error) });
+    });
+  }, SSE_KEEP_ALIVE_MS);
+}
 
 function list(value: string | undefined): string[] | undefined {
   const items = value
@@ -53,11 +68,7 @@ export function eventsRoutes(kernel: Pick<Kernel, "bus" | "logger">, streams: St
         const stop = () => subscription.end();
         controller.signal.addEventListener("abort", stop, { once: true });
         stream.onAbort(stop);
-        const keepAlive = setInterval(() => {
-          stream.write(": keep-alive\n\n").catch((error: unknown) => {
-            kernel.logger.debug("keep-alive write failed; the stream is closing", { error: String(error) });
-          });
-        }, SSE_KEEP_ALIVE_MS);
+        const keepAlive = keepStreamAlive(stream, kernel.logger);
         try {
           await stream.write(": connected\n\n");
           for await (const event of subscription as AsyncIterable<KernelEvent>) {

@@ -14,7 +14,7 @@ import { errors, sse } from "../openapi-responses.ts";
 import { createRouter } from "../router.ts";
 import { securedRoute } from "../secured-route.ts";
 import type { StreamRegistry } from "../stream-registry.ts";
-import { SSE_KEEP_ALIVE_MS } from "./events.ts";
+import { keepStreamAlive } from "./events.ts";
 
 const SEQ = /^\d{1,15}$/;
 
@@ -71,11 +71,7 @@ export function runEventsRoutes(kernel: Pick<Kernel, "runs" | "logger">, streams
       return streamSSE(c, async (stream) => {
         let lastSeq = afterSeq;
         let ended = false;
-        const keepAlive = setInterval(() => {
-          stream.write(": keep-alive\n\n").catch((error: unknown) => {
-            kernel.logger.debug("keep-alive write failed; the stream is closing", { error: String(error) });
-          });
-        }, SSE_KEEP_ALIVE_MS);
+        const keepAlive = keepStreamAlive(stream, kernel.logger);
         try {
           await stream.write(": connected\n\n");
           for await (const event of events) {

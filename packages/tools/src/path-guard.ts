@@ -79,23 +79,37 @@ export function workspaceGlobs(workspaceReal: string): string[] {
   return [`${escapeGlob(workspaceReal)}/**`];
 }
 
+/**
+ * The globs are compiled into matchers at the first path check, not when the guard is made:
+ * most tool calls name no path (a guard is made for every run's tool session), and compiling
+ * a picomatch matcher costs more than the rest of the session.
+ */
 export class PathGuard {
   readonly workspace: string;
-  readonly #allow: picomatch.Matcher;
-  readonly #deny: picomatch.Matcher | undefined;
+  readonly #globs: { allow: string[]; deny: string[] };
+  #matchers: { allow: picomatch.Matcher; deny: picomatch.Matcher | undefined } | undefined;
 
   /** `workspaceReal` and the globs must already be real (see `realGlobs`). */
   constructor(workspaceReal: string, allow: readonly string[], deny: readonly string[]) {
     this.workspace = workspaceReal;
-    this.#allow = picomatch([...allow], { dot: true });
-    this.#deny = deny.length === 0 ? undefined : picomatch([...deny], { dot: true });
+    this.#globs = { allow: [...allow], deny: [...deny] };
   }
 
   /** Why a real path is refused, or undefined when it is allowed. */
   refusal(realPath: string): string | undefined {
-    if (this.#deny?.(realPath)) return `${realPath} matches a denied path glob`;
-    if (!this.#allow(realPath)) return `${realPath} is outside the allowed roots`;
+    const matchers = this.#compiled();
+    if (matchers.deny?.(realPath)) return `${realPath} matches a denied path glob`;
+    if (!matchers.allow(realPath)) return `${realPath} is outside the allowed roots`;
     return undefined;
+  }
+
+  #compiled(): { allow: picomatch.Matcher; deny: picomatch.Matcher | undefined } {
+    const { allow, deny } = this.#globs;
+    this.#matchers ??= {
+      allow: picomatch(allow, { dot: true }),
+      deny: deny.length === 0 ? undefined : picomatch(deny, { dot: true }),
+    };
+    return this.#matchers;
   }
 
   /**

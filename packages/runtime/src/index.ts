@@ -93,6 +93,7 @@ export type {
   ToolOutcome,
 } from "./ports.ts";
 export { DEMO_LABEL, DemoLanguageModel, demoIntent } from "./providers/demo-model.ts";
+export { createHttpFetch, type HttpFetchOptions } from "./providers/http-fetch.ts";
 export {
   DEFAULT_OLLAMA_BASE_URL,
   type ModelConfig,

@@ -15,6 +15,7 @@ import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { KernelError } from "@oxios/core";
 import { RuntimeErrorCode } from "../error-codes.ts";
 import { DemoLanguageModel } from "./demo-model.ts";
+import { createHttpFetch } from "./http-fetch.ts";
 
 export type ProviderName = "openai" | "anthropic" | "openai-compatible" | "ollama" | "demo";
 
@@ -27,7 +28,7 @@ export interface ModelConfig {
   apiKey?: string;
   /** Overrides `OXIOS_LLM_BASE_URL` (and the provider's default base URL). */
   baseUrl?: string;
-  /** A fetch to use for HTTP (tests, proxies). */
+  /** A fetch to use for HTTP (tests, proxies). Default: one `createHttpFetch()` shared by every model. */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -67,13 +68,13 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
   const { provider, modelId } = parseModelSpec(spec);
   const env = config.env ?? {};
   const baseUrl = config.baseUrl ?? nonEmpty(env.OXIOS_LLM_BASE_URL);
-  const fetch = config.fetch;
+  const fetch = config.fetch ?? providerFetch();
   switch (provider) {
     case "demo":
       return { provider, modelId, model: new DemoLanguageModel(modelId) };
     case "openai": {
       const apiKey = requireKey(provider, config, env);
-      const openai = createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}), ...(fetch ? { fetch } : {}) });
+      const openai = createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}), fetch });
       return { provider, modelId, model: openai.chat(modelId) };
     }
     case "anthropic": {
@@ -81,7 +82,7 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
       const anthropic = createAnthropic({
         apiKey,
         ...(baseUrl ? { baseURL: baseUrl } : {}),
-        ...(fetch ? { fetch } : {}),
+        fetch,
       });
       return { provider, modelId, model: anthropic(modelId) };
     }
@@ -100,7 +101,7 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
         includeUsage: true,
         supportsStructuredOutputs: true,
         ...(apiKey ? { apiKey } : {}),
-        ...(fetch ? { fetch } : {}),
+        fetch,
       });
       return { provider, modelId, model: compatible.chatModel(modelId) };
     }
@@ -109,11 +110,19 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
         name: "ollama",
         baseURL: config.baseUrl ?? nonEmpty(env.OLLAMA_BASE_URL) ?? DEFAULT_OLLAMA_BASE_URL,
         includeUsage: true,
-        ...(fetch ? { fetch } : {}),
+        fetch,
       });
       return { provider, modelId, model: ollama.chatModel(modelId) };
     }
   }
+}
+
+let sharedFetch: typeof globalThis.fetch | undefined;
+
+/** One keep-alive pool for every model this process resolves. */
+function providerFetch(): typeof globalThis.fetch {
+  sharedFetch ??= createHttpFetch();
+  return sharedFetch;
 }
 
 function requireKey(

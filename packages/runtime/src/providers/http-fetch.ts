@@ -82,17 +82,17 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof globalTh
           return;
         }
         received = incoming;
-        const init = { status: incoming.statusCode ?? 0, statusText: incoming.statusMessage ?? "", headers: incoming };
-        if (NO_BODY.has(init.status) || outgoing.method === "HEAD") {
+        const { init, contentType } = responseInit(incoming);
+        if (NO_BODY.has(init.status ?? 0) || outgoing.method === "HEAD") {
           incoming.resume();
           signal?.removeEventListener("abort", onAbort);
-          answer(new Response(null, responseInit(init)));
+          answer(new Response(null, init));
           return;
         }
-        if (!WHOLE_BODY.test(incoming.headers["content-type"] ?? "")) {
+        if (!WHOLE_BODY.test(contentType)) {
           // Streamed as it arrives; an abort destroys the response with its reason, which errors the stream.
           incoming.once("close", () => signal?.removeEventListener("abort", onAbort));
-          answer(new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, responseInit(init)));
+          answer(new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, init));
           return;
         }
         const chunks: Buffer[] = [];
@@ -103,7 +103,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof globalTh
           if (settled) return;
           const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
           // A Buffer's memory is a plain ArrayBuffer (never shared), which is what a body takes.
-          answer(new Response(whole as Uint8Array<ArrayBuffer>, responseInit(init)));
+          answer(new Response(whole as Uint8Array<ArrayBuffer>, init));
         });
       });
       outgoing.end(body ?? undefined);
@@ -126,10 +126,22 @@ function plainHeaders(headers: HeadersInit | undefined): OutgoingHttpHeaders {
   return { ...headers };
 }
 
-function responseInit(init: { status: number; statusText: string; headers: IncomingMessage }): ResponseInit {
+/**
+ * The response's status and headers, read from `rawHeaders` (`incoming.headers` would build a
+ * second copy), with its content type.
+ */
+function responseInit(incoming: IncomingMessage): { init: ResponseInit; contentType: string } {
   const headers = new Headers();
-  const raw = init.headers.rawHeaders;
-  for (let index = 0; index + 1 < raw.length; index += 2)
-    headers.append(raw[index] as string, raw[index + 1] as string);
-  return { status: init.status, statusText: init.statusText, headers };
+  let contentType = "";
+  const raw = incoming.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index] as string;
+    const value = raw[index + 1] as string;
+    headers.append(name, value);
+    if (name.length === 12 && name.toLowerCase() === "content-type") contentType = value;
+  }
+  return {
+    init: { status: incoming.statusCode ?? 0, statusText: incoming.statusMessage ?? "", headers },
+    contentType,
+  };
 }

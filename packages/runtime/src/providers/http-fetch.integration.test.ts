@@ -157,6 +157,21 @@ describe("createHttpFetch", () => {
     expect((failure as TypeError).message).toBe("fetch failed");
   });
 
+  it("a connection silent for idleTimeoutMs fails the call with 'fetch failed' and is closed", async () => {
+    let closed: Promise<unknown> | undefined;
+    const { url } = await serve((request) => {
+      closed = once(request.socket, "close");
+    });
+    const failure = await createHttpFetch({ idleTimeoutMs: 50 })(url, { method: "POST", body: "{}" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(TypeError);
+    expect((failure as TypeError).message).toBe("fetch failed");
+    expect(((failure as TypeError).cause as Error).message).toContain("silent for 50 ms");
+    await closed;
+  });
+
   it("rejects at once with the signal's reason when it is already aborted, sending nothing", async () => {
     let requests = 0;
     const { url } = await serve((_request, response) => {

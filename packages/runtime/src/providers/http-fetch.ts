@@ -7,8 +7,9 @@
  * the rest of a run's own work. Here a JSON answer is read whole from the socket and handed
  * over as one buffer; an event stream (a streamed answer) is handed over as it arrives.
  *
- * What it keeps of `fetch`: a failed connection rejects with `TypeError("fetch failed")`
- * whose `cause` is the socket error (what the AI SDK reports as "Cannot connect to API"); an
+ * What it keeps of `fetch`: a failed connection — or one silent for 5 minutes, undici's limit —
+ * rejects with `TypeError("fetch failed")` whose `cause` is the socket error (what the AI SDK
+ * reports as "Cannot connect to API"); an
  * aborted signal rejects with its `reason` and ends the request, or errors a body still being
  * streamed. What it leaves out: redirects are not followed (a 3xx is answered as it is, which
  * the providers treat as a failed call), and the response is not decompressed (none is asked
@@ -28,6 +29,12 @@ const NO_BODY = new Set([204, 205, 304]);
 export interface HttpFetchOptions {
   /** Idle keep-alive sockets kept per host. Default 256 (the kernel's highest concurrency cap). */
   maxFreeSockets?: number;
+  /**
+   * A call whose connection stays silent this long (waiting for the answer's headers, or
+   * between two pieces of its body) fails with `fetch failed`, as undici's `headersTimeout`
+   * and `bodyTimeout` do. Default 300,000 ms (theirs).
+   */
+  idleTimeoutMs?: number;
 }
 
 /** A `fetch` over `node:http` with keep-alive agents of its own (idle sockets do not keep the process alive). */
@@ -35,6 +42,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof globalTh
   const agentOptions = { keepAlive: true, maxFreeSockets: options.maxFreeSockets ?? 256 };
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   const httpFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : undefined;
     const body = init?.body;
@@ -76,6 +84,9 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof globalTh
         resolve(response);
       };
       outgoing.on("error", fail);
+      outgoing.setTimeout(idleTimeoutMs, () =>
+        outgoing.destroy(new Error(`the connection was silent for ${idleTimeoutMs} ms`)),
+      );
       outgoing.once("response", (incoming) => {
         if (settled) {
           incoming.destroy();

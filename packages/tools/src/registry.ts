@@ -151,12 +151,15 @@ export class ToolRegistry {
   async session(agent: AgentIdentity, options: { signal?: AbortSignal } = {}): Promise<ToolSession> {
     let workspace: string;
     try {
-      await mkdir(agent.workspaceDir, { recursive: true });
+      const created = await mkdir(agent.workspaceDir, { recursive: true });
       workspace = await realpath(agent.workspaceDir);
       const owner = this.#workspaceOwner;
       if (owner !== undefined) {
-        const stats = await stat(workspace);
-        if (stats.uid !== owner.uid || stats.gid !== owner.gid) await chown(workspace, owner.uid, owner.gid);
+        // A workspace made just now is given to its owner at once; one that was there is looked at first.
+        const stats = created === undefined ? await stat(workspace) : undefined;
+        if (stats === undefined || stats.uid !== owner.uid || stats.gid !== owner.gid) {
+          await chown(workspace, owner.uid, owner.gid);
+        }
       }
     } catch (error) {
       throw fsError(error, agent.workspaceDir);

@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { BubblewrapSandbox } from "./sandbox/bubblewrap-sandbox.ts";
@@ -42,5 +42,16 @@ describe.runIf(isRoot)("a root kernel's workspace belongs to the sandbox user fr
       await harness.session.execute("exec", { binary: "sort", args: ["-o", "notes/b.txt", "notes/a.txt"] }),
     );
     expect(copied.exitCode).toBe(0);
+  });
+
+  it("a workspace that was already there, owned by the kernel's user, is given to the sandbox user too", async () => {
+    sandbox = new BubblewrapSandbox({ maxSpares: 0 });
+    const owner = sandbox.workspaceOwner;
+    harness = await createHarness({ ...(owner === undefined ? {} : { workspaceOwner: owner }) });
+    const existing = join(harness.root, "existing");
+    await mkdir(existing);
+    expect(await stat(existing)).toMatchObject({ uid: 0 });
+    await harness.sessionFor({ agentId: "agent-2", workspaceDir: existing });
+    expect(await stat(existing)).toMatchObject({ uid: 65534, gid: 65534 });
   });
 });

@@ -149,18 +149,18 @@ export class RunService {
    * away), or when intake stops (shutdown) — whichever comes first.
    */
   async waitFor(taskId: string, waitMs: number, signal?: AbortSignal): Promise<void> {
-    // Ends the journal polling of a run of another node when this wait ends, however it ends.
-    const waited = new AbortController();
+    // Ends the journal polling of a run of another node when this wait ends, however it ends
+    // (only a cluster polls: one kernel makes no controller for it).
+    const pollMs = this.#options.journalPollMs;
+    const waited = pollMs === undefined ? undefined : new AbortController();
+    const elsewhere = () =>
+      pollMs === undefined || waited === undefined ? undefined : this.#finishedElsewhere(taskId, pollMs, waited.signal);
     const local = this.finished(taskId);
     // A local run that stopped without an end (its journal was out of reach) continues elsewhere, or here later.
     const work =
-      local === undefined
-        ? this.#finishedElsewhere(taskId, waited.signal)
-        : local.then((record) =>
-            isFinished(record.status) ? undefined : this.#finishedElsewhere(taskId, waited.signal),
-          );
+      local === undefined ? elsewhere() : local.then((record) => (isFinished(record.status) ? undefined : elsewhere()));
     if (work === undefined || this.#intake.signal.aborted) {
-      waited.abort();
+      waited?.abort();
       return;
     }
     let timer: { cancel(): void } | undefined;
@@ -172,7 +172,7 @@ export class RunService {
       this.#intake.signal.addEventListener("abort", onAbort, { once: true });
     });
     await Promise.race([work, gaveUp]);
-    waited.abort();
+    waited?.abort();
     timer?.cancel();
     if (onAbort !== undefined) {
       signal?.removeEventListener("abort", onAbort);
@@ -183,11 +183,10 @@ export class RunService {
   /**
    * In a cluster: a run this node does not hold that the journal has unfinished (another node
    * runs it, or will) — resolves once the journal has it finished, or once `stop` aborts (the
-   * wait ended) or intake stops; undefined when there is nothing to wait for.
+   * wait ended) or intake stops, reading the journal every `pollMs`.
    */
-  #finishedElsewhere(taskId: string, stop: AbortSignal): Promise<void> | undefined {
-    const { journalPollMs, journal, clock } = this.#options;
-    if (journalPollMs === undefined) return undefined;
+  #finishedElsewhere(taskId: string, pollMs: number, stop: AbortSignal): Promise<void> {
+    const { journal, clock } = this.#options;
     const intake = this.#intake.signal;
     return (async () => {
       for (;;) {
@@ -195,7 +194,7 @@ export class RunService {
         if (record === undefined || isFinished(record.status)) return;
         if (stop.aborted || intake.aborted) return;
         await new Promise<void>((resolve) => {
-          const timer = clock.setTimer(done, journalPollMs);
+          const timer = clock.setTimer(done, pollMs);
           function done() {
             timer.cancel();
             stop.removeEventListener("abort", done);

@@ -379,8 +379,11 @@ describe("profile caps and rate buckets across node processes on one sqld", () =
         END;
       `);
       const limits = { profileCaps: { capped: 2, wide: 3 } };
+      // Each node holds up to three tasks, one more than the capped profile's cap: a node that
+      // holds both capped tasks it may run asks again however the nodes interleave, and must then
+      // be given a task of the other profile while capped ones are still queued.
       const nodes = await Promise.all(
-        ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 2, limits)),
+        ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 3, limits)),
       );
       const admissions = database.all<{
         profile: string;

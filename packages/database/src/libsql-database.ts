@@ -62,6 +62,12 @@ export class LibsqlDatabase implements Database {
   #broken = false;
   /** A `transaction` body is running (its statements must not switch connections). */
   #inBody = false;
+  /**
+   * The running body's transaction is gone: a statement of it failed busy (lock lost,
+   * interrupted) or unavailable, and the server rolled the transaction back. Later statements
+   * of the body would run on their own, outside it; they fail with this instead.
+   */
+  #lost: KernelError | undefined;
 
   /** Takes over an open connection; `openDatabase` is the way in. */
   constructor(connection: Connection, options: LibsqlDatabaseOptions) {
@@ -124,6 +130,7 @@ export class LibsqlDatabase implements Database {
     this.exec("BEGIN IMMEDIATE");
     let result: T;
     this.#inBody = true;
+    this.#lost = undefined;
     try {
       result = body();
     } catch (error) {
@@ -132,6 +139,12 @@ export class LibsqlDatabase implements Database {
       throw error;
     } finally {
       this.#inBody = false;
+    }
+    const lost = this.#lost;
+    if (lost !== undefined) {
+      // The body caught its statement's failure and returned: the transaction is gone all the same.
+      this.#rollback(lost);
+      throw lost;
     }
     if (result instanceof Promise) {
       // The promise's own outcome still reaches whoever holds it; only the writes are undone.
@@ -260,11 +273,24 @@ export class LibsqlDatabase implements Database {
    * few idle seconds (sqld's `STREAM_EXPIRED`). Nothing of the first attempt ran.
    */
   #attempt<T>(sql: string, work: () => T): T {
+    if (this.#inBody && this.#lost !== undefined) {
+      throw new KernelError(
+        this.#lost.code,
+        `database: this transaction was lost at an earlier statement; nothing of it is committed (${this.#lost.message})`,
+        { cause: this.#lost, details: { statement: sql.slice(0, 200) } },
+      );
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         return work();
       } catch (error) {
         const failure = this.#failure(error, sql);
+        if (
+          this.#inBody &&
+          (failure.code === DatabaseErrorCode.busy || failure.code === DatabaseErrorCode.unavailable)
+        ) {
+          this.#lost = failure;
+        }
         if (attempt === 0 && !this.#inBody && this.#broken && isStreamLost(failure)) continue;
         // Interrupted outside a transaction body, the statement did nothing: it runs again.
         if (attempt < INTERRUPTED_ATTEMPTS && !this.#inBody && isInterrupted(failure)) continue;

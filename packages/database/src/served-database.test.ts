@@ -202,6 +202,33 @@ describe("openDatabase on a served URL (sqld)", () => {
     }
   });
 
+  it("fails every later statement of a body whose transaction sqld took away, even when the body catches the first failure", async () => {
+    const other = await openDatabase({ url: server.url });
+    try {
+      const failures: (string | undefined)[] = [];
+      const failure = codeOf(() =>
+        database.transaction(() => {
+          database.run("INSERT INTO notes_items (body) VALUES (?)", ["stolen first"]);
+          other.run("INSERT INTO notes_items (body) VALUES (?)", ["stole the lock"]);
+          // sqld rolled the transaction back: these would otherwise run on their own and stay.
+          failures.push(codeOf(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["stolen second"])));
+          failures.push(codeOf(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["stolen third"])));
+        }),
+      );
+      expect(failures).toEqual(["DATABASE_BUSY", "DATABASE_BUSY"]);
+      expect(failure).toBe("DATABASE_BUSY");
+      expect(database.inTransaction).toBe(false);
+      expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body LIKE 'stolen %'")).toEqual({ n: 0 });
+      // The handle goes on: the next transaction commits.
+      database.transaction(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["after the theft"]));
+      expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["after the theft"])).toEqual({
+        n: 1,
+      });
+    } finally {
+      other.close();
+    }
+  });
+
   it("gives DATABASE_UNAVAILABLE when the server goes away inside a transaction, and nothing of it stays", async () => {
     expect(
       codeOf(() =>

@@ -2,8 +2,8 @@
  * Cluster admission on the durable queue's table: several kernel processes (nodes) share one
  * database (sqld) and take queued tasks only through `admitNext`. One write transaction
  * (`BEGIN IMMEDIATE`: sqld's primary serialises writes, so no other node's write comes between
- * its statements) picks the oldest task of the highest priority that may run now and admits
- * it, and takes a token from the task's rate bucket (without any rate limit, the admitting
+ * its statements) picks, of the tasks that may run now, the one of the highest effective
+ * priority and admits it, and takes a token from the task's rate bucket (without any rate limit, the admitting
  * `UPDATE` alone, one statement, which the database runs atomically). A task may run now while
  * - fewer than `maxConcurrent` tasks hold a live lease in the whole cluster;
  * - fewer tasks of its profile hold a live lease than the profile's cap (`profileCaps`; a
@@ -27,7 +27,8 @@
  * A lease that expires (its node died) stops counting against the caps at once; `reclaimExpired`
  * puts such tasks back in the queue. Heartbeats (`heartbeatNode` for all of a node's leases at
  * once, `renewLease` for one) keep a live node's leases.
- * Not yet here: aging (the order is priority, then time queued).
+ * The order is the scheduler's: highest effective priority first, where waiting `agingMs`
+ * raises a task's priority by one level, then the order of queueing.
  */
 
 import type { Database } from "@oxios/database";
@@ -54,6 +55,11 @@ export interface AdmitNextOptions {
   ratePerMinute?: number;
   /** Per-rate-key overrides of `ratePerMinute` (`Infinity`: no limit for that key). */
   rateLimits?: Readonly<Record<string, number>>;
+  /**
+   * Waiting this long raises a task's effective priority by one level, as the scheduler's
+   * `agingMs`; default 60 000, `Infinity` for none. Every node must use the same value.
+   */
+  agingMs?: number;
 }
 
 export interface AdmittedTask {
@@ -65,13 +71,25 @@ export interface AdmittedTask {
 /** One token in the bucket's units, as in `TokenBucket`: integer arithmetic with integer ms. */
 const UNITS_PER_TOKEN = 60_000;
 
+/** A priority's class in the admission order, as `scheduler_tasks_admission_order` indexes it: 0 is critical. */
+const CLASS = "(CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END)";
+
+/** The oldest admissible task of one class, read through `scheduler_tasks_admission_order`. */
+const headOf = (priorityClass: number) =>
+  `SELECT * FROM (SELECT seq, enqueued_at, ${priorityClass} AS class FROM admissible
+      WHERE ${CLASS} = ${priorityClass} ORDER BY enqueued_at, seq LIMIT 1)`;
+
 /**
  * ?1 node, ?2 lease expiry, ?3 now, ?4 maxConcurrent, ?5 profile caps (JSON object),
- * ?6 per-key rates (JSON object, 0 = no limit), ?7 the default rate (0 = no limit).
+ * ?6 per-key rates (JSON object, 0 = no limit), ?7 the default rate (0 = no limit),
+ * ?8 agingMs (0 = no aging).
  * `at_cap`: profiles at their cap; `dry`: rate keys without a whole token — only a key with a
  * bucket row can be dry (a key without one has a full bucket), so it reads the few bucket rows,
- * never the queue. The queue is read in the order of `scheduler_tasks_admission_order` (the
- * same ORDER BY expression), so the first admissible row ends the search.
+ * never the queue. `heads`: the oldest admissible task of each priority, each found by walking
+ * `scheduler_tasks_admission_order` to its first admissible row. Within a priority the oldest
+ * has waited longest, so the task with the highest effective priority is one of these four:
+ * the scheduler's order, `enqueued_at + class × agingMs` (every task ages at the same rate, so
+ * the order of two tasks never changes), then the order of queueing; without aging, class first.
  */
 const ADMIT_NEXT = `UPDATE scheduler_tasks
   SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2
@@ -79,22 +97,27 @@ const ADMIT_NEXT = `UPDATE scheduler_tasks
       WITH held AS (
           SELECT profile, count(*) AS n FROM scheduler_tasks
             WHERE status = 'running' AND lease_expires_at > ?3 AND profile IS NOT NULL GROUP BY profile),
-        at_cap AS (
+        at_cap AS MATERIALIZED (
           SELECT caps.key AS profile FROM json_each(?5) AS caps LEFT JOIN held ON held.profile = caps.key
             WHERE coalesce(held.n, 0) >= caps.value),
         keyed AS (
           SELECT bucket.rate_key, bucket.units, bucket.updated_at, coalesce(rates.value, ?7) AS rate
             FROM scheduler_rate_buckets AS bucket LEFT JOIN json_each(?6) AS rates ON rates.key = bucket.rate_key),
-        dry AS (
+        dry AS MATERIALIZED (
           SELECT rate_key FROM keyed
-            WHERE rate > 0 AND min(rate * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * rate) < ${UNITS_PER_TOKEN})
-      SELECT seq FROM scheduler_tasks WHERE status = 'queued'
-        AND (lease_owner IS NULL OR lease_owner = ?1
-          OR lease_owner NOT IN (SELECT id FROM scheduler_nodes WHERE expires_at > ?3))
-        AND (profile IS NULL OR profile NOT IN (SELECT profile FROM at_cap))
-        AND rate_key NOT IN (SELECT rate_key FROM dry)
-      ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
-        enqueued_at, seq
+            WHERE rate > 0 AND min(rate * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * rate) < ${UNITS_PER_TOKEN}),
+        live AS MATERIALIZED (SELECT id FROM scheduler_nodes WHERE expires_at > ?3),
+        admissible AS NOT MATERIALIZED (
+          SELECT seq, enqueued_at, priority FROM scheduler_tasks WHERE status = 'queued'
+            AND (lease_owner IS NULL OR lease_owner = ?1
+              OR lease_owner NOT IN (SELECT id FROM live))
+            AND (profile IS NULL OR profile NOT IN (SELECT profile FROM at_cap))
+            AND rate_key NOT IN (SELECT rate_key FROM dry)),
+        heads AS (
+          ${headOf(0)} UNION ALL ${headOf(1)} UNION ALL ${headOf(2)} UNION ALL ${headOf(3)})
+      SELECT seq FROM heads
+      ORDER BY CASE WHEN ?8 > 0 THEN enqueued_at + class * ?8 ELSE class END,
+        CASE WHEN ?8 > 0 THEN 0 ELSE enqueued_at END, seq
       LIMIT 1)
     AND (SELECT count(*) FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?3) < ?4
   RETURNING id, attempts, rate_key`;
@@ -135,6 +158,7 @@ export function admitNext(database: Database, options: AdmitNextOptions): Admitt
       limits.profileCaps,
       limits.rates,
       limits.defaultRate,
+      limits.agingMs,
     ]);
     if (row === undefined) return undefined;
     const rate = limits.rateOf(row.rate_key);
@@ -144,21 +168,24 @@ export function admitNext(database: Database, options: AdmitNextOptions): Admitt
   return limits.anyRate ? database.transaction(admit) : admit();
 }
 
-/** The options as the statements bind them: caps and rates as JSON, 0 for "no rate limit". */
+/** The options as the statements bind them: caps and rates as JSON, 0 for "no rate limit" and "no aging". */
 function admissionLimits(options: AdmitNextOptions) {
   const maxConcurrent = positiveInteger("maxConcurrent", options.maxConcurrent, undefined) as number;
   const caps: Record<string, number> = {};
   for (const [profile, cap] of Object.entries(options.profileCaps ?? {})) {
     caps[profile] = positiveInteger(`profileCaps.${profile}`, cap, undefined) as number;
   }
-  const asRate = (rate: number) => (Number.isFinite(rate) ? rate : 0);
-  const defaultRate = asRate(positiveOrInfinite("ratePerMinute", options.ratePerMinute, Number.POSITIVE_INFINITY));
+  const finiteOrZero = (rate: number) => (Number.isFinite(rate) ? rate : 0);
+  const defaultRate = finiteOrZero(
+    positiveOrInfinite("ratePerMinute", options.ratePerMinute, Number.POSITIVE_INFINITY),
+  );
   const rates: Record<string, number> = {};
   for (const [key, rate] of Object.entries(options.rateLimits ?? {})) {
-    rates[key] = asRate(positiveOrInfinite(`rateLimits.${key}`, rate, Number.POSITIVE_INFINITY));
+    rates[key] = finiteOrZero(positiveOrInfinite(`rateLimits.${key}`, rate, Number.POSITIVE_INFINITY));
   }
   return {
     maxConcurrent,
+    agingMs: finiteOrZero(positiveOrInfinite("agingMs", options.agingMs, 60_000)),
     profileCaps: JSON.stringify(caps),
     rates: JSON.stringify(rates),
     defaultRate,

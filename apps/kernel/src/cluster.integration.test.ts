@@ -4,7 +4,10 @@
  * `max_concurrent` at the model at once (the fake model counts the requests it holds), every
  * run completes once; a node killed with SIGKILL mid-load has its runs finished by the others
  * after its leases expire, none twice; `oxios status` shows the cluster; and the one audit
- * chain all nodes wrote verifies (no node gave up on an append).
+ * chain all nodes wrote verifies (no node gave up on an append). Two outages of sqld: a short
+ * one (the leases outlive it) and one of 10 s, longer than a lease — every node refuses intake
+ * with `DATABASE_UNAVAILABLE` throughout, stops its runs before their leases lapse, and each
+ * acknowledged run completes once afterwards, its tool call journalled once.
  *
  * The round-robin phase submits the issue's 300 runs with a global cap of 6: the cap is
  * saturated (asserted) in fifty waves where every node races for the slots the previous wave
@@ -107,6 +110,8 @@ describe("three kernels on one sqld", () => {
   let saturated = gate();
   /** Goals whose replies wait for `released` (the runs of the node about to be killed). */
   const held = new Set<string>();
+  /** Goals whose first model turn calls the `read` tool (the tool call then answered is journalled). */
+  const withTool = new Set<string>();
   let released = gate();
   /**
    * Waves (the first test): a reply waits until CAP requests wait (or every run of the phase has
@@ -116,6 +121,8 @@ describe("three kernels on one sqld", () => {
 
   async function respond(request: FakeRequest) {
     const goal = lastUserText(request.body);
+    const toolAnswered = (request.body.messages ?? []).some((message) => message.role === "tool");
+    if (withTool.has(goal) && !toolAnswered) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
     if (waves !== undefined) {
       const wave = waves;
       wave.arrived++;
@@ -183,6 +190,17 @@ describe("three kernels on one sqld", () => {
         "SELECT id, status, attempts FROM scheduler_tasks",
       );
       return new Map(rows.map((row) => [row.id, { status: row.status, attempts: Number(row.attempts) }]));
+    } finally {
+      database.close();
+    }
+  }
+
+  /** The ids of the runs with a step of `kind` in the journal. */
+  async function stepsInDatabase(kind: string): Promise<Set<string>> {
+    const database = await openDatabase({ url: sqld.url });
+    try {
+      const rows = database.all<{ task_id: string }>("SELECT DISTINCT task_id FROM run_steps WHERE kind = ?", [kind]);
+      return new Set(rows.map((row) => row.task_id));
     } finally {
       database.close();
     }
@@ -303,6 +321,67 @@ describe("three kernels on one sqld", () => {
       expect(await node.json<Run>("GET", `/api/runs/${taskId}?waitMs=55000`)).toMatchObject({ status: "completed" });
     }
   });
+
+  it("rides out sqld down for 10 s, longer than a lease: intake refused on every node, runs stopped before their leases lapse, each acknowledged run completed once after", async () => {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    const requestsBefore = fake.requests.length;
+    const count = 12;
+    const goals = Array.from({ length: count }, (_, index) => `long outage ${index}`);
+    for (const goal of goals) {
+      held.add(goal);
+      withTool.add(goal);
+    }
+    const runs = await submit("long outage", count, nodes);
+    // CAP runs wait at the model for their second turn, their tool call and its result journalled
+    // (an idempotent call whose result was not would run again on resume); the others are queued.
+    await eventually(async () => {
+      const results = await stepsInDatabase("tool-result");
+      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
+    });
+
+    await sqld.kill();
+    const down = Date.now();
+    const refused = async () => {
+      for (const node of nodes) {
+        const response = await node.request("POST", "/api/runs", { goal: "during the long outage" });
+        expect(response.status).toBe(503);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("DATABASE_UNAVAILABLE");
+      }
+    };
+    await refused();
+    // The leases (3 s) cannot be renewed: every node stops the runs it holds before they lapse,
+    // so none goes on while another node may reclaim it — the model sees each request dropped.
+    await eventually(() => (fake.inFlight === 0 ? true : undefined));
+    // The outage lasts 10 s (it is what is tested here, not a timing condition), well past every lease.
+    const OUTAGE_MS = 10_000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - down))));
+    await refused();
+    await sqld.start();
+    released.open();
+
+    for (const run of runs) {
+      const asked = nodes[run.node] as KernelProcess;
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      // Once: the prompt, the model's tool call, the call and its result journalled once, one answer.
+      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
+      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
+    }
+    const tasks = await tasksInDatabase();
+    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    const answered = fake.requests.slice(requestsBefore).map((request) => lastUserText(request.body));
+    expect(answered).not.toContain("during the long outage");
+    expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
+    // The same processes take runs again, on every node.
+    for (const node of nodes) {
+      expect(node.child.exitCode).toBeNull();
+      const { taskId } = await node.json<Run>("POST", "/api/runs", { goal: `after the long outage ${node.url}` });
+      expect(await node.json<Run>("GET", `/api/runs/${taskId}?waitMs=55000`)).toMatchObject({ status: "completed" });
+    }
+  }, 120_000);
 
   it("finishes the runs of a node killed mid-load on the others after its leases expire, none twice", async () => {
     waves = undefined;

@@ -2,11 +2,12 @@
  * One cluster node against a real libsql file standing in for the shared database (the
  * statements are the same on sqld), on a ManualClock: a local run starts only once `admitNext`
  * granted it under the global cap (other nodes' leases count); a run another node took over is
- * stopped at the next heartbeat; a task of a dead node is adopted and continued through
+ * stopped at the next heartbeat (interrupted: no end recorded), and every run stops by itself
+ * when heartbeats fail until a third of its lease is left; a task of a dead node is adopted and continued through
  * `resume`; one out of attempts is concluded instead; a profile's cap counts the other nodes'
  * runs and the provider's rate bucket is the database's; after the database was out of reach, a
  * run that stopped without an end is handed back and continued, one the journal ended is
- * finished as it ended.
+ * finished as it ended, and a run queued here that another node took meanwhile is given up.
  */
 
 import { mkdtempSync } from "node:fs";
@@ -207,10 +208,121 @@ describe("ClusterNode", () => {
     database.run("UPDATE scheduler_tasks SET lease_owner = 'b', attempts = 2 WHERE id = 't1'");
     await clock.advanceAsync(LEASE_MS / 3);
     expect(signal?.aborted).toBe(true);
-    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_REAPED" });
+    // Interrupted, not failed: no end is recorded for a run that goes on elsewhere.
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
     await scheduler.drain({ timeoutMs: 0 });
     // Its end here does not touch b's hold on the run.
     expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 2, lease_owner: "b" });
+  });
+
+  it("records no end for a run it stops once its lease was reclaimed: the task stays queued, not failed", async () => {
+    const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 1 });
+    node.start();
+    const run = scheduler.run(
+      { id: "t1" },
+      (signal) =>
+        new Promise<void>((_resolve, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
+    );
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    // This node stalled past its lease; another node's heartbeat reclaimed it, and node b's run
+    // fills the cluster's one slot (so nobody takes it again before the heartbeat).
+    database.run("UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL");
+    foreignRunning(database, "of-b", "b", clock.now() + 10 * LEASE_MS);
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    await scheduler.drain({ timeoutMs: 0 });
+    expect(statusOf(database, "t1")).toEqual({ status: "queued", attempts: 1, lease_owner: null });
+  });
+
+  it("stops its runs itself when heartbeats fail until a third of the lease is left, and continues them once the database is back", async () => {
+    let setDown: (down: boolean) => void = () => undefined;
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 2,
+      view: (real) => {
+        const view = unreliable(real);
+        setDown = view.setDown;
+        return view.database;
+      },
+    });
+    node.start();
+    let signal: AbortSignal | undefined;
+    const run = scheduler.run({ id: "t1" }, (taskSignal) => {
+      signal = taskSignal;
+      return new Promise<void>((_resolve, reject) =>
+        taskSignal.addEventListener("abort", () => reject(taskSignal.reason), { once: true }),
+      );
+    });
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t1")?.status).toBe("running");
+
+    setDown(true);
+    // One failed heartbeat: the lease has two thirds left, the run goes on.
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(signal?.aborted).toBe(false);
+    // A third left and still no heartbeat through: the run stops here, before its lease lapses.
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(signal?.aborted).toBe(true);
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    // Nothing recorded an end: the database still has it running under this node's lease.
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+
+    // Back after the lease lapsed: the lease is reclaimed, admission takes it, it continues from its journal.
+    await clock.advanceAsync(LEASE_MS);
+    setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["t1", 2]]);
+    expect(statusOf(database, "t1")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
+  });
+
+  it("gives up a run queued here that another node took while this node's registration had lapsed", async () => {
+    let setDown: (down: boolean) => void = () => undefined;
+    const { database, clock, scheduler, node } = await startNode({
+      maxConcurrent: 1,
+      view: (real) => {
+        const view = unreliable(real);
+        setDown = view.setDown;
+        return view.database;
+      },
+    });
+    node.start();
+    const stoppable = (signal: AbortSignal) =>
+      new Promise<void>((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, stoppable).catch((error: unknown) => error));
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t2")?.status).toBe("queued");
+
+    setDown(true);
+    await clock.advanceAsync(LEASE_MS * 2);
+    // Meanwhile node b took t2 (this node's registration had lapsed), and runs it.
+    database.run(
+      "UPDATE scheduler_tasks SET status = 'running', attempts = 1, lease_owner = 'b', lease_expires_at = ? WHERE id = 't2'",
+      [clock.now() + LEASE_MS],
+    );
+    setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
+    // Given up here (its admission rejected, nothing stored): it runs once, on b.
+    expect(await runs[1]).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(scheduler.queued()).toEqual([]);
+    expect(statusOf(database, "t2")).toEqual({ status: "running", attempts: 1, lease_owner: "b" });
+    await scheduler.drain({ timeoutMs: 0 });
+    await Promise.all(runs);
   });
 
   it("adopts a dead node's queued run through resume, and concludes one that used up its attempts", async () => {

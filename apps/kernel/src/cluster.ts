@@ -21,7 +21,18 @@
  * The heartbeat (every third of `cluster_lease_ms`) records the node in `scheduler_nodes` and
  * extends all its leases in one transaction, then reclaims every expired lease in the
  * cluster. A run of this node whose lease the heartbeat no longer finds was reclaimed by
- * another node (this one missed its heartbeats) and is aborted here, so it runs in one place.
+ * another node (this one missed its heartbeats) and is stopped here, so it runs in one place.
+ *
+ * A node also stops its runs by itself when it cannot renew its leases: once heartbeats have
+ * failed until a third of the lease is left (`#leasedUntil`, counted from the `now` its last
+ * heartbeat that got through renewed them to), every run it holds stops, before the leases
+ * lapse and another node may reclaim and continue them. That makes "one place" hold when the
+ * database itself was away longer than the lease — the node cannot learn that its runs were
+ * reclaimed until the database answers, and by then another node may be running them. The
+ * margin (a third of the lease) is what the node's clock may lag the others' and a commit may
+ * take; a stopped run stops like an interrupted one (`SCHEDULER_TASK_INTERRUPTED`: no end is
+ * recorded, in the journal or the queue) and continues from its journal wherever admission
+ * next hands it.
  *
  * While sqld cannot be reached (`DATABASE_UNAVAILABLE`) heartbeats and admission fail and are
  * tried again; a run whose journal write fails stops without recording an end
@@ -30,7 +41,9 @@
  * repairs what the outage left: each task the database says it holds running but its scheduler
  * does not run is finished as the journal has it ended, or handed back to the queue
  * (`releaseTask`) — admission then continues it from the journal, here or on another node.
- * Leases that expired meanwhile were reclaimed like a dead node's.
+ * Leases that expired meanwhile were reclaimed like a dead node's. A task this node queued
+ * but did not start yet may have been taken by another node while this node's registration
+ * had lapsed: the repair gives it up here (`Scheduler.release`), so it runs once, there.
  */
 
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
@@ -110,6 +123,10 @@ export class ClusterNode {
   #outage = false;
   /** `taskStore.lostWrites` at the last repair. */
   #lostWritesSeen = 0;
+  /** Until when this node's leases are live: the `now` of its last heartbeat that got through, plus the lease. */
+  #leasedUntil = 0;
+  /** Set once this node stopped its runs because it could not renew its leases; cleared by a heartbeat that gets through. */
+  #fenced = false;
 
   constructor(options: ClusterNodeOptions) {
     this.#options = options;
@@ -136,6 +153,7 @@ export class ClusterNode {
     const released = releaseNode(database, id, now);
     if (released > 0) logger.warn("released the runs this node held before it restarted", { node: id, released });
     heartbeatNode(database, { id, url }, now, leaseMs);
+    this.#leasedUntil = now + leaseMs;
     this.#unsubscribe.push(
       bus.on("task.admitted", (event) => this.#granted.delete(event.payload.taskId), { name: "cluster: admitted" }),
       bus.on(["task.queued", "task.completed", "task.failed", "task.cancelled", "task.reaped"], () => this.#soon(), {
@@ -280,14 +298,21 @@ export class ClusterNode {
 
   #armHeartbeat(): void {
     if (!this.#beating) return;
-    this.#heartbeatTimer = this.#options.clock.setTimer(
-      () => {
-        this.#heartbeatTimer = undefined;
-        this.#heartbeat();
-        this.#armHeartbeat();
-      },
-      Math.max(1, Math.floor(this.#options.leaseMs / 3)),
-    );
+    const { clock, leaseMs } = this.#options;
+    const every = Math.max(1, Math.floor(leaseMs / 3));
+    // While heartbeats fail, one comes exactly at the fence, so the runs stop before the leases lapse.
+    const untilFence = this.#fence() - clock.now();
+    const delay = this.#fenced || untilFence <= 0 ? every : Math.max(1, Math.min(every, untilFence));
+    this.#heartbeatTimer = clock.setTimer(() => {
+      this.#heartbeatTimer = undefined;
+      this.#heartbeat();
+      this.#armHeartbeat();
+    }, delay);
+  }
+
+  /** The moment a node whose heartbeats keep failing stops its runs: a third of the lease before it lapses. */
+  #fence(): number {
+    return this.#leasedUntil - Math.floor(this.#options.leaseMs / 3);
   }
 
   #heartbeat(): void {
@@ -298,6 +323,8 @@ export class ClusterNode {
       if (repair) this.#own(taskStore.flush());
       const now = clock.now();
       const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
+      this.#leasedUntil = now + leaseMs;
+      this.#fenced = false;
       if (repair) {
         this.#outage = false;
         this.#lostWritesSeen = taskStore.lostWrites;
@@ -306,10 +333,11 @@ export class ClusterNode {
       for (const record of scheduler.running()) {
         if (held.has(record.id)) continue;
         logger.warn("the cluster reclaimed a run this node was running; stopping it here", { taskId: record.id });
+        // Interrupted, not failed: the run goes on where the cluster handed it, and no end is recorded here.
         scheduler.abort(
           record.id,
           new KernelError(
-            SchedulerErrorCode.taskReaped,
+            SchedulerErrorCode.taskInterrupted,
             `run ${record.id} was reclaimed: node ${id} missed its heartbeats`,
           ),
         );
@@ -322,6 +350,34 @@ export class ClusterNode {
     } catch (error) {
       this.#noteOutage(error);
       logger.warn("cluster heartbeat failed; trying again at the next one", { node: id, error });
+      if (!this.#fenced && clock.now() >= this.#fence()) this.#stopRuns();
+    }
+  }
+
+  /**
+   * This node could not renew its leases and they are about to lapse: every run it holds
+   * stops now (interrupted: no end recorded), and tasks granted but not started wait for a
+   * new grant. Once the database answers, the repair and the reclaim hand them on.
+   */
+  #stopRuns(): void {
+    const { scheduler, id, leaseMs, logger } = this.#options;
+    this.#fenced = true;
+    this.#outage = true;
+    this.#granted.clear();
+    const running = scheduler.running();
+    logger.warn("this node could not renew its leases; its runs stop here and continue from their journals", {
+      node: id,
+      runs: running.length,
+      leaseMs,
+    });
+    for (const record of running) {
+      scheduler.abort(
+        record.id,
+        new KernelError(
+          SchedulerErrorCode.taskInterrupted,
+          `run ${record.id} stops: node ${id} could not renew its lease (the database out of reach)`,
+        ),
+      );
     }
   }
 
@@ -335,12 +391,24 @@ export class ClusterNode {
    * the journal has it ended, else hand it back to the queue.
    */
   #repair(held: ReadonlySet<string>): void {
-    const { scheduler, logger, id } = this.#options;
+    const { scheduler, taskStore, logger, id } = this.#options;
     for (const taskId of held) {
       const local = scheduler.get(taskId)?.status;
       if (local === "running" || local === "queued" || this.#granted.has(taskId)) continue;
       logger.warn("a run stopped here while the database was out of reach; handing it on", { taskId, node: id });
       this.#own(this.#handOn(taskId));
+    }
+    // Queued here but taken by another node while this node's registration had lapsed.
+    for (const record of scheduler.queued()) {
+      const stored = taskStore.get(record.id);
+      if (stored?.status === "queued" || (stored?.status === "running" && stored.leaseOwner === id)) continue;
+      logger.warn("another node took a run queued here while the database was out of reach; it runs there", {
+        taskId: record.id,
+        node: id,
+        holder: stored?.leaseOwner,
+        status: stored?.status,
+      });
+      scheduler.release(record.id, `run ${record.id} was taken by another node while node ${id} was out of reach`);
     }
   }
 

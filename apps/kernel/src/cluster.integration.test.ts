@@ -4,7 +4,9 @@
  * `max_concurrent` at the model at once (the fake model counts the requests it holds), every
  * run completes once; a node killed with SIGKILL mid-load has its runs finished by the others
  * after its leases expire, none twice; `oxios status` shows the cluster; and the one audit
- * chain all nodes wrote verifies (no node gave up on an append). Two outages of sqld: a short
+ * chain all nodes wrote verifies (no node gave up on an append). A run's events stream from
+ * any node, over SSE and over A2A (`SendStreamingMessage` on a node whose run another node
+ * took over). Two outages of sqld: a short
  * one (the leases outlive it) and one of 10 s, longer than a lease — every node refuses intake
  * with `DATABASE_UNAVAILABLE` throughout, stops its runs before their leases lapse, and each
  * acknowledged run completes once afterwards, its tool call journalled once.
@@ -14,6 +16,8 @@
  * freed. The kill phase uses 36 runs: it tests the takeover, not the cap.
  */
 
+import { type Message, Role, type StreamResponse, TaskState } from "@a2a-js/sdk";
+import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
 import { openDatabase } from "@oxios/database";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
@@ -95,6 +99,37 @@ function stepKinds(events: SseEvent[]): string[] {
   return events
     .filter((event) => event.event === "step")
     .map((event) => (JSON.parse(event.data) as { step: { kind: string } }).step.kind);
+}
+
+/** An A2A client of `node`'s JSON-RPC endpoint, with its API token. */
+function a2aClient(node: KernelProcess) {
+  const authed: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("authorization", `Bearer ${node.token}`);
+    return fetch(input, { ...init, headers });
+  };
+  return new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [new JsonRpcTransportFactory({ fetchImpl: authed })],
+    }),
+  ).createFromUrl(node.url);
+}
+
+function userMessage(text: string): Message {
+  return {
+    messageId: `m-${Math.random().toString(36).slice(2)}`,
+    contextId: "",
+    taskId: "",
+    role: Role.ROLE_USER,
+    parts: [{ content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+function textOf(message: Message | undefined): string {
+  return (message?.parts ?? []).map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("");
 }
 
 /** How many runs a node reported stopped without an end (shutdown, or the journal out of reach). */
@@ -269,6 +304,58 @@ describe("three kernels on one sqld", () => {
     const resumed = await subscribe(nodes[1] as KernelProcess, taskId, throughC[1]?.id).done;
     expect(resumed.map((event) => event.event)).toEqual(["step", "end"]);
     expect(resumed[0]).toEqual(throughC[2]);
+  });
+
+  it("streams an A2A task sent to node B through its end while another node runs it (B stalled; its run was taken over)", async () => {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    const goal = "a2a taken over";
+    held.add(goal);
+    const b = nodes[1] as KernelProcess;
+    const client = await a2aClient(b);
+    const states: TaskState[] = [];
+    let kernelTaskId = "";
+    let answer = "";
+    const streamed = (async () => {
+      for await (const event of client.sendMessageStream({
+        tenant: "",
+        message: userMessage(goal),
+        configuration: undefined,
+        metadata: undefined,
+      }) as AsyncIterable<StreamResponse>) {
+        const payload = event.payload;
+        if (payload?.$case === "task") states.push(payload.value.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED);
+        else if (payload?.$case === "statusUpdate") {
+          states.push(payload.value.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED);
+          kernelTaskId = String(payload.value.metadata?.kernelTaskId ?? kernelTaskId);
+          if (payload.value.status?.state === TaskState.TASK_STATE_COMPLETED)
+            answer = textOf(payload.value.status.message);
+        }
+      }
+    })();
+    const asked = () => fake.requests.filter((request) => lastUserText(request.body) === goal).length;
+    // The run is at the model on node B, which took it (a node runs what it accepted).
+    await eventually(() => (asked() === 1 ? true : undefined));
+    b.child.kill("SIGSTOP");
+    // B's registration and lease lapse; another node reclaims the run and continues it from the
+    // journal: it asks the model again.
+    await eventually(() => (asked() === 2 ? true : undefined));
+    b.child.kill("SIGCONT");
+    // B learns at its next heartbeat that the run is held elsewhere and stops its attempt.
+    await eventually(() => (fake.abortedRequests >= 1 ? true : undefined));
+    released.open();
+    await streamed;
+
+    expect(states[0]).toBe(TaskState.TASK_STATE_SUBMITTED);
+    expect(states).toContain(TaskState.TASK_STATE_WORKING);
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(answer).toBe(`finished ${goal}`);
+    // It completed once, on the other node: one model reply journalled, in its second admission.
+    const { steps } = await b.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${kernelTaskId}/steps`);
+    expect(steps.map((step) => step.kind)).toEqual(["prompt", "model"]);
+    expect((await tasksInDatabase()).get(kernelTaskId)).toEqual({ status: "completed", attempts: 2 });
   });
 
   it("answers DATABASE_UNAVAILABLE on intake while sqld is down, and completes every acknowledged run once when it is back", async () => {

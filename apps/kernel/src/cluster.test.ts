@@ -13,7 +13,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KernelError, silentLogger } from "@oxios/core";
+import { type Clock, KernelError, silentLogger } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
 import { type Database, DatabaseErrorCode, openDatabase } from "@oxios/database";
 import { EventBus } from "@oxios/event-bus";
@@ -69,8 +69,11 @@ async function startNode(options: {
   /** How the journal has runs ended. */
   ends?: Map<string, "completed" | "failed" | "cancelled">;
   limits?: Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute">;
+  /** The clock the node reads (default: the test's ManualClock itself). */
+  clock?: (manual: ManualClock) => Clock;
 }): Promise<Node> {
   const clock = new ManualClock();
+  const nodeClock = options.clock?.(clock) ?? clock;
   const database = await openDatabase({ url: `file:${join(mkdtempSync(join(tmpdir(), "oxios-cluster-")), "db")}` });
   const store = await LibsqlTaskStore.open({ database, cluster: { node: "a", leaseMs: LEASE_MS } });
   const bus = new EventBus({ logger: silentLogger, now: () => clock.now() });
@@ -93,7 +96,7 @@ async function startNode(options: {
     taskStore: store,
     scheduler,
     bus,
-    clock,
+    clock: nodeClock,
     logger: silentLogger,
     maxConcurrent: options.maxConcurrent,
     limits: () => options.limits ?? {},
@@ -278,14 +281,58 @@ describe("ClusterNode", () => {
     // Nothing recorded an end: the database still has it running under this node's lease.
     expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
 
-    // Back after the lease lapsed: the lease is reclaimed, admission takes it, it continues from its journal.
+    // Back after the lease lapsed: the first heartbeat reclaims nothing (the other nodes were cut
+    // off too); the next reclaims the lease, admission takes it, it continues from its journal.
     await clock.advanceAsync(LEASE_MS);
     setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
     await clock.advanceAsync(LEASE_MS / 3);
     await clock.advanceAsync(250);
     await clock.advanceAsync(0);
     expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["t1", 2]]);
     expect(statusOf(database, "t1")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
+  });
+
+  it("after its loop stalled past its lease, stops its runs and reclaims nothing until the next heartbeat", async () => {
+    // The node's clock jumps as if its loop had been blocked (a frozen sqld blocks every node's).
+    let stalledMs = 0;
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 2,
+      clock: (manual) => ({
+        now: () => manual.now() + stalledMs,
+        setTimer: (callback, ms) => manual.setTimer(callback, ms),
+        sleep: (ms, signal) => manual.sleep(ms, signal),
+      }),
+    });
+    node.start();
+    const run = scheduler.run(
+      { id: "t1" },
+      (signal) =>
+        new Promise<void>((_resolve, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
+    );
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    // Node b stalled the same way: its lease lapsed too, and it has not heartbeaten since.
+    heartbeatNode(database, { id: "b", url: "http://b" }, clock.now(), LEASE_MS);
+    foreignRunning(database, "of-b", "b", clock.now() + LEASE_MS);
+    stalledMs = 2 * LEASE_MS;
+    await clock.advanceAsync(LEASE_MS / 3);
+    // Its own lease is gone: its run stops; b's run is not taken before b's heartbeat could tell it.
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(statusOf(database, "of-b")).toEqual({ status: "running", attempts: 1, lease_owner: "b" });
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    // The next heartbeat reclaims both; admission continues them from the journal.
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => lease.taskId).sort()).toEqual(["of-b", "t1"]);
   });
 
   it("gives up a run queued here that another node took while this node's registration had lapsed", async () => {

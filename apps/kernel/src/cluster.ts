@@ -30,7 +30,10 @@
  * database itself was away longer than the lease — the node cannot learn that its runs were
  * reclaimed until the database answers, and by then another node may be running them. The
  * margin (a third of the lease) is what the node's clock may lag the others' and a commit may
- * take; a stopped run stops like an interrupted one (`SCHEDULER_TASK_INTERRUPTED`: no end is
+ * take. A node whose loop could not run its heartbeats at all (a frozen sqld blocks every
+ * node's loop in its synchronous driver) finds its leases lapsed at its first heartbeat after:
+ * it stops its runs, and reclaims nothing at that heartbeat, so that the other nodes, stalled
+ * with it, stop theirs before anyone takes them over. A stopped run stops like an interrupted one (`SCHEDULER_TASK_INTERRUPTED`: no end is
  * recorded, in the journal or the queue) and continues from its journal wherever admission
  * next hands it.
  *
@@ -322,6 +325,9 @@ export class ClusterNode {
       // Before a repair, what this node's scheduler finished must be in the database.
       if (repair) this.#own(taskStore.flush());
       const now = clock.now();
+      // This node's leases lapsed before it could renew them: its loop stalled, or the database
+      // was away or frozen — then so were the other nodes, which have not yet learnt it.
+      const lapsed = now >= this.#leasedUntil;
       const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
       this.#leasedUntil = now + leaseMs;
       this.#fenced = false;
@@ -342,7 +348,9 @@ export class ClusterNode {
           ),
         );
       }
-      const reclaimed = reclaimExpired(database, now);
+      // Reclaiming waits one heartbeat after a lapse, so every node that was stalled with this
+      // one stops its runs (its own heartbeat finds its leases gone) before another takes them.
+      const reclaimed = lapsed ? 0 : reclaimExpired(database, now);
       if (reclaimed > 0) {
         logger.warn("reclaimed the runs of a node that stopped heartbeating", { reclaimed });
         this.#soon();

@@ -9,7 +9,8 @@
  * took over). Two outages of sqld: a short
  * one (the leases outlive it) and one of 10 s, longer than a lease — every node refuses intake
  * with `DATABASE_UNAVAILABLE` throughout, stops its runs before their leases lapse, and each
- * acknowledged run completes once afterwards, its tool call journalled once.
+ * acknowledged run completes once afterwards, its tool call journalled once; and sqld frozen
+ * (SIGSTOP) for 8 s, past every lease, with the same outcome once it thaws.
  *
  * The round-robin phase submits the issue's 300 runs with a global cap of 6: the cap is
  * saturated (asserted) in fifty waves where every node races for the slots the previous wave
@@ -468,6 +469,47 @@ describe("three kernels on one sqld", () => {
       const { taskId } = await node.json<Run>("POST", "/api/runs", { goal: `after the long outage ${node.url}` });
       expect(await node.json<Run>("GET", `/api/runs/${taskId}?waitMs=55000`)).toMatchObject({ status: "completed" });
     }
+  }, 120_000);
+
+  it("rides out sqld frozen (SIGSTOP) longer than a lease: every acknowledged run completes once after it thaws", async () => {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    const count = 12;
+    const goals = Array.from({ length: count }, (_, index) => `frozen ${index}`);
+    for (const goal of goals) {
+      held.add(goal);
+      withTool.add(goal);
+    }
+    const runs = await submit("frozen", count, nodes);
+    await eventually(async () => {
+      const results = await stepsInDatabase("tool-result");
+      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
+    });
+
+    const pid = sqld.pid as number;
+    process.kill(pid, "SIGSTOP");
+    try {
+      // The replies arrive while sqld is frozen: every node's loop is blocked in the database
+      // driver (no timeout), and takes them when sqld answers again, its leases lapsed by then.
+      released.open();
+      // Frozen for 8 s (what is tested, not a timing condition), well past every lease.
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+
+    for (const run of runs) {
+      const asked = nodes[run.node] as KernelProcess;
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
+      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
+    }
+    const tasks = await tasksInDatabase();
+    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
   }, 120_000);
 
   it("finishes the runs of a node killed mid-load on the others after its leases expire, none twice", async () => {

@@ -46,7 +46,9 @@
  * (`releaseTask`) — admission then continues it from the journal, here or on another node.
  * Leases that expired meanwhile were reclaimed like a dead node's. A task this node queued
  * but did not start yet may have been taken by another node while this node's registration
- * had lapsed: the repair gives it up here (`Scheduler.release`), so it runs once, there.
+ * had lapsed: the repair gives it up here (`Scheduler.release`), so it runs once, there. The
+ * repair also runs at the first heartbeat after this node's leases lapsed without an error
+ * (its loop stalled, or a frozen sqld blocked it).
  */
 
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
@@ -321,13 +323,14 @@ export class ClusterNode {
   #heartbeat(): void {
     const { database, id, url, leaseMs, clock, scheduler, logger, taskStore } = this.#options;
     try {
-      const repair = this.#outage || taskStore.lostWrites !== this.#lostWritesSeen;
-      // Before a repair, what this node's scheduler finished must be in the database.
-      if (repair) this.#own(taskStore.flush());
       const now = clock.now();
       // This node's leases lapsed before it could renew them: its loop stalled, or the database
-      // was away or frozen — then so were the other nodes, which have not yet learnt it.
+      // was away or frozen — then so were the other nodes, which have not yet learnt it, and
+      // another node may have taken a run queued here meanwhile (the repair gives it up).
       const lapsed = now >= this.#leasedUntil;
+      const repair = this.#outage || lapsed || taskStore.lostWrites !== this.#lostWritesSeen;
+      // Before a repair, what this node's scheduler finished must be in the database.
+      if (repair) this.#own(taskStore.flush());
       const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
       this.#leasedUntil = now + leaseMs;
       this.#fenced = false;
@@ -410,12 +413,15 @@ export class ClusterNode {
     for (const record of scheduler.queued()) {
       const stored = taskStore.get(record.id);
       if (stored?.status === "queued" || (stored?.status === "running" && stored.leaseOwner === id)) continue;
-      logger.warn("another node took a run queued here while the database was out of reach; it runs there", {
-        taskId: record.id,
-        node: id,
-        holder: stored?.leaseOwner,
-        status: stored?.status,
-      });
+      logger.warn(
+        "another node took a run queued here while this node could not renew its registration; it runs there",
+        {
+          taskId: record.id,
+          node: id,
+          holder: stored?.leaseOwner,
+          status: stored?.status,
+        },
+      );
       scheduler.release(record.id, `run ${record.id} was taken by another node while node ${id} was out of reach`);
     }
   }

@@ -335,6 +335,39 @@ describe("ClusterNode", () => {
     expect(resumed.map((lease) => lease.taskId).sort()).toEqual(["of-b", "t1"]);
   });
 
+  it("after its loop stalled past its lease, gives up a run queued here that another node took meanwhile", async () => {
+    let stalledMs = 0;
+    const { database, clock, scheduler, node } = await startNode({
+      maxConcurrent: 1,
+      clock: (manual) => ({
+        now: () => manual.now() + stalledMs,
+        setTimer: (callback, ms) => manual.setTimer(callback, ms),
+        sleep: (ms, signal) => manual.sleep(ms, signal),
+      }),
+    });
+    node.start();
+    const stoppable = (signal: AbortSignal) =>
+      new Promise<void>((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, stoppable).catch((error: unknown) => error));
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t2")?.status).toBe("queued");
+    // The loop stalls past the lease (no error anywhere); node b takes t2 meanwhile.
+    stalledMs = 2 * LEASE_MS;
+    database.run(
+      "UPDATE scheduler_tasks SET status = 'running', attempts = 1, lease_owner = 'b', lease_expires_at = ? WHERE id = 't2'",
+      [clock.now() + stalledMs + LEASE_MS],
+    );
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(await runs[1]).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(scheduler.queued()).toEqual([]);
+    expect(statusOf(database, "t2")).toEqual({ status: "running", attempts: 1, lease_owner: "b" });
+    await scheduler.drain({ timeoutMs: 0 });
+    await Promise.all(runs);
+  });
+
   it("gives up a run queued here that another node took while this node's registration had lapsed", async () => {
     let setDown: (down: boolean) => void = () => undefined;
     const { database, clock, scheduler, node } = await startNode({

@@ -337,8 +337,11 @@ describe("three kernels on one sqld", () => {
       }
     })();
     const asked = () => fake.requests.filter((request) => lastUserText(request.body) === goal).length;
-    // The run is at the model on node B, which took it (a node runs what it accepted).
-    await eventually(() => (asked() === 1 ? true : undefined));
+    // The run is at the model on node B, which took it (a node runs what it accepted), and its
+    // prompt is journalled (a write B still buffered when it stalled would land after the takeover).
+    await eventually(async () =>
+      asked() === 1 && kernelTaskId !== "" && (await stepsInDatabase("prompt")).has(kernelTaskId) ? true : undefined,
+    );
     b.child.kill("SIGSTOP");
     // B's registration and lease lapse; another node reclaims the run and continues it from the
     // journal: it asks the model again.

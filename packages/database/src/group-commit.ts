@@ -21,14 +21,8 @@
  */
 
 import { KernelError, type Logger } from "@oxios/core";
-import type { Database, SqlValue } from "./database.ts";
+import type { Database, Statement } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
-
-/** One statement with its parameters. */
-export interface Statement {
-  readonly sql: string;
-  readonly params: readonly SqlValue[];
-}
 
 export interface GroupCommitOptions {
   /** The window in ms from the first buffered write to its commit. Default 2. */
@@ -120,11 +114,7 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     try {
-      this.#database.transaction(() => {
-        for (const waiting of batch) {
-          for (const statement of waiting.statements) this.#database.run(statement.sql, statement.params);
-        }
-      });
+      this.#database.batch(batch.flatMap((waiting) => waiting.statements));
     } catch (error) {
       const failure = KernelError.isInstance(error)
         ? error

@@ -11,8 +11,9 @@
 
 import { KernelError, type Logger } from "@oxios/core";
 import type Libsql from "libsql";
-import type { Database, Row, RunResult, SqlValue } from "./database.ts";
+import type { Database, Row, RunResult, SqlValue, Statement as Write } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
+import { inlineParameters } from "./sql-literals.ts";
 import { splitStatements } from "./sql-statements.ts";
 import { isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 
@@ -142,6 +143,26 @@ export class LibsqlDatabase implements Database {
       throw failure;
     }
     return result;
+  }
+
+  batch(statements: readonly Write[]): void {
+    this.#assertOpen();
+    if (statements.length === 0) return;
+    const text = this.served && !this.#inBody && !this.#usable().inTransaction ? servedBatch(statements) : undefined;
+    if (text === undefined) {
+      this.transaction(() => {
+        for (const statement of statements) this.run(statement.sql, statement.params);
+      });
+      return;
+    }
+    // One request: the driver sends the statements as one Hrana batch, each step run only when
+    // the one before it succeeded, so a failed step leaves COMMIT unrun.
+    try {
+      this.#attempt((statements[0] as Write).sql, () => this.#usable().exec(text));
+    } catch (error) {
+      this.#endFailedBatch(error);
+      throw error;
+    }
   }
 
   loadExtension(path: string): void {
@@ -297,6 +318,26 @@ export class LibsqlDatabase implements Database {
     return statement;
   }
 
+  /**
+   * After a failed batch the server has dropped its transaction (the request closed its stream),
+   * but the driver still counts one open on the connection; a ROLLBACK, which the server
+   * answers with "no transaction is active", brings the driver back in line.
+   */
+  #endFailedBatch(cause: unknown): void {
+    if (this.#broken || !this.#connection.inTransaction) return;
+    try {
+      this.#connection.exec("ROLLBACK");
+    } catch (error) {
+      const failure = this.#failure(error, "ROLLBACK");
+      if (/no transaction is active/.test(failure.message)) return;
+      this.#logger.error("rollback failed after a failed batch", {
+        url: this.url,
+        error: failure,
+        cause: mapSqliteError(cause),
+      });
+    }
+  }
+
   #rollback(cause: unknown): void {
     // A served connection that lost the server has no transaction left to roll back: the
     // server drops it with the stream, and the connection is replaced at its next use.
@@ -314,4 +355,16 @@ export class LibsqlDatabase implements Database {
       });
     }
   }
+}
+
+/** The statements as one `BEGIN IMMEDIATE … COMMIT` text, or undefined when one cannot be inlined. */
+function servedBatch(statements: readonly Write[]): string | undefined {
+  const parts = ["BEGIN IMMEDIATE"];
+  for (const statement of statements) {
+    const inlined = inlineParameters(statement.sql, parameters(statement.params));
+    if (inlined === undefined) return undefined;
+    parts.push(inlined);
+  }
+  parts.push("COMMIT");
+  return parts.join(";\n");
 }

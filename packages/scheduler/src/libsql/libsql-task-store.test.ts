@@ -350,7 +350,7 @@ describe("a write the database could not take", () => {
     const database = new Proxy(real, {
       get(target, property) {
         if (property === "served") return served;
-        if (property === "transaction" && state.busy) {
+        if ((property === "transaction" || property === "batch") && state.busy) {
           return () => {
             throw new KernelError(DatabaseErrorCode.busy, "database: the write lock went to another node");
           };

@@ -5,7 +5,7 @@
  * and the stores run whole group commits as synchronous transactions, embedded or served.
  *
  * Every statement goes through `#statement` and `parameters`: the SQL text is prepared once
- * and cached (least recently used first out; a served connection prepares afresh, see
+ * and cached (least recently used first out; a served connection's per transaction state, see
  * `#statement`), and parameters always reach libsql as an array.
  */
 
@@ -21,6 +21,9 @@ type Connection = InstanceType<typeof Libsql>;
 type Statement = ReturnType<Connection["prepare"]>;
 
 /** How many prepared statements a connection keeps; dynamic SQL (filters) must not grow it without bound. */
+/** The cache key's prefix for a served statement prepared inside a transaction (see `#statement`). */
+const IN_TRANSACTION = "\u0000transaction\u0000";
+
 const STATEMENT_CACHE_SIZE = 256;
 
 /**
@@ -287,22 +290,17 @@ export class LibsqlDatabase implements Database {
   #statement(sql: string): Statement {
     this.#assertOpen();
     const connection = this.#usable();
-    // A served connection prepares every statement afresh: the driver's remote statement keeps
-    // the transaction state of the moment it was prepared, so one prepared outside a
-    // transaction and run inside one ends that transaction on the server (its writes are lost
-    // and COMMIT finds no transaction). Preparing costs under a millisecond against sqld.
-    if (this.served) {
-      try {
-        return connection.prepare(sql);
-      } catch (error) {
-        throw this.#failure(error, sql);
-      }
-    }
-    let statement = this.#statements.get(sql);
+    // A served connection's statement keeps the transaction state of the moment it was
+    // prepared: the driver's remote statement prepared outside a transaction closes its stream
+    // after each run, and run inside one would end that transaction on the server (its writes
+    // lost, COMMIT finding no transaction). So it is cached per state; preparing it is a
+    // round trip to sqld.
+    const key = this.served && connection.inTransaction ? `${IN_TRANSACTION}${sql}` : sql;
+    let statement = this.#statements.get(key);
     if (statement !== undefined) {
       // Most recently used last: the oldest entry is the one evicted.
-      this.#statements.delete(sql);
-      this.#statements.set(sql, statement);
+      this.#statements.delete(key);
+      this.#statements.set(key, statement);
       return statement;
     }
     try {
@@ -310,7 +308,7 @@ export class LibsqlDatabase implements Database {
     } catch (error) {
       throw this.#failure(error, sql);
     }
-    this.#statements.set(sql, statement);
+    this.#statements.set(key, statement);
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next().value;
       if (oldest !== undefined) this.#statements.delete(oldest);

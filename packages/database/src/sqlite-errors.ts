@@ -78,6 +78,10 @@ function codeFor(sqliteCode: string | undefined, error: unknown, message: string
     switch (base) {
       case "SQLITE_BUSY":
       case "SQLITE_LOCKED":
+      // sqld interrupts a connection whose streamed result the client stopped reading, and the
+      // interruption can land on the connection's next statement: SQLite undoes an interrupted
+      // write with its whole transaction, so nothing of it was written.
+      case "SQLITE_INTERRUPT":
         return DatabaseErrorCode.busy;
       case "SQLITE_FULL":
         return DatabaseErrorCode.full;
@@ -123,6 +127,11 @@ export function mapSqliteError(error: unknown, statement?: string): KernelError 
  * expired the stream after some idle seconds (`STREAM_EXPIRED`). Nothing of the request ran,
  * so it may be tried once more on a fresh connection.
  */
+/** sqld interrupted the statement (see `codeFor`): outside a transaction it did nothing, and may run again. */
+export function isInterrupted(error: KernelError): boolean {
+  return error.code === DatabaseErrorCode.busy && error.details?.sqliteCode === "SQLITE_INTERRUPT";
+}
+
 export function isStreamLost(error: KernelError): boolean {
   return error.code === DatabaseErrorCode.unavailable && /invalid baton|STREAM_EXPIRED/i.test(error.message);
 }

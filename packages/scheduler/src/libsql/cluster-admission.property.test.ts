@@ -1,6 +1,7 @@
 // Random sequences of enqueues, admissions at advancing times and finishes against `admitNext`
 // on a real libsql file, compared step by step with a model written in plain code: the order
-// (highest priority, then oldest, then first queued), the global cap, the profile caps and
+// (the scheduler's: `enqueuedAt − rank × agingMs`, then first queued; without aging highest
+// priority, then oldest, then first queued), the global cap, the profile caps and
 // one `TokenBucket` (the scheduler's own, in memory) per rate key. Every admission must pick
 // exactly the task the model picks — so a task held back by its profile or its bucket never
 // holds back the ones behind it — and the stored bucket must hold what the model's holds.
@@ -73,6 +74,9 @@ describe("admitNext against a model", () => {
           p2: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
           ratePerMinute: fc.integer({ min: 1, max: 4 }),
           k2: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+          // Tasks are queued at times 0–20: an aging of 1–8 lets old tasks overtake newer ones of
+          // a higher priority; none keeps the plain priority order.
+          agingMs: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
         }),
         fc.array(op, { minLength: 1, maxLength: 80 }),
         async (limits, ops) => {
@@ -84,7 +88,13 @@ describe("admitNext against a model", () => {
           if (limits.k2 !== undefined) rates.k2 = limits.k2;
           const profileCaps: Record<string, number> = { p1: limits.p1 };
           if (limits.p2 !== undefined) profileCaps.p2 = limits.p2;
-          const options = { maxConcurrent: limits.maxConcurrent, profileCaps, ratePerMinute: limits.ratePerMinute };
+          const agingMs = limits.agingMs ?? Number.POSITIVE_INFINITY;
+          const options = {
+            maxConcurrent: limits.maxConcurrent,
+            profileCaps,
+            ratePerMinute: limits.ratePerMinute,
+            agingMs,
+          };
 
           const queued: ModelTask[] = [];
           const running: ModelTask[] = [];
@@ -114,10 +124,16 @@ describe("admitNext against a model", () => {
             running.push(task);
             return task;
           };
+          /** The queued tasks in the scheduler's order. */
+          const ordered = () =>
+            [...queued].sort((a, b) =>
+              Number.isFinite(agingMs)
+                ? a.enqueuedAt - a.rank * agingMs - (b.enqueuedAt - b.rank * agingMs) || a.seq - b.seq
+                : b.rank - a.rank || a.enqueuedAt - b.enqueuedAt || a.seq - b.seq,
+            );
           /** The model's admission: the first task in order that every limit lets through. */
           const modelAdmit = (now: number): ModelTask | undefined => {
-            const order = [...queued].sort((a, b) => b.rank - a.rank || a.enqueuedAt - b.enqueuedAt || a.seq - b.seq);
-            const task = order.find((one) => allowed(one, now));
+            const task = ordered().find((one) => allowed(one, now));
             return task === undefined ? undefined : start(task, now);
           };
 
@@ -170,6 +186,10 @@ describe("admitNext against a model", () => {
                   limit: step.limit,
                 });
                 expect(admitted.length).toBeLessThanOrEqual(step.limit);
+                // In the model's order, as returned.
+                const order = ordered().map((task) => task.id);
+                const positions = admitted.map(({ id }) => order.indexOf(id));
+                expect(positions).toEqual([...positions].sort((a, b) => a - b));
                 expect(admitted[0]?.id).toBe(modelAdmit(now)?.id);
                 for (const { id } of admitted.slice(1)) {
                   const task = queued.find((one) => one.id === id);

@@ -98,6 +98,29 @@ describe("admitNext", () => {
     database.close();
   });
 
+  it("ages: a task waiting agingMs longer counts one priority higher, as in the scheduler", async () => {
+    const database = await queueWith(fileUrl(), [
+      { id: "normal-new", enqueuedAt: 100_000 },
+      { id: "low-oldest", priority: "low", enqueuedAt: 0 },
+      { id: "high-new", priority: "high", enqueuedAt: 100_000 },
+      { id: "low-old", priority: "low", enqueuedAt: 50_000 },
+    ]);
+    const take = (agingMs?: number) =>
+      admitNext(database, { node: "a", maxConcurrent: 9, now: 200_000, leaseMs: 1e9, ...(agingMs && { agingMs }) })?.id;
+    // Keys (enqueued + class × 60 s): high-new 160 s, low-oldest 180 s, normal-new 220 s, low-old 230 s.
+    expect([take(), take(), take(), take()]).toEqual(["high-new", "low-oldest", "normal-new", "low-old"]);
+    database.close();
+    const plain = await queueWith(fileUrl(), [
+      { id: "low-oldest", priority: "low", enqueuedAt: 0 },
+      { id: "normal-new", enqueuedAt: 100_000 },
+    ]);
+    const takePlain = () =>
+      admitNext(plain, { node: "a", maxConcurrent: 9, now: 200_000, leaseMs: 1e9, agingMs: Number.POSITIVE_INFINITY })
+        ?.id;
+    expect([takePlain(), takePlain()]).toEqual(["normal-new", "low-oldest"]);
+    plain.close();
+  });
+
   it("stops counting an expired lease, and reclaim puts its task back in the queue for another node", async () => {
     const database = await queueWith(fileUrl(), [{ id: "t1" }, { id: "t2" }]);
     expect(admitNext(database, { node: "dead", maxConcurrent: 1, now: 100, leaseMs: 50 })).toEqual({
@@ -262,7 +285,7 @@ describe("admitNext with profile caps and rate buckets", () => {
     database.close();
   });
 
-  it("refuses caps and rates that are not positive with SCHEDULER_LIMIT_INVALID, before touching the queue", async () => {
+  it("refuses caps, rates and aging that are not positive with SCHEDULER_LIMIT_INVALID, before touching the queue", async () => {
     const database = await queueWith(fileUrl(), [{ id: "t1", profile: "p" }]);
     const base = { node: "a", maxConcurrent: 1, now: 0, leaseMs: 50 };
     for (const options of [
@@ -271,6 +294,7 @@ describe("admitNext with profile caps and rate buckets", () => {
       { ...base, ratePerMinute: 0 },
       { ...base, rateLimits: { default: Number.NaN } },
       { ...base, maxConcurrent: 0 },
+      { ...base, agingMs: -1 },
     ]) {
       expect(() => admitNext(database, options)).toThrow(expect.objectContaining({ code: "SCHEDULER_LIMIT_INVALID" }));
     }
@@ -403,8 +427,11 @@ describe("profile caps and rate buckets across node processes on one sqld", () =
         END;
       `);
         const limits = { profileCaps: { capped: 2, wide: 3 } };
+        // Each node holds up to three tasks, one more than the capped profile's cap: a node that
+        // holds both capped tasks it may run asks again however the nodes interleave, and must then
+        // be given a task of the other profile while capped ones are still queued.
         const nodes = await Promise.all(
-          ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 2, limits, mode)),
+          ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 3, limits, mode)),
         );
         const admissions = database.all<{
           profile: string;

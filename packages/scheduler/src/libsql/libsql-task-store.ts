@@ -141,10 +141,10 @@ export const SCHEDULER_MIGRATIONS: MigrationSet = {
       `,
     },
     {
-      // Cluster admission reads the queue in its order (priority, then time queued, then
+      // Cluster admission reads each priority's queue in its order (time queued, then
       // submission) through this index and stops at the first admissible task, instead of
       // sorting every queued task on every admission. The expression must stay identical to
-      // ADMIT's ORDER BY in cluster-admission.ts.
+      // `CLASS` in cluster-admission.ts.
       version: 5,
       sql: `
         CREATE INDEX scheduler_tasks_admission_order ON scheduler_tasks (status,

@@ -171,6 +171,8 @@ describe("a failed step's message", () => {
   it("gets the code of the SQLite error it names (the driver drops the code of a batch step)", () => {
     const code = (text: string) => mapSqliteError(new Error(`Hrana(Api("SQLite error: ${text}"))`)).code;
     expect(code("database is locked")).toBe("DATABASE_BUSY");
+    // sqld interrupted the step: nothing of the batch stays, and it may be sent again.
+    expect(code("interrupted")).toBe("DATABASE_BUSY");
     expect(code("UNIQUE constraint failed: t.a")).toBe("DATABASE_CONSTRAINT");
     expect(code("NOT NULL constraint failed: t.b")).toBe("DATABASE_CONSTRAINT");
     expect(code("database or disk is full")).toBe("DATABASE_FULL");

@@ -26,6 +26,7 @@ function sqliteCodeOf(error: unknown, message: string): string | undefined {
 const STEP_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^database is locked/, "SQLITE_BUSY"],
   [/^database table is locked/, "SQLITE_LOCKED"],
+  [/^interrupted/, "SQLITE_INTERRUPT"],
   [/constraint failed/, "SQLITE_CONSTRAINT"],
   [/^database or disk is full/, "SQLITE_FULL"],
   [/^attempt to write a readonly database/, "SQLITE_READONLY"],

@@ -223,7 +223,16 @@ export class ClusterNode {
       for (let taken = 0; taken < maxConcurrent; ) {
         const limit = maxConcurrent - taken;
         const tasks = admitBatch(database, { ...limits, node: id, maxConcurrent, now: clock.now(), leaseMs, limit });
-        for (const task of tasks) this.#take(task);
+        for (const task of tasks) {
+          try {
+            this.#take(task);
+          } catch (error) {
+            // Leased to this node but not taken: the next heartbeat's repair hands it on
+            // (`#repair`), and the batch's other tasks are still taken.
+            this.#outage = true;
+            logger.warn("taking an admitted run failed; the next heartbeat hands it on", { taskId: task.id, error });
+          }
+        }
         taken += tasks.length;
         if (tasks.length === 0 || !again) break;
       }

@@ -1,13 +1,15 @@
 /**
  * One cluster node against a real libsql file standing in for the shared database (the
- * statements are the same on sqld), on a ManualClock: a local run starts only once `admitNext`
+ * statements are the same on sqld), on a ManualClock: a local run starts only once `admitBatch`
  * granted it under the global cap (other nodes' leases count); a run another node took over is
  * stopped at the next heartbeat (interrupted: no end recorded), and every run stops by itself
  * when heartbeats fail until a third of its lease is left; a task of a dead node is adopted and continued through
  * `resume`; one out of attempts is concluded instead; a profile's cap counts the other nodes'
  * runs and the provider's rate bucket is the database's; after the database was out of reach, a
  * run that stopped without an end is handed back and continued, one the journal ended is
- * finished as it ended, and a run queued here that another node took meanwhile is given up.
+ * finished as it ended, and a run queued here that another node took meanwhile is given up; a
+ * run of a batch that could not be taken is handed on at the next heartbeat while the batch's
+ * others run.
  */
 
 import { mkdtempSync } from "node:fs";
@@ -425,6 +427,34 @@ describe("ClusterNode", () => {
     expect(concluded).toEqual(["worn-out"]);
     await node.leave();
     expect(statusOf(database, "worn-out")).toMatchObject({ status: "failed", attempts: 3 });
+  });
+
+  it("takes the rest of a batch when taking one of its runs fails, and hands that one on at the next heartbeat", async () => {
+    const { database, clock, scheduler, node, store, resumed } = await startNode({ maxConcurrent: 2 });
+    database.run(
+      `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner)
+       VALUES ('first', 'normal', 'default', 0, 0, 'queued', 1, 'dead'),
+              ('second', 'normal', 'default', 0, 1, 'queued', 1, 'dead')`,
+    );
+    // Reading the first adopted task back fails once.
+    const read = store.get.bind(store);
+    let failures = 1;
+    store.get = (id) => {
+      if (id === "first" && failures-- > 0) throw new KernelError(DatabaseErrorCode.failed, "database: a read failed");
+      return read(id);
+    };
+    node.start();
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => lease.taskId)).toEqual(["second"]);
+    expect(statusOf(database, "first")).toMatchObject({ status: "running", lease_owner: "a" });
+    // The heartbeat finds it held but not run here, hands it back, and admission takes it again.
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    await scheduler.drain({ timeoutMs: 0 });
+    expect(resumed.map((lease) => lease.taskId)).toEqual(["second", "first"]);
+    expect(statusOf(database, "first")).toMatchObject({ status: "completed" });
   });
 
   it("ends a dead node's task as its journal ended the run, instead of resuming a finished run", async () => {

@@ -6,14 +6,14 @@
  * Every node accepts runs into the shared durable queue as before (the run and its task are
  * written in one group commit, the task marked as this node's). The local `Scheduler` keeps
  * its synchronous admission; in a cluster it also asks `allows(task)` through its `canAdmit`
- * hook, and a task is allowed only once this node took it through `admitNext`, the one write
+ * hook, and a task is allowed only once this node took it through `admitBatch`, the one write
  * transaction that admits under the cluster's limits: the global `max_concurrent`, each
  * profile's `max_concurrent` (counted over the runs of every node) and the rate bucket of the
  * run's provider (`rate_per_min`, one bucket per provider in the database, shared by every
  * node). Admission runs on a poll (other nodes' runs end without telling this one), when a
  * local task is queued, and when a local task ends.
  *
- * `admitNext` hands a node its own queued tasks, and tasks nobody holds: those of a node whose
+ * `admitBatch` hands a node its own queued tasks, and tasks nobody holds: those of a node whose
  * registration expired and those reclaimed from expired leases. A task this scheduler does not
  * hold is adopted (`Scheduler.adopt`) and continued from the run journal
  * (`runtime.runs.resume`), like a restart's recovery, until `max_resumes` is used up.
@@ -58,7 +58,8 @@ import { type Lease, type Scheduler, SchedulerErrorCode, type StoredTask, type T
 import {
   type AdmitNextOptions,
   type AdmittedTask,
-  admitNext,
+  admitBatch,
+  batchMayLeaveTasks,
   type ClusterNodeRow,
   finishAdmitted,
   heartbeatNode,
@@ -115,7 +116,7 @@ export interface ClusterNodeView {
 
 export class ClusterNode {
   readonly #options: ClusterNodeOptions;
-  /** Tasks this node took through `admitNext` that its scheduler has not admitted yet. */
+  /** Tasks this node took through `admitBatch` that its scheduler has not admitted yet. */
   readonly #granted = new Set<string>();
   readonly #work = new Set<Promise<unknown>>();
   readonly #unsubscribe: Array<() => void> = [];
@@ -230,7 +231,7 @@ export class ClusterNode {
     }, 0);
   }
 
-  /** Takes tasks through `admitNext` while the cluster has room and the queue has work for this node. */
+  /** Takes tasks through `admitBatch` while the cluster has room and the queue has work for this node. */
   #admit(): void {
     if (!this.#admitting) return;
     const { database, taskStore, id, maxConcurrent, leaseMs, clock, logger } = this.#options;
@@ -238,10 +239,25 @@ export class ClusterNode {
       // Tasks queued on this node in the last few ms are in the group commit's buffer: commit them.
       this.#own(taskStore.flush());
       const limits = this.#options.limits();
-      for (let taken = 0; taken < maxConcurrent; taken++) {
-        const task = admitNext(database, { ...limits, node: id, maxConcurrent, now: clock.now(), leaseMs });
-        if (task === undefined) break;
-        this.#take(task);
+      // One statement admits as many as the cluster's limits allow. Under profile caps or rate
+      // limits a batch may leave a task that could run behind one held back (`admitBatch`): ask
+      // again until a batch admits nothing.
+      const again = batchMayLeaveTasks(limits);
+      for (let taken = 0; taken < maxConcurrent; ) {
+        const limit = maxConcurrent - taken;
+        const tasks = admitBatch(database, { ...limits, node: id, maxConcurrent, now: clock.now(), leaseMs, limit });
+        for (const task of tasks) {
+          try {
+            this.#take(task);
+          } catch (error) {
+            // Leased to this node but not taken: the next heartbeat's repair hands it on
+            // (`#repair`), and the batch's other tasks are still taken.
+            this.#outage = true;
+            logger.warn("taking an admitted run failed; the next heartbeat hands it on", { taskId: task.id, error });
+          }
+        }
+        taken += tasks.length;
+        if (tasks.length === 0 || !again) break;
       }
     } catch (error) {
       this.#noteOutage(error);
@@ -295,7 +311,7 @@ export class ClusterNode {
     }
     logger.info("took over a run of another node", { taskId: task.id, node: id, attempt: task.attempts });
     this.#granted.add(task.id);
-    // `adopt` counts the admissions before this one; admitNext already counted this one.
+    // `adopt` counts the admissions before this one; admitBatch already counted this one.
     scheduler.adopt({ ...stored, attempts: task.attempts - 1 }, (_record, _signal, lease) =>
       this.#options.resume(lease),
     );

@@ -34,7 +34,7 @@ export const DatabaseErrorCode = defineErrorCodes("@oxios/database", {
     code: "DATABASE_BUSY",
     kind: "unavailable",
     description:
-      "Another connection held the lock for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`), or sqld gave a transaction's write lock to another connection after its transaction timeout; nothing of the statement or transaction was written.",
+      "Another connection held the lock for longer than the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`), sqld gave a transaction's write lock to another connection after its transaction timeout, or sqld interrupted the statement (`SQLITE_INTERRUPT`); nothing of the statement or transaction was written.",
   },
   full: {
     code: "DATABASE_FULL",

@@ -5,22 +5,25 @@
  * and the stores run whole group commits as synchronous transactions, embedded or served.
  *
  * Every statement goes through `#statement` and `parameters`: the SQL text is prepared once
- * and cached (least recently used first out; a served connection prepares afresh, see
+ * and cached (least recently used first out; a served connection's per transaction state, see
  * `#statement`), and parameters always reach libsql as an array.
  */
 
 import { KernelError, type Logger } from "@oxios/core";
 import type Libsql from "libsql";
-import type { Database, Row, RunResult, SqlValue } from "./database.ts";
+import type { Database, Row, RunResult, SqlValue, Statement as Write } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
+import { inlineParameters } from "./sql-literals.ts";
 import { splitStatements } from "./sql-statements.ts";
-import { isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
+import { isInterrupted, isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 
 type Connection = InstanceType<typeof Libsql>;
 type Statement = ReturnType<Connection["prepare"]>;
 
 /** How many prepared statements a connection keeps; dynamic SQL (filters) must not grow it without bound. */
 const STATEMENT_CACHE_SIZE = 256;
+/** How many times a statement sqld interrupted (`SQLITE_INTERRUPT`, see `codeFor`) is tried again where that is safe. */
+const INTERRUPTED_ATTEMPTS = 3;
 
 /**
  * The one place parameters are handed to libsql. libsql aborts the process (a Rust panic,
@@ -60,6 +63,12 @@ export class LibsqlDatabase implements Database {
   #broken = false;
   /** A `transaction` body is running (its statements must not switch connections). */
   #inBody = false;
+  /**
+   * The running body's transaction is gone: a statement of it failed busy (lock lost,
+   * interrupted) or unavailable, and the server rolled the transaction back. Later statements
+   * of the body would run on their own, outside it; they fail with this instead.
+   */
+  #lost: KernelError | undefined;
 
   /** Takes over an open connection; `openDatabase` is the way in. */
   constructor(connection: Connection, options: LibsqlDatabaseOptions) {
@@ -83,6 +92,12 @@ export class LibsqlDatabase implements Database {
   }
 
   get<T = Row>(sql: string, params?: readonly SqlValue[]): T | undefined {
+    // A served statement's rows arrive as a stream (Hrana's cursor). The driver's `get` stops
+    // reading after the first row and drops the rest; sqld then interrupts the statement if it
+    // is still running, and SQLite rolls an interrupted write back with its whole transaction,
+    // while the caller already holds the first row (an `UPDATE … RETURNING` it takes as done).
+    // Reading every row lets the statement finish first.
+    if (this.served) return this.all<T>(sql, params)[0];
     const row = this.#execute(
       sql,
       (statement) => statement.get(parameters(params)) as (Row & { _metadata?: unknown }) | undefined,
@@ -116,6 +131,7 @@ export class LibsqlDatabase implements Database {
     this.exec("BEGIN IMMEDIATE");
     let result: T;
     this.#inBody = true;
+    this.#lost = undefined;
     try {
       result = body();
     } catch (error) {
@@ -124,6 +140,12 @@ export class LibsqlDatabase implements Database {
       throw error;
     } finally {
       this.#inBody = false;
+    }
+    const lost = this.#lost;
+    if (lost !== undefined) {
+      // The body caught its statement's failure and returned: the transaction is gone all the same.
+      this.#rollback(lost);
+      throw lost;
     }
     if (result instanceof Promise) {
       // The promise's own outcome still reaches whoever holds it; only the writes are undone.
@@ -142,6 +164,26 @@ export class LibsqlDatabase implements Database {
       throw failure;
     }
     return result;
+  }
+
+  batch(statements: readonly Write[]): void {
+    this.#assertOpen();
+    if (statements.length === 0) return;
+    const text = this.served && !this.#inBody && !this.#usable().inTransaction ? servedBatch(statements) : undefined;
+    if (text === undefined) {
+      this.transaction(() => {
+        for (const statement of statements) this.run(statement.sql, statement.params);
+      });
+      return;
+    }
+    // One request: the driver sends the statements as one Hrana batch, each step run only when
+    // the one before it succeeded, so a failed step leaves COMMIT unrun.
+    try {
+      this.#attempt((statements[0] as Write).sql, () => this.#usable().exec(text));
+    } catch (error) {
+      this.#endFailedBatch(error);
+      throw error;
+    }
   }
 
   loadExtension(path: string): void {
@@ -252,12 +294,27 @@ export class LibsqlDatabase implements Database {
    * few idle seconds (sqld's `STREAM_EXPIRED`). Nothing of the first attempt ran.
    */
   #attempt<T>(sql: string, work: () => T): T {
+    if (this.#inBody && this.#lost !== undefined) {
+      throw new KernelError(
+        this.#lost.code,
+        `database: this transaction was lost at an earlier statement; nothing of it is committed (${this.#lost.message})`,
+        { cause: this.#lost, details: { statement: sql.slice(0, 200) } },
+      );
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         return work();
       } catch (error) {
         const failure = this.#failure(error, sql);
+        if (
+          this.#inBody &&
+          (failure.code === DatabaseErrorCode.busy || failure.code === DatabaseErrorCode.unavailable)
+        ) {
+          this.#lost = failure;
+        }
         if (attempt === 0 && !this.#inBody && this.#broken && isStreamLost(failure)) continue;
+        // Interrupted outside a transaction body, the statement did nothing: it runs again.
+        if (attempt < INTERRUPTED_ATTEMPTS && !this.#inBody && isInterrupted(failure)) continue;
         throw failure;
       }
     }
@@ -266,35 +323,71 @@ export class LibsqlDatabase implements Database {
   #statement(sql: string): Statement {
     this.#assertOpen();
     const connection = this.#usable();
-    // A served connection prepares every statement afresh: the driver's remote statement keeps
-    // the transaction state of the moment it was prepared, so one prepared outside a
-    // transaction and run inside one ends that transaction on the server (its writes are lost
-    // and COMMIT finds no transaction). Preparing costs under a millisecond against sqld.
-    if (this.served) {
-      try {
-        return connection.prepare(sql);
-      } catch (error) {
-        throw this.#failure(error, sql);
-      }
-    }
-    let statement = this.#statements.get(sql);
+    // The driver's served statement keeps the transaction state of the moment it was prepared:
+    // one prepared outside a transaction closes the server's stream after it runs, which inside
+    // a transaction would end that transaction (its writes lost, COMMIT finding none). So a
+    // served connection caches a statement per state.
+    const key = this.served && connection.inTransaction ? `\u0000${sql}` : sql;
+    let statement = this.#statements.get(key);
     if (statement !== undefined) {
       // Most recently used last: the oldest entry is the one evicted.
-      this.#statements.delete(sql);
-      this.#statements.set(sql, statement);
+      this.#statements.delete(key);
+      this.#statements.set(key, statement);
       return statement;
     }
-    try {
-      statement = connection.prepare(sql);
-    } catch (error) {
-      throw this.#failure(error, sql);
-    }
-    this.#statements.set(sql, statement);
+    statement = this.#prepare(connection, sql);
+    this.#statements.set(key, statement);
     if (this.#statements.size > STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next().value;
       if (oldest !== undefined) this.#statements.delete(oldest);
     }
     return statement;
+  }
+
+  /**
+   * After a failed batch the server has dropped its transaction (the request closed its stream),
+   * but the driver still counts one open on the connection; a ROLLBACK, which the server
+   * answers with "no transaction is active", brings the driver back in line.
+   */
+  #endFailedBatch(cause: unknown): void {
+    if (this.#broken || !this.#connection.inTransaction) return;
+    try {
+      this.#connection.exec("ROLLBACK");
+    } catch (error) {
+      const failure = this.#failure(error, "ROLLBACK");
+      if (/no transaction is active/.test(failure.message)) return;
+      this.#logger.error("rollback failed after a failed batch", {
+        url: this.url,
+        error: failure,
+        cause: mapSqliteError(cause),
+      });
+    }
+  }
+
+  /**
+   * Prepares `sql`. sqld answers a served prepare itself (the driver asks it to describe the
+   * statement), and it interrupts a connection's work, a prepare among it, once the driver
+   * stopped reading a streamed result before its end, until the connection runs its next
+   * statement: then one trivial statement runs, and the prepare (which runs nothing) is tried
+   * again, inside a transaction too.
+   */
+  #prepare(connection: Connection, sql: string): Statement {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return connection.prepare(sql);
+      } catch (error) {
+        const failure = this.#failure(error, sql);
+        if (!this.served || attempt >= INTERRUPTED_ATTEMPTS || !isInterrupted(failure)) throw failure;
+        try {
+          connection.exec("SELECT 1");
+        } catch (cleared) {
+          this.#logger.debug("a statement to clear sqld's interruption failed", {
+            url: this.url,
+            error: this.#failure(cleared, "SELECT 1"),
+          });
+        }
+      }
+    }
   }
 
   #rollback(cause: unknown): void {
@@ -314,4 +407,16 @@ export class LibsqlDatabase implements Database {
       });
     }
   }
+}
+
+/** The statements as one `BEGIN IMMEDIATE … COMMIT` text, or undefined when one cannot be inlined. */
+function servedBatch(statements: readonly Write[]): string | undefined {
+  const parts = ["BEGIN IMMEDIATE"];
+  for (const statement of statements) {
+    const inlined = inlineParameters(statement.sql, parameters(statement.params));
+    if (inlined === undefined) return undefined;
+    parts.push(inlined);
+  }
+  parts.push("COMMIT");
+  return parts.join(";\n");
 }

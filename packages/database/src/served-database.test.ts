@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrations.ts";
 import { openDatabase } from "./open-database.ts";
-import { isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
+import { isInterrupted, isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 import { acquireDatabase } from "./store-database.ts";
 
 const NOTES = {
@@ -150,6 +150,17 @@ describe("openDatabase on a served URL (sqld)", () => {
     });
   });
 
+  it("reads sqld's interruption as DATABASE_BUSY, to be tried again: nothing of it was written", () => {
+    const interrupted = mapSqliteError(
+      new Error('Hrana(StreamError(Error { message: "SQLite error: interrupted", code: "SQLITE_INTERRUPT" }))'),
+    );
+    expect(interrupted.code).toBe("DATABASE_BUSY");
+    expect(isInterrupted(interrupted)).toBe(true);
+    expect(isInterrupted(mapSqliteError(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" })))).toBe(
+      false,
+    );
+  });
+
   it("reads sqld's lost-stream answers as DATABASE_UNAVAILABLE", () => {
     for (const message of [
       'Hrana(Api("status=400 Bad Request, body={\\"message\\":\\"The stream has expired due to inactivity\\",\\"code\\":\\"STREAM_EXPIRED\\"}"))',
@@ -186,6 +197,33 @@ describe("openDatabase on a served URL (sqld)", () => {
         n: 0,
       });
       expect(other.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["took the lock"])).toEqual({ n: 1 });
+    } finally {
+      other.close();
+    }
+  });
+
+  it("fails every later statement of a body whose transaction sqld took away, even when the body catches the first failure", async () => {
+    const other = await openDatabase({ url: server.url });
+    try {
+      const failures: (string | undefined)[] = [];
+      const failure = codeOf(() =>
+        database.transaction(() => {
+          database.run("INSERT INTO notes_items (body) VALUES (?)", ["stolen first"]);
+          other.run("INSERT INTO notes_items (body) VALUES (?)", ["stole the lock"]);
+          // sqld rolled the transaction back: these would otherwise run on their own and stay.
+          failures.push(codeOf(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["stolen second"])));
+          failures.push(codeOf(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["stolen third"])));
+        }),
+      );
+      expect(failures).toEqual(["DATABASE_BUSY", "DATABASE_BUSY"]);
+      expect(failure).toBe("DATABASE_BUSY");
+      expect(database.inTransaction).toBe(false);
+      expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body LIKE 'stolen %'")).toEqual({ n: 0 });
+      // The handle goes on: the next transaction commits.
+      database.transaction(() => database.run("INSERT INTO notes_items (body) VALUES (?)", ["after the theft"]));
+      expect(database.get("SELECT count(*) AS n FROM notes_items WHERE body = ?", ["after the theft"])).toEqual({
+        n: 1,
+      });
     } finally {
       other.close();
     }
@@ -261,6 +299,39 @@ describe("a statement run outside and then inside a transaction on a served data
         }),
       ).toThrow("the body fails");
       expect(database.all("SELECT a FROM t ORDER BY a")).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+    } finally {
+      database.close();
+      await server.close();
+    }
+  });
+});
+
+describe("a served transaction whose body reads one row of a longer result", () => {
+  it("stays one transaction: the rest of the result is read, so sqld never interrupts the statement and rolls the transaction back", async () => {
+    const server = await startSqld();
+    const database = await openDatabase({ url: server.url });
+    try {
+      database.exec("CREATE TABLE rows_t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)");
+      database.exec("CREATE TABLE marks (name TEXT PRIMARY KEY)");
+      database.run(
+        "WITH RECURSIVE n (id) AS (SELECT 0 UNION ALL SELECT id + 1 FROM n WHERE id < 4999) INSERT INTO rows_t (id, v) SELECT id, 0 FROM n",
+      );
+      // `get` takes the first of 5,000 returned rows. Had the driver dropped the rest of the
+      // streamed result (the HTTP body), sqld would interrupt the UPDATE still running and
+      // roll the whole transaction back; the second mark would then commit on its own, and
+      // the COMMIT find no transaction.
+      for (let round = 0; round < 10; round++) {
+        database.transaction(() => {
+          database.run("INSERT INTO marks (name) VALUES (?)", [`before-${round}`]);
+          const first = database.get<{ id: number }>("UPDATE rows_t SET v = v + 1 RETURNING id");
+          expect(first).toBeDefined();
+          database.run("INSERT INTO marks (name) VALUES (?)", [`after-${round}`]);
+        });
+      }
+      // Outside a transaction the interrupted UPDATE would be undone while its first row came back.
+      expect(database.get("UPDATE rows_t SET v = v + 1 RETURNING id")).toBeDefined();
+      expect(database.get("SELECT count(*) AS n FROM marks")).toEqual({ n: 20 });
+      expect(database.get("SELECT min(v) AS low, max(v) AS high FROM rows_t")).toEqual({ low: 11, high: 11 });
     } finally {
       database.close();
       await server.close();

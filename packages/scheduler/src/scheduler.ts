@@ -497,7 +497,7 @@ export class Scheduler {
       attempts: 0,
     });
     // The store validates the payload synchronously: a task it cannot keep is never queued.
-    this.#store?.write({ kind: "queued", task: this.#stored(entry) });
+    this.#store?.write({ kind: "queued", task: this.#stored(entry), ...(id === undefined ? { ownId: true } : {}) });
     this.#counters.submitted++;
     return this.#enqueue(entry, true);
   }

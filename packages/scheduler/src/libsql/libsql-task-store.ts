@@ -141,10 +141,10 @@ export const SCHEDULER_MIGRATIONS: MigrationSet = {
       `,
     },
     {
-      // Cluster admission reads the queue in its order (priority, then time queued, then
+      // Cluster admission reads each priority's queue in its order (time queued, then
       // submission) through this index and stops at the first admissible task, instead of
       // sorting every queued task on every admission. The expression must stay identical to
-      // ADMIT_NEXT's ORDER BY in cluster-admission.ts.
+      // `CLASS` in cluster-admission.ts.
       version: 5,
       sql: `
         CREATE INDEX scheduler_tasks_admission_order ON scheduler_tasks (status,
@@ -433,9 +433,11 @@ export class LibsqlTaskStore implements TaskStore {
             );
           }
         }
+        // An id the scheduler made itself is in no stored row (`ownId`): no point read for it.
         if (
           this.#pendingIds.has(task.id) ||
-          this.#database.get("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?", [task.id]) !== undefined
+          (change.ownId !== true &&
+            this.#database.get("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?", [task.id]) !== undefined)
         ) {
           throw new KernelError(SchedulerErrorCode.taskDuplicate, `task ${task.id} already exists in the store`, {
             details: { taskId: task.id },

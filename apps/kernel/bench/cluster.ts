@@ -4,8 +4,9 @@
 //    unpacked by tooling/scripts/redis.mjs and started here on 127.0.0.1), three worker
 //    processes, the same global concurrency (24). A "no-op task" is a task of the kernel's
 //    durable queue with nothing to run: the queued row written (group commit), the task
-//    admitted through `admitNext` (the one conditional UPDATE under the global cap) and leased
-//    by its node, its body an immediately resolved promise, its completion written. No agent,
+//    admitted through `admitBatch` (one conditional UPDATE fills the node's free slots under the
+//    global cap) and leased by its node, its body an immediately resolved promise, its
+//    completion written. No agent,
 //    no model, no run journal: the queue and its admission alone, like a BullMQ job whose
 //    processor returns at once (goal ≥ 0.5× BullMQ).
 // 2. Nodes (bench/nodes-bench.ts): 600 runs at 200 ms model latency (the fake

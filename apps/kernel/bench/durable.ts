@@ -5,6 +5,10 @@
 // - 1,000 runs at 200 ms model latency with cap 8: wall time against the ideal 1,000 × 200 / 8 ms;
 // - SIGTERM with those runs queued and running: the stop's duration against the drain timeout,
 //   and whether it reported ok (exit code 0).
+// Each kernel is the built `oxios` command (`bin/oxios.mjs` → `dist/`) started as
+// `oxios start --foreground` on plain `node`, as users run it (no TypeScript loader in the
+// measured process; `pnpm build` first, which `turbo run bench` does). OXIOS_BENCH_NODE_FLAGS
+// (space-separated) adds Node/V8 flags to each kernel, to measure one against the default;
 // OXIOS_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each kernel into DIR (`--cpu-prof`).
 import { readFileSync } from "node:fs";
 import { FakeLlmServer } from "@oxios/runtime/testing";
@@ -113,7 +117,13 @@ async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
 }
 
 const profileDir = process.env.OXIOS_BENCH_CPU_PROF;
-const kernelOptions = profileDir === undefined ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] };
+const kernelOptions = {
+  built: true,
+  nodeArgs: [
+    ...(process.env.OXIOS_BENCH_NODE_FLAGS?.split(" ").filter((flag) => flag !== "") ?? []),
+    ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
+  ],
+};
 
 export async function benchDurable(): Promise<BenchCase[]> {
   // 1. Bursts against a zero-latency model.

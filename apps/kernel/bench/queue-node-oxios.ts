@@ -2,8 +2,9 @@
 // without the agent runtime — a `LibsqlTaskStore` on sqld (group commit), a `Scheduler` whose
 // admission hook asks the `ClusterNode`, and the node itself (heartbeat, `admitNext` polls).
 // Each task is a no-op: `scheduler.run(spec, async () => undefined)`. Its life is the one every
-// run's task has — queued row written, admitted through `admitNext` (one conditional UPDATE
-// under the global cap), completed row written — with nothing run in between.
+// run's task has — queued row written, admitted through `admitBatch` (one conditional UPDATE
+// fills the node's free slots under the global cap), completed row written — with nothing run
+// in between.
 // argv: sqld URL, node id, tasks to submit, global concurrency.
 import { createLogger, systemClock } from "@oxios/core";
 import { openDatabase } from "@oxios/database";

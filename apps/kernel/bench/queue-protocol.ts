@@ -5,11 +5,11 @@
 
 /**
  * Tasks a worker submits per turn of the event loop (ours) or per `addBulk` (BullMQ). Each of
- * our chunks is one group commit on sqld: an interactive transaction of one HTTP round trip per
- * statement that holds sqld's write lock throughout. With chunks of 100, on a loaded two-core
- * machine, those transactions held the lock for seconds, the other nodes' `BEGIN IMMEDIATE`
- * failed with SQLITE_BUSY, and a node whose group commit failed refused every later write
- * (the task store keeps the failure): the round stalled. Small chunks keep the transactions short.
+ * our chunks is one group commit on sqld, sent as one request (`Database.batch`). With chunks
+ * of 100, when a group commit was still an interactive transaction of one HTTP round trip per
+ * statement, those transactions held sqld's write lock for seconds on a loaded two-core
+ * machine and the other nodes' `BEGIN IMMEDIATE` failed with SQLITE_BUSY; 10 on both sides
+ * keeps the two contenders' submissions alike.
  */
 export const SUBMIT_CHUNK = 10;
 

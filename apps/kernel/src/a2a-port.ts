@@ -3,13 +3,13 @@
  * (`RunService.start` → `runtime.runGoal`, so it is journalled, admitted by the same
  * scheduler and its tools pass the same gate), `cancel` is `cancelRun` (the run is really
  * aborted, its model request and tools with it), and `events` relays the run's status
- * changes: `running` when the bus says its agent started, then the terminal record.
+ * changes from the run journal, as `GET /api/runs/{taskId}/events` does — so any node of a
+ * cluster streams a run that another node runs.
  */
 
-import { abortError, KernelError, type Logger } from "@oxios/core";
-import type { EventBus, Priority } from "@oxios/event-bus";
+import { abortError, type Logger } from "@oxios/core";
+import type { Priority } from "@oxios/event-bus";
 import type { A2aKernelPort, A2aKernelTaskUpdate, A2aTaskRequest } from "@oxios/tools/a2a";
-import { KernelErrorCode } from "./error-codes.ts";
 import type { RunRecord, RunService } from "./runs.ts";
 
 const PRIORITIES: ReadonlySet<string> = new Set(["low", "normal", "high", "critical"]);
@@ -52,13 +52,10 @@ export function goalOf(request: A2aTaskRequest): string {
 
 export class KernelA2aPort implements A2aKernelPort {
   readonly #runs: RunService;
-  readonly #bus: EventBus;
   readonly #logger: Logger;
-  #listeners = 0;
 
-  constructor(options: { runs: RunService; bus: EventBus; logger: Logger }) {
+  constructor(options: { runs: RunService; logger: Logger }) {
     this.#runs = options.runs;
-    this.#bus = options.bus;
     this.#logger = options.logger;
   }
 
@@ -83,61 +80,36 @@ export class KernelA2aPort implements A2aKernelPort {
     return { cancelled: await this.#runs.cancel(taskId, "cancelled over A2A") };
   }
 
+  /**
+   * The run's status changes, read from the run journal by the relay behind
+   * `GET /api/runs/{taskId}/events` (`RunService.events`): `queued` while it waits, `running`
+   * once it started (its first step, or its record), then its terminal record. The same on
+   * every node of a cluster, whichever node runs the run or took it over.
+   *
+   * Throws: `RUN_NOT_FOUND` when the journal does not hold the run; the signal's abort error
+   * once `signal` aborts before the run ended.
+   */
   async *events(taskId: string, options: { signal?: AbortSignal } = {}): AsyncIterable<A2aKernelTaskUpdate> {
-    const { signal } = options;
-    const first = await this.#runs.load(taskId);
-    if (first === undefined) throw new KernelError(KernelErrorCode.runNotFound, `no run ${taskId}`);
-    let pending = false;
-    let started = first.status !== "queued";
-    let wake: () => void = () => undefined;
-    const notify = (): void => {
-      pending = true;
-      wake();
-    };
-    const off = this.#bus.on(
-      ["agent.started", "agent.completed", "agent.failed", "agent.stopped"],
-      (event) => {
-        if ((event.payload as { agentId?: string }).agentId !== first.agentId) return;
-        if (event.type === "agent.started") started = true;
-        notify();
-      },
-      { name: `a2a-relay-${++this.#listeners}` },
-    );
-    // The record turns terminal only once the run's promise settles (after the bus event).
-    this.#runs.finished(taskId)?.then(notify, (error: unknown) => {
-      this.#logger.error("run result rejected", { taskId, error: KernelError.from(error).message });
-      notify();
-    });
-    signal?.addEventListener("abort", notify);
+    const signal = options.signal ?? new AbortController().signal;
     let last: string | undefined;
-    try {
-      for (;;) {
-        if (signal?.aborted) throw abortError(signal);
-        pending = false;
-        const record = (await this.#runs.load(taskId)) ?? first;
-        // `agent.started` is published before the run's record says `running`.
-        const view = record.status === "queued" && started ? { ...record, status: "running" as const } : record;
-        // A run that started and ended between two looks still reports that it ran.
-        const ran = started || record.startedAt !== undefined;
-        if (TERMINAL.has(view.status) && ran && last !== "running") {
-          last = "running";
-          yield runUpdate({ ...record, status: "running" });
-        }
-        if (view.status !== last) {
-          last = view.status;
-          yield runUpdate(view);
-        }
-        if (TERMINAL.has(view.status)) return;
-        if (!pending) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = () => undefined;
-        }
+    let current: RunRecord | undefined;
+    for await (const event of this.#runs.events(taskId, 0, signal)) {
+      const record = event.type === "step" ? current : event.record;
+      if (record === undefined) continue;
+      current = record;
+      const ran = event.type === "step" || record.startedAt !== undefined;
+      const status = record.status === "queued" && ran ? "running" : record.status;
+      // A run that started and ended between two reads still reports that it ran.
+      if (TERMINAL.has(status) && ran && last !== "running") {
+        last = "running";
+        yield runUpdate({ ...record, status: "running" });
       }
-    } finally {
-      off();
-      signal?.removeEventListener("abort", notify);
+      if (status !== last) {
+        last = status;
+        yield runUpdate({ ...record, status });
+      }
+      if (event.type === "end") return;
     }
+    throw abortError(signal);
   }
 }

@@ -4,13 +4,21 @@
  * `max_concurrent` at the model at once (the fake model counts the requests it holds), every
  * run completes once; a node killed with SIGKILL mid-load has its runs finished by the others
  * after its leases expire, none twice; `oxios status` shows the cluster; and the one audit
- * chain all nodes wrote verifies (no node gave up on an append).
+ * chain all nodes wrote verifies (no node gave up on an append). A run's events stream from
+ * any node, over SSE and over A2A (`SendStreamingMessage` on a node whose run another node
+ * took over). Two outages of sqld: a short
+ * one (the leases outlive it) and one of 10 s, longer than a lease — every node refuses intake
+ * with `DATABASE_UNAVAILABLE` throughout, stops its runs before their leases lapse, and each
+ * acknowledged run completes once afterwards, its tool call journalled once; and sqld frozen
+ * (SIGSTOP) for 8 s, past every lease, with the same outcome once it thaws.
  *
  * The round-robin phase submits the issue's 300 runs with a global cap of 6: the cap is
  * saturated (asserted) in fifty waves where every node races for the slots the previous wave
  * freed. The kill phase uses 36 runs: it tests the takeover, not the cap.
  */
 
+import { type Message, Role, type StreamResponse, TaskState } from "@a2a-js/sdk";
+import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
 import { openDatabase } from "@oxios/database";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
@@ -94,6 +102,37 @@ function stepKinds(events: SseEvent[]): string[] {
     .map((event) => (JSON.parse(event.data) as { step: { kind: string } }).step.kind);
 }
 
+/** An A2A client of `node`'s JSON-RPC endpoint, with its API token. */
+function a2aClient(node: KernelProcess) {
+  const authed: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("authorization", `Bearer ${node.token}`);
+    return fetch(input, { ...init, headers });
+  };
+  return new ClientFactory(
+    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+      transports: [new JsonRpcTransportFactory({ fetchImpl: authed })],
+    }),
+  ).createFromUrl(node.url);
+}
+
+function userMessage(text: string): Message {
+  return {
+    messageId: `m-${Math.random().toString(36).slice(2)}`,
+    contextId: "",
+    taskId: "",
+    role: Role.ROLE_USER,
+    parts: [{ content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+  };
+}
+
+function textOf(message: Message | undefined): string {
+  return (message?.parts ?? []).map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("");
+}
+
 /** How many runs a node reported stopped without an end (shutdown, or the journal out of reach). */
 function interruptions(node: KernelProcess): number {
   return node.output().match(/run interrupted/g)?.length ?? 0;
@@ -107,6 +146,8 @@ describe("three kernels on one sqld", () => {
   let saturated = gate();
   /** Goals whose replies wait for `released` (the runs of the node about to be killed). */
   const held = new Set<string>();
+  /** Goals whose first model turn calls the `read` tool (the tool call then answered is journalled). */
+  const withTool = new Set<string>();
   let released = gate();
   /**
    * Waves (the first test): a reply waits until CAP requests wait (or every run of the phase has
@@ -116,6 +157,8 @@ describe("three kernels on one sqld", () => {
 
   async function respond(request: FakeRequest) {
     const goal = lastUserText(request.body);
+    const toolAnswered = (request.body.messages ?? []).some((message) => message.role === "tool");
+    if (withTool.has(goal) && !toolAnswered) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
     if (waves !== undefined) {
       const wave = waves;
       wave.arrived++;
@@ -188,6 +231,17 @@ describe("three kernels on one sqld", () => {
     }
   }
 
+  /** The ids of the runs with a step of `kind` in the journal. */
+  async function stepsInDatabase(kind: string): Promise<Set<string>> {
+    const database = await openDatabase({ url: sqld.url });
+    try {
+      const rows = database.all<{ task_id: string }>("SELECT DISTINCT task_id FROM run_steps WHERE kind = ?", [kind]);
+      return new Set(rows.map((row) => row.task_id));
+    } finally {
+      database.close();
+    }
+  }
+
   it("lists its nodes, keeps the global cap with runs submitted round-robin, and completes every run once", async () => {
     const cluster = await nodes[0]?.json<{ nodes: Array<{ id: string; live: boolean; url: string }> }>(
       "GET",
@@ -253,6 +307,61 @@ describe("three kernels on one sqld", () => {
     expect(resumed[0]).toEqual(throughC[2]);
   });
 
+  it("streams an A2A task sent to node B through its end while another node runs it (B stalled; its run was taken over)", async () => {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    const goal = "a2a taken over";
+    held.add(goal);
+    const b = nodes[1] as KernelProcess;
+    const client = await a2aClient(b);
+    const states: TaskState[] = [];
+    let kernelTaskId = "";
+    let answer = "";
+    const streamed = (async () => {
+      for await (const event of client.sendMessageStream({
+        tenant: "",
+        message: userMessage(goal),
+        configuration: undefined,
+        metadata: undefined,
+      }) as AsyncIterable<StreamResponse>) {
+        const payload = event.payload;
+        if (payload?.$case === "task") states.push(payload.value.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED);
+        else if (payload?.$case === "statusUpdate") {
+          states.push(payload.value.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED);
+          kernelTaskId = String(payload.value.metadata?.kernelTaskId ?? kernelTaskId);
+          if (payload.value.status?.state === TaskState.TASK_STATE_COMPLETED)
+            answer = textOf(payload.value.status.message);
+        }
+      }
+    })();
+    const asked = () => fake.requests.filter((request) => lastUserText(request.body) === goal).length;
+    // The run is at the model on node B, which took it (a node runs what it accepted), and its
+    // prompt is journalled (a write B still buffered when it stalled would land after the takeover).
+    await eventually(async () =>
+      asked() === 1 && kernelTaskId !== "" && (await stepsInDatabase("prompt")).has(kernelTaskId) ? true : undefined,
+    );
+    b.child.kill("SIGSTOP");
+    // B's registration and lease lapse; another node reclaims the run and continues it from the
+    // journal: it asks the model again.
+    await eventually(() => (asked() === 2 ? true : undefined));
+    b.child.kill("SIGCONT");
+    // B learns at its next heartbeat that the run is held elsewhere and stops its attempt.
+    await eventually(() => (fake.abortedRequests >= 1 ? true : undefined));
+    released.open();
+    await streamed;
+
+    expect(states[0]).toBe(TaskState.TASK_STATE_SUBMITTED);
+    expect(states).toContain(TaskState.TASK_STATE_WORKING);
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(answer).toBe(`finished ${goal}`);
+    // It completed once, on the other node: one model reply journalled, in its second admission.
+    const { steps } = await b.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${kernelTaskId}/steps`);
+    expect(steps.map((step) => step.kind)).toEqual(["prompt", "model"]);
+    expect((await tasksInDatabase()).get(kernelTaskId)).toEqual({ status: "completed", attempts: 2 });
+  });
+
   it("answers DATABASE_UNAVAILABLE on intake while sqld is down, and completes every acknowledged run once when it is back", async () => {
     waves = undefined;
     fake.resetCounters();
@@ -303,6 +412,108 @@ describe("three kernels on one sqld", () => {
       expect(await node.json<Run>("GET", `/api/runs/${taskId}?waitMs=55000`)).toMatchObject({ status: "completed" });
     }
   });
+
+  it("rides out sqld down for 10 s, longer than a lease: intake refused on every node, runs stopped before their leases lapse, each acknowledged run completed once after", async () => {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    const requestsBefore = fake.requests.length;
+    const count = 12;
+    const goals = Array.from({ length: count }, (_, index) => `long outage ${index}`);
+    for (const goal of goals) {
+      held.add(goal);
+      withTool.add(goal);
+    }
+    const runs = await submit("long outage", count, nodes);
+    // CAP runs wait at the model for their second turn, their tool call and its result journalled
+    // (an idempotent call whose result was not would run again on resume); the others are queued.
+    await eventually(async () => {
+      const results = await stepsInDatabase("tool-result");
+      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
+    });
+
+    await sqld.kill();
+    const down = Date.now();
+    const refused = async () => {
+      for (const node of nodes) {
+        const response = await node.request("POST", "/api/runs", { goal: "during the long outage" });
+        expect(response.status).toBe(503);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe("DATABASE_UNAVAILABLE");
+      }
+    };
+    await refused();
+    // The leases (3 s) cannot be renewed: every node stops the runs it holds before they lapse,
+    // so none goes on while another node may reclaim it — the model sees each request dropped.
+    await eventually(() => (fake.inFlight === 0 ? true : undefined));
+    // The outage lasts 10 s (it is what is tested here, not a timing condition), well past every lease.
+    const OUTAGE_MS = 10_000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - down))));
+    await refused();
+    await sqld.start();
+    released.open();
+
+    for (const run of runs) {
+      const asked = nodes[run.node] as KernelProcess;
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      // Once: the prompt, the model's tool call, the call and its result journalled once, one answer.
+      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
+      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
+    }
+    const tasks = await tasksInDatabase();
+    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    const answered = fake.requests.slice(requestsBefore).map((request) => lastUserText(request.body));
+    expect(answered).not.toContain("during the long outage");
+    expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
+    // The same processes take runs again, on every node.
+    for (const node of nodes) {
+      expect(node.child.exitCode).toBeNull();
+      const { taskId } = await node.json<Run>("POST", "/api/runs", { goal: `after the long outage ${node.url}` });
+      expect(await node.json<Run>("GET", `/api/runs/${taskId}?waitMs=55000`)).toMatchObject({ status: "completed" });
+    }
+  }, 120_000);
+
+  it("rides out sqld frozen (SIGSTOP) longer than a lease: every acknowledged run completes once after it thaws", async () => {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    const count = 12;
+    const goals = Array.from({ length: count }, (_, index) => `frozen ${index}`);
+    for (const goal of goals) {
+      held.add(goal);
+      withTool.add(goal);
+    }
+    const runs = await submit("frozen", count, nodes);
+    await eventually(async () => {
+      const results = await stepsInDatabase("tool-result");
+      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
+    });
+
+    const pid = sqld.pid as number;
+    process.kill(pid, "SIGSTOP");
+    try {
+      // The replies arrive while sqld is frozen: every node's loop is blocked in the database
+      // driver (no timeout), and takes them when sqld answers again, its leases lapsed by then.
+      released.open();
+      // Frozen for 8 s (what is tested, not a timing condition), well past every lease.
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+
+    for (const run of runs) {
+      const asked = nodes[run.node] as KernelProcess;
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
+      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
+    }
+    const tasks = await tasksInDatabase();
+    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
+  }, 120_000);
 
   it("finishes the runs of a node killed mid-load on the others after its leases expire, none twice", async () => {
     waves = undefined;

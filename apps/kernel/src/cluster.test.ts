@@ -1,18 +1,21 @@
 /**
  * One cluster node against a real libsql file standing in for the shared database (the
- * statements are the same on sqld), on a ManualClock: a local run starts only once `admitNext`
+ * statements are the same on sqld), on a ManualClock: a local run starts only once `admitBatch`
  * granted it under the global cap (other nodes' leases count); a run another node took over is
- * stopped at the next heartbeat; a task of a dead node is adopted and continued through
+ * stopped at the next heartbeat (interrupted: no end recorded), and every run stops by itself
+ * when heartbeats fail until a third of its lease is left; a task of a dead node is adopted and continued through
  * `resume`; one out of attempts is concluded instead; a profile's cap counts the other nodes'
  * runs and the provider's rate bucket is the database's; after the database was out of reach, a
  * run that stopped without an end is handed back and continued, one the journal ended is
- * finished as it ended.
+ * finished as it ended, and a run queued here that another node took meanwhile is given up; a
+ * run of a batch that could not be taken is handed on at the next heartbeat while the batch's
+ * others run.
  */
 
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KernelError, silentLogger } from "@oxios/core";
+import { type Clock, KernelError, silentLogger } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
 import { type Database, DatabaseErrorCode, openDatabase } from "@oxios/database";
 import { EventBus } from "@oxios/event-bus";
@@ -68,8 +71,11 @@ async function startNode(options: {
   /** How the journal has runs ended. */
   ends?: Map<string, "completed" | "failed" | "cancelled">;
   limits?: Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute">;
+  /** The clock the node reads (default: the test's ManualClock itself). */
+  clock?: (manual: ManualClock) => Clock;
 }): Promise<Node> {
   const clock = new ManualClock();
+  const nodeClock = options.clock?.(clock) ?? clock;
   const database = await openDatabase({ url: `file:${join(mkdtempSync(join(tmpdir(), "oxios-cluster-")), "db")}` });
   const store = await LibsqlTaskStore.open({ database, cluster: { node: "a", leaseMs: LEASE_MS } });
   const bus = new EventBus({ logger: silentLogger, now: () => clock.now() });
@@ -92,7 +98,7 @@ async function startNode(options: {
     taskStore: store,
     scheduler,
     bus,
-    clock,
+    clock: nodeClock,
     logger: silentLogger,
     maxConcurrent: options.maxConcurrent,
     limits: () => options.limits ?? {},
@@ -207,10 +213,198 @@ describe("ClusterNode", () => {
     database.run("UPDATE scheduler_tasks SET lease_owner = 'b', attempts = 2 WHERE id = 't1'");
     await clock.advanceAsync(LEASE_MS / 3);
     expect(signal?.aborted).toBe(true);
-    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_REAPED" });
+    // Interrupted, not failed: no end is recorded for a run that goes on elsewhere.
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
     await scheduler.drain({ timeoutMs: 0 });
     // Its end here does not touch b's hold on the run.
     expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 2, lease_owner: "b" });
+  });
+
+  it("records no end for a run it stops once its lease was reclaimed: the task stays queued, not failed", async () => {
+    const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 1 });
+    node.start();
+    const run = scheduler.run(
+      { id: "t1" },
+      (signal) =>
+        new Promise<void>((_resolve, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
+    );
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    // This node stalled past its lease; another node's heartbeat reclaimed it, and node b's run
+    // fills the cluster's one slot (so nobody takes it again before the heartbeat).
+    database.run("UPDATE scheduler_tasks SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL");
+    foreignRunning(database, "of-b", "b", clock.now() + 10 * LEASE_MS);
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    await scheduler.drain({ timeoutMs: 0 });
+    expect(statusOf(database, "t1")).toEqual({ status: "queued", attempts: 1, lease_owner: null });
+  });
+
+  it("stops its runs itself when heartbeats fail until a third of the lease is left, and continues them once the database is back", async () => {
+    let setDown: (down: boolean) => void = () => undefined;
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 2,
+      view: (real) => {
+        const view = unreliable(real);
+        setDown = view.setDown;
+        return view.database;
+      },
+    });
+    node.start();
+    let signal: AbortSignal | undefined;
+    const run = scheduler.run({ id: "t1" }, (taskSignal) => {
+      signal = taskSignal;
+      return new Promise<void>((_resolve, reject) =>
+        taskSignal.addEventListener("abort", () => reject(taskSignal.reason), { once: true }),
+      );
+    });
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t1")?.status).toBe("running");
+
+    setDown(true);
+    // One failed heartbeat: the lease has two thirds left, the run goes on.
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(signal?.aborted).toBe(false);
+    // A third left and still no heartbeat through: the run stops here, before its lease lapses.
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(signal?.aborted).toBe(true);
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    // Nothing recorded an end: the database still has it running under this node's lease.
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+
+    // Back after the lease lapsed: the first heartbeat reclaims nothing (the other nodes were cut
+    // off too); the next reclaims the lease, admission takes it, it continues from its journal.
+    await clock.advanceAsync(LEASE_MS);
+    setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["t1", 2]]);
+    expect(statusOf(database, "t1")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
+  });
+
+  it("after its loop stalled past its lease, stops its runs and reclaims nothing until the next heartbeat", async () => {
+    // The node's clock jumps as if its loop had been blocked (a frozen sqld blocks every node's).
+    let stalledMs = 0;
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 2,
+      clock: (manual) => ({
+        now: () => manual.now() + stalledMs,
+        setTimer: (callback, ms) => manual.setTimer(callback, ms),
+        sleep: (ms, signal) => manual.sleep(ms, signal),
+      }),
+    });
+    node.start();
+    const run = scheduler.run(
+      { id: "t1" },
+      (signal) =>
+        new Promise<void>((_resolve, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
+    );
+    const outcome = run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    // Node b stalled the same way: its lease lapsed too, and it has not heartbeaten since.
+    heartbeatNode(database, { id: "b", url: "http://b" }, clock.now(), LEASE_MS);
+    foreignRunning(database, "of-b", "b", clock.now() + LEASE_MS);
+    stalledMs = 2 * LEASE_MS;
+    await clock.advanceAsync(LEASE_MS / 3);
+    // Its own lease is gone: its run stops; b's run is not taken before b's heartbeat could tell it.
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(statusOf(database, "of-b")).toEqual({ status: "running", attempts: 1, lease_owner: "b" });
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    // The next heartbeat reclaims both; admission continues them from the journal.
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => lease.taskId).sort()).toEqual(["of-b", "t1"]);
+  });
+
+  it("after its loop stalled past its lease, gives up a run queued here that another node took meanwhile", async () => {
+    let stalledMs = 0;
+    const { database, clock, scheduler, node } = await startNode({
+      maxConcurrent: 1,
+      clock: (manual) => ({
+        now: () => manual.now() + stalledMs,
+        setTimer: (callback, ms) => manual.setTimer(callback, ms),
+        sleep: (ms, signal) => manual.sleep(ms, signal),
+      }),
+    });
+    node.start();
+    const stoppable = (signal: AbortSignal) =>
+      new Promise<void>((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, stoppable).catch((error: unknown) => error));
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t2")?.status).toBe("queued");
+    // The loop stalls past the lease (no error anywhere); node b takes t2 meanwhile.
+    stalledMs = 2 * LEASE_MS;
+    database.run(
+      "UPDATE scheduler_tasks SET status = 'running', attempts = 1, lease_owner = 'b', lease_expires_at = ? WHERE id = 't2'",
+      [clock.now() + stalledMs + LEASE_MS],
+    );
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(await runs[1]).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(scheduler.queued()).toEqual([]);
+    expect(statusOf(database, "t2")).toEqual({ status: "running", attempts: 1, lease_owner: "b" });
+    await scheduler.drain({ timeoutMs: 0 });
+    await Promise.all(runs);
+  });
+
+  it("gives up a run queued here that another node took while this node's registration had lapsed", async () => {
+    let setDown: (down: boolean) => void = () => undefined;
+    const { database, clock, scheduler, node } = await startNode({
+      maxConcurrent: 1,
+      view: (real) => {
+        const view = unreliable(real);
+        setDown = view.setDown;
+        return view.database;
+      },
+    });
+    node.start();
+    const stoppable = (signal: AbortSignal) =>
+      new Promise<void>((_resolve, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+      );
+    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, stoppable).catch((error: unknown) => error));
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(scheduler.get("t2")?.status).toBe("queued");
+
+    setDown(true);
+    await clock.advanceAsync(LEASE_MS * 2);
+    // Meanwhile node b took t2 (this node's registration had lapsed), and runs it.
+    database.run(
+      "UPDATE scheduler_tasks SET status = 'running', attempts = 1, lease_owner = 'b', lease_expires_at = ? WHERE id = 't2'",
+      [clock.now() + LEASE_MS],
+    );
+    setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
+    // Given up here (its admission rejected, nothing stored): it runs once, on b.
+    expect(await runs[1]).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(scheduler.queued()).toEqual([]);
+    expect(statusOf(database, "t2")).toEqual({ status: "running", attempts: 1, lease_owner: "b" });
+    await scheduler.drain({ timeoutMs: 0 });
+    await Promise.all(runs);
   });
 
   it("adopts a dead node's queued run through resume, and concludes one that used up its attempts", async () => {
@@ -233,6 +427,34 @@ describe("ClusterNode", () => {
     expect(concluded).toEqual(["worn-out"]);
     await node.leave();
     expect(statusOf(database, "worn-out")).toMatchObject({ status: "failed", attempts: 3 });
+  });
+
+  it("takes the rest of a batch when taking one of its runs fails, and hands that one on at the next heartbeat", async () => {
+    const { database, clock, scheduler, node, store, resumed } = await startNode({ maxConcurrent: 2 });
+    database.run(
+      `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner)
+       VALUES ('first', 'normal', 'default', 0, 0, 'queued', 1, 'dead'),
+              ('second', 'normal', 'default', 0, 1, 'queued', 1, 'dead')`,
+    );
+    // Reading the first adopted task back fails once.
+    const read = store.get.bind(store);
+    let failures = 1;
+    store.get = (id) => {
+      if (id === "first" && failures-- > 0) throw new KernelError(DatabaseErrorCode.failed, "database: a read failed");
+      return read(id);
+    };
+    node.start();
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => lease.taskId)).toEqual(["second"]);
+    expect(statusOf(database, "first")).toMatchObject({ status: "running", lease_owner: "a" });
+    // The heartbeat finds it held but not run here, hands it back, and admission takes it again.
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    await scheduler.drain({ timeoutMs: 0 });
+    expect(resumed.map((lease) => lease.taskId)).toEqual(["second", "first"]);
+    expect(statusOf(database, "first")).toMatchObject({ status: "completed" });
   });
 
   it("ends a dead node's task as its journal ended the run, instead of resuming a finished run", async () => {

@@ -6,14 +6,14 @@
  * Every node accepts runs into the shared durable queue as before (the run and its task are
  * written in one group commit, the task marked as this node's). The local `Scheduler` keeps
  * its synchronous admission; in a cluster it also asks `allows(task)` through its `canAdmit`
- * hook, and a task is allowed only once this node took it through `admitNext`, the one write
+ * hook, and a task is allowed only once this node took it through `admitBatch`, the one write
  * transaction that admits under the cluster's limits: the global `max_concurrent`, each
  * profile's `max_concurrent` (counted over the runs of every node) and the rate bucket of the
  * run's provider (`rate_per_min`, one bucket per provider in the database, shared by every
  * node). Admission runs on a poll (other nodes' runs end without telling this one), when a
  * local task is queued, and when a local task ends.
  *
- * `admitNext` hands a node its own queued tasks, and tasks nobody holds: those of a node whose
+ * `admitBatch` hands a node its own queued tasks, and tasks nobody holds: those of a node whose
  * registration expired and those reclaimed from expired leases. A task this scheduler does not
  * hold is adopted (`Scheduler.adopt`) and continued from the run journal
  * (`runtime.runs.resume`), like a restart's recovery, until `max_resumes` is used up.
@@ -21,7 +21,21 @@
  * The heartbeat (every third of `cluster_lease_ms`) records the node in `scheduler_nodes` and
  * extends all its leases in one transaction, then reclaims every expired lease in the
  * cluster. A run of this node whose lease the heartbeat no longer finds was reclaimed by
- * another node (this one missed its heartbeats) and is aborted here, so it runs in one place.
+ * another node (this one missed its heartbeats) and is stopped here, so it runs in one place.
+ *
+ * A node also stops its runs by itself when it cannot renew its leases: once heartbeats have
+ * failed until a third of the lease is left (`#leasedUntil`, counted from the `now` its last
+ * heartbeat that got through renewed them to), every run it holds stops, before the leases
+ * lapse and another node may reclaim and continue them. That makes "one place" hold when the
+ * database itself was away longer than the lease — the node cannot learn that its runs were
+ * reclaimed until the database answers, and by then another node may be running them. The
+ * margin (a third of the lease) is what the node's clock may lag the others' and a commit may
+ * take. A node whose loop could not run its heartbeats at all (a frozen sqld blocks every
+ * node's loop in its synchronous driver) finds its leases lapsed at its first heartbeat after:
+ * it stops its runs, and reclaims nothing at that heartbeat, so that the other nodes, stalled
+ * with it, stop theirs before anyone takes them over. A stopped run stops like an interrupted one (`SCHEDULER_TASK_INTERRUPTED`: no end is
+ * recorded, in the journal or the queue) and continues from its journal wherever admission
+ * next hands it.
  *
  * While sqld cannot be reached (`DATABASE_UNAVAILABLE`) heartbeats and admission fail and are
  * tried again; a run whose journal write fails stops without recording an end
@@ -30,7 +44,11 @@
  * repairs what the outage left: each task the database says it holds running but its scheduler
  * does not run is finished as the journal has it ended, or handed back to the queue
  * (`releaseTask`) — admission then continues it from the journal, here or on another node.
- * Leases that expired meanwhile were reclaimed like a dead node's.
+ * Leases that expired meanwhile were reclaimed like a dead node's. A task this node queued
+ * but did not start yet may have been taken by another node while this node's registration
+ * had lapsed: the repair gives it up here (`Scheduler.release`), so it runs once, there. The
+ * repair also runs at the first heartbeat after this node's leases lapsed without an error
+ * (its loop stalled, or a frozen sqld blocked it).
  */
 
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
@@ -40,7 +58,8 @@ import { type Lease, type Scheduler, SchedulerErrorCode, type StoredTask, type T
 import {
   type AdmitNextOptions,
   type AdmittedTask,
-  admitNext,
+  admitBatch,
+  batchMayLeaveTasks,
   type ClusterNodeRow,
   finishAdmitted,
   heartbeatNode,
@@ -97,7 +116,7 @@ export interface ClusterNodeView {
 
 export class ClusterNode {
   readonly #options: ClusterNodeOptions;
-  /** Tasks this node took through `admitNext` that its scheduler has not admitted yet. */
+  /** Tasks this node took through `admitBatch` that its scheduler has not admitted yet. */
   readonly #granted = new Set<string>();
   readonly #work = new Set<Promise<unknown>>();
   readonly #unsubscribe: Array<() => void> = [];
@@ -110,6 +129,10 @@ export class ClusterNode {
   #outage = false;
   /** `taskStore.lostWrites` at the last repair. */
   #lostWritesSeen = 0;
+  /** Until when this node's leases are live: the `now` of its last heartbeat that got through, plus the lease. */
+  #leasedUntil = 0;
+  /** Set once this node stopped its runs because it could not renew its leases; cleared by a heartbeat that gets through. */
+  #fenced = false;
 
   constructor(options: ClusterNodeOptions) {
     this.#options = options;
@@ -136,6 +159,7 @@ export class ClusterNode {
     const released = releaseNode(database, id, now);
     if (released > 0) logger.warn("released the runs this node held before it restarted", { node: id, released });
     heartbeatNode(database, { id, url }, now, leaseMs);
+    this.#leasedUntil = now + leaseMs;
     this.#unsubscribe.push(
       bus.on("task.admitted", (event) => this.#granted.delete(event.payload.taskId), { name: "cluster: admitted" }),
       bus.on(["task.queued", "task.completed", "task.failed", "task.cancelled", "task.reaped"], () => this.#soon(), {
@@ -207,7 +231,7 @@ export class ClusterNode {
     }, 0);
   }
 
-  /** Takes tasks through `admitNext` while the cluster has room and the queue has work for this node. */
+  /** Takes tasks through `admitBatch` while the cluster has room and the queue has work for this node. */
   #admit(): void {
     if (!this.#admitting) return;
     const { database, taskStore, id, maxConcurrent, leaseMs, clock, logger } = this.#options;
@@ -215,10 +239,25 @@ export class ClusterNode {
       // Tasks queued on this node in the last few ms are in the group commit's buffer: commit them.
       this.#own(taskStore.flush());
       const limits = this.#options.limits();
-      for (let taken = 0; taken < maxConcurrent; taken++) {
-        const task = admitNext(database, { ...limits, node: id, maxConcurrent, now: clock.now(), leaseMs });
-        if (task === undefined) break;
-        this.#take(task);
+      // One statement admits as many as the cluster's limits allow. Under profile caps or rate
+      // limits a batch may leave a task that could run behind one held back (`admitBatch`): ask
+      // again until a batch admits nothing.
+      const again = batchMayLeaveTasks(limits);
+      for (let taken = 0; taken < maxConcurrent; ) {
+        const limit = maxConcurrent - taken;
+        const tasks = admitBatch(database, { ...limits, node: id, maxConcurrent, now: clock.now(), leaseMs, limit });
+        for (const task of tasks) {
+          try {
+            this.#take(task);
+          } catch (error) {
+            // Leased to this node but not taken: the next heartbeat's repair hands it on
+            // (`#repair`), and the batch's other tasks are still taken.
+            this.#outage = true;
+            logger.warn("taking an admitted run failed; the next heartbeat hands it on", { taskId: task.id, error });
+          }
+        }
+        taken += tasks.length;
+        if (tasks.length === 0 || !again) break;
       }
     } catch (error) {
       this.#noteOutage(error);
@@ -272,7 +311,7 @@ export class ClusterNode {
     }
     logger.info("took over a run of another node", { taskId: task.id, node: id, attempt: task.attempts });
     this.#granted.add(task.id);
-    // `adopt` counts the admissions before this one; admitNext already counted this one.
+    // `adopt` counts the admissions before this one; admitBatch already counted this one.
     scheduler.adopt({ ...stored, attempts: task.attempts - 1 }, (_record, _signal, lease) =>
       this.#options.resume(lease),
     );
@@ -280,24 +319,37 @@ export class ClusterNode {
 
   #armHeartbeat(): void {
     if (!this.#beating) return;
-    this.#heartbeatTimer = this.#options.clock.setTimer(
-      () => {
-        this.#heartbeatTimer = undefined;
-        this.#heartbeat();
-        this.#armHeartbeat();
-      },
-      Math.max(1, Math.floor(this.#options.leaseMs / 3)),
-    );
+    const { clock, leaseMs } = this.#options;
+    const every = Math.max(1, Math.floor(leaseMs / 3));
+    // While heartbeats fail, one comes exactly at the fence, so the runs stop before the leases lapse.
+    const untilFence = this.#fence() - clock.now();
+    const delay = this.#fenced || untilFence <= 0 ? every : Math.max(1, Math.min(every, untilFence));
+    this.#heartbeatTimer = clock.setTimer(() => {
+      this.#heartbeatTimer = undefined;
+      this.#heartbeat();
+      this.#armHeartbeat();
+    }, delay);
+  }
+
+  /** The moment a node whose heartbeats keep failing stops its runs: a third of the lease before it lapses. */
+  #fence(): number {
+    return this.#leasedUntil - Math.floor(this.#options.leaseMs / 3);
   }
 
   #heartbeat(): void {
     const { database, id, url, leaseMs, clock, scheduler, logger, taskStore } = this.#options;
     try {
-      const repair = this.#outage || taskStore.lostWrites !== this.#lostWritesSeen;
+      const now = clock.now();
+      // This node's leases lapsed before it could renew them: its loop stalled, or the database
+      // was away or frozen — then so were the other nodes, which have not yet learnt it, and
+      // another node may have taken a run queued here meanwhile (the repair gives it up).
+      const lapsed = now >= this.#leasedUntil;
+      const repair = this.#outage || lapsed || taskStore.lostWrites !== this.#lostWritesSeen;
       // Before a repair, what this node's scheduler finished must be in the database.
       if (repair) this.#own(taskStore.flush());
-      const now = clock.now();
       const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
+      this.#leasedUntil = now + leaseMs;
+      this.#fenced = false;
       if (repair) {
         this.#outage = false;
         this.#lostWritesSeen = taskStore.lostWrites;
@@ -306,15 +358,18 @@ export class ClusterNode {
       for (const record of scheduler.running()) {
         if (held.has(record.id)) continue;
         logger.warn("the cluster reclaimed a run this node was running; stopping it here", { taskId: record.id });
+        // Interrupted, not failed: the run goes on where the cluster handed it, and no end is recorded here.
         scheduler.abort(
           record.id,
           new KernelError(
-            SchedulerErrorCode.taskReaped,
+            SchedulerErrorCode.taskInterrupted,
             `run ${record.id} was reclaimed: node ${id} missed its heartbeats`,
           ),
         );
       }
-      const reclaimed = reclaimExpired(database, now);
+      // Reclaiming waits one heartbeat after a lapse, so every node that was stalled with this
+      // one stops its runs (its own heartbeat finds its leases gone) before another takes them.
+      const reclaimed = lapsed ? 0 : reclaimExpired(database, now);
       if (reclaimed > 0) {
         logger.warn("reclaimed the runs of a node that stopped heartbeating", { reclaimed });
         this.#soon();
@@ -322,6 +377,34 @@ export class ClusterNode {
     } catch (error) {
       this.#noteOutage(error);
       logger.warn("cluster heartbeat failed; trying again at the next one", { node: id, error });
+      if (!this.#fenced && clock.now() >= this.#fence()) this.#stopRuns();
+    }
+  }
+
+  /**
+   * This node could not renew its leases and they are about to lapse: every run it holds
+   * stops now (interrupted: no end recorded), and tasks granted but not started wait for a
+   * new grant. Once the database answers, the repair and the reclaim hand them on.
+   */
+  #stopRuns(): void {
+    const { scheduler, id, leaseMs, logger } = this.#options;
+    this.#fenced = true;
+    this.#outage = true;
+    this.#granted.clear();
+    const running = scheduler.running();
+    logger.warn("this node could not renew its leases; its runs stop here and continue from their journals", {
+      node: id,
+      runs: running.length,
+      leaseMs,
+    });
+    for (const record of running) {
+      scheduler.abort(
+        record.id,
+        new KernelError(
+          SchedulerErrorCode.taskInterrupted,
+          `run ${record.id} stops: node ${id} could not renew its lease (the database out of reach)`,
+        ),
+      );
     }
   }
 
@@ -335,12 +418,27 @@ export class ClusterNode {
    * the journal has it ended, else hand it back to the queue.
    */
   #repair(held: ReadonlySet<string>): void {
-    const { scheduler, logger, id } = this.#options;
+    const { scheduler, taskStore, logger, id } = this.#options;
     for (const taskId of held) {
       const local = scheduler.get(taskId)?.status;
       if (local === "running" || local === "queued" || this.#granted.has(taskId)) continue;
       logger.warn("a run stopped here while the database was out of reach; handing it on", { taskId, node: id });
       this.#own(this.#handOn(taskId));
+    }
+    // Queued here but taken by another node while this node's registration had lapsed.
+    for (const record of scheduler.queued()) {
+      const stored = taskStore.get(record.id);
+      if (stored?.status === "queued" || (stored?.status === "running" && stored.leaseOwner === id)) continue;
+      logger.warn(
+        "another node took a run queued here while this node could not renew its registration; it runs there",
+        {
+          taskId: record.id,
+          node: id,
+          holder: stored?.leaseOwner,
+          status: stored?.status,
+        },
+      );
+      scheduler.release(record.id, `run ${record.id} was taken by another node while node ${id} was out of reach`);
     }
   }
 

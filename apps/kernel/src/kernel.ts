@@ -442,7 +442,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
           },
         ],
       },
-      kernel: new KernelA2aPort({ runs, bus, logger: logger.child({ module: "a2a" }) }),
+      kernel: new KernelA2aPort({ runs, logger: logger.child({ module: "a2a" }) }),
       logger: logger.child({ module: "a2a" }),
     });
 

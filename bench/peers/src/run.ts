@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { type BenchCase, median, writeBenchResults } from "@oxios/tooling/bench";
+import { buildSystems } from "./build.ts";
 import type { ChildMessage, RoundResult } from "./protocol.ts";
 import { BASELINE, SYSTEMS } from "./systems/index.ts";
 import { reply } from "./workload.ts";
@@ -36,6 +37,9 @@ const { values } = parseArgs({
 const names = values.profile !== undefined ? [values.profile] : (values.only?.split(",") ?? Object.keys(SYSTEMS));
 for (const name of names) if (SYSTEMS[name] === undefined) throw new Error(`unknown system ${name}`);
 const rounds = values.profile !== undefined ? 1 : Number(values.rounds);
+
+const built = await buildSystems();
+const kernelBin = fileURLToPath(import.meta.resolve("@oxios/kernel/bin/oxios.mjs"));
 
 let latencyMs = 0;
 let requests = 0;
@@ -63,16 +67,19 @@ async function runChild(name: string): Promise<Observed> {
   requestBytes = 0;
   fake.requests.length = 0;
   const profileDir = join(resultsDir, "profiles");
-  const execArgv = ["--conditions=@oxios/source", "--import", "tsx"];
+  // Plain `node` on the built child (build.ts): no loader in the measured process.
+  const execArgv: string[] = [];
   if (values.profile !== undefined) {
     mkdirSync(profileDir, { recursive: true });
     execArgv.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);
   }
-  const child = fork(fileURLToPath(new URL("./child.ts", import.meta.url)), [name], {
+  const child = fork(built.child, [name], {
     execArgv,
     env: {
       ...process.env,
       PEERS_MODEL_URL: fake.baseUrl,
+      PEERS_KERNEL_BIN: kernelBin,
+      PEERS_KERNEL_PRELOAD: built.preload,
       ...(values.profile === undefined ? {} : { PEERS_CPU_PROF_DIR: profileDir }),
     },
     cwd: packageDir,

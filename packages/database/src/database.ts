@@ -24,6 +24,12 @@ export interface RunResult {
   lastInsertRowid: number | bigint;
 }
 
+/** One statement with its parameters. */
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
 /** Rows come back as plain objects keyed by column name (no driver metadata). */
 export type Row = Record<string, unknown>;
 
@@ -79,6 +85,16 @@ export interface Database {
    * rollback; a failed `COMMIT` as its `DATABASE_*` code, after the rollback.
    */
   transaction<T>(body: () => T): T;
+  /**
+   * Runs write `statements` in call order as one transaction, like `transaction` around their
+   * `run`s (inside an open transaction they join it). A served database receives the whole
+   * transaction in one request, so sqld's write lock is held for one round trip, not one per
+   * statement; a statement whose parameters have no exact SQL literal (`sql-literals.ts`)
+   * makes the batch go statement by statement instead.
+   *
+   * Throws: as `transaction`; when it throws, none of the statements is stored.
+   */
+  batch(statements: readonly Statement[]): void;
   /**
    * Loads a SQLite extension (sqlite-vec) into this connection. A served database refuses with
    * `DATABASE_REMOTE_UNSUPPORTED`: sqld loads its extensions itself (`--extensions-path`).

@@ -1,6 +1,7 @@
 import { KernelError } from "@oxios/core";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { DatabaseErrorCode } from "./error-codes.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { openDatabase } from "./open-database.ts";
 import { removeTempFiles, tempDatabasePath } from "./test-support.ts";
@@ -112,5 +113,64 @@ describe("group commit", () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  describe("on a served database that answers busy", () => {
+    /** A file database that says it is served, and whose batch fails DATABASE_BUSY `busy` times first. */
+    async function busyAtFirst(busy: number, served = true) {
+      const real = await itemsDatabase();
+      const state = { busy, batches: 0 };
+      const database = new Proxy(real, {
+        get(target, property) {
+          if (property === "served") return served;
+          if (property === "batch") {
+            return (statements: Parameters<typeof real.batch>[0]) => {
+              state.batches++;
+              if (state.busy > 0) {
+                state.busy--;
+                throw new KernelError(DatabaseErrorCode.busy, "database: the write lock went to another node");
+              }
+              target.batch(statements);
+            };
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      return { database, real, state };
+    }
+
+    it("sends the batch again, up to three attempts, and then its writes are durable", async () => {
+      const { database, real, state } = await busyAtFirst(2);
+      const committer = new GroupCommit(database);
+      const writes = [committer.write([insert("a")]), committer.write([insert("b")])];
+      committer.flush();
+      await Promise.all(writes);
+      expect(state.batches).toBe(3);
+      expect(committer.commits).toBe(1);
+      expect(real.get("SELECT count(*) AS n FROM items")).toEqual({ n: 2 });
+      real.close();
+    });
+
+    it("fails every write of the batch once three attempts found it busy", async () => {
+      const { database, real, state } = await busyAtFirst(3);
+      const committer = new GroupCommit(database);
+      const write = committer.write([insert("a")]);
+      expect(() => committer.flush()).toThrow(expect.objectContaining({ code: "DATABASE_BUSY" }));
+      await expect(write).rejects.toMatchObject({ code: "DATABASE_BUSY" });
+      expect(state.batches).toBe(3);
+      expect(real.get("SELECT count(*) AS n FROM items")).toEqual({ n: 0 });
+      real.close();
+    });
+
+    it("does not send a file's batch again: its busy timeout already waited", async () => {
+      const { database, real, state } = await busyAtFirst(1, false);
+      const committer = new GroupCommit(database);
+      const write = committer.write([insert("a")]);
+      expect(() => committer.flush()).toThrow(expect.objectContaining({ code: "DATABASE_BUSY" }));
+      await expect(write).rejects.toMatchObject({ code: "DATABASE_BUSY" });
+      expect(state.batches).toBe(1);
+      real.close();
+    });
   });
 });

@@ -11,7 +11,9 @@
  * - Atomicity: the statements of one `write` are never split across transactions.
  * - Durability: `write` resolves once its transaction committed (with the handle's
  *   `synchronous` setting); it rejects with the coded `KernelError` of a failed commit, and
- *   then every write of that batch rejects and none of its statements is stored.
+ *   then every write of that batch rejects and none of its statements is stored. On a served
+ *   database a commit sqld answered `DATABASE_BUSY` (another node held the write lock; nothing
+ *   of it committed) is sent again, three attempts in all, before it fails.
  * - Timing: the first write of a window arms a timer of `windowMs`; a window that reaches
  *   `maxBatch` writes commits in a microtask, once the synchronous code that filled it has
  *   run (so writes made together in one tick still commit together) — under a burst the
@@ -21,14 +23,8 @@
  */
 
 import { KernelError, type Logger } from "@oxios/core";
-import type { Database, SqlValue } from "./database.ts";
+import type { Database, Statement } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
-
-/** One statement with its parameters. */
-export interface Statement {
-  readonly sql: string;
-  readonly params: readonly SqlValue[];
-}
 
 export interface GroupCommitOptions {
   /** The window in ms from the first buffered write to its commit. Default 2. */
@@ -45,6 +41,9 @@ interface Waiting {
 }
 
 const committers = new WeakMap<Database, GroupCommit>();
+
+/** How often a served database's group commit is sent while sqld answers `DATABASE_BUSY`. */
+const SERVED_BUSY_ATTEMPTS = 3;
 
 export class GroupCommit {
   readonly #database: Database;
@@ -119,18 +118,24 @@ export class GroupCommit {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
-    try {
-      this.#database.transaction(() => {
-        for (const waiting of batch) {
-          for (const statement of waiting.statements) this.#database.run(statement.sql, statement.params);
+    const statements = batch.flatMap((waiting) => waiting.statements);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#database.batch(statements);
+        break;
+      } catch (error) {
+        const failure = KernelError.isInstance(error)
+          ? error
+          : new KernelError(DatabaseErrorCode.failed, "group commit failed", { cause: error });
+        // sqld answered busy: another node held the write lock, nothing of the batch was
+        // committed, and sending it again is what the writers would do themselves.
+        if (this.#database.served && failure.code === DatabaseErrorCode.busy && attempt < SERVED_BUSY_ATTEMPTS) {
+          this.#logger?.debug("group commit found sqld busy; sending it again", { attempt });
+          continue;
         }
-      });
-    } catch (error) {
-      const failure = KernelError.isInstance(error)
-        ? error
-        : new KernelError(DatabaseErrorCode.failed, "group commit failed", { cause: error });
-      for (const waiting of batch) waiting.reject(failure);
-      throw failure;
+        for (const waiting of batch) waiting.reject(failure);
+        throw failure;
+      }
     }
     this.#commits++;
     for (const waiting of batch) waiting.resolve();

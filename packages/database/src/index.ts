@@ -5,9 +5,9 @@
  * `migrate` per table prefix. Node (and Bun, Deno): it loads the native `libsql` driver.
  */
 
-export type { Database, Row, RunResult, SqlValue } from "./database.ts";
+export type { Database, Row, RunResult, SqlValue, Statement } from "./database.ts";
 export { DatabaseErrorCode, type DatabaseErrorCodeValue } from "./error-codes.ts";
-export { GroupCommit, type GroupCommitOptions, type Statement } from "./group-commit.ts";
+export { GroupCommit, type GroupCommitOptions } from "./group-commit.ts";
 export { type Migration, type MigrationResult, type MigrationSet, migrate } from "./migrations.ts";
 export { type OpenDatabaseOptions, openDatabase } from "./open-database.ts";
 export { type AcquiredDatabase, acquireDatabase, type DatabaseSource } from "./store-database.ts";

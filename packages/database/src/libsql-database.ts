@@ -5,14 +5,15 @@
  * and the stores run whole group commits as synchronous transactions, embedded or served.
  *
  * Every statement goes through `#statement` and `parameters`: the SQL text is prepared once
- * and cached (least recently used first out; a served connection prepares afresh, see
+ * and cached (least recently used first out; a served connection's per transaction state, see
  * `#statement`), and parameters always reach libsql as an array.
  */
 
 import { KernelError, type Logger } from "@oxios/core";
 import type Libsql from "libsql";
-import type { Database, Row, RunResult, SqlValue } from "./database.ts";
+import type { Database, Row, RunResult, SqlValue, Statement as Write } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
+import { inlineParameters } from "./sql-literals.ts";
 import { splitStatements } from "./sql-statements.ts";
 import { isInterrupted, isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 
@@ -163,6 +164,26 @@ export class LibsqlDatabase implements Database {
       throw failure;
     }
     return result;
+  }
+
+  batch(statements: readonly Write[]): void {
+    this.#assertOpen();
+    if (statements.length === 0) return;
+    const text = this.served && !this.#inBody && !this.#usable().inTransaction ? servedBatch(statements) : undefined;
+    if (text === undefined) {
+      this.transaction(() => {
+        for (const statement of statements) this.run(statement.sql, statement.params);
+      });
+      return;
+    }
+    // One request: the driver sends the statements as one Hrana batch, each step run only when
+    // the one before it succeeded, so a failed step leaves COMMIT unrun.
+    try {
+      this.#attempt((statements[0] as Write).sql, () => this.#usable().exec(text));
+    } catch (error) {
+      this.#endFailedBatch(error);
+      throw error;
+    }
   }
 
   loadExtension(path: string): void {
@@ -324,6 +345,26 @@ export class LibsqlDatabase implements Database {
   }
 
   /**
+   * After a failed batch the server has dropped its transaction (the request closed its stream),
+   * but the driver still counts one open on the connection; a ROLLBACK, which the server
+   * answers with "no transaction is active", brings the driver back in line.
+   */
+  #endFailedBatch(cause: unknown): void {
+    if (this.#broken || !this.#connection.inTransaction) return;
+    try {
+      this.#connection.exec("ROLLBACK");
+    } catch (error) {
+      const failure = this.#failure(error, "ROLLBACK");
+      if (/no transaction is active/.test(failure.message)) return;
+      this.#logger.error("rollback failed after a failed batch", {
+        url: this.url,
+        error: failure,
+        cause: mapSqliteError(cause),
+      });
+    }
+  }
+
+  /**
    * Prepares `sql`. sqld answers a served prepare itself (the driver asks it to describe the
    * statement), and it interrupts a connection's work, a prepare among it, once the driver
    * stopped reading a streamed result before its end, until the connection runs its next
@@ -366,4 +407,16 @@ export class LibsqlDatabase implements Database {
       });
     }
   }
+}
+
+/** The statements as one `BEGIN IMMEDIATE … COMMIT` text, or undefined when one cannot be inlined. */
+function servedBatch(statements: readonly Write[]): string | undefined {
+  const parts = ["BEGIN IMMEDIATE"];
+  for (const statement of statements) {
+    const inlined = inlineParameters(statement.sql, parameters(statement.params));
+    if (inlined === undefined) return undefined;
+    parts.push(inlined);
+  }
+  parts.push("COMMIT");
+  return parts.join(";\n");
 }

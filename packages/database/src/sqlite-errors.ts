@@ -15,7 +15,30 @@ import { DatabaseErrorCode, type DatabaseErrorCodeValue } from "./error-codes.ts
 function sqliteCodeOf(error: unknown, message: string): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
-  return /\bcode: "(SQLITE_[A-Z_]+)"/.exec(message)?.[1];
+  return /\bcode: "(SQLITE_[A-Z_]+)"/.exec(message)?.[1] ?? batchStepCode(message);
+}
+
+/**
+ * SQLite's own messages for its result codes (`sqlite3ErrStr`) and its constraint failures.
+ * A failed step of a served batch (`Database.batch`) reaches the driver's caller as its message
+ * alone (`Hrana(Api("SQLite error: UNIQUE constraint failed: t.a"))`), without the code.
+ */
+const STEP_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^database is locked/, "SQLITE_BUSY"],
+  [/^database table is locked/, "SQLITE_LOCKED"],
+  [/^interrupted/, "SQLITE_INTERRUPT"],
+  [/constraint failed/, "SQLITE_CONSTRAINT"],
+  [/^database or disk is full/, "SQLITE_FULL"],
+  [/^attempt to write a readonly database/, "SQLITE_READONLY"],
+  [/^database disk image is malformed/, "SQLITE_CORRUPT"],
+  [/^file is not a database/, "SQLITE_NOTADB"],
+  [/^disk I\/O error/, "SQLITE_IOERR"],
+];
+
+function batchStepCode(message: string): string | undefined {
+  const text = /^Hrana\(Api\("SQLite error: (.*)"\)\)$/s.exec(message)?.[1];
+  if (text === undefined) return undefined;
+  return STEP_MESSAGES.find(([pattern]) => pattern.test(text))?.[1];
 }
 
 /**

@@ -149,4 +149,24 @@ describe("BitIndex", () => {
     expect(() => copy.addMany([10], randomCode(random))).toThrow(/already indexed/);
     expect(() => copy.set(1, new Uint8Array(8))).toThrow(/64 bytes/);
   });
+
+  it("keeps no band lists while empty: an index without codes costs far less than their 8 MB", () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const indexes = Array.from({ length: 8 }, () => new BitIndex(BYTES));
+    const perIndex = (process.memoryUsage().arrayBuffers - before) / indexes.length;
+    expect(perIndex).toBeLessThan(2 ** 20);
+    // The first code makes them; a near-duplicate is found, before and after a clear.
+    const random = seeded(5);
+    const [index] = indexes as [BitIndex];
+    expect(index.candidatesNear(randomCode(random), 90)).toEqual([]);
+    const base = randomCode(random);
+    index.set(1, near(base, 10, random));
+    expect(index.candidatesNear(base, 90).map((match) => match.seq)).toEqual([1]);
+    index.clear();
+    expect(index.candidatesNear(base, 90)).toEqual([]);
+    index.set(2, near(base, 10, random));
+    expect(index.candidatesNear(base, 90).map((match) => match.seq)).toEqual([2]);
+    index.delete(2);
+    expect(index.candidatesNear(base, 90)).toEqual([]);
+  });
 });

@@ -74,8 +74,11 @@ export class BitIndex {
    * rowids, so this costs 4 bytes per seq ever assigned and needs no hashing.
    */
   #slotOfSeq = new Int32Array(1_024);
-  /** Head slot of each band value's list, band-major: `BANDS × BAND_VALUES`. */
-  readonly #heads = new Int32Array(BANDS * BAND_VALUES).fill(NONE);
+  /**
+   * Head slot of each band value's list, band-major: `BANDS × BAND_VALUES` (8 MB). Made with the
+   * first code, not with the index, so a store without memories keeps no band lists resident.
+   */
+  #heads: Int32Array | undefined;
   /** Next slot in the same band list, slot-major: `capacity × BANDS`. */
   #next = new Int32Array(0);
   // Layout of the WebAssembly memory: query | histogram | collected rows | distances | mask | codes.
@@ -166,7 +169,7 @@ export class BitIndex {
     // Band by band: each pass touches one band's heads (256 KB) rather than all of them (8 MB).
     const bands = new Uint16Array(this.#memory().buffer, this.#codesOffset, (this.#count * this.codeBytes) / 2);
     const wordsPerCode = this.codeBytes / 2;
-    const heads = this.#heads;
+    const heads = this.#bandHeads();
     const next = this.#next;
     for (let band = 0; band < BANDS; band++) {
       const base = band * BAND_VALUES;
@@ -211,7 +214,7 @@ export class BitIndex {
   clear(): void {
     this.#count = 0;
     this.#slotOfSeq.fill(0);
-    this.#heads.fill(NONE);
+    this.#heads = undefined;
   }
 
   /**
@@ -271,8 +274,10 @@ export class BitIndex {
     const query = new Uint32Array(code.buffer.slice(code.byteOffset, code.byteOffset + this.codeBytes));
     const words = this.#memoryWords();
     const wordsPerCode = this.codeBytes / 4;
+    const heads = this.#heads;
+    if (heads === undefined) return matches;
     for (let band = 0; band < BANDS; band++) {
-      let slot = this.#heads[band * BAND_VALUES + bandValue(code, band)] as number;
+      let slot = heads[band * BAND_VALUES + bandValue(code, band)] as number;
       while (slot !== NONE) {
         if (!seen.has(slot)) {
           seen.add(slot);
@@ -326,25 +331,32 @@ export class BitIndex {
     }
   }
 
+  #bandHeads(): Int32Array {
+    this.#heads ??= new Int32Array(BANDS * BAND_VALUES).fill(NONE);
+    return this.#heads;
+  }
+
   #linkBands(slot: number): void {
     const memory = this.#memory();
     const offset = this.#codeOffset(slot);
+    const heads = this.#bandHeads();
     for (let band = 0; band < BANDS; band++) {
       const head = band * BAND_VALUES + bandValue(memory, band, offset);
-      this.#next[slot * BANDS + band] = this.#heads[head] as number;
-      this.#heads[head] = slot;
+      this.#next[slot * BANDS + band] = heads[head] as number;
+      heads[head] = slot;
     }
   }
 
   #unlinkBands(slot: number): void {
     const memory = this.#memory();
     const offset = this.#codeOffset(slot);
+    const heads = this.#bandHeads();
     for (let band = 0; band < BANDS; band++) {
       const head = band * BAND_VALUES + bandValue(memory, band, offset);
       const after = this.#next[slot * BANDS + band] as number;
-      let current = this.#heads[head] as number;
+      let current = heads[head] as number;
       if (current === slot) {
-        this.#heads[head] = after;
+        heads[head] = after;
         continue;
       }
       while (current !== NONE) {

@@ -3,15 +3,16 @@
  * until the queue is empty, holding up to `hold` at once, and finishes each. Prints one JSON
  * line: `{ node, admitted, refused }` (refused: nothing could be admitted while tasks were queued).
  *
- * Arguments: URL NODE MAX_CONCURRENT HOLD [LIMITS] — LIMITS is a JSON object of `admitNext`'s
- * `profileCaps`, `ratePerMinute` and `rateLimits`.
+ * Arguments: URL NODE MAX_CONCURRENT HOLD [LIMITS] [MODE] — LIMITS is a JSON object of
+ * `admitNext`'s `profileCaps`, `ratePerMinute` and `rateLimits`; MODE `batch` takes as many as
+ * it may still hold at once through `admitBatch`, otherwise one at a time through `admitNext`.
  */
 
 import { openDatabase } from "@oxios/database";
-import { type AdmitNextOptions, admitNext, finishAdmitted } from "../src/libsql/cluster-admission.ts";
+import { type AdmitNextOptions, admitBatch, admitNext, finishAdmitted } from "../src/libsql/cluster-admission.ts";
 import { retryBusy } from "./retry-busy.ts";
 
-const [url = "", node = "", cap = "1", holdText = "1", limitsText = "{}"] = process.argv.slice(2);
+const [url = "", node = "", cap = "1", holdText = "1", limitsText = "{}", mode = "one"] = process.argv.slice(2);
 const maxConcurrent = Number(cap);
 const hold = Number(holdText);
 const limits = JSON.parse(limitsText) as Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute" | "rateLimits">;
@@ -19,14 +20,17 @@ const database = await openDatabase({ url });
 const held: string[] = [];
 let admitted = 0;
 let refused = 0;
+const admit = (): string[] => {
+  const options = { ...limits, node, maxConcurrent, now: Date.now(), leaseMs: 600_000 };
+  if (mode === "batch") return admitBatch(database, { ...options, limit: hold - held.length }).map((task) => task.id);
+  const task = admitNext(database, options);
+  return task === undefined ? [] : [task.id];
+};
 for (;;) {
-  const task =
-    held.length < hold
-      ? retryBusy(() => admitNext(database, { ...limits, node, maxConcurrent, now: Date.now(), leaseMs: 600_000 }))
-      : undefined;
-  if (task !== undefined) {
-    held.push(task.id);
-    admitted++;
+  const tasks = held.length < hold ? retryBusy(admit) : [];
+  if (tasks.length > 0) {
+    held.push(...tasks);
+    admitted += tasks.length;
     continue;
   }
   const oldest = held.shift();

@@ -4,6 +4,7 @@ import { RecordingPublisher } from "@oxios/event-bus/testing";
 import { describe, expect, it } from "vitest";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import type { Lease } from "./task.ts";
+import type { TaskStore, TaskStoreWrite } from "./task-store.ts";
 
 function setup(options: SchedulerOptions = {}) {
   const clock = new ManualClock();
@@ -198,6 +199,36 @@ describe("run, cancel, leases", () => {
     expect(scheduler.cancel("t", "again")).toBe(false);
     scheduler.complete("blocker");
     expect(scheduler.stats()).toMatchObject({ admitted: 1, cancelled: 1, completed: 1 });
+  });
+
+  it("release gives up a queued task with nothing stored: its admission rejects SCHEDULER_TASK_INTERRUPTED", async () => {
+    const written: TaskStoreWrite[] = [];
+    const store: TaskStore = {
+      write: (change) => {
+        written.push(change);
+      },
+      flush: async () => undefined,
+      recover: async () => ({ queued: [], retried: [], failed: [] }),
+      close: async () => undefined,
+    };
+    const { scheduler } = setup({ maxConcurrent: 1, store });
+    scheduler.submit({ id: "blocker" });
+    const handle = scheduler.submit({ id: "t" });
+    scheduler.submit({ id: "next" });
+    const before = written.length;
+    expect(scheduler.release("t", "another node took it")).toBe(true);
+    await expect(handle.admitted).rejects.toMatchObject({
+      code: "SCHEDULER_TASK_INTERRUPTED",
+      message: "another node took it",
+    });
+    expect(written.slice(before)).toEqual([]);
+    expect(ids(scheduler.queued())).toEqual(["next"]);
+    // Not queued (running, released, unknown): nothing to give up.
+    expect(scheduler.release("blocker", "no")).toBe(false);
+    expect(scheduler.release("t", "again")).toBe(false);
+    expect(scheduler.release("missing", "no")).toBe(false);
+    scheduler.complete("blocker");
+    expect(ids(scheduler.running())).toEqual(["next"]);
   });
 
   it("cancel aborts a running task through its lease signal and frees the slot", async () => {

@@ -283,6 +283,25 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * Gives up a queued task without storing anything: it leaves this scheduler's queue and its
+   * admission rejects with `SCHEDULER_TASK_INTERRUPTED` (`reason`), so its runner never runs
+   * here and nothing records an end. For a cluster node whose queued task another node took
+   * (the store holds the task as that node's). False when the task is not queued here.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
+   */
+  release(taskId: string, reason: string): boolean {
+    const entry = this.#live.get(taskId);
+    if (entry === undefined || entry.status !== "queued") return false;
+    this.#lanes.get(entry.rateKey)?.heap.remove(entry);
+    this.#queued--;
+    this.#live.delete(entry.id);
+    this.#finishQueued(entry, "failed", { code: SchedulerErrorCode.taskInterrupted, message: reason }, false);
+    this.#pump();
+    return true;
+  }
+
   /** Re-runs admission, e.g. after the budget behind `canAdmit` changed. */
   reconsider(): void {
     this.#pump();
@@ -478,7 +497,7 @@ export class Scheduler {
       attempts: 0,
     });
     // The store validates the payload synchronously: a task it cannot keep is never queued.
-    this.#store?.write({ kind: "queued", task: this.#stored(entry) });
+    this.#store?.write({ kind: "queued", task: this.#stored(entry), ...(id === undefined ? { ownId: true } : {}) });
     this.#counters.submitted++;
     return this.#enqueue(entry, true);
   }

@@ -34,7 +34,15 @@ export interface StoredTask {
 
 /** One change, in the order the scheduler made them. */
 export type TaskStoreWrite =
-  | { kind: "queued"; task: StoredTask }
+  | {
+      kind: "queued";
+      task: StoredTask;
+      /**
+       * The scheduler made the task's id itself (a UUIDv7 of its own plus a counter), so no
+       * stored task can hold it: a store need not look for one. Absent for a caller's id.
+       */
+      ownId?: true;
+    }
   | { kind: "admitted"; id: string; attempt: number; owner: string; at: number; leaseExpiresAt: number }
   | { kind: "renewed"; id: string; leaseExpiresAt: number }
   | {

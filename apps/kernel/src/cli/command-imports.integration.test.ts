@@ -7,7 +7,7 @@
  */
 
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -71,6 +71,21 @@ function runRecorded(args: string[], env: Record<string, string>, input = ""): P
 
 function beyond(run: RecordedRun, allowed: readonly string[]): string[] {
   return [...run.packages].filter((name) => !allowed.includes(name)).sort();
+}
+
+/** Records what `oxios start --foreground` loads until it is ready, then stops it. */
+async function loadedBy(extra: Record<string, string>, configToml?: string): Promise<RecordedRun> {
+  const port = await freePort();
+  const home = tempHome();
+  if (configToml !== undefined) writeFileSync(join(home, "config.toml"), configToml);
+  const env = { OXIOS_HOME: home, OXIOS_PORT: String(port), OXIOS_EMBEDDER: "hashing", ...extra };
+  const run = runRecorded(["start", "--foreground"], env);
+  await eventually(async () => {
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+    return ready?.ok === true ? true : undefined;
+  });
+  await promisify(execFile)(process.execPath, [BIN, "stop"], { env: { ...process.env, ...env } });
+  return run;
 }
 
 describe("what each oxios command loads", () => {
@@ -137,17 +152,6 @@ describe("what each oxios command loads", () => {
   });
 
   it("a kernel without otel_endpoint never loads the OpenTelemetry SDK; with it, it does", async () => {
-    const loadedBy = async (extra: Record<string, string>): Promise<RecordedRun> => {
-      const port = await freePort();
-      const env = { OXIOS_HOME: tempHome(), OXIOS_PORT: String(port), OXIOS_EMBEDDER: "hashing", ...extra };
-      const run = runRecorded(["start", "--foreground"], env);
-      await eventually(async () => {
-        const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
-        return ready?.ok === true ? true : undefined;
-      });
-      await promisify(execFile)(process.execPath, [BIN, "stop"], { env: { ...process.env, ...env } });
-      return run;
-    };
     // The AI SDK itself loads `@opentelemetry/api` (a no-op without a provider); the SDK, the
     // exporter and their dependencies are what tracing adds.
     const isOtel = (name: string) => name.startsWith("@opentelemetry/") && name !== "@opentelemetry/api";
@@ -161,6 +165,18 @@ describe("what each oxios command loads", () => {
     expect([...on.packages].filter(isOtel)).toEqual(
       expect.arrayContaining(["@opentelemetry/sdk-trace", "@opentelemetry/exporter-trace-otlp-http"]),
     );
+  });
+
+  it("a kernel without MCP servers never loads the MCP SDK; with one configured, it does", async () => {
+    const isMcp = (name: string) => name === "@modelcontextprotocol/sdk";
+    const off = await loadedBy({});
+    expect(off.code).toBe(0);
+    expect(off.packages.has("@oxios/tools")).toBe(true);
+    expect([...off.packages].filter(isMcp)).toEqual([]);
+    // A server whose command does not exist: the kernel runs, the server backs off, the SDK is loaded.
+    const on = await loadedBy({}, '[mcp.servers.broken]\ncommand = "/nonexistent/mcp-server"\n');
+    expect(on.code).toBe(0);
+    expect([...on.packages].filter(isMcp)).toEqual(["@modelcontextprotocol/sdk"]);
   });
 
   it("doctor loads libsql and memory (the recorder sees the heavy path)", async () => {

@@ -5,6 +5,9 @@
 // one `TokenBucket` (the scheduler's own, in memory) per rate key. Every admission must pick
 // exactly the task the model picks — so a task held back by its profile or its bucket never
 // holds back the ones behind it — and the stored bucket must hold what the model's holds.
+// `admitBatch` takes part too: its first task is the model's pick, each further one is a task
+// the model lets through at that point (global cap, profile cap, a whole token), and it admits
+// nothing only when the model has nothing to admit.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,12 +15,13 @@ import { openDatabase } from "@oxios/database";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { TokenBucket } from "../token-bucket.ts";
-import { admitNext, finishAdmitted } from "./cluster-admission.ts";
+import { admitBatch, admitNext, finishAdmitted } from "./cluster-admission.ts";
 import { LibsqlTaskStore } from "./libsql-task-store.ts";
 
 type Op =
   | { kind: "enqueue"; priority: number; profile: string | null; rateKey: string }
   | { kind: "admit"; advanceMs: number }
+  | { kind: "admitBatch"; advanceMs: number; limit: number }
   | { kind: "finish"; pick: number };
 
 const PRIORITIES = ["low", "normal", "high", "critical"] as const;
@@ -35,6 +39,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.record({ kind: fc.constant("admit" as const), advanceMs: fc.integer({ min: 0, max: 40_000 }) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("admitBatch" as const),
+      advanceMs: fc.integer({ min: 0, max: 40_000 }),
+      limit: fc.integer({ min: 1, max: 8 }),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("finish" as const), pick: fc.nat() }) },
 );
@@ -57,7 +69,7 @@ describe("admitNext against a model", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
-          maxConcurrent: fc.integer({ min: 1, max: 5 }),
+          maxConcurrent: fc.integer({ min: 1, max: 8 }),
           p1: fc.integer({ min: 1, max: 3 }),
           p2: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
           ratePerMinute: fc.integer({ min: 1, max: 4 }),
@@ -66,7 +78,7 @@ describe("admitNext against a model", () => {
           // a higher priority; none keeps the plain priority order.
           agingMs: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
         }),
-        fc.array(op, { minLength: 1, maxLength: 60 }),
+        fc.array(op, { minLength: 1, maxLength: 80 }),
         async (limits, ops) => {
           const url = `file:${join(directory, `queue-${databases++}.db`)}`;
           await (await LibsqlTaskStore.open({ url })).close();
@@ -96,26 +108,33 @@ describe("admitNext against a model", () => {
             }
             return found;
           };
-          /** The model's admission: the first task in order that every limit lets through. */
-          const modelAdmit = (now: number): ModelTask | undefined => {
-            if (running.length >= limits.maxConcurrent) return undefined;
-            const order = [...queued].sort((a, b) =>
+          /** Whether every limit lets `task` through now. */
+          const allowed = (task: ModelTask, now: number): boolean => {
+            if (running.length >= limits.maxConcurrent) return false;
+            const cap = task.profile === null ? undefined : profileCaps[task.profile];
+            if (cap !== undefined && running.filter((other) => other.profile === task.profile).length >= cap) {
+              return false;
+            }
+            const taskBucket = bucket(task.rateKey, now);
+            return taskBucket === undefined || taskBucket.available(now) >= 1;
+          };
+          const start = (task: ModelTask, now: number): ModelTask => {
+            bucket(task.rateKey, now)?.tryTake(now);
+            queued.splice(queued.indexOf(task), 1);
+            running.push(task);
+            return task;
+          };
+          /** The queued tasks in the scheduler's order. */
+          const ordered = () =>
+            [...queued].sort((a, b) =>
               Number.isFinite(agingMs)
                 ? a.enqueuedAt - a.rank * agingMs - (b.enqueuedAt - b.rank * agingMs) || a.seq - b.seq
                 : b.rank - a.rank || a.enqueuedAt - b.enqueuedAt || a.seq - b.seq,
             );
-            for (const task of order) {
-              const cap = task.profile === null ? undefined : profileCaps[task.profile];
-              if (cap !== undefined && running.filter((other) => other.profile === task.profile).length >= cap)
-                continue;
-              const taskBucket = bucket(task.rateKey, now);
-              if (taskBucket !== undefined && taskBucket.available(now) < 1) continue;
-              taskBucket?.tryTake(now);
-              queued.splice(queued.indexOf(task), 1);
-              running.push(task);
-              return task;
-            }
-            return undefined;
+          /** The model's admission: the first task in order that every limit lets through. */
+          const modelAdmit = (now: number): ModelTask | undefined => {
+            const task = ordered().find((one) => allowed(one, now));
+            return task === undefined ? undefined : start(task, now);
           };
 
           let now = 0;
@@ -156,6 +175,28 @@ describe("admitNext against a model", () => {
                   leaseMs: 1e12,
                 });
                 expect(admitted?.id).toBe(modelAdmit(now)?.id);
+              } else if (step.kind === "admitBatch") {
+                now += step.advanceMs;
+                const admitted = admitBatch(database, {
+                  ...options,
+                  rateLimits: rates,
+                  node: "n",
+                  now,
+                  leaseMs: 1e12,
+                  limit: step.limit,
+                });
+                expect(admitted.length).toBeLessThanOrEqual(step.limit);
+                // In the model's order, as returned.
+                const order = ordered().map((task) => task.id);
+                const positions = admitted.map(({ id }) => order.indexOf(id));
+                expect(positions).toEqual([...positions].sort((a, b) => a - b));
+                expect(admitted[0]?.id).toBe(modelAdmit(now)?.id);
+                for (const { id } of admitted.slice(1)) {
+                  const task = queued.find((one) => one.id === id);
+                  expect(task, id).toBeDefined();
+                  expect(allowed(task as ModelTask, now), id).toBe(true);
+                  start(task as ModelTask, now);
+                }
               } else {
                 const task = running[step.pick % Math.max(1, running.length)];
                 if (task === undefined) continue;
@@ -186,7 +227,7 @@ describe("admitNext against a model", () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
   });
 });

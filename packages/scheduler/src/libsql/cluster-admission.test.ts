@@ -17,6 +17,7 @@ import { type Database, openDatabase } from "@oxios/database";
 import { startSqld } from "@oxios/tooling/sqld";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  admitBatch,
   admitNext,
   finishAdmitted,
   heartbeatNode,
@@ -210,6 +211,42 @@ describe("admitNext with profile caps and rate buckets", () => {
     database.close();
   });
 
+  it("admits a batch in queue order within the global cap, each profile's cap and each key's tokens", async () => {
+    const database = await queueWith(fileUrl(), [
+      { id: "capped-1", profile: "capped", enqueuedAt: 1 },
+      { id: "capped-2", profile: "capped", enqueuedAt: 2 },
+      { id: "capped-3", profile: "capped", enqueuedAt: 3 },
+      { id: "keyed-1", rateKey: "slow", enqueuedAt: 4 },
+      { id: "keyed-2", rateKey: "slow", enqueuedAt: 5 },
+      { id: "urgent", priority: "high", enqueuedAt: 6 },
+      { id: "plain-1", enqueuedAt: 7 },
+      { id: "plain-2", enqueuedAt: 8 },
+    ]);
+    const batch = (limit: number, maxConcurrent = 10, now = 100) =>
+      admitBatch(database, {
+        node: "a",
+        maxConcurrent,
+        now,
+        leaseMs: 600_000,
+        profileCaps: { capped: 2 },
+        rateLimits: { slow: 1 },
+        limit,
+      }).map((task) => task.id);
+    // Global cap 5: the first five that may run, in queue order (priority first).
+    expect(batch(10, 5)).toEqual(["urgent", "capped-1", "capped-2", "keyed-1", "plain-1"]);
+    expect(running(database)).toBe(5);
+    // The cap reached: nothing; with room, what is left that may run — not capped-3 (its
+    // profile is at its cap) nor keyed-2 (its bucket of 1/min is empty).
+    expect(batch(10, 5)).toEqual([]);
+    expect(batch(10)).toEqual(["plain-2"]);
+    expect(batch(10)).toEqual([]);
+    // A minute later the bucket holds one token again; a finished capped task makes room.
+    expect(finishAdmitted(database, "capped-1", "a", "completed", 110)).toBe(true);
+    expect(batch(10, 10, 60_100)).toEqual(["capped-3", "keyed-2"]);
+    expect(database.get("SELECT units FROM scheduler_rate_buckets WHERE rate_key = 'slow'")).toEqual({ units: 0 });
+    database.close();
+  });
+
   it("takes a token from the task's bucket, refills it from the node's clock, and an empty bucket holds back only its key", async () => {
     const database = await queueWith(fileUrl(), [
       { id: "slow-1", rateKey: "slow", enqueuedAt: 1 },
@@ -266,108 +303,119 @@ describe("admitNext with profile caps and rate buckets", () => {
   });
 });
 
-describe("admitNext across node processes on one sqld", () => {
-  it("never runs more than the global cap, and admits every task exactly once", async () => {
-    const TASKS = 120;
-    const CAP = 3;
-    const NODES = 4;
-    const server = await startSqld();
-    try {
-      const database = await queueWith(
-        server.url,
-        Array.from({ length: TASKS }, (_, index) => ({ id: `task-${index}`, enqueuedAt: index })),
-      );
-      database.exec(`
+describe("admitNext and admitBatch across node processes on one sqld", () => {
+  it.each(["one", "batch"] as const)(
+    "never runs more than the global cap, and admits every task exactly once (%s at a time)",
+    async (mode) => {
+      const TASKS = 120;
+      const CAP = 3;
+      const NODES = 4;
+      const server = await startSqld();
+      try {
+        const database = await queueWith(
+          server.url,
+          Array.from({ length: TASKS }, (_, index) => ({ id: `task-${index}`, enqueuedAt: index })),
+        );
+        database.exec(`
         CREATE TABLE test_admissions (running INTEGER NOT NULL, node TEXT NOT NULL);
         CREATE TRIGGER test_admission AFTER UPDATE OF status ON scheduler_tasks WHEN new.status = 'running' BEGIN
           INSERT INTO test_admissions (running, node)
             SELECT count(*), new.lease_owner FROM scheduler_tasks WHERE status = 'running';
         END;
       `);
-      const nodes = await Promise.all(
-        Array.from({ length: NODES }, (_, index) => runWorker(server.url, `node-${index}`, CAP, 2)),
-      );
-      const admissions = database.all<{ running: number; node: string }>("SELECT running, node FROM test_admissions");
-      const tasks = database.all<{ status: string; attempts: number }>("SELECT status, attempts FROM scheduler_tasks");
-      database.close();
+        const nodes = await Promise.all(
+          Array.from({ length: NODES }, (_, index) => runWorker(server.url, `node-${index}`, CAP, 2, {}, mode)),
+        );
+        const admissions = database.all<{ running: number; node: string }>("SELECT running, node FROM test_admissions");
+        const tasks = database.all<{ status: string; attempts: number }>(
+          "SELECT status, attempts FROM scheduler_tasks",
+        );
+        database.close();
 
-      expect(admissions).toHaveLength(TASKS);
-      expect(Math.max(...admissions.map((row) => row.running))).toBeLessThanOrEqual(CAP);
-      expect(tasks.every((task) => task.status === "completed" && task.attempts === 1)).toBe(true);
-      expect(nodes.reduce((sum, node) => sum + node.admitted, 0)).toBe(TASKS);
-      expect(new Set(admissions.map((row) => row.node)).size).toBeGreaterThan(1);
-    } finally {
-      await server.close();
-    }
-  });
+        expect(admissions).toHaveLength(TASKS);
+        expect(Math.max(...admissions.map((row) => row.running))).toBeLessThanOrEqual(CAP);
+        expect(tasks.every((task) => task.status === "completed" && task.attempts === 1)).toBe(true);
+        expect(nodes.reduce((sum, node) => sum + node.admitted, 0)).toBe(TASKS);
+        expect(new Set(admissions.map((row) => row.node)).size).toBeGreaterThan(1);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });
 
 describe("profile caps and rate buckets across node processes on one sqld", () => {
-  it("a 60/min bucket admits 60 at once and then only its refill, across three nodes taking as fast as they can", async () => {
-    const server = await startSqld();
-    const clock = new ManualClock(0);
-    const nodes: SteppedWorker[] = [];
-    try {
-      const database = await queueWith(
-        server.url,
-        Array.from({ length: 300 }, (_, index) => ({ id: `task-${index}`, rateKey: "provider", enqueuedAt: index })),
-      );
-      const limits = { maxConcurrent: 1000, ratePerMinute: 60 };
-      for (const name of ["node-a", "node-b", "node-c"]) nodes.push(new SteppedWorker(server.url, name, limits));
-      /** Every node takes what it can at the clock's time; the ids taken, per node. */
-      const step = async () => Promise.all(nodes.map((node) => node.step(clock.now())));
-      const taken: string[][] = [];
+  it.each(["one", "batch"] as const)(
+    "a 60/min bucket admits 60 at once and then only its refill, across three nodes taking as fast as they can (%s at a time)",
+    async (mode) => {
+      const server = await startSqld();
+      const clock = new ManualClock(0);
+      const nodes: SteppedWorker[] = [];
+      try {
+        const database = await queueWith(
+          server.url,
+          Array.from({ length: 300 }, (_, index) => ({ id: `task-${index}`, rateKey: "provider", enqueuedAt: index })),
+        );
+        const limits = { maxConcurrent: 1000, ratePerMinute: 60 };
+        for (const name of ["node-a", "node-b", "node-c"])
+          nodes.push(new SteppedWorker(server.url, name, limits, mode));
+        /** Every node takes what it can at the clock's time; the ids taken, per node. */
+        const step = async () => Promise.all(nodes.map((node) => node.step(clock.now())));
+        const taken: string[][] = [];
 
-      taken.push(...(await step()));
-      expect(count(taken)).toBe(60);
-      // Twenty races for one token each: a token every second.
-      for (let second = 1; second <= 20; second++) {
-        clock.advance(1000);
-        const round = await step();
-        taken.push(...round);
-        expect(count(round), `second ${second}`).toBe(1);
+        taken.push(...(await step()));
+        expect(count(taken)).toBe(60);
+        // Twenty races for one token each: a token every second.
+        for (let second = 1; second <= 20; second++) {
+          clock.advance(1000);
+          const round = await step();
+          taken.push(...round);
+          expect(count(round), `second ${second}`).toBe(1);
+        }
+        // The rest of the first minute refills 40 tokens: 120 in the first minute, not 180 (or 360).
+        clock.advance(40_000);
+        taken.push(...(await step()));
+        expect(count(taken)).toBe(120);
+        // Idle minutes refill one minute's worth, no more.
+        clock.advance(140_000);
+        const burst = await step();
+        taken.push(...burst);
+        expect(count(burst)).toBe(60);
+
+        const ids = taken.flat();
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(running(database)).toBe(180);
+        // Several nodes took tokens (steps push one array per node, in node order).
+        const takers = new Set(taken.flatMap((ids, index) => (ids.length > 0 ? [index % nodes.length] : [])));
+        expect(takers.size).toBeGreaterThan(1);
+        database.close();
+      } finally {
+        await Promise.all(nodes.map((node) => node.close()));
+        await server.close();
       }
-      // The rest of the first minute refills 40 tokens: 120 in the first minute, not 180 (or 360).
-      clock.advance(40_000);
-      taken.push(...(await step()));
-      expect(count(taken)).toBe(120);
-      // Idle minutes refill one minute's worth, no more.
-      clock.advance(140_000);
-      const burst = await step();
-      taken.push(...burst);
-      expect(count(burst)).toBe(60);
+    },
+  );
 
-      const ids = taken.flat();
-      expect(new Set(ids).size).toBe(ids.length);
-      expect(running(database)).toBe(180);
-      // Several nodes took tokens (steps push one array per node, in node order).
-      const takers = new Set(taken.flatMap((ids, index) => (ids.length > 0 ? [index % nodes.length] : [])));
-      expect(takers.size).toBeGreaterThan(1);
-      database.close();
-    } finally {
-      await Promise.all(nodes.map((node) => node.close()));
-      await server.close();
-    }
-  });
-
-  it("never runs more of a profile than its cap, and admits another profile's tasks meanwhile", async () => {
-    const PER_PROFILE = 40;
-    const server = await startSqld();
-    try {
-      // The capped profile's tasks are all older than the others': they are the queue's head.
-      const database = await queueWith(server.url, [
-        ...Array.from({ length: PER_PROFILE }, (_, index) => ({
-          id: `capped-${index}`,
-          profile: "capped",
-          enqueuedAt: index,
-        })),
-        ...Array.from({ length: PER_PROFILE }, (_, index) => ({
-          id: `wide-${index}`,
-          profile: "wide",
-          enqueuedAt: PER_PROFILE + index,
-        })),
-      ]);
-      database.exec(`
+  it.each(["one", "batch"] as const)(
+    "never runs more of a profile than its cap, and admits another profile's tasks meanwhile (%s at a time)",
+    async (mode) => {
+      const PER_PROFILE = 40;
+      const server = await startSqld();
+      try {
+        // The capped profile's tasks are all older than the others': they are the queue's head.
+        const database = await queueWith(server.url, [
+          ...Array.from({ length: PER_PROFILE }, (_, index) => ({
+            id: `capped-${index}`,
+            profile: "capped",
+            enqueuedAt: index,
+          })),
+          ...Array.from({ length: PER_PROFILE }, (_, index) => ({
+            id: `wide-${index}`,
+            profile: "wide",
+            enqueuedAt: PER_PROFILE + index,
+          })),
+        ]);
+        database.exec(`
         CREATE TABLE test_admissions (
           profile TEXT NOT NULL, capped INTEGER NOT NULL, wide INTEGER NOT NULL, total INTEGER NOT NULL,
           capped_queued INTEGER NOT NULL);
@@ -378,37 +426,40 @@ describe("profile caps and rate buckets across node processes on one sqld", () =
             FROM scheduler_tasks WHERE status = 'running';
         END;
       `);
-      const limits = { profileCaps: { capped: 2, wide: 3 } };
-      // Each node holds up to three tasks, one more than the capped profile's cap: a node that
-      // holds both capped tasks it may run asks again however the nodes interleave, and must then
-      // be given a task of the other profile while capped ones are still queued.
-      const nodes = await Promise.all(
-        ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 3, limits)),
-      );
-      const admissions = database.all<{
-        profile: string;
-        capped: number;
-        wide: number;
-        total: number;
-        capped_queued: number;
-      }>("SELECT profile, capped, wide, total, capped_queued FROM test_admissions");
-      const tasks = database.all<{ status: string; attempts: number }>("SELECT status, attempts FROM scheduler_tasks");
-      database.close();
+        const limits = { profileCaps: { capped: 2, wide: 3 } };
+        // Each node holds up to three tasks, one more than the capped profile's cap: a node that
+        // holds both capped tasks it may run asks again however the nodes interleave, and must then
+        // be given a task of the other profile while capped ones are still queued.
+        const nodes = await Promise.all(
+          ["node-a", "node-b", "node-c"].map((name) => runWorker(server.url, name, 4, 3, limits, mode)),
+        );
+        const admissions = database.all<{
+          profile: string;
+          capped: number;
+          wide: number;
+          total: number;
+          capped_queued: number;
+        }>("SELECT profile, capped, wide, total, capped_queued FROM test_admissions");
+        const tasks = database.all<{ status: string; attempts: number }>(
+          "SELECT status, attempts FROM scheduler_tasks",
+        );
+        database.close();
 
-      expect(admissions).toHaveLength(2 * PER_PROFILE);
-      expect(Math.max(...admissions.map((row) => row.capped))).toBe(2);
-      expect(Math.max(...admissions.map((row) => row.wide))).toBeLessThanOrEqual(3);
-      expect(Math.max(...admissions.map((row) => row.total))).toBeLessThanOrEqual(4);
-      // While the capped profile was at its cap with tasks still queued, the other's went ahead.
-      expect(
-        admissions.filter((row) => row.profile === "wide" && row.capped === 2 && row.capped_queued > 0).length,
-      ).toBeGreaterThan(0);
-      expect(tasks.every((task) => task.status === "completed" && task.attempts === 1)).toBe(true);
-      expect(nodes.reduce((sum, node) => sum + node.admitted, 0)).toBe(2 * PER_PROFILE);
-    } finally {
-      await server.close();
-    }
-  });
+        expect(admissions).toHaveLength(2 * PER_PROFILE);
+        expect(Math.max(...admissions.map((row) => row.capped))).toBe(2);
+        expect(Math.max(...admissions.map((row) => row.wide))).toBeLessThanOrEqual(3);
+        expect(Math.max(...admissions.map((row) => row.total))).toBeLessThanOrEqual(4);
+        // While the capped profile was at its cap with tasks still queued, the other's went ahead.
+        expect(
+          admissions.filter((row) => row.profile === "wide" && row.capped === 2 && row.capped_queued > 0).length,
+        ).toBeGreaterThan(0);
+        expect(tasks.every((task) => task.status === "completed" && task.attempts === 1)).toBe(true);
+        expect(nodes.reduce((sum, node) => sum + node.admitted, 0)).toBe(2 * PER_PROFILE);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });
 
 const count = (taken: string[][]) => taken.reduce((sum, ids) => sum + ids.length, 0);
@@ -420,7 +471,7 @@ class SteppedWorker {
   readonly #exited: Promise<number | null>;
   #stderr = "";
 
-  constructor(url: string, node: string, limits: object) {
+  constructor(url: string, node: string, limits: object, mode: "one" | "batch") {
     // Node, also under Bun or Deno (the portability run): the node processes are Node kernels.
     this.#child = spawn("node", [
       "--conditions=@oxios/source",
@@ -430,6 +481,7 @@ class SteppedWorker {
       url,
       node,
       JSON.stringify(limits),
+      mode,
     ]);
     this.#child.stderr.on("data", (chunk: Buffer) => {
       this.#stderr += chunk.toString();
@@ -459,6 +511,7 @@ async function runWorker(
   cap: number,
   hold: number,
   limits: object = {},
+  mode: "one" | "batch" = "one",
 ): Promise<{ node: string; admitted: number; refused: number }> {
   // Node, also when this file runs under Bun or Deno (the portability run): the node processes
   // are Node kernels.
@@ -474,6 +527,7 @@ async function runWorker(
       String(cap),
       String(hold),
       JSON.stringify(limits),
+      mode,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

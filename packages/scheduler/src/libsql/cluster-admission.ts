@@ -1,6 +1,7 @@
 /**
  * Cluster admission on the durable queue's table: several kernel processes (nodes) share one
- * database (sqld) and take queued tasks only through `admitNext`. One write transaction
+ * database (sqld) and take queued tasks only through `admitBatch` (`admitNext` is a batch of
+ * one). One write transaction
  * (`BEGIN IMMEDIATE`: sqld's primary serialises writes, so no other node's write comes between
  * its statements) picks, of the tasks that may run now, the one of the highest effective
  * priority and admits it, and takes a token from the task's rate bucket (without any rate limit, the admitting
@@ -68,65 +69,94 @@ export interface AdmittedTask {
   attempts: number;
 }
 
+/** A priority's class in the admission order, as `CLASS` has it. */
+const QUEUE_CLASS: Readonly<Record<string, number>> = { critical: 0, high: 1, normal: 2, low: 3 };
+
 /** One token in the bucket's units, as in `TokenBucket`: integer arithmetic with integer ms. */
 const UNITS_PER_TOKEN = 60_000;
 
 /** A priority's class in the admission order, as `scheduler_tasks_admission_order` indexes it: 0 is critical. */
 const CLASS = "(CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END)";
 
-/** The oldest admissible task of one class, read through `scheduler_tasks_admission_order`. */
-const headOf = (priorityClass: number) =>
-  `SELECT * FROM (SELECT seq, enqueued_at, ${priorityClass} AS class FROM admissible
-      WHERE ${CLASS} = ${priorityClass} ORDER BY enqueued_at, seq LIMIT 1)`;
+/** The oldest admissible tasks of one class, at most ?9, read through `scheduler_tasks_admission_order`. */
+const headsOf = (priorityClass: number) =>
+  `SELECT * FROM (SELECT seq, enqueued_at, profile, rate_key, ${priorityClass} AS class FROM admissible
+      WHERE ${CLASS} = ${priorityClass} ORDER BY enqueued_at, seq LIMIT ?9)`;
 
 /**
  * ?1 node, ?2 lease expiry, ?3 now, ?4 maxConcurrent, ?5 profile caps (JSON object),
  * ?6 per-key rates (JSON object, 0 = no limit), ?7 the default rate (0 = no limit),
- * ?8 agingMs (0 = no aging).
- * `at_cap`: profiles at their cap; `dry`: rate keys without a whole token — only a key with a
- * bucket row can be dry (a key without one has a full bucket), so it reads the few bucket rows,
- * never the queue. `heads`: the oldest admissible task of each priority, each found by walking
- * `scheduler_tasks_admission_order` to its first admissible row. Within a priority the oldest
- * has waited longest, so the task with the highest effective priority is one of these four:
- * the scheduler's order, `enqueued_at + class × agingMs` (every task ages at the same rate, so
- * the order of two tasks never changes), then the order of queueing; without aging, class first.
+ * ?8 agingMs (0 = no aging), ?9 at most this many tasks.
+ * `room`: per capped profile, the tasks it may still start; `tokens`: per rate key with a
+ * bucket row and a rate, its whole tokens — only a key with a bucket row can be dry (a key
+ * without one has a full bucket), so it reads the few bucket rows, never the queue.
+ * `heads`: the oldest ?9 admissible tasks of each priority, each class found by walking
+ * `scheduler_tasks_admission_order` (skipping profiles without room and keys without a token).
+ * Within a priority the oldest has waited longest, so the first ?9 tasks in the scheduler's
+ * order — `enqueued_at + class × agingMs` (every task ages at the same rate, so the order of
+ * two tasks never changes), then the order of queueing; without aging, class first — are
+ * among them; `candidates` numbers them in that order. Of those, a task is admitted when the
+ * candidates before it of its profile number fewer than the profile's room and those of its
+ * rate key fewer than the key's tokens (a key without a row: its rate's whole tokens, at least
+ * one), so the caps and buckets hold for the whole batch; the first ?4 − (live leases) of
+ * them, at most ?9, are taken. The first candidate always qualifies, so a batch of one is
+ * exactly the next task that may run.
  */
-const ADMIT_NEXT = `UPDATE scheduler_tasks
+const ADMIT = `UPDATE scheduler_tasks
   SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2
-  WHERE seq = (
+  WHERE seq IN (
       WITH held AS (
           SELECT profile, count(*) AS n FROM scheduler_tasks
             WHERE status = 'running' AND lease_expires_at > ?3 AND profile IS NOT NULL GROUP BY profile),
-        at_cap AS MATERIALIZED (
-          SELECT caps.key AS profile FROM json_each(?5) AS caps LEFT JOIN held ON held.profile = caps.key
-            WHERE coalesce(held.n, 0) >= caps.value),
+        room AS MATERIALIZED (
+          SELECT caps.key AS profile, caps.value - coalesce(held.n, 0) AS n
+            FROM json_each(?5) AS caps LEFT JOIN held ON held.profile = caps.key),
         keyed AS (
           SELECT bucket.rate_key, bucket.units, bucket.updated_at, coalesce(rates.value, ?7) AS rate
             FROM scheduler_rate_buckets AS bucket LEFT JOIN json_each(?6) AS rates ON rates.key = bucket.rate_key),
-        dry AS MATERIALIZED (
-          SELECT rate_key FROM keyed
-            WHERE rate > 0 AND min(rate * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * rate) < ${UNITS_PER_TOKEN}),
+        tokens AS MATERIALIZED (
+          SELECT rate_key,
+              CAST(min(rate * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * rate) / ${UNITS_PER_TOKEN} AS INTEGER) AS n
+            FROM keyed WHERE rate > 0),
         live AS MATERIALIZED (SELECT id FROM scheduler_nodes WHERE expires_at > ?3),
         admissible AS NOT MATERIALIZED (
-          SELECT seq, enqueued_at, priority FROM scheduler_tasks WHERE status = 'queued'
+          SELECT seq, enqueued_at, priority, profile, rate_key FROM scheduler_tasks WHERE status = 'queued'
             AND (lease_owner IS NULL OR lease_owner = ?1
               OR lease_owner NOT IN (SELECT id FROM live))
-            AND (profile IS NULL OR profile NOT IN (SELECT profile FROM at_cap))
-            AND rate_key NOT IN (SELECT rate_key FROM dry)),
+            AND (profile IS NULL OR profile NOT IN (SELECT profile FROM room WHERE n <= 0))
+            AND rate_key NOT IN (SELECT rate_key FROM tokens WHERE n <= 0)),
         heads AS (
-          ${headOf(0)} UNION ALL ${headOf(1)} UNION ALL ${headOf(2)} UNION ALL ${headOf(3)})
-      SELECT seq FROM heads
-      ORDER BY CASE WHEN ?8 > 0 THEN enqueued_at + class * ?8 ELSE class END,
-        CASE WHEN ?8 > 0 THEN 0 ELSE enqueued_at END, seq
-      LIMIT 1)
-    AND (SELECT count(*) FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?3) < ?4
-  RETURNING id, attempts, rate_key`;
+          ${headsOf(0)} UNION ALL ${headsOf(1)} UNION ALL ${headsOf(2)} UNION ALL ${headsOf(3)}),
+        candidates AS (
+          SELECT seq, profile, rate_key,
+              row_number() OVER (
+                ORDER BY CASE WHEN ?8 > 0 THEN enqueued_at + class * ?8 ELSE class END,
+                  CASE WHEN ?8 > 0 THEN 0 ELSE enqueued_at END, seq) AS position
+            FROM heads),
+        ranked AS (
+          SELECT seq, profile, rate_key, position,
+              row_number() OVER (PARTITION BY profile ORDER BY position) AS in_profile,
+              row_number() OVER (PARTITION BY rate_key ORDER BY position) AS in_key
+            FROM candidates)
+      SELECT seq FROM ranked
+        WHERE (profile IS NULL
+            OR in_profile <= coalesce((SELECT n FROM room WHERE room.profile = ranked.profile), in_profile))
+          AND in_key <= coalesce((SELECT n FROM tokens WHERE tokens.rate_key = ranked.rate_key),
+            CASE WHEN coalesce((SELECT value FROM json_each(?6) WHERE key = ranked.rate_key), ?7) > 0
+              THEN max(1, CAST(coalesce((SELECT value FROM json_each(?6) WHERE key = ranked.rate_key), ?7) AS INTEGER))
+              ELSE in_key END)
+        ORDER BY position
+        LIMIT max(0, min(?9, ?4 - (SELECT count(*) FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?3))))
+  RETURNING id, attempts, rate_key, priority, enqueued_at, seq`;
 
-/** ?1 rate key, ?2 its rate per minute, ?3 now: refills the bucket to `now`, then takes one token. */
-const TAKE_TOKEN = `INSERT INTO scheduler_rate_buckets (rate_key, units, updated_at)
-    VALUES (?1, ?2 * ${UNITS_PER_TOKEN} - ${UNITS_PER_TOKEN}, ?3)
+/**
+ * ?1 rate key, ?2 its rate per minute, ?3 now, ?4 tokens: refills the bucket to `now`, then
+ * takes ?4 tokens (a bucket without a row starts full).
+ */
+const TAKE_TOKENS = `INSERT INTO scheduler_rate_buckets (rate_key, units, updated_at)
+    VALUES (?1, (?2 - ?4) * ${UNITS_PER_TOKEN}, ?3)
   ON CONFLICT (rate_key) DO UPDATE SET
-    units = min(?2 * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * ?2) - ${UNITS_PER_TOKEN},
+    units = min(?2 * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * ?2) - ?4 * ${UNITS_PER_TOKEN},
     updated_at = max(updated_at, ?3)`;
 
 const RENEW = `UPDATE scheduler_tasks SET lease_expires_at = ?
@@ -140,17 +170,41 @@ const RECLAIM = `UPDATE scheduler_tasks SET status = 'queued', lease_owner = NUL
 
 /**
  * Admits the next queued task to `node` when the cluster's limits allow it (see the module
- * comment), in one write transaction — or, when no rate key has a limit, in its one
- * statement, which is atomic on its own. Returns `undefined` when nothing queued may run now.
+ * comment): `admitBatch` with a `limit` of 1. Returns `undefined` when nothing queued may run now.
  *
- * Throws: `SCHEDULER_LIMIT_INVALID` for a cap that is not a positive integer or a rate that is
- * not a positive number; the `DATABASE_*` codes of `@oxios/database` (`DATABASE_UNAVAILABLE`
- * while sqld is away; nothing of the admission is then committed).
+ * Throws: as `admitBatch`.
  */
 export function admitNext(database: Database, options: AdmitNextOptions): AdmittedTask | undefined {
+  return admitBatch(database, { ...options, limit: 1 })[0];
+}
+
+/**
+ * Admits up to `limit` queued tasks to `node` in one statement, in admission order, as far as the
+ * cluster's limits allow (see `ADMIT`): never more live leases than `maxConcurrent`, never more
+ * of a profile than its cap, never more of a rate key than its bucket's whole tokens, which it
+ * takes — in one write transaction when a rate key has a limit, otherwise in the one
+ * statement, which the database runs atomically. A batch may leave a task that could run for
+ * the next call (one behind a task of its profile that its bucket held back); the first task
+ * that may run is always admitted, so calling again until nothing is admitted leaves nothing
+ * admissible behind. Returns the admitted tasks in admission order (effective priority, then queueing); empty when nothing may
+ * run now.
+ *
+ * Throws: `SCHEDULER_LIMIT_INVALID` for a cap or `limit` that is not a positive integer or a
+ * rate that is not a positive number; the `DATABASE_*` codes of `@oxios/database`
+ * (`DATABASE_UNAVAILABLE` while sqld is away; nothing of the admission is then committed).
+ */
+export function admitBatch(database: Database, options: AdmitNextOptions & { limit: number }): AdmittedTask[] {
   const limits = admissionLimits(options);
-  const admit = (): AdmittedTask | undefined => {
-    const row = database.get<{ id: string; attempts: number; rate_key: string }>(ADMIT_NEXT, [
+  const limit = positiveInteger("limit", options.limit, undefined) as number;
+  const admit = (): AdmittedTask[] => {
+    const rows = database.all<{
+      id: string;
+      attempts: number;
+      rate_key: string;
+      priority: string;
+      enqueued_at: number;
+      seq: number;
+    }>(ADMIT, [
       options.node,
       options.now + options.leaseMs,
       options.now,
@@ -159,13 +213,41 @@ export function admitNext(database: Database, options: AdmitNextOptions): Admitt
       limits.rates,
       limits.defaultRate,
       limits.agingMs,
+      limit,
     ]);
-    if (row === undefined) return undefined;
-    const rate = limits.rateOf(row.rate_key);
-    if (rate > 0) database.run(TAKE_TOKEN, [row.rate_key, rate, options.now]);
-    return { id: row.id, attempts: Number(row.attempts) };
+    const taken = new Map<string, number>();
+    for (const row of rows) taken.set(row.rate_key, (taken.get(row.rate_key) ?? 0) + 1);
+    for (const [key, count] of taken) {
+      const rate = limits.rateOf(key);
+      if (rate > 0) database.run(TAKE_TOKENS, [key, rate, options.now, count]);
+    }
+    // RETURNING gives the rows in no particular order: sort them as `ADMIT` ordered them.
+    const order = (row: (typeof rows)[number]): [number, number, number] => {
+      const priorityClass = QUEUE_CLASS[row.priority] ?? 3;
+      const enqueuedAt = Number(row.enqueued_at);
+      return limits.agingMs > 0
+        ? [enqueuedAt + priorityClass * limits.agingMs, 0, Number(row.seq)]
+        : [priorityClass, enqueuedAt, Number(row.seq)];
+    };
+    return rows
+      .map((row) => ({ row, key: order(row) }))
+      .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2])
+      .map(({ row }) => ({ id: row.id, attempts: Number(row.attempts) }));
   };
   return limits.anyRate ? database.transaction(admit) : admit();
+}
+
+/**
+ * Whether `admitBatch` under these limits may leave behind a task that could run (see
+ * `admitBatch`): only when a profile has a cap or a rate key a finite rate. Without either a
+ * batch admits everything that may run, up to its `limit`, and asking again finds nothing.
+ */
+export function batchMayLeaveTasks(
+  limits: Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute" | "rateLimits">,
+): boolean {
+  if (Object.keys(limits.profileCaps ?? {}).length > 0) return true;
+  const finite = (rate: number | undefined) => rate !== undefined && Number.isFinite(rate);
+  return finite(limits.ratePerMinute) || Object.values(limits.rateLimits ?? {}).some(finite);
 }
 
 /** The options as the statements bind them: caps and rates as JSON, 0 for "no rate limit" and "no aging". */

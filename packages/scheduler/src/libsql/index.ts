@@ -7,7 +7,9 @@
 export {
   type AdmitNextOptions,
   type AdmittedTask,
+  admitBatch,
   admitNext,
+  batchMayLeaveTasks,
   type ClusterNodeRow,
   finishAdmitted,
   heartbeatNode,

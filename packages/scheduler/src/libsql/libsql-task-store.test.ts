@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KernelError } from "@oxios/core";
 import { ManualClock, settle } from "@oxios/core/testing";
-import { DatabaseErrorCode, openDatabase } from "@oxios/database";
+import { DatabaseErrorCode, openDatabase, type SqlValue } from "@oxios/database";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Scheduler } from "../scheduler.ts";
 import type { TaskRecord } from "../task.ts";
@@ -184,6 +184,33 @@ describe("libsql task store", () => {
     await single.close();
   });
 
+  it("looks for a stored task only under a caller's id: an id the scheduler made itself is new", async () => {
+    const real = await openDatabase({ url });
+    let lookups = 0;
+    const database = new Proxy(real, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property !== "get" || typeof value !== "function") {
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return (sql: string, params?: readonly SqlValue[]) => {
+          if (sql.startsWith("SELECT 1 AS found FROM scheduler_tasks")) lookups++;
+          return target.get(sql, params);
+        };
+      },
+    });
+    const store = await LibsqlTaskStore.open({ database });
+    const scheduler = new Scheduler({ store, maxConcurrent: 1 });
+    for (let index = 0; index < 5; index++) scheduler.submit({});
+    expect(lookups).toBe(0);
+    for (let index = 0; index < 5; index++) scheduler.submit({ id: `caller-${index}` });
+    expect(lookups).toBe(5);
+    await store.flush();
+    expect(store.list()).toHaveLength(10);
+    await store.close();
+    real.close();
+  });
+
   it("rejects duplicate ids across restarts and payloads it cannot keep, without queueing them", async () => {
     const first = await LibsqlTaskStore.open({ url });
     new Scheduler({ store: first }).submit({ id: "once" });
@@ -350,7 +377,7 @@ describe("a write the database could not take", () => {
     const database = new Proxy(real, {
       get(target, property) {
         if (property === "served") return served;
-        if (property === "transaction" && state.busy) {
+        if ((property === "transaction" || property === "batch") && state.busy) {
           return () => {
             throw new KernelError(DatabaseErrorCode.busy, "database: the write lock went to another node");
           };

@@ -433,9 +433,11 @@ export class LibsqlTaskStore implements TaskStore {
             );
           }
         }
+        // An id the scheduler made itself is in no stored row (`ownId`): no point read for it.
         if (
           this.#pendingIds.has(task.id) ||
-          this.#database.get("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?", [task.id]) !== undefined
+          (change.ownId !== true &&
+            this.#database.get("SELECT 1 AS found FROM scheduler_tasks WHERE id = ?", [task.id]) !== undefined)
         ) {
           throw new KernelError(SchedulerErrorCode.taskDuplicate, `task ${task.id} already exists in the store`, {
             details: { taskId: task.id },

@@ -10,11 +10,8 @@
  * sends `notifications/cancelled` to the server.
  */
 
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import {
   abortError,
   anySignal,
@@ -29,6 +26,7 @@ import { z } from "zod";
 import { McpErrorCode } from "../error-codes.ts";
 import { type AnyTool, defineTool } from "../tool.ts";
 import { type McpServerConfig, type McpServerConfigInput, parseMcpServers } from "./mcp-config.ts";
+import { loadMcpSdk, type McpSdk } from "./mcp-sdk.ts";
 import { mcpToolName } from "./mcp-tool-name.ts";
 
 /** Node's setTimeout limit; the SDK's own timer is pushed out of the way, ours runs on the Clock. */
@@ -113,6 +111,8 @@ class McpServerConnection {
   readonly #settings: Settings;
   readonly #logger: Logger;
   #state: McpServerState;
+  /** The SDK once the first connection attempt has loaded it. */
+  #sdk: McpSdk | undefined;
   #client: Client | undefined;
   #transport: Transport | undefined;
   #tools: McpToolInfo[] = [];
@@ -151,7 +151,8 @@ class McpServerConnection {
       failures: this.#failures,
     };
     if (this.#lastError !== undefined) status.lastError = this.#lastError;
-    const pid = this.#transport instanceof StdioClientTransport ? this.#transport.pid : null;
+    const transport = this.#transport;
+    const pid = this.#sdk !== undefined && transport instanceof this.#sdk.StdioClientTransport ? transport.pid : null;
     if (pid !== null && this.#state === "ready") status.pid = pid;
     if (this.#nextAttemptAt !== undefined && this.#state === "restarting") status.nextAttemptAt = this.#nextAttemptAt;
     return status;
@@ -167,23 +168,27 @@ class McpServerConnection {
   }
 
   async #attempt(): Promise<void> {
-    const client = new Client(this.#settings.clientInfo, { capabilities: {} });
-    const transport = this.#createTransport();
-    client.onerror = (error) => this.#logger.warn("MCP transport error", { error: describe(error) });
-    client.onclose = () => this.#onClosed(client);
     const deadline = timeoutSignal(
       this.#settings.clock,
       this.#timeoutMs(),
       `MCP server ${this.config.name} did not finish connecting within ${this.#timeoutMs()} ms`,
     );
+    let client: Client | undefined;
     try {
-      await client.connect(transport, { signal: deadline.signal, timeout: SDK_TIMEOUT_DISABLED });
-      const tools = await this.#listTools(client, deadline.signal);
+      const sdk = await loadMcpSdk();
+      this.#sdk = sdk;
+      const created = new sdk.Client(this.#settings.clientInfo, { capabilities: {} });
+      client = created;
+      const transport = this.#createTransport(sdk);
+      created.onerror = (error) => this.#logger.warn("MCP transport error", { error: describe(error) });
+      created.onclose = () => this.#onClosed(created);
+      await created.connect(transport, { signal: deadline.signal, timeout: SDK_TIMEOUT_DISABLED });
+      const tools = await this.#listTools(created, deadline.signal);
       if (this.#stopping) {
-        await closeQuietly(client, this.#logger, "server connected while the manager was closing");
+        await closeQuietly(created, this.#logger, "server connected while the manager was closing");
         return;
       }
-      this.#client = client;
+      this.#client = created;
       this.#transport = transport;
       this.#tools = tools;
       this.#connections += 1;
@@ -199,9 +204,11 @@ class McpServerConnection {
       }
     } catch (error) {
       const message = deadline.signal.aborted ? abortError(deadline.signal).message : describe(error);
-      // Detach first so the close below is not mistaken for a crash of a live connection.
-      client.onclose = undefined;
-      await closeQuietly(client, this.#logger, "closing a failed connection attempt");
+      if (client !== undefined) {
+        // Detach first so the close below is not mistaken for a crash of a live connection.
+        client.onclose = undefined;
+        await closeQuietly(client, this.#logger, "closing a failed connection attempt");
+      }
       this.#failures += 1;
       this.#lastError = message;
       this.#logger.warn("MCP server connection failed", { error: message, failures: this.#failures });
@@ -232,14 +239,14 @@ class McpServerConnection {
     return tools;
   }
 
-  #createTransport(): Transport {
+  #createTransport(sdk: McpSdk): Transport {
     const transport = this.config.transport;
     if (transport.type === "streamable-http") {
-      return new StreamableHTTPClientTransport(new URL(transport.url), {
+      return new sdk.StreamableHTTPClientTransport(new URL(transport.url), {
         requestInit: { headers: transport.headers },
       });
     }
-    const stdio = new StdioClientTransport({
+    const stdio = new sdk.StdioClientTransport({
       command: transport.command,
       args: transport.args,
       env: transport.env,
@@ -293,7 +300,8 @@ class McpServerConnection {
 
   async callTool(tool: string, args: Record<string, unknown>, signal: AbortSignal | undefined): Promise<McpCallOutput> {
     const client = this.#client;
-    if (client === undefined || this.#state !== "ready") throw this.#unavailable();
+    const sdk = this.#sdk;
+    if (client === undefined || sdk === undefined || this.#state !== "ready") throw this.#unavailable();
     if (signal?.aborted) throw abortError(signal);
     const timeoutMs = this.#timeoutMs();
     const deadline = timeoutSignal(
@@ -328,12 +336,12 @@ class McpServerConnection {
           details: { server: this.config.name, tool, timeoutMs },
         });
       }
-      if (client !== this.#client || isConnectionLoss(error)) {
+      if (client !== this.#client || isConnectionLoss(sdk, error)) {
         throw this.#unavailable(error);
       }
       throw new KernelError(McpErrorCode.toolError, `${this.config.name}/${tool}: ${describe(error)}`, {
         cause: error,
-        details: { server: this.config.name, tool, mcpCode: error instanceof McpError ? error.code : undefined },
+        details: { server: this.config.name, tool, mcpCode: error instanceof sdk.McpError ? error.code : undefined },
       });
     } finally {
       deadline.cancel();
@@ -362,8 +370,8 @@ class McpServerConnection {
   }
 }
 
-function isConnectionLoss(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed;
+function isConnectionLoss(sdk: McpSdk, error: unknown): boolean {
+  if (error instanceof sdk.McpError) return error.code === sdk.ErrorCode.ConnectionClosed;
   // fetch failures of Streamable HTTP and writes to a dead stdio pipe.
   if (error instanceof TypeError) return true;
   const code = (error as { code?: unknown } | null)?.code;

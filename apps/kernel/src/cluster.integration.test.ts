@@ -17,12 +17,13 @@
  * freed. The kill phase uses 36 runs: it tests the takeover, not the cap.
  */
 
-import { type Message, Role, type StreamResponse, TaskState } from "@a2a-js/sdk";
+import { type StreamResponse, TaskState } from "@a2a-js/sdk";
 import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
 import { openDatabase } from "@oxios/database";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { textOf, userMessage } from "./__fixtures__/a2a-messages.ts";
 import { eventually, type KernelProcess, spawnKernel, startKernel, tempHome } from "./__fixtures__/kernel-process.ts";
 
 const CAP = 6;
@@ -114,23 +115,6 @@ function a2aClient(node: KernelProcess) {
       transports: [new JsonRpcTransportFactory({ fetchImpl: authed })],
     }),
   ).createFromUrl(node.url);
-}
-
-function userMessage(text: string): Message {
-  return {
-    messageId: `m-${Math.random().toString(36).slice(2)}`,
-    contextId: "",
-    taskId: "",
-    role: Role.ROLE_USER,
-    parts: [{ content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" }],
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-  };
-}
-
-function textOf(message: Message | undefined): string {
-  return (message?.parts ?? []).map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("");
 }
 
 /** How many runs a node reported stopped without an end (shutdown, or the journal out of reach). */

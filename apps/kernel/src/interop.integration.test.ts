@@ -1,13 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { type Message, Role, type StreamResponse, TaskState } from "@a2a-js/sdk";
+import { type StreamResponse, TaskState } from "@a2a-js/sdk";
 import { type Client, ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
 import { type ServedHttp, serve } from "@oxios/daemon";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { type A2aServer, createA2aServer } from "@oxios/tools/a2a";
 import { FakeA2aKernelPort } from "@oxios/tools/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { textOf, userMessage } from "./__fixtures__/a2a-messages.ts";
 import { eventually, type KernelProcess, startKernel, tempHome } from "./__fixtures__/kernel-process.ts";
 
 interface Run {
@@ -50,23 +51,6 @@ function responder(request: FakeRequest) {
   if (text.includes("A2A QUERY")) return { toolCalls: [{ name: "a2a_query", arguments: { capability: "language" } }] };
   if (text.includes("HANG")) return { hang: true as const };
   return { text: `answer to: ${text.split("\n")[0]}` };
-}
-
-function userMessage(text: string): Message {
-  return {
-    messageId: `m-${Math.random().toString(36).slice(2)}`,
-    contextId: "",
-    taskId: "",
-    role: Role.ROLE_USER,
-    parts: [{ content: { $case: "text", value: text }, metadata: undefined, filename: "", mediaType: "text/plain" }],
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-  };
-}
-
-function textOf(message: Message | undefined): string {
-  return (message?.parts ?? []).map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("");
 }
 
 async function waitRun(kernel: KernelProcess, taskId: string): Promise<Run> {

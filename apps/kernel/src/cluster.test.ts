@@ -129,6 +129,30 @@ function foreignRunning(database: Database, id: string, node: string, expiresAt:
   );
 }
 
+/** A run's work that ends only when its signal aborts, rejecting with the abort's reason. */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((_resolve, reject) =>
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+  );
+}
+
+/** How a run ended: undefined when it completed, its error when it failed. */
+function outcomeOf(run: Promise<unknown>): Promise<unknown> {
+  return run.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+/** `manual`, read as if the node's loop had been blocked for `stalledMs()` more. */
+function stalling(manual: ManualClock, stalledMs: () => number): Clock {
+  return {
+    now: () => manual.now() + stalledMs(),
+    setTimer: (callback, ms) => manual.setTimer(callback, ms),
+    sleep: (ms, signal) => manual.sleep(ms, signal),
+  };
+}
+
 function statusOf(database: Database, id: string) {
   return database.get<{ status: string; attempts: number; lease_owner: string | null }>(
     "SELECT status, attempts, lease_owner FROM scheduler_tasks WHERE id = ?",
@@ -196,15 +220,11 @@ describe("ClusterNode", () => {
     const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 2 });
     node.start();
     let signal: AbortSignal | undefined;
-    const run = scheduler.run({ id: "t1" }, (taskSignal) => {
-      signal = taskSignal;
-      return new Promise<void>((_resolve, reject) =>
-        taskSignal.addEventListener("abort", () => reject(taskSignal.reason), { once: true }),
-      );
-    });
-    const outcome = run.then(
-      () => undefined,
-      (error: unknown) => error,
+    const outcome = outcomeOf(
+      scheduler.run({ id: "t1" }, (taskSignal) => {
+        signal = taskSignal;
+        return untilAborted(taskSignal);
+      }),
     );
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
@@ -223,17 +243,7 @@ describe("ClusterNode", () => {
   it("records no end for a run it stops once its lease was reclaimed: the task stays queued, not failed", async () => {
     const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 1 });
     node.start();
-    const run = scheduler.run(
-      { id: "t1" },
-      (signal) =>
-        new Promise<void>((_resolve, reject) =>
-          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-        ),
-    );
-    const outcome = run.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const outcome = outcomeOf(scheduler.run({ id: "t1" }, untilAborted));
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
     // This node stalled past its lease; another node's heartbeat reclaimed it, and node b's run
@@ -258,15 +268,11 @@ describe("ClusterNode", () => {
     });
     node.start();
     let signal: AbortSignal | undefined;
-    const run = scheduler.run({ id: "t1" }, (taskSignal) => {
-      signal = taskSignal;
-      return new Promise<void>((_resolve, reject) =>
-        taskSignal.addEventListener("abort", () => reject(taskSignal.reason), { once: true }),
-      );
-    });
-    const outcome = run.then(
-      () => undefined,
-      (error: unknown) => error,
+    const outcome = outcomeOf(
+      scheduler.run({ id: "t1" }, (taskSignal) => {
+        signal = taskSignal;
+        return untilAborted(taskSignal);
+      }),
     );
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
@@ -301,24 +307,10 @@ describe("ClusterNode", () => {
     let stalledMs = 0;
     const { database, clock, scheduler, node, resumed } = await startNode({
       maxConcurrent: 2,
-      clock: (manual) => ({
-        now: () => manual.now() + stalledMs,
-        setTimer: (callback, ms) => manual.setTimer(callback, ms),
-        sleep: (ms, signal) => manual.sleep(ms, signal),
-      }),
+      clock: (manual) => stalling(manual, () => stalledMs),
     });
     node.start();
-    const run = scheduler.run(
-      { id: "t1" },
-      (signal) =>
-        new Promise<void>((_resolve, reject) =>
-          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-        ),
-    );
-    const outcome = run.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const outcome = outcomeOf(scheduler.run({ id: "t1" }, untilAborted));
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
     // Node b stalled the same way: its lease lapsed too, and it has not heartbeaten since.
@@ -341,18 +333,10 @@ describe("ClusterNode", () => {
     let stalledMs = 0;
     const { database, clock, scheduler, node } = await startNode({
       maxConcurrent: 1,
-      clock: (manual) => ({
-        now: () => manual.now() + stalledMs,
-        setTimer: (callback, ms) => manual.setTimer(callback, ms),
-        sleep: (ms, signal) => manual.sleep(ms, signal),
-      }),
+      clock: (manual) => stalling(manual, () => stalledMs),
     });
     node.start();
-    const stoppable = (signal: AbortSignal) =>
-      new Promise<void>((_resolve, reject) =>
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-      );
-    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, stoppable).catch((error: unknown) => error));
+    const runs = ["t1", "t2"].map((id) => outcomeOf(scheduler.run({ id }, untilAborted)));
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
     expect(scheduler.get("t2")?.status).toBe("queued");
@@ -381,11 +365,7 @@ describe("ClusterNode", () => {
       },
     });
     node.start();
-    const stoppable = (signal: AbortSignal) =>
-      new Promise<void>((_resolve, reject) =>
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-      );
-    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, stoppable).catch((error: unknown) => error));
+    const runs = ["t1", "t2"].map((id) => outcomeOf(scheduler.run({ id }, untilAborted)));
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
     expect(scheduler.get("t2")?.status).toBe("queued");
@@ -487,15 +467,7 @@ describe("ClusterNode", () => {
   it("hands back every run it holds when it leaves", async () => {
     const { database, clock, scheduler, node } = await startNode({ maxConcurrent: 1 });
     node.start();
-    const runs = ["t1", "t2"].map((id) =>
-      scheduler.run(
-        { id },
-        (signal) =>
-          new Promise<void>((_r, reject) =>
-            signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-          ),
-      ),
-    );
+    const runs = ["t1", "t2"].map((id) => scheduler.run({ id }, untilAborted));
     await clock.advanceAsync(0);
     await clock.advanceAsync(0);
     node.stopAdmitting();

@@ -226,6 +226,45 @@ describe("three kernels on one sqld", () => {
     }
   }
 
+  /**
+   * Submits `count` runs (`PREFIX i`) round-robin to every node, each calling a tool and then
+   * held at the model for its second turn, and waits until CAP of them wait there with their tool
+   * call and its result journalled (an idempotent call whose result was not would run again on
+   * resume); the others are queued.
+   */
+  async function heldAfterTheirTool(prefix: string, count: number) {
+    waves = undefined;
+    saturated.open();
+    fake.resetCounters();
+    released = gate();
+    for (let index = 0; index < count; index++) {
+      held.add(`${prefix} ${index}`);
+      withTool.add(`${prefix} ${index}`);
+    }
+    const runs = await submit(prefix, count, nodes);
+    await eventually(async () => {
+      const results = await stepsInDatabase("tool-result");
+      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
+    });
+    return runs;
+  }
+
+  /**
+   * Every run completed, through the node that accepted it, exactly once: the prompt, the
+   * model's tool call, the call and its result journalled once, one answer; its task completed.
+   */
+  async function expectEachCompletedOnceAfterItsTool(runs: Array<{ taskId: string; goal: string; node: number }>) {
+    for (const run of runs) {
+      const asked = nodes[run.node] as KernelProcess;
+      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
+      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
+      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
+    }
+    const tasks = await tasksInDatabase();
+    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+  }
+
   it("lists its nodes, keeps the global cap with runs submitted round-robin, and completes every run once", async () => {
     const cluster = await nodes[0]?.json<{ nodes: Array<{ id: string; live: boolean; url: string }> }>(
       "GET",
@@ -398,24 +437,8 @@ describe("three kernels on one sqld", () => {
   });
 
   it("rides out sqld down for 10 s, longer than a lease: intake refused on every node, runs stopped before their leases lapse, each acknowledged run completed once after", async () => {
-    waves = undefined;
-    saturated.open();
-    fake.resetCounters();
-    released = gate();
     const requestsBefore = fake.requests.length;
-    const count = 12;
-    const goals = Array.from({ length: count }, (_, index) => `long outage ${index}`);
-    for (const goal of goals) {
-      held.add(goal);
-      withTool.add(goal);
-    }
-    const runs = await submit("long outage", count, nodes);
-    // CAP runs wait at the model for their second turn, their tool call and its result journalled
-    // (an idempotent call whose result was not would run again on resume); the others are queued.
-    await eventually(async () => {
-      const results = await stepsInDatabase("tool-result");
-      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
-    });
+    const runs = await heldAfterTheirTool("long outage", 12);
 
     await sqld.kill();
     const down = Date.now();
@@ -437,16 +460,7 @@ describe("three kernels on one sqld", () => {
     await sqld.start();
     released.open();
 
-    for (const run of runs) {
-      const asked = nodes[run.node] as KernelProcess;
-      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
-      // Once: the prompt, the model's tool call, the call and its result journalled once, one answer.
-      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
-      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
-    }
-    const tasks = await tasksInDatabase();
-    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    await expectEachCompletedOnceAfterItsTool(runs);
     const answered = fake.requests.slice(requestsBefore).map((request) => lastUserText(request.body));
     expect(answered).not.toContain("during the long outage");
     expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
@@ -459,21 +473,7 @@ describe("three kernels on one sqld", () => {
   }, 120_000);
 
   it("rides out sqld frozen (SIGSTOP) longer than a lease: every acknowledged run completes once after it thaws", async () => {
-    waves = undefined;
-    saturated.open();
-    fake.resetCounters();
-    released = gate();
-    const count = 12;
-    const goals = Array.from({ length: count }, (_, index) => `frozen ${index}`);
-    for (const goal of goals) {
-      held.add(goal);
-      withTool.add(goal);
-    }
-    const runs = await submit("frozen", count, nodes);
-    await eventually(async () => {
-      const results = await stepsInDatabase("tool-result");
-      return fake.inFlight >= CAP && runs.filter((run) => results.has(run.taskId)).length >= CAP ? true : undefined;
-    });
+    const runs = await heldAfterTheirTool("frozen", 12);
 
     const pid = sqld.pid as number;
     process.kill(pid, "SIGSTOP");
@@ -487,15 +487,7 @@ describe("three kernels on one sqld", () => {
       process.kill(pid, "SIGCONT");
     }
 
-    for (const run of runs) {
-      const asked = nodes[run.node] as KernelProcess;
-      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
-      const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
-      expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
-    }
-    const tasks = await tasksInDatabase();
-    for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
+    await expectEachCompletedOnceAfterItsTool(runs);
     expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
   }, 120_000);
 

@@ -15,6 +15,7 @@
  * commits → close databases → remove the pid file.
  */
 
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -172,7 +173,17 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     const bus = new EventBus({ logger, now: () => clock.now(), source: "kernel" });
     const auditStore = await LibsqlAuditStore.open({ ...database, logger });
     closers.push({ name: "audit store", close: () => auditStore.close() });
-    const audit = await AuditTrail.open({ store: auditStore, publisher: bus, clock, logger, redactor });
+    const audit = await AuditTrail.open({
+      store: auditStore,
+      publisher: bus,
+      clock,
+      logger,
+      redactor,
+      // The appends made in one turn of the event loop (the tool-gate decisions of the runs whose
+      // model answers arrived together) share one transaction: one fsync on the loop, not one each.
+      gather: () => new Promise<void>((resolve) => setImmediate(resolve)),
+      sha256: (text) => createHash("sha256").update(text).digest("hex"),
+    });
     // Events are gathered for 50 ms per audit transaction: under load that is a few fsyncs a
     // second on the event loop instead of one per tick.
     const auditSubscriber = new AuditSubscriber({ bus, trail: audit, clock, logger, windowMs: 50 });

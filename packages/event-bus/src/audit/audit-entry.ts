@@ -111,7 +111,11 @@ export function sha256Hex(text: string): string {
   return sha256HexSync(text);
 }
 
-/** The hash an entry must carry, given the prevHash it chains from. */
-export function hashEntry(entry: AuditEntry, chainedFrom: string): string {
-  return sha256Hex(canonicalEntryText({ ...entry, detailsJson: canonicalJson(entry.details) }, chainedFrom));
+/** The hash an entry must carry, given the prevHash it chains from (`sha256`: another implementation of `sha256Hex`). */
+export function hashEntry(
+  entry: AuditEntry,
+  chainedFrom: string,
+  sha256: (text: string) => string = sha256Hex,
+): string {
+  return sha256(canonicalEntryText({ ...entry, detailsJson: canonicalJson(entry.details) }, chainedFrom));
 }

@@ -81,7 +81,7 @@ describe("AuditTrail group commit on libsql", () => {
     await fc.assert(
       fc.asyncProperty(
         // Per appender: how many microtasks it waits before appending.
-        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 150 }),
         async (pauses) => {
           const path = databasePath();
           const { store, transactions } = await countingStore(path);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { openWorld, type World } from "./__fixtures__/kernel-world.ts";
 import { TOOL_OUTCOME_UNKNOWN } from "./agent-loop.ts";
+import type { RunHandle } from "./direct-runs.ts";
 import { resolveModel } from "./providers/resolve-model.ts";
 import { FakeLlmServer, type FakeRequest } from "./testing/fake-llm-server.ts";
 
@@ -187,6 +188,44 @@ describe("durable direct runs", () => {
     const again = world.runtime.runGoal({ goal: "only once", idempotencyKey: "order-1" });
     expect(again).toMatchObject({ taskId: handles[0]?.taskId, created: false });
     expect(await again.result).toMatchObject({ status: "completed", text: "once" });
+  });
+
+  it("concurrent submissions (some sharing a key) are each durable exactly once when acknowledged, in few transactions", async () => {
+    server = await FakeLlmServer.start({ script: () => ({ hang: true }) });
+    const world = await durableWorld();
+    const database = world.database as NonNullable<World["database"]>;
+    const committer = GroupCommit.for(database);
+    const commitsBefore = committer.commits;
+    // 300 submissions, ten per microtask (so later ones wait for the window, not the batch
+    // limit): every fifth carries one of seven keys, the rest are new runs.
+    const handles: RunHandle[] = [];
+    for (let index = 0; index < 300; index++) {
+      if (index % 10 === 0) await Promise.resolve();
+      handles.push(
+        world.runtime.runGoal({
+          goal: `burst ${index}`,
+          ...(index % 5 === 0 ? { idempotencyKey: `key-${index % 7}` } : {}),
+        }),
+      );
+    }
+    const stored = (taskId: string) => ({
+      records: database.all("SELECT 1 FROM run_records WHERE task_id = ?", [taskId]).length,
+      tasks: database.all("SELECT 1 FROM scheduler_tasks WHERE id = ?", [taskId]).length,
+    });
+    // Each acknowledgement finds its run's record and task committed, once each.
+    await Promise.all(
+      handles.map(async (handle) => {
+        await handle.accepted;
+        expect(stored(handle.taskId)).toEqual({ records: 1, tasks: 1 });
+      }),
+    );
+    const created = handles.filter((handle) => handle.created);
+    expect(created).toHaveLength(240 + 7);
+    expect(new Set(created.map((handle) => handle.taskId)).size).toBe(created.length);
+    expect(database.get<{ n: number }>("SELECT count(*) AS n FROM run_records")?.n).toBe(created.length);
+    expect(database.get<{ n: number }>("SELECT count(*) AS n FROM scheduler_tasks")?.n).toBe(created.length);
+    // 256 writes commit at once, the rest with the window: a handful of transactions, not 600.
+    expect(committer.commits - commitsBefore).toBeLessThanOrEqual(6);
   });
 
   it("a drain leaves a running run resumable in the journal instead of ending it, its workspace kept", async () => {

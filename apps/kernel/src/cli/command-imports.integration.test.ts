@@ -1,8 +1,9 @@
 /**
  * The import-graph guard of the `oxios` command: a thin command (help, version, daemon control
  * and the HTTP-client commands) loads no part of the kernel — no libsql, embedder, AI SDK, hono
- * or zod — and a kernel at rest loads none of what only some requests use (the A2A SDK, the
- * model providers, MCP, OpenTelemetry) until the first request that does. Each command runs as
+ * or zod — and a kernel at rest loads none of what only some requests or settings use (the A2A
+ * SDK, the model providers, MCP, OpenTelemetry, the YAML parser of skills) until the first one
+ * that does. Each command runs as
  * the real bin (the built `dist/`) in a child process that records every module it loads; the
  * packages those modules belong to are compared with what the command may load.
  */
@@ -197,9 +198,9 @@ describe("what each oxios command loads", () => {
     expect([...on.packages].filter(isMcp)).toEqual(["@modelcontextprotocol/sdk"]);
   });
 
-  it("a kernel at rest loads no A2A SDK, jose or model provider; the first request that needs one does", async () => {
+  it("a kernel at rest loads no A2A SDK, jose, model provider or YAML parser; the first request that needs one does", async () => {
     // The ES modules a process loads are recorded as they load, so the record is read while the kernel runs.
-    const lazy = ["@a2a-js/sdk", "jose", "@ai-sdk/openai", "@ai-sdk/anthropic", "@ai-sdk/openai-compatible"];
+    const lazy = ["@a2a-js/sdk", "jose", "@ai-sdk/openai", "@ai-sdk/anthropic", "@ai-sdk/openai-compatible", "yaml"];
     const sdkSide = (files: Set<string>, side: "client" | "server") =>
       [...files].some((file) => packageOf(file) === "@a2a-js/sdk" && file.endsWith(`/dist/${side}/index.js`));
     const fake = await FakeLlmServer.start({

@@ -198,9 +198,18 @@ describe("what each oxios command loads", () => {
     expect([...on.packages].filter(isMcp)).toEqual(["@modelcontextprotocol/sdk"]);
   });
 
-  it("a kernel at rest loads no A2A SDK, jose, model provider or YAML parser; the first request that needs one does", async () => {
+  it("a kernel at rest loads no A2A SDK, jose, model provider, YAML parser or pretty log formatter; the first request that needs one does", async () => {
     // The ES modules a process loads are recorded as they load, so the record is read while the kernel runs.
-    const lazy = ["@a2a-js/sdk", "jose", "@ai-sdk/openai", "@ai-sdk/anthropic", "@ai-sdk/openai-compatible", "yaml"];
+    // pino-pretty formats the log for a terminal only; this kernel logs into a pipe.
+    const lazy = [
+      "@a2a-js/sdk",
+      "jose",
+      "@ai-sdk/openai",
+      "@ai-sdk/anthropic",
+      "@ai-sdk/openai-compatible",
+      "yaml",
+      "pino-pretty",
+    ];
     const sdkSide = (files: Set<string>, side: "client" | "server") =>
       [...files].some((file) => packageOf(file) === "@a2a-js/sdk" && file.endsWith(`/dist/${side}/index.js`));
     const fake = await FakeLlmServer.start({

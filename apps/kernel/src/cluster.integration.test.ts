@@ -35,6 +35,16 @@ interface Run {
   taskId: string;
   status: string;
   text?: string;
+  error?: unknown;
+}
+
+/** The run completed with `text`; a failed run's error is part of what a failure shows. */
+function expectCompleted(run: Run, text: string) {
+  expect({ status: run.status, text: run.text, error: run.error }).toEqual({
+    status: "completed",
+    text,
+    error: undefined,
+  });
 }
 
 /** A gate the fake model's replies wait on; opened once, stays open. */
@@ -256,8 +266,7 @@ describe("three kernels on one sqld", () => {
   async function expectEachCompletedOnceAfterItsTool(runs: Array<{ taskId: string; goal: string; node: number }>) {
     for (const run of runs) {
       const asked = nodes[run.node] as KernelProcess;
-      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      expectCompleted(await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`), `finished ${run.goal}`);
       const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
       expect(steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call", "tool-result", "model"]);
     }
@@ -282,13 +291,7 @@ describe("three kernels on one sqld", () => {
     for (const run of runs) {
       // Any node answers for any run, and waits for it: ask the next one over with a long poll.
       const other = nodes[(run.node + 1) % nodes.length] as KernelProcess;
-      const done = await other.json<Run & { error?: unknown }>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      // The error, if any, is part of what a failure shows.
-      expect({ status: done.status, text: done.text, error: done.error }).toEqual({
-        status: "completed",
-        text: `finished ${run.goal}`,
-        error: undefined,
-      });
+      expectCompleted(await other.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`), `finished ${run.goal}`);
     }
     expect(fake.maxInFlight).toBe(CAP);
     // One model call per run: none ran twice.
@@ -416,8 +419,7 @@ describe("three kernels on one sqld", () => {
 
     for (const run of runs) {
       const asked = nodes[run.node] as KernelProcess;
-      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      expectCompleted(await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`), `finished ${run.goal}`);
       // Completed once: one prompt and one model reply in its journal, whatever attempt finished it.
       const { steps } = await asked.json<{ steps: Array<{ kind: string }> }>("GET", `/api/runs/${run.taskId}/steps`);
       expect(steps.map((step) => step.kind)).toEqual(["prompt", "model"]);
@@ -523,8 +525,7 @@ describe("three kernels on one sqld", () => {
     for (const run of runs) {
       // A long poll on a live node: the killed node's runs end there only after its leases expire.
       const asked = run.node === 0 ? b : a;
-      const done = await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`);
-      expect(done).toMatchObject({ status: "completed", text: `finished ${run.goal}` });
+      expectCompleted(await asked.json<Run>("GET", `/api/runs/${run.taskId}?waitMs=55000`), `finished ${run.goal}`);
     }
     expect(fake.maxInFlight).toBeLessThanOrEqual(CAP);
     // The stream went on through the takeover: the steps of both attempts in journal order,

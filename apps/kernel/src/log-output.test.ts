@@ -9,9 +9,9 @@ function collector() {
 }
 
 describe("the kernel's log output", () => {
-  it("writes one JSON object per record off a terminal: time, level, message, the fields, errors without stacks", () => {
+  it("writes one JSON object per record off a terminal: time, level, message, the fields, errors without stacks", async () => {
     const out = collector();
-    const logger = createLogOutput({ pretty: false, destination: out, fields: { component: "kernel" } });
+    const logger = await createLogOutput({ pretty: false, destination: out, fields: { component: "kernel" } });
     logger.child({ step: "drain scheduler" }).info("shutdown step done", { ms: 12 });
     logger.warn("store failed", { error: new KernelError("DATABASE_BUSY", "busy") });
     logger.debug("not at info");
@@ -29,9 +29,9 @@ describe("the kernel's log output", () => {
     expect(JSON.stringify(second)).not.toContain("stack");
   });
 
-  it("writes one coloured line per record on a terminal: time, level, message, then the fields", () => {
+  it("writes one coloured line per record on a terminal: time, level, message, then the fields", async () => {
     const out = collector();
-    const logger = createLogOutput({ pretty: true, destination: out, fields: { component: "kernel" } });
+    const logger = await createLogOutput({ pretty: true, destination: out, fields: { component: "kernel" } });
     logger.info("kernel ready", { url: "http://127.0.0.1:4200", pid: 42 });
     logger.error("boot failed", { code: "CONFIG_INVALID" });
     expect(out.lines).toHaveLength(2);

@@ -2,12 +2,12 @@
  * The kernel's log output behind the `Logger` port, through pino: on a terminal one coloured
  * line per record (pino-pretty: time, level, message, then the fields), otherwise one JSON
  * object per line (`time`, `level`, `message`, the fields) for files and log shippers. Both
- * write synchronously, so the last lines before an exit are never lost.
+ * write synchronously, so the last lines before an exit are never lost. pino-pretty is loaded
+ * only for a terminal: a daemon writing its log file never carries it.
  */
 
 import type { LogFields, Logger, LogLevel } from "@oxios/core";
 import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
-import { prettyFactory } from "pino-pretty";
 
 export interface LogOutputOptions {
   /** Human-readable coloured lines (a terminal) instead of JSON lines. */
@@ -47,11 +47,12 @@ function wrap(instance: PinoLogger): Logger {
 }
 
 /** The kernel's logger: pretty lines when `pretty` (a terminal), JSON lines otherwise. */
-export function createLogOutput(options: LogOutputOptions): Logger {
+export async function createLogOutput(options: LogOutputOptions): Promise<Logger> {
   const target = options.destination ?? pino.destination({ fd: 1, sync: true });
   let destination: DestinationStream = target as DestinationStream;
   if (options.pretty) {
     // pino-pretty's formatter, applied line by line on this thread (no transport worker).
+    const { prettyFactory } = await import("pino-pretty");
     const prettify = prettyFactory({
       colorize: options.colorize ?? true,
       singleLine: true,

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
         import("./server.ts"),
       ]);
       // Coloured one-line records on a terminal (`pnpm dev`), JSON lines into the log file.
-      const logger = createLogOutput({ pretty: process.stdout.isTTY === true, fields: { component: "kernel" } });
+      const logger = await createLogOutput({ pretty: process.stdout.isTTY === true, fields: { component: "kernel" } });
       return runForeground({ environment: process.env, logger, print: (text) => console.log(text) });
     }
     case "cli": {

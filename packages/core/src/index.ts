@@ -23,6 +23,7 @@ export {
 export { CoreErrorCode } from "./error-codes.ts";
 export { KernelError, type KernelErrorOptions } from "./errors.ts";
 export { idTimestamp, isId, newId } from "./ids.ts";
+export { loadOnce } from "./load-once.ts";
 export {
   configureLockOrder,
   heldLocksInFlow,

@@ -120,6 +120,12 @@ export const RuntimeErrorCode = defineErrorCodes("@oxios/runtime", {
     kind: "upstream",
     description: "The provider's circuit breaker is open after repeated failures; no request was sent.",
   },
+  providerModuleUnavailable: {
+    code: "PROVIDER_MODULE_UNAVAILABLE",
+    kind: "unavailable",
+    description:
+      "The provider's AI SDK package (imported at the model's first call) could not be loaded; the next call tries again.",
+  },
   providerFailed: {
     code: "PROVIDER_FAILED",
     kind: "upstream",

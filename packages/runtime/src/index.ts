@@ -94,6 +94,7 @@ export type {
 } from "./ports.ts";
 export { DEMO_LABEL, DemoLanguageModel, demoIntent } from "./providers/demo-model.ts";
 export { createHttpFetch, type HttpFetchOptions } from "./providers/http-fetch.ts";
+export { LazyLanguageModel } from "./providers/lazy-model.ts";
 export {
   DEFAULT_OLLAMA_BASE_URL,
   type ModelConfig,

@@ -35,8 +35,14 @@ export function callProvider<T>(attempt: () => Promise<T>, options: ProviderCall
               throw toProviderError(error, options.provider, options.signal);
             }
           },
+          // A call its caller stopped says nothing about the provider, whatever the stop's reason
+          // (a run interrupted because its lease went elsewhere carries TASK_INTERRUPTED).
           (error) =>
-            !(KernelError.hasCode(error, CoreErrorCode.aborted) || KernelError.hasCode(error, CoreErrorCode.timedOut)),
+            !(
+              options.signal?.aborted === true ||
+              KernelError.hasCode(error, CoreErrorCode.aborted) ||
+              KernelError.hasCode(error, CoreErrorCode.timedOut)
+            ),
         );
       } catch (error) {
         throw KernelError.from(error, RuntimeErrorCode.providerFailed);

@@ -9,13 +9,14 @@
  * with `RUNTIME_SKILL_INVALID` naming the file, so a broken skill is seen at load, not when an agent
  * needs it. `SkillToolPort` answers `skill_read` for one agent from its profile's skills (or
  * the kernel's, for agents without a profile), reading files only inside the skill's folder.
+ * The YAML parser is imported with the first `SKILL.md` read, so a kernel without skills never
+ * loads it.
  */
 
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { KernelError } from "@oxios/core";
 import type { SkillContent, SkillInfo, SkillPort } from "@oxios/tools";
-import { parse } from "yaml";
 import type { Skill } from "./agent-profile.ts";
 import { RuntimeErrorCode } from "./error-codes.ts";
 
@@ -30,9 +31,10 @@ function invalid(file: string, message: string): KernelError {
 }
 
 /** Splits `SKILL.md` into its front matter (parsed) and body. */
-function splitSkillFile(file: string, text: string): { meta: Record<string, unknown>; body: string } {
+async function splitSkillFile(file: string, text: string): Promise<{ meta: Record<string, unknown>; body: string }> {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(text);
   if (match === null) throw invalid(file, "must start with YAML front matter between --- lines");
+  const { parse } = await import("yaml");
   let meta: unknown;
   try {
     meta = parse(match[1] as string);
@@ -47,7 +49,7 @@ function splitSkillFile(file: string, text: string): { meta: Record<string, unkn
 
 async function readSkillMeta(dir: string): Promise<Skill> {
   const file = join(dir, "SKILL.md");
-  const { meta } = splitSkillFile(file, await readFile(file, "utf8"));
+  const { meta } = await splitSkillFile(file, await readFile(file, "utf8"));
   const { name, description } = meta;
   if (typeof name !== "string" || !NAME.test(name)) {
     throw invalid(file, "name must be 1–64 of a-z, 0-9 and '-', starting with a letter or digit");
@@ -124,7 +126,7 @@ export async function readSkill(skill: Skill, file?: string): Promise<SkillConte
   const files = await listFiles(skill.dir);
   if (file === undefined) {
     const path = join(skill.dir, "SKILL.md");
-    const { body } = splitSkillFile(path, await readFile(path, "utf8"));
+    const { body } = await splitSkillFile(path, await readFile(path, "utf8"));
     return { name: skill.name, description: skill.description, text: body, files };
   }
   let real: string;

@@ -196,6 +196,12 @@ export const A2aErrorCode = defineErrorCodes("@oxios/tools", {
     kind: "internal",
     description: "The kernel port failed a task the A2A server relays with something that was not a KernelError.",
   },
+  sdkUnavailable: {
+    code: "A2A_SDK_UNAVAILABLE",
+    kind: "unavailable",
+    description:
+      "The A2A SDK (`@a2a-js/sdk`, loaded at the first request to the agent card or `/a2a`, or at the first `a2a_send`, `a2a_delegate` or cancel) could not be loaded; the next request tries again.",
+  },
   kernelTaskUnknown: {
     code: "A2A_KERNEL_TASK_UNKNOWN",
     kind: "not-found",

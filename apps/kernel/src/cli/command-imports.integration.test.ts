@@ -1,9 +1,11 @@
 /**
  * The import-graph guard of the `oxios` command: a thin command (help, version, daemon control
  * and the HTTP-client commands) loads no part of the kernel — no libsql, embedder, AI SDK, hono
- * or zod. Each command runs as the real bin (the built `dist/`) in a child process that records
- * every module it loads; the packages those modules belong to are compared with what the
- * command may load.
+ * or zod — and a kernel at rest loads none of what only some requests or settings use (the A2A
+ * SDK, the model providers, MCP, OpenTelemetry, the YAML parser of skills) until the first one
+ * that does. Each command runs as
+ * the real bin (the built `dist/`) in a child process that records every module it loads; the
+ * packages those modules belong to are compared with what the command may load.
  */
 
 import { execFile, spawn } from "node:child_process";
@@ -11,8 +13,13 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { type ServedHttp, serve } from "@oxios/daemon";
+import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
+import type { PortCallOptions } from "@oxios/tools";
+import { type A2aServer, type A2aTaskRequest, createA2aServer } from "@oxios/tools/a2a";
+import { FakeA2aKernelPort } from "@oxios/tools/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { BIN, eventually, freePort, tempHome } from "../__fixtures__/kernel-process.ts";
+import { BIN, eventually, freePort, startKernel, tempHome } from "../__fixtures__/kernel-process.ts";
 
 const RECORDER = pathToFileURL(fileURLToPath(new URL("../__fixtures__/record-loaded-modules.mjs", import.meta.url)));
 
@@ -42,6 +49,13 @@ function packageOf(file: string): string {
   return found;
 }
 
+/** What a recorder's file lists so far: the files loaded, and their packages. */
+function readRecord(record: string): { files: Set<string>; packages: Set<string> } {
+  const urls = readFileSync(record, "utf8").split("\n");
+  const files = urls.filter((url) => url.startsWith("file:")).map((url) => fileURLToPath(url));
+  return { files: new Set(files), packages: new Set(files.map(packageOf)) };
+}
+
 /** Runs `oxios …args` with the module recorder preloaded; `input` is written to its stdin. */
 function runRecorded(args: string[], env: Record<string, string>, input = ""): Promise<RecordedRun> {
   const record = join(env.OXIOS_HOME as string, `modules-${args.join("-").replace(/[^\w-]/g, "_")}.txt`);
@@ -61,12 +75,17 @@ function runRecorded(args: string[], env: Record<string, string>, input = ""): P
   child.stdin.end(input);
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("close", (code) => {
-      const urls = readFileSync(record, "utf8").split("\n");
-      const files = urls.filter((url) => url.startsWith("file:")).map((url) => fileURLToPath(url));
-      resolve({ code, stdout, stderr, packages: new Set(files.map(packageOf)) });
-    });
+    child.once("close", (code) => resolve({ code, stdout, stderr, packages: readRecord(record).packages }));
   });
+}
+
+/** A remote agent's kernel that finishes every task as soon as it is submitted. */
+class AnsweringA2aKernel extends FakeA2aKernelPort {
+  override async submit(request: A2aTaskRequest, options?: PortCallOptions): Promise<{ taskId: string }> {
+    const submitted = await super.submit(request, options);
+    this.update(submitted.taskId, { state: "completed", message: `translated: ${request.goal}` });
+    return submitted;
+  }
 }
 
 function beyond(run: RecordedRun, allowed: readonly string[]): string[] {
@@ -177,6 +196,107 @@ describe("what each oxios command loads", () => {
     const on = await loadedBy({}, '[mcp.servers.broken]\ncommand = "/nonexistent/mcp-server"\n');
     expect(on.code).toBe(0);
     expect([...on.packages].filter(isMcp)).toEqual(["@modelcontextprotocol/sdk"]);
+  });
+
+  it("a kernel at rest loads no A2A SDK, jose, model provider, YAML parser or pretty log formatter; the first request that needs one does", async () => {
+    // The ES modules a process loads are recorded as they load, so the record is read while the kernel runs.
+    // pino-pretty formats the log for a terminal only; this kernel logs into a pipe.
+    const lazy = [
+      "@a2a-js/sdk",
+      "jose",
+      "@ai-sdk/openai",
+      "@ai-sdk/anthropic",
+      "@ai-sdk/openai-compatible",
+      "yaml",
+      "pino-pretty",
+    ];
+    const sdkSide = (files: Set<string>, side: "client" | "server") =>
+      [...files].some((file) => packageOf(file) === "@a2a-js/sdk" && file.endsWith(`/dist/${side}/index.js`));
+    const fake = await FakeLlmServer.start({
+      script: (request: FakeRequest) => {
+        if ((request.body.messages ?? []).some((message) => message.role === "tool")) return { text: "sent" };
+        return lastUserText(request.body) === "SEND"
+          ? { toolCalls: [{ name: "a2a_send", arguments: { targetAgent: "translator", content: "hola" } }] }
+          : { text: "hello" };
+      },
+    });
+    onTestFinished(() => fake.close());
+    // A remote agent the kernel fetches the card of at boot (which needs no SDK).
+    let peer: A2aServer | undefined;
+    const served: ServedHttp = await serve((request) => (peer as A2aServer).fetch(request), {
+      hostname: "127.0.0.1",
+      port: 0,
+    });
+    onTestFinished(() => served.close());
+    peer = createA2aServer({
+      kernel: new AnsweringA2aKernel(),
+      card: { name: "translator", description: "translates", version: "1.0.0", url: `${served.url}/a2a` },
+    });
+    const home = tempHome();
+    writeFileSync(join(home, "config.toml"), `agent_network = true\na2a_agents = ["${served.url}"]\n`);
+    const record = join(home, "modules.txt");
+    const kernel = await startKernel(
+      home,
+      {
+        OXIOS_MODEL: "openai-compatible/fake",
+        OXIOS_LLM_BASE_URL: fake.baseUrl,
+        OXIOS_RECORD_MODULES: record,
+      },
+      { built: true, nodeArgs: ["--import", RECORDER.href] },
+    );
+    onTestFinished(async () => {
+      if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
+      await kernel.exited;
+    });
+    await eventually(async () => ((await fetch(`${kernel.url}/health/ready`)).ok ? true : undefined));
+    const status = await kernel.json<{ interop: { a2a: Array<{ state: string }> } }>("GET", "/api/status");
+    expect(status.interop.a2a).toEqual([expect.objectContaining({ state: "ready" })]);
+    const atRest = readRecord(record);
+    expect(atRest.packages.has("@oxios/tools")).toBe(true);
+    expect(atRest.packages.has("@oxios/runtime")).toBe(true);
+    expect(lazy.filter((name) => atRest.packages.has(name))).toEqual([]);
+
+    // The first model call loads the configured model's provider, and only that one.
+    const run = async (goal: string) => {
+      const { taskId } = await kernel.json<{ taskId: string }>("POST", "/api/runs", { goal });
+      return eventually(async () => {
+        const found = await kernel.json<{ status: string; toolCalls?: Array<{ name: string; ok: boolean }> }>(
+          "GET",
+          `/api/runs/${taskId}`,
+        );
+        return ["completed", "failed", "cancelled"].includes(found.status) ? found : undefined;
+      });
+    };
+    expect(await run("hello")).toMatchObject({ status: "completed" });
+    const afterModel = readRecord(record);
+    expect(lazy.filter((name) => afterModel.packages.has(name))).toEqual(["@ai-sdk/openai-compatible"]);
+
+    // The first requests to the card (two at once, one load) and to /a2a load the SDK's server side.
+    const cards = await Promise.all([1, 2].map(() => fetch(`${kernel.url}/.well-known/agent-card.json`)));
+    expect(cards.map((card) => card.status)).toEqual([200, 200]);
+    const [first, second] = await Promise.all(cards.map((card) => card.json() as Promise<{ name: string }>));
+    expect(first).toMatchObject({ name: "oxios" });
+    expect(second).toEqual(first);
+    const rpc = await kernel.request(
+      "POST",
+      "/a2a",
+      { jsonrpc: "2.0", id: 7, method: "GetTask", params: { id: "x" } },
+      { "a2a-version": "1.0" },
+    );
+    expect(await rpc.json()).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32001 } });
+    const afterServer = readRecord(record);
+    expect(afterServer.packages.has("jose")).toBe(true);
+    expect(sdkSide(afterServer.files, "server")).toBe(true);
+    expect(sdkSide(afterServer.files, "client")).toBe(false);
+
+    // The first a2a_send loads the client side.
+    expect(await run("SEND")).toMatchObject({ status: "completed", toolCalls: [{ name: "a2a_send", ok: true }] });
+    expect(sdkSide(readRecord(record).files, "client")).toBe(true);
+    expect(lazy.filter((name) => readRecord(record).packages.has(name))).toEqual([
+      "@a2a-js/sdk",
+      "jose",
+      "@ai-sdk/openai-compatible",
+    ]);
   });
 
   it("doctor loads libsql and memory (the recorder sees the heavy path)", async () => {

@@ -85,6 +85,25 @@ describe("createHttpFetch", () => {
     expect(ports.size).toBe(1);
   });
 
+  it("sends a call again on a new connection when the server had closed the kept-alive one it was given", async () => {
+    const ports: Array<number | undefined> = [];
+    const { url, server } = await serve((request, response, body) => {
+      ports.push(request.socket.remotePort);
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(body);
+    });
+    const fetch = createHttpFetch();
+    expect(await (await fetch(url, { method: "POST", body: '{"call":1}' })).json()).toEqual({ call: 1 });
+    // The server closes the idle connection; this process has not read that yet (as after its
+    // event loop was held up), so the pool hands the dead connection to the next call.
+    server.closeIdleConnections();
+    const calls = [2, 3, 4].map((call) => fetch(url, { method: "POST", body: JSON.stringify({ call }) }));
+    const answers = await Promise.all(calls.map(async (call) => (await call).json()));
+    expect(answers).toEqual([{ call: 2 }, { call: 3 }, { call: 4 }]);
+    expect(ports).toHaveLength(4);
+    expect(new Set(ports).size).toBe(4);
+  });
+
   it("hands an event stream over as it arrives, before it has ended", async () => {
     const rest = barrier();
     const { url } = await serve((_request, response) => {

@@ -9,7 +9,8 @@
  *
  * What it keeps of `fetch`: a failed connection — or one silent for 5 minutes, undici's limit —
  * rejects with `TypeError("fetch failed")` whose `cause` is the socket error (what the AI SDK
- * reports as "Cannot connect to API"); an
+ * reports as "Cannot connect to API"), except a kept-alive connection the server had already
+ * closed, on which the call is sent again (Node's documented `reusedSocket` retry); an
  * aborted signal rejects with its `reason` and ends the request, or errors a body still being
  * streamed. What it leaves out: redirects are not followed (a 3xx is answered as it is, which
  * the providers treat as a failed call), and the response is not decompressed (none is asked
@@ -17,7 +18,13 @@
  * body, another scheme — goes to `globalThis.fetch` unchanged.
  */
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 
@@ -59,14 +66,13 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof globalTh
     // Node sends the body whole, with its `content-length`, as `end(body)` is the only write.
     const headers = plainHeaders(init?.headers);
     return new Promise<Response>((resolve, reject) => {
-      const send = secure ? httpsRequest : httpRequest;
-      const outgoing = send(url, { method: init?.method ?? "GET", headers, agent: secure ? https : http });
       let settled = false;
+      let outgoing: ClientRequest | undefined;
       let received: IncomingMessage | undefined;
       const onAbort = () => {
         // A body still arriving fails with the abort's reason, as `fetch`'s does.
         received?.destroy(signal?.reason);
-        outgoing.destroy(signal?.reason);
+        outgoing?.destroy(signal?.reason);
         if (!settled) {
           settled = true;
           reject(signal?.reason);
@@ -83,41 +89,60 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof globalTh
         settled = true;
         resolve(response);
       };
-      outgoing.on("error", fail);
-      outgoing.setTimeout(idleTimeoutMs, () =>
-        outgoing.destroy(new Error(`the connection was silent for ${idleTimeoutMs} ms`)),
-      );
-      outgoing.once("response", (incoming) => {
-        if (settled) {
-          incoming.destroy();
-          return;
-        }
-        received = incoming;
-        const { init, contentType } = responseInit(incoming);
-        if (NO_BODY.has(init.status ?? 0) || outgoing.method === "HEAD") {
-          incoming.resume();
-          signal?.removeEventListener("abort", onAbort);
-          answer(new Response(null, init));
-          return;
-        }
-        if (!WHOLE_BODY.test(contentType)) {
-          // Streamed as it arrives; an abort destroys the response with its reason, which errors the stream.
-          incoming.once("close", () => signal?.removeEventListener("abort", onAbort));
-          answer(new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, init));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-        incoming.on("error", fail);
-        incoming.once("end", () => {
-          signal?.removeEventListener("abort", onAbort);
-          if (settled) return;
-          const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-          // A Buffer's memory is a plain ArrayBuffer (never shared), which is what a body takes.
-          answer(new Response(whole as Uint8Array<ArrayBuffer>, init));
+      const attempt = () => {
+        const sent = (secure ? httpsRequest : httpRequest)(url, {
+          method: init?.method ?? "GET",
+          headers,
+          agent: secure ? https : http,
         });
-      });
-      outgoing.end(body ?? undefined);
+        outgoing = sent;
+        sent.on("error", (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server had closed before the call reached it (its close
+          // not yet read here, e.g. after this process's event loop was held up): nothing was
+          // answered on it, so the call goes again, on a connection the pool opens or still has.
+          const closedBeforeTheCall = error.code === "ECONNRESET" || error.code === "EPIPE";
+          if (sent.reusedSocket && closedBeforeTheCall && received === undefined && !settled && !signal?.aborted) {
+            attempt();
+            return;
+          }
+          fail(error);
+        });
+        sent.setTimeout(idleTimeoutMs, () =>
+          sent.destroy(new Error(`the connection was silent for ${idleTimeoutMs} ms`)),
+        );
+        sent.once("response", (incoming) => {
+          if (settled) {
+            incoming.destroy();
+            return;
+          }
+          received = incoming;
+          const { init, contentType } = responseInit(incoming);
+          if (NO_BODY.has(init.status ?? 0) || sent.method === "HEAD") {
+            incoming.resume();
+            signal?.removeEventListener("abort", onAbort);
+            answer(new Response(null, init));
+            return;
+          }
+          if (!WHOLE_BODY.test(contentType)) {
+            // Streamed as it arrives; an abort destroys the response with its reason, which errors the stream.
+            incoming.once("close", () => signal?.removeEventListener("abort", onAbort));
+            answer(new Response(Readable.toWeb(incoming) as ReadableStream<Uint8Array>, init));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+          incoming.on("error", fail);
+          incoming.once("end", () => {
+            signal?.removeEventListener("abort", onAbort);
+            if (settled) return;
+            const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+            // A Buffer's memory is a plain ArrayBuffer (never shared), which is what a body takes.
+            answer(new Response(whole as Uint8Array<ArrayBuffer>, init));
+          });
+        });
+        sent.end(body ?? undefined);
+      };
+      attempt();
     });
   };
   return httpFetch as typeof globalThis.fetch;

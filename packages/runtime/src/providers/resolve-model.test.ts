@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LazyLanguageModel } from "./lazy-model.ts";
 import { DEFAULT_OLLAMA_BASE_URL, parseModelSpec, resolveModel } from "./resolve-model.ts";
 
 describe("resolveModel", () => {
@@ -38,6 +39,22 @@ describe("resolveModel", () => {
     expect(resolveModel("ollama/qwen3:4b", { env: {} })).toMatchObject({ provider: "ollama", modelId: "qwen3:4b" });
     expect(DEFAULT_OLLAMA_BASE_URL).toBe("http://127.0.0.1:11434/v1");
     expect(resolveModel("demo")).toMatchObject({ provider: "demo", modelId: "demo" });
+  });
+
+  it("imports each provider at the model's first use, as the model its name and id promised", async () => {
+    const config = { env: { OXIOS_LLM_API_KEY: "k", OXIOS_LLM_BASE_URL: "http://127.0.0.1:9/v1" } };
+    for (const spec of ["openai/gpt-4o-mini", "anthropic/claude-x", "openai-compatible/llama", "ollama/qwen3:4b"]) {
+      const lazy = resolveModel(spec, config).model;
+      expect(lazy, spec).toBeInstanceOf(LazyLanguageModel);
+      const loaded = await (lazy as LazyLanguageModel).load();
+      expect(loaded, spec).not.toBeInstanceOf(LazyLanguageModel);
+      expect({ spec, provider: lazy.provider, modelId: lazy.modelId }).toEqual({
+        spec,
+        provider: loaded.provider,
+        modelId: loaded.modelId,
+      });
+      expect(await lazy.supportedUrls, spec).toEqual(await loaded.supportedUrls);
+    }
   });
 
   it("keeps slashes inside the model id", () => {

@@ -5,17 +5,17 @@
  * `OXIOS_LLM_BASE_URL`), `ollama/…` (default http://127.0.0.1:11434/v1) and `demo`.
  * Keys come from `OXIOS_LLM_API_KEY` or the provider's usual variable. A keyed provider
  * without a key fails with `PROVIDER_KEY_MISSING` naming the variables it looked at; an
- * unknown provider or a malformed string fails with `PROVIDER_UNKNOWN`.
+ * unknown provider or a malformed string fails with `PROVIDER_UNKNOWN`. Both are found when
+ * the model is resolved; the provider's AI SDK package is imported at the model's first call
+ * (`LazyLanguageModel`), so a process loads only the providers it calls.
  */
 
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createOpenAI } from "@ai-sdk/openai";
-import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { KernelError } from "@oxios/core";
 import { RuntimeErrorCode } from "../error-codes.ts";
 import { DemoLanguageModel } from "./demo-model.ts";
 import { createHttpFetch } from "./http-fetch.ts";
+import { LazyLanguageModel } from "./lazy-model.ts";
 
 export type ProviderName = "openai" | "anthropic" | "openai-compatible" | "ollama" | "demo";
 
@@ -74,17 +74,19 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
       return { provider, modelId, model: new DemoLanguageModel(modelId) };
     case "openai": {
       const apiKey = requireKey(provider, config, env);
-      const openai = createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}), fetch });
-      return { provider, modelId, model: openai.chat(modelId) };
+      const model = new LazyLanguageModel("openai.chat", modelId, async () => {
+        const { createOpenAI } = await import("@ai-sdk/openai");
+        return createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}), fetch }).chat(modelId);
+      });
+      return { provider, modelId, model };
     }
     case "anthropic": {
       const apiKey = requireKey(provider, config, env);
-      const anthropic = createAnthropic({
-        apiKey,
-        ...(baseUrl ? { baseURL: baseUrl } : {}),
-        fetch,
+      const model = new LazyLanguageModel("anthropic.messages", modelId, async () => {
+        const { createAnthropic } = await import("@ai-sdk/anthropic");
+        return createAnthropic({ apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}), fetch })(modelId);
       });
-      return { provider, modelId, model: anthropic(modelId) };
+      return { provider, modelId, model };
     }
     case "openai-compatible": {
       if (baseUrl === undefined) {
@@ -95,24 +97,26 @@ export function resolveModel(spec: string, config: ModelConfig = {}): ResolvedMo
         );
       }
       const apiKey = config.apiKey ?? nonEmpty(env.OXIOS_LLM_API_KEY);
-      const compatible = createOpenAICompatible({
-        name: "openai-compatible",
-        baseURL: baseUrl,
-        includeUsage: true,
-        supportsStructuredOutputs: true,
-        ...(apiKey ? { apiKey } : {}),
-        fetch,
+      const model = new LazyLanguageModel("openai-compatible.chat", modelId, async () => {
+        const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
+        return createOpenAICompatible({
+          name: "openai-compatible",
+          baseURL: baseUrl,
+          includeUsage: true,
+          supportsStructuredOutputs: true,
+          ...(apiKey ? { apiKey } : {}),
+          fetch,
+        }).chatModel(modelId);
       });
-      return { provider, modelId, model: compatible.chatModel(modelId) };
+      return { provider, modelId, model };
     }
     case "ollama": {
-      const ollama = createOpenAICompatible({
-        name: "ollama",
-        baseURL: config.baseUrl ?? nonEmpty(env.OLLAMA_BASE_URL) ?? DEFAULT_OLLAMA_BASE_URL,
-        includeUsage: true,
-        fetch,
+      const baseURL = config.baseUrl ?? nonEmpty(env.OLLAMA_BASE_URL) ?? DEFAULT_OLLAMA_BASE_URL;
+      const model = new LazyLanguageModel("ollama.chat", modelId, async () => {
+        const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
+        return createOpenAICompatible({ name: "ollama", baseURL, includeUsage: true, fetch }).chatModel(modelId);
       });
-      return { provider, modelId, model: ollama.chatModel(modelId) };
+      return { provider, modelId, model };
     }
   }
 }

@@ -3,12 +3,13 @@
  * agents added by URL (their card fetched and validated). Calls go through the SDK's own
  * client, behind a circuit breaker per agent (5 consecutive failures open it for 30 s, then
  * one half-open probe) and retries (3, backoff 100 ms·2ⁿ capped at 5 s) on the injected
- * Clock. Only failures of reaching the agent are retried; A2A protocol errors are not.
+ * Clock. Only failures of reaching the agent are retried; A2A protocol errors are not. The
+ * registry, cards and queries need no SDK: its client side is loaded at the first call that
+ * talks to an agent (`a2a-sdk.ts`).
  */
 
 import type { Task } from "@a2a-js/sdk";
-import { type Client, ClientFactory } from "@a2a-js/sdk/client";
-import { A2AError } from "@a2a-js/sdk/errors";
+import type { Client, ClientFactory } from "@a2a-js/sdk/client";
 import {
   abortError,
   CircuitBreaker,
@@ -23,6 +24,7 @@ import {
   withRetry,
 } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
+import { type A2aClientSdk, isA2aProtocolError, loadA2aClientSdk } from "./a2a-sdk.ts";
 import { type AgentCardJson, toSdkAgentCard, validateAgentCard } from "./agent-card.ts";
 import {
   type A2aTaskOutcome,
@@ -103,7 +105,7 @@ const A2A_RETRY_DEFAULTS: Required<RetryPolicy> = { maxRetries: 3, baseDelayMs: 
 
 /** Errors worth another attempt: the agent could not be reached, not a protocol-level answer. */
 function retryable(error: unknown): boolean {
-  if (error instanceof A2AError) return false;
+  if (isA2aProtocolError(error)) return false;
   if (KernelError.isInstance(error)) return error.details?.retry === true;
   return true;
 }
@@ -114,7 +116,8 @@ export class A2aAgents {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #options: A2aAgentsOptions;
-  readonly #factory = new ClientFactory();
+  /** The SDK's shared client factory, made with the SDK's client side. */
+  #factory: ClientFactory | undefined;
 
   constructor(options: A2aAgentsOptions = {}) {
     this.#options = options;
@@ -236,11 +239,11 @@ export class A2aAgents {
   }> {
     const entry = await this.#resolve(target, options.signal);
     const result = await this.#guarded(entry.breaker, entry.card.name, options.signal, async () => {
-      const client = await this.#client(entry);
-      return client.sendMessage(
+      const { sdk, client } = await this.#client(entry);
+      const answer = await client.sendMessage(
         {
           tenant: "",
-          message: userMessage(message.content, {
+          message: userMessage(sdk.sdk, message.content, {
             data: message.data,
             taskId: message.taskId,
             metadata: { type: message.type },
@@ -250,16 +253,17 @@ export class A2aAgents {
         },
         { signal: options.signal },
       );
+      return { sdk, answer };
     });
-    if ("messageId" in result) {
-      return { agent: entry.card.name, kind: "message", ...readParts(result.parts) };
+    if ("messageId" in result.answer) {
+      return { agent: entry.card.name, kind: "message", ...readParts(result.answer.parts) };
     }
-    const task = result as Task;
+    const task = result.answer as Task;
     return {
       agent: entry.card.name,
       kind: "task",
       taskId: task.id,
-      state: outcomeOf(task.status?.state),
+      state: outcomeOf(result.sdk.sdk, task.status?.state),
       ...readParts(task.status?.message?.parts),
     };
   }
@@ -289,24 +293,24 @@ export class A2aAgents {
       await this.#guarded(entry.breaker, entry.card.name, options.signal, async () => {
         // A stream that already delivered events is not retried: the task exists remotely.
         if (taskId !== "") throw new KernelError(A2aErrorCode.remoteFailed, `the stream of task ${taskId} broke`);
-        const client = await this.#client(entry);
+        const { sdk, client } = await this.#client(entry);
         const stream = client.sendMessageStream(
           {
             tenant: "",
-            message: userMessage(request.description, { data: request.payload, metadata }),
+            message: userMessage(sdk.sdk, request.description, { data: request.payload, metadata }),
             configuration: undefined,
             metadata,
           },
           { signal: options.signal },
         );
         for await (const event of stream) {
-          const status = streamedStatus(event);
+          const status = streamedStatus(sdk.sdk, event);
           if (status === undefined) continue;
           if (status.task !== undefined) {
             taskId = status.task.id;
             contextId = status.task.contextId;
           }
-          last = { state: outcomeOf(status.state), ...readParts(status.parts) };
+          last = { state: outcomeOf(sdk.sdk, status.state), ...readParts(status.parts) };
           updates.push(last);
           options.onUpdate?.(last);
           if (TERMINAL_OUTCOMES.has(last.state)) break;
@@ -325,18 +329,19 @@ export class A2aAgents {
   /** Cancels a task on a remote agent (`CancelTask`). */
   async cancel(agent: string, taskId: string, options: { signal?: AbortSignal } = {}): Promise<A2aTaskOutcome> {
     const entry = await this.#resolve(agent, options.signal);
-    const task = await this.#guarded(entry.breaker, entry.card.name, options.signal, async () =>
-      (await this.#client(entry)).cancelTask(
-        { tenant: "", id: taskId, metadata: undefined },
-        { signal: options.signal },
-      ),
-    );
-    return outcomeOf(task.status?.state);
+    const { sdk, task } = await this.#guarded(entry.breaker, entry.card.name, options.signal, async () => {
+      const { sdk, client } = await this.#client(entry);
+      return {
+        sdk,
+        task: await client.cancelTask({ tenant: "", id: taskId, metadata: undefined }, { signal: options.signal }),
+      };
+    });
+    return outcomeOf(sdk.sdk, task.status?.state);
   }
 
   async #cancelRemote(entry: Entry, taskId: string): Promise<void> {
     try {
-      const client = await this.#client(entry);
+      const { client } = await this.#client(entry);
       await client.cancelTask({ tenant: "", id: taskId, metadata: undefined });
       this.#logger.info("cancelled the delegated task after the call was aborted", { agent: entry.card.name, taskId });
     } catch (error) {
@@ -391,22 +396,27 @@ export class A2aAgents {
     return breaker;
   }
 
-  #client(entry: Entry): Promise<Client> {
-    entry.client ??= this.#factoryFor(entry)
-      .createFromAgentCard(toSdkAgentCard(entry.card))
+  /** The SDK's client side and a client for `entry` (made once per agent; loading the SDK first). */
+  async #client(entry: Entry): Promise<{ sdk: A2aClientSdk; client: Client }> {
+    const sdk = await loadA2aClientSdk();
+    entry.client ??= this.#factoryFor(sdk, entry)
+      .createFromAgentCard(toSdkAgentCard(sdk.sdk, entry.card))
       .catch((error: unknown) => {
         entry.client = undefined;
         throw new KernelError(A2aErrorCode.cardInvalid, `no usable interface on the card of ${entry.card.name}`, {
           cause: error,
         });
       });
-    return entry.client;
+    return { sdk, client: await entry.client };
   }
 
   /** The SDK client factory for an agent: the shared one, or one whose requests carry the agent's headers. */
-  #factoryFor(entry: Entry): ClientFactory {
-    if (entry.headers === undefined && this.#options.fetch === undefined) return this.#factory;
-    return clientFactoryWith(this.#options.fetch ?? fetch, entry.headers);
+  #factoryFor(sdk: A2aClientSdk, entry: Entry): ClientFactory {
+    if (entry.headers === undefined && this.#options.fetch === undefined) {
+      this.#factory ??= new sdk.client.ClientFactory();
+      return this.#factory;
+    }
+    return clientFactoryWith(sdk, this.#options.fetch ?? fetch, entry.headers);
   }
 
   /**
@@ -447,7 +457,7 @@ export class A2aAgents {
         },
       );
     } catch (error) {
-      if (KernelError.isInstance(error) || error instanceof A2AError) throw error;
+      if (KernelError.isInstance(error) || isA2aProtocolError(error)) throw error;
       throw new KernelError(
         A2aErrorCode.remoteFailed,
         `A2A call to ${agent} failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,19 +1,16 @@
-import { AgentCard, Extensions, type Part, Role, TaskState } from "@a2a-js/sdk";
-import {
-  AgentEvent,
-  type AgentExecutor,
-  DefaultRequestHandler,
-  defaultServerCallContextBuilder,
-  type ExecutionEventBus,
-  InMemoryTaskStore,
-  JsonRpcTransportHandler,
-  type RequestContext,
-  UnauthenticatedUser,
-  validateVersion,
-} from "@a2a-js/sdk/server";
-import { CoreErrorCode, createConsoleLogger, KernelError, type Logger } from "@oxios/core";
+/**
+ * The kernel's A2A server as a fetch-style handler: the agent card, JSON-RPC and SSE streaming,
+ * relaying each A2A task to the kernel through `A2aKernelPort`. The card is validated when the
+ * server is made; the SDK is loaded at the first request (`a2a-sdk.ts`), so a kernel nobody
+ * talks A2A to never loads it.
+ */
+
+import type { Part, TaskState } from "@a2a-js/sdk";
+import type { AgentExecutor, ExecutionEventBus, RequestContext } from "@a2a-js/sdk/server";
+import { CoreErrorCode, createConsoleLogger, KernelError, type Logger, loadOnce } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
-import { buildKernelAgentCard, type KernelAgentCardInput } from "./agent-card.ts";
+import { type A2aServerSdk, loadA2aServerSdk } from "./a2a-sdk.ts";
+import { type AgentCardJson, buildKernelAgentCard, type KernelAgentCardInput, toSdkAgentCard } from "./agent-card.ts";
 import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
 import { dataPart, readParts, sdkMessage, textPart } from "./sdk-mapping.ts";
 
@@ -28,21 +25,32 @@ export interface A2aServerOptions {
 }
 
 export interface A2aServer {
-  /** Handles one HTTP request; unknown paths get 404. */
+  /**
+   * Handles one HTTP request; unknown paths get 404. The first request to the card or the
+   * JSON-RPC path loads the SDK; when it cannot be loaded the request rejects with
+   * `A2A_SDK_UNAVAILABLE`, and the next one tries again.
+   */
   fetch(request: Request): Promise<Response>;
-  /** The served card. */
-  readonly card: AgentCard;
+  /** The served card, as validated. */
+  readonly card: AgentCardJson;
   /** Cancels every run still streaming and waits for their relays to end. */
   close(): Promise<void>;
 }
 
-const STATE_OF: Record<A2aKernelTaskUpdate["state"], TaskState> = {
-  queued: TaskState.TASK_STATE_SUBMITTED,
-  running: TaskState.TASK_STATE_WORKING,
-  completed: TaskState.TASK_STATE_COMPLETED,
-  failed: TaskState.TASK_STATE_FAILED,
-  cancelled: TaskState.TASK_STATE_CANCELED,
-};
+function stateOf({ TaskState }: A2aServerSdk["sdk"], state: A2aKernelTaskUpdate["state"]): TaskState {
+  switch (state) {
+    case "queued":
+      return TaskState.TASK_STATE_SUBMITTED;
+    case "running":
+      return TaskState.TASK_STATE_WORKING;
+    case "completed":
+      return TaskState.TASK_STATE_COMPLETED;
+    case "failed":
+      return TaskState.TASK_STATE_FAILED;
+    case "cancelled":
+      return TaskState.TASK_STATE_CANCELED;
+  }
+}
 
 interface Run {
   abort: AbortController;
@@ -52,12 +60,14 @@ interface Run {
 
 /** Turns A2A tasks into kernel tasks and relays the kernel's updates back as A2A events. */
 class KernelAgentExecutor implements AgentExecutor {
+  readonly #sdk: A2aServerSdk;
   readonly #kernel: A2aKernelPort;
   readonly #logger: Logger;
   readonly runs = new Map<string, Run>();
   readonly relays = new Set<Promise<void>>();
 
-  constructor(kernel: A2aKernelPort, logger: Logger) {
+  constructor(sdk: A2aServerSdk, kernel: A2aKernelPort, logger: Logger) {
+    this.#sdk = sdk;
     this.#kernel = kernel;
     this.#logger = logger;
   }
@@ -69,6 +79,8 @@ class KernelAgentExecutor implements AgentExecutor {
   };
 
   async #relay(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const { Role, TaskState } = this.#sdk.sdk;
+    const { AgentEvent } = this.#sdk.server;
     const { taskId, contextId } = context;
     const message = context.userMessage;
     const { text = "", data } = readParts(message.parts);
@@ -86,7 +98,7 @@ class KernelAgentExecutor implements AgentExecutor {
           taskId,
           contextId,
           status: {
-            state: STATE_OF[update.state],
+            state: stateOf(this.#sdk.sdk, update.state),
             message: parts.length === 0 ? undefined : sdkMessage(Role.ROLE_AGENT, parts, { taskId, contextId }),
             timestamp: new Date().toISOString(),
           },
@@ -154,7 +166,12 @@ class KernelAgentExecutor implements AgentExecutor {
   };
 }
 
-function sseResponse(stream: AsyncGenerator<unknown>, requestId: unknown, logger: Logger): Response {
+function sseResponse(
+  { JsonRpcTransportHandler }: A2aServerSdk["server"],
+  stream: AsyncGenerator<unknown>,
+  requestId: unknown,
+  logger: Logger,
+): Response {
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -194,16 +211,42 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
   return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
+/** What the server builds once the SDK is loaded. */
+interface Loaded {
+  sdk: A2aServerSdk;
+  transport: InstanceType<A2aServerSdk["server"]["JsonRpcTransportHandler"]>;
+  card: ReturnType<typeof toSdkAgentCard>;
+  cardBody: string;
+}
+
 export function createA2aServer(options: A2aServerOptions): A2aServer {
   const logger = options.logger ?? createConsoleLogger({ level: "warn" });
   const rpcPath = options.rpcPath ?? "/a2a";
   const card = buildKernelAgentCard(options.card);
-  const executor = new KernelAgentExecutor(options.kernel, logger);
-  const requestHandler = new DefaultRequestHandler(card, new InMemoryTaskStore(), executor);
-  const transport = new JsonRpcTransportHandler(requestHandler);
-  const cardBody = JSON.stringify(AgentCard.toJSON(card));
+  /** Made with the SDK; until then no task runs, so `close` has nothing to cancel. */
+  let executor: KernelAgentExecutor | undefined;
+  const loaded = loadOnce(
+    async (): Promise<Loaded> => {
+      const sdk = await loadA2aServerSdk();
+      const { DefaultRequestHandler, InMemoryTaskStore, JsonRpcTransportHandler } = sdk.server;
+      const sdkCard = toSdkAgentCard(sdk.sdk, card);
+      executor = new KernelAgentExecutor(sdk, options.kernel, logger);
+      const requestHandler = new DefaultRequestHandler(sdkCard, new InMemoryTaskStore(), executor);
+      return {
+        sdk,
+        transport: new JsonRpcTransportHandler(requestHandler),
+        card: sdkCard,
+        cardBody: JSON.stringify(sdk.sdk.AgentCard.toJSON(sdkCard)),
+      };
+    },
+    (cause) => KernelError.from(cause, A2aErrorCode.sdkUnavailable),
+  );
 
   async function rpc(request: Request): Promise<Response> {
+    const { sdk, transport, card: sdkCard } = await loaded();
+    const { Extensions } = sdk.sdk;
+    const { defaultServerCallContextBuilder, JsonRpcTransportHandler, UnauthenticatedUser, validateVersion } =
+      sdk.server;
     let body: unknown;
     try {
       body = await request.json();
@@ -219,10 +262,10 @@ export function createA2aServer(options: A2aServerOptions): A2aServer {
         headers: headersOf(request),
         requestedVersion: request.headers.get("a2a-version") ?? undefined,
       });
-      validateVersion(context.requestedVersion, card, "JSONRPC");
+      validateVersion(context.requestedVersion, sdkCard, "JSONRPC");
       const result = await transport.handle(body as Record<string, unknown>, context);
       if (typeof (result as AsyncGenerator)?.[Symbol.asyncIterator] === "function") {
-        return sseResponse(result as AsyncGenerator<unknown>, requestId, logger);
+        return sseResponse(sdk.server, result as AsyncGenerator<unknown>, requestId, logger);
       }
       return json(200, result);
     } catch (error) {
@@ -238,6 +281,7 @@ export function createA2aServer(options: A2aServerOptions): A2aServer {
       if (path === AGENT_CARD_PATH) {
         if (request.method !== "GET" && request.method !== "HEAD")
           return json(405, { error: "use GET" }, { allow: "GET" });
+        const { cardBody } = await loaded();
         return new Response(cardBody, {
           status: 200,
           headers: { "content-type": "application/json", "cache-control": "no-cache" },
@@ -250,6 +294,7 @@ export function createA2aServer(options: A2aServerOptions): A2aServer {
       return json(404, { error: `nothing at ${path}` });
     },
     async close(): Promise<void> {
+      if (executor === undefined) return;
       for (const run of executor.runs.values()) {
         run.cancelRequested = true;
         run.abort.abort(new KernelError(CoreErrorCode.aborted, "the A2A server is closing"));

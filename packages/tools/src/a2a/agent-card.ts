@@ -5,10 +5,11 @@
  * `A2A_AGENT_CARD_INVALID` before any client is built from it.
  */
 
-import { AgentCard } from "@a2a-js/sdk";
+import type { AgentCard } from "@a2a-js/sdk";
 import { KernelError } from "@oxios/core";
 import { z } from "zod";
 import { A2aErrorCode } from "../error-codes.ts";
+import type { A2aSdk } from "./a2a-sdk.ts";
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -65,8 +66,8 @@ export function validateAgentCard(json: unknown, source: string): AgentCardJson 
 }
 
 /** The SDK's card object for a validated card. */
-export function toSdkAgentCard(card: AgentCardJson): AgentCard {
-  return AgentCard.fromJSON(card);
+export function toSdkAgentCard(sdk: A2aSdk, card: AgentCardJson): AgentCard {
+  return sdk.AgentCard.fromJSON(card);
 }
 
 /** What the kernel says about itself on its card. */
@@ -80,8 +81,9 @@ export interface KernelAgentCardInput {
   provider?: { organization: string; url: string };
 }
 
-export function buildKernelAgentCard(input: KernelAgentCardInput): AgentCard {
-  const card = validateAgentCard(
+/** The kernel's card, validated (the server turns it into the SDK's card when it loads the SDK). */
+export function buildKernelAgentCard(input: KernelAgentCardInput): AgentCardJson {
+  return validateAgentCard(
     {
       name: input.name,
       description: input.description,
@@ -95,5 +97,4 @@ export function buildKernelAgentCard(input: KernelAgentCardInput): AgentCard {
     },
     "the kernel's configuration",
   );
-  return toSdkAgentCard(card);
 }

@@ -2,12 +2,14 @@
  * The mapping between the kernel's A2A side and `@a2a-js/sdk`: text and data as SDK `Part`s
  * and `Message`s (both ways: the parts of a message read back as text and data), SDK task
  * states as `A2aTaskOutcome`s, streamed `StreamResponse` events as status updates, and the
- * SDK client factory for an agent whose requests carry extra headers.
+ * SDK client factory for an agent whose requests carry extra headers. The SDK's values (its
+ * enums and classes) come from the loaded SDK the caller passes (`a2a-sdk.ts`).
  */
 
 import { randomUUID } from "node:crypto";
-import { type Message, type Part, Role, type StreamResponse, TaskState } from "@a2a-js/sdk";
-import { ClientFactory, ClientFactoryOptions, JsonRpcTransportFactory, RestTransportFactory } from "@a2a-js/sdk/client";
+import type { Message, Part, Role, StreamResponse, TaskState } from "@a2a-js/sdk";
+import type { ClientFactory } from "@a2a-js/sdk/client";
+import type { A2aClientSdk, A2aSdk } from "./a2a-sdk.ts";
 
 export type A2aTaskOutcome =
   | "submitted"
@@ -20,17 +22,6 @@ export type A2aTaskOutcome =
   | "auth-required"
   | "unknown";
 
-const OUTCOME: Partial<Record<TaskState, A2aTaskOutcome>> = {
-  [TaskState.TASK_STATE_SUBMITTED]: "submitted",
-  [TaskState.TASK_STATE_WORKING]: "working",
-  [TaskState.TASK_STATE_COMPLETED]: "completed",
-  [TaskState.TASK_STATE_FAILED]: "failed",
-  [TaskState.TASK_STATE_CANCELED]: "canceled",
-  [TaskState.TASK_STATE_REJECTED]: "rejected",
-  [TaskState.TASK_STATE_INPUT_REQUIRED]: "input-required",
-  [TaskState.TASK_STATE_AUTH_REQUIRED]: "auth-required",
-};
-
 /** Outcomes after which a delegated task's stream has nothing more to say. */
 export const TERMINAL_OUTCOMES: ReadonlySet<A2aTaskOutcome> = new Set<A2aTaskOutcome>([
   "completed",
@@ -41,8 +32,27 @@ export const TERMINAL_OUTCOMES: ReadonlySet<A2aTaskOutcome> = new Set<A2aTaskOut
   "auth-required",
 ]);
 
-export function outcomeOf(state: TaskState | undefined): A2aTaskOutcome {
-  return (state === undefined ? undefined : OUTCOME[state]) ?? "unknown";
+export function outcomeOf(sdk: A2aSdk, state: TaskState | undefined): A2aTaskOutcome {
+  switch (state) {
+    case sdk.TaskState.TASK_STATE_SUBMITTED:
+      return "submitted";
+    case sdk.TaskState.TASK_STATE_WORKING:
+      return "working";
+    case sdk.TaskState.TASK_STATE_COMPLETED:
+      return "completed";
+    case sdk.TaskState.TASK_STATE_FAILED:
+      return "failed";
+    case sdk.TaskState.TASK_STATE_CANCELED:
+      return "canceled";
+    case sdk.TaskState.TASK_STATE_REJECTED:
+      return "rejected";
+    case sdk.TaskState.TASK_STATE_INPUT_REQUIRED:
+      return "input-required";
+    case sdk.TaskState.TASK_STATE_AUTH_REQUIRED:
+      return "auth-required";
+    default:
+      return "unknown";
+  }
 }
 
 /** The text parts of a reply joined by newlines, and its data parts (one value, or a list). */
@@ -89,11 +99,12 @@ export function sdkMessage(
 
 /** A user message: its text, and `data` as a JSON part. */
 export function userMessage(
+  sdk: A2aSdk,
   text: string,
   options: { data?: unknown; taskId?: string; metadata?: Record<string, unknown> },
 ): Message {
   const parts = [textPart(text), ...(options.data === undefined ? [] : [dataPart(options.data)])];
-  return sdkMessage(Role.ROLE_USER, parts, {
+  return sdkMessage(sdk.Role.ROLE_USER, parts, {
     ...(options.taskId === undefined ? {} : { taskId: options.taskId }),
     ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
   });
@@ -107,7 +118,7 @@ export interface StreamedStatus {
 }
 
 /** Reads a streamed event as a status; `undefined` for events that carry none (artifacts). */
-export function streamedStatus(event: StreamResponse): StreamedStatus | undefined {
+export function streamedStatus(sdk: A2aSdk, event: StreamResponse): StreamedStatus | undefined {
   const payload = event.payload;
   if (payload === undefined) return undefined;
   switch (payload.$case) {
@@ -124,7 +135,7 @@ export function streamedStatus(event: StreamResponse): StreamedStatus | undefine
         parts: payload.value.status?.message?.parts,
       };
     case "message":
-      return { state: TaskState.TASK_STATE_COMPLETED, parts: payload.value.parts };
+      return { state: sdk.TaskState.TASK_STATE_COMPLETED, parts: payload.value.parts };
     default:
       return undefined;
   }
@@ -132,6 +143,7 @@ export function streamedStatus(event: StreamResponse): StreamedStatus | undefine
 
 /** An SDK client factory whose requests go through `base` and carry `headers`. */
 export function clientFactoryWith(
+  { client }: A2aClientSdk,
   base: typeof fetch,
   headers: Readonly<Record<string, string>> | undefined,
 ): ClientFactory {
@@ -140,9 +152,9 @@ export function clientFactoryWith(
     for (const [name, value] of Object.entries(headers ?? {})) merged.set(name, value);
     return base(input, { ...init, headers: merged });
   };
-  return new ClientFactory(
-    ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
-      transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
+  return new client.ClientFactory(
+    client.ClientFactoryOptions.createFrom(client.ClientFactoryOptions.default, {
+      transports: [new client.JsonRpcTransportFactory({ fetchImpl }), new client.RestTransportFactory({ fetchImpl })],
     }),
   );
 }

@@ -92,6 +92,8 @@ export interface SpawnOptions {
 export interface RunIds {
   /** The scheduler task's id. Default a fresh id. */
   runId?: string;
+  /** `runId` was made just now (`newId`) and is stored nowhere: the durable queue skips its lookup. */
+  freshRunId?: boolean;
   idempotencyKey?: string;
 }
 
@@ -190,6 +192,7 @@ export class AgentRunner {
     return this.#options.supervisor.run<AgentRunResult>(agentId, job, {
       ...(signal === undefined ? {} : { signal }),
       ...(ids.runId === undefined ? {} : { runId: ids.runId }),
+      ...(ids.freshRunId === true ? { freshRunId: true } : {}),
       ...(ids.idempotencyKey === undefined ? {} : { idempotencyKey: ids.idempotencyKey }),
     });
   }

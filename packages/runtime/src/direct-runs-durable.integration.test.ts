@@ -190,6 +190,25 @@ describe("durable direct runs", () => {
     expect(await again.result).toMatchObject({ status: "completed", text: "once" });
   });
 
+  it("a run's task id is made fresh: submitting it reads nothing back from the durable queue", async () => {
+    server = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
+    const world = await durableWorld();
+    const database = world.database as NonNullable<World["database"]>;
+    const lookups: unknown[] = [];
+    const get = database.get.bind(database);
+    database.get = ((sql: string, params?: never) => {
+      if (sql.startsWith("SELECT 1 AS found FROM scheduler_tasks")) lookups.push(params);
+      return get(sql, params);
+    }) as typeof database.get;
+    const handles = [world.runtime.runGoal({ goal: "one" }), world.runtime.runGoal({ goal: "two" })];
+    await Promise.all(handles.map((handle) => handle.accepted));
+    expect(lookups).toEqual([]);
+    expect(await Promise.all(handles.map((handle) => handle.result))).toEqual([
+      expect.objectContaining({ status: "completed" }),
+      expect.objectContaining({ status: "completed" }),
+    ]);
+  });
+
   it("concurrent submissions (some sharing a key) are each durable exactly once when acknowledged, in few transactions", async () => {
     server = await FakeLlmServer.start({ script: () => ({ hang: true }) });
     const world = await durableWorld();

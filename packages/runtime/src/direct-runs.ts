@@ -201,6 +201,7 @@ export class DirectRuns {
     const job = this.#job(live, { request: details, steps: [] }, request);
     const work = runner.run(agentId, job, request.signal, {
       runId: taskId,
+      freshRunId: true,
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
     });
     const result = this.#own(live, work, spawned);

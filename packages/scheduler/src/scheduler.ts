@@ -462,6 +462,9 @@ export class Scheduler {
       });
     }
     const id = optionalString("id", spec.id);
+    if (spec.freshId !== undefined && typeof spec.freshId !== "boolean") {
+      throw new KernelError(SchedulerErrorCode.taskInvalid, "freshId must be a boolean");
+    }
     const rateKey = optionalString("rateKey", spec.rateKey) ?? DEFAULT_RATE_KEY;
     const agentId = optionalString("agentId", spec.agentId);
     const profile = optionalString("profile", spec.profile);
@@ -497,7 +500,8 @@ export class Scheduler {
       attempts: 0,
     });
     // The store validates the payload synchronously: a task it cannot keep is never queued.
-    this.#store?.write({ kind: "queued", task: this.#stored(entry), ...(id === undefined ? { ownId: true } : {}) });
+    const ownId = id === undefined || spec.freshId === true;
+    this.#store?.write({ kind: "queued", task: this.#stored(entry), ...(ownId ? { ownId: true } : {}) });
     this.#counters.submitted++;
     return this.#enqueue(entry, true);
   }

@@ -38,8 +38,9 @@ export type TaskStoreWrite =
       kind: "queued";
       task: StoredTask;
       /**
-       * The scheduler made the task's id itself (a UUIDv7 of its own plus a counter), so no
-       * stored task can hold it: a store need not look for one. Absent for a caller's id.
+       * The scheduler made the task's id itself (a UUIDv7 of its own plus a counter), or its
+       * caller made it just now (`TaskSpec.freshId`), so no stored task can hold it: a store
+       * need not look for one. Absent for any other caller's id.
        */
       ownId?: true;
     }

@@ -19,6 +19,13 @@ export type TerminalStatus = Exclude<TaskStatus, "queued" | "running">;
 export interface TaskSpec<P = unknown> {
   /** Unique among the tasks this scheduler knows (live and recently finished); default a fresh id. */
   id?: string;
+  /**
+   * `id` was made just now by the caller from a fresh random source (a UUIDv7, as `newId`
+   * makes) and is stored nowhere, as an id the scheduler makes itself: a durable store skips
+   * its duplicate-id read (a point read; on a served database a round trip). The scheduler's
+   * own check against the tasks it knows still runs.
+   */
+  freshId?: boolean;
   priority?: Priority;
   /** The token bucket this task draws from (e.g. the LLM provider); default `"default"`. */
   rateKey?: string;

@@ -14,6 +14,8 @@ export interface AdmissionLease {
 
 export interface AgentTaskSpec {
   id?: string;
+  /** `id` was made just now (a fresh random id, stored nowhere): the queue need not look it up. */
+  freshId?: boolean;
   priority?: Priority;
   rateKey?: string;
   agentId?: string;

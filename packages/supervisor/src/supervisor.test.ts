@@ -69,6 +69,22 @@ describe("Supervisor", () => {
     await expect(running).resolves.toBe("done");
   });
 
+  it("marks a run id as fresh for the scheduler when it made the id or its caller says it made it just now", async () => {
+    const { supervisor, scheduler } = setup();
+    const specs: Array<{ id?: string; freshId?: boolean }> = [];
+    const run = scheduler.run.bind(scheduler);
+    scheduler.run = ((spec, fn) => {
+      specs.push({ id: spec.id, freshId: spec.freshId });
+      return run(spec, fn);
+    }) as typeof scheduler.run;
+    const agent = supervisor.spawn({ name: "echo", run: async () => "ok" });
+    await supervisor.run(agent.id, null);
+    await supervisor.run(agent.id, null, { runId: "made-now", freshRunId: true });
+    await supervisor.run(agent.id, null, { runId: "chosen" });
+    expect(specs.map((spec) => spec.freshId)).toEqual([true, true, undefined]);
+    expect(specs.slice(1).map((spec) => spec.id)).toEqual(["made-now", "chosen"]);
+  });
+
   it("runLeased runs inside a lease the scheduler already granted; kill aborts it through that task", async () => {
     const { supervisor, scheduler, events } = setup({ maxConcurrent: 1 });
     const task = scheduler.submit({ id: "recovered" });

@@ -57,6 +57,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** The run's id, which is also its scheduler task's id. Default a fresh id. */
   runId?: string;
+  /** `runId` was made just now by the caller (`newId`) and is stored nowhere: the durable queue skips its lookup. */
+  freshRunId?: boolean;
   /** Given to the scheduler task: a second run with the same key is refused while the key is held. */
   idempotencyKey?: string;
 }
@@ -206,6 +208,7 @@ export class Supervisor {
       this.#scheduler.run(
         {
           id: active.runId,
+          ...(options.runId === undefined || options.freshRunId === true ? { freshId: true } : {}),
           agentId,
           ...(record.spec.priority === undefined ? {} : { priority: record.spec.priority }),
           ...(record.spec.rateKey === undefined ? {} : { rateKey: record.spec.rateKey }),

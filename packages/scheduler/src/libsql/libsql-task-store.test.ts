@@ -184,7 +184,7 @@ describe("libsql task store", () => {
     await single.close();
   });
 
-  it("looks for a stored task only under a caller's id: an id the scheduler made itself is new", async () => {
+  it("looks for a stored task only under a caller's id: an id the scheduler or its caller made just now is new", async () => {
     const real = await openDatabase({ url });
     let lookups = 0;
     const database = new Proxy(real, {
@@ -205,8 +205,17 @@ describe("libsql task store", () => {
     expect(lookups).toBe(0);
     for (let index = 0; index < 5; index++) scheduler.submit({ id: `caller-${index}` });
     expect(lookups).toBe(5);
+    for (let index = 0; index < 5; index++) scheduler.submit({ id: `fresh-${index}`, freshId: true });
+    expect(lookups).toBe(5);
+    // Still refused when the scheduler knows the id, fresh or not.
+    expect(() => scheduler.submit({ id: "fresh-0", freshId: true })).toThrow(
+      expect.objectContaining({ code: "SCHEDULER_TASK_DUPLICATE" }),
+    );
+    expect(() => scheduler.submit({ id: "odd", freshId: "yes" as unknown as boolean })).toThrow(
+      expect.objectContaining({ code: "SCHEDULER_TASK_INVALID" }),
+    );
     await store.flush();
-    expect(store.list()).toHaveLength(10);
+    expect(store.list()).toHaveLength(15);
     await store.close();
     real.close();
   });

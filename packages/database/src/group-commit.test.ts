@@ -28,6 +28,27 @@ describe("group commit", () => {
     database.close();
   });
 
+  it("on a file, a window lasts to the end of the event loop's turn: the turn's writes share a commit, the next turn's do not", async () => {
+    const database = await itemsDatabase();
+    const committer = new GroupCommit(database);
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    // Written in one turn, across microtasks: one transaction, done at the end of that turn.
+    const first = committer.write([insert("a")]);
+    await Promise.resolve();
+    const second = committer.write([insert("b")]);
+    await turn();
+    expect(committer.commits).toBe(1);
+    await Promise.all([first, second]);
+    // A write of a later turn is not held back for a clock: its own commit, at that turn's end.
+    const third = committer.write([insert("c")]);
+    expect(committer.pending).toBe(1);
+    await turn();
+    expect(committer.commits).toBe(2);
+    await third;
+    expect(database.get("SELECT count(*) AS n FROM items")).toEqual({ n: 3 });
+    database.close();
+  });
+
   it("a window that reaches maxBatch commits once the synchronous code that filled it ran, not at the timer", async () => {
     const database = await itemsDatabase();
     const committer = new GroupCommit(database, { maxBatch: 10, windowMs: 60_000 });

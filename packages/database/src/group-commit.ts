@@ -14,7 +14,11 @@
  *   then every write of that batch rejects and none of its statements is stored. On a served
  *   database a commit sqld answered `DATABASE_BUSY` (another node held the write lock; nothing
  *   of it committed) is sent again, three attempts in all, before it fails.
- * - Timing: the first write of a window arms a timer of `windowMs`; a window that reaches
+ * - Timing: the first write of a window arms a timer of `windowMs` — or, with a window of 0
+ *   (the default on a file), waits for the end of the event loop's turn (`setImmediate`): the
+ *   writes made while the loop handles what it has at hand commit together, and a lone write
+ *   (a sequential run's step) waits for no clock; on a served database (default 2 ms) every
+ *   commit is a round trip that holds the loop, so a short timer gathers more. A window that reaches
  *   `maxBatch` writes commits in a microtask, once the synchronous code that filled it has
  *   run (so writes made together in one tick still commit together) — under a burst the
  *   event loop may not reach its timers until every queued request has been handled, and
@@ -27,7 +31,10 @@ import type { Database, Statement } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
 
 export interface GroupCommitOptions {
-  /** The window in ms from the first buffered write to its commit. Default 2. */
+  /**
+   * The window in ms from the first buffered write to its commit; 0: to the end of the event
+   * loop's turn. Default 0 on a file, 2 on a served database.
+   */
   windowMs?: number;
   /** A window holding this many writes commits at once. Default 256. */
   maxBatch?: number;
@@ -51,13 +58,14 @@ export class GroupCommit {
   readonly #maxBatch: number;
   readonly #logger: Logger | undefined;
   #queue: Waiting[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the armed window (its timer or its `setImmediate`); undefined while none is armed. */
+  #disarm: (() => void) | undefined;
   #commits = 0;
   #early = false;
 
   constructor(database: Database, options: GroupCommitOptions = {}) {
     this.#database = database;
-    this.#windowMs = options.windowMs ?? 2;
+    this.#windowMs = options.windowMs ?? (database.served === true ? 2 : 0);
     this.#maxBatch = options.maxBatch ?? 256;
     this.#logger = options.logger?.child({ component: "database.group-commit" });
   }
@@ -95,7 +103,7 @@ export class GroupCommit {
     const written = new Promise<void>((resolve, reject) => {
       this.#queue.push({ statements, resolve, reject });
     });
-    this.#timer ??= setTimeout(() => this.#commitFromTimer(), this.#windowMs);
+    this.#disarm ??= this.#arm();
     if (this.#queue.length >= this.#maxBatch && !this.#early) {
       this.#early = true;
       queueMicrotask(() => {
@@ -111,10 +119,8 @@ export class GroupCommit {
    * (the writes' promises reject with it as well).
    */
   flush(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#disarm?.();
+    this.#disarm = undefined;
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
@@ -139,6 +145,16 @@ export class GroupCommit {
     }
     this.#commits++;
     for (const waiting of batch) waiting.resolve();
+  }
+
+  /** Arms the window: the buffered writes commit when it ends. */
+  #arm(): () => void {
+    if (this.#windowMs === 0) {
+      const immediate = setImmediate(() => this.#commitFromTimer());
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(() => this.#commitFromTimer(), this.#windowMs);
+    return () => clearTimeout(timer);
   }
 
   #commitFromTimer(): void {

@@ -22,7 +22,10 @@ import type { JournalledRun, RunJournal, RunRequestDetails, RunStep } from "../r
 import type { RunRecord } from "../run-record.ts";
 
 export type LibsqlRunJournalOptions = DatabaseSource & {
-  /** The group-commit window in ms of a handle opened here (a shared handle keeps its own). Default 2. */
+  /**
+   * The group-commit window in ms of a handle opened here (a shared handle keeps its own);
+   * 0: the end of the event loop's turn. Default `GroupCommit`'s: 0 on a file, 2 on a served database.
+   */
   groupCommitMs?: number;
   /** Replaces known secrets in every record and step before it is stored. */
   redactor?: Redactor;
@@ -76,7 +79,7 @@ export class LibsqlRunJournal implements RunJournal {
     this.#release = release;
     this.#redactor = options.redactor ?? noRedaction;
     this.#committer = GroupCommit.for(database, {
-      windowMs: options.groupCommitMs ?? 2,
+      ...(options.groupCommitMs === undefined ? {} : { windowMs: options.groupCommitMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }

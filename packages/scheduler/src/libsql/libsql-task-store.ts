@@ -35,7 +35,7 @@ import type { RecoveredTasks, StoredTask, TaskStore, TaskStoreWrite } from "../t
 export type LibsqlTaskStoreOptions = DatabaseSource & {
   /** Batch writes into one transaction per window (default true). */
   groupCommit?: boolean;
-  /** The group-commit window in ms (default 2). */
+  /** The group-commit window in ms; 0: the end of the event loop's turn. Default `GroupCommit`'s: 0 on a file, 2 served. */
   groupCommitMs?: number;
   /**
    * SQLite `synchronous` of the connection the store opens from `url`: `normal` (default;
@@ -190,7 +190,7 @@ export class LibsqlTaskStore implements TaskStore {
     this.#cluster = options.cluster;
     this.#logger = options.logger?.child({ component: "scheduler.libsql-store" });
     this.#committer = GroupCommit.for(database, {
-      windowMs: options.groupCommitMs ?? 2,
+      ...(options.groupCommitMs === undefined ? {} : { windowMs: options.groupCommitMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }

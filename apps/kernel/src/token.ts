@@ -93,10 +93,15 @@ export function readApiToken(home: string, override: string | undefined): string
   }
 }
 
-/** Constant-time check of a presented token; the LLM key is refused even if it matched. */
-export function tokenMatches(presented: string, expected: string, llmApiKey: string | undefined): boolean {
-  if (llmApiKey !== undefined && presented === llmApiKey) return false;
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * The constant-time check of a presented token against `expected` (its bytes made once); the
+ * LLM key is refused even if it matched.
+ */
+export function tokenChecker(expected: string, llmApiKey: string | undefined): (presented: string) => boolean {
+  const want = Buffer.from(expected);
+  return (presented) => {
+    if (llmApiKey !== undefined && presented === llmApiKey) return false;
+    const got = Buffer.from(presented);
+    return got.length === want.length && timingSafeEqual(got, want);
+  };
 }

@@ -77,6 +77,20 @@ describe("the composed HTTP app", () => {
     }
   });
 
+  it("refuses the LLM provider key as a token, even when it is the API token too", async () => {
+    const app = testApi();
+    const refused = await app.request("/api/openapi.json", bearer("sk-llm-key-never-a-token"));
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
+    const kernel = {
+      config: { httpRatePerMinute: 1000, llmApiKey: TOKEN },
+      clock: new ManualClock(),
+      lifecycle: { ready: true, draining: false },
+    } as unknown as Kernel;
+    const same = createApi({ kernel, token: TOKEN, streams: new StreamRegistry() });
+    expect((await same.request("/api/openapi.json", bearer(TOKEN))).status).toBe(401);
+  });
+
   it("serves no route the document does not describe, but the document itself", () => {
     const app = testApi();
     const documented = new Set(operations(app).map(({ path, method }) => `${method} ${path}`));

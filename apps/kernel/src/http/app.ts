@@ -26,7 +26,7 @@ import { BODY_LIMIT_BYTES, bodyGuard, JSON_MAX_DEPTH, JSON_MAX_VALUES } from "./
 import { consoleRoutes } from "./console-assets.ts";
 import { errorBody, errorResponse, statusOf, toKernelError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
-import { RateLimiter, rateLimit } from "./rate-limit.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { createRouter } from "./router.ts";
 import { a2aRoutes } from "./routes/a2a.ts";
 import { agentsRoutes } from "./routes/agents.ts";
@@ -74,12 +74,11 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     await next();
     metrics.record(c.req.method, c.res.status, performance.now() - started);
   });
-  // The rate limit counts per presented token, so it runs only once the token is valid.
-  const auth = requireToken({ token, llmApiKey: kernel.config.llmApiKey });
-  const limit = rateLimit(limiter);
-  app.use("/api/*", auth, limit);
-  app.use("/metrics", auth, limit);
-  app.use("/a2a", auth, limit);
+  // The token, then its rate: the rate limit counts per presented token, so only a valid one.
+  const auth = requireToken({ token, llmApiKey: kernel.config.llmApiKey, limiter });
+  app.use("/api/*", auth);
+  app.use("/metrics", auth);
+  app.use("/a2a", auth);
   // After auth: a body is read only for a caller holding the token.
   const limits = { maxBytes: BODY_LIMIT_BYTES, maxDepth: JSON_MAX_DEPTH, maxValues: JSON_MAX_VALUES };
   app.use("/api/*", bodyGuard(limits));

@@ -1,7 +1,7 @@
 /**
  * `securedRoute()`: `createRoute()` for a route behind the API token. It fills what every
  * secured route repeats in the OpenAPI document: the bearer `security` requirement and the
- * answers of the middleware in front of the handler — 401 (`requireToken`), 429 (`rateLimit`)
+ * answers of the middleware in front of the handler — 401 and 429 (`requireToken`)
  * and, when the route takes a body, 400 and 413 (`bodyGuard`). The middleware itself is
  * mounted by path in `app.ts`; `app.test.ts` checks that the document and the middleware agree.
  */

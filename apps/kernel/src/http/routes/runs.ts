@@ -2,10 +2,11 @@
 
 import { z } from "@hono/zod-openapi";
 import { KernelError } from "@oxios/core";
+import type { MiddlewareHandler } from "hono";
 import { KernelErrorCode } from "../../error-codes.ts";
 import type { Kernel } from "../../kernel.ts";
 import { errors, json } from "../openapi-responses.ts";
-import { createRouter } from "../router.ts";
+import { createRouter, invalidRequest, refuseInvalid } from "../router.ts";
 import { CancelSchema, RunRequestSchema, RunSchema, RunStartedSchema, RunStepsSchema } from "../schemas.ts";
 import { securedRoute } from "../secured-route.ts";
 
@@ -17,15 +18,38 @@ const TaskParam = z.object({
     .openapi({ param: { name: "taskId", in: "path" } }),
 });
 /** `Idempotency-Key` (IETF httpapi draft): a string of 1–255 visible ASCII characters, quoted or not. */
+const IDEMPOTENCY_HEADER = "idempotency-key";
 const IdempotencyHeaders = z.object({
-  "idempotency-key": z
+  [IDEMPOTENCY_HEADER]: z
     .string()
     .regex(/^"?[\x21-\x7e]{1,255}"?$/, "1–255 visible ASCII characters")
     .optional()
     .openapi({
-      param: { name: "idempotency-key", in: "header" },
+      param: { name: IDEMPOTENCY_HEADER, in: "header" },
       description: "The same key within 24 h answers 200 with the first run's taskId instead of starting another run",
     }),
+});
+
+/**
+ * Refuses a malformed `Idempotency-Key` as the route's header validator would (422
+ * `BODY_INVALID` naming it, before the body is read), looking up that one header: the
+ * validator zod-openapi derives from `request.headers` copies every header of the request
+ * into an object to check it.
+ */
+const checkIdempotencyKey: MiddlewareHandler = async (c, next) => {
+  const header = c.req.header(IDEMPOTENCY_HEADER);
+  if (header !== undefined) {
+    const result = IdempotencyHeaders.safeParse({ [IDEMPOTENCY_HEADER]: header });
+    if (!result.success) return refuseInvalid(c, result.error, "header");
+  }
+  await next();
+};
+
+/** The long poll of `GET /api/runs/{taskId}`. */
+const RunReadQuery = z.object({
+  waitMs: z.coerce.number().int().min(0).max(60_000).optional().openapi({
+    description: "long poll: wait up to this many ms for the run to finish before answering",
+  }),
 });
 
 const RunListQuery = z.object({
@@ -43,27 +67,31 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
 
 export function runsRoutes(kernel: Pick<Kernel, "runs">) {
   const app = createRouter();
+  const startRun = securedRoute({
+    method: "post",
+    path: "/api/runs",
+    summary: "Start a direct run of a goal (answered once it is journalled)",
+    description:
+      "`agent` runs it as an agent profile (404 AGENT_PROFILE_NOT_FOUND when unknown). " +
+      `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"goal": "Write release notes for the last week", "agent": "release-notes"}' http://127.0.0.1:4200/api/runs\``,
+    request: {
+      headers: IdempotencyHeaders,
+      body: { content: { "application/json": { schema: RunRequestSchema } }, required: true },
+    },
+    responses: {
+      200: json(RunStartedSchema, "The run this Idempotency-Key started within the last 24 h (none is started)"),
+      202: json(RunStartedSchema, "Journalled and queued"),
+      404: errors[404],
+      422: errors[422],
+    },
+  });
+  // The document describes the route with its header; the route itself checks the header
+  // with `checkIdempotencyKey` in place of the derived validator (see there).
+  app.openAPIRegistry.registerPath(startRun);
   app.openapi(
-    securedRoute({
-      method: "post",
-      path: "/api/runs",
-      summary: "Start a direct run of a goal (answered once it is journalled)",
-      description:
-        "`agent` runs it as an agent profile (404 AGENT_PROFILE_NOT_FOUND when unknown). " +
-        `Example: \`curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"goal": "Write release notes for the last week", "agent": "release-notes"}' http://127.0.0.1:4200/api/runs\``,
-      request: {
-        headers: IdempotencyHeaders,
-        body: { content: { "application/json": { schema: RunRequestSchema } }, required: true },
-      },
-      responses: {
-        200: json(RunStartedSchema, "The run this Idempotency-Key started within the last 24 h (none is started)"),
-        202: json(RunStartedSchema, "Journalled and queued"),
-        404: errors[404],
-        422: errors[422],
-      },
-    }),
+    { ...startRun, hide: true, request: { body: startRun.request.body }, middleware: checkIdempotencyKey },
     async (c) => {
-      const key = idempotencyKeyOf(c.req.valid("header")["idempotency-key"]);
+      const key = idempotencyKeyOf(c.req.header(IDEMPOTENCY_HEADER));
       const started = await kernel.runs.start({
         ...c.req.valid("json"),
         ...(key === undefined ? {} : { idempotencyKey: key }),
@@ -117,30 +145,32 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       return c.json({ taskId, steps }, 200);
     },
   );
-  app.openapi(
-    securedRoute({
-      method: "get",
-      path: "/api/runs/{taskId}",
-      summary: "A run's status and result",
-      request: {
-        params: TaskParam,
-        query: z.object({
-          waitMs: z.coerce.number().int().min(0).max(60_000).optional().openapi({
-            description: "long poll: wait up to this many ms for the run to finish before answering",
-          }),
-        }),
-      },
-      responses: { 200: json(RunSchema, "The run"), 404: errors[404], 422: errors[422] },
-    }),
-    async (c) => {
-      const { taskId } = c.req.valid("param");
-      const { waitMs } = c.req.valid("query");
-      if (waitMs !== undefined && waitMs > 0) await kernel.runs.waitFor(taskId, waitMs, c.req.raw.signal);
-      const run = await kernel.runs.load(taskId);
-      if (run === undefined) throw new KernelError(KernelErrorCode.runNotFound, "no such run");
-      return c.json(run, 200);
-    },
-  );
+  const readRun = securedRoute({
+    method: "get",
+    path: "/api/runs/{taskId}",
+    summary: "A run's status and result",
+    request: { params: TaskParam, query: RunReadQuery },
+    responses: { 200: json(RunSchema, "The run"), 404: errors[404], 422: errors[422] },
+  });
+  // As for `POST /api/runs`: the document describes the route with its parameters, and the
+  // handler checks them itself, the query first as the derived validators would, in place of
+  // two validator middlewares (one of which copies the whole query into an object).
+  app.openAPIRegistry.registerPath(readRun);
+  app.openapi({ ...readRun, hide: true, request: {} }, async (c) => {
+    const waitMs = c.req.queries("waitMs");
+    const query = RunReadQuery.safeParse(
+      waitMs === undefined ? {} : { waitMs: waitMs.length === 1 ? waitMs[0] : waitMs },
+    );
+    if (!query.success) throw invalidRequest(query.error, "query");
+    const param = TaskParam.safeParse({ taskId: c.req.param("taskId") });
+    if (!param.success) throw invalidRequest(param.error, "param");
+    const { taskId } = param.data;
+    const wait = query.data.waitMs;
+    if (wait !== undefined && wait > 0) await kernel.runs.waitFor(taskId, wait, c.req.raw.signal);
+    const run = await kernel.runs.load(taskId);
+    if (run === undefined) throw new KernelError(KernelErrorCode.runNotFound, "no such run");
+    return c.json(run, 200);
+  });
   app.openapi(
     securedRoute({
       method: "post",

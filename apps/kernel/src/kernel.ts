@@ -171,7 +171,14 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
 
     started = clock.now();
     const bus = new EventBus({ logger, now: () => clock.now(), source: "kernel" });
-    const auditStore = await LibsqlAuditStore.open({ ...database, logger });
+    // The queue, the run journal and the audit trail share one handle, so a run's record and its
+    // scheduler task are written in one group commit: acknowledging a run is one transaction.
+    // `normal`: in WAL mode a commit survives any crash of the process (the journal's and the
+    // audit trail's promise) without an fsync on the event loop per commit; a power loss may take
+    // the last commits of all three alike (never corrupts; the audit chain stays whole, shorter).
+    const runsDatabase = await openDatabase({ ...database, logger, synchronous: "normal" });
+    closers.push({ name: "runs database", close: () => runsDatabase.close() });
+    const auditStore = await LibsqlAuditStore.open({ database: runsDatabase, logger });
     closers.push({ name: "audit store", close: () => auditStore.close() });
     const audit = await AuditTrail.open({
       store: auditStore,
@@ -222,12 +229,6 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     let runtimeRef: Runtime | undefined;
     let schedulerRef: Scheduler | undefined;
     const budgets = new TokenBudgets({ clock, onWindowReset: () => schedulerRef?.reconsider() });
-    // The queue and the run journal share one handle, so a run's record and its scheduler task
-    // are written in one group commit: acknowledging a run is one transaction. `normal`: in WAL
-    // mode a commit survives any crash of the process (the journal's promise) without an fsync
-    // on the event loop per commit; a power loss may take the last commits (never corrupts).
-    const runsDatabase = await openDatabase({ ...database, logger, synchronous: "normal" });
-    closers.push({ name: "runs database", close: () => runsDatabase.close() });
     // A served database makes this kernel a cluster node (see cluster.ts): its queued tasks are
     // written as the node's, and admission also needs the cluster's grant.
     const clustered = runsDatabase.served;

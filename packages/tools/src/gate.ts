@@ -12,6 +12,8 @@
  *
  * Each decision, allow or deny, is appended to the AuditSink with its reason before anything
  * runs; if the audit trail cannot record it, the call does not run (`TOOL_AUDIT_FAILED`).
+ * An allowed call that names paths or runs a program has the agent's workspace made first
+ * (once per session; see `workspace.ts`).
  * Allowed calls publish tool.started then tool.completed / tool.failed; refusals tool.denied.
  * A call settles `ABORTED` as soon as its signal aborts.
  *
@@ -38,12 +40,15 @@ import {
   type ToolContext,
   type ToolResult,
 } from "./tool.ts";
+import type { Workspace } from "./workspace.ts";
 
 /** One agent as the gate holds it for a session. */
 export interface GateSession {
   agent: AgentIdentity;
   permissions: EffectivePermissions;
   guard: PathGuard;
+  /** Made before the first allowed call that names paths or runs a program. */
+  workspace: Workspace;
 }
 
 export interface AccessGateOptions {
@@ -176,6 +181,13 @@ export class AccessGate {
       return fail(new KernelError(decision.code ?? ToolErrorCode.denied, decision.reason));
     }
 
+    if ((decision.request.paths?.length ?? 0) > 0 || decision.request.exec !== undefined) {
+      try {
+        await session.workspace.ready();
+      } catch (error) {
+        return failed(KernelError.from(error, ToolErrorCode.fsFailed));
+      }
+    }
     publisher.publish(createEvent("tool.started", base, source, clock.now()));
     const context: ToolContext = {
       signal: call.signal,

@@ -1,10 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { builtinTools } from "./builtin-tools.ts";
 import type { AgentIdentity, CapabilityTemplate, Role } from "./permissions.ts";
-import { createHarness, type Harness } from "./test-harness.ts";
+import { createHarness, errorCode, type Harness, okOutput } from "./test-harness.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -52,12 +52,31 @@ describe("ToolRegistry.offered", () => {
     );
   });
 
-  it("creates nothing on disk: the workspace appears only with a session", async () => {
+  it("creates nothing on disk: the workspace appears with the first call that reaches the filesystem", async () => {
     h = await createHarness();
-    const workspaceDir = join(h.root, "not-yet");
+    const workspaceDir = join(h.root, "agents", "agent-9");
     expect(h.registry.offered({ agentId: "agent-9", workspaceDir }).length).toBeGreaterThan(0);
+    const session = await h.registry.session({ agentId: "agent-9", workspaceDir });
+    expect(session.workspaceDir).toBe(workspaceDir);
     expect(existsSync(workspaceDir)).toBe(false);
-    await h.registry.session({ agentId: "agent-9", workspaceDir });
-    expect(existsSync(workspaceDir)).toBe(true);
+    // A call that names no path and runs no program leaves the disk alone, allowed or not.
+    expect((await session.execute("memory_write", { content: "a fact" })).ok).toBe(true);
+    expect(errorCode(await session.execute("write", { path: "../elsewhere.txt", content: "x" }))).toBe(
+      "TOOL_PATH_DENIED",
+    );
+    expect(existsSync(workspaceDir)).toBe(false);
+    okOutput(await session.execute("write", { path: "notes/today.md", content: "hello" }));
+    expect(readFileSync(join(workspaceDir, "notes", "today.md"), "utf8")).toBe("hello");
+  });
+
+  it("refuses a workspace that became a symlink between the session and its first use, and writes nothing", async () => {
+    h = await createHarness();
+    const workspaceDir = join(h.root, "agents", "agent-9");
+    const session = await h.registry.session({ agentId: "agent-9", workspaceDir });
+    const outside = join(h.root, "outside");
+    mkdirSync(outside);
+    symlinkSync(outside, workspaceDir);
+    expect(errorCode(await session.execute("write", { path: "planted.txt", content: "x" }))).toBe("TOOL_PATH_DENIED");
+    expect(readdirSync(outside)).toEqual([]);
   });
 });

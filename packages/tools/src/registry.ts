@@ -6,7 +6,6 @@
  * `TOOL_INPUT_INVALID` results, never as exceptions out of the loop.
  */
 
-import { chown, mkdir, realpath, stat } from "node:fs/promises";
 import {
   anySignal,
   type Clock,
@@ -22,8 +21,7 @@ import { jsonSchema, type ToolSet, tool as toAiTool } from "ai";
 import { z } from "zod";
 import { ApprovalBroker, type ApprovalDefault, type ApprovalStore } from "./approvals.ts";
 import { ToolErrorCode } from "./error-codes.ts";
-import { fsError } from "./errors.ts";
-import { AccessGate } from "./gate.ts";
+import { AccessGate, type GateSession } from "./gate.ts";
 import { PathGuard, realGlobs, workspaceGlobs } from "./path-guard.ts";
 import {
   type AgentIdentity,
@@ -35,6 +33,7 @@ import {
 } from "./permissions.ts";
 import type { AuditSink, ToolPorts } from "./ports.ts";
 import type { AnyTool, ToolResult } from "./tool.ts";
+import { Workspace } from "./workspace.ts";
 
 export interface ToolRegistryOptions {
   /** Where every gate decision is recorded. */
@@ -140,41 +139,28 @@ export class ToolRegistry {
   }
 
   /**
-   * A gated session for one agent. Creates the agent's workspace directory when missing and
-   * resolves its path globs through symlinks.
+   * A gated session for one agent. Resolves its workspace and path globs through symlinks; the
+   * workspace directory itself is made by the first call that reaches the filesystem (one that
+   * names paths or runs a program), so a run that never does leaves nothing on disk.
    *
-   * Throws: `TOOL_FILE_NOT_FOUND`, `TOOL_FILE_TYPE_INVALID`, `TOOL_FS_PERMISSION` or
-   * `TOOL_FS_FAILED` when the workspace cannot be created, resolved or given to its owner.
+   * Throws: `TOOL_FILE_TYPE_INVALID`, `TOOL_FS_PERMISSION` or `TOOL_FS_FAILED` when the
+   * workspace cannot be resolved, or an existing one not given to its owner.
    * Abort: `options.signal` (the agent run's) is the session's: once it aborts, every call of
    * the session settles `ABORTED`. Creating the session itself is not cancelled by it.
    */
   async session(agent: AgentIdentity, options: { signal?: AbortSignal } = {}): Promise<ToolSession> {
-    let workspace: string;
-    try {
-      const created = await mkdir(agent.workspaceDir, { recursive: true });
-      workspace = await realpath(agent.workspaceDir);
-      const owner = this.#workspaceOwner;
-      if (owner !== undefined) {
-        // A workspace made just now is given to its owner at once; one that was there is looked at first.
-        const stats = created === undefined ? await stat(workspace) : undefined;
-        if (stats === undefined || stats.uid !== owner.uid || stats.gid !== owner.gid) {
-          await chown(workspace, owner.uid, owner.gid);
-        }
-      }
-    } catch (error) {
-      throw fsError(error, agent.workspaceDir);
-    }
+    const workspace = await Workspace.open(agent.workspaceDir, this.#workspaceOwner);
     const allow = [
-      ...workspaceGlobs(workspace),
-      ...(await realGlobs(agent.permissions?.paths?.allow ?? [], workspace)),
+      ...workspaceGlobs(workspace.path),
+      ...(await realGlobs(agent.permissions?.paths?.allow ?? [], workspace.path)),
     ];
-    const deny = await realGlobs(agent.permissions?.paths?.deny ?? [], workspace);
+    const deny = await realGlobs(agent.permissions?.paths?.deny ?? [], workspace.path);
     const permissions = effectivePermissions(agent, { allow, deny }, this.#templates);
-    const guard = new PathGuard(workspace, allow, deny);
+    const guard = new PathGuard(workspace.path, allow, deny);
     return new ToolSession(
       this.#gate,
       new Map(this.#tools),
-      { agent, permissions, guard },
+      { agent, permissions, guard, workspace },
       options.signal,
       this.#logger,
     );
@@ -184,7 +170,7 @@ export class ToolRegistry {
 export class ToolSession {
   readonly agent: AgentIdentity;
   readonly permissions: EffectivePermissions;
-  /** The agent's workspace as a real path. */
+  /** The agent's workspace as a real path (made by the first call that reaches the filesystem). */
   readonly workspaceDir: string;
   readonly #gate: AccessGate;
   readonly #tools: ReadonlyMap<string, AnyTool>;
@@ -195,7 +181,7 @@ export class ToolSession {
   constructor(
     gate: AccessGate,
     tools: ReadonlyMap<string, AnyTool>,
-    state: { agent: AgentIdentity; permissions: EffectivePermissions; guard: PathGuard },
+    state: GateSession,
     signal: AbortSignal | undefined,
     logger: Logger,
   ) {

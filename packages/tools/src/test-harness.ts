@@ -1,7 +1,7 @@
 /** Shared setup for this package's tests: a registry with every built-in tool, fakes and a temp workspace. */
 
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, realpath, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock, Redactor } from "@oxios/core";
@@ -70,7 +70,10 @@ export async function createHarness(
     ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     ...(options.workspaceOwner === undefined ? {} : { workspaceOwner: options.workspaceOwner }),
   }).register(...builtinTools(options.tools));
+  // The default agent's workspace is there from the start, as a test's setup expects; a
+  // session for a missing one makes it at its first call that reaches the filesystem.
   const workspace = join(root, "workspace");
+  await mkdir(workspace);
   const sessionFor = (agent: Partial<AgentIdentity>): Promise<ToolSession> =>
     registry.session({ agentId: "agent-1", workspaceDir: workspace, ...agent });
   const session = await sessionFor(options.agent ?? {});

@@ -54,4 +54,14 @@ describe.runIf(isRoot)("a root kernel's workspace belongs to the sandbox user fr
     await harness.sessionFor({ agentId: "agent-2", workspaceDir: existing });
     expect(await stat(existing)).toMatchObject({ uid: 65534, gid: 65534 });
   });
+
+  it("a workspace made by an agent's first write belongs to the sandbox user", async () => {
+    sandbox = new BubblewrapSandbox({ maxSpares: 0 });
+    const owner = sandbox.workspaceOwner;
+    harness = await createHarness({ ...(owner === undefined ? {} : { workspaceOwner: owner }) });
+    const fresh = join(harness.root, "agents", "fresh");
+    const session = await harness.sessionFor({ agentId: "fresh", workspaceDir: fresh });
+    okOutput(await session.execute("write", { path: "a.txt", content: "x" }));
+    expect(await stat(fresh)).toMatchObject({ uid: 65534, gid: 65534 });
+  });
 });

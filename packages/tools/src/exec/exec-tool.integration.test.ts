@@ -1,5 +1,6 @@
 // exec's process handling, run once through the bubblewrap sandbox (the default) and once
 // through the explicit `Unsandboxed` adapter: the same contract holds for both.
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { copyFile, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,6 +71,26 @@ describe.each(adapters)("exec through $name", ({ sandboxed, exec }) => {
       const failing = okOutput<ExecOutput>(await h.session.execute("exec", { binary: "cat", args: ["missing-file"] }));
       expect(failing.exitCode).toBe(1);
       expect(failing.stderr).toContain("missing-file");
+    });
+
+    it("a fresh agent's first call is a program: its workspace is made first and the program runs there", async () => {
+      h = await execHarness();
+      const workspaceDir = join(h.root, "agents", "fresh");
+      const session = await h.registry.session({ agentId: "fresh", workspaceDir, permissions: { exec: { binaries } } });
+      expect(existsSync(workspaceDir)).toBe(false);
+      const pwd = okOutput<ExecOutput>(await session.execute("exec", { binary: "pwd" }));
+      expect(pwd).toMatchObject({ exitCode: 0, stdout: `${workspaceDir}\n` });
+    });
+
+    it("refuses to run a program in a workspace that became a symlink after its session resolved it", async () => {
+      h = await execHarness();
+      const workspaceDir = join(h.root, "agents", "fresh");
+      const session = await h.registry.session({ agentId: "fresh", workspaceDir, permissions: { exec: { binaries } } });
+      const outside = join(h.root, "outside");
+      mkdirSync(outside);
+      symlinkSync(outside, workspaceDir);
+      expect(errorCode(await session.execute("exec", { binary: "pwd" }))).toBe("TOOL_PATH_DENIED");
+      expect(spawnedPids(h)).toEqual([]);
     });
 
     it("scrubs the environment to HOME USER LOGNAME PATH LANG plus TERM=dumb", async () => {

@@ -6,6 +6,7 @@
  * the HTTP request to the model and every tool.
  */
 
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { type Clock, KernelError, type Logger } from "@oxios/core";
 import type { EventPublisher, Priority } from "@oxios/event-bus";
@@ -179,7 +180,10 @@ export class AgentRunner {
   async retire(agentId: string, reason: string, removeWorkspace = false): Promise<void> {
     const supervisor = this.#options.supervisor;
     if (supervisor.get(agentId) !== undefined) await supervisor.kill(agentId, reason);
-    if (removeWorkspace) await rm(this.workspaceOf(agentId), { recursive: true, force: true });
+    // Most runs never make their workspace (see `@oxios/tools` `Workspace`); `existsSync` spares
+    // them the failed `lstat`, and its error, of removing what is not there.
+    const workspace = this.workspaceOf(agentId);
+    if (removeWorkspace && existsSync(workspace)) await rm(workspace, { recursive: true, force: true });
   }
 
   /** The agent's workspace directory. */

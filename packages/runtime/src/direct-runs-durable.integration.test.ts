@@ -275,6 +275,19 @@ describe("durable direct runs", () => {
     expect(existsSync(join(world.dir, "agents", handle.agentId))).toBe(false);
   });
 
+  it("a run that never names a path or runs a program makes no workspace, even when workspaces are kept", async () => {
+    server = await FakeLlmServer.start({
+      script: (request) =>
+        toolText(request) === "[]"
+          ? { toolCalls: [{ name: "memory_write", arguments: { content: "a fact" } }] }
+          : { text: "remembered" },
+    });
+    const world = await durableWorld({ runtime: { keepWorkspaces: true } });
+    const run = world.runtime.runGoal({ goal: "remember a fact" });
+    expect(await run.result).toMatchObject({ status: "completed", toolCalls: [{ name: "memory_write", ok: true }] });
+    expect(existsSync(join(world.dir, "agents", run.agentId))).toBe(false);
+  });
+
   it("removes a finished run's workspace with its agent, unless asked to keep it", async () => {
     server = await FakeLlmServer.start({
       script: (request) =>

@@ -5,6 +5,7 @@
  * never touches files leaves nothing on disk and costs no directory operations.
  */
 
+import { existsSync } from "node:fs";
 import { chown, mkdir, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KernelError } from "@oxios/core";
@@ -39,16 +40,17 @@ export class Workspace {
    * cannot be resolved or the existing workspace not given to its owner.
    */
   static async open(dir: string, owner: WorkspaceOwner | undefined): Promise<Workspace> {
+    // `existsSync` rather than a failed `realpath`: an ENOENT costs an error with its stack, and
+    // a new run's workspace is always missing.
     try {
-      const real = await realpath(dir);
-      await giveTo(real, owner, false);
-      return new Workspace(real, dir, owner, true);
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== "ENOENT") throw fsError(error, dir);
-    }
-    try {
-      await mkdir(dirname(dir), { recursive: true });
-      return new Workspace(join(await realpath(dirname(dir)), basename(dir)), dir, owner, false);
+      if (existsSync(dir)) {
+        const real = await realpath(dir);
+        await giveTo(real, owner, false);
+        return new Workspace(real, dir, owner, true);
+      }
+      const parent = dirname(dir);
+      if (!existsSync(parent)) await mkdir(parent, { recursive: true });
+      return new Workspace(join(await realpath(parent), basename(dir)), dir, owner, false);
     } catch (error) {
       throw fsError(error, dir);
     }

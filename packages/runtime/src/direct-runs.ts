@@ -196,7 +196,7 @@ export class DirectRuns {
       ...(span === undefined ? {} : { traceParent: span.context }),
     };
     // Buffered before the scheduler's write below: both land in the same group commit.
-    const accepted = journal?.create({ record: structuredClone(record), request: details }) ?? Promise.resolve();
+    const accepted = journal?.create({ record, request: details }) ?? Promise.resolve();
     const live: LiveRun = { record, writes: new Set(), ...(span === undefined ? {} : { span }) };
     const job = this.#job(live, { request: details, steps: [] }, request);
     const work = runner.run(agentId, job, request.signal, {
@@ -424,7 +424,7 @@ export class DirectRuns {
   #write(live: LiveRun): void {
     const journal = this.#options.journal;
     if (journal === undefined) return;
-    const write = journal.update(structuredClone(live.record)).then(undefined, (error: unknown) => {
+    const write = journal.update(live.record).then(undefined, (error: unknown) => {
       // The run's end is journalled after this; a lost status change only matters until then.
       this.#options.logger?.warn("a run's status change was not journalled", {
         taskId: live.record.taskId,
@@ -469,7 +469,7 @@ export class DirectRuns {
         const settled = this.#settle(record, outcome);
         if (live.span !== undefined) describeRun(live.span, settled);
         try {
-          await this.#options.journal?.update(structuredClone(settled));
+          await this.#options.journal?.update(settled);
         } catch (error) {
           logger?.error("the end of a run was not journalled", {
             taskId: record.taskId,

@@ -64,6 +64,11 @@ export interface StepJournal {
   append(step: RunStep): Promise<void>;
 }
 
+/**
+ * Writes take what they are given when called (serialised or copied at once) and keep no
+ * reference to it: the caller may change a record right after `create`, `update` or `append`
+ * returns, before the write is durable, without changing what is written.
+ */
 export interface RunJournal {
   /**
    * Records a new run (its record, status `queued`). Resolves once durable.

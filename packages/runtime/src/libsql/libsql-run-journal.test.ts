@@ -6,7 +6,9 @@ import { GroupCommit, openDatabase } from "@oxios/database";
 import { Scheduler } from "@oxios/scheduler";
 import { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { JournalledRun, RunStep } from "../run-journal.ts";
+import type { JournalledRun, RunJournal, RunStep } from "../run-journal.ts";
+import type { RunRecord } from "../run-record.ts";
+import { InMemoryRunJournal } from "../testing/in-memory-run-journal.ts";
 import { LibsqlRunJournal } from "./libsql-run-journal.ts";
 
 let directory: string;
@@ -162,5 +164,34 @@ describe("LibsqlRunJournal", () => {
     await expect(journal.create(run("r1"))).rejects.toMatchObject({ code: "RUN_JOURNAL_FAILED" });
     await journal.close();
     await expect(journal.append("r1", model)).rejects.toMatchObject({ code: "RUN_JOURNAL_CLOSED" });
+  });
+});
+
+describe.each([
+  { name: "LibsqlRunJournal", open: (): Promise<RunJournal> => LibsqlRunJournal.open({ url }) },
+  { name: "InMemoryRunJournal", open: async (): Promise<RunJournal> => new InMemoryRunJournal() },
+])("$name keeps no reference to what it is given", ({ open }) => {
+  it("writes a record and a step as they were when handed over, whatever the caller changes before they are durable", async () => {
+    const journal = await open();
+    const created = run("r1");
+    const creating = journal.create(created);
+    created.record.status = "failed";
+    created.record.goal = "changed";
+    await creating;
+    expect(await journal.get("r1")).toMatchObject({ status: "queued", goal: "goal r1" });
+
+    const record: RunRecord = { ...run("r1").record, status: "running", startedAt: 5 };
+    const updating = journal.update(record);
+    record.status = "completed";
+    record.startedAt = 99;
+    await updating;
+    expect(await journal.get("r1")).toMatchObject({ status: "running", startedAt: 5 });
+
+    const step: RunStep = { kind: "prompt", system: "sys", input: "in" };
+    const appending = journal.append("r1", step);
+    step.input = "changed";
+    await appending;
+    expect((await journal.load("r1"))?.steps).toEqual([{ kind: "prompt", system: "sys", input: "in" }]);
+    await journal.close();
   });
 });

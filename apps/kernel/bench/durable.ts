@@ -10,7 +10,9 @@
 // measured process; `pnpm build` first, which `turbo run bench` does). OXIOS_BENCH_NODE_FLAGS
 // (space-separated) adds Node/V8 flags to each kernel, to measure one against the default;
 // OXIOS_BENCH_CPU_PROF=DIR writes a V8 CPU profile of each kernel into DIR (`--cpu-prof`).
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { type BenchCase, median, percentile } from "@oxios/tooling/bench";
 import { type KernelProcess, startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
@@ -22,10 +24,33 @@ function rssMb(pid: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const HEALTH_PROBE = fileURLToPath(new URL("./health-probe.mjs", import.meta.url));
+
+/** Starts `health-probe.mjs` against `url`; `stop()` ends it and returns what it measured. */
+function startHealthProbe(url: string): { stop(): Promise<{ latencies: number[]; errors: number }> } {
+  const child = spawn(process.execPath, [HEALTH_PROBE, url], { stdio: ["pipe", "pipe", "inherit"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return {
+    async stop() {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`the /health prober exited ${code}`);
+      return JSON.parse(output) as { latencies: number[]; errors: number };
+    },
+  };
+}
+
 interface Burst {
   ackP50: number;
   ackP95: number;
+  /** Seen from a prober process of its own (`health-probe.mjs`). */
   healthP99: number;
+  /** Seen from this process, which also sends the burst and serves the model. */
+  healthP99HereToo: number;
   errors: number;
   rssGrowth: number;
 }
@@ -62,6 +87,7 @@ async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
   })().catch((error: unknown) => {
     if (!sse.signal.aborted) failed(error);
   });
+  const probe = startHealthProbe(kernel.url);
   let polling = true;
   const health: number[] = [];
   const poller = (async () => {
@@ -103,6 +129,8 @@ async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
   );
   polling = false;
   await poller;
+  const probed = await probe.stop();
+  errors += probed.errors;
   sse.abort();
   await stream;
   await sleep(10_000);
@@ -110,7 +138,8 @@ async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
   return {
     ackP50: percentile(acks, 50),
     ackP95: percentile(acks, 95),
-    healthP99: percentile(health, 99),
+    healthP99: percentile(probed.latencies, 99),
+    healthP99HereToo: percentile(health, 99),
     errors,
     rssGrowth: after - before,
   };
@@ -145,7 +174,7 @@ export async function benchDurable(): Promise<BenchCase[]> {
   for (let round = 0; round < 3; round++) {
     const result = await burst(kernel, 1000);
     console.log(
-      `burst ${round + 1}: ack p50 ${result.ackP50.toFixed(1)} ms, p95 ${result.ackP95.toFixed(1)} ms; /health p99 ${result.healthP99.toFixed(1)} ms; ${result.errors} connection errors; RSS +${result.rssGrowth.toFixed(1)} MB after 10 s idle`,
+      `burst ${round + 1}: ack p50 ${result.ackP50.toFixed(1)} ms, p95 ${result.ackP95.toFixed(1)} ms; /health p99 ${result.healthP99.toFixed(1)} ms (from this process ${result.healthP99HereToo.toFixed(1)} ms); ${result.errors} connection errors; RSS +${result.rssGrowth.toFixed(1)} MB after 10 s idle`,
     );
     rounds.push(result);
   }
@@ -203,13 +232,14 @@ export async function benchDurable(): Promise<BenchCase[]> {
       notes: `p50 ${median(rounds.map((round) => round.ackP50)).toFixed(1)} ms`,
     },
     {
-      name: "/health p99 during the burst (median of 3)",
+      name: "/health p99 during the burst, probed from a process of its own (median of 3)",
       ours: median(rounds.map((round) => round.healthP99)),
       baseline: 100,
       baselineName: "goal",
       unit: "ms",
       better: "lower",
       goal: { atMost: 1 },
+      notes: `probed from the bench process too (which sends the burst and serves the model): ${median(rounds.map((round) => round.healthP99HereToo)).toFixed(1)} ms`,
     },
     {
       name: "connection errors during the bursts (POSTs, /health, long polls, SSE; total of 3)",

@@ -15,8 +15,9 @@ while (probing) {
   try {
     await (await fetch(`${url}/health`)).arrayBuffer();
     latencies.push(performance.now() - started);
-  } catch {
+  } catch (error) {
     errors++;
+    process.stderr.write(`  /health probe: ${error instanceof Error ? error.message : String(error)}\n`);
   }
   await new Promise((resolve) => setTimeout(resolve, 10));
 }

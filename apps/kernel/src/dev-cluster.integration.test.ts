@@ -44,7 +44,9 @@ describe("pnpm dev:cluster", () => {
       await eventually(() => {
         if (child.exitCode !== null)
           throw new Error(`dev:cluster exited (${child.exitCode}) before it was up:\n${output}`);
-        return /the cluster is up/.test(output) ? true : undefined;
+        // The last line of the banner: the three node lines before it may arrive in later chunks
+        // than "the cluster is up" (each console.log is a write of its own).
+        return /the cluster is up[\s\S]*Ctrl-C stops\./.test(output) ? true : undefined;
       }, 240_000);
       const urls = [...output.matchAll(/^ {2}(node-[abc]) {2}(http:\/\/\S+)/gm)].map((match) => [match[1], match[2]]);
       expect(urls.map(([id]) => id)).toEqual(["node-a", "node-b", "node-c"]);

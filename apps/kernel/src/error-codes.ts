@@ -38,6 +38,11 @@ export const KernelErrorCode = defineErrorCodes("@oxios/kernel", {
     kind: "malformed",
     description: "The request body is not valid JSON.",
   },
+  bodyNotJson: {
+    code: "BODY_NOT_JSON",
+    kind: "malformed",
+    description: "A route that takes a JSON body got a request without `Content-Type: application/json`.",
+  },
   jsonTooDeep: {
     code: "JSON_TOO_DEEP",
     kind: "malformed",

@@ -87,10 +87,18 @@ export function createApi(options: ApiOptions): OpenAPIHono {
 
   app.notFound((c) => errorResponse(c, KernelErrorCode.notFound, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    // The framework's own refusals: a body that does not parse (400) or is too large (413).
-    // Any other HTTPException is unexpected here and answered as an internal error below.
+    // The framework's own refusals: a body that does not parse (400), one that is not JSON by
+    // its Content-Type (415), or one too large (413). Any other HTTPException is unexpected here
+    // and answered as an internal error below.
     if (error instanceof HTTPException && error.status === 400) {
       return errorResponse(c, KernelErrorCode.jsonMalformed, "the request body is not valid JSON");
+    }
+    if (error instanceof HTTPException && error.status === 415) {
+      return errorResponse(
+        c,
+        KernelErrorCode.bodyNotJson,
+        "this route takes a JSON body: send it with `Content-Type: application/json`",
+      );
     }
     if (error instanceof HTTPException && error.status === 413) {
       return errorResponse(c, KernelErrorCode.bodyTooLarge, "request body too large");

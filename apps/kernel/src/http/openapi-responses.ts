@@ -6,7 +6,7 @@ import { ErrorSchema } from "./schemas.ts";
 
 export const errors = {
   400: {
-    description: `Malformed JSON (JSON_MALFORMED), nested deeper than ${JSON_MAX_DEPTH} (JSON_TOO_DEEP) or more than ${JSON_MAX_VALUES} values (JSON_TOO_MANY_VALUES)`,
+    description: `Malformed JSON (JSON_MALFORMED), nested deeper than ${JSON_MAX_DEPTH} (JSON_TOO_DEEP) or more than ${JSON_MAX_VALUES} values (JSON_TOO_MANY_VALUES), or a body sent without Content-Type: application/json (BODY_NOT_JSON)`,
     content: { "application/json": { schema: ErrorSchema } },
   },
   401: { description: "Missing or wrong token", content: { "application/json": { schema: ErrorSchema } } },

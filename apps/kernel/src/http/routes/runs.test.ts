@@ -123,6 +123,22 @@ function composed() {
   return { request, started, waits };
 }
 
+describe("POST /api/runs with a body that is not JSON by its Content-Type", () => {
+  it("answers 400 BODY_NOT_JSON, not an internal error, and starts nothing", async () => {
+    const { request, started } = composed();
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", ""]) {
+      const response = await request("/api/runs", {
+        method: "POST",
+        body: JSON.stringify({ goal: "write notes" }),
+        headers: { "content-type": type },
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("BODY_NOT_JSON");
+    }
+    expect(started).toEqual([]);
+  });
+});
+
 describe("POST /api/runs and its Idempotency-Key", () => {
   it("hands a quoted or bare key to the run service unquoted, and none without the header", async () => {
     const { request, started } = composed();

@@ -194,7 +194,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       logger,
       redactor,
       // The appends made in one turn of the event loop (the tool-gate decisions of the runs whose
-      // model answers arrived together) share one transaction: one fsync on the loop, not one each.
+      // model answers arrived together) share one transaction: one commit on the loop, not one each.
       gather: () => new Promise<void>((resolve) => setImmediate(resolve)),
       sha256: (text) => createHash("sha256").update(text).digest("hex"),
       maxBatch: AUDIT_TRANSACTION_ENTRIES,

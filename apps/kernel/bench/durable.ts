@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { type BenchCase, median, percentile } from "@oxios/tooling/bench";
 import { type KernelProcess, startKernel, tempHome } from "../src/__fixtures__/kernel-process.ts";
+import { ackBurst } from "./ack-burst.ts";
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -102,22 +103,8 @@ async function burst(kernel: KernelProcess, size: number): Promise<Burst> {
       await sleep(10);
     }
   })();
-  const acks: number[] = [];
-  const ids: string[] = [];
-  await Promise.all(
-    Array.from({ length: size }, async (_, index) => {
-      const started = performance.now();
-      try {
-        const response = await kernel.request("POST", "/api/runs", { goal: `burst ${index}` });
-        const body = (await response.json()) as { taskId: string };
-        acks.push(performance.now() - started);
-        if (response.status === 202) ids.push(body.taskId);
-        else errors++;
-      } catch (error) {
-        failed(error);
-      }
-    }),
-  );
+  const { acks, ids, refused } = await ackBurst(kernel.url, kernel.token, size, failed);
+  errors += refused;
   // Long polls while the runs flow (the first 100), then every run to its end.
   await Promise.all(
     ids.map((taskId) =>

@@ -10,6 +10,7 @@
  *   already ended is concluded from its journal (`conclude`).
  */
 
+import { setMaxListeners } from "node:events";
 import { type Clock, KernelError, type Logger } from "@oxios/core";
 import { DatabaseErrorCode } from "@oxios/database";
 import {
@@ -60,6 +61,10 @@ export class RunService {
 
   constructor(options: RunServiceOptions) {
     this.#options = options;
+    // Each long poll listens on the intake signal until it answers: a listener per open poll,
+    // bounded by the connections the server holds. Node's default limit of 10 would print a
+    // MaxListenersExceededWarning ("possible memory leak") at the 11th concurrent poll.
+    setMaxListeners(0, this.#intake.signal);
   }
 
   /**

@@ -21,9 +21,9 @@ afterEach(async () => {
 
 describe("RunService.waitFor", () => {
   it("holds 50 concurrent long polls of one run without a MaxListenersExceededWarning, and answers each when it ends", async () => {
-    let release = () => {};
+    const gate: { open?: () => void } = {};
     const held = new Promise<void>((resolve) => {
-      release = resolve;
+      gate.open = resolve;
     });
     const fake = await FakeLlmServer.start({
       script: async () => {
@@ -50,7 +50,7 @@ describe("RunService.waitFor", () => {
     const { taskId } = await kernel.runs.start({ goal: "wait for me" });
     // Each wait listens on the service's intake signal until the run ends (no wait ends by its time: the clock stands).
     const waits = Array.from({ length: 50 }, () => kernel.runs.waitFor(taskId, 60_000));
-    release();
+    gate.open?.();
     await Promise.all(waits);
 
     expect((await kernel.runs.load(taskId))?.status).toBe("completed");

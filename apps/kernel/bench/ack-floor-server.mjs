@@ -1,6 +1,7 @@
 // The floor of an acknowledgement, for bench/ack-floor.ts: `node bench/ack-floor-server.mjs
 // node|hono` serves `POST /api/runs` — read the JSON body, parse it, answer 202 with a small
-// JSON body — and nothing else, on a bare `node:http` server (`node`) or on Hono through
+// JSON body — and `GET /api/runs/{taskId}` — answer 200 with a small JSON body, the run as
+// completed — and nothing else, on a bare `node:http` server (`node`) or on Hono through
 // `@hono/node-server`'s request listener (`hono`), the stack the kernel's API is built on.
 // Both listen with the kernel's keep-alive timeouts and backlog (`@oxios/daemon`'s
 // NODE_SERVER_TIMEOUTS), so a burst connects to them as it connects to the kernel. Plain
@@ -17,10 +18,22 @@ const answer = () => {
   started++;
   return { taskId: `task-${started}`, agentId: `agent-${started}` };
 };
+const run = (taskId) => ({ taskId, status: "completed", text: "done" });
+const RUN_PATH = /^\/api\/runs\/([^/?]+)(\?.*)?$/;
 
 async function listener() {
   if (kind === "node") {
+    const json = (response, status, value) => {
+      const body = JSON.stringify(value);
+      response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      response.end(body);
+    };
     return (request, response) => {
+      const read = request.method === "GET" ? RUN_PATH.exec(request.url ?? "") : null;
+      if (read !== null) {
+        json(response, 200, run(read[1]));
+        return;
+      }
       if (request.method !== "POST" || request.url !== "/api/runs") {
         response.writeHead(404).end();
         return;
@@ -34,9 +47,7 @@ async function listener() {
           response.writeHead(400).end();
           return;
         }
-        const body = JSON.stringify(answer());
-        response.writeHead(202, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-        response.end(body);
+        json(response, 202, answer());
       });
     };
   }
@@ -48,6 +59,7 @@ async function listener() {
       await c.req.json();
       return c.json(answer(), 202);
     });
+    app.get("/api/runs/:taskId", (c) => c.json(run(c.req.param("taskId")), 200));
     return getRequestListener(app.fetch);
   }
   throw new Error(`usage: ack-floor-server.mjs node|hono (got ${kind})`);

@@ -6,7 +6,9 @@
 // - the kernel as bench/durable.ts starts it (the built `oxios`, zero-latency model, cap 8;
 //   its runs run between the slices of intake, as there), without that bench's /health probes
 //   and event stream;
-// each in a process of its own on plain `node`, all three on this machine beside this process.
+// - the same kernel with a model that never answers: intake alone, no run gets past its first
+//   model call;
+// each in a process of its own on plain `node`, all on this machine beside this process.
 // Each gets the same warm-up (50 sequential requests; the kernel's 50 runs each awaited to the
 // end), then ROUNDS rounds in which each takes its turn (floors first); after the kernel's burst
 // every run it started is awaited to its end before the next burst. Per burst: ack p50/p95, the
@@ -14,8 +16,12 @@
 // answer. Burst 1 is cold (code V8 has not optimised yet); the rows are medians of all ROUNDS
 // bursts, as bench/durable.ts reports them, with the warm bursts' medians beside them.
 //
-// pnpm --filter @oxios/kernel bench:ack-floor [ROUNDS]   (`pnpm build` first, as for bench:durable;
-// OXIOS_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the kernel into DIR, as there)
+// Then the floor under the `POST /api/runs` → completed goal (p50 ≤ 1.2× `runGoal` in-process):
+// sequential pairs of `POST /api/runs` and its long poll `GET /api/runs/{taskId}?waitMs=30000`
+// (until the run is no longer queued or running), as bench/run.ts sends them, ROUNDS × 100 pairs
+// per server taking turns in blocks of 100 (not the intake-alone kernel): what two requests cost
+// with this client when the server does no work (the floors answer the run as completed at
+// once), against the kernel's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -86,7 +92,12 @@ async function startFloor(kind: "node" | "hono"): Promise<Server> {
   };
 }
 
-async function startKernelServer(modelUrl: string): Promise<Server> {
+/**
+ * `runs: true`: the kernel of bench/durable.ts — its runs run as they are admitted, between the
+ * slices of intake, and each burst's runs are awaited to their end. `runs: false`: intake alone —
+ * its model never answers, so each run stops at its first model call (8 running, the rest queued).
+ */
+async function startKernelServer(modelUrl: string, runs: boolean): Promise<Server> {
   const kernel = await startKernel(
     tempHome(),
     {
@@ -95,6 +106,7 @@ async function startKernelServer(modelUrl: string): Promise<Server> {
       OXIOS_MAX_CONCURRENT: "8",
       OXIOS_RATE_PER_MIN: "1000000",
       OXIOS_HTTP_RATE_PER_MIN: "1000000",
+      OXIOS_DRAIN_TIMEOUT_MS: "1000",
     },
     {
       built: true,
@@ -102,17 +114,17 @@ async function startKernelServer(modelUrl: string): Promise<Server> {
     },
   );
   return {
-    name: "the kernel",
+    name: runs ? "the kernel" : "the kernel, intake alone",
     url: kernel.url,
     token: kernel.token,
     pid: kernel.child.pid as number,
     async settle(ids) {
-      await Promise.all(ids.map((taskId) => untilFinished(kernel, taskId)));
+      if (runs) await Promise.all(ids.map((taskId) => untilFinished(kernel, taskId)));
     },
     async warmUp() {
       for (let index = 0; index < WARM_UP; index++) {
         const { taskId } = await kernel.json<{ taskId: string }>("POST", "/api/runs", { goal: `warm-up ${index}` });
-        await untilFinished(kernel, taskId);
+        if (runs) await untilFinished(kernel, taskId);
       }
     },
     async stop() {
@@ -129,6 +141,22 @@ interface Measured {
   serverCpu: number;
   /** This process's CPU (the client; for the kernel also its model) per acknowledgement (ms). */
   clientCpu: number;
+}
+
+/** One run over HTTP as bench/run.ts sends it: `POST /api/runs`, then long polls until it has ended. */
+async function pair(server: Server): Promise<void> {
+  const headers = { authorization: `Bearer ${server.token}` };
+  const posted = await fetch(`${server.url}/api/runs`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ goal: "bench goal" }),
+  });
+  const { taskId } = (await posted.json()) as { taskId: string };
+  for (;;) {
+    const read = await fetch(`${server.url}/api/runs/${taskId}?waitMs=30000`, { headers });
+    const run = (await read.json()) as { status: string };
+    if (run.status !== "queued" && run.status !== "running") return;
+  }
 }
 
 async function measure(server: Server): Promise<Measured> {
@@ -152,8 +180,15 @@ async function measure(server: Server): Promise<Measured> {
 }
 
 const model = await FakeLlmServer.start({ script: () => ({ text: "done" }) });
-const servers = [await startFloor("node"), await startFloor("hono"), await startKernelServer(model.baseUrl)];
+const silentModel = await FakeLlmServer.start({ script: () => ({ hang: true }) });
+const servers = [
+  await startFloor("node"),
+  await startFloor("hono"),
+  await startKernelServer(model.baseUrl, true),
+  await startKernelServer(silentModel.baseUrl, false),
+];
 const bursts = new Map<Server, Measured[]>(servers.map((server) => [server, []]));
+const pairs = new Map<Server, number[]>(servers.map((server) => [server, []]));
 try {
   for (const server of servers) await server.warmUp();
   await sleep(2_000);
@@ -167,9 +202,21 @@ try {
       await sleep(1_000);
     }
   }
+  const paired = servers.slice(0, 3);
+  for (const server of paired) for (let index = 0; index < WARM_UP; index++) await pair(server);
+  for (let round = 0; round < rounds; round++) {
+    for (const server of paired) {
+      for (let index = 0; index < 100; index++) {
+        const started = performance.now();
+        await pair(server);
+        pairs.get(server)?.push(performance.now() - started);
+      }
+    }
+  }
 } finally {
   for (const server of servers) await server.stop();
   await model.close();
+  await silentModel.close();
 }
 
 /** The median over all bursts of `server` (`warm`: all but the first), or the first burst's value (`cold`). */
@@ -180,7 +227,7 @@ function of(server: Server, pick: (measured: Measured) => number, which: "all" |
 }
 const three = (server: Server, pick: (measured: Measured) => number, digits = 1) =>
   `${of(server, pick).toFixed(digits)} (cold ${of(server, pick, "cold").toFixed(digits)}, warm ${of(server, pick, "warm").toFixed(digits)})`;
-const [bare, hono, kernel] = servers as [Server, Server, Server];
+const [bare, hono, kernel, intake] = servers as [Server, Server, Server, Server];
 console.log(`\nmedians of ${rounds} bursts (cold: burst 1; warm: median of bursts 2–${rounds}):`);
 for (const server of servers) {
   console.log(
@@ -189,8 +236,16 @@ for (const server of servers) {
 }
 const ratio = (server: Server, floor: Server) => of(server, (m) => m.p95) / of(floor, (m) => m.p95);
 console.log(
-  `  kernel / bare node:http p95 ${ratio(kernel, bare).toFixed(2)}×, kernel / Hono p95 ${ratio(kernel, hono).toFixed(2)}×\n`,
+  `  kernel / bare node:http p95 ${ratio(kernel, bare).toFixed(2)}×, kernel / Hono p95 ${ratio(kernel, hono).toFixed(2)}×; intake alone / Hono ${ratio(intake, hono).toFixed(2)}×\n`,
 );
+
+const pairP50 = (server: Server) => percentile(pairs.get(server) ?? [], 50);
+const pairP95 = (server: Server) => percentile(pairs.get(server) ?? [], 95);
+console.log(`sequential POST /api/runs + long poll, ${rounds * 100} pairs each:`);
+for (const server of [bare, hono, kernel]) {
+  console.log(`  ${server.name.padEnd(26)} p50 ${pairP50(server).toFixed(2)} ms, p95 ${pairP95(server).toFixed(2)} ms`);
+}
+console.log("");
 
 const floorCase = (floor: Server): BenchCase => ({
   name: `1,000 concurrent POST /api/runs, ack p95 (median of ${rounds}): the kernel against ${floor.name}`,
@@ -213,7 +268,25 @@ const goalCase = (server: Server): BenchCase => ({
 });
 writeBenchResults(
   fileURLToPath(new URL("..", import.meta.url)),
-  [goalCase(bare), goalCase(hono), goalCase(kernel), floorCase(bare), floorCase(hono)],
+  [
+    goalCase(bare),
+    goalCase(hono),
+    goalCase(kernel),
+    goalCase(intake),
+    floorCase(bare),
+    floorCase(hono),
+    ...[bare, hono].map(
+      (floor): BenchCase => ({
+        name: `sequential POST /api/runs + long poll to completed, p50: the kernel against ${floor.name}`,
+        ours: pairP50(kernel),
+        baseline: pairP50(floor),
+        baselineName: `${floor.name}, the same two requests answered at once`,
+        unit: "ms",
+        better: "lower",
+        notes: `p95 ${pairP95(kernel).toFixed(2)} against ${pairP95(floor).toFixed(2)} ms`,
+      }),
+    ),
+  ],
   { directory: fileURLToPath(new URL("./results/ack-floor", import.meta.url)) },
 );
 process.exit(0);

@@ -14,7 +14,8 @@
 // every run it started is awaited to its end before the next burst. Per burst: ack p50/p95, the
 // server's CPU (user + system, /proc) and this process's CPU from the first request to the last
 // answer. Burst 1 is cold (code V8 has not optimised yet); the rows are medians of all ROUNDS
-// bursts, as bench/durable.ts reports them, with the warm bursts' medians beside them.
+// bursts, as bench/durable.ts reports them, with the warm bursts' medians beside them (as
+// `median` of @oxios/tooling takes it: of two warm bursts, the lower).
 //
 // Then the floor under the `POST /api/runs` → completed goal (p50 ≤ 1.2× `runGoal` in-process):
 // sequential pairs of `POST /api/runs` and its long poll `GET /api/runs/{taskId}?waitMs=30000`
@@ -228,7 +229,7 @@ function of(server: Server, pick: (measured: Measured) => number, which: "all" |
 const three = (server: Server, pick: (measured: Measured) => number, digits = 1) =>
   `${of(server, pick).toFixed(digits)} (cold ${of(server, pick, "cold").toFixed(digits)}, warm ${of(server, pick, "warm").toFixed(digits)})`;
 const [bare, hono, kernel, intake] = servers as [Server, Server, Server, Server];
-console.log(`\nmedians of ${rounds} bursts (cold: burst 1; warm: median of bursts 2–${rounds}):`);
+console.log(`\nmedians of ${rounds} bursts (cold: burst 1; warm: the median of bursts 2–${rounds}, the lower of two):`);
 for (const server of servers) {
   console.log(
     `  ${server.name.padEnd(26)} ack p95 ${three(server, (m) => m.p95)} ms, p50 ${three(server, (m) => m.p50)} ms; server CPU per ack ${three(server, (m) => m.serverCpu, 3)} ms; client CPU per ack ${of(server, (m) => m.clientCpu).toFixed(3)} ms`,

@@ -545,15 +545,32 @@ describe("three kernels on one sqld", () => {
     const tasks = await tasksInDatabase();
     const ofC = runs.filter((run) => run.node === 2);
     for (const run of runs) expect(tasks.get(run.taskId)?.status).toBe("completed");
-    // The others' runs ran once; the killed node's ran again at most once more (a retry after its lease expired).
-    for (const run of runs.filter((item) => item.node !== 2)) expect(tasks.get(run.taskId)?.attempts).toBe(1);
+    // The others' runs ran once — unless their node's loop stalled past its lease under this
+    // machine's load, which the node says (and then its run moved once, none of it twice: below);
+    // the killed node's ran again at most once more (a retry after its lease expired).
+    const movedGoals = new Set<string>();
+    nodes.slice(0, 2).forEach((node, index) => {
+      const moved = runs.filter((run) => run.node === index && tasks.get(run.taskId)?.attempts !== 1);
+      if (moved.length === 0) return;
+      for (const run of moved) movedGoals.add(run.goal);
+      const said = node
+        .output()
+        .slice(outputBefore[index])
+        .split("\n")
+        .filter((line) => /no longer sure of its leases|stopping it here|could not renew its leases/.test(line));
+      expect(said, `node ${index} moved ${moved.length} runs without saying why`).not.toEqual([]);
+      for (const run of moved) expect(tasks.get(run.taskId)?.attempts).toBe(2);
+    });
     for (const run of ofC) expect(tasks.get(run.taskId)?.attempts ?? 0).toBeLessThanOrEqual(2);
     expect(ofC.some((run) => tasks.get(run.taskId)?.attempts === 2)).toBe(true);
-    // Each answered model call belongs to a different run, but for the killed node's calls cut off mid-reply.
+    // Each answered model call belongs to a different run, but for calls cut off mid-reply (the
+    // killed node's) or stopped by a stalled node before their answers were journalled.
     const answered = fake.requests.slice(requestsBefore).map((request) => lastUserText(request.body));
     const counts = new Map<string, number>();
     for (const goal of answered) counts.set(goal, (counts.get(goal) ?? 0) + 1);
-    for (const [goal, count] of counts) expect(count, goal).toBeLessThanOrEqual(held.has(goal) ? 2 : 1);
+    for (const [goal, count] of counts) {
+      expect(count, goal).toBeLessThanOrEqual(held.has(goal) || movedGoals.has(goal) ? 2 : 1);
+    }
 
     const cluster = await a.json<{ nodes: Array<{ id: string; live: boolean }> }>("GET", "/api/cluster");
     expect(cluster.nodes.find((node) => node.id === "node-c")?.live).toBe(false);

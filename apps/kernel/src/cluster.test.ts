@@ -3,7 +3,8 @@
  * statements are the same on sqld), on a ManualClock: a local run starts only once `admitBatch`
  * granted it under the global cap (other nodes' leases count); a run another node took over is
  * stopped at the next heartbeat (interrupted: no end recorded), and every run stops by itself
- * when heartbeats fail until a third of its lease is left; a task of a dead node is adopted and continued through
+ * when heartbeats fail until a third of its lease is left — or, after its loop stalled that long,
+ * at the run's own heartbeat before it acts; a task of a dead node is adopted and continued through
  * `resume`; one out of attempts is concluded instead; a profile's cap counts the other nodes'
  * runs and the provider's rate bucket is the database's; after the database was out of reach, a
  * run that stopped without an end is handed back and continued, one the journal ended is
@@ -88,6 +89,7 @@ async function startNode(options: {
     maxConcurrent: options.maxConcurrent,
     ratePerMinute: Number.POSITIVE_INFINITY,
     canAdmit: (task) => nodeRef?.allows(task) === true,
+    leaseHeld: (taskId) => nodeRef?.holdsLeases(taskId) === true,
   });
   const resumed: Lease[] = [];
   const concluded: string[] = [];
@@ -327,6 +329,43 @@ describe("ClusterNode", () => {
     await clock.advanceAsync(250);
     await clock.advanceAsync(0);
     expect(resumed.map((lease) => lease.taskId).sort()).toEqual(["of-b", "t1"]);
+  });
+
+  it("stops a run that heartbeats before acting once its loop stalled past the fence, before any heartbeat ran", async () => {
+    let stalledMs = 0;
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 1,
+      clock: (manual) => stalling(manual, () => stalledMs),
+    });
+    node.start();
+    let beforeActing: (() => boolean) | undefined;
+    const outcome = outcomeOf(
+      scheduler.run({ id: "t1" }, (signal, lease) => {
+        beforeActing = () => lease.heartbeat();
+        return untilAborted(signal);
+      }),
+    );
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(100);
+    // More than a third of the lease is left: another node cannot have taken the run.
+    stalledMs = LEASE_MS / 3;
+    expect(beforeActing?.()).toBe(true);
+    // The loop was blocked until only a third is left; no timer of the node has run since.
+    stalledMs = (2 * LEASE_MS) / 3 - 100;
+    const timersBefore = clock.pendingTimers;
+    expect(beforeActing?.()).toBe(false);
+    expect(clock.pendingTimers).toBe(timersBefore);
+    // Interrupted, not failed: no end recorded.
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    // The heartbeat comes before the lease lapsed: it renews the node's leases and hands the
+    // stopped run on; admission continues it from the journal (here: the only node).
+    await clock.advanceAsync(LEASE_MS / 3 - 100);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["t1", 2]]);
+    expect(statusOf(database, "t1")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
   });
 
   it("after its loop stalled past its lease, gives up a run queued here that another node took meanwhile", async () => {

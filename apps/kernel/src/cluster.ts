@@ -22,6 +22,9 @@
  * extends all its leases in one transaction, then reclaims every expired lease in the
  * cluster. A run of this node whose lease the heartbeat no longer finds was reclaimed by
  * another node (this one missed its heartbeats) and is stopped here, so it runs in one place.
+ * A stalled loop runs a run's continuations before that heartbeat, so a run also asks
+ * `holdsLeases` (the scheduler's `leaseHeld`, at each model call and right before each tool
+ * call) and stops before it acts once the node's leases have less than a third left.
  *
  * A node also stops its runs by itself when it cannot renew its leases: once heartbeats have
  * failed until a third of the lease is left (`#leasedUntil`, counted from the `now` its last
@@ -133,6 +136,10 @@ export class ClusterNode {
   #leasedUntil = 0;
   /** Set once this node stopped its runs because it could not renew its leases; cleared by a heartbeat that gets through. */
   #fenced = false;
+  /** `holdsLeases` said no since the last heartbeat that got through (it warns once). */
+  #unsure = false;
+  /** Runs `holdsLeases` stopped: handed on by a heartbeat that gets through, once they stopped. */
+  readonly #stoppedUnsure = new Set<string>();
 
   constructor(options: ClusterNodeOptions) {
     this.#options = options;
@@ -145,6 +152,28 @@ export class ClusterNode {
   /** The scheduler's admission hook: a task starts on this node only once the cluster granted it. */
   allows(task: Pick<TaskRecord, "id">): boolean {
     return this.#granted.has(task.id);
+  }
+
+  /**
+   * The scheduler's `leaseHeld` hook, asked when a run of this node heartbeats (at each model
+   * call and right before each tool call): whether the node is still sure no other node runs
+   * it — its last heartbeat that got through renewed its leases far enough that a third is left
+   * (`#fence`). A loop stalled past that point runs the run's own continuations before its
+   * heartbeat timer, so the run stops here (interrupted), before it acts; the next heartbeat
+   * that gets through hands it on (`#handOn`) if this node still holds it.
+   */
+  holdsLeases(taskId: string): boolean {
+    if (this.#sure()) return true;
+    this.#stoppedUnsure.add(taskId);
+    if (!this.#unsure) {
+      this.#unsure = true;
+      const now = this.#options.clock.now();
+      this.#options.logger.warn("this node is no longer sure of its leases; its runs stop before they act", {
+        node: this.#options.id,
+        sinceRenewalMs: now - (this.#leasedUntil - this.#options.leaseMs),
+      });
+    }
+    return false;
   }
 
   /**
@@ -233,7 +262,8 @@ export class ClusterNode {
 
   /** Takes tasks through `admitBatch` while the cluster has room and the queue has work for this node. */
   #admit(): void {
-    if (!this.#admitting) return;
+    // A node unsure of its leases takes no more work: its runs would stop at their first heartbeat.
+    if (!this.#admitting || !this.#sure()) return;
     const { database, taskStore, id, maxConcurrent, leaseMs, clock, logger } = this.#options;
     try {
       // Tasks queued on this node in the last few ms are in the group commit's buffer: commit them.
@@ -336,6 +366,11 @@ export class ClusterNode {
     return this.#leasedUntil - Math.floor(this.#options.leaseMs / 3);
   }
 
+  /** Whether no other node can have taken this node's runs: its leases have more than a third left. */
+  #sure(): boolean {
+    return !this.#fenced && this.#options.clock.now() < this.#fence();
+  }
+
   #heartbeat(): void {
     const { database, id, url, leaseMs, clock, scheduler, logger, taskStore } = this.#options;
     try {
@@ -350,10 +385,20 @@ export class ClusterNode {
       const held = new Set(heartbeatNode(database, { id, url }, now, leaseMs));
       this.#leasedUntil = now + leaseMs;
       this.#fenced = false;
+      this.#unsure = false;
       if (repair) {
         this.#outage = false;
         this.#lostWritesSeen = taskStore.lostWrites;
         this.#repair(held);
+      }
+      for (const taskId of this.#stoppedUnsure) {
+        const local = scheduler.get(taskId)?.status;
+        if (local === "running") continue; // still stopping: the next heartbeat
+        this.#stoppedUnsure.delete(taskId);
+        // A repair just handed on every held run that is not running here.
+        if (!repair && held.has(taskId) && local !== "queued" && !this.#granted.has(taskId)) {
+          this.#own(this.#handOn(taskId));
+        }
       }
       for (const record of scheduler.running()) {
         if (held.has(record.id)) continue;

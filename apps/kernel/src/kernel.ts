@@ -253,7 +253,13 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ...(clustered ? { cluster: { node: config.nodeId, leaseMs: config.clusterLeaseMs } } : {}),
     });
     closers.push({ name: "task queue", close: () => taskStore.close() });
-    const journal = await LibsqlRunJournal.open({ database: runsDatabase, logger, redactor });
+    // In a cluster a node's journal writes for a run another node took over are not stored.
+    const journal = await LibsqlRunJournal.open({
+      database: runsDatabase,
+      logger,
+      redactor,
+      ...(clustered ? { leaseOwner: config.nodeId } : {}),
+    });
     closers.push({ name: "run journal", close: () => journal.close() });
     let clusterRef: ClusterNode | undefined;
     const scheduler = new Scheduler({
@@ -267,6 +273,8 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       ratePerMinute: clustered ? Number.POSITIVE_INFINITY : config.ratePerMinute,
       canAdmit: (task) =>
         (!clustered || clusterRef?.allows(task) === true) && (runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task)),
+      // A run heartbeats right before a tool call: a node unsure of its leases stops it there.
+      ...(clustered ? { leaseHeld: (taskId) => clusterRef?.holdsLeases(taskId) === true } : {}),
     });
     schedulerRef = scheduler;
     const supervisor = new Supervisor({ scheduler, events: bus, clock, logger });

@@ -85,6 +85,32 @@ describe("AgentLoop with a journal", () => {
     expect(ran).toBe(0);
   });
 
+  it("a tool call whose beforeToolCall hook revokes the lease does not run, though its tool-call step is durable", async () => {
+    const { journal, written, allDurable } = slowJournal();
+    const lease = new AbortController();
+    let ran = 0;
+    const durableAtHook: boolean[] = [];
+    const executor = new ScriptedToolExecutor({ ls: { run: () => String(++ran) } });
+    const loop = await loopWith(executor);
+    const run = loop.run({
+      agentId: "a",
+      seed: { goal: "list files" },
+      journal,
+      signal: lease.signal,
+      beforeToolCall: () => {
+        durableAtHook.push(allDurable());
+        lease.abort(new KernelError("SCHEDULER_TASK_INTERRUPTED", "this node could not renew its lease"));
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(durableAtHook).toEqual([true]);
+    // Not handed to the executor at all: a tool need not check the signal for the call not to run.
+    expect(executor.calls).toEqual([]);
+    expect(ran).toBe(0);
+    // A resume sees the call as in flight (journalled, no result): it is not silently repeated.
+    expect(written.map((entry) => entry.step.kind)).toEqual(["prompt", "model", "tool-call"]);
+  });
+
   it("a final step that fails fails the run instead of reporting its answer", async () => {
     const { journal } = slowJournal(new Set(["tool-result"]));
     const loop = await loopWith(new ScriptedToolExecutor({ ls: { run: () => "a.txt" } }));

@@ -138,8 +138,16 @@ export interface AgentRunRequest {
    * it (and without an `agent.output` observer on the bus) each model response is read whole.
    */
   onTextDelta?: (delta: string) => void;
-  /** Called when each model call starts and ends, streamed or not: a sign of life for a lease. */
+  /**
+   * Called when each model call starts and ends, streamed or not: a sign of life for a lease.
+   * When it aborts `signal` (the lease was revoked) the call is not sent, or its answer not used.
+   */
   onModelCall?: () => void;
+  /**
+   * Called right before each tool call runs, once its `tool-call` step is durable: the lease
+   * holder's last word — a call whose hook aborts `signal` does not run.
+   */
+  beforeToolCall?: () => void;
   /** Where each step is journalled, and the steps of an earlier attempt to continue from. */
   journal?: StepJournal;
   /** The run's span: model and tool call spans are its children, its trace id is on the run's events. */
@@ -271,8 +279,10 @@ export class AgentLoop {
       }
       budgets.ensureAvailable(request.agentId);
       request.onModelCall?.();
+      throwIfAborted(signal);
       const result = await this.#step(request, runId, state.prompt, modelTools, state.usage, signal, answered);
       request.onModelCall?.();
+      throwIfAborted(signal);
       steps.writeAhead({ kind: "model", text: result.text, toolCalls: result.toolCalls, usage: result.usage });
       state.modelSteps = step;
       state.lastText = result.text;
@@ -512,6 +522,8 @@ export class AgentLoop {
     }
     // Durable before the call runs: a call journalled as started without a result was in flight at a crash.
     await steps.durable({ kind: "tool-call", callId: call.callId, name: call.name });
+    request.beforeToolCall?.();
+    throwIfAborted(signal);
     const toolCall: ToolCallRequest = { callId: call.callId, name: call.name, input };
     try {
       const outcome = await executor.execute(toolCall, { agentId: request.agentId, runId, signal });

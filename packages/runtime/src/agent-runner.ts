@@ -304,6 +304,7 @@ export class AgentRunner {
       ...(job.journal === undefined ? {} : { journal: job.journal }),
       ...(job.trace === undefined ? {} : { trace: job.trace }),
       onModelCall: () => context.heartbeat(),
+      beforeToolCall: () => context.heartbeat(),
       // Only a caller that follows the text makes the loop stream (see AgentRunRequest.onTextDelta).
       ...(job.onTextDelta === undefined
         ? {}

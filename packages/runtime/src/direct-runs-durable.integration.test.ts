@@ -116,6 +116,29 @@ describe("durable direct runs", () => {
     await handle.result;
   });
 
+  it("a run whose lease is revoked once its tool-call step is durable stops before the tool runs, resumable with the call in flight", async () => {
+    server = await FakeLlmServer.start({
+      script: (request) =>
+        toolText(request) === "[]" ? { toolCalls: [{ name: "poke", arguments: {} }] } : { text: "done" },
+    });
+    const { counts, tools } = countingTools();
+    let world: World | undefined;
+    // As a cluster node whose loop stalled past its lease: held until the run's tool-call step is journalled.
+    world = await durableWorld({
+      extraTools: tools,
+      leaseHeld: (taskId) => (world?.journal?.stepCount(taskId) ?? 0) < 3,
+    });
+    const handle = world.runtime.runGoal({ goal: "poke" });
+    await handle.accepted;
+    // Interrupted, not ended: the caller here sees the run as it stands.
+    expect(await handle.result).toMatchObject({ status: "running" });
+    expect(counts.poke).toBe(0);
+    const journalled = await world.journal?.load(handle.taskId);
+    expect(journalled?.steps.map((step) => step.kind)).toEqual(["prompt", "model", "tool-call"]);
+    // No end recorded: the run is resumable from its journal, where the call is in flight.
+    expect(journalled?.run.record.status).toBe("running");
+  });
+
   it("a call waiting for its approval when the process stopped waits on that same approval after the resume, and runs once approved", async () => {
     server = await FakeLlmServer.start({
       script: (request) =>

@@ -296,6 +296,28 @@ describe("run, cancel, leases", () => {
     expect(scheduler.stats()).toMatchObject({ reaped: 1, completed: 0 });
   });
 
+  it("a heartbeat whose lease the cluster no longer vouches for aborts the task as interrupted and returns false", async () => {
+    let held = true;
+    const asked: string[] = [];
+    const { scheduler } = setup({
+      maxConcurrent: 1,
+      leaseHeld: (taskId) => {
+        asked.push(taskId);
+        return held;
+      },
+    });
+    const lease: Lease = await scheduler.submit({ id: "t" }).admitted;
+    expect(lease.heartbeat()).toBe(true);
+    expect(lease.signal.aborted).toBe(false);
+    held = false;
+    expect(lease.heartbeat()).toBe(false);
+    expect(asked).toEqual(["t", "t"]);
+    // Synchronously: whoever heartbeats before an action sees the abort before acting.
+    expect(lease.signal.aborted).toBe(true);
+    expect(KernelError.hasCode(lease.signal.reason, "SCHEDULER_TASK_INTERRUPTED")).toBe(true);
+    expect(scheduler.get("t")?.status).toBe("running");
+  });
+
   it("stats report real counters and waiting/turnaround percentiles", () => {
     const { clock, scheduler } = setup({ maxConcurrent: 1 });
     for (let index = 0; index < 4; index++) scheduler.submit({ id: `t${index}` });

@@ -54,6 +54,16 @@ export interface SchedulerOptions {
   zombieAfterMs?: number;
   /** Budget hook: false keeps the task queued (re-asked on the next admission attempt). */
   canAdmit?: (task: TaskRecord) => boolean;
+  /**
+   * A cluster's word on a running task's lease, asked at each `heartbeat()`; must not throw.
+   * False: this node can no longer be sure no other node runs the task (it could not renew its
+   * leases in time — its loop stalled or the database was away), so the task is aborted with
+   * `SCHEDULER_TASK_INTERRUPTED` (no end recorded; it continues wherever admission next hands
+   * it) and the heartbeat returns false. A runner heartbeats right before an action that must
+   * happen in one place (a tool call), so a stalled node does not act on a run another node
+   * continues. Default: always held.
+   */
+  leaseHeld?: (taskId: string) => boolean;
   /** Durable queue; every change is written to it (group-committed by the store). */
   store?: TaskStore;
   /** This scheduler's name as a lease owner in the store. Default a fresh id. */
@@ -132,6 +142,7 @@ export class Scheduler {
   readonly #agingMs: number;
   readonly #zombieAfterMs: number;
   readonly #canAdmit: ((task: TaskRecord) => boolean) | undefined;
+  readonly #leaseHeld: ((taskId: string) => boolean) | undefined;
   readonly #store: TaskStore | undefined;
   readonly #ownerId: string;
   /** Generated task ids: a fresh time-ordered id per scheduler, then a counter (cheap and unique). */
@@ -193,6 +204,7 @@ export class Scheduler {
     }
     this.#idempotencyWindowMs = positiveOrInfinite("idempotencyWindowMs", options.idempotencyWindowMs, 86_400_000);
     this.#canAdmit = options.canAdmit;
+    this.#leaseHeld = options.leaseHeld;
     this.#store = options.store;
     this.#ownerId = options.ownerId ?? newId(this.#clock.now());
     this.#idPrefix = `${newId(this.#clock.now())}-`;
@@ -690,6 +702,15 @@ export class Scheduler {
   readonly #onHeartbeat = (lease: TaskLease): boolean => {
     const entry = this.#live.get(lease.taskId);
     if (entry === undefined || entry.lease !== lease || entry.status !== "running") return false;
+    if (this.#leaseHeld !== undefined && !this.#leaseHeld(entry.id)) {
+      lease.abort(
+        new KernelError(
+          SchedulerErrorCode.taskInterrupted,
+          `task ${entry.id} stops here: this node could not renew its cluster lease in time`,
+        ),
+      );
+      return false;
+    }
     const now = this.#clock.now();
     entry.lastHeartbeatAt = now;
     // Renew the stored lease only when half of it is used up: heartbeats stay cheap.

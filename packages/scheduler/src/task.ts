@@ -81,7 +81,10 @@ export interface TaskRecord<P = unknown> {
  * The right to run one admitted task. The runner must stop when `signal` aborts (cancel,
  * zombie reaping, drain timeout) and must call `heartbeat()` more often than
  * `zombieAfterMs`, or it is reaped. `heartbeat()` returns false once the lease is no longer
- * valid (the task finished, was cancelled or reaped).
+ * valid (the task finished, was cancelled or reaped, or — in a cluster — this node could no
+ * longer be sure it holds the task: then the heartbeat aborts `signal` with
+ * `SCHEDULER_TASK_INTERRUPTED`). Heartbeat right before an action that must happen once, and
+ * act only if `signal` is not aborted after it.
  */
 export interface Lease {
   readonly taskId: string;

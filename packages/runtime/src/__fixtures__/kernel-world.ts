@@ -45,6 +45,8 @@ export interface WorldOptions {
   approvalStore?: ApprovalStore;
   /** The publisher every component publishes to (default a RecordingPublisher observing every type). */
   publisher?: RecordingPublisher;
+  /** The scheduler's `leaseHeld` hook (a cluster node's word on its leases). */
+  leaseHeld?: (taskId: string) => boolean;
 }
 
 export interface World {
@@ -89,6 +91,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     ratePerMinute: Number.POSITIVE_INFINITY,
     // The runtime's hook (budgets, profile windows and caps) once it exists.
     canAdmit: (task) => runtime?.canAdmit(task) ?? budgets.canAdmit(task),
+    ...(options.leaseHeld === undefined ? {} : { leaseHeld: options.leaseHeld }),
   });
   const supervisor = new Supervisor({ scheduler, events: publisher, clock });
   const spaceStore = options.spaceStore ?? new InMemorySpaceStore();

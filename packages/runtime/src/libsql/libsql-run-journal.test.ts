@@ -113,6 +113,46 @@ describe("LibsqlRunJournal", () => {
     database.close();
   });
 
+  it("with a lease owner, stores no step and no record change of a run another node holds, decided at commit", async () => {
+    const database = await openDatabase({ url });
+    const store = await LibsqlTaskStore.open({ database });
+    const journal = await LibsqlRunJournal.open({ database, leaseOwner: "node-a" });
+    const task = (id: string, status: string, owner: string | null) =>
+      database.run(
+        `INSERT INTO scheduler_tasks (id, priority, rate_key, created_at, enqueued_at, status, attempts, lease_owner)
+         VALUES (?, 'normal', 'default', 0, 0, ?, 1, ?)`,
+        [id, status, owner],
+      );
+    task("mine", "running", "node-a");
+    task("theirs", "running", "node-b");
+    task("nobodys", "queued", null);
+    const ids = ["mine", "theirs", "nobodys", "no-task"];
+    for (const id of ids) await journal.create(run(id));
+    for (const id of ids) await journal.append(id, { kind: "prompt", system: "s", input: id });
+    for (const id of ids) await journal.update({ ...run(id).record, status: "running", startedAt: 2 });
+    // Taken over between a write and its commit: the commit decides.
+    const late = journal.append("mine", model);
+    database.run("UPDATE scheduler_tasks SET lease_owner = 'node-b' WHERE id = 'mine'");
+    await late;
+    const stored = Object.fromEntries(
+      await Promise.all(
+        ids.map(async (id) => {
+          const loaded = await journal.load(id);
+          return [id, { status: loaded?.run.record.status, steps: loaded?.steps.map((step) => step.kind) }];
+        }),
+      ),
+    );
+    expect(stored).toEqual({
+      mine: { status: "running", steps: ["prompt"] },
+      theirs: { status: "queued", steps: [] },
+      nobodys: { status: "running", steps: ["prompt"] },
+      "no-task": { status: "running", steps: ["prompt"] },
+    });
+    await journal.close();
+    await store.close();
+    database.close();
+  });
+
   it("stores known secrets redacted, in records and in steps", async () => {
     const secret = "sk-journal-secret-0123456789";
     const journal = await LibsqlRunJournal.open({

@@ -3,7 +3,8 @@
  * one row of `run_records`, each step one row of `run_steps`; every write goes through the
  * handle's group commit (`GroupCommit.for`), so the writes of many runs within one window —
  * and the scheduler's, when the task store shares the handle — commit in one transaction.
- * Known secrets are redacted from every record and step before they are stored.
+ * Known secrets are redacted from every record and step before they are stored. In a cluster
+ * (`leaseOwner`) a node's writes for a run another node holds are not stored.
  */
 
 import { KernelError, type Logger, noRedaction, type Redactor } from "@oxios/core";
@@ -29,6 +30,13 @@ export type LibsqlRunJournalOptions = DatabaseSource & {
   groupCommitMs?: number;
   /** Replaces known secrets in every record and step before it is stored. */
   redactor?: Redactor;
+  /**
+   * In a cluster, this node's id: a step or a record change of a run whose scheduler task
+   * another node holds (`scheduler_tasks.lease_owner`, on the same database) is not stored —
+   * decided inside the commit, so a node that lost a run's lease cannot add to the journal the
+   * run's next attempt reads. A run without a task row, or one nobody holds, is written as usual.
+   */
+  leaseOwner?: string;
   logger?: Logger;
 };
 
@@ -65,6 +73,11 @@ const INSERT = `INSERT INTO run_records (task_id, status, created_at, finished_a
   VALUES (?, ?, ?, ?, ?, ?)`;
 const UPDATE = "UPDATE run_records SET status = ?, finished_at = ?, record = ? WHERE task_id = ?";
 const APPEND = "INSERT INTO run_steps (task_id, kind, step) VALUES (?, ?, ?)";
+/** The task is not held by another node (the second parameter): `leaseOwner`'s fence. */
+const NOT_HELD_ELSEWHERE =
+  "NOT EXISTS (SELECT 1 FROM scheduler_tasks WHERE id = ? AND lease_owner IS NOT NULL AND lease_owner <> ?)";
+const UPDATE_FENCED = `${UPDATE} AND ${NOT_HELD_ELSEWHERE}`;
+const APPEND_FENCED = `INSERT INTO run_steps (task_id, kind, step) SELECT ?, ?, ? WHERE ${NOT_HELD_ELSEWHERE}`;
 const FINISHED = "('completed', 'failed', 'cancelled')";
 
 export class LibsqlRunJournal implements RunJournal {
@@ -72,12 +85,14 @@ export class LibsqlRunJournal implements RunJournal {
   readonly #release: () => void;
   readonly #committer: GroupCommit;
   readonly #redactor: Redactor;
+  readonly #leaseOwner: string | undefined;
   #closed = false;
 
   private constructor(database: Database, release: () => void, options: LibsqlRunJournalOptions) {
     this.#database = database;
     this.#release = release;
     this.#redactor = options.redactor ?? noRedaction;
+    this.#leaseOwner = options.leaseOwner;
     this.#committer = GroupCommit.for(database, {
       ...(options.groupCommitMs === undefined ? {} : { windowMs: options.groupCommitMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -121,14 +136,21 @@ export class LibsqlRunJournal implements RunJournal {
 
   update(record: RunRecord): Promise<void> {
     const redacted = this.#redactor.redactValue(record);
-    return this.#write({
-      sql: UPDATE,
-      params: [redacted.status, redacted.finishedAt ?? null, JSON.stringify(redacted), redacted.taskId],
-    });
+    const params = [redacted.status, redacted.finishedAt ?? null, JSON.stringify(redacted), redacted.taskId];
+    const owner = this.#leaseOwner;
+    return this.#write(
+      owner === undefined
+        ? { sql: UPDATE, params }
+        : { sql: UPDATE_FENCED, params: [...params, redacted.taskId, owner] },
+    );
   }
 
   append(taskId: string, step: RunStep): Promise<void> {
-    return this.#write({ sql: APPEND, params: [taskId, step.kind, JSON.stringify(this.#redactor.redactValue(step))] });
+    const params = [taskId, step.kind, JSON.stringify(this.#redactor.redactValue(step))];
+    const owner = this.#leaseOwner;
+    return this.#write(
+      owner === undefined ? { sql: APPEND, params } : { sql: APPEND_FENCED, params: [...params, taskId, owner] },
+    );
   }
 
   async get(taskId: string): Promise<RunRecord | undefined> {

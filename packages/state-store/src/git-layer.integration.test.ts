@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type Clock, KernelError, SecretRedactor, systemClock } from "@oxios/core";
 import { createMemoryLogger, ManualClock } from "@oxios/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GitLayer } from "./git-layer.ts";
+import { GitLayer, STATE_GITIGNORE_LINES } from "./git-layer.ts";
 import { StateStore } from "./state-store.ts";
 
 let root: string;
@@ -49,6 +49,32 @@ describe("GitLayer", () => {
     const again = await GitLayer.open({ dir: root });
     expect(await again.log()).toHaveLength(1);
     await again.close();
+  });
+
+  it("a repository whose initialisation stopped before its first commit gets it at the first operation", async () => {
+    // As a crash between `git init` and the first commit leaves it: HEAD names a branch with no commit.
+    gitCli("init", "--quiet", "--initial-branch=main");
+    await writeFile(join(root, ".gitignore"), `${STATE_GITIGNORE_LINES.join("\n")}\n`);
+    const git = await GitLayer.open({ dir: root, clock: new ManualClock() });
+    // Opening such a repository reads no git data and commits nothing.
+    expect(() => gitCli("rev-parse", "--verify", "--quiet", "HEAD")).toThrow();
+    await writeFile(join(root, "a.json"), "{}\n");
+    expect(await git.commit(["a.json"], "add a", author)).toMatchObject({ staged: ["a.json"] });
+    expect((await git.log()).map((entry) => entry.message)).toEqual(["add a", "state: initialise repository"]);
+    expect(gitCli("status", "--porcelain")).toBe("");
+    await git.close();
+
+    // The same, when the first operation only reads.
+    const other = await mkdtemp(join(tmpdir(), "oxios-git-"));
+    try {
+      execFileSync("git", ["init", "--quiet", "--initial-branch=main"], { cwd: other, stdio: "ignore" });
+      await writeFile(join(other, ".gitignore"), `${STATE_GITIGNORE_LINES.join("\n")}\n`);
+      const reader = await GitLayer.open({ dir: other });
+      expect((await reader.log()).map((entry) => entry.message)).toEqual(["state: initialise repository"]);
+      await reader.close();
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   it("keeps known secrets out of saved files and the git history", async () => {

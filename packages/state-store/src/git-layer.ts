@@ -6,6 +6,11 @@
  * commits, tags and restores never interleave. Changed paths handed over by the StateStore
  * are batched by an owned auto-commit queue (see `auto-commit.ts`). With a `redactor`, commit
  * messages are redacted (file contents are the StateStore's to redact).
+ *
+ * isomorphic-git is loaded at the first operation that needs it (`git-library.ts`). Opening an
+ * existing repository whose `.gitignore` is complete reads no git data: whether HEAD has a
+ * commit is checked at the first operation, which first makes the initial commit if an
+ * initialisation was cut short before it.
  */
 
 import nodeFs from "node:fs";
@@ -22,10 +27,11 @@ import {
   type Redactor,
   systemClock,
 } from "@oxios/core";
-import git, { type CommitObject, type ReadObjectResult, type TreeObject } from "isomorphic-git";
+import type { CommitObject, ReadObjectResult, TreeObject } from "isomorphic-git";
 import { DirectorySyncer, makeDirectoryDurable, writeFileAtomic } from "./atomic-write.ts";
 import { type AutoCommitOptions, AutoCommitQueue, type AutoCommitReport } from "./auto-commit.ts";
 import { StateStoreErrorCode } from "./error-codes.ts";
+import { loadGitLibrary } from "./git-library.ts";
 import { LooseObjectWriter, type StagePlan, stage } from "./git-objects.ts";
 import type { StateChangeSink } from "./state-store.ts";
 
@@ -128,6 +134,8 @@ export class GitLayer implements StateChangeSink {
   readonly #auto: AutoCommitQueue;
   /** True when the index may hold staged changes HEAD lacks (after a failed commit, or at open). */
   #indexMayDifferFromHead = true;
+  /** False until HEAD is known to have a commit (checked at the first operation after open). */
+  #headChecked = false;
   #closed = false;
 
   private constructor(options: GitLayerOptions) {
@@ -148,20 +156,24 @@ export class GitLayer implements StateChangeSink {
 
   /**
    * Opens the repository at `dir`, initialising it (branch `main`, `.gitignore`, a first
-   * commit) when there is none.
+   * commit) when there is none, and completing its `.gitignore` (committed) when lines are
+   * missing. An existing repository with a complete `.gitignore` is opened without loading
+   * isomorphic-git; its HEAD is checked at the first operation (`#ensureHead`).
    */
   static async open(options: GitLayerOptions): Promise<GitLayer> {
     const layer = new GitLayer(options);
     await layer.#lock.withLock(async () => {
       try {
         await makeDirectoryDurable(layer.dir, layer.#syncer);
-        if (!nodeFs.existsSync(join(layer.gitdir, "HEAD"))) {
+        const created = !nodeFs.existsSync(join(layer.gitdir, "HEAD"));
+        if (created) {
+          const { git } = await loadGitLibrary();
           await git.init({ fs: nodeFs, dir: layer.dir, defaultBranch: "main" });
         }
         const ignoreChanged = await layer.#ensureGitignore();
-        const head = await layer.#headOid();
-        if (head === undefined || ignoreChanged) {
-          await layer.#commitLocked([".gitignore"], "state: initialise repository", layer.#author);
+        if (created || ignoreChanged) {
+          const initial = await layer.#commitLocked([".gitignore"], "state: initialise repository", layer.#author);
+          layer.#headChecked = initial !== undefined;
         }
       } catch (error) {
         throw gitError(error, `cannot open the git repository at ${layer.dir}`);
@@ -193,6 +205,7 @@ export class GitLayer implements StateChangeSink {
   /** Commits on `main`, newest first. */
   log(options: { depth?: number; ref?: string } = {}): Promise<CommitInfo[]> {
     return this.#locked("log", async () => {
+      const { git } = await loadGitLibrary();
       const entries = await git.log({
         fs: nodeFs,
         dir: this.dir,
@@ -215,6 +228,7 @@ export class GitLayer implements StateChangeSink {
   /** Creates lightweight tag `name` at `commit` (default HEAD). `GIT_ALREADY_EXISTS` if taken. */
   tag(name: string, commit = "HEAD"): Promise<void> {
     return this.#locked(`tag ${name}`, async () => {
+      const { git } = await loadGitLibrary();
       const oid = await git.resolveRef({ fs: nodeFs, dir: this.dir, ref: commit });
       await git.tag({ fs: nodeFs, dir: this.dir, ref: name, object: oid });
     });
@@ -222,7 +236,10 @@ export class GitLayer implements StateChangeSink {
 
   /** The tags of the repository. */
   listTags(): Promise<string[]> {
-    return this.#locked("list tags", () => git.listTags({ fs: nodeFs, dir: this.dir }));
+    return this.#locked("list tags", async () => {
+      const { git } = await loadGitLibrary();
+      return git.listTags({ fs: nodeFs, dir: this.dir });
+    });
   }
 
   /** The bytes of `path` at `commit`, or `undefined` if the file is not in that commit. */
@@ -259,6 +276,7 @@ export class GitLayer implements StateChangeSink {
   /** Paths that differ between commits `from` and `to`, sorted. */
   diff(from: string, to: string): Promise<DiffEntry[]> {
     return this.#locked(`diff ${from}..${to}`, async () => {
+      const { git } = await loadGitLibrary();
       const changes = (await git.walk({
         fs: nodeFs,
         dir: this.dir,
@@ -287,6 +305,7 @@ export class GitLayer implements StateChangeSink {
    */
   verify(): Promise<VerifyResult> {
     return this.#locked("verify", async () => {
+      const { git } = await loadGitLibrary();
       const problems: string[] = [];
       const seen = new Set<string>();
       let commits = 0;
@@ -380,10 +399,26 @@ export class GitLayer implements StateChangeSink {
 
   async #locked<T>(what: string, body: () => Promise<T>): Promise<T> {
     try {
-      return await this.#lock.withLock(body);
+      return await this.#lock.withLock(async () => {
+        await this.#ensureHead();
+        return body();
+      });
     } catch (error) {
       throw gitError(error, what);
     }
+  }
+
+  /**
+   * Once per layer, under the lock: makes the initial commit if HEAD has none (a repository
+   * whose initialisation stopped between `git init` and its first commit). Deferred from
+   * `open` so that opening an existing repository loads no isomorphic-git.
+   */
+  async #ensureHead(): Promise<void> {
+    if (this.#headChecked) return;
+    if ((await this.#headOid()) === undefined) {
+      await this.#commitLocked([".gitignore"], "state: initialise repository", this.#author);
+    }
+    this.#headChecked = true;
   }
 
   async #commitLocked(
@@ -400,6 +435,7 @@ export class GitLayer implements StateChangeSink {
       return undefined;
     }
     const seconds = Math.floor(this.#clock.now() / 1000);
+    const { git } = await loadGitLibrary();
     const oid = await git.commit({
       fs: nodeFs,
       dir: this.dir,
@@ -443,6 +479,7 @@ export class GitLayer implements StateChangeSink {
    * Such a race is retried; a persistent ENOENT is a real error.
    */
   async #statusMatrix(filepaths: string[] | undefined): Promise<Array<[string, number, number, number]>> {
+    const { git } = await loadGitLibrary();
     for (let attempt = 1; ; attempt++) {
       try {
         return await git.statusMatrix({ fs: nodeFs, dir: this.dir, ...(filepaths === undefined ? {} : { filepaths }) });
@@ -458,6 +495,7 @@ export class GitLayer implements StateChangeSink {
 
   async #indexDiffersFromHead(): Promise<boolean> {
     const head = await this.#headOid();
+    const { git } = await loadGitLibrary();
     const differing = await git.walk({
       fs: nodeFs,
       dir: this.dir,
@@ -476,6 +514,7 @@ export class GitLayer implements StateChangeSink {
   }
 
   async #headOid(): Promise<string | undefined> {
+    const { git } = await loadGitLibrary();
     try {
       return await git.resolveRef({ fs: nodeFs, dir: this.dir, ref: "HEAD" });
     } catch (error) {
@@ -485,6 +524,7 @@ export class GitLayer implements StateChangeSink {
   }
 
   async #fileAt(path: string, commit: string): Promise<Uint8Array | undefined> {
+    const { git } = await loadGitLibrary();
     const oid = await git.resolveRef({ fs: nodeFs, dir: this.dir, ref: commit }).catch((error: unknown) => {
       if ((error as { code?: string }).code !== "NotFoundError") throw error;
       return commit;

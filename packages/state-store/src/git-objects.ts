@@ -2,7 +2,8 @@
  * The git layer's staging fast path: blobs are hashed with node:crypto and deflated with
  * node:zlib (the same loose-object format git writes), and every index change of one commit
  * is applied inside a single `GitIndexManager.acquire` of isomorphic-git, so the index is
- * read and written once per commit rather than once per file.
+ * read and written once per commit rather than once per file. isomorphic-git is loaded at the
+ * first `stage` (`git-library.ts`).
  *
  * Each file is `lstat`ed before it is read: if it changes in between, the index holds the
  * old stat with the new content's id, and git re-hashes it (stat mismatch) instead of
@@ -10,16 +11,12 @@
  */
 
 import { createHash, randomBytes } from "node:crypto";
-import nodeFs from "node:fs";
+import type { Stats } from "node:fs";
 import { lstat, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { Logger } from "@oxios/core";
-import { GitIgnoreManager, GitIndexManager } from "isomorphic-git/managers";
-import { FileSystem } from "isomorphic-git/models";
-
-/** isomorphic-git's wrapper around node's fs, as its managers expect it. */
-export const gitFileSystem = new FileSystem(nodeFs);
+import { loadGitLibrary } from "./git-library.ts";
 
 /** Writes loose blob objects, skipping ones that exist. */
 export class LooseObjectWriter {
@@ -114,22 +111,23 @@ export async function stage(
   plan: StagePlan,
 ): Promise<StageOutcome> {
   const outcome: StageOutcome = { changed: false, staged: [], removed: [] };
-  await GitIndexManager.acquire({ fs: gitFileSystem, gitdir, cache: {} }, async (raw: unknown) => {
+  const { GitIndexManager, GitIgnoreManager, fileSystem } = await loadGitLibrary();
+  await GitIndexManager.acquire({ fs: fileSystem, gitdir, cache: {} }, async (raw: unknown) => {
     const index = raw as GitIndexLike;
     const files = [...new Set(plan.files)];
     const untracked = files.filter((file) => !index.entriesMap.has(file));
     const ignored = new Set<string>();
     for (const file of untracked) {
-      if (await GitIgnoreManager.isIgnored({ fs: gitFileSystem, dir, gitdir, filepath: file })) ignored.add(file);
+      if (await GitIgnoreManager.isIgnored({ fs: fileSystem, dir, gitdir, filepath: file })) ignored.add(file);
     }
-    const results: Array<{ file: string; stats: nodeFs.Stats; oid: string } | { file: string; gone: true }> = [];
+    const results: Array<{ file: string; stats: Stats; oid: string } | { file: string; gone: true }> = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < files.length) {
         const file = files[next++] as string;
         if (ignored.has(file)) continue;
         const path = join(dir, file);
-        let stats: nodeFs.Stats;
+        let stats: Stats;
         let content: Buffer;
         try {
           stats = await lstat(path);

@@ -2,8 +2,8 @@
  * The import-graph guard of the `oxios` command: a thin command (help, version, daemon control
  * and the HTTP-client commands) loads no part of the kernel — no libsql, embedder, AI SDK, hono
  * or zod — and a kernel at rest loads none of what only some requests or settings use (the A2A
- * SDK, the model providers, MCP, OpenTelemetry, the YAML parser of skills) until the first one
- * that does. Each command runs as
+ * SDK, the model providers, MCP, OpenTelemetry, the YAML parser of skills, and in an existing
+ * home isomorphic-git) until the first one that does. Each command runs as
  * the real bin (the built `dist/`) in a child process that records every module it loads; the
  * packages those modules belong to are compared with what the command may load.
  */
@@ -297,6 +297,41 @@ describe("what each oxios command loads", () => {
       "jose",
       "@ai-sdk/openai-compatible",
     ]);
+  });
+
+  it("a kernel at rest in an existing home loads no isomorphic-git; a new home's boot and the first git request do", async () => {
+    const isGit = (name: string) => name === "isomorphic-git" || name === "pako";
+    const home = tempHome();
+    const boot = async (record: string) => {
+      const kernel = await startKernel(
+        home,
+        { OXIOS_RECORD_MODULES: record },
+        { built: true, nodeArgs: ["--import", RECORDER.href] },
+      );
+      onTestFinished(async () => {
+        if (kernel.child.exitCode === null) kernel.child.kill("SIGKILL");
+        await kernel.exited;
+      });
+      await eventually(async () => ((await fetch(`${kernel.url}/health/ready`)).ok ? true : undefined));
+      return kernel;
+    };
+    // A new home: boot initialises the state repository and commits its .gitignore.
+    const created = await boot(join(home, "modules-new-home.txt"));
+    expect(readRecord(join(home, "modules-new-home.txt")).packages.has("isomorphic-git")).toBe(true);
+    created.child.kill("SIGTERM");
+    expect(await created.exited).toEqual({ code: 0, signal: null });
+
+    // The same home again: the state repository is opened without isomorphic-git.
+    const record = join(home, "modules-existing-home.txt");
+    const kernel = await boot(record);
+    const atRest = readRecord(record);
+    expect(atRest.packages.has("@oxios/state-store")).toBe(true);
+    expect([...atRest.packages].filter(isGit)).toEqual([]);
+
+    // The first request that reads the history loads it.
+    const { commits } = await kernel.json<{ commits: Array<{ message: string }> }>("GET", "/api/git/log");
+    expect(commits.map((commit) => commit.message)).toContain("state: initialise repository");
+    expect([...readRecord(record).packages].filter(isGit).sort()).toEqual(["isomorphic-git", "pako"]);
   });
 
   it("doctor loads libsql and memory (the recorder sees the heavy path)", async () => {

@@ -17,7 +17,7 @@
 
 import { KernelError } from "@oxios/core";
 import { EventBusErrorCode } from "../error-codes.ts";
-import { canonicalJson, type JsonValue } from "../internal/canonical-json.ts";
+import { canonicalJson, canonicalObject, type JsonValue } from "../internal/canonical-json.ts";
 import { sha256HexSync } from "./sha256.ts";
 
 export type { JsonValue };
@@ -56,6 +56,8 @@ export interface NormalizedAuditInput {
   readonly resource: string;
   /** Canonical JSON text of the details object. */
   readonly detailsJson: string;
+  /** The details in canonical form: what parsing `detailsJson` gives (not a copy: read-only). */
+  readonly details: { readonly [key: string]: JsonValue };
 }
 
 /** Where the chain stands in a store. An empty chain is `{1, 0, "genesis", "genesis"}`. */
@@ -93,7 +95,8 @@ export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
   if (typeof details !== "object" || details === null || Array.isArray(details)) {
     throw invalid("details must be a plain object");
   }
-  return { at, actor, action, resource, detailsJson: canonicalJson(details) };
+  const canonical = canonicalObject(details);
+  return { at, actor, action, resource, detailsJson: canonical.text, details: canonical.value };
 }
 
 /** The exact text an entry's hash covers. */

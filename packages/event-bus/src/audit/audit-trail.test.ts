@@ -73,6 +73,15 @@ describe("AuditTrail", () => {
     expect(one.hash).toBe(two.hash);
   });
 
+  it("an entry's details are exactly what reading its canonical JSON back gives", async () => {
+    const trail = await AuditTrail.open({ store: new MemoryAuditStore(), clock: new ManualClock(0) });
+    const details = { b: -0, a: { c: undefined, d: [undefined, Number.NaN, 1] }, e: new Date(0) };
+    const entry = await trail.append({ actor: "a", action: "x", details });
+    expect(entry.details).toStrictEqual(JSON.parse(canonicalJson(details)));
+    expect(Object.is(entry.details.b, 0)).toBe(true);
+    await expect(trail.verify()).resolves.toMatchObject({ ok: true });
+  });
+
   it("rejects bad input with AUDIT_INVALID and writes nothing", async () => {
     const trail = await AuditTrail.open({ store: new MemoryAuditStore() });
     await expect(trail.append({ actor: "", action: "x" })).rejects.toMatchObject({ code: "AUDIT_INVALID" });

@@ -35,7 +35,6 @@ import {
   canonicalEntryText,
   GENESIS_HASH,
   hashEntry,
-  type JsonValue,
   type NormalizedAuditInput,
   normalizeAuditInput,
   PRUNED_HASH,
@@ -423,14 +422,14 @@ export class AuditTrail {
         seq += 1;
         const at = input.at ?? now;
         const hash = this.#sha256(canonicalEntryText({ ...input, seq, at }, prevHash));
-        const details = JSON.parse(input.detailsJson) as { [key: string]: JsonValue };
         entries.push({
           seq,
           at,
           actor: input.actor,
           action: input.action,
           resource: input.resource,
-          details,
+          // Canonical already (normalizeAuditInput): no round trip through JSON.
+          details: input.details,
           prevHash,
           hash,
         });

@@ -15,7 +15,8 @@ function canonicalValue(value: unknown, seen: Set<object>): JsonValue | undefine
     case "boolean":
       return value;
     case "number":
-      return Number.isFinite(value) ? value : null;
+      // -0 is 0, as JSON writes it.
+      return Number.isFinite(value) ? value + 0 : null;
     case "undefined":
     case "function":
     case "symbol":
@@ -47,4 +48,23 @@ function canonicalValue(value: unknown, seen: Set<object>): JsonValue | undefine
 /** JSON text with object keys sorted at every depth. `AUDIT_INVALID` for bigints and cycles. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(canonicalValue(value, new Set()) ?? null);
+}
+
+/** The text of each object `canonicalObject` made: a store writes it instead of encoding the object again. */
+const canonicalTexts = new WeakMap<object, string>();
+
+/**
+ * An object in canonical form — what parsing its canonical JSON would give — and that JSON.
+ * `AUDIT_INVALID` for bigints and cycles.
+ */
+export function canonicalObject(value: object): { value: { [key: string]: JsonValue }; text: string } {
+  const canonical = (canonicalValue(value, new Set()) ?? {}) as { [key: string]: JsonValue };
+  const text = JSON.stringify(canonical);
+  canonicalTexts.set(canonical, text);
+  return { value: canonical, text };
+}
+
+/** The canonical JSON of an object `canonicalObject` made, or undefined for any other. */
+export function knownCanonicalText(value: object): string | undefined {
+  return canonicalTexts.get(value);
 }

@@ -28,6 +28,7 @@ import {
 } from "../audit/audit-entry.ts";
 import { type AuditQuery, type AuditStore, DEFAULT_QUERY_LIMIT } from "../audit/audit-store.ts";
 import { EventBusErrorCode } from "../error-codes.ts";
+import { knownCanonicalText } from "../internal/canonical-json.ts";
 
 export type LibsqlAuditStoreOptions = DatabaseSource & {
   /** How long a writer waits for another connection's lock (ms), when the store opens the URL. Default 5,000. */
@@ -208,7 +209,8 @@ export class LibsqlAuditStore implements AuditStore {
             entry.actor,
             entry.action,
             entry.resource,
-            JSON.stringify(entry.details),
+            // A trail's entries carry canonical details whose JSON is known: not encoded twice.
+            knownCanonicalText(entry.details) ?? JSON.stringify(entry.details),
             entry.prevHash,
             entry.hash,
           );

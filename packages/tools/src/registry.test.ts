@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -78,5 +78,21 @@ describe("ToolRegistry.offered", () => {
     symlinkSync(outside, workspaceDir);
     expect(errorCode(await session.execute("write", { path: "planted.txt", content: "x" }))).toBe("TOOL_PATH_DENIED");
     expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("resolves the workspaces' parent once: a parent swapped for a symlink afterwards is refused, not followed", async () => {
+    h = await createHarness();
+    const agents = join(h.root, "agents");
+    const first = await h.registry.session({ agentId: "agent-8", workspaceDir: join(agents, "agent-8") });
+    okOutput(await first.execute("write", { path: "a.txt", content: "x" }));
+    // The parent directory now leads elsewhere; the next run's workspace would land there.
+    const outside = join(h.root, "outside");
+    mkdirSync(outside);
+    renameSync(agents, join(h.root, "agents-before"));
+    symlinkSync(outside, agents);
+    const second = await h.registry.session({ agentId: "agent-9", workspaceDir: join(agents, "agent-9") });
+    expect(second.workspaceDir).toBe(join(agents, "agent-9"));
+    expect(errorCode(await second.execute("write", { path: "planted.txt", content: "x" }))).toBe("TOOL_PATH_DENIED");
+    expect(existsSync(join(outside, "agent-9", "planted.txt"))).toBe(false);
   });
 });

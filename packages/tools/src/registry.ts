@@ -33,7 +33,7 @@ import {
 } from "./permissions.ts";
 import type { AuditSink, ToolPorts } from "./ports.ts";
 import type { AnyTool, ToolResult } from "./tool.ts";
-import { Workspace } from "./workspace.ts";
+import { Workspace, WorkspaceParents } from "./workspace.ts";
 
 export interface ToolRegistryOptions {
   /** Where every gate decision is recorded. */
@@ -75,6 +75,7 @@ export class ToolRegistry {
   readonly #templates: Readonly<Record<CapabilityTemplate, readonly ToolFamily[]>>;
   readonly #logger: Logger;
   readonly #workspaceOwner: { uid: number; gid: number } | undefined;
+  readonly #workspaceParents = new WorkspaceParents();
 
   constructor(options: ToolRegistryOptions) {
     this.#workspaceOwner = options.workspaceOwner;
@@ -149,7 +150,7 @@ export class ToolRegistry {
    * the session settles `ABORTED`. Creating the session itself is not cancelled by it.
    */
   async session(agent: AgentIdentity, options: { signal?: AbortSignal } = {}): Promise<ToolSession> {
-    const workspace = await Workspace.open(agent.workspaceDir, this.#workspaceOwner);
+    const workspace = await Workspace.open(agent.workspaceDir, this.#workspaceOwner, this.#workspaceParents);
     const allow = [
       ...workspaceGlobs(workspace.path),
       ...(await realGlobs(agent.permissions?.paths?.allow ?? [], workspace.path)),

@@ -3,6 +3,11 @@
  * from the start (the path globs and the guard need it), but the directory is created only
  * when a call reaches the filesystem — one that names paths or runs a program — so a run that
  * never touches files leaves nothing on disk and costs no directory operations.
+ *
+ * Every run gets a new workspace in the same parent directory, so the parent's real path is
+ * resolved once per `WorkspaceParents` (one per registry) rather than once per run. A parent
+ * swapped for a symlink afterwards is caught where it matters: `ready()` resolves the made
+ * directory again and refuses it unless it is where the session resolved it.
  */
 
 import { existsSync } from "node:fs";
@@ -16,6 +21,21 @@ import { fsError } from "./errors.ts";
 export interface WorkspaceOwner {
   uid: number;
   gid: number;
+}
+
+/** The real paths of workspace parents, each resolved (and made when missing) once. */
+export class WorkspaceParents {
+  readonly #real = new Map<string, string>();
+
+  /** The real path of `parent`, made first when missing. Throws the fs error (a failure is not kept). */
+  async resolve(parent: string): Promise<string> {
+    const known = this.#real.get(parent);
+    if (known !== undefined) return known;
+    if (!existsSync(parent)) await mkdir(parent, { recursive: true });
+    const real = await realpath(parent);
+    this.#real.set(parent, real);
+    return real;
+  }
 }
 
 export class Workspace {
@@ -33,13 +53,17 @@ export class Workspace {
   }
 
   /**
-   * Resolves `dir` through symlinks without creating it (its parent is created when missing).
-   * An existing workspace is given to `owner` now.
+   * Resolves `dir` through symlinks without creating it (its parent is created when missing,
+   * and resolved through `parents`). An existing workspace is given to `owner` now.
    *
    * Throws: `TOOL_FILE_TYPE_INVALID`, `TOOL_FS_PERMISSION` or `TOOL_FS_FAILED` when the path
    * cannot be resolved or the existing workspace not given to its owner.
    */
-  static async open(dir: string, owner: WorkspaceOwner | undefined): Promise<Workspace> {
+  static async open(
+    dir: string,
+    owner: WorkspaceOwner | undefined,
+    parents: WorkspaceParents = new WorkspaceParents(),
+  ): Promise<Workspace> {
     // `existsSync` rather than a failed `realpath`: an ENOENT costs an error with its stack, and
     // a new run's workspace is always missing.
     try {
@@ -48,9 +72,7 @@ export class Workspace {
         await giveTo(real, owner, false);
         return new Workspace(real, dir, owner, true);
       }
-      const parent = dirname(dir);
-      if (!existsSync(parent)) await mkdir(parent, { recursive: true });
-      return new Workspace(join(await realpath(parent), basename(dir)), dir, owner, false);
+      return new Workspace(join(await parents.resolve(dirname(dir)), basename(dir)), dir, owner, false);
     } catch (error) {
       throw fsError(error, dir);
     }

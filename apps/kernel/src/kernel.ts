@@ -97,6 +97,8 @@ export interface Kernel {
   lifecycle: { ready: boolean; draining: boolean };
   /** Runs and their steps in `oxios.db`. */
   journal: LibsqlRunJournal;
+  /** The one handle on `oxios.db` the durable queue, the run journal, approvals and the audit trail share. */
+  runsDatabase: Database;
   /** This kernel as a node of the cluster sharing its served database; undefined on a file. */
   cluster: ClusterNode | undefined;
   /** MCP servers, remote A2A agents and the browser. */
@@ -504,6 +506,7 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       sessions,
       lifecycle: { ready: false, draining: false },
       journal,
+      runsDatabase,
       cluster,
       interop,
       housekeeping,

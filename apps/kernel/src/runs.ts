@@ -54,6 +54,21 @@ export interface RunRecovery {
   concluded: RunRecord[];
 }
 
+/** What a caller is told when the database did not take a run's first write for a while. */
+const REFUSALS: Readonly<Record<string, string>> = {
+  [DatabaseErrorCode.full]: "the database is full (no space left on its disk); the run was not accepted",
+  [DatabaseErrorCode.busy]:
+    "the database's write lock was held by another process past the busy timeout; the run was not accepted",
+};
+
+/** The refusal for a journal write that failed because the database was full or busy, if it was. */
+function refusedFor(error: unknown): { code: string; message: string } | undefined {
+  const cause = KernelError.from(error).cause;
+  if (!KernelError.isInstance(cause)) return undefined;
+  const message = REFUSALS[cause.code];
+  return message === undefined ? undefined : { code: cause.code, message };
+}
+
 export class RunService {
   readonly #options: RunServiceOptions;
   /** Aborted when intake stops: every long poll answers at once. */
@@ -115,9 +130,12 @@ export class RunService {
    * Starts a run and resolves once it is durable — or, when `idempotencyKey` names a run
    * the scheduler still holds, with that run (`created: false`).
    *
-   * Throws: what `runGoal` throws (`RUNTIME_MESSAGE_EMPTY`, `RUNTIME_CLOSED`, …),
-   * `DATABASE_UNAVAILABLE` when the served database cannot be reached (nothing is accepted)
-   * and `RUN_JOURNAL_FAILED`.
+   * Throws: what `runGoal` throws (`RUNTIME_MESSAGE_EMPTY`, `RUNTIME_CLOSED`, …); when the
+   * run could not be journalled nothing is accepted, and the code says what the caller can
+   * do: `DATABASE_UNAVAILABLE` (the served database cannot be reached), `DATABASE_FULL` (the
+   * disk is full), `DATABASE_BUSY` (another process held the database's write lock) — try
+   * again later, the store takes runs again once the database takes writes — else
+   * `RUN_JOURNAL_FAILED`.
    */
   async start(request: RunGoalRequest): Promise<{ taskId: string; agentId: string; created: boolean }> {
     const handle = this.#options.runtime.runGoal(request);
@@ -134,6 +152,8 @@ export class RunService {
           },
         );
       }
+      const refusal = refusedFor(error);
+      if (refusal !== undefined) throw new KernelError(refusal.code, refusal.message, { cause: error });
       throw error;
     }
     return { taskId: handle.taskId, agentId: handle.agentId, created: handle.created };

@@ -24,6 +24,9 @@
  *   event loop may not reach its timers until every queued request has been handled, and
  *   the first writers should not wait for the last; `flush()` commits what is buffered at
  *   once, synchronously.
+ * - Logging: a window whose commit fails is logged (error) at the first failure of a streak
+ *   only, and once a window commits again (info), so a full disk under a burst writes two
+ *   lines, not one per window.
  */
 
 import { KernelError, type Logger } from "@oxios/core";
@@ -62,6 +65,8 @@ export class GroupCommit {
   #disarm: (() => void) | undefined;
   #commits = 0;
   #early = false;
+  /** Commits from the window that failed since the last one that succeeded. */
+  #failedInARow = 0;
 
   constructor(database: Database, options: GroupCommitOptions = {}) {
     this.#database = database;
@@ -144,6 +149,10 @@ export class GroupCommit {
       }
     }
     this.#commits++;
+    if (this.#failedInARow > 0) {
+      this.#logger?.info("group commits succeed again", { failed: this.#failedInARow });
+      this.#failedInARow = 0;
+    }
     for (const waiting of batch) waiting.resolve();
   }
 
@@ -162,7 +171,10 @@ export class GroupCommit {
       this.flush();
     } catch (error) {
       // Every write of the batch was rejected with this error; its owners decide what it means.
-      this.#logger?.error("group commit failed", { error });
+      // Logged once per streak: a burst against a full disk fails every window.
+      this.#failedInARow++;
+      if (this.#failedInARow === 1) this.#logger?.error("group commit failed", { error });
+      else this.#logger?.debug("group commit failed again", { failed: this.#failedInARow });
     }
   }
 }

@@ -20,6 +20,12 @@ export const errors = {
     description: "Over the per-token rate (RATE_LIMITED)",
     content: { "application/json": { schema: ErrorSchema } },
   },
+  /** `POST /api/runs` when the database did not take the run's first write. */
+  runRefused: {
+    description:
+      "Not accepted, nothing was stored; send it again later: the disk is full (DATABASE_FULL), another process held the database's write lock past the busy timeout (DATABASE_BUSY), or the served database cannot be reached (DATABASE_UNAVAILABLE)",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
 } as const;
 
 export function json<T extends z.ZodType>(schema: T, description: string) {

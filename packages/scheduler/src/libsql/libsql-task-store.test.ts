@@ -379,8 +379,8 @@ describe("libsql task store", () => {
 });
 
 describe("a write the database could not take", () => {
-  /** A real file database that says whether it is served, and answers DATABASE_BUSY while `busy` is set. */
-  async function databaseThat(served: boolean) {
+  /** A real file database that says whether it is served, and fails writes with `code` while `busy` is set. */
+  async function databaseThat(served: boolean, code: string = DatabaseErrorCode.busy) {
     const real = await openDatabase({ url });
     const state = { busy: false };
     const database = new Proxy(real, {
@@ -388,7 +388,7 @@ describe("a write the database could not take", () => {
         if (property === "served") return served;
         if ((property === "transaction" || property === "batch") && state.busy) {
           return () => {
-            throw new KernelError(DatabaseErrorCode.busy, "database: the write lock went to another node");
+            throw new KernelError(code, "database: the write failed");
           };
         }
         const value = Reflect.get(target, property, target);
@@ -428,8 +428,8 @@ describe("a write the database could not take", () => {
     real.close();
   });
 
-  it("on a file a busy write stays the store's failure", async () => {
-    const { database, real, state } = await databaseThat(false);
+  it("on a file any other failed write (DATABASE_IO_FAILED) stays the store's failure", async () => {
+    const { database, real, state } = await databaseThat(false, DatabaseErrorCode.ioFailed);
     const store = await LibsqlTaskStore.open({ database, groupCommit: true });
     state.busy = true;
     store.write(queued("lost"));

@@ -7,15 +7,32 @@
  * written in the same tick as a task commits together with it — otherwise each write is its
  * own transaction.
  *
- * A write that fails is kept as the store's failure: every later write and flush throws it
- * (`SCHEDULER_STORE_FAILED`), so a lost write is never silently followed by others — except
- * when a served database cannot be reached (`DATABASE_UNAVAILABLE`) or its write lock was held
- * by another node (`DATABASE_BUSY`): then the write is lost
- * and counted (`lostWrites`), and the store goes on once the server answers again. What such a
- * loss leaves behind is bounded: an insert lost with it was never acknowledged (the run
- * journal's record commits in the same transaction, and its caller is refused), and a lost
- * finish leaves the task running under its holder's lease, which the holder hands back
- * (`ClusterNode`) or which expires.
+ * A write the database did not take for a while — a served database out of reach
+ * (`DATABASE_UNAVAILABLE`), its write lock held by another connection past the busy timeout
+ * or by another node (`DATABASE_BUSY`), the disk or the page limit full (`DATABASE_FULL`) — is
+ * lost and counted (`lostWrites`), on a file as on a server, and the store goes on once the
+ * database takes writes again: nothing of the lost transaction was written, and freeing the
+ * disk or ending a backup that held the lock brings intake back without a restart. A warning
+ * is logged at the first loss of a streak and an info line once a write lands again, so a
+ * burst against a full disk writes two lines, not one per write. What such a loss leaves
+ * behind is bounded:
+ * - a lost insert was never acknowledged: the run journal's record of its run is in the same
+ *   group commit (one transaction), so it was refused with it, and its caller with the
+ *   database's code (`RunService.start`);
+ * - a lost admission or finish leaves the row `queued` or `running` behind a run this process
+ *   already ran. One kernel on a file settles it at its next start: recovery hands the row to
+ *   the journal (`DirectRuns.resume`), which refuses a run it holds as ended
+ *   (`RUN_NOT_RESUMABLE`, and the row ends failed) and continues one it holds unfinished from
+ *   its last journalled step (a final answer journalled is not asked again, a journalled tool
+ *   result is not run again). In a cluster the holder hands it back (`ClusterNode`) or its
+ *   lease expires.
+ *
+ * Any other failed write — a corrupt file (`DATABASE_CORRUPT`), the operating system failing a
+ * write (`DATABASE_IO_FAILED`: after a failed fsync the pages of earlier commits may be gone,
+ * so what was acknowledged is in doubt) or a file that became read-only or was moved away
+ * (`DATABASE_READONLY`, which no write outlives without reopening) — is kept as the store's
+ * failure: every later write and flush throws it (`SCHEDULER_STORE_FAILED`), so a lost write
+ * is never followed by others until the kernel restarts.
  */
 import { KernelError, type Logger } from "@oxios/core";
 import {
@@ -182,6 +199,8 @@ export class LibsqlTaskStore implements TaskStore {
   #closed = false;
   #ownCommits = 0;
   #lostWrites = 0;
+  /** Writes lost since the last one that landed (a streak is logged at its first loss and at its end). */
+  #streak = 0;
 
   private constructor(database: Database, release: () => void, options: LibsqlTaskStoreOptions) {
     this.#database = database;
@@ -195,7 +214,7 @@ export class LibsqlTaskStore implements TaskStore {
     });
   }
 
-  /** Writes lost because the served database could not be reached (see the module comment). */
+  /** Writes lost because the database did not take them for a while (see the module comment). */
   get lostWrites(): number {
     return this.#lostWrites;
   }
@@ -232,7 +251,7 @@ export class LibsqlTaskStore implements TaskStore {
     const statement = this.#toStatement(change);
     const inserted = change.kind === "queued" ? change.task : undefined;
     if (!this.#groupCommit) {
-      this.#commitAlone(statement);
+      this.#commitAlone(statement, change.kind);
       if (inserted !== undefined) this.#pendingIds.delete(inserted.id);
       return;
     }
@@ -240,6 +259,7 @@ export class LibsqlTaskStore implements TaskStore {
     if (key !== undefined && inserted !== undefined) this.#pendingKeys.set(key, inserted);
     this.#committer.write([statement]).then(
       () => {
+        this.#landed();
         if (inserted === undefined) return;
         this.#pendingIds.delete(inserted.id);
         if (key !== undefined && this.#pendingKeys.get(key) === inserted) this.#pendingKeys.delete(key);
@@ -249,9 +269,8 @@ export class LibsqlTaskStore implements TaskStore {
           this.#pendingIds.delete(inserted.id);
           if (key !== undefined && this.#pendingKeys.get(key) === inserted) this.#pendingKeys.delete(key);
         }
-        if (this.#unreachable(error)) {
-          this.#lostWrites++;
-          this.#logger?.warn("a task write was lost: the database cannot be reached", { kind: change.kind });
+        if (this.#transient(error)) {
+          this.#lost(error, change.kind);
           return;
         }
         // Nobody awaits a write: keep the failure; the next write or flush throws it.
@@ -481,19 +500,20 @@ export class LibsqlTaskStore implements TaskStore {
       this.#committer.flush();
     } catch (error) {
       // The buffered writes' own failures are counted (or kept) by their callbacks in `write`.
-      if (this.#unreachable(error)) throw KernelError.from(error);
+      if (this.#transient(error)) throw KernelError.from(error);
       this.#failure ??= new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
       throw this.#failure;
     }
   }
 
-  #commitAlone(statement: Statement): void {
+  #commitAlone(statement: Statement, kind: TaskStoreWrite["kind"]): void {
     try {
       this.#database.transaction(() => this.#database.run(statement.sql, statement.params));
       this.#ownCommits++;
+      this.#landed();
     } catch (error) {
-      if (this.#unreachable(error)) {
-        this.#lostWrites++;
+      if (this.#transient(error)) {
+        this.#lost(error, kind);
         throw KernelError.from(error);
       }
       this.#failure = new KernelError(SchedulerErrorCode.storeFailed, "task store write failed", { cause: error });
@@ -502,15 +522,34 @@ export class LibsqlTaskStore implements TaskStore {
   }
 
   /**
-   * A served database out of reach, or one whose write lock another node held (sqld hands the
-   * lock on after its transaction timeout; nothing of the write was committed): the write is
-   * lost, the store is not broken. On a file, a busy lock stays the store's failure.
+   * A write the database did not take for a while, with nothing of it written: a served
+   * database out of reach, a write lock another connection (or node) held past the busy
+   * timeout, a full disk or page limit. The write is lost, the store is not broken (see the
+   * module comment for what stays the store's failure, and why).
    */
-  #unreachable(error: unknown): boolean {
+  #transient(error: unknown): boolean {
     const code = KernelError.from(error).code;
-    return (
-      code === DatabaseErrorCode.unavailable || (code === DatabaseErrorCode.busy && this.#database.served === true)
-    );
+    return code === DatabaseErrorCode.unavailable || code === DatabaseErrorCode.busy || code === DatabaseErrorCode.full;
+  }
+
+  /** Counts a lost write; the first of a streak is logged. */
+  #lost(error: unknown, kind: TaskStoreWrite["kind"]): void {
+    this.#lostWrites++;
+    this.#streak++;
+    if (this.#streak > 1) return;
+    const cause = KernelError.from(error);
+    this.#logger?.warn("task writes are being lost: the database does not take them", {
+      code: cause.code,
+      kind,
+      error: cause.message,
+    });
+  }
+
+  /** A write landed: a streak of lost ones, if any, has ended. */
+  #landed(): void {
+    if (this.#streak === 0) return;
+    this.#logger?.info("task writes are stored again", { lost: this.#streak });
+    this.#streak = 0;
   }
 
   /** A row as a StoredTask, or undefined when it cannot be trusted (bad priority or payload). */

@@ -83,6 +83,7 @@ export function runsRoutes(kernel: Pick<Kernel, "runs">) {
       202: json(RunStartedSchema, "Journalled and queued"),
       404: errors[404],
       422: errors[422],
+      503: errors.runRefused,
     },
   });
   // The document describes the route with its header; the route itself checks the header

@@ -142,7 +142,9 @@ export class RunService {
     try {
       await handle.accepted;
     } catch (error) {
-      // The caller's answer names the cause it can act on: try again once the server is back.
+      // The caller's answer names the cause it can act on: free the disk, or try again later.
+      const refusal = refusedFor(error);
+      if (refusal !== undefined) throw new KernelError(refusal.code, refusal.message, { cause: error });
       if (KernelError.from(error).code === RuntimeErrorCode.journalUnavailable) {
         throw new KernelError(
           DatabaseErrorCode.unavailable,
@@ -152,8 +154,6 @@ export class RunService {
           },
         );
       }
-      const refusal = refusedFor(error);
-      if (refusal !== undefined) throw new KernelError(refusal.code, refusal.message, { cause: error });
       throw error;
     }
     return { taskId: handle.taskId, agentId: handle.agentId, created: handle.created };

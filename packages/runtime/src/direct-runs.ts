@@ -138,6 +138,8 @@ interface LiveRun {
   readonly span?: TraceSpan;
   /** Journal writes not awaited by the run itself (status changes); joined before it ends. */
   readonly writes: Set<Promise<void>>;
+  /** Set when the run's record could not be journalled: nothing more of it is journalled. */
+  refused?: boolean;
 }
 
 export class DirectRuns {
@@ -206,6 +208,7 @@ export class DirectRuns {
     });
     const result = this.#own(live, work, spawned);
     const acceptedOrCancelled = accepted.catch(async (error: unknown) => {
+      live.refused = true;
       await this.cancel(taskId, "the run could not be journalled");
       throw KernelError.from(error, RuntimeErrorCode.journalFailed, "the run could not be journalled");
     });
@@ -426,9 +429,12 @@ export class DirectRuns {
     if (journal === undefined) return;
     const write = journal.update(live.record).then(undefined, (error: unknown) => {
       // The run's end is journalled after this; a lost status change only matters until then.
-      this.#options.logger?.warn("a run's status change was not journalled", {
+      // A database that does not take writes for a while is logged once by the store layer.
+      const coded = KernelError.from(error);
+      const level = coded.code === RuntimeErrorCode.journalUnavailable || live.refused === true ? "debug" : "warn";
+      this.#options.logger?.[level]("a run's status change was not journalled", {
         taskId: live.record.taskId,
-        error: KernelError.from(error).message,
+        error: coded.message,
       });
     });
     live.writes.add(write);
@@ -469,7 +475,8 @@ export class DirectRuns {
         const settled = this.#settle(record, outcome);
         if (live.span !== undefined) describeRun(live.span, settled);
         try {
-          await this.#options.journal?.update(settled);
+          // A run whose record was refused is in no journal: its end has nothing to update.
+          if (live.refused !== true) await this.#options.journal?.update(settled);
         } catch (error) {
           logger?.error("the end of a run was not journalled", {
             taskId: record.taskId,

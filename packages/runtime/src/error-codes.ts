@@ -52,7 +52,7 @@ export const RuntimeErrorCode = defineErrorCodes("@oxios/runtime", {
     code: "RUN_JOURNAL_UNAVAILABLE",
     kind: "unavailable",
     description:
-      "The run journal's served database cannot be reached: the write is not stored. A running run stops without recording an end and continues from its journal once the database is back.",
+      "The run journal's database does not take writes for a while — a served database cannot be reached, its disk is full (`DATABASE_FULL`) or another connection held its write lock past the busy timeout (`DATABASE_BUSY`); the database's error is the cause. The write is not stored: a running run stops without recording an end and continues from its journal (at the kernel's next start, or in a cluster on the node that takes it).",
   },
   journalClosed: {
     code: "RUN_JOURNAL_CLOSED",

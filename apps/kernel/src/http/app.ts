@@ -105,7 +105,11 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     }
     const kernelError = toKernelError(error);
     const status = statusOf(kernelError);
-    if (status >= 500) kernel.logger.error("request failed", { path: c.req.path, error: kernelError });
+    // A 503 is a refusal the kernel expects for a while (draining, a database full, busy or out
+    // of reach) and logs where it arises, once per streak: one line per refused request would
+    // flood the log under a burst.
+    if (status === 503) kernel.logger.debug("request refused for now", { path: c.req.path, code: kernelError.code });
+    else if (status >= 500) kernel.logger.error("request failed", { path: c.req.path, error: kernelError });
     const field = (kernelError.details as { field?: unknown } | undefined)?.field;
     return c.json(
       errorBody(kernelError.code, kernelError.message, typeof field === "string" ? field : undefined),

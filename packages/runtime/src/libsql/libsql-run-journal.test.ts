@@ -205,6 +205,25 @@ describe("LibsqlRunJournal", () => {
     await journal.close();
     await expect(journal.append("r1", model)).rejects.toMatchObject({ code: "RUN_JOURNAL_CLOSED" });
   });
+
+  it("a full disk fails a write RUN_JOURNAL_UNAVAILABLE (the database's DATABASE_FULL as cause), and writes land again once space is freed", async () => {
+    const database = await openDatabase({ url });
+    const journal = await LibsqlRunJournal.open({ database });
+    await journal.create(run("before"));
+    const pages = Number(database.get<{ page_count: number }>("PRAGMA page_count")?.page_count);
+    database.exec(`PRAGMA max_page_count = ${pages}`);
+    const big = { ...run("full"), request: { constraints: ["x".repeat(20_000)], acceptanceCriteria: [] } };
+    const refused = await journal.create(big).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ code: "RUN_JOURNAL_UNAVAILABLE", cause: { code: "DATABASE_FULL" } });
+    database.exec("PRAGMA max_page_count = 1073741823");
+    await journal.create(big);
+    expect((await journal.unfinished()).map((item) => item.record.taskId)).toEqual(["before", "full"]);
+    await journal.close();
+    database.close();
+  });
 });
 
 describe.each([

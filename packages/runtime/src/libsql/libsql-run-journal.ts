@@ -4,7 +4,10 @@
  * handle's group commit (`GroupCommit.for`), so the writes of many runs within one window —
  * and the scheduler's, when the task store shares the handle — commit in one transaction.
  * Known secrets are redacted from every record and step before they are stored. In a cluster
- * (`leaseOwner`) a node's writes for a run another node holds are not stored.
+ * (`leaseOwner`) a node's writes for a run another node holds are not stored. A write the
+ * database does not take for a while — out of reach, its write lock held past the busy
+ * timeout, its disk full — fails `RUN_JOURNAL_UNAVAILABLE`, on which a run stops without an
+ * end and continues from its journal later (`DirectRuns`); any other fails `RUN_JOURNAL_FAILED`.
  */
 
 import { KernelError, type Logger, noRedaction, type Redactor } from "@oxios/core";
@@ -79,6 +82,13 @@ const NOT_HELD_ELSEWHERE =
 const UPDATE_FENCED = `${UPDATE} AND ${NOT_HELD_ELSEWHERE}`;
 const APPEND_FENCED = `INSERT INTO run_steps (task_id, kind, step) SELECT ?, ?, ? WHERE ${NOT_HELD_ELSEWHERE}`;
 const FINISHED = "('completed', 'failed', 'cancelled')";
+/**
+ * What the database answers while it does not take writes for a while, nothing of the write
+ * stored: out of reach, its write lock held past the busy timeout, its disk full. A run stops
+ * there without an end and continues from its journal (`RUN_JOURNAL_UNAVAILABLE`); any other
+ * failure is `RUN_JOURNAL_FAILED`.
+ */
+const TRANSIENT = new Set<string>([DatabaseErrorCode.unavailable, DatabaseErrorCode.busy, DatabaseErrorCode.full]);
 
 export class LibsqlRunJournal implements RunJournal {
   readonly #database: Database;
@@ -248,10 +258,14 @@ export class LibsqlRunJournal implements RunJournal {
     try {
       await this.#committer.write([statement]);
     } catch (error) {
-      if (KernelError.from(error).code === DatabaseErrorCode.unavailable) {
-        throw new KernelError(RuntimeErrorCode.journalUnavailable, "the run journal's database cannot be reached", {
-          cause: error,
-        });
+      if (TRANSIENT.has(KernelError.from(error).code)) {
+        throw new KernelError(
+          RuntimeErrorCode.journalUnavailable,
+          "the run journal's database does not take writes now",
+          {
+            cause: error,
+          },
+        );
       }
       throw new KernelError(RuntimeErrorCode.journalFailed, "a run journal write failed", { cause: error });
     }

@@ -117,9 +117,13 @@ describe("a kernel whose database fills up", () => {
       },
     });
     cleanup.push(() => fake.close());
+    // Runs after the kernel stopped (cleanup runs last-in first): a failed assertion before the
+    // gate opened must not leave the kernel's drain waiting on the held model calls.
+    const release = async () => gate.open?.();
     const home = tempHome();
     const clock = new ManualClock();
     const first = await boot(home, fake, clock);
+    cleanup.push(release);
     const acknowledged: string[] = [];
     const refused: string[] = [];
 
@@ -204,11 +208,18 @@ describe("a kernel whose database fills up", () => {
     // A backup or `sqlite3` by hand takes the write lock; the kernel's handle waits 0 ms for it.
     kernel.runsDatabase.exec("PRAGMA busy_timeout = 0");
     const other = await openDatabase({ url: kernel.config.databaseUrl });
-    cleanup.push(async () => other.close());
+    let holding = false;
+    // Before the kernel stops (cleanup runs last-in first), even when an assertion failed.
+    cleanup.push(async () => {
+      if (holding) other.exec("ROLLBACK");
+      other.close();
+    });
     other.exec("BEGIN IMMEDIATE");
+    holding = true;
     const refused = await postRun(server, "while held");
     expect(refused).toMatchObject({ status: 503, body: { error: { code: "DATABASE_BUSY" } } });
     other.exec("COMMIT");
+    holding = false;
     const accepted = await postRun(server, "after");
     expect(accepted.status).toBe(202);
     await settled(kernel);

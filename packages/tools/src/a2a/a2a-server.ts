@@ -5,14 +5,14 @@
  * talks A2A to never loads it.
  */
 
-import type { Part, TaskState } from "@a2a-js/sdk";
+import type { Part } from "@a2a-js/sdk";
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from "@a2a-js/sdk/server";
 import { CoreErrorCode, createConsoleLogger, KernelError, type Logger, loadOnce } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
 import { type A2aServerSdk, loadA2aServerSdk } from "./a2a-sdk.ts";
 import { type AgentCardJson, buildKernelAgentCard, type KernelAgentCardInput, toSdkAgentCard } from "./agent-card.ts";
 import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
-import { dataPart, readParts, sdkMessage, textPart } from "./sdk-mapping.ts";
+import { dataPart, readParts, sdkMessage, sdkStateOf, textPart } from "./sdk-mapping.ts";
 
 export const AGENT_CARD_PATH = "/.well-known/agent-card.json";
 
@@ -35,21 +35,6 @@ export interface A2aServer {
   readonly card: AgentCardJson;
   /** Cancels every run still streaming and waits for their relays to end. */
   close(): Promise<void>;
-}
-
-function stateOf({ TaskState }: A2aServerSdk["sdk"], state: A2aKernelTaskUpdate["state"]): TaskState {
-  switch (state) {
-    case "queued":
-      return TaskState.TASK_STATE_SUBMITTED;
-    case "running":
-      return TaskState.TASK_STATE_WORKING;
-    case "completed":
-      return TaskState.TASK_STATE_COMPLETED;
-    case "failed":
-      return TaskState.TASK_STATE_FAILED;
-    case "cancelled":
-      return TaskState.TASK_STATE_CANCELED;
-  }
 }
 
 interface Run {
@@ -98,7 +83,7 @@ class KernelAgentExecutor implements AgentExecutor {
           taskId,
           contextId,
           status: {
-            state: stateOf(this.#sdk.sdk, update.state),
+            state: sdkStateOf(this.#sdk.sdk, update.state),
             message: parts.length === 0 ? undefined : sdkMessage(Role.ROLE_AGENT, parts, { taskId, contextId }),
             timestamp: new Date().toISOString(),
           },

@@ -158,13 +158,23 @@ function sseResponse(
   logger: Logger,
 ): Response {
   const encoder = new TextEncoder();
+  // Set by `cancel`: a pull still waiting on the generator then finds a closed controller.
+  let callerLeft = false;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await stream.next();
+        if (callerLeft) {
+          logger.debug("A2A stream event dropped: its caller left", { done: next.done === true });
+          return;
+        }
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
       } catch (error) {
+        if (callerLeft) {
+          logger.debug("A2A stream failed after its caller left", { error: KernelError.from(error).toJSON() });
+          return;
+        }
         logger.warn("A2A stream failed", { error: KernelError.from(error).toJSON() });
         const mapped = JsonRpcTransportHandler.mapToJSONRPCError(error);
         controller.enqueue(
@@ -175,6 +185,7 @@ function sseResponse(
     },
     async cancel() {
       // The caller went away; ending the generator detaches it from the task, which keeps running.
+      callerLeft = true;
       await stream.return(undefined);
     },
   });

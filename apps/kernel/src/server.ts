@@ -4,7 +4,8 @@
  * here on), signal handlers (so a SIGTERM during boot still takes the ordered path), then the
  * pid file, the modules, the HTTP server. Shutdown runs the daemon's ShutdownSequence: stop
  * intake → drain scheduler → stop agents → flush memory → flush audit → flush git → close
- * databases → remove the pid file.
+ * databases → remove the pid file; steps that outlived their timeout get a bounded grace
+ * before the process exits (`run-shutdown.ts`).
  */
 
 import { type Clock, KernelError, type Logger, redactingLogger, systemClock } from "@oxios/core";
@@ -27,6 +28,7 @@ import { healthBody } from "./http/routes/health.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
 import { bootKernel, KERNEL_VERSION, type Kernel, reloadControlPlane } from "./kernel.ts";
 import { describeModel, modelSetupProblem } from "./model-setup.ts";
+import { runShutdown } from "./run-shutdown.ts";
 import { kernelRedactor } from "./secrets.ts";
 import { type ProvidedToken, provideApiToken, tokenNotice } from "./token.ts";
 
@@ -91,7 +93,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     logger,
     onShutdown: async (signal) => {
       await booted;
-      const report = await shutdown.run(signal);
+      const report = await runShutdown(shutdown, signal, logger);
       logger.info("shutdown complete", { ok: report.ok, durationMs: report.durationMs });
       finished(report.ok ? 0 : 1);
     },
@@ -209,7 +211,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       { timeoutMs: 5_000 },
     );
     signals.dispose();
-    await shutdown.run("boot failed");
+    await runShutdown(shutdown, "boot failed", logger);
     // The reason is the last line, after the shutdown's: what a terminal shows last and what
     // `oxios start` finds at the end of the log.
     print(

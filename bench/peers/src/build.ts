@@ -1,7 +1,7 @@
 /**
- * Compiles the systems' child process (`child.ts`, each system in its own chunk) and the
- * kernel preload to plain JavaScript with esbuild, so every system runs on `node` alone, as the
- * kernel does when users start it (`oxios start`, from its built `dist/`): no TypeScript loader
+ * Compiles the systems' child process (`child.ts`, each system in its own chunk), the kernel
+ * preload and the `ai-sdk-http` server to plain JavaScript with esbuild, so every system runs on
+ * `node` alone, as the kernel does when users start it (`oxios start`, from its built `dist/`): no TypeScript loader
  * in any measured process. Packages stay external and load the same files their users load
  * (the workspace's `@oxios/*` from their built `dist/`), except the kernel's own sources, which
  * the in-process system boots and which are bundled the way the kernel's build bundles them.
@@ -41,6 +41,8 @@ const externalPackages: Plugin = {
 export interface Built {
   child: string;
   preload: string;
+  /** The `ai-sdk-http` system's server process. */
+  aiSdkHttpServer: string;
 }
 
 /** Builds into a fresh temporary directory. */
@@ -50,6 +52,7 @@ export async function buildSystems(): Promise<Built> {
     entryPoints: {
       child: fileURLToPath(new URL("./child.ts", import.meta.url)),
       "oxios-kernel-preload": fileURLToPath(new URL("./oxios-kernel-preload.ts", import.meta.url)),
+      "ai-sdk-http-server": fileURLToPath(new URL("./ai-sdk-http-server.ts", import.meta.url)),
     },
     outdir: directory,
     outExtension: { ".js": ".mjs" },
@@ -61,5 +64,9 @@ export async function buildSystems(): Promise<Built> {
     plugins: [externalPackages],
     logLevel: "warning",
   });
-  return { child: join(directory, "child.mjs"), preload: join(directory, "oxios-kernel-preload.mjs") };
+  return {
+    child: join(directory, "child.mjs"),
+    preload: join(directory, "oxios-kernel-preload.mjs"),
+    aiSdkHttpServer: join(directory, "ai-sdk-http-server.mjs"),
+  };
 }

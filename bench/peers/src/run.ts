@@ -80,6 +80,7 @@ async function runChild(name: string): Promise<Observed> {
       PEERS_MODEL_URL: fake.baseUrl,
       PEERS_KERNEL_BIN: kernelBin,
       PEERS_KERNEL_PRELOAD: built.preload,
+      PEERS_AI_SDK_HTTP_SERVER: built.aiSdkHttpServer,
       ...(values.profile === undefined ? {} : { PEERS_CPU_PROF_DIR: profileDir }),
     },
     cwd: packageDir,

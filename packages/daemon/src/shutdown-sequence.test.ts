@@ -149,6 +149,60 @@ describe("ShutdownSequence", () => {
     });
   });
 
+  it("settled({ timeoutMs }) joins a late step that ends within the bound, and gives up on one that does not", async () => {
+    const clock = new ManualClock(0);
+    const logger = createMemoryLogger();
+    let releaseGit: () => void = () => undefined;
+    const sequence = new ShutdownSequence({ logger, clock })
+      .add(
+        "flush git",
+        () =>
+          new Promise<void>((resolve) => {
+            releaseGit = resolve;
+          }),
+        { timeoutMs: 100 },
+      )
+      .add("close databases", () => new Promise<void>(() => undefined), { timeoutMs: 100 });
+    const running = sequence.run("SIGTERM");
+    await clock.advanceAsync(200);
+    expect((await running).steps.map((step) => step.status)).toEqual(["timed-out", "timed-out"]);
+
+    let stillRunning: readonly string[] | undefined;
+    const joined = sequence.settled({ timeoutMs: 1_000 }).then((names) => {
+      stillRunning = names;
+    });
+    await clock.advanceAsync(500);
+    releaseGit();
+    await clock.advanceAsync(499);
+    expect(stillRunning).toBeUndefined();
+    expect(logger.find("warn", "finished after its timeout")[0]?.fields).toMatchObject({ step: "flush git" });
+    await clock.advanceAsync(1);
+    expect(stillRunning).toEqual(["close databases"]);
+    await joined;
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("settled({ timeoutMs }) resolves as soon as the late steps end, and refuses a bad bound", async () => {
+    const clock = new ManualClock(0);
+    let release: () => void = () => undefined;
+    const sequence = new ShutdownSequence({ logger: createMemoryLogger(), clock }).add(
+      "flush audit",
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      { timeoutMs: 100 },
+    );
+    const running = sequence.run();
+    await clock.advanceAsync(100);
+    await running;
+    const joined = sequence.settled({ timeoutMs: 60_000 });
+    release();
+    expect(await joined).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+    await expect(sequence.settled({ timeoutMs: 0 })).rejects.toMatchObject({ code: "DAEMON_OPTIONS_INVALID" });
+  });
+
   it("settled() before any run and after a run without late steps resolves at once", async () => {
     const sequence = new ShutdownSequence({ logger: createMemoryLogger(), clock: new ManualClock(0) }).add(
       "stop intake",

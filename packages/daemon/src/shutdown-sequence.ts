@@ -70,8 +70,8 @@ export class ShutdownSequence {
   readonly #clock: Clock;
   readonly #defaultTimeoutMs: number;
   #running: Promise<ShutdownReport> | undefined;
-  /** Steps that outlived their timeout, each until its late end is logged. */
-  readonly #late: Promise<void>[] = [];
+  /** Steps that outlived their timeout, by name, each until its late end is logged. */
+  readonly #late = new Map<string, Promise<void>>();
 
   constructor(options: ShutdownSequenceOptions) {
     this.#logger = options.logger;
@@ -128,14 +128,32 @@ export class ShutdownSequence {
   /**
    * Resolves once `run` has finished and every step that outlived its timeout has ended and
    * been logged: `run` does not wait for those, whoever owns the process joins them here
-   * (a step that never ends keeps this pending).
+   * before it exits. With `timeoutMs` the join is bounded: it resolves once that long has
+   * passed after `run` finished, with the names of the steps still running (empty when all
+   * ended); without it a step that never ends keeps this pending.
    *
-   * Throws: nothing of its own; a rejection of the logger's `warn` for a late step.
+   * Throws: `DAEMON_OPTIONS_INVALID` for a `timeoutMs` that is not a positive number; a
+   * rejection of the logger's `warn` for a late step.
    * Abort: takes no signal; the late steps were aborted with `TIMED_OUT` at their timeout.
    */
-  async settled(): Promise<void> {
+  async settled(options: { readonly timeoutMs?: number } = {}): Promise<readonly string[]> {
+    const timeoutMs = options.timeoutMs === undefined ? undefined : checkTimeout(options.timeoutMs, "timeoutMs");
     if (this.#running !== undefined) await this.#running;
-    await Promise.all(this.#late);
+    const ended = Promise.all(this.#late.values());
+    if (timeoutMs === undefined) {
+      await ended;
+      return [];
+    }
+    let timer: { cancel(): void } | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = this.#clock.setTimer(resolve, timeoutMs);
+    });
+    try {
+      await Promise.race([ended, expired]);
+    } finally {
+      timer?.cancel();
+    }
+    return [...this.#late.keys()];
   }
 
   async #runAll(reason: string): Promise<ShutdownReport> {
@@ -182,14 +200,17 @@ export class ShutdownSequence {
       });
       controller.abort(error);
       // The hook keeps running after its timeout; its end is still logged, and `settled()` joins it.
-      this.#late.push(
-        work.then((late) =>
-          this.#logger.warn("shutdown step finished after its timeout", {
-            step: name,
-            status: late.status,
-            ...(late.status === "failed" ? { error: late.error } : {}),
-          }),
-        ),
+      this.#late.set(
+        name,
+        work
+          .then((late) =>
+            this.#logger.warn("shutdown step finished after its timeout", {
+              step: name,
+              status: late.status,
+              ...(late.status === "failed" ? { error: late.error } : {}),
+            }),
+          )
+          .finally(() => this.#late.delete(name)),
       );
       this.#logger.error("shutdown step timed out", { step: name, timeoutMs, durationMs });
       return { name, status: "timed-out", durationMs, timeoutMs, error: { code: error.code, message: error.message } };

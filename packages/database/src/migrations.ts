@@ -44,6 +44,8 @@ export interface MigrationResult {
 }
 
 const PREFIX = /^[a-z][a-z0-9]*_$/;
+/** How many times a migration's transaction is run when a served database interrupts it. */
+const SERVED_ATTEMPTS = 3;
 const TABLE = `CREATE TABLE IF NOT EXISTS database_migrations (
   prefix TEXT NOT NULL,
   version INTEGER NOT NULL,
@@ -91,7 +93,10 @@ function record(database: Database, prefix: string, version: number): void {
  * Brings the tables of `set.prefix` to the newest version, in one `BEGIN IMMEDIATE`
  * transaction: every pending migration and its version row commit together, or — when one
  * fails — none does. Idempotent; concurrent openers of one file serialise on the write lock
- * and the later ones find nothing to do.
+ * and the later ones find nothing to do. On a served database (nodes of a cluster booting
+ * together) a transaction sqld interrupted or refused for another node's write lock
+ * (`DATABASE_BUSY`: nothing of it was committed) runs again, up to three times in all, and
+ * finds what another node committed meanwhile.
  *
  * Throws: `DATABASE_MIGRATION_INVALID` (bad prefix or versions), `DATABASE_SCHEMA_TOO_NEW`
  * (the file records a newer version than `set` knows; nothing is changed),
@@ -101,6 +106,36 @@ function record(database: Database, prefix: string, version: number): void {
 export function migrate(database: Database, set: MigrationSet, options: { logger?: Logger } = {}): MigrationResult {
   validate(set);
   const newest = set.migrations.length;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return migrateOnce(database, set, newest, options.logger);
+    } catch (error) {
+      if (attempt >= SERVED_ATTEMPTS || !database.served || !lockedOut(error)) throw error;
+      options.logger?.debug("a migration's transaction was interrupted by the server; running it again", {
+        prefix: set.prefix,
+        attempt,
+        error: KernelError.from(error),
+      });
+    }
+  }
+}
+
+/**
+ * sqld interrupted the transaction or another connection held the write lock (both
+ * `DATABASE_BUSY`, also as the cause of `DATABASE_MIGRATION_FAILED`): nothing was committed.
+ */
+function lockedOut(error: unknown): boolean {
+  const failure = KernelError.from(error);
+  const cause = failure.code === DatabaseErrorCode.migrationFailed ? KernelError.from(failure.cause) : failure;
+  return cause.code === DatabaseErrorCode.busy;
+}
+
+function migrateOnce(
+  database: Database,
+  set: MigrationSet,
+  newest: number,
+  logger: Logger | undefined,
+): MigrationResult {
   const result = database.transaction(() => {
     database.exec(TABLE);
     let from = recordedVersion(database, set.prefix);
@@ -132,7 +167,7 @@ export function migrate(database: Database, set: MigrationSet, options: { logger
     return { prefix: set.prefix, from, to: newest, adopted };
   });
   if (result.from !== result.to || result.adopted > 0) {
-    options.logger?.info("database schema migrated", { ...result });
+    logger?.info("database schema migrated", { ...result });
   }
   return result;
 }

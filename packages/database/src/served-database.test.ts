@@ -6,6 +6,7 @@
  */
 
 import { KernelError } from "@oxios/core";
+import { createMemoryLogger } from "@oxios/core/testing";
 import { type SqldServer, startSqld } from "@oxios/tooling/sqld";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.ts";
@@ -54,6 +55,32 @@ describe("openDatabase on a served URL (sqld)", () => {
       "notes_",
     ]);
     expect(versions).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it("runs a migration again when sqld interrupted its transaction (nodes booting together), and records it once", () => {
+    const logger = createMemoryLogger();
+    const flaky = interruptingExec(database, "CREATE TABLE retry_once (id INTEGER PRIMARY KEY)", 1);
+    const set = {
+      prefix: "retryonce_",
+      migrations: [{ version: 1, sql: "CREATE TABLE retry_once (id INTEGER PRIMARY KEY)" }],
+    };
+    expect(migrate(flaky, set, { logger })).toMatchObject({ from: 0, to: 1 });
+    expect(database.all("SELECT version FROM database_migrations WHERE prefix = 'retryonce_'")).toEqual([
+      { version: 1 },
+    ]);
+    expect(database.get("SELECT count(*) AS n FROM retry_once")).toEqual({ n: 0 });
+    expect(logger.find("debug", "interrupted by the server")).toHaveLength(1);
+  });
+
+  it("gives up after three interrupted attempts: DATABASE_MIGRATION_FAILED, nothing recorded", () => {
+    const flaky = interruptingExec(database, "CREATE TABLE retry_never (id INTEGER PRIMARY KEY)", 3);
+    const set = {
+      prefix: "retrynever_",
+      migrations: [{ version: 1, sql: "CREATE TABLE retry_never (id INTEGER PRIMARY KEY)" }],
+    };
+    expect(() => migrate(flaky, set)).toThrow(expect.objectContaining({ code: "DATABASE_MIGRATION_FAILED" }));
+    expect(database.all("SELECT version FROM database_migrations WHERE prefix = 'retrynever_'")).toEqual([]);
+    expect(database.get("SELECT count(*) AS n FROM sqlite_master WHERE name = 'retry_never'")).toEqual({ n: 0 });
   });
 
   it("writes and reads, and a second connection (another node) sees the write", async () => {
@@ -365,3 +392,29 @@ describe("a served database's multi-statement exec", () => {
     }
   });
 });
+
+/**
+ * `database` whose `exec` of `sql` fails the first `times` times as sqld's interruption does
+ * (mapped by the driver's own error text), as when another node's write took the lock: the
+ * transaction around it is rolled back by the real database, as sqld rolls it back.
+ */
+function interruptingExec(database: Database, sql: string, times: number): Database {
+  let left = times;
+  return new Proxy(database, {
+    get(target, key) {
+      if (key === "exec") {
+        return (text: string) => {
+          if (text === sql && left-- > 0) {
+            throw mapSqliteError(
+              new Error('Hrana(StreamError(Error { message: "SQLite error: interrupted", code: "SQLITE_INTERRUPT" }))'),
+              text,
+            );
+          }
+          target.exec(text);
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

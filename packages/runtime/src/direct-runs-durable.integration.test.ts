@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createMemoryLogger } from "@oxios/core/testing";
 import { GroupCommit } from "@oxios/database";
 import { defineTool, InMemoryApprovalStore } from "@oxios/tools";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -289,6 +290,38 @@ describe("durable direct runs", () => {
     expect(await world.journal?.get(handle.taskId)).toMatchObject({ status: "running" });
     expect(existsSync(join(world.dir, "agents", handle.agentId, "notes.txt"))).toBe(true);
   });
+
+  it.each([
+    { durable: true, stop: "a drain, then close" },
+    { durable: false, stop: "close" },
+  ])(
+    "a shutdown ($stop) stopping N runs logs one info line with N, the runs at debug, a failure at info",
+    async ({ durable }) => {
+      const hung = 6;
+      server = await FakeLlmServer.start({
+        script: (request) =>
+          JSON.stringify(request.body.messages).includes("doomed") ? { error: { status: 400 } } : { hang: true },
+      });
+      const logger = createMemoryLogger();
+      const model = resolveModel("openai-compatible/fake", { baseUrl: server.baseUrl });
+      const world = await openWorld({ model, durable, runtime: { logger } });
+      worlds.push(world);
+      const doomed = world.runtime.runGoal({ goal: "doomed" });
+      expect(await doomed.result).toMatchObject({ status: "failed" });
+      const handles = Array.from({ length: hung }, (_, index) => world.runtime.runGoal({ goal: `hang ${index}` }));
+      await vi.waitFor(() => expect(server?.inFlight).toBe(hung), { timeout: 60_000 });
+      if (durable) expect((await world.scheduler.drain({ timeoutMs: 0 })).aborted).toHaveLength(hung);
+      await world.runtime.close();
+      await Promise.all(handles.map((handle) => handle.result));
+
+      const summary = logger.find("info", "stopped by the kernel's shutdown");
+      expect(summary).toHaveLength(1);
+      expect(summary[0]?.fields).toMatchObject({ count: hung });
+      expect(logger.find("debug", "stopped by the shutdown")).toHaveLength(hung);
+      const perRun = logger.records.filter((record) => record.level === "info" && record.fields.taskId !== undefined);
+      expect(perRun.map((record) => record.fields.taskId)).toEqual([doomed.taskId]);
+    },
+  );
 
   it("a run whose model calls no tool never creates a workspace", async () => {
     server = await FakeLlmServer.start({ script: () => ({ text: "no tools needed" }) });

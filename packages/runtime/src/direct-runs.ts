@@ -110,6 +110,9 @@ const INTERRUPT_CODES = new Set<string>([
   SchedulerErrorCode.taskInterrupted,
 ]);
 
+/** Codes the kernel's own shutdown stops a run with: the scheduler's drain, the supervisor's shutdown. */
+const SHUTDOWN_CODES = new Set<string>([SchedulerErrorCode.draining, SupervisorErrorCode.shuttingDown]);
+
 /**
  * A step journal whose writes fail with `SCHEDULER_TASK_INTERRUPTED` while the journal's
  * database cannot be reached: the run stops there, its end is recorded neither in the journal
@@ -148,6 +151,12 @@ export class DirectRuns {
   readonly #live = new Map<string, Promise<RunRecord>>();
   readonly #finished: string[] = [];
   #closed = false;
+  /**
+   * Runs the kernel's shutdown stopped since the last summary: each is logged at `debug`, and
+   * `close` logs their count once — thousands of per-run lines at a stop would block on a full
+   * stdout pipe.
+   */
+  #stoppedByShutdown = 0;
 
   constructor(options: DirectRunsOptions) {
     this.#options = options;
@@ -363,10 +372,19 @@ export class DirectRuns {
   /**
    * Refuses new runs and stops the live ones, and waits until every one has settled. With a
    * journal they are left resumable (journalled as they stood); without one they end cancelled.
+   * Logs one line with the number of runs the shutdown stopped (a drain's included).
    */
   async close(reason = "runtime closing"): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#live.keys()].map((taskId) => this.cancel(taskId, reason)));
+    if (this.#stoppedByShutdown === 0) return;
+    this.#options.logger?.info(
+      this.#options.journal === undefined
+        ? "runs stopped by the kernel's shutdown; they ended without a result"
+        : "runs stopped by the kernel's shutdown; they resume from the journal at the next start",
+      { count: this.#stoppedByShutdown },
+    );
+    this.#stoppedByShutdown = 0;
   }
 
   /** Waits until every live run has settled and its journal writes are durable. */
@@ -459,13 +477,14 @@ export class DirectRuns {
         await Promise.allSettled([...live.writes]);
         if (interrupted) {
           live.span?.setAttributes({ "oxios.run.status": "interrupted" });
-          logger?.info(
-            "run interrupted (the kernel stops, or its journal is out of reach); it resumes from its journal",
-            {
-              taskId: record.taskId,
-              status: record.status,
-            },
-          );
+          const code = KernelError.from(outcome.error).code;
+          const fields = { taskId: record.taskId, status: record.status, code };
+          if (this.#byShutdown(code)) {
+            this.#stoppedByShutdown++;
+            logger?.debug("run stopped by the shutdown; it resumes from its journal", fields);
+          } else {
+            logger?.info("run interrupted; it resumes from its journal", fields);
+          }
           // The journal holds the run from here on (and whichever attempt continues it).
           this.#records.delete(record.taskId);
           // Still open: the run may continue in this process, with a fresh agent under its id.
@@ -525,6 +544,14 @@ export class DirectRuns {
     );
   }
 
+  /**
+   * Whether a run that ended with `code` was stopped by the kernel's shutdown: a drain or the
+   * supervisor's shutdown, or a kill once this is closing. A run that failed on its own is not.
+   */
+  #byShutdown(code: string): boolean {
+    return SHUTDOWN_CODES.has(code) || (this.#closed && endedStatus(code) === "cancelled");
+  }
+
   #liveAgent(agentId: string): boolean {
     for (const taskId of this.#live.keys()) if (this.#records.get(taskId)?.agentId === agentId) return true;
     return false;
@@ -555,12 +582,13 @@ export class DirectRuns {
       const error = KernelError.from(outcome.error, RuntimeErrorCode.runFailed);
       record.status = endedStatus(error.code);
       record.error = { code: error.code, message: this.#redact(error.message) };
-      this.#options.logger?.info("direct run ended without a result", {
-        taskId: record.taskId,
-        agentId: record.agentId,
-        status: record.status,
-        code: error.code,
-      });
+      const fields = { taskId: record.taskId, agentId: record.agentId, status: record.status, code: error.code };
+      if (this.#byShutdown(error.code)) {
+        this.#stoppedByShutdown++;
+        this.#options.logger?.debug("direct run stopped by the shutdown", fields);
+      } else {
+        this.#options.logger?.info("direct run ended without a result", fields);
+      }
     }
     this.#finished.push(record.taskId);
     const keep = this.#options.retainFinished ?? 1000;

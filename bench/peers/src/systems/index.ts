@@ -30,6 +30,10 @@ export const SYSTEMS: Record<string, SystemEntry> = {
     label: "Oxios `runGoal` in-process, the kernel's own wiring",
     create: async (baseUrl) => (await import("./oxios-in-process.ts")).createOxiosInProcess(baseUrl),
   },
+  "ai-sdk-http": {
+    label: "bare AI SDK behind `node:http` (the same `POST` + long poll as Oxios over HTTP)",
+    create: async (baseUrl) => (await import("./ai-sdk-http.ts")).createAiSdkHttp(baseUrl),
+  },
   "oxios-http": {
     label: "Oxios over HTTP (`POST /api/runs` + long poll)",
     create: async (baseUrl) => (await import("./oxios-http.ts")).createOxiosHttp(baseUrl),

@@ -5,14 +5,14 @@
  * talks A2A to never loads it.
  */
 
-import type { Part, TaskState } from "@a2a-js/sdk";
+import type { Part } from "@a2a-js/sdk";
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from "@a2a-js/sdk/server";
 import { CoreErrorCode, createConsoleLogger, KernelError, type Logger, loadOnce } from "@oxios/core";
 import { A2aErrorCode } from "../error-codes.ts";
 import { type A2aServerSdk, loadA2aServerSdk } from "./a2a-sdk.ts";
 import { type AgentCardJson, buildKernelAgentCard, type KernelAgentCardInput, toSdkAgentCard } from "./agent-card.ts";
 import { type A2aKernelPort, type A2aKernelTaskUpdate, TERMINAL_KERNEL_STATES } from "./kernel-port.ts";
-import { dataPart, readParts, sdkMessage, textPart } from "./sdk-mapping.ts";
+import { dataPart, readParts, sdkMessage, sdkStateOf, textPart } from "./sdk-mapping.ts";
 
 export const AGENT_CARD_PATH = "/.well-known/agent-card.json";
 
@@ -35,21 +35,6 @@ export interface A2aServer {
   readonly card: AgentCardJson;
   /** Cancels every run still streaming and waits for their relays to end. */
   close(): Promise<void>;
-}
-
-function stateOf({ TaskState }: A2aServerSdk["sdk"], state: A2aKernelTaskUpdate["state"]): TaskState {
-  switch (state) {
-    case "queued":
-      return TaskState.TASK_STATE_SUBMITTED;
-    case "running":
-      return TaskState.TASK_STATE_WORKING;
-    case "completed":
-      return TaskState.TASK_STATE_COMPLETED;
-    case "failed":
-      return TaskState.TASK_STATE_FAILED;
-    case "cancelled":
-      return TaskState.TASK_STATE_CANCELED;
-  }
 }
 
 interface Run {
@@ -98,7 +83,7 @@ class KernelAgentExecutor implements AgentExecutor {
           taskId,
           contextId,
           status: {
-            state: stateOf(this.#sdk.sdk, update.state),
+            state: sdkStateOf(this.#sdk.sdk, update.state),
             message: parts.length === 0 ? undefined : sdkMessage(Role.ROLE_AGENT, parts, { taskId, contextId }),
             timestamp: new Date().toISOString(),
           },
@@ -173,13 +158,23 @@ function sseResponse(
   logger: Logger,
 ): Response {
   const encoder = new TextEncoder();
+  // Set by `cancel`: a pull still waiting on the generator then finds a closed controller.
+  let callerLeft = false;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await stream.next();
+        if (callerLeft) {
+          logger.debug("A2A stream event dropped: its caller left", { done: next.done === true });
+          return;
+        }
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
       } catch (error) {
+        if (callerLeft) {
+          logger.debug("A2A stream failed after its caller left", { error: KernelError.from(error).toJSON() });
+          return;
+        }
         logger.warn("A2A stream failed", { error: KernelError.from(error).toJSON() });
         const mapped = JsonRpcTransportHandler.mapToJSONRPCError(error);
         controller.enqueue(
@@ -190,6 +185,7 @@ function sseResponse(
     },
     async cancel() {
       // The caller went away; ending the generator detaches it from the task, which keeps running.
+      callerLeft = true;
       await stream.return(undefined);
     },
   });

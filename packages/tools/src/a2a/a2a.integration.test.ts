@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TaskState } from "@a2a-js/sdk";
 import { ClientFactory } from "@a2a-js/sdk/client";
-import { ManualClock } from "@oxios/core/testing";
+import { createMemoryLogger, ManualClock, type MemoryLogger } from "@oxios/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ServedHandler, serveFetch } from "../__fixtures__/serve-fetch.ts";
 import type { ToolSession } from "../registry.ts";
@@ -16,17 +16,21 @@ interface Endpoint {
   kernel: FakeA2aKernelPort;
   served: ServedHandler;
   a2a: A2aServer;
+  /** The server's own log. */
+  logger: MemoryLogger;
 }
 
 async function endpoint(name: string, skill: { id: string; name: string; tags: string[] }): Promise<Endpoint> {
   const kernel = new FakeA2aKernelPort();
+  const logger = createMemoryLogger();
   let a2a: A2aServer | undefined;
   const served = await serveFetch((request) => (a2a as A2aServer).fetch(request));
   a2a = createA2aServer({
     kernel,
+    logger,
     card: { name, description: `Oxios kernel ${name}`, version: "0.1.0", url: `${served.url}/a2a`, skills: [skill] },
   });
-  return { kernel, served, a2a };
+  return { kernel, served, a2a, logger };
 }
 
 let h: Harness;
@@ -174,7 +178,7 @@ describe("A2A server and client on 127.0.0.1", () => {
     expect(a.kernel.cancelled).toEqual([a.kernel.taskFor(a2aTaskId)]);
   });
 
-  it("aborting a2a_delegate cancels the remote task", async () => {
+  it("aborting a2a_delegate cancels the remote task; the server drops what its stream yields after the caller left", async () => {
     const controller = new AbortController();
     const before = b.kernel.tasks.size;
     // Only this call's log records count: earlier delegations in this file logged updates too.
@@ -196,6 +200,11 @@ describe("A2A server and client on 127.0.0.1", () => {
     controller.abort();
     expect(errorCode(await call)).toBe("ABORTED");
     await waitFor(() => b.kernel.cancelled.includes(taskId));
+    // The server's pull that was waiting when the caller left wakes on the cancellation: it
+    // writes nothing to the closed stream, so nothing fails.
+    const woke = (text: string) => b.logger.records.some((record) => record.message.includes(text));
+    await waitFor(() => woke("its caller left") || woke("A2A stream failed"));
+    expect(b.logger.find("warn", "A2A stream failed")).toEqual([]);
   });
 
   it("a remote agent behind a token is reached with the headers given to addRemote", async () => {

@@ -1,15 +1,17 @@
 /**
  * The mapping between the kernel's A2A side and `@a2a-js/sdk`: text and data as SDK `Part`s
- * and `Message`s (both ways: the parts of a message read back as text and data), SDK task
- * states as `A2aTaskOutcome`s, streamed `StreamResponse` events as status updates, and the
- * SDK client factory for an agent whose requests carry extra headers. The SDK's values (its
- * enums and classes) come from the loaded SDK the caller passes (`a2a-sdk.ts`).
+ * and `Message`s (both ways: the parts of a message read back as text and data), task states
+ * (one table: SDK states read as `A2aTaskOutcome`s, kernel states written as SDK states),
+ * streamed `StreamResponse` events as status updates, and the SDK client factory for an agent
+ * whose requests carry extra headers. The SDK's values (its enums and classes) come from the
+ * loaded SDK the caller passes (`a2a-sdk.ts`).
  */
 
 import { randomUUID } from "node:crypto";
 import type { Message, Part, Role, StreamResponse, TaskState } from "@a2a-js/sdk";
 import type { ClientFactory } from "@a2a-js/sdk/client";
 import type { A2aClientSdk, A2aSdk } from "./a2a-sdk.ts";
+import type { A2aKernelTaskState } from "./kernel-port.ts";
 
 export type A2aTaskOutcome =
   | "submitted"
@@ -32,27 +34,41 @@ export const TERMINAL_OUTCOMES: ReadonlySet<A2aTaskOutcome> = new Set<A2aTaskOut
   "auth-required",
 ]);
 
+/**
+ * The SDK `TaskState` member each outcome stands for, read both ways: by `outcomeOf` for the
+ * states a remote agent reports, by `sdkStateOf` for the states the kernel's server reports.
+ */
+const SDK_TASK_STATES = {
+  submitted: "TASK_STATE_SUBMITTED",
+  working: "TASK_STATE_WORKING",
+  completed: "TASK_STATE_COMPLETED",
+  failed: "TASK_STATE_FAILED",
+  canceled: "TASK_STATE_CANCELED",
+  rejected: "TASK_STATE_REJECTED",
+  "input-required": "TASK_STATE_INPUT_REQUIRED",
+  "auth-required": "TASK_STATE_AUTH_REQUIRED",
+} as const satisfies Record<Exclude<A2aTaskOutcome, "unknown">, keyof A2aSdk["TaskState"]>;
+
+type KnownOutcome = keyof typeof SDK_TASK_STATES;
+
+/** The outcome each kernel task state is reported as. */
+const KERNEL_STATE_OUTCOMES = {
+  queued: "submitted",
+  running: "working",
+  completed: "completed",
+  failed: "failed",
+  cancelled: "canceled",
+} as const satisfies Record<A2aKernelTaskState, KnownOutcome>;
+
+/** The outcome an SDK task state stands for; `unknown` for an unset or unspecified one. */
 export function outcomeOf(sdk: A2aSdk, state: TaskState | undefined): A2aTaskOutcome {
-  switch (state) {
-    case sdk.TaskState.TASK_STATE_SUBMITTED:
-      return "submitted";
-    case sdk.TaskState.TASK_STATE_WORKING:
-      return "working";
-    case sdk.TaskState.TASK_STATE_COMPLETED:
-      return "completed";
-    case sdk.TaskState.TASK_STATE_FAILED:
-      return "failed";
-    case sdk.TaskState.TASK_STATE_CANCELED:
-      return "canceled";
-    case sdk.TaskState.TASK_STATE_REJECTED:
-      return "rejected";
-    case sdk.TaskState.TASK_STATE_INPUT_REQUIRED:
-      return "input-required";
-    case sdk.TaskState.TASK_STATE_AUTH_REQUIRED:
-      return "auth-required";
-    default:
-      return "unknown";
-  }
+  const outcomes = Object.keys(SDK_TASK_STATES) as KnownOutcome[];
+  return outcomes.find((outcome) => sdk.TaskState[SDK_TASK_STATES[outcome]] === state) ?? "unknown";
+}
+
+/** The SDK task state a kernel task state is reported as. */
+export function sdkStateOf(sdk: A2aSdk, state: A2aKernelTaskState): TaskState {
+  return sdk.TaskState[SDK_TASK_STATES[KERNEL_STATE_OUTCOMES[state]]];
 }
 
 /** The text parts of a reply joined by newlines, and its data parts (one value, or a list). */

@@ -7,15 +7,15 @@
 
 import { createLogger, type LogRecord } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
-import { type ServedHttp, ShutdownSequence, serve } from "@oxios/daemon";
+import { type ServedHttp, serve } from "@oxios/daemon";
 import { GroupCommit, openDatabase } from "@oxios/database";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { bootInProcessKernel } from "./__fixtures__/in-process-kernel.ts";
 import { tempHome } from "./__fixtures__/kernel-process.ts";
-import { loadConfig } from "./config.ts";
 import { createApi } from "./http/app.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
-import { bootKernel, type Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 
 const TOKEN = "database-full-test-token";
 const UNLIMITED = 1_073_741_823;
@@ -36,26 +36,16 @@ interface Booted {
 async function boot(home: string, fake: FakeLlmServer, clock: ManualClock): Promise<Booted> {
   const logs: LogRecord[] = [];
   const logger = createLogger({ level: "info", write: (record) => logs.push(record) });
-  const config = loadConfig({
-    OXIOS_HOME: home,
-    OXIOS_EMBEDDER: "hashing",
-    OXIOS_MODEL: "openai-compatible/fake",
-    OXIOS_LLM_BASE_URL: fake.baseUrl,
-  });
-  const shutdown = new ShutdownSequence({ logger, clock });
-  const kernel = await bootKernel({ config, logger, clock }, shutdown);
-  const api = createApi({ kernel, token: TOKEN, streams: new StreamRegistry() });
+  const booted = await bootInProcessKernel({ modelUrl: fake.baseUrl, home, clock, logger });
+  const api = createApi({ kernel: booted.kernel, token: TOKEN, streams: new StreamRegistry() });
   const server = await serve(api.fetch, { hostname: "127.0.0.1", port: 0, logger });
   let stopped: Promise<void> | undefined;
   const stop = () => {
-    stopped ??= server
-      .close()
-      .then(() => shutdown.run("test finished"))
-      .then(() => undefined);
+    stopped ??= server.close().then(() => booted.stop());
     return stopped;
   };
   cleanup.push(stop);
-  return { kernel, server, logs, stop };
+  return { kernel: booted.kernel, server, logs, stop };
 }
 
 async function postRun(server: ServedHttp, goal: string): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -9,16 +9,15 @@
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger, type LogRecord, systemClock } from "@oxios/core";
-import { ShutdownSequence } from "@oxios/daemon";
+import { createLogger, type LogRecord } from "@oxios/core";
 import type { KernelEvent } from "@oxios/event-bus";
 import { FakeLlmServer, type FakeRequest, lastUserText } from "@oxios/runtime/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { bootInProcessKernel } from "./__fixtures__/in-process-kernel.ts";
 import { eventually, tempHome } from "./__fixtures__/kernel-process.ts";
-import { loadConfig } from "./config.ts";
 import { createApi } from "./http/app.ts";
 import { StreamRegistry } from "./http/stream-registry.ts";
-import { bootKernel, type Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 
 const API_KEY = "sk-otel-test-key-0123456789";
 const OTEL_TOKEN = "otel-header-token-9876543210";
@@ -173,21 +172,12 @@ afterEach(async () => {
 async function boot(home: string, fake: FakeLlmServer, environment: Record<string, string>): Promise<Booted> {
   const logs: LogRecord[] = [];
   const logger = createLogger({ level: "info", write: (record) => logs.push(record) });
-  const config = loadConfig({
-    OXIOS_HOME: home,
-    OXIOS_EMBEDDER: "hashing",
-    OXIOS_MODEL: "openai-compatible/fake",
-    OXIOS_LLM_BASE_URL: fake.baseUrl,
-    OXIOS_LLM_API_KEY: API_KEY,
-    ...environment,
+  const { kernel, stop } = await bootInProcessKernel({
+    modelUrl: fake.baseUrl,
+    home,
+    logger,
+    environment: { OXIOS_LLM_API_KEY: API_KEY, ...environment },
   });
-  const shutdown = new ShutdownSequence({ logger, clock: systemClock });
-  const kernel = await bootKernel({ config, logger }, shutdown);
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= shutdown.run("test finished").then(() => undefined);
-    return stopped;
-  };
   cleanup.push(stop);
   return { kernel, stop, logs };
 }

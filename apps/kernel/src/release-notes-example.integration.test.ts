@@ -7,14 +7,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
-import { ShutdownSequence } from "@oxios/daemon";
 import { FakeLlmServer, type FakeRequest, type FakeToolCall, lastUserText } from "@oxios/runtime/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { bootInProcessKernel } from "./__fixtures__/in-process-kernel.ts";
 import { eventually, tempHome } from "./__fixtures__/kernel-process.ts";
-import { loadConfig } from "./config.ts";
-import { bootKernel, type Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
 
@@ -41,7 +39,6 @@ function planned(plan: FakeToolCall[]) {
   };
 }
 
-const silent = createLogger({ level: "error", write: () => undefined });
 let cleanup: Array<() => Promise<unknown>> = [];
 
 afterEach(async () => {
@@ -50,16 +47,13 @@ afterEach(async () => {
 });
 
 async function boot(home: string, fake: FakeLlmServer, clock: ManualClock): Promise<Kernel> {
-  const config = loadConfig({
-    OXIOS_HOME: home,
-    OXIOS_EMBEDDER: "hashing",
-    OXIOS_MODEL: "openai-compatible/fake",
-    OXIOS_LLM_BASE_URL: fake.baseUrl,
-    OXIOS_LLM_API_KEY: "sk-release-notes-example-key",
+  const { kernel, stop } = await bootInProcessKernel({
+    modelUrl: fake.baseUrl,
+    home,
+    clock,
+    environment: { OXIOS_LLM_API_KEY: "sk-release-notes-example-key" },
   });
-  const shutdown = new ShutdownSequence({ logger: silent, clock });
-  const kernel = await bootKernel({ config, logger: silent, clock }, shutdown);
-  cleanup.push(() => shutdown.run("test finished"));
+  cleanup.push(stop);
   return kernel;
 }
 

@@ -2,16 +2,11 @@
 // scheduler, the scripted model held until the test lets it answer, a manual clock so no wait
 // ends by its time).
 
-import { createLogger } from "@oxios/core";
 import { ManualClock } from "@oxios/core/testing";
-import { ShutdownSequence } from "@oxios/daemon";
 import { FakeLlmServer } from "@oxios/runtime/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { tempHome } from "./__fixtures__/kernel-process.ts";
-import { loadConfig } from "./config.ts";
-import { bootKernel } from "./kernel.ts";
+import { bootInProcessKernel } from "./__fixtures__/in-process-kernel.ts";
 
-const silent = createLogger({ level: "error", write: () => undefined });
 let cleanup: Array<() => Promise<unknown>> = [];
 
 afterEach(async () => {
@@ -32,16 +27,8 @@ describe("RunService.waitFor", () => {
       },
     });
     cleanup.push(() => fake.close());
-    const clock = new ManualClock();
-    const shutdown = new ShutdownSequence({ logger: silent, clock });
-    const config = loadConfig({
-      OXIOS_HOME: tempHome(),
-      OXIOS_EMBEDDER: "hashing",
-      OXIOS_MODEL: "openai-compatible/fake",
-      OXIOS_LLM_BASE_URL: fake.baseUrl,
-    });
-    const kernel = await bootKernel({ config, logger: silent, clock }, shutdown);
-    cleanup.push(() => shutdown.run("test finished"));
+    const { kernel, stop } = await bootInProcessKernel({ modelUrl: fake.baseUrl, clock: new ManualClock() });
+    cleanup.push(stop);
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on("warning", onWarning);

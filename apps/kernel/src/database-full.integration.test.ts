@@ -217,6 +217,45 @@ describe("a kernel whose database fills up", () => {
   });
 });
 
+describe("the next start after a lost finish write", () => {
+  it("finishes a task left running behind a run the journal holds as ended with the journal's status, not RUN_NOT_RESUMABLE", async () => {
+    const fake = await FakeLlmServer.start({
+      script: (request) => (lastUser(request.body).startsWith("cancel") ? { hang: true } : { text: "done" }),
+    });
+    cleanup.push(() => fake.close());
+    const home = tempHome();
+    const clock = new ManualClock();
+    const first = await boot(home, fake, clock);
+    const completed = (await postRun(first.server, "complete me")).body.taskId as string;
+    const cancelled = (await postRun(first.server, "cancel me")).body.taskId as string;
+    await first.kernel.runs.waitFor(completed, 60_000);
+    expect(await first.kernel.runs.cancel(cancelled, "no longer needed")).toBe(true);
+    await settled(first.kernel);
+    await first.stop();
+    // The queue's finish writes were lost (the database took no writes then): the tasks still
+    // say running, under the lease of the stopped process; the journal has each run's end.
+    const database = await openDatabase({ url: first.kernel.config.databaseUrl });
+    database.run(
+      `UPDATE scheduler_tasks SET status = 'running', finished_at = NULL, error_code = NULL, error_message = NULL,
+        lease_owner = 'the-stopped-process', lease_expires_at = 0 WHERE id IN (?, ?)`,
+      [completed, cancelled],
+    );
+    database.close();
+
+    const second = await boot(home, fake, clock);
+    expect(second.kernel.recovery.resumed).toEqual([]);
+    await settled(second.kernel);
+    const rows = second.kernel.runsDatabase.all<{ id: string; status: string; error_code: string | null }>(
+      "SELECT id, status, error_code FROM scheduler_tasks",
+    );
+    expect(rows.find((row) => row.id === completed)).toMatchObject({ status: "completed", error_code: null });
+    expect(rows.find((row) => row.id === cancelled)).toMatchObject({ status: "cancelled" });
+    expect(rows.map((row) => row.error_code)).not.toContain("RUN_NOT_RESUMABLE");
+    expect((await second.kernel.runs.load(completed))?.status).toBe("completed");
+    expect((await second.kernel.runs.load(cancelled))?.status).toBe("cancelled");
+  });
+});
+
 function lastUser(body: { messages?: Array<{ role: string; content?: unknown }> }): string {
   const user = [...(body.messages ?? [])].reverse().find((message) => message.role === "user");
   return typeof user?.content === "string" ? user.content.slice(0, 40) : "";

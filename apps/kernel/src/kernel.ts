@@ -388,8 +388,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       clock,
       logger,
       maxResumes: config.maxResumes,
-      // A long poll for a run another node holds reads the shared journal until it ends.
-      ...(clustered ? { journalPollMs: 250 } : {}),
+      // A long poll for a run another node holds reads the shared journal until it ends; one
+      // kernel holds its queue alone and settles its tasks against the journal at boot.
+      ...(clustered ? { journalPollMs: 250 } : { ownQueue: { database: runsDatabase, taskStore } }),
     });
     const cluster = clustered
       ? new ClusterNode({

@@ -7,12 +7,15 @@
  *   lease (`runtime.runs.resume`): a queued run starts, a running one continues from its last
  *   journalled step — at most `maxResumes` times, then it fails with `RUN_INTERRUPTED`;
  * - a run whose task never reached the queue is submitted again (`requeue`); one whose task
- *   already ended is concluded from its journal (`conclude`).
+ *   already ended is concluded from its journal (`conclude`);
+ * - on one kernel (`ownQueue`), a task left queued or running behind a run the journal holds as
+ *   ended (the process stopped between the two writes, or the task's finish was lost while the
+ *   database took no writes) is finished first, as the journal has the run.
  */
 
 import { setMaxListeners } from "node:events";
 import { type Clock, KernelError, type Logger } from "@oxios/core";
-import { DatabaseErrorCode } from "@oxios/database";
+import { type Database, DatabaseErrorCode } from "@oxios/database";
 import {
   isFinished,
   type RunGoalRequest,
@@ -23,6 +26,7 @@ import {
 } from "@oxios/runtime";
 import type { LibsqlRunJournal } from "@oxios/runtime/libsql";
 import type { Scheduler } from "@oxios/scheduler";
+import type { LibsqlTaskStore } from "@oxios/scheduler/libsql";
 import { KernelErrorCode } from "./error-codes.ts";
 import { type RunEvent, runEvents } from "./run-events.ts";
 
@@ -44,7 +48,18 @@ export interface RunServiceOptions {
   journalPollMs?: number;
   /** How often a run's event stream reads the journal while the run goes on (ms). Default 200. */
   eventsPollMs?: number;
+  /**
+   * One kernel, the only holder of its queue (`taskStore` on `database`, the journal's too):
+   * `recover` finishes the tasks of runs the journal holds as ended. Undefined in a cluster,
+   * where the node settles them (`ClusterNode`).
+   */
+  ownQueue?: { database: Database; taskStore: LibsqlTaskStore };
 }
+
+/** Tasks left queued or running behind a run the journal holds as ended (`recover`). */
+const ENDED_RUNS_UNFINISHED_TASKS = `SELECT t.id AS id, r.record AS record
+  FROM scheduler_tasks t JOIN run_records r ON r.task_id = t.id
+  WHERE t.status IN ('queued', 'running') AND r.status IN ('completed', 'failed', 'cancelled')`;
 
 /** What the boot found of the previous process's runs. */
 export interface RunRecovery {
@@ -88,6 +103,7 @@ export class RunService {
    */
   async recover(): Promise<RunRecovery> {
     const { runtime, scheduler, journal, logger, maxResumes } = this.#options;
+    const finishedTasks = await this.#finishEndedRuns();
     const report = await scheduler.recover((_task, _signal, lease) => runtime.runs.resume(lease), {
       maxAttempts: maxResumes + 1,
       takeOverRunning: true,
@@ -117,13 +133,41 @@ export class RunService {
       if (record !== undefined) concluded.push(record);
     }
     const resumed = [...handled].filter((taskId) => !concluded.some((record) => record.taskId === taskId));
-    if (resumed.length + concluded.length > 0) {
+    if (resumed.length + concluded.length + finishedTasks > 0) {
       logger.warn("took over the runs of the previous process", {
         resumed: resumed.length,
         concluded: concluded.length,
+        finishedTasks,
       });
     }
     return { resumed, concluded };
+  }
+
+  /**
+   * One kernel, at boot, before the queue's recovery: finishes each task left queued or running
+   * behind a run the journal holds as ended, with the run's status and error — rather than
+   * resuming it, which would fail the task `RUN_NOT_RESUMABLE` although the run ended. Returns
+   * how many it finished.
+   */
+  async #finishEndedRuns(): Promise<number> {
+    const ownQueue = this.#options.ownQueue;
+    if (ownQueue === undefined) return 0;
+    const rows = ownQueue.database.all<{ id: string; record: string }>(ENDED_RUNS_UNFINISHED_TASKS);
+    for (const row of rows) {
+      const record = JSON.parse(row.record) as RunRecord;
+      const status = record.status;
+      if (status !== "completed" && status !== "failed" && status !== "cancelled") continue;
+      ownQueue.taskStore.write({
+        kind: "finished",
+        id: row.id,
+        status,
+        at: record.finishedAt ?? this.#options.clock.now(),
+        ...(record.error === undefined ? {} : { error: record.error }),
+      });
+    }
+    // The queue's recovery reads the tasks next: it must find these finished.
+    if (rows.length > 0) await ownQueue.taskStore.flush();
+    return rows.length;
   }
 
   /**

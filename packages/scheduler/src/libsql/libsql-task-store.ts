@@ -20,11 +20,11 @@
  *   group commit (one transaction), so it was refused with it, and its caller with the
  *   database's code (`RunService.start`);
  * - a lost admission or finish leaves the row `queued` or `running` behind a run this process
- *   already ran. One kernel on a file settles it at its next start: recovery hands the row to
- *   the journal (`DirectRuns.resume`), which refuses a run it holds as ended
- *   (`RUN_NOT_RESUMABLE`, and the row ends failed) and continues one it holds unfinished from
- *   its last journalled step (a final answer journalled is not asked again, a journalled tool
- *   result is not run again). In a cluster the holder hands it back (`ClusterNode`) or its
+ *   already ran. One kernel on a file settles it at its next start: recovery finishes a row
+ *   whose run the journal holds as ended with the run's status (the kernel's `RunService`), and
+ *   hands the others to the journal (`DirectRuns.resume`), which continues a run it holds
+ *   unfinished from its last journalled step (a final answer journalled is not asked again, a
+ *   journalled tool result is not run again). In a cluster the holder hands it back (`ClusterNode`) or its
  *   lease expires.
  *
  * Any other failed write — a corrupt file (`DATABASE_CORRUPT`), the operating system failing a

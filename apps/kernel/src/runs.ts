@@ -57,7 +57,7 @@ export interface RunServiceOptions {
 }
 
 /** Tasks left queued or running behind a run the journal holds as ended (`recover`). */
-const ENDED_RUNS_UNFINISHED_TASKS = `SELECT t.id AS id, r.record AS record
+const ENDED_RUNS_UNFINISHED_TASKS = `SELECT t.id AS id
   FROM scheduler_tasks t JOIN run_records r ON r.task_id = t.id
   WHERE t.status IN ('queued', 'running') AND r.status IN ('completed', 'failed', 'cancelled')`;
 
@@ -145,16 +145,17 @@ export class RunService {
 
   /**
    * One kernel, at boot, before the queue's recovery: finishes each task left queued or running
-   * behind a run the journal holds as ended, with the run's status and error — rather than
-   * resuming it, which would fail the task `RUN_NOT_RESUMABLE` although the run ended. Returns
-   * how many it finished.
+   * behind a run the journal holds as ended, with the run's status and error as the journal
+   * reads them — rather than resuming it, which would fail the task `RUN_NOT_RESUMABLE`
+   * although the run ended. Returns how many it finished.
    */
   async #finishEndedRuns(): Promise<number> {
     const ownQueue = this.#options.ownQueue;
     if (ownQueue === undefined) return 0;
-    const rows = ownQueue.database.all<{ id: string; record: string }>(ENDED_RUNS_UNFINISHED_TASKS);
+    const rows = ownQueue.database.all<{ id: string }>(ENDED_RUNS_UNFINISHED_TASKS);
     for (const row of rows) {
-      const record = JSON.parse(row.record) as RunRecord;
+      const record = await this.#options.journal.get(row.id);
+      if (record === undefined) continue;
       const status = record.status;
       if (status !== "completed" && status !== "failed" && status !== "cancelled") continue;
       ownQueue.taskStore.write({

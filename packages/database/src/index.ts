@@ -10,4 +10,5 @@ export { DatabaseErrorCode, type DatabaseErrorCodeValue } from "./error-codes.ts
 export { GroupCommit, type GroupCommitOptions } from "./group-commit.ts";
 export { type Migration, type MigrationResult, type MigrationSet, migrate } from "./migrations.ts";
 export { type OpenDatabaseOptions, openDatabase } from "./open-database.ts";
+export { type RetryServedTransactionOptions, retryServedTransaction } from "./served-retry.ts";
 export { type AcquiredDatabase, acquireDatabase, type DatabaseSource } from "./store-database.ts";

@@ -11,6 +11,7 @@
 import { KernelError, type Logger } from "@oxios/core";
 import type { Database } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
+import { retryServedTransaction } from "./served-retry.ts";
 
 export interface Migration {
   /** 1 for the first migration of a prefix, then 2, 3, … */
@@ -44,8 +45,6 @@ export interface MigrationResult {
 }
 
 const PREFIX = /^[a-z][a-z0-9]*_$/;
-/** How many times a migration's transaction is run when a served database interrupts it. */
-const SERVED_ATTEMPTS = 3;
 const TABLE = `CREATE TABLE IF NOT EXISTS database_migrations (
   prefix TEXT NOT NULL,
   version INTEGER NOT NULL,
@@ -106,68 +105,54 @@ function record(database: Database, prefix: string, version: number): void {
 export function migrate(database: Database, set: MigrationSet, options: { logger?: Logger } = {}): MigrationResult {
   validate(set);
   const newest = set.migrations.length;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return migrateOnce(database, set, newest, options.logger);
-    } catch (error) {
-      if (attempt >= SERVED_ATTEMPTS || !database.served || !lockedOut(error)) throw error;
-      options.logger?.debug("a migration's transaction was interrupted by the server; running it again", {
-        prefix: set.prefix,
-        attempt,
-        error: KernelError.from(error),
-      });
-    }
+  const result = retryServedTransaction(database, () => migrateOnce(database, set, newest), {
+    what: `migrating the ${set.prefix} tables`,
+    logger: options.logger,
+    uncommitted: lockedOut,
+  });
+  if (result.from !== result.to || result.adopted > 0) {
+    options.logger?.info("database schema migrated", { ...result });
   }
+  return result;
 }
 
 /**
  * sqld interrupted the transaction or another connection held the write lock (both
  * `DATABASE_BUSY`, also as the cause of `DATABASE_MIGRATION_FAILED`): nothing was committed.
  */
-function lockedOut(error: unknown): boolean {
-  const failure = KernelError.from(error);
+function lockedOut(failure: KernelError): boolean {
   const cause = failure.code === DatabaseErrorCode.migrationFailed ? KernelError.from(failure.cause) : failure;
   return cause.code === DatabaseErrorCode.busy;
 }
 
-function migrateOnce(
-  database: Database,
-  set: MigrationSet,
-  newest: number,
-  logger: Logger | undefined,
-): MigrationResult {
-  const result = database.transaction(() => {
-    database.exec(TABLE);
-    let from = recordedVersion(database, set.prefix);
-    let adopted = 0;
-    if (from === 0 && set.adopt !== undefined) {
-      adopted = set.adopt(database);
-      for (let version = 1; version <= adopted; version++) record(database, set.prefix, version);
-      from = adopted;
-    }
-    if (from > newest) {
+/** The body of `migrate`'s transaction. */
+function migrateOnce(database: Database, set: MigrationSet, newest: number): MigrationResult {
+  database.exec(TABLE);
+  let from = recordedVersion(database, set.prefix);
+  let adopted = 0;
+  if (from === 0 && set.adopt !== undefined) {
+    adopted = set.adopt(database);
+    for (let version = 1; version <= adopted; version++) record(database, set.prefix, version);
+    from = adopted;
+  }
+  if (from > newest) {
+    throw new KernelError(
+      DatabaseErrorCode.schemaTooNew,
+      `the ${set.prefix} tables are at schema version ${from}, newer than this code's ${newest}`,
+      { details: { prefix: set.prefix, stored: from, known: newest } },
+    );
+  }
+  for (const migration of set.migrations.slice(from)) {
+    try {
+      database.exec(migration.sql);
+    } catch (error) {
       throw new KernelError(
-        DatabaseErrorCode.schemaTooNew,
-        `the ${set.prefix} tables are at schema version ${from}, newer than this code's ${newest}`,
-        { details: { prefix: set.prefix, stored: from, known: newest } },
+        DatabaseErrorCode.migrationFailed,
+        `migration ${set.prefix} version ${migration.version} failed: ${(error as Error).message}`,
+        { cause: error, details: { prefix: set.prefix, version: migration.version } },
       );
     }
-    for (const migration of set.migrations.slice(from)) {
-      try {
-        database.exec(migration.sql);
-      } catch (error) {
-        throw new KernelError(
-          DatabaseErrorCode.migrationFailed,
-          `migration ${set.prefix} version ${migration.version} failed: ${(error as Error).message}`,
-          { cause: error, details: { prefix: set.prefix, version: migration.version } },
-        );
-      }
-      record(database, set.prefix, migration.version);
-    }
-    return { prefix: set.prefix, from, to: newest, adopted };
-  });
-  if (result.from !== result.to || result.adopted > 0) {
-    logger?.info("database schema migrated", { ...result });
+    record(database, set.prefix, migration.version);
   }
-  return result;
+  return { prefix: set.prefix, from, to: newest, adopted };
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.ts";
 import { migrate } from "./migrations.ts";
 import { openDatabase } from "./open-database.ts";
+import { retryServedTransaction } from "./served-retry.ts";
 import { isInterrupted, isStreamLost, mapSqliteError } from "./sqlite-errors.ts";
 import { acquireDatabase } from "./store-database.ts";
 
@@ -82,6 +83,34 @@ describe("openDatabase on a served URL (sqld)", () => {
     expect(database.all("SELECT version FROM database_migrations WHERE prefix = 'retrynever_'")).toEqual([]);
     expect(database.get("SELECT count(*) AS n FROM sqlite_master WHERE name = 'retry_never'")).toEqual({ n: 0 });
   });
+
+  it("runs a transaction again whose write lock sqld handed to another connection after its timeout, and commits it once", async () => {
+    const logger = createMemoryLogger();
+    const other = await openDatabase({ url: server.url });
+    let attempts = 0;
+    try {
+      retryServedTransaction(
+        database,
+        () => {
+          attempts++;
+          database.run("INSERT INTO notes_items (body, tag) VALUES (?, ?)", ["held", "stolen"]);
+          // Another node writes while this transaction holds the write lock: sqld makes it wait
+          // out its transaction timeout, rolls this transaction back and lets the other commit.
+          if (attempts === 1) other.run("INSERT INTO notes_items (body, tag) VALUES (?, ?)", ["thief", "stolen"]);
+          database.run("UPDATE notes_items SET tag = ? WHERE body = ?", ["kept", "held"]);
+        },
+        { what: "a test write", logger },
+      );
+    } finally {
+      other.close();
+    }
+    expect(attempts).toBe(2);
+    expect(database.all("SELECT body, tag FROM notes_items WHERE body IN ('held', 'thief') ORDER BY body")).toEqual([
+      { body: "held", tag: "kept" },
+      { body: "thief", tag: "stolen" },
+    ]);
+    expect(logger.find("debug", "interrupted by the server")).toHaveLength(1);
+  }, 60_000);
 
   it("writes and reads, and a second connection (another node) sees the write", async () => {
     const written = database.run("INSERT INTO notes_items (body, tag) VALUES (?, ?)", ["first note", "a"]);

@@ -123,15 +123,16 @@ export function mapSqliteError(error: unknown, statement?: string): KernelError 
   return new KernelError(codeFor(sqliteCode, error, message), `database: ${message}`, { cause: error, details });
 }
 
+/** sqld interrupted the statement (see `codeFor`): outside a transaction it did nothing, and may run again. */
+export function isInterrupted(error: KernelError): boolean {
+  return error.code === DatabaseErrorCode.busy && error.details?.sqliteCode === "SQLITE_INTERRUPT";
+}
+
 /**
  * A served database did not know the connection's stream: it restarted (`invalid baton`) or
  * expired the stream after some idle seconds (`STREAM_EXPIRED`). Nothing of the request ran,
  * so it may be tried once more on a fresh connection.
  */
-/** sqld interrupted the statement (see `codeFor`): outside a transaction it did nothing, and may run again. */
-export function isInterrupted(error: KernelError): boolean {
-  return error.code === DatabaseErrorCode.busy && error.details?.sqliteCode === "SQLITE_INTERRUPT";
-}
 
 export function isStreamLost(error: KernelError): boolean {
   return error.code === DatabaseErrorCode.unavailable && /invalid baton|STREAM_EXPIRED/i.test(error.message);

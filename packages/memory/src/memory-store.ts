@@ -20,7 +20,7 @@ import {
   systemClock,
   throwIfAborted,
 } from "@oxios/core";
-import { acquireDatabase, type Database, type DatabaseSource, migrate } from "@oxios/database";
+import { acquireDatabase, type Database, type DatabaseSource, migrate, retryServedTransaction } from "@oxios/database";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
 import { type DreamReport, runDream } from "./dream.ts";
 import { type DreamSchedule, type DreamScheduleOptions, DreamScheduler } from "./dream-scheduler.ts";
@@ -250,7 +250,11 @@ export class MemoryStore {
     }
     if (vectors.enabled) {
       const embedder = options.embedder ?? new UniversalSentenceEncoderEmbedder();
-      const index = this.#sql.transaction(() => this.#prepareVectors(embedder));
+      // A body of database work only: on sqld it runs again if the server ended it uncommitted.
+      const index = retryServedTransaction(this.#sql, () => this.#prepareVectors(embedder), {
+        what: "loading the vector index",
+        logger: this.#logger,
+      });
       const embeddings = new EmbeddingCache({
         sql: this.#sql,
         embedder,

@@ -203,6 +203,11 @@ describe("durable runs across SIGKILL", () => {
     // The run held at the model through kills 2–5 used its three resumes and is not resumed a fourth time.
     expect(failed).toEqual([expect.objectContaining({ taskId: forever.taskId, status: "failed" })]);
     expect(failed[0]?.error?.code).toBe("RUN_INTERRUPTED");
+    // The start names it in one line, and the log in one line, however many there are.
+    expect(done.output()).toContain(
+      `1 run(s) interrupted by the previous shutdown could not continue: ${forever.taskId}`,
+    );
+    expect(done.output().match(/runs interrupted by the previous shutdown could not continue/g)).toHaveLength(1);
     // It kept its workspace through every kill; concluded, it goes with the run.
     expect(existsSync(join(home, "agents", forever.agentId))).toBe(false);
     for (const [taskId, run] of finished) {

@@ -428,8 +428,12 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
     }
     for (const run of recovery.concluded) tools.approvals.cancelRestored(run.taskId);
     const interrupted = recovery.concluded.filter((run) => run.status === "failed");
-    for (const run of interrupted) {
-      logger.warn("run interrupted by the previous shutdown", { taskId: run.taskId, goal: run.goal });
+    if (interrupted.length > 0) {
+      // One line however many: a shutdown with thousands of hung runs must not flood the log.
+      logger.warn("runs interrupted by the previous shutdown could not continue (GET /api/status lists them)", {
+        count: interrupted.length,
+        first: interrupted.slice(0, 5).map((run) => run.taskId),
+      });
     }
     step("runtime", started);
 

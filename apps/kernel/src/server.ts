@@ -192,7 +192,14 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     );
     const { resumed } = kernel.recovery;
     if (resumed.length > 0) print(`  ${resumed.length} run(s) of the previous process continue from their journal`);
-    for (const run of kernel.interrupted) print(`  run ${run.taskId} was interrupted by the previous shutdown`);
+    const { interrupted } = kernel;
+    if (interrupted.length > 0) {
+      const more = interrupted.length > 3 ? `, … (${interrupted.length} in all; /api/status lists them)` : "";
+      const ids = interrupted.slice(0, 3).map((run) => run.taskId);
+      print(
+        `  ${interrupted.length} run(s) interrupted by the previous shutdown could not continue: ${ids.join(", ")}${more}`,
+      );
+    }
     logger.info("kernel ready", {
       url: server.url,
       pid: process.pid,

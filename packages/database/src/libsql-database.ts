@@ -84,7 +84,8 @@ export class LibsqlDatabase implements Database {
   }
 
   get inTransaction(): boolean {
-    return this.#open && !this.#broken && this.#connection.inTransaction;
+    // A body still running counts, even after sqld took its transaction away.
+    return this.#open && !this.#broken && (this.#inBody || this.#connection.inTransaction);
   }
 
   all<T = Row>(sql: string, params?: readonly SqlValue[]): T[] {

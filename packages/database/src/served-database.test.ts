@@ -112,6 +112,23 @@ describe("openDatabase on a served URL (sqld)", () => {
     expect(logger.find("debug", "interrupted by the server")).toHaveLength(1);
   }, 60_000);
 
+  it("retries a busy transaction three times in all, but not one nested in a transaction the caller opened", () => {
+    let attempts = 0;
+    const busy = () => {
+      attempts++;
+      database.run("INSERT INTO notes_items (body, tag) VALUES (?, ?)", [`busy ${attempts}`, "busy"]);
+      throw new KernelError("DATABASE_BUSY", "the server interrupted the transaction");
+    };
+    expect(() => retryServedTransaction(database, busy, { what: "a test write" })).toThrow("interrupted");
+    expect(attempts).toBe(3);
+    attempts = 0;
+    expect(() => database.transaction(() => retryServedTransaction(database, busy, { what: "a test write" }))).toThrow(
+      "interrupted",
+    );
+    expect(attempts).toBe(1);
+    expect(database.get("SELECT count(*) AS n FROM notes_items WHERE tag = 'busy'")).toEqual({ n: 0 });
+  });
+
   it("writes and reads, and a second connection (another node) sees the write", async () => {
     const written = database.run("INSERT INTO notes_items (body, tag) VALUES (?, ?)", ["first note", "a"]);
     expect(written.changes).toBe(1);

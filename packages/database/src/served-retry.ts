@@ -24,8 +24,9 @@ export interface RetryServedTransactionOptions {
 
 /**
  * Runs `body` in `database.transaction`; on a served database, runs it again when sqld ended
- * the transaction without committing it (above), up to three attempts in all. On a file it is
- * `database.transaction(body)`: there `DATABASE_BUSY` already waited out the busy timeout.
+ * the transaction without committing it (above), up to three attempts in all. On a file, or
+ * inside a transaction already open, it is `database.transaction(body)`: on a file
+ * `DATABASE_BUSY` already waited out the busy timeout.
  *
  * Only for a `body` that does nothing but database work through `database`: it may run more
  * than once, and what it did in memory is not undone between attempts.
@@ -38,11 +39,14 @@ export function retryServedTransaction<T>(
   options: RetryServedTransactionOptions,
 ): T {
   const uncommitted = options.uncommitted ?? ((error: KernelError) => error.code === DatabaseErrorCode.busy);
+  // Inside an outer transaction the failure ended the outer one too: running the body again
+  // would commit it alone, so only the outer transaction's owner may start over.
+  const retries = database.served && !database.inTransaction;
   for (let attempt = 1; ; attempt++) {
     try {
       return database.transaction(body);
     } catch (error) {
-      if (attempt >= SERVED_ATTEMPTS || !database.served || !uncommitted(KernelError.from(error))) throw error;
+      if (!retries || attempt >= SERVED_ATTEMPTS || !uncommitted(KernelError.from(error))) throw error;
       options.logger?.debug(`${options.what}: the transaction was interrupted by the server; running it again`, {
         attempt,
         error: KernelError.from(error),

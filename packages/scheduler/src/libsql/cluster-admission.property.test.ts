@@ -77,6 +77,8 @@ describe("admitNext against a model", () => {
           // Tasks are queued at times 0–20: an aging of 1–8 lets old tasks overtake newer ones of
           // a higher priority; none keeps the plain priority order.
           agingMs: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+          // No profile cap and no rate at all: the global cap alone (admission's shorter statement).
+          unlimited: fc.boolean(),
         }),
         fc.array(op, { minLength: 1, maxLength: 80 }),
         async (limits, ops) => {
@@ -85,21 +87,17 @@ describe("admitNext against a model", () => {
           const database = await openDatabase({ url });
           // k1 at the default rate, k2 its own (or none), k3 never limited.
           const rates: Record<string, number> = { k3: Number.POSITIVE_INFINITY };
-          if (limits.k2 !== undefined) rates.k2 = limits.k2;
-          const profileCaps: Record<string, number> = { p1: limits.p1 };
-          if (limits.p2 !== undefined) profileCaps.p2 = limits.p2;
+          if (limits.k2 !== undefined && !limits.unlimited) rates.k2 = limits.k2;
+          const profileCaps: Record<string, number> = limits.unlimited ? {} : { p1: limits.p1 };
+          if (limits.p2 !== undefined && !limits.unlimited) profileCaps.p2 = limits.p2;
+          const ratePerMinute = limits.unlimited ? Number.POSITIVE_INFINITY : limits.ratePerMinute;
           const agingMs = limits.agingMs ?? Number.POSITIVE_INFINITY;
-          const options = {
-            maxConcurrent: limits.maxConcurrent,
-            profileCaps,
-            ratePerMinute: limits.ratePerMinute,
-            agingMs,
-          };
+          const options = { maxConcurrent: limits.maxConcurrent, profileCaps, ratePerMinute, agingMs };
 
           const queued: ModelTask[] = [];
           const running: ModelTask[] = [];
           const buckets = new Map<string, TokenBucket>();
-          const rateOf = (key: string) => rates[key] ?? limits.ratePerMinute;
+          const rateOf = (key: string) => rates[key] ?? ratePerMinute;
           const bucket = (key: string, now: number) => {
             let found = buckets.get(key);
             if (found === undefined && Number.isFinite(rateOf(key))) {

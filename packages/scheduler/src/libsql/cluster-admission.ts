@@ -78,11 +78,28 @@ const UNITS_PER_TOKEN = 60_000;
 /** A priority's class in the admission order, as `scheduler_tasks_admission_order` indexes it: 0 is critical. */
 const CLASS = "(CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END)";
 
-/** The oldest admissible tasks of one class, at most ?9, read through `scheduler_tasks_admission_order`. */
-const headsOf = (priorityClass: number) =>
-  `SELECT * FROM (SELECT seq, enqueued_at, profile, rate_key, ${priorityClass} AS class FROM admissible
-      WHERE ${CLASS} = ${priorityClass} ORDER BY enqueued_at, seq LIMIT ?9)`;
-
+/** A queued task ?1 may take: its own, nobody's, or a dead node's (`live`). */
+const OWNED = "(lease_owner IS NULL OR lease_owner = ?1 OR lease_owner NOT IN (SELECT id FROM live))";
+/** …and one its profile (`room`) and its rate key (`tokens`) let through now. */
+const ADMISSIBLE = `${OWNED}
+        AND (profile IS NULL OR profile NOT IN (SELECT profile FROM room WHERE n <= 0))
+        AND rate_key NOT IN (SELECT rate_key FROM tokens WHERE n <= 0)`;
+/**
+ * The oldest tasks of one class that pass `admissible`, at most ?9, read in the order of
+ * `scheduler_tasks_admission_order` (the walk stops at ?9). `ADMIT` and `ADMIT_UNLIMITED`
+ * differ in the conditions they pass.
+ */
+const headsOf = (priorityClass: number, admissible: string) =>
+  `SELECT * FROM (SELECT seq, enqueued_at, profile, rate_key, ${priorityClass} AS class FROM scheduler_tasks
+      WHERE status = 'queued' AND ${CLASS} = ${priorityClass} AND ${admissible}
+      ORDER BY enqueued_at, seq LIMIT ?9)`;
+/** The heads of the four classes, highest first. */
+const allHeads = (admissible: string) => [0, 1, 2, 3].map((one) => headsOf(one, admissible)).join(" UNION ALL ");
+/** The scheduler's order of the candidates (see `ADMIT`). */
+const POSITION = `CASE WHEN ?8 > 0 THEN enqueued_at + class * ?8 ELSE class END,
+                  CASE WHEN ?8 > 0 THEN 0 ELSE enqueued_at END, seq`;
+/** How many more tasks the cluster may run now, at most ?9. */
+const FREE_SLOTS = `max(0, min(?9, ?4 - (SELECT count(*) FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?3)))`;
 /**
  * ?1 node, ?2 lease expiry, ?3 now, ?4 maxConcurrent, ?5 profile caps (JSON object),
  * ?6 per-key rates (JSON object, 0 = no limit), ?7 the default rate (0 = no limit),
@@ -119,20 +136,9 @@ const ADMIT = `UPDATE scheduler_tasks
               CAST(min(rate * ${UNITS_PER_TOKEN}, units + max(0, ?3 - updated_at) * rate) / ${UNITS_PER_TOKEN} AS INTEGER) AS n
             FROM keyed WHERE rate > 0),
         live AS MATERIALIZED (SELECT id FROM scheduler_nodes WHERE expires_at > ?3),
-        admissible AS NOT MATERIALIZED (
-          SELECT seq, enqueued_at, priority, profile, rate_key FROM scheduler_tasks WHERE status = 'queued'
-            AND (lease_owner IS NULL OR lease_owner = ?1
-              OR lease_owner NOT IN (SELECT id FROM live))
-            AND (profile IS NULL OR profile NOT IN (SELECT profile FROM room WHERE n <= 0))
-            AND rate_key NOT IN (SELECT rate_key FROM tokens WHERE n <= 0)),
-        heads AS (
-          ${headsOf(0)} UNION ALL ${headsOf(1)} UNION ALL ${headsOf(2)} UNION ALL ${headsOf(3)}),
+        heads AS (${allHeads(ADMISSIBLE)}),
         candidates AS (
-          SELECT seq, profile, rate_key,
-              row_number() OVER (
-                ORDER BY CASE WHEN ?8 > 0 THEN enqueued_at + class * ?8 ELSE class END,
-                  CASE WHEN ?8 > 0 THEN 0 ELSE enqueued_at END, seq) AS position
-            FROM heads),
+          SELECT seq, profile, rate_key, row_number() OVER (ORDER BY ${POSITION}) AS position FROM heads),
         ranked AS (
           SELECT seq, profile, rate_key, position,
               row_number() OVER (PARTITION BY profile ORDER BY position) AS in_profile,
@@ -146,7 +152,22 @@ const ADMIT = `UPDATE scheduler_tasks
               THEN max(1, CAST(coalesce((SELECT value FROM json_each(?6) WHERE key = ranked.rate_key), ?7) AS INTEGER))
               ELSE in_key END)
         ORDER BY position
-        LIMIT max(0, min(?9, ?4 - (SELECT count(*) FROM scheduler_tasks WHERE status = 'running' AND lease_expires_at > ?3))))
+        LIMIT ${FREE_SLOTS})
+  RETURNING id, attempts, rate_key, priority, enqueued_at, seq`;
+
+/**
+ * `ADMIT` when no profile has a cap and no rate key a rate (`?5` is `{}`, `?6` has no rate
+ * above 0 and `?7` is 0): then nothing but the global cap holds a task back, `room` and `tokens`
+ * are empty and every candidate qualifies, so the first candidates in the scheduler's order are
+ * taken — the tasks `ADMIT` takes, without its caps, buckets and window functions. In the
+ * cluster bench's queue row (no caps, no rate) sqld spent about a quarter less time executing.
+ */
+const ADMIT_UNLIMITED = `UPDATE scheduler_tasks
+  SET status = 'running', attempts = attempts + 1, lease_owner = ?1, lease_expires_at = ?2
+  WHERE seq IN (
+      WITH live AS MATERIALIZED (SELECT id FROM scheduler_nodes WHERE expires_at > ?3),
+        heads AS (${allHeads(OWNED)})
+      SELECT seq FROM heads ORDER BY ${POSITION} LIMIT ${FREE_SLOTS})
   RETURNING id, attempts, rate_key, priority, enqueued_at, seq`;
 
 /**
@@ -204,7 +225,7 @@ export function admitBatch(database: Database, options: AdmitNextOptions & { lim
       priority: string;
       enqueued_at: number;
       seq: number;
-    }>(ADMIT, [
+    }>(limits.unlimited ? ADMIT_UNLIMITED : ADMIT, [
       options.node,
       options.now + options.leaseMs,
       options.now,
@@ -265,13 +286,16 @@ function admissionLimits(options: AdmitNextOptions) {
   for (const [key, rate] of Object.entries(options.rateLimits ?? {})) {
     rates[key] = finiteOrZero(positiveOrInfinite(`rateLimits.${key}`, rate, Number.POSITIVE_INFINITY));
   }
+  const anyRate = defaultRate > 0 || Object.values(rates).some((rate) => rate > 0);
   return {
     maxConcurrent,
     agingMs: finiteOrZero(positiveOrInfinite("agingMs", options.agingMs, 60_000)),
     profileCaps: JSON.stringify(caps),
     rates: JSON.stringify(rates),
     defaultRate,
-    anyRate: defaultRate > 0 || Object.values(rates).some((rate) => rate > 0),
+    anyRate,
+    /** No cap but the global one, and no rate: `ADMIT_UNLIMITED` takes what `ADMIT` would. */
+    unlimited: !anyRate && Object.keys(caps).length === 0,
     rateOf: (key: string) => (Object.hasOwn(rates, key) ? (rates[key] as number) : defaultRate),
   };
 }

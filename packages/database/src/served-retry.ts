@@ -46,10 +46,11 @@ export function retryServedTransaction<T>(
     try {
       return database.transaction(body);
     } catch (error) {
-      if (!retries || attempt >= SERVED_ATTEMPTS || !uncommitted(KernelError.from(error))) throw error;
+      const failure = KernelError.from(error);
+      if (!retries || attempt >= SERVED_ATTEMPTS || !uncommitted(failure)) throw error;
       options.logger?.debug(`${options.what}: the transaction was interrupted by the server; running it again`, {
         attempt,
-        error: KernelError.from(error),
+        error: failure,
       });
     }
   }

@@ -13,7 +13,8 @@
  *   `synchronous` setting); it rejects with the coded `KernelError` of a failed commit, and
  *   then every write of that batch rejects and none of its statements is stored. On a served
  *   database a commit sqld answered `DATABASE_BUSY` (another node held the write lock; nothing
- *   of it committed) is sent again, three attempts in all, before it fails.
+ *   of it committed) is sent again, three attempts in all, before it fails (`retryServed`;
+ *   not when it joined a transaction already open, which the failure ended too).
  * - Timing: the first write of a window arms a timer of `windowMs` — or, with a window of 0
  *   (the default on a file), waits for the end of the event loop's turn (`setImmediate`): the
  *   writes made while the loop handles what it has at hand commit together, and a lone write
@@ -32,6 +33,7 @@
 import { KernelError, type Logger } from "@oxios/core";
 import type { Database, Statement } from "./database.ts";
 import { DatabaseErrorCode } from "./error-codes.ts";
+import { retryServed } from "./served-retry.ts";
 
 export interface GroupCommitOptions {
   /**
@@ -51,9 +53,6 @@ interface Waiting {
 }
 
 const committers = new WeakMap<Database, GroupCommit>();
-
-/** How often a served database's group commit is sent while sqld answers `DATABASE_BUSY`. */
-const SERVED_BUSY_ATTEMPTS = 3;
 
 export class GroupCommit {
   readonly #database: Database;
@@ -130,23 +129,19 @@ export class GroupCommit {
     const batch = this.#queue;
     this.#queue = [];
     const statements = batch.flatMap((waiting) => waiting.statements);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.#database.batch(statements);
-        break;
-      } catch (error) {
-        const failure = KernelError.isInstance(error)
-          ? error
-          : new KernelError(DatabaseErrorCode.failed, "group commit failed", { cause: error });
-        // sqld answered busy: another node held the write lock, nothing of the batch was
-        // committed, and sending it again is what the writers would do themselves.
-        if (this.#database.served && failure.code === DatabaseErrorCode.busy && attempt < SERVED_BUSY_ATTEMPTS) {
-          this.#logger?.debug("group commit found sqld busy; sending it again", { attempt });
-          continue;
-        }
-        for (const waiting of batch) waiting.reject(failure);
-        throw failure;
-      }
+    try {
+      // sqld answered busy: another node held the write lock, nothing of the batch was
+      // committed, and sending it again is what the writers would do themselves.
+      retryServed(this.#database, () => this.#database.batch(statements), {
+        what: "group commit",
+        logger: this.#logger,
+      });
+    } catch (error) {
+      const failure = KernelError.isInstance(error)
+        ? error
+        : new KernelError(DatabaseErrorCode.failed, "group commit failed", { cause: error });
+      for (const waiting of batch) waiting.reject(failure);
+      throw failure;
     }
     this.#commits++;
     if (this.#failedInARow > 0) {

@@ -38,13 +38,21 @@ export function retryServedTransaction<T>(
   body: () => T,
   options: RetryServedTransactionOptions,
 ): T {
+  return retryServed(database, () => database.transaction(body), options);
+}
+
+/**
+ * The loop of `retryServedTransaction` for any `transaction`, one call that is a whole
+ * transaction on `database` (`database.transaction(…)`, `database.batch(…)`).
+ */
+export function retryServed<T>(database: Database, transaction: () => T, options: RetryServedTransactionOptions): T {
   const uncommitted = options.uncommitted ?? ((error: KernelError) => error.code === DatabaseErrorCode.busy);
   // Inside an outer transaction the failure ended the outer one too: running the body again
   // would commit it alone, so only the outer transaction's owner may start over.
   const retries = database.served && !database.inTransaction;
   for (let attempt = 1; ; attempt++) {
     try {
-      return database.transaction(body);
+      return transaction();
     } catch (error) {
       const failure = KernelError.from(error);
       if (!retries || attempt >= SERVED_ATTEMPTS || !uncommitted(failure)) throw error;

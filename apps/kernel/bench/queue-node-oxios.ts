@@ -44,7 +44,7 @@ const scheduler = new Scheduler({
   ownerId: node,
   maxConcurrent: concurrency,
   ratePerMinute: Number.POSITIVE_INFINITY,
-  canAdmit: (task) => cluster?.allows(task) === true,
+  waitForGrant: true,
 });
 cluster = new ClusterNode({
   id: node,

@@ -88,7 +88,7 @@ async function startNode(options: {
     ownerId: "a",
     maxConcurrent: options.maxConcurrent,
     ratePerMinute: Number.POSITIVE_INFINITY,
-    canAdmit: (task) => nodeRef?.allows(task) === true,
+    waitForGrant: true,
     leaseHeld: (taskId) => nodeRef?.holdsLeases(taskId) === true,
   });
   const resumed: Lease[] = [];

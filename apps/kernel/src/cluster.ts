@@ -5,8 +5,8 @@
  *
  * Every node accepts runs into the shared durable queue as before (the run and its task are
  * written in one group commit, the task marked as this node's). The local `Scheduler` keeps
- * its synchronous admission; in a cluster it also asks `allows(task)` through its `canAdmit`
- * hook, and a task is allowed only once this node took it through `admitBatch`, the one write
+ * its synchronous admission, built with `waitForGrant`: a queued task enters it only once this
+ * node took the task through `admitBatch` and `grant`ed it, `admitBatch` being the one write
  * transaction that admits under the cluster's limits: the global `max_concurrent`, each
  * profile's `max_concurrent` (counted over the runs of every node) and the rate bucket of the
  * run's provider (`rate_per_min`, one bucket per provider in the database, shared by every
@@ -57,7 +57,7 @@
 import { type Clock, KernelError, type Logger, type Timer } from "@oxios/core";
 import { type Database, DatabaseErrorCode } from "@oxios/database";
 import type { EventBus } from "@oxios/event-bus";
-import { type Lease, type Scheduler, SchedulerErrorCode, type StoredTask, type TaskRecord } from "@oxios/scheduler";
+import { type Lease, type Scheduler, SchedulerErrorCode, type StoredTask } from "@oxios/scheduler";
 import {
   type AdmitNextOptions,
   type AdmittedTask,
@@ -119,8 +119,6 @@ export interface ClusterNodeView {
 
 export class ClusterNode {
   readonly #options: ClusterNodeOptions;
-  /** Tasks this node took through `admitBatch` that its scheduler has not admitted yet. */
-  readonly #granted = new Set<string>();
   readonly #work = new Set<Promise<unknown>>();
   readonly #unsubscribe: Array<() => void> = [];
   #pollTimer: Timer | undefined;
@@ -147,11 +145,6 @@ export class ClusterNode {
 
   get id(): string {
     return this.#options.id;
-  }
-
-  /** The scheduler's admission hook: a task starts on this node only once the cluster granted it. */
-  allows(task: Pick<TaskRecord, "id">): boolean {
-    return this.#granted.has(task.id);
   }
 
   /**
@@ -190,7 +183,6 @@ export class ClusterNode {
     heartbeatNode(database, { id, url }, now, leaseMs);
     this.#leasedUntil = now + leaseMs;
     this.#unsubscribe.push(
-      bus.on("task.admitted", (event) => this.#granted.delete(event.payload.taskId), { name: "cluster: admitted" }),
       bus.on(["task.queued", "task.completed", "task.failed", "task.cancelled", "task.reaped"], () => this.#soon(), {
         name: "cluster: admission",
       }),
@@ -299,8 +291,7 @@ export class ClusterNode {
     const { scheduler, taskStore } = this.#options;
     const local = scheduler.get(task.id);
     if (local?.status === "queued") {
-      this.#granted.add(task.id);
-      scheduler.reconsider();
+      scheduler.grant(task.id);
       return;
     }
     if (local?.status === "running") return;
@@ -340,8 +331,7 @@ export class ClusterNode {
       return;
     }
     logger.info("took over a run of another node", { taskId: task.id, node: id, attempt: task.attempts });
-    this.#granted.add(task.id);
-    // `adopt` counts the admissions before this one; admitBatch already counted this one.
+    // Adopted tasks come granted. `adopt` counts the admissions before this one; admitBatch already counted this one.
     scheduler.adopt({ ...stored, attempts: task.attempts - 1 }, (_record, _signal, lease) =>
       this.#options.resume(lease),
     );
@@ -396,7 +386,7 @@ export class ClusterNode {
         if (local === "running") continue; // still stopping: the next heartbeat
         this.#stoppedUnsure.delete(taskId);
         // A repair just handed on every held run that is not running here.
-        if (!repair && held.has(taskId) && local !== "queued" && !this.#granted.has(taskId)) {
+        if (!repair && held.has(taskId) && local !== "queued") {
           this.#own(this.#handOn(taskId));
         }
       }
@@ -435,7 +425,7 @@ export class ClusterNode {
     const { scheduler, id, leaseMs, logger } = this.#options;
     this.#fenced = true;
     this.#outage = true;
-    this.#granted.clear();
+    scheduler.withdrawGrants();
     const running = scheduler.running();
     logger.warn("this node could not renew its leases; its runs stop here and continue from their journals", {
       node: id,
@@ -466,7 +456,7 @@ export class ClusterNode {
     const { scheduler, taskStore, logger, id } = this.#options;
     for (const taskId of held) {
       const local = scheduler.get(taskId)?.status;
-      if (local === "running" || local === "queued" || this.#granted.has(taskId)) continue;
+      if (local === "running" || local === "queued") continue;
       logger.warn("a run stopped here while the database was out of reach; handing it on", { taskId, node: id });
       this.#own(this.#handOn(taskId));
     }

@@ -273,8 +273,9 @@ export async function bootKernel(options: BootOptions, shutdown: ShutdownSequenc
       maxConcurrent: config.maxConcurrent,
       // In a cluster the rate bucket is the database's, shared by every node (cluster.ts).
       ratePerMinute: clustered ? Number.POSITIVE_INFINITY : config.ratePerMinute,
-      canAdmit: (task) =>
-        (!clustered || clusterRef?.allows(task) === true) && (runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task)),
+      canAdmit: (task) => runtimeRef?.canAdmit(task) ?? budgets.canAdmit(task),
+      // In a cluster a task waits for this node's `admitBatch` to grant it (cluster.ts).
+      ...(clustered ? { waitForGrant: true } : {}),
       // A run heartbeats right before a tool call: a node unsure of its leases stops it there.
       ...(clustered ? { leaseHeld: (taskId) => clusterRef?.holdsLeases(taskId) === true } : {}),
     });

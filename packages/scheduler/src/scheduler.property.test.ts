@@ -1,5 +1,6 @@
-// Random interleavings of submit, complete, fail, cancel, heartbeat, budget changes and clock
-// advances on a ManualClock: no cap or rate is ever exceeded, no task is lost or duplicated,
+// Random interleavings of submit, complete, fail, cancel, heartbeat, budget changes, grants
+// and their withdrawal (`waitForGrant`, drawn) and clock advances on a ManualClock: no cap or
+// rate is ever exceeded, no task is admitted without its grant, no task is lost or duplicated,
 // and every task ends in exactly one terminal state.
 import { ManualClock } from "@oxios/core/testing";
 import type { KernelEvent } from "@oxios/event-bus";
@@ -16,6 +17,8 @@ type Op =
   | { kind: "cancel"; pick: number }
   | { kind: "heartbeat"; pick: number }
   | { kind: "budget"; open: boolean }
+  | { kind: "grant"; pick: number }
+  | { kind: "withdraw" }
   | { kind: "advance"; ms: number };
 
 const priority = fc.constantFrom<Priority>("low", "normal", "high", "critical");
@@ -34,6 +37,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("heartbeat" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("budget" as const), open: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("grant" as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("withdraw" as const) }) },
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 20_000 }) }),
@@ -43,7 +48,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const terminalTypes = new Set(["task.completed", "task.failed", "task.cancelled", "task.reaped"]);
 
 describe("scheduler under random interleavings", () => {
-  it("never exceeds a cap or a rate, never loses or duplicates a task, ends each task once", async () => {
+  it("never exceeds a cap or a rate, admits only granted tasks, never loses or duplicates a task, ends each task once", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -52,8 +57,9 @@ describe("scheduler under random interleavings", () => {
           ratePerMinute: fc.integer({ min: 1, max: 12 }),
           agingMs: fc.integer({ min: 1, max: 50_000 }),
           zombieAfterMs: fc.integer({ min: 1000, max: 60_000 }),
+          waitForGrant: fc.boolean(),
         }),
-        fc.array(op, { minLength: 1, maxLength: 120 }),
+        fc.array(op, { minLength: 1, maxLength: 120, size: "max" }),
         async (limits, ops) => {
           const clock = new ManualClock();
           const events = new RecordingPublisher();
@@ -69,12 +75,15 @@ describe("scheduler under random interleavings", () => {
           const admissions = new Map<string, number[]>();
           const handles = new Map<string, TaskHandle>();
           const submitted: string[] = [];
+          /** With `waitForGrant`: the tasks granted and not withdrawn since. */
+          const granted = new Set<string>();
           let seen = 0;
 
           const check = (): void => {
             // Record the admissions published since the last check, with their times.
             for (const event of events.events.slice(seen) as KernelEvent[]) {
               if (event.type === "task.admitted") {
+                if (limits.waitForGrant) expect(granted.has(event.payload.taskId)).toBe(true);
                 const key = rateKeyOf.get(event.payload.taskId) as string;
                 admissions.set(key, [...(admissions.get(key) ?? []), event.at]);
               }
@@ -144,6 +153,25 @@ describe("scheduler under random interleavings", () => {
                 budgetOpen = step.open;
                 scheduler.reconsider();
                 break;
+              case "grant": {
+                // Mostly a queued task (in admission order), sometimes any task.
+                const candidates = [...scheduler.queued().map((record) => record.id), ...submitted];
+                const id = candidates[step.pick % Math.max(1, candidates.length)];
+                if (id !== undefined) {
+                  const waiting = limits.waitForGrant && scheduler.get(id)?.status === "queued" && !granted.has(id);
+                  if (waiting) granted.add(id);
+                  expect(scheduler.grant(id)).toBe(waiting);
+                }
+                break;
+              }
+              case "withdraw": {
+                const withdrawn = limits.waitForGrant
+                  ? submitted.filter((id) => granted.has(id) && scheduler.get(id)?.status === "queued")
+                  : [];
+                for (const id of withdrawn) granted.delete(id);
+                expect(scheduler.withdrawGrants()).toBe(withdrawn.length);
+                break;
+              }
               case "advance":
                 clock.advance(step.ms);
                 break;
@@ -151,8 +179,12 @@ describe("scheduler under random interleavings", () => {
             check();
           }
 
-          // Run everything out: open the budget, keep completing and advancing time.
+          // Run everything out: open the budget, grant every queued task, keep completing and advancing time.
           budgetOpen = true;
+          for (const record of scheduler.queued()) {
+            if (limits.waitForGrant && !granted.has(record.id)) granted.add(record.id);
+            scheduler.grant(record.id);
+          }
           scheduler.reconsider();
           for (let round = 0; round < 10_000 && scheduler.stats().queued + scheduler.stats().running > 0; round++) {
             for (const record of scheduler.running()) scheduler.complete(record.id);

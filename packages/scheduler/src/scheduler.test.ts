@@ -148,6 +148,90 @@ describe("admission", () => {
   });
 });
 
+describe("waitForGrant (a cluster node's scheduler)", () => {
+  it("admits a task only once granted, then under the local limits and in the admission order", () => {
+    const { scheduler } = setup({ waitForGrant: true, maxConcurrent: 1 });
+    for (const id of ["a", "b", "c"]) scheduler.submit({ id });
+    expect(ids(scheduler.running())).toEqual([]);
+    expect(ids(scheduler.queued())).toEqual(["a", "b", "c"]);
+    expect(scheduler.grant("c")).toBe(true);
+    expect(ids(scheduler.running())).toEqual(["c"]);
+    // Granted while the slot is taken: both wait in the admission order, `a` first.
+    expect(scheduler.grant("b")).toBe(true);
+    expect(scheduler.grant("a")).toBe(true);
+    expect(scheduler.grant("a")).toBe(false);
+    expect(scheduler.grant("c")).toBe(false);
+    expect(scheduler.grant("missing")).toBe(false);
+    scheduler.complete("c");
+    expect(ids(scheduler.running())).toEqual(["a"]);
+    scheduler.complete("a");
+    expect(ids(scheduler.running())).toEqual(["b"]);
+    expect(scheduler.stats()).toMatchObject({ queued: 0, running: 1, admitted: 3 });
+  });
+
+  it("admission never asks about a task waiting for its grant, however many wait", () => {
+    const asked: string[] = [];
+    const { scheduler } = setup({
+      waitForGrant: true,
+      maxConcurrent: 4,
+      canAdmit: (task) => {
+        asked.push(task.id);
+        return true;
+      },
+    });
+    for (let index = 0; index < 1000; index++) scheduler.submit({ id: `t${index}` });
+    expect(asked).toEqual([]);
+    scheduler.grant("t500");
+    expect(asked).toEqual(["t500"]);
+    scheduler.complete("t500");
+    expect(asked).toEqual(["t500"]);
+    expect(scheduler.stats().queued).toBe(999);
+  });
+
+  it("withdrawGrants sends granted queued tasks back to wait; cancel, release and drain reach waiting tasks", async () => {
+    const { scheduler } = setup({ waitForGrant: true, maxConcurrent: 1 });
+    scheduler.submit({ id: "running" });
+    const granted = scheduler.submit({ id: "granted" });
+    const cancelled = scheduler.submit({ id: "cancelled" });
+    const released = scheduler.submit({ id: "released" });
+    const drained = scheduler.submit({ id: "drained" });
+    scheduler.grant("running");
+    scheduler.grant("granted");
+    expect(scheduler.withdrawGrants()).toBe(1);
+    scheduler.complete("running");
+    expect(ids(scheduler.running())).toEqual([]);
+    expect(scheduler.get("granted")?.status).toBe("queued");
+    expect(scheduler.cancel("cancelled", "not wanted")).toBe(true);
+    expect((await cancelled.settled).status).toBe("cancelled");
+    expect(scheduler.release("released", "another node took it")).toBe(true);
+    await expect(released.admitted).rejects.toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(ids(scheduler.queued())).toEqual(["granted", "drained"]);
+    const report = await scheduler.drain({ timeoutMs: 0 });
+    expect([...report.released].sort()).toEqual(["drained", "granted"]);
+    await expect(granted.admitted).rejects.toMatchObject({ code: "SCHEDULER_DRAINING" });
+    await expect(drained.admitted).rejects.toMatchObject({ code: "SCHEDULER_DRAINING" });
+    expect(scheduler.stats()).toMatchObject({ queued: 0, running: 0 });
+  });
+
+  it("an adopted task comes granted", async () => {
+    const { scheduler } = setup({ waitForGrant: true });
+    const handle = scheduler.adopt(
+      {
+        id: "other",
+        priority: "normal",
+        rateKey: "default",
+        createdAt: 0,
+        enqueuedAt: 0,
+        status: "queued",
+        attempts: 1,
+      },
+      async () => "resumed",
+    );
+    expect(scheduler.get("other")?.status).toBe("running");
+    expect((await handle.settled).status).toBe("completed");
+  });
+});
+
 describe("run, cancel, leases", () => {
   it("run admits, passes the signal and lease, and completes", async () => {
     const { scheduler, events } = setup();

@@ -10,6 +10,9 @@
  * effective priority first" where effective priority = rank + waited / agingMs: because
  * every task ages at the same rate, the comparison between two tasks never changes over
  * time, so the keys are fixed and heap operations stay O(log n) with no rebuilds.
+ *
+ * In a cluster (`waitForGrant`) the cluster's admission picks the order and the global limits;
+ * a task enters the heap only once `grant` says the cluster admitted it.
  */
 import { type Clock, KernelError, type Logger, newId, systemClock, type Timer } from "@oxios/core";
 import { createEvent, type EventPublisher, type KernelEventPayloads, type KernelEventType } from "@oxios/event-bus";
@@ -54,6 +57,14 @@ export interface SchedulerOptions {
   zombieAfterMs?: number;
   /** Budget hook: false keeps the task queued (re-asked on the next admission attempt). */
   canAdmit?: (task: TaskRecord) => boolean;
+  /**
+   * A cluster node's scheduler: a queued task waits until `grant(taskId)` says the cluster
+   * admitted it under its own limits and order; only then do this scheduler's admission and
+   * limits (and `canAdmit`) see it. A task waiting for its grant is outside the admission order,
+   * so admission costs the same however many tasks wait. An adopted task (`adopt`) comes
+   * granted. Default false: every queued task is in the admission order.
+   */
+  waitForGrant?: boolean;
   /**
    * A cluster's word on a running task's lease, asked at each `heartbeat()`; must not throw.
    * False: this node can no longer be sure no other node runs the task (it could not renew its
@@ -142,6 +153,7 @@ export class Scheduler {
   readonly #agingMs: number;
   readonly #zombieAfterMs: number;
   readonly #canAdmit: ((task: TaskRecord) => boolean) | undefined;
+  readonly #waitForGrant: boolean;
   readonly #leaseHeld: ((taskId: string) => boolean) | undefined;
   readonly #store: TaskStore | undefined;
   readonly #ownerId: string;
@@ -156,6 +168,8 @@ export class Scheduler {
   /** Recently finished tasks, oldest first (bounded by retainFinished). */
   readonly #finished = new Map<string, TaskEntry>();
   readonly #lanes = new Map<string, Lane>();
+  /** Queued tasks waiting for `grant` (`waitForGrant`), by id; the rest of the queue is in `#lanes`. */
+  readonly #ungranted = new Map<string, TaskEntry>();
   /** Live and retained finished tasks by idempotency key. */
   readonly #byKey = new Map<string, TaskEntry>();
   /** The next recovery of tasks whose lease expires (armed by `recover`). */
@@ -204,6 +218,7 @@ export class Scheduler {
     }
     this.#idempotencyWindowMs = positiveOrInfinite("idempotencyWindowMs", options.idempotencyWindowMs, 86_400_000);
     this.#canAdmit = options.canAdmit;
+    this.#waitForGrant = options.waitForGrant === true;
     this.#leaseHeld = options.leaseHeld;
     this.#store = options.store;
     this.#ownerId = options.ownerId ?? newId(this.#clock.now());
@@ -306,8 +321,7 @@ export class Scheduler {
   release(taskId: string, reason: string): boolean {
     const entry = this.#live.get(taskId);
     if (entry === undefined || entry.status !== "queued") return false;
-    this.#lanes.get(entry.rateKey)?.heap.remove(entry);
-    this.#queued--;
+    this.#unqueue(entry);
     this.#live.delete(entry.id);
     this.#finishQueued(entry, "failed", { code: SchedulerErrorCode.taskInterrupted, message: reason }, false);
     this.#pump();
@@ -317,6 +331,42 @@ export class Scheduler {
   /** Re-runs admission, e.g. after the budget behind `canAdmit` changed. */
   reconsider(): void {
     this.#pump();
+  }
+
+  /**
+   * With `waitForGrant`: the cluster admitted this queued task, so it enters the admission
+   * order, and admission runs. False when the task is not waiting for a grant here (unknown,
+   * not queued, or granted already).
+   *
+   * Throws: nothing but a store's `SCHEDULER_STORE_FAILED`. Abort: takes no signal (synchronous).
+   */
+  grant(taskId: string): boolean {
+    const entry = this.#ungranted.get(taskId);
+    if (entry === undefined) return false;
+    this.#ungranted.delete(taskId);
+    this.#laneOf(entry.rateKey).heap.push(entry);
+    this.#pump();
+    return true;
+  }
+
+  /**
+   * With `waitForGrant`: every granted task still queued here waits for a new grant (a node that
+   * lost its leases: the cluster may hand those tasks to another node). Returns how many.
+   *
+   * Throws: nothing. Abort: takes no signal (synchronous).
+   */
+  withdrawGrants(): number {
+    if (!this.#waitForGrant) return 0;
+    let withdrawn = 0;
+    for (const lane of this.#lanes.values()) {
+      for (const entry of [...lane.heap.values()]) {
+        lane.heap.remove(entry);
+        this.#ungranted.set(entry.id, entry);
+        withdrawn++;
+      }
+    }
+    this.#lanes.clear();
+    return withdrawn;
   }
 
   get(taskId: string): TaskRecord | undefined {
@@ -349,6 +399,7 @@ export class Scheduler {
   queued(): TaskRecord[] {
     const entries: TaskEntry[] = [];
     for (const lane of this.#lanes.values()) entries.push(...lane.heap.values());
+    entries.push(...this.#ungranted.values());
     entries.sort((a, b) => (before(a, b) ? -1 : 1));
     return entries.map((entry) => entry.snapshot());
   }
@@ -451,7 +502,7 @@ export class Scheduler {
       });
     }
     this.#finished.delete(task.id);
-    const entry = this.#enqueue(this.#entryFromStore(task), false);
+    const entry = this.#enqueue(this.#entryFromStore(task), false, true);
     this.#own(this.#runRecovered(entry, runner));
     this.#pump();
     return new EntryHandle(entry);
@@ -550,15 +601,12 @@ export class Scheduler {
     return Number.isFinite(this.#agingMs) ? enqueuedAt - rank * this.#agingMs : -rank;
   }
 
-  #enqueue(entry: TaskEntry, pump: boolean): TaskEntry {
+  /** Queues `entry`: in the admission order, or with `waitForGrant` (and not `granted`) until its grant. */
+  #enqueue(entry: TaskEntry, pump: boolean, granted = false): TaskEntry {
     this.#live.set(entry.id, entry);
     if (entry.idempotencyKey !== undefined) this.#byKey.set(entry.idempotencyKey, entry);
-    let lane = this.#lanes.get(entry.rateKey);
-    if (lane === undefined) {
-      lane = { heap: new IndexedHeap(before) };
-      this.#lanes.set(entry.rateKey, lane);
-    }
-    lane.heap.push(entry);
+    if (this.#waitForGrant && !granted) this.#ungranted.set(entry.id, entry);
+    else this.#laneOf(entry.rateKey).heap.push(entry);
     this.#queued++;
     this.#publish("task.queued", {
       taskId: entry.id,
@@ -569,6 +617,21 @@ export class Scheduler {
     });
     if (pump) this.#pump();
     return entry;
+  }
+
+  #laneOf(rateKey: string): Lane {
+    let lane = this.#lanes.get(rateKey);
+    if (lane === undefined) {
+      lane = { heap: new IndexedHeap(before) };
+      this.#lanes.set(rateKey, lane);
+    }
+    return lane;
+  }
+
+  /** Takes a queued task out of the queue (its heap, or the tasks waiting for a grant). */
+  #unqueue(entry: TaskEntry): void {
+    if (!this.#ungranted.delete(entry.id)) this.#lanes.get(entry.rateKey)?.heap.remove(entry);
+    this.#queued--;
   }
 
   // ---- admission --------------------------------------------------------------------
@@ -772,8 +835,7 @@ export class Scheduler {
       this.#finish(entry, "cancelled", error, persist, reason);
       return;
     }
-    this.#lanes.get(entry.rateKey)?.heap.remove(entry);
-    this.#queued--;
+    this.#unqueue(entry);
     this.#live.delete(entry.id);
     this.#finishQueued(entry, "cancelled", error, persist, reason);
   }
@@ -1004,12 +1066,13 @@ export class Scheduler {
     this.#leaseTimer?.cancel();
     this.#leaseTimer = undefined;
     const released: string[] = [];
-    for (const lane of [...this.#lanes.values()]) {
-      for (const entry of [...lane.heap.values()]) {
-        released.push(entry.id);
-        // With a store the task stays queued on disk: the next process runs it.
-        this.#cancel(entry, SchedulerErrorCode.draining, "scheduler draining", false);
-      }
+    const queued: TaskEntry[] = [];
+    for (const lane of this.#lanes.values()) queued.push(...lane.heap.values());
+    queued.push(...this.#ungranted.values());
+    for (const entry of queued) {
+      released.push(entry.id);
+      // With a store the task stays queued on disk: the next process runs it.
+      this.#cancel(entry, SchedulerErrorCode.draining, "scheduler draining", false);
     }
     const releasedCount = this.#finishedCount();
     let timedOut = false;

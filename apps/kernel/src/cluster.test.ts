@@ -72,6 +72,8 @@ async function startNode(options: {
   /** How the journal has runs ended. */
   ends?: Map<string, "completed" | "failed" | "cancelled">;
   limits?: Pick<AdmitNextOptions, "profileCaps" | "ratePerMinute">;
+  /** The scheduler's local admission hook (the kernel's token budgets). */
+  canAdmit?: () => boolean;
   /** The clock the node reads (default: the test's ManualClock itself). */
   clock?: (manual: ManualClock) => Clock;
 }): Promise<Node> {
@@ -89,6 +91,7 @@ async function startNode(options: {
     maxConcurrent: options.maxConcurrent,
     ratePerMinute: Number.POSITIVE_INFINITY,
     waitForGrant: true,
+    ...(options.canAdmit === undefined ? {} : { canAdmit: options.canAdmit }),
     leaseHeld: (taskId) => nodeRef?.holdsLeases(taskId) === true,
   });
   const resumed: Lease[] = [];
@@ -297,6 +300,45 @@ describe("ClusterNode", () => {
     setDown(false);
     await clock.advanceAsync(LEASE_MS / 3);
     expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(250);
+    await clock.advanceAsync(0);
+    expect(resumed.map((lease) => [lease.taskId, lease.attempt])).toEqual([["t1", 2]]);
+    expect(statusOf(database, "t1")).toEqual({ status: "completed", attempts: 2, lease_owner: null });
+  });
+
+  it("gives up a run granted but not started when it stops its runs, and continues it from the journal once the database is back", async () => {
+    let setDown: (down: boolean) => void = () => undefined;
+    let budgetOpen = false;
+    const { database, clock, scheduler, node, resumed } = await startNode({
+      maxConcurrent: 2,
+      canAdmit: () => budgetOpen,
+      view: (real) => {
+        const view = unreliable(real);
+        setDown = view.setDown;
+        return view.database;
+      },
+    });
+    node.start();
+    const outcome = outcomeOf(scheduler.run({ id: "t1" }, async () => "done"));
+    await clock.advanceAsync(0);
+    // Granted (leased to this node), held back here by the local budget.
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+    expect(scheduler.get("t1")?.status).toBe("queued");
+
+    // Heartbeats fail until a third of the lease is left: the node stops its runs, and gives up
+    // the granted one it had not started (interrupted: no end recorded).
+    setDown(true);
+    await clock.advanceAsync(LEASE_MS / 3);
+    await clock.advanceAsync(LEASE_MS / 3);
+    expect(scheduler.queued()).toEqual([]);
+    expect(await outcome).toMatchObject({ code: "SCHEDULER_TASK_INTERRUPTED" });
+    expect(statusOf(database, "t1")).toEqual({ status: "running", attempts: 1, lease_owner: "a" });
+
+    // Back after the lease lapsed: reclaimed at the next heartbeat, admitted again, continued from its journal.
+    budgetOpen = true;
+    setDown(false);
+    await clock.advanceAsync(LEASE_MS / 3);
     await clock.advanceAsync(LEASE_MS / 3);
     await clock.advanceAsync(250);
     await clock.advanceAsync(0);

@@ -418,14 +418,20 @@ export class ClusterNode {
 
   /**
    * This node could not renew its leases and they are about to lapse: every run it holds
-   * stops now (interrupted: no end recorded), and tasks granted but not started wait for a
-   * new grant. Once the database answers, the repair and the reclaim hand them on.
+   * stops now (interrupted: no end recorded), and so does every task granted but not started
+   * (it leaves this scheduler like a run another node took). Once the database answers, the
+   * repair and the reclaim hand them on to whichever node admission gives them, this one too.
    */
   #stopRuns(): void {
     const { scheduler, id, leaseMs, logger } = this.#options;
     this.#fenced = true;
     this.#outage = true;
-    scheduler.withdrawGrants();
+    for (const record of scheduler.granted()) {
+      scheduler.release(
+        record.id,
+        `run ${record.id} stops: node ${id} could not renew its lease (the database out of reach)`,
+      );
+    }
     const running = scheduler.running();
     logger.warn("this node could not renew its leases; its runs stop here and continue from their journals", {
       node: id,

@@ -1,5 +1,5 @@
 // Random interleavings of submit, complete, fail, cancel, heartbeat, budget changes, grants
-// and their withdrawal (`waitForGrant`, drawn) and clock advances on a ManualClock: no cap or
+// and releases of granted tasks (`waitForGrant`, drawn) and clock advances on a ManualClock: no cap or
 // rate is ever exceeded, no task is admitted without its grant, no task is lost or duplicated,
 // and every task ends in exactly one terminal state.
 import { ManualClock } from "@oxios/core/testing";
@@ -18,7 +18,7 @@ type Op =
   | { kind: "heartbeat"; pick: number }
   | { kind: "budget"; open: boolean }
   | { kind: "grant"; pick: number }
-  | { kind: "withdraw" }
+  | { kind: "releaseGranted" }
   | { kind: "advance"; ms: number };
 
 const priority = fc.constantFrom<Priority>("low", "normal", "high", "critical");
@@ -38,7 +38,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("heartbeat" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("budget" as const), open: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("grant" as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("withdraw" as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("releaseGranted" as const) }) },
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 20_000 }) }),
@@ -46,6 +46,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 );
 
 const terminalTypes = new Set(["task.completed", "task.failed", "task.cancelled", "task.reaped"]);
+const ids = (records: ReadonlyArray<{ id: string }>) => records.map((record) => record.id);
 
 describe("scheduler under random interleavings", () => {
   it("never exceeds a cap or a rate, admits only granted tasks, never loses or duplicates a task, ends each task once", async () => {
@@ -75,7 +76,7 @@ describe("scheduler under random interleavings", () => {
           const admissions = new Map<string, number[]>();
           const handles = new Map<string, TaskHandle>();
           const submitted: string[] = [];
-          /** With `waitForGrant`: the tasks granted and not withdrawn since. */
+          /** With `waitForGrant`: the tasks granted. */
           const granted = new Set<string>();
           let seen = 0;
 
@@ -164,12 +165,13 @@ describe("scheduler under random interleavings", () => {
                 }
                 break;
               }
-              case "withdraw": {
-                const withdrawn = limits.waitForGrant
+              case "releaseGranted": {
+                // What a node that lost its leases does: the granted tasks not started leave here.
+                const waiting = limits.waitForGrant
                   ? submitted.filter((id) => granted.has(id) && scheduler.get(id)?.status === "queued")
                   : [];
-                for (const id of withdrawn) granted.delete(id);
-                expect(scheduler.withdrawGrants()).toBe(withdrawn.length);
+                expect(ids(scheduler.granted()).sort()).toEqual(waiting.sort());
+                for (const id of waiting) expect(scheduler.release(id, "lost its lease")).toBe(true);
                 break;
               }
               case "advance":

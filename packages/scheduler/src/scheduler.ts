@@ -350,23 +350,12 @@ export class Scheduler {
   }
 
   /**
-   * With `waitForGrant`: every granted task still queued here waits for a new grant (a node that
-   * lost its leases: the cluster may hand those tasks to another node). Returns how many.
-   *
-   * Throws: nothing. Abort: takes no signal (synchronous).
+   * With `waitForGrant`: the granted tasks still queued here (a local limit holds them back), in
+   * admission order. Empty without `waitForGrant`.
    */
-  withdrawGrants(): number {
-    if (!this.#waitForGrant) return 0;
-    let withdrawn = 0;
-    for (const lane of this.#lanes.values()) {
-      for (const entry of [...lane.heap.values()]) {
-        lane.heap.remove(entry);
-        this.#ungranted.set(entry.id, entry);
-        withdrawn++;
-      }
-    }
-    this.#lanes.clear();
-    return withdrawn;
+  granted(): TaskRecord[] {
+    if (!this.#waitForGrant) return [];
+    return this.#inAdmissionOrder([...this.#lanes.values()].flatMap((lane) => lane.heap.values()));
   }
 
   get(taskId: string): TaskRecord | undefined {
@@ -400,6 +389,10 @@ export class Scheduler {
     const entries: TaskEntry[] = [];
     for (const lane of this.#lanes.values()) entries.push(...lane.heap.values());
     entries.push(...this.#ungranted.values());
+    return this.#inAdmissionOrder(entries);
+  }
+
+  #inAdmissionOrder(entries: TaskEntry[]): TaskRecord[] {
     entries.sort((a, b) => (before(a, b) ? -1 : 1));
     return entries.map((entry) => entry.snapshot());
   }

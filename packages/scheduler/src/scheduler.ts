@@ -139,7 +139,7 @@ function toTaskError(error: unknown, code: string): TaskError {
 /**
  * The scheduler: see the module comment. Each public method's comment says how it fails
  * ("Throws:") and what a cancellation does to it ("Abort:"); the read-only methods (`get`,
- * `find`, `findByIdempotencyKey`, `queued`, `running`, `stats`) and `reconsider` throw nothing
+ * `find`, `findByIdempotencyKey`, `queued`, `granted`, `running`, `stats`) and `reconsider` throw nothing
  * but a store's `SCHEDULER_STORE_FAILED` and take no signal.
  */
 export class Scheduler {

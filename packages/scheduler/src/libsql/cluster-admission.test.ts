@@ -167,6 +167,29 @@ describe("admitNext", () => {
     database.close();
   });
 
+  it("a node's store writes nothing for a local admission: a late one takes no lease from the node that holds it now", async () => {
+    const database = await queueWith(fileUrl(), [{ id: "t1" }]);
+    const store = await LibsqlTaskStore.open({ database, cluster: { node: "a", leaseMs: 50 } });
+    expect(admitNext(database, { node: "a", maxConcurrent: 5, now: 10, leaseMs: 50 })).toEqual({
+      id: "t1",
+      attempts: 1,
+    });
+    // Node a stalls past its lease; node b reclaims the task and takes it.
+    expect(reclaimExpired(database, 70)).toBe(1);
+    expect(admitNext(database, { node: "b", maxConcurrent: 5, now: 70, leaseMs: 50 })).toEqual({
+      id: "t1",
+      attempts: 2,
+    });
+    // Node a's scheduler, resuming, records the admission it made before the stall.
+    store.write({ kind: "admitted", id: "t1", attempt: 1, owner: "a", at: 10, leaseExpiresAt: 60 });
+    await store.flush();
+    expect(
+      database.get("SELECT status, attempts, lease_owner, lease_expires_at FROM scheduler_tasks WHERE id = 't1'"),
+    ).toEqual({ status: "running", attempts: 2, lease_owner: "b", lease_expires_at: 120 });
+    await store.close();
+    database.close();
+  });
+
   it("renews every live lease of a node in one heartbeat, reports the ones it lost, and releases them when it leaves", async () => {
     const database = await queueWith(fileUrl(), [{ id: "t1" }, { id: "t2" }, { id: "t3" }]);
     heartbeatNode(database, { id: "a", url: "http://a" }, 0, 50);

@@ -62,10 +62,10 @@ export type LibsqlTaskStoreOptions = DatabaseSource & {
   logger?: Logger;
   /**
    * A node of a cluster sharing this database (sqld): tasks it queues are written as this
-   * node's (`lease_owner` = `node`, so only it admits them while it lives), an admission
-   * leases the task for `leaseMs` (the node's heartbeat renews it, `heartbeatNode`), a run's
-   * own heartbeat writes nothing, and a finish changes only a task this node holds or nobody
-   * does. Absent: one process per database.
+   * node's (`lease_owner` = `node`, so only it admits them while it lives), an admission writes
+   * nothing (the cluster's `admitBatch` leased the task for `leaseMs`; the node's heartbeat
+   * renews it, `heartbeatNode`), nor does a run's own heartbeat, and a finish changes only a
+   * task this node holds or nobody does. Absent: one process per database.
    */
   cluster?: { node: string; leaseMs: number };
 };
@@ -247,7 +247,11 @@ export class LibsqlTaskStore implements TaskStore {
   write(change: TaskStoreWrite): void {
     this.#checkUsable();
     // In a cluster a run's heartbeat writes nothing: the node's heartbeat renews all its leases.
-    if (change.kind === "renewed" && this.#cluster !== undefined) return;
+    // Nor does an admission: the cluster's admission (`admitBatch`) leased the task — status,
+    // attempts, owner, expiry — in the statement that granted it. A write here would only repeat
+    // that, and one committed after a stall past the lease would take back a lease another
+    // node holds by then.
+    if ((change.kind === "renewed" || change.kind === "admitted") && this.#cluster !== undefined) return;
     const statement = this.#toStatement(change);
     const inserted = change.kind === "queued" ? change.task : undefined;
     if (!this.#groupCommit) {
@@ -480,10 +484,8 @@ export class LibsqlTaskStore implements TaskStore {
           ],
         };
       }
-      case "admitted": {
-        const expiresAt = this.#cluster === undefined ? change.leaseExpiresAt : change.at + this.#cluster.leaseMs;
-        return { sql: ADMIT, params: [change.attempt, change.owner, expiresAt, change.id] };
-      }
+      case "admitted":
+        return { sql: ADMIT, params: [change.attempt, change.owner, change.leaseExpiresAt, change.id] };
       case "renewed":
         return { sql: RENEW, params: [change.leaseExpiresAt, change.id] };
       case "finished": {
